@@ -1,0 +1,140 @@
+// Google-style error bodies (google.rpc.Status as JSON) used by the mock.
+
+export const STATUS_NAMES = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED',
+  499: 'CANCELLED',
+  500: 'INTERNAL',
+  501: 'NOT_IMPLEMENTED',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+const DEFAULT_MESSAGES = {
+  400: 'Request contains an invalid argument.',
+  401: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+  403: 'The caller does not have permission',
+  404: 'Requested entity was not found.',
+  409: 'The operation was aborted.',
+  429: 'Resource has been exhausted (e.g. check quota).',
+  499: 'The operation was cancelled.',
+  500: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
+  501: 'Operation is not implemented, or supported, or enabled.',
+  503: 'The model is overloaded. Please try again later.',
+  504: 'Deadline expired before operation could complete.',
+};
+
+export function googleError(code, message, details) {
+  const err = { code, message: message ?? DEFAULT_MESSAGES[code] ?? 'Unknown error.', status: STATUS_NAMES[code] ?? 'UNKNOWN' };
+  if (details && details.length) err.details = details;
+  return { error: err };
+}
+
+export function invalidArgument(message, details) {
+  return googleError(400, message, details);
+}
+
+/** `Invalid JSON payload received. ...` errors carry a BadRequest detail. */
+export function badRequestPayload(violations) {
+  const message = violations.map((v) => v.description).join('\n');
+  return googleError(400, message, [{
+    '@type': 'type.googleapis.com/google.rpc.BadRequest',
+    fieldViolations: violations.map((v) => (v.field ? { field: v.field, description: v.description } : { description: v.description })),
+  }]);
+}
+
+export const MISSING_KEY = () => googleError(403,
+  'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.');
+
+export const INVALID_KEY = () => googleError(400, 'API key not valid. Please pass a valid API key.', [
+  {
+    '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+    reason: 'API_KEY_INVALID',
+    domain: 'googleapis.com',
+    metadata: { service: 'generativelanguage.googleapis.com' },
+  },
+  {
+    '@type': 'type.googleapis.com/google.rpc.LocalizedMessage',
+    locale: 'en-US',
+    message: 'API key not valid. Please pass a valid API key.',
+  },
+]);
+
+export const MODEL_NOT_FOUND = (id, method = 'generateContent') => googleError(404,
+  `models/${id} is not found for API version v1beta, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`);
+
+function parseDelaySeconds(retryDelay) {
+  const m = String(retryDelay).match(/^(\d+(?:\.\d+)?)s$/);
+  return m ? Number(m[1]) : null;
+}
+
+/** 429 per-minute (or per-day) free-tier quota error with QuotaFailure, Help and optional RetryInfo. */
+export function quotaError(model, { perDay = false, retryDelay = null, message = null } = {}) {
+  const quotaId = perDay ? 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' : 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier';
+  const quotaValue = perDay ? '250' : '10';
+  const secs = retryDelay != null ? parseDelaySeconds(retryDelay) : null;
+  let msg = message;
+  if (!msg) {
+    msg = 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/usage?tab=rate-limit. \n' +
+      `* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: ${quotaValue}, model: ${model}` +
+      (secs != null ? `\nPlease retry in ${secs}s.` : '');
+  }
+  const details = [
+    {
+      '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+      violations: [{
+        quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+        quotaId,
+        quotaDimensions: { location: 'global', model },
+        quotaValue,
+      }],
+    },
+    {
+      '@type': 'type.googleapis.com/google.rpc.Help',
+      links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+    },
+  ];
+  if (retryDelay != null) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: String(retryDelay) });
+  return googleError(429, msg, details);
+}
+
+export function statusFaultBody(status, model, step) {
+  if (status === 429) return quotaError(model, { retryDelay: step.retryDelay ?? null, message: step.message ?? null });
+  return googleError(status, step.message ?? undefined);
+}
+
+/** Google front-end style HTML error pages (502, 404, ...). */
+export function htmlErrorPage(code, { path = '/' } = {}) {
+  const titles = { 404: 'Not Found', 502: 'Server Error', 500: 'Server Error', 503: 'Service Unavailable' };
+  const text = code === 404
+    ? `<p>The requested URL <code>${escapeHtml(path)}</code> was not found on this server.  <ins>That\u2019s all we know.</ins>`
+    : code === 502
+      ? '<p>The server encountered a temporary error and could not complete your request.<p>Please try again in 30 seconds.  <ins>That\u2019s all we know.</ins>'
+      : '<p>The server encountered an error and could not complete your request.<p>Please try again later.  <ins>That\u2019s all we know.</ins>';
+  return `<!DOCTYPE html>
+<html lang=en>
+  <meta charset=utf-8>
+  <meta name=viewport content="initial-scale=1, minimum-scale=1, width=device-width">
+  <title>Error ${code} (${titles[code] || 'Error'})!!1</title>
+  <style>
+    *{margin:0;padding:0}html,code{font:15px/22px arial,sans-serif}html{background:#fff;color:#222;padding:15px}body{margin:7% auto 0;max-width:390px;min-height:180px;padding:30px 0 15px}* > body{background:url(//www.google.com/images/errors/robot.png) 100% 5px no-repeat;padding-right:205px}p{margin:11px 0 22px;overflow:hidden}ins{color:#777;text-decoration:none}a img{border:0}
+  </style>
+  <a href=//www.google.com/><span id=logo aria-label=Google></span></a>
+  <p><b>${code}.</b> <ins>That\u2019s an error.</ins>
+  ${text}
+`;
+}
+
+function escapeHtml(s) {
+  return String(s).replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+}
+
+export const SAFETY_RATINGS_BLOCKED = (blockedCategory = 'HARM_CATEGORY_DANGEROUS_CONTENT') => [
+  'HARM_CATEGORY_SEXUALLY_EXPLICIT', 'HARM_CATEGORY_HATE_SPEECH', 'HARM_CATEGORY_HARASSMENT', 'HARM_CATEGORY_DANGEROUS_CONTENT',
+].map((category) => (category === blockedCategory
+  ? { category, probability: 'HIGH', blocked: true }
+  : { category, probability: 'NEGLIGIBLE' }));

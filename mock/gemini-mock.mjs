@@ -1,0 +1,911 @@
+#!/usr/bin/env node
+// Mock of the Google Gemini v1beta REST API (generativelanguage.googleapis.com)
+// for offline tests. Zero dependencies: node:http + node:crypto only.
+//
+//   node mock/gemini-mock.mjs --port 0 [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--quiet]
+//
+// See mock/README.md for the prompt contract, the scripted faults and the
+// /__mock/ control endpoints.
+
+import http from 'node:http';
+import crypto from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+
+import { MODELS, getModel, modelResource, normalizeModelId, plannedThinking } from './models.mjs';
+import {
+  googleError, MISSING_KEY, INVALID_KEY, MODEL_NOT_FOUND, quotaError, statusFaultBody,
+  htmlErrorPage, SAFETY_RATINGS_BLOCKED,
+} from './errors.mjs';
+import { parseBody, validateGenerateRequest, validateCountTokensRequest, contentText, promptChars } from './validate.mjs';
+import {
+  parsePrompt, renderAnswer, thoughtSummary, countTokens, codePointLength, sliceCodePoints,
+  splitCodePoints, rngFor, hash32,
+} from './content.mjs';
+
+export const KNOWN_FAULTS = [
+  'status', 'quota-day', 'html502', 'hang', 'reset', 'blocked', 'safety', 'recitation', 'empty-candidates',
+  'thoughts-only', 'fenced', 'commented', 'trailing-comma', 'truncate', 'wrong-week-numbers', 'missing-day',
+  'duplicate-week', 'extra-week', 'prose', 'xss', 'sse-cut', 'sse-error', 'python-literals', 'single-quotes', 'stall',
+];
+
+const ALLOWED_CORS_HEADERS = new Set(['content-type', 'x-goog-api-key', 'x-goog-api-client', 'authorization']);
+const KEY_SYMBOL = Symbol('apiKey');
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+function isInvalidKey(key) {
+  return key.startsWith('bad') || key.length < 8;
+}
+
+function nowMs() {
+  return Date.now();
+}
+
+function responseId() {
+  return crypto.randomBytes(17).toString('base64url');
+}
+
+// ---------------------------------------------------------------------------
+// Per-request context helpers
+// ---------------------------------------------------------------------------
+
+function makeCtx(state, req, res) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  const ctx = {
+    state, req, res, url,
+    origin: req.headers.origin || null,
+    aborted: false,
+    selfDestroyed: false,
+    abortListeners: new Set(),
+    entry: null,
+  };
+  res.on('close', () => {
+    if (!res.writableFinished && !ctx.selfDestroyed) {
+      ctx.aborted = true;
+      if (ctx.entry) ctx.entry.aborted = true;
+    }
+    if (ctx.entry && ctx.entry.endedAt == null) {
+      ctx.entry.endedAt = nowMs();
+      ctx.entry.durationMs = ctx.entry.endedAt - ctx.entry.startedAt;
+    }
+    for (const f of ctx.abortListeners) f();
+    ctx.abortListeners.clear();
+  });
+  return ctx;
+}
+
+/** Sleep that resolves early when the client goes away. */
+function sleep(ctx, ms) {
+  if (ctx.aborted) return Promise.resolve();
+  if (!(ms > 0)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => { clearTimeout(t); ctx.abortListeners.delete(done); resolve(); };
+    const t = setTimeout(done, ms);
+    ctx.abortListeners.add(done);
+  });
+}
+
+function waitForAbort(ctx) {
+  if (ctx.aborted) return Promise.resolve();
+  return new Promise((resolve) => ctx.abortListeners.add(resolve));
+}
+
+function googleHeaders(ctx, extra = {}) {
+  const h = {
+    vary: ['Origin', 'X-Origin', 'Referer'],
+    server: 'scaffolding on HTTPServer2',
+    'x-xss-protection': '0',
+    'x-frame-options': 'SAMEORIGIN',
+    'x-content-type-options': 'nosniff',
+    'server-timing': `gfet4t7; dur=${Math.max(1, nowMs() - (ctx.entry ? ctx.entry.startedAt : nowMs()))}`,
+    ...extra,
+  };
+  if (ctx.origin) {
+    h['access-control-allow-origin'] = ctx.origin;
+    h['access-control-expose-headers'] = 'vary,vary,vary,content-encoding,date,server,content-length';
+  }
+  return h;
+}
+
+function markFirstByte(ctx) {
+  if (ctx.entry && ctx.entry.firstByteAt == null) ctx.entry.firstByteAt = nowMs();
+}
+
+function finish(ctx, status) {
+  if (ctx.entry) ctx.entry.status = status;
+}
+
+function sendRaw(ctx, status, body, contentType, extraHeaders = {}) {
+  if (ctx.aborted || ctx.res.headersSent) return;
+  finish(ctx, status);
+  markFirstByte(ctx);
+  const buf = Buffer.from(body, 'utf8');
+  ctx.res.writeHead(status, googleHeaders(ctx, { 'content-type': contentType, 'content-length': buf.length, ...extraHeaders }));
+  ctx.res.end(buf, () => {
+    if (ctx.entry) { ctx.entry.endedAt = nowMs(); ctx.entry.durationMs = ctx.entry.endedAt - ctx.entry.startedAt; }
+  });
+}
+
+const pretty = (obj) => JSON.stringify(obj, null, 2);
+
+/** JSON response; on the non-SSE streaming endpoint Google wraps bodies in a JSON array. */
+function sendJson(ctx, status, obj, { arrayWrap = false } = {}) {
+  const body = arrayWrap ? `[${pretty(obj)}\n]` : pretty(obj) + '\n';
+  sendRaw(ctx, status, body, 'application/json; charset=UTF-8');
+}
+
+function sendError(ctx, status, obj) {
+  const arrayWrap = !!(ctx.entry && ctx.entry.stream && !ctx.entry.sse);
+  sendJson(ctx, status, obj, { arrayWrap });
+}
+
+function sendHtml(ctx, status, html) {
+  sendRaw(ctx, status, html, 'text/html; charset=UTF-8');
+}
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  return Buffer.concat(chunks);
+}
+
+// ---------------------------------------------------------------------------
+// Request log
+// ---------------------------------------------------------------------------
+
+function redactedHeaders(req) {
+  const headers = {};
+  const names = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i].toLowerCase();
+    const value = req.rawHeaders[i + 1];
+    names.push(name);
+    // the key itself never enters the log: only its length (a number)
+    headers[name] = name === 'x-goog-api-key' ? value.length : value;
+  }
+  return { headers, headerNames: names };
+}
+
+function newEntry(ctx, kind) {
+  const { state, req, url } = ctx;
+  const { headers, headerNames } = redactedHeaders(req);
+  const query = {};
+  for (const [k, v] of url.searchParams) query[k] = k === 'key' ? v.length : v;
+  const entry = {
+    seq: ++state.seq,
+    kind,
+    method: req.method,
+    path: url.pathname,
+    query,
+    model: null,
+    stream: false,
+    sse: false,
+    keyInUrl: url.searchParams.has('key'),
+    keyLength: null,
+    origin: ctx.origin,
+    headers,
+    headerNames,
+    bodyBytes: 0,
+    promptTokens: null,
+    lastUserText: null,
+    contentsTurns: null,
+    generationConfig: null,
+    systemInstruction: null,
+    task: null,
+    scripted: false,
+    fault: null,
+    step: null,
+    status: null,
+    finishReason: null,
+    candidatesTokenCount: null,
+    thoughtsTokenCount: null,
+    aborted: false,
+    startedAt: nowMs(),
+    firstByteAt: null,
+    endedAt: null,
+    durationMs: null,
+  };
+  state.log.push(entry);
+  if (state.log.length > state.maxLog) state.log.splice(0, state.log.length - state.maxLog);
+  ctx.entry = entry;
+  return entry;
+}
+
+function apiKeyOf(ctx) {
+  const h = ctx.req.headers['x-goog-api-key'];
+  if (typeof h === 'string' && h !== '') return h;
+  const q = ctx.url.searchParams.get('key');
+  return q != null && q !== '' ? q : null;
+}
+
+// ---------------------------------------------------------------------------
+// Scripts
+// ---------------------------------------------------------------------------
+
+function consumeStep(state, key) {
+  for (const k of [key, '*']) {
+    const q = state.scripts.get(k);
+    if (q && q.length) {
+      const step = q[0];
+      if (step.repeat > 1) {
+        step.repeat -= 1;
+        const copy = { ...step };
+        delete copy.repeat;
+        return copy;
+      }
+      q.shift();
+      const copy = { ...step };
+      delete copy.repeat;
+      return copy;
+    }
+  }
+  return null;
+}
+
+function normalizeStep(step) {
+  if (step.fault == null && step.status != null) return { ...step, fault: 'status' };
+  return step;
+}
+
+// ---------------------------------------------------------------------------
+// Generation
+// ---------------------------------------------------------------------------
+
+/** Deterministic stream chunk sizes (code points): a first small chunk, then 150-400. */
+export function chunkSizes(text) {
+  const rng = rngFor('chunks|' + hash32(text));
+  const total = codePointLength(text);
+  const sizes = [8 + Math.floor(rng() * 32)];
+  let sum = sizes[0];
+  while (sum < total) {
+    const s = 150 + Math.floor(rng() * 251);
+    sizes.push(s);
+    sum += s;
+  }
+  return sizes;
+}
+
+function usage(P, C, T) {
+  const u = { promptTokenCount: P };
+  if (C > 0) u.candidatesTokenCount = C;
+  u.totalTokenCount = P + C + T;
+  u.promptTokensDetails = [{ modality: 'TEXT', tokenCount: P }];
+  if (T > 0) u.thoughtsTokenCount = T;
+  return u;
+}
+
+/**
+ * Compute the full outcome of a validated request: text, thinking, finish reason,
+ * and the special response shapes of some faults.
+ */
+function generate(req, model, modelId, step) {
+  const fault = step && step.fault;
+  const gc = req.generationConfig || {};
+  const json = gc.responseMimeType === 'application/json';
+  const contents = req.contents;
+  const last = contents[contents.length - 1];
+  const lastUserText = contentText(last);
+  const sysText = req.systemInstruction ? contentText(req.systemInstruction) : '';
+  const task = parsePrompt(lastUserText, sysText);
+  const P = countTokens(promptChars(req));
+  const maxOut = gc.maxOutputTokens ?? model.outputTokenLimit;
+
+  let T = Math.min(plannedThinking(model, gc.thinkingConfig, P), maxOut);
+  let thought = gc.thinkingConfig && gc.thinkingConfig.includeThoughts === true && T > 0 ? thoughtSummary(task) : null;
+
+  const out = { task, P, T: 0, text: '', thought: null, finishReason: 'STOP', special: null, lastUserText, sysText };
+
+  if (fault === 'blocked' || fault === 'empty-candidates') {
+    out.special = fault;
+    return out;
+  }
+  if (fault === 'thoughts-only') {
+    out.T = maxOut;
+    out.thought = thoughtSummary(task);
+    out.finishReason = 'MAX_TOKENS';
+    return out;
+  }
+
+  const full = renderAnswer(task, { json, step, lastUserText });
+  const fullLen = codePointLength(full);
+  const remaining = maxOut - T;
+  const cuts = [];
+  if (countTokens(full) > remaining) cuts.push([remaining * 4, 'MAX_TOKENS']);
+  if (fault === 'truncate') cuts.push([Math.max(0, Number(step.atChars ?? Math.floor(fullLen / 2))), 'MAX_TOKENS']);
+  if (fault === 'safety') cuts.push([Math.floor(fullLen * 0.4), 'SAFETY']);
+  if (fault === 'recitation') cuts.push([Math.floor(fullLen * 0.6), 'RECITATION']);
+  let text = full;
+  if (cuts.length) {
+    cuts.sort((a, b) => a[0] - b[0]);
+    const [at, reason] = cuts[0];
+    if (at < fullLen || reason !== 'MAX_TOKENS') {
+      text = sliceCodePoints(full, at);
+      out.finishReason = reason;
+    }
+  }
+  out.T = T;
+  out.text = text;
+  out.thought = thought;
+  return out;
+}
+
+function candidateFor(out, text, { final = true } = {}) {
+  const parts = [];
+  if (out.thought) parts.push({ text: out.thought, thought: true });
+  if (text) parts.push({ text });
+  const cand = { content: parts.length ? { parts, role: 'model' } : { role: 'model' } };
+  if (final === true) {
+    cand.finishReason = out.finishReason;
+    if (out.finishReason === 'SAFETY') cand.safetyRatings = SAFETY_RATINGS_BLOCKED();
+    if (out.finishReason === 'RECITATION') {
+      cand.citationMetadata = {
+        citationSources: [{ startIndex: 0, endIndex: codePointLength(out.text), uri: 'https://github.com/example/awesome-learning-roadmaps', license: '' }],
+      };
+    }
+  }
+  cand.index = 0;
+  return cand;
+}
+
+/** Whole-response objects for special faults. */
+function specialResponse(out, modelId, rid, step) {
+  if (out.special === 'blocked') {
+    const reason = step.reason || 'SAFETY';
+    const pf = { blockReason: reason };
+    if (reason === 'SAFETY') pf.safetyRatings = SAFETY_RATINGS_BLOCKED('HARM_CATEGORY_HARASSMENT');
+    return { promptFeedback: pf, usageMetadata: usage(out.P, 0, 0), modelVersion: modelId, responseId: rid };
+  }
+  return { candidates: [], usageMetadata: usage(out.P, 0, 0), modelVersion: modelId, responseId: rid };
+}
+
+// ---------------------------------------------------------------------------
+// Handlers
+// ---------------------------------------------------------------------------
+
+function effectiveTiming(state, step) {
+  const c = state.config;
+  return {
+    latencyMs: step && step.latencyMs != null ? Number(step.latencyMs) : c.latencyMs,
+    tps: step && step.tokensPerSecond != null ? Number(step.tokensPerSecond) : c.tokensPerSecond,
+    scale: c.timeScale,
+  };
+}
+
+const tokensMs = (tokens, tps) => (tps > 0 ? (tokens / tps) * 1000 : 0);
+
+async function handleGenerate(ctx, modelRaw, method) {
+  const { state, req, url } = ctx;
+  const stream = method === 'streamGenerateContent';
+  const sse = stream && url.searchParams.get('alt') === 'sse';
+  const entry = newEntry(ctx, stream ? 'stream' : 'generate');
+  const modelId = normalizeModelId(modelRaw);
+  Object.assign(entry, { model: modelId, stream, sse });
+
+  const bodyBuf = await readBody(req);
+  entry.bodyBytes = bodyBuf.length;
+  const key = apiKeyOf(ctx);
+  entry[KEY_SYMBOL] = key;
+  entry.keyLength = key ? key.length : null;
+
+  let step = key ? consumeStep(state, key) : null;
+  if (step) {
+    step = normalizeStep(step);
+    entry.scripted = true;
+    entry.fault = step.fault || null;
+    entry.step = step;
+  }
+  const timing = effectiveTiming(state, step);
+  if (step && step.delayMs) await sleep(ctx, Number(step.delayMs) * timing.scale);
+  if (ctx.aborted) return;
+
+  // 1. auth
+  if (!key) return sendError(ctx, 403, MISSING_KEY());
+  if (isInvalidKey(key)) return sendError(ctx, 400, INVALID_KEY());
+
+  // 2. transport-level faults
+  const fault = step && step.fault;
+  switch (fault) {
+    case 'status': {
+      const status = Number(step.status) || 500;
+      return sendError(ctx, status, statusFaultBody(status, modelId, step));
+    }
+    case 'quota-day':
+      return sendError(ctx, 429, quotaError(modelId, { perDay: true, retryDelay: step.retryDelay ?? null, message: step.message ?? null }));
+    case 'html502':
+      return sendHtml(ctx, 502, htmlErrorPage(502));
+    case 'hang':
+      await waitForAbort(ctx);
+      return;
+    case 'reset':
+      ctx.selfDestroyed = true;
+      entry.status = 0;
+      entry.endedAt = nowMs();
+      req.socket.destroy();
+      return;
+    default:
+  }
+
+  // 3. body
+  const parsed = parseBody(bodyBuf.toString('utf8'));
+  if (!parsed.ok) return sendError(ctx, parsed.status, parsed.body);
+
+  // 4. model
+  const model = getModel(modelId);
+  if (!model) return sendError(ctx, 404, MODEL_NOT_FOUND(modelId, method));
+
+  // 5. validation
+  const v = validateGenerateRequest(parsed.json, model, modelId);
+  recordRequestShape(entry, parsed.json, v.ok ? v.req : null);
+  if (!v.ok) return sendError(ctx, v.status, v.body);
+
+  // 6. generation
+  const out = generate(v.req, model, modelId, step);
+  entry.promptTokens = out.P;
+  entry.task = out.task.kind === 'chat' ? { kind: 'chat' }
+    : { kind: out.task.kind, role: out.task.role, totalWeeks: out.task.total, from: out.task.from, to: out.task.to };
+  const rid = responseId();
+  const C = countTokens(out.text);
+  const T = out.T;
+  if (!out.special) {
+    entry.finishReason = out.finishReason;
+    entry.candidatesTokenCount = C;
+    entry.thoughtsTokenCount = T;
+  }
+  const httpStatus = step && step.fault !== 'status' && step.status != null ? Number(step.status) : 200;
+
+  if (stream) return streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpStatus, C, T });
+
+  // non-streaming
+  await sleep(ctx, (timing.latencyMs + tokensMs(T + C, timing.tps)) * timing.scale);
+  if (ctx.aborted) return;
+  if (fault === 'sse-error') return sendError(ctx, 500, googleError(500));
+  if (fault === 'stall') { await waitForAbort(ctx); return; }
+  const body = out.special
+    ? specialResponse(out, modelId, rid, step)
+    : {
+      candidates: [candidateFor(out, out.text)],
+      usageMetadata: usage(out.P, C, T),
+      modelVersion: modelId,
+      responseId: rid,
+    };
+  if (fault === 'sse-cut') {
+    // the body stops half-way and the connection is closed
+    const text = pretty(body);
+    finish(ctx, httpStatus);
+    markFirstByte(ctx);
+    ctx.res.writeHead(httpStatus, googleHeaders(ctx, { 'content-type': 'application/json; charset=UTF-8' }));
+    ctx.res.write(text.slice(0, Math.floor(text.length / 2)));
+    if (step.mode === 'destroy') { ctx.selfDestroyed = true; ctx.res.destroy(); } else ctx.res.end();
+    return;
+  }
+  sendJson(ctx, httpStatus, body);
+}
+
+function recordRequestShape(entry, raw, req) {
+  const r = req || {};
+  const contents = Array.isArray(r.contents) ? r.contents : Array.isArray(raw.contents) ? raw.contents : [];
+  entry.contentsTurns = contents.length;
+  const last = [...contents].reverse().find((c) => c && c.role !== 'model') || contents[contents.length - 1];
+  try {
+    entry.lastUserText = last ? contentText(last).slice(0, 500) : null;
+  } catch { entry.lastUserText = null; }
+  entry.generationConfig = r.generationConfig ?? raw.generationConfig ?? raw.generation_config ?? null;
+  const si = r.systemInstruction ?? raw.systemInstruction ?? raw.system_instruction;
+  try {
+    entry.systemInstruction = si ? contentText(si).slice(0, 300) : null;
+  } catch { entry.systemInstruction = null; }
+}
+
+async function writeChunk(ctx, data) {
+  if (ctx.aborted) return false;
+  const ok = ctx.res.write(data);
+  if (!ok && !ctx.aborted) {
+    await new Promise((resolve) => {
+      const done = () => { ctx.res.off('drain', done); ctx.abortListeners.delete(done); resolve(); };
+      ctx.res.on('drain', done);
+      ctx.abortListeners.add(done);
+    });
+  }
+  return !ctx.aborted;
+}
+
+async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpStatus, C, T }) {
+  const fault = step && step.fault;
+  const scale = timing.scale;
+  const events = [];
+  if (out.special) {
+    events.push({ obj: specialResponse(out, modelId, rid, step), tokens: 0 });
+  } else {
+    if (out.thought) {
+      events.push({
+        obj: {
+          candidates: [{ content: { parts: [{ text: out.thought, thought: true }], role: 'model' }, index: 0 }],
+          usageMetadata: usage(out.P, 0, T), modelVersion: modelId, responseId: rid,
+        },
+        tokens: 0,
+        thoughtOnly: true,
+      });
+    }
+    const pieces = out.text ? splitCodePoints(out.text, chunkSizes(out.text)) : [];
+    let soFar = 0;
+    pieces.forEach((piece, i) => {
+      soFar += codePointLength(piece);
+      const isLast = i === pieces.length - 1;
+      const running = isLast ? C : Math.ceil(soFar / 4);
+      const cand = candidateFor({ ...out, thought: null }, piece, { final: isLast });
+      events.push({
+        obj: { candidates: [cand], usageMetadata: usage(out.P, running, T), modelVersion: modelId, responseId: rid },
+        tokens: Math.ceil(codePointLength(piece) / 4),
+      });
+    });
+    if (!pieces.length) {
+      // nothing visible (thinking used the whole budget, or an empty cut)
+      const cand = candidateFor({ ...out, thought: null }, '', { final: true });
+      events.push({ obj: { candidates: [cand], usageMetadata: usage(out.P, 0, T), modelVersion: modelId, responseId: rid }, tokens: 0 });
+    }
+  }
+
+  const frame = sse
+    ? (obj) => `data: ${JSON.stringify(obj)}\r\n\r\n`
+    : (obj, i) => (i === 0 ? '[' : '\n,\r\n') + pretty(obj);
+
+  // time to first token: latency + thinking time
+  await sleep(ctx, (timing.latencyMs + tokensMs(T, timing.tps)) * scale);
+  if (ctx.aborted) return;
+
+  finish(ctx, httpStatus);
+  ctx.res.writeHead(httpStatus, googleHeaders(ctx, sse
+    ? { 'content-type': 'text/event-stream', 'content-disposition': 'attachment', 'cache-control': 'no-cache' }
+    : { 'content-type': 'application/json; charset=UTF-8' }));
+  if (typeof ctx.res.flushHeaders === 'function') ctx.res.flushHeaders();
+
+  let afterChunks = step && step.afterChunks != null ? Number(step.afterChunks) : Math.min(2, events.length - 1);
+  // a cut or an in-stream error must come before the event that carries finishReason
+  if (fault === 'sse-cut' || fault === 'sse-error') afterChunks = Math.max(0, Math.min(afterChunks, events.length - 1));
+  let written = 0;
+  for (let i = 0; i < events.length; i++) {
+    const ev = events[i];
+    if (fault === 'sse-error' && written >= afterChunks) {
+      const err = googleError(500);
+      await writeChunk(ctx, sse ? `data: ${JSON.stringify(err)}\r\n\r\n` : (written === 0 ? '[' : '\n,\r\n') + pretty(err));
+      if (!sse) await writeChunk(ctx, '\n]');
+      ctx.res.end();
+      return;
+    }
+    if (fault === 'sse-cut' && written >= afterChunks) {
+      const full = frame(ev.obj, i);
+      await writeChunk(ctx, full.slice(0, Math.floor(full.length / 2)));
+      if (step.mode === 'destroy') { ctx.selfDestroyed = true; ctx.res.destroy(); } else ctx.res.end();
+      return;
+    }
+    if (fault === 'stall' && written >= afterChunks) {
+      await waitForAbort(ctx);
+      return;
+    }
+    await sleep(ctx, tokensMs(ev.tokens, timing.tps) * scale);
+    if (ctx.aborted) return;
+    markFirstByte(ctx);
+    if (!(await writeChunk(ctx, frame(ev.obj, i)))) return;
+    written++;
+  }
+  if (fault === 'stall') {
+    // every event was sent (finishReason included) but the stream never ends
+    await waitForAbort(ctx);
+    return;
+  }
+  if (!sse) await writeChunk(ctx, '\n]');
+  ctx.res.end(() => {
+    if (ctx.entry) { ctx.entry.endedAt = nowMs(); ctx.entry.durationMs = ctx.entry.endedAt - ctx.entry.startedAt; }
+  });
+}
+
+async function handleCountTokens(ctx, modelRaw) {
+  const entry = newEntry(ctx, 'countTokens');
+  const modelId = normalizeModelId(modelRaw);
+  entry.model = modelId;
+  const bodyBuf = await readBody(ctx.req);
+  entry.bodyBytes = bodyBuf.length;
+  const key = apiKeyOf(ctx);
+  entry[KEY_SYMBOL] = key;
+  entry.keyLength = key ? key.length : null;
+  if (!key) return sendError(ctx, 403, MISSING_KEY());
+  if (isInvalidKey(key)) return sendError(ctx, 400, INVALID_KEY());
+  const parsed = parseBody(bodyBuf.toString('utf8'));
+  if (!parsed.ok) return sendError(ctx, parsed.status, parsed.body);
+  const model = getModel(modelId);
+  if (!model) return sendError(ctx, 404, MODEL_NOT_FOUND(modelId, 'countTokens'));
+  const v = validateCountTokensRequest(parsed.json, model, modelId);
+  if (v.ok) recordRequestShape(entry, v.req, v.req);
+  if (!v.ok) return sendError(ctx, v.status, v.body);
+  const P = countTokens(promptChars(v.req));
+  entry.promptTokens = P;
+  sendJson(ctx, 200, { totalTokens: P, promptTokensDetails: [{ modality: 'TEXT', tokenCount: P }] });
+}
+
+async function handleGetModel(ctx, modelRaw) {
+  const entry = newEntry(ctx, modelRaw == null ? 'listModels' : 'getModel');
+  await readBody(ctx.req);
+  const key = apiKeyOf(ctx);
+  entry[KEY_SYMBOL] = key;
+  entry.keyLength = key ? key.length : null;
+  if (!key) return sendError(ctx, 403, MISSING_KEY());
+  if (isInvalidKey(key)) return sendError(ctx, 400, INVALID_KEY());
+  if (modelRaw == null) {
+    return sendJson(ctx, 200, { models: Object.keys(MODELS).map(modelResource) });
+  }
+  const id = normalizeModelId(modelRaw);
+  entry.model = id;
+  if (!getModel(id)) return sendError(ctx, 404, MODEL_NOT_FOUND(id, 'get'));
+  sendJson(ctx, 200, modelResource(id));
+}
+
+function handlePreflight(ctx) {
+  const { req, res } = ctx;
+  const entry = newEntry(ctx, 'preflight');
+  const raw = req.headers['access-control-request-headers'] || '';
+  const requested = raw.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+  entry.requestedHeaders = requested;
+  entry.requestedMethod = req.headers['access-control-request-method'] || null;
+  req.resume();
+  const disallowed = requested.filter((h) => !ALLOWED_CORS_HEADERS.has(h));
+  markFirstByte(ctx);
+  if (disallowed.length) {
+    entry.status = 403;
+    entry.disallowedHeaders = disallowed;
+    res.writeHead(403, { 'content-type': 'text/html; charset=UTF-8', 'content-length': 0 });
+    res.end();
+    return;
+  }
+  entry.status = 200;
+  const h = {
+    'access-control-allow-origin': ctx.origin || '*',
+    'access-control-allow-methods': 'DELETE,GET,OPTIONS,PATCH,POST,PUT',
+    'access-control-max-age': '3600',
+    vary: 'origin',
+    'content-type': 'text/html; charset=UTF-8',
+    'content-length': 0,
+    server: 'ESF',
+  };
+  if (raw) h['access-control-allow-headers'] = raw;
+  res.writeHead(200, h);
+  res.end();
+}
+
+// ---------------------------------------------------------------------------
+// Control plane (/__mock/)
+// ---------------------------------------------------------------------------
+
+function controlHeaders(ctx) {
+  return {
+    'access-control-allow-origin': ctx.origin || '*',
+    'access-control-allow-methods': 'GET,POST,OPTIONS',
+    'access-control-allow-headers': ctx.req.headers['access-control-request-headers'] || '*',
+    'access-control-max-age': '600',
+    'cache-control': 'no-store',
+  };
+}
+
+function controlJson(ctx, status, obj) {
+  const body = JSON.stringify(obj);
+  ctx.res.writeHead(status, { ...controlHeaders(ctx), 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+  ctx.res.end(body);
+}
+
+function publicEntry(e) {
+  return e; // symbols (the raw key) are not serialised by JSON.stringify
+}
+
+async function handleControl(ctx) {
+  const { state, req, url } = ctx;
+  const p = url.pathname.slice('/__mock/'.length).replace(/\/$/, '');
+  if (req.method === 'OPTIONS') {
+    req.resume();
+    ctx.res.writeHead(204, controlHeaders(ctx));
+    ctx.res.end();
+    return;
+  }
+  const bodyBuf = await readBody(req);
+  let body = {};
+  if (req.method === 'POST' && bodyBuf.length) {
+    try { body = JSON.parse(bodyBuf.toString('utf8')); } catch { return controlJson(ctx, 400, { error: 'body is not JSON' }); }
+    if (body === null || typeof body !== 'object') return controlJson(ctx, 400, { error: 'body must be a JSON object' });
+  }
+  if (p === 'health' && req.method === 'GET') return controlJson(ctx, 200, { ok: true });
+
+  if (p === 'script' && req.method === 'POST') {
+    const key = body.key;
+    if (typeof key !== 'string' || !key) return controlJson(ctx, 400, { error: '"key" (string) is required; use "*" for any key' });
+    if (!Array.isArray(body.steps)) return controlJson(ctx, 400, { error: '"steps" must be an array' });
+    for (const [i, s] of body.steps.entries()) {
+      if (s === null || typeof s !== 'object' || Array.isArray(s)) return controlJson(ctx, 400, { error: `steps[${i}] must be an object` });
+      if (s.fault != null && !KNOWN_FAULTS.includes(s.fault)) {
+        return controlJson(ctx, 400, { error: `steps[${i}].fault "${s.fault}" is unknown`, knownFaults: KNOWN_FAULTS });
+      }
+      if (s.fault === 'status' && s.status == null) return controlJson(ctx, 400, { error: `steps[${i}]: fault "status" needs "status"` });
+    }
+    const q = body.replace ? [] : state.scripts.get(key) || [];
+    q.push(...body.steps.map((s) => ({ ...s })));
+    state.scripts.set(key, q);
+    return controlJson(ctx, 200, { ok: true, key, queued: q.length });
+  }
+  if (p === 'script' && req.method === 'GET') {
+    const key = url.searchParams.get('key');
+    if (key) return controlJson(ctx, 200, { key, steps: state.scripts.get(key) || [] });
+    return controlJson(ctx, 200, { scripts: Object.fromEntries(state.scripts) });
+  }
+  if (p === 'requests' && req.method === 'GET') {
+    const key = url.searchParams.get('key');
+    const since = Number(url.searchParams.get('since') || 0);
+    let list = state.log.filter((e) => e.seq > since);
+    if (key) list = list.filter((e) => e[KEY_SYMBOL] === key);
+    return controlJson(ctx, 200, { requests: list.map(publicEntry) });
+  }
+  if (p === 'reset' && req.method === 'POST') {
+    if (typeof body.key === 'string' && body.key) {
+      state.scripts.delete(body.key);
+      state.log = state.log.filter((e) => e[KEY_SYMBOL] !== body.key);
+    } else {
+      state.scripts.clear();
+      state.log = [];
+    }
+    return controlJson(ctx, 200, { ok: true });
+  }
+  if (p === 'config') {
+    if (req.method === 'POST') {
+      for (const k of ['latencyMs', 'tokensPerSecond', 'timeScale']) {
+        if (body[k] != null) {
+          const n = Number(body[k]);
+          if (!Number.isFinite(n) || n < 0) return controlJson(ctx, 400, { error: `${k} must be a non-negative number` });
+          state.config[k] = n;
+        }
+      }
+    }
+    const { latencyMs, tokensPerSecond, timeScale } = state.config;
+    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale });
+  }
+  return controlJson(ctx, 404, { error: `unknown control endpoint ${req.method} /__mock/${p}` });
+}
+
+// ---------------------------------------------------------------------------
+// Router
+// ---------------------------------------------------------------------------
+
+async function route(state, req, res) {
+  const ctx = makeCtx(state, req, res);
+  const { url } = ctx;
+  const path = url.pathname;
+
+  if (path.startsWith('/__mock/') || path === '/__mock') return handleControl(ctx);
+  if (req.method === 'OPTIONS') return handlePreflight(ctx);
+
+  if (!state.config.quiet) process.stderr.write(`[gemini-mock] ${req.method} ${path}\n`);
+
+  if (path === '/v1beta/models' || path === '/v1beta/models/') {
+    if (req.method === 'GET') return handleGetModel(ctx, null);
+  }
+  // /v1beta/models/{id}[:{method}]  (id may be percent-encoded, e.g. models%2Fgemini-2.5-flash)
+  const m = path.match(/^\/v1beta\/models\/([^/:]+)(?::([A-Za-z]+))?$/) ||
+    path.match(/^\/v1beta\/(models%2F[^/:]+)(?::([A-Za-z]+))?$/i);
+  if (m) {
+    const [, rawId, method] = m;
+    if (!method && req.method === 'GET') return handleGetModel(ctx, rawId);
+    if (method && req.method === 'POST') {
+      if (method === 'generateContent' || method === 'streamGenerateContent') return handleGenerate(ctx, rawId, method);
+      if (method === 'countTokens') return handleCountTokens(ctx, rawId);
+    }
+  }
+  newEntry(ctx, 'other');
+  req.resume();
+  return sendHtml(ctx, 404, htmlErrorPage(404, { path }));
+}
+
+// ---------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------
+
+/**
+ * Start the mock.
+ * @param {object} opts { port=0, host='127.0.0.1', latencyMs=0, tokensPerSecond=0, timeScale=1, quiet=true }
+ * @returns {Promise<{url:string, port:number, close:() => Promise<void>, state:object}>}
+ */
+export async function startMock(opts = {}) {
+  const host = opts.host || '127.0.0.1';
+  if (!LOOPBACK.has(host)) throw new Error(`gemini-mock only binds to loopback (127.0.0.1), not ${host}`);
+  const state = {
+    config: {
+      latencyMs: Number(opts.latencyMs ?? 0),
+      tokensPerSecond: Number(opts.tokensPerSecond ?? 0),
+      timeScale: Number(opts.timeScale ?? 1),
+      quiet: opts.quiet ?? true,
+    },
+    log: [],
+    maxLog: opts.maxLog ?? 5000,
+    scripts: new Map(),
+    seq: 0,
+  };
+  const server = http.createServer((req, res) => {
+    route(state, req, res).catch((err) => {
+      process.stderr.write(`[gemini-mock] internal error: ${err && err.stack ? err.stack : err}\n`);
+      try {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json; charset=UTF-8' });
+          res.end(pretty(googleError(500, `mock internal error: ${err && err.message}`)));
+        } else res.destroy();
+      } catch { /* ignore */ }
+    });
+  });
+  server.requestTimeout = 0;
+  server.headersTimeout = 60000;
+  const bindHost = host === 'localhost' ? '127.0.0.1' : host;
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(opts.port ?? 0), bindHost, () => { server.off('error', reject); resolve(); });
+  });
+  const port = server.address().port;
+  const urlHost = bindHost === '::1' ? '[::1]' : bindHost;
+  let closed = null;
+  const close = () => {
+    if (!closed) {
+      closed = new Promise((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+    }
+    return closed;
+  };
+  return { url: `http://${urlHost}:${port}`, port, close, state, server };
+}
+
+function parseArgs(argv) {
+  const opts = { port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, quiet: false };
+  const num = (name, v) => {
+    const n = Number(v);
+    if (v == null || !Number.isFinite(n) || n < 0) throw new Error(`${name} needs a non-negative number`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    let val;
+    if (a.includes('=')) [a, val] = [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)];
+    const next = () => (val !== undefined ? val : argv[++i]);
+    switch (a) {
+      case '--port': opts.port = num('--port', next()); break;
+      case '--host': opts.host = next(); break;
+      case '--latency-ms': opts.latencyMs = num('--latency-ms', next()); break;
+      case '--tokens-per-second': opts.tokensPerSecond = num('--tokens-per-second', next()); break;
+      case '--time-scale': opts.timeScale = num('--time-scale', next()); break;
+      case '--quiet': opts.quiet = true; break;
+      case '-h': case '--help': opts.help = true; break;
+      default: throw new Error(`unknown argument ${a}`);
+    }
+  }
+  return opts;
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`gemini-mock: ${e.message}\n`);
+    process.exit(2);
+  }
+  if (opts.help) {
+    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--quiet]\n');
+    return;
+  }
+  let mock;
+  try {
+    mock = await startMock(opts);
+  } catch (e) {
+    process.stderr.write(`gemini-mock: ${e.message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`MOCK_GEMINI_LISTENING ${mock.url}\n`);
+  const stop = () => {
+    mock.close().then(() => process.exit(0));
+    setTimeout(() => process.exit(0), 2000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) main();

@@ -1,0 +1,104 @@
+// Model table and thinking rules of the mock Gemini v1beta API.
+
+const COMMON_METHODS = ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'];
+
+/**
+ * thinking:
+ *   null                                  model cannot think; any thinking config -> 400
+ *   { kind: 'budget', min, max, allowZero, default: 'dynamic'|'off', dynamicBase }
+ *   { kind: 'level', levels: {low, high}, default: 'high', min, max }  (3.x; budget accepted too)
+ */
+export const MODELS = {
+  'gemini-2.0-flash': {
+    version: '2.0', displayName: 'Gemini 2.0 Flash',
+    description: 'Gemini 2.0 Flash',
+    outputTokenLimit: 8192, topK: 40, thinking: null,
+  },
+  'gemini-2.0-flash-lite': {
+    version: '2.0', displayName: 'Gemini 2.0 Flash-Lite',
+    description: 'Gemini 2.0 Flash-Lite',
+    outputTokenLimit: 8192, topK: 40, thinking: null,
+  },
+  'gemini-2.5-flash': {
+    version: '001', displayName: 'Gemini 2.5 Flash',
+    description: 'Stable version of Gemini 2.5 Flash, our mid-size multimodal model that supports up to 1 million tokens, released in June of 2025.',
+    outputTokenLimit: 65536, topK: 64,
+    thinking: { kind: 'budget', min: 1, max: 24576, allowZero: true, default: 'dynamic', dynamicBase: 600 },
+  },
+  'gemini-2.5-flash-lite': {
+    version: '001', displayName: 'Gemini 2.5 Flash-Lite',
+    description: 'Stable version of Gemini 2.5 Flash-Lite, released in July of 2025',
+    outputTokenLimit: 65536, topK: 64,
+    thinking: { kind: 'budget', min: 512, max: 24576, allowZero: true, default: 'off', dynamicBase: 400 },
+  },
+  'gemini-2.5-pro': {
+    version: '2.5', displayName: 'Gemini 2.5 Pro',
+    description: 'Stable release (June 17th, 2025) of Gemini 2.5 Pro',
+    outputTokenLimit: 65536, topK: 64,
+    thinking: { kind: 'budget', min: 128, max: 32768, allowZero: false, default: 'dynamic', dynamicBase: 1200 },
+  },
+  'gemini-3-pro-preview': {
+    version: '3-pro-preview-11-2025', displayName: 'Gemini 3 Pro Preview',
+    description: 'Gemini 3 Pro Preview',
+    outputTokenLimit: 65536, topK: 64,
+    thinking: { kind: 'level', levels: { low: 300, high: 2000 }, default: 'high', min: 128, max: 32768, allowZero: false, dynamicBase: 2000 },
+  },
+};
+
+export const INPUT_TOKEN_LIMIT = 1048576;
+
+/** Normalise "models/x", "models%2Fx" or "x" to "x". */
+export function normalizeModelId(raw) {
+  let id = String(raw || '');
+  try { id = decodeURIComponent(id); } catch { /* keep raw */ }
+  if (id.startsWith('models/')) id = id.slice('models/'.length);
+  return id;
+}
+
+export function getModel(id) {
+  return Object.prototype.hasOwnProperty.call(MODELS, id) ? MODELS[id] : null;
+}
+
+/** The public GET /v1beta/models/{id} representation (false booleans omitted, like proto3 JSON). */
+export function modelResource(id) {
+  const m = MODELS[id];
+  const out = {
+    name: `models/${id}`,
+    version: m.version,
+    displayName: m.displayName,
+    description: m.description,
+    inputTokenLimit: INPUT_TOKEN_LIMIT,
+    outputTokenLimit: m.outputTokenLimit,
+    supportedGenerationMethods: COMMON_METHODS,
+    temperature: 1,
+    topP: 0.95,
+    topK: m.topK,
+    maxTemperature: 2,
+  };
+  if (m.thinking) out.thinking = true;
+  return out;
+}
+
+/** Dynamic thinking size: deterministic, grows with the prompt, capped at 8192. */
+export function dynamicThinking(model, promptTokens) {
+  const base = model.thinking ? model.thinking.dynamicBase : 600;
+  return Math.min(8192, base + Math.floor(promptTokens / 4));
+}
+
+/**
+ * Thinking tokens the model spends for this (validated) request, before the
+ * maxOutputTokens cap is applied.
+ */
+export function plannedThinking(model, thinkingConfig, promptTokens) {
+  const t = model.thinking;
+  if (!t) return 0;
+  const tc = thinkingConfig || {};
+  const budget = tc.thinkingBudget != null ? Number(tc.thinkingBudget) : null;
+  const level = tc.thinkingLevel != null ? String(tc.thinkingLevel).toLowerCase() : null;
+  if (t.kind === 'level' && level) return t.levels[level];
+  if (budget === 0) return 0;
+  if (budget === -1) return dynamicThinking(model, promptTokens);
+  if (budget != null) return Math.min(budget, dynamicThinking(model, promptTokens));
+  if (t.kind === 'level') return t.levels[t.default];
+  return t.default === 'off' ? 0 : dynamicThinking(model, promptTokens);
+}

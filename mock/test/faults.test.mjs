@@ -1,0 +1,335 @@
+// Scripted faults (/__mock/script) and their Google-realistic shapes.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startMock } from '../gemini-mock.mjs';
+import { generate, parseSSE, requests, responseText, roadmapPrompt, script, userRequest } from '../control.mjs';
+
+const JSON_MODE = { responseMimeType: 'application/json' };
+let mock;
+let base;
+let n = 0;
+const freshKey = () => `fault-key-${process.pid}-${++n}`;
+
+before(async () => {
+  mock = await startMock({ port: 0, quiet: true });
+  base = mock.url;
+});
+after(() => mock.close());
+
+const weeksBody = (task = 'WEEKS 4-6', gc = JSON_MODE) => userRequest(roadmapPrompt({ task }), gc);
+
+/** Run one request with a single scripted step on a fresh key. */
+async function withFault(step, opts = {}) {
+  const key = freshKey();
+  await script(base, key, [step]);
+  const r = await generate(base, { key, body: opts.body ?? weeksBody(), ...opts });
+  return { ...r, key };
+}
+
+const normalWeeks = async (task = 'WEEKS 4-6') => JSON.parse(responseText((await generate(base, { key: freshKey(), body: weeksBody(task) })).json));
+
+async function waitFor(fn, what) {
+  for (let i = 0; i < 100; i++) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+test('steps are consumed in order per key, then requests are normal again; {} is a normal step', async () => {
+  const key = freshKey();
+  await script(base, key, [{ fault: 'status', status: 500 }, {}, { status: 503 }]);
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await generate(base, { key, body: userRequest('hi') })).status);
+  assert.deepEqual(statuses, [500, 200, 503, 200]);
+  const log = await requests(base, { key });
+  assert.deepEqual(log.map((e) => e.fault), ['status', null, 'status', null]);
+  assert.deepEqual(log.map((e) => e.scripted), [true, true, true, false]);
+});
+
+test('scripts are isolated per key; GET models does not consume steps; repeat and "*" work', async () => {
+  const a = freshKey();
+  const b = freshKey();
+  await script(base, a, [{ fault: 'status', status: 500, repeat: 2 }]);
+  assert.equal((await generate(base, { key: b, body: userRequest('hi') })).status, 200);
+  const get = await fetch(`${base}/v1beta/models/gemini-2.0-flash`, { headers: { 'x-goog-api-key': a } });
+  assert.equal(get.status, 200);
+  assert.equal((await generate(base, { key: a, body: userRequest('hi') })).status, 500);
+  assert.equal((await generate(base, { key: a, body: userRequest('hi') })).status, 500);
+  assert.equal((await generate(base, { key: a, body: userRequest('hi') })).status, 200);
+  await script(base, '*', [{ fault: 'status', status: 504 }]);
+  await script(base, a, [{ fault: 'status', status: 429 }]);
+  assert.equal((await generate(base, { key: a, body: userRequest('hi') })).status, 429, 'own queue first');
+  assert.equal((await generate(base, { key: b, body: userRequest('hi') })).status, 504, 'then the wildcard queue');
+  assert.equal((await generate(base, { key: b, body: userRequest('hi') })).status, 200);
+});
+
+test('429 RESOURCE_EXHAUSTED carries QuotaFailure, Help and RetryInfo(retryDelay)', async () => {
+  const r = await withFault({ fault: 'status', status: 429, retryDelay: '1.5s' }, { model: 'gemini-2.5-flash' });
+  assert.equal(r.status, 429);
+  const e = r.json.error;
+  assert.equal(e.code, 429);
+  assert.equal(e.status, 'RESOURCE_EXHAUSTED');
+  assert.match(e.message, /You exceeded your current quota/);
+  const byType = Object.fromEntries(e.details.map((d) => [d['@type'].split('.').pop(), d]));
+  const v = byType.QuotaFailure.violations[0];
+  assert.equal(v.quotaId, 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier');
+  assert.equal(v.quotaMetric, 'generativelanguage.googleapis.com/generate_content_free_tier_requests');
+  assert.deepEqual(v.quotaDimensions, { location: 'global', model: 'gemini-2.5-flash' });
+  assert.equal(typeof v.quotaValue, 'string');
+  assert.ok(byType.Help.links[0].url.startsWith('https://'));
+  assert.equal(byType.RetryInfo.retryDelay, '1.5s');
+  const noDelay = await withFault({ fault: 'status', status: 429 });
+  assert.ok(!noDelay.json.error.details.some((d) => d['@type'].endsWith('RetryInfo')));
+});
+
+test('quota-day is a 429 with the per-day quotaId and no RetryInfo', async () => {
+  const r = await withFault({ fault: 'quota-day' });
+  assert.equal(r.status, 429);
+  const qf = r.json.error.details.find((d) => d['@type'] === 'type.googleapis.com/google.rpc.QuotaFailure');
+  assert.equal(qf.violations[0].quotaId, 'GenerateRequestsPerDayPerProjectPerModel-FreeTier');
+  assert.ok(!r.json.error.details.some((d) => d['@type'].endsWith('RetryInfo')));
+});
+
+test('500 INTERNAL, 503 UNAVAILABLE (overloaded), 504 DEADLINE_EXCEEDED, 400 bodies', async () => {
+  const expect = { 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED', 400: 'INVALID_ARGUMENT' };
+  for (const [code, status] of Object.entries(expect)) {
+    const r = await withFault({ fault: 'status', status: Number(code) });
+    assert.equal(r.status, Number(code));
+    assert.equal(r.json.error.code, Number(code));
+    assert.equal(r.json.error.status, status);
+  }
+  const r503 = await withFault({ fault: 'status', status: 503 });
+  assert.equal(r503.json.error.message, 'The model is overloaded. Please try again later.');
+  const sse = await withFault({ fault: 'status', status: 503 }, { stream: true });
+  assert.equal(sse.json.error.code, 503, 'alt=sse errors are plain JSON');
+  const arr = await withFault({ fault: 'status', status: 503 }, { stream: true, sse: false });
+  assert.equal(arr.json[0].error.code, 503, 'JSON-array stream errors are wrapped in an array');
+});
+
+test('html502 returns a Google-style HTML page', async () => {
+  const r = await withFault({ fault: 'html502' });
+  assert.equal(r.status, 502);
+  assert.match(r.headers.get('content-type'), /^text\/html/);
+  assert.match(r.text, /<title>Error 502 \(Server Error\)!!1<\/title>/);
+  assert.equal(r.json, undefined);
+});
+
+test('hang never answers; the client abort is recorded as aborted:true', async () => {
+  const key = freshKey();
+  await script(base, key, [{ fault: 'hang' }]);
+  const ac = new AbortController();
+  const p = generate(base, { key, body: userRequest('hi'), signal: ac.signal });
+  await waitFor(async () => (await requests(base, { key })).length === 1, 'the request to arrive');
+  ac.abort();
+  await assert.rejects(p, { name: 'AbortError' });
+  const e = await waitFor(async () => (await requests(base, { key })).find((x) => x.aborted), 'aborted flag');
+  assert.equal(e.fault, 'hang');
+  assert.equal(e.status, null);
+  assert.ok(e.endedAt >= e.startedAt);
+});
+
+test('reset destroys the socket', async () => {
+  const key = freshKey();
+  await script(base, key, [{ fault: 'reset' }]);
+  await assert.rejects(generate(base, { key, body: userRequest('hi') }), TypeError);
+  const [e] = await requests(base, { key });
+  assert.equal(e.fault, 'reset');
+  assert.equal(e.aborted, false);
+});
+
+test('blocked: 200 with promptFeedback.blockReason and no candidates', async () => {
+  for (const reason of ['SAFETY', 'OTHER', 'PROHIBITED_CONTENT']) {
+    const r = await withFault({ fault: 'blocked', reason });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.candidates, undefined);
+    assert.equal(r.json.promptFeedback.blockReason, reason);
+    assert.ok(r.json.usageMetadata.promptTokenCount > 0);
+    if (reason === 'SAFETY') assert.ok(r.json.promptFeedback.safetyRatings.some((x) => x.blocked));
+  }
+  const s = await withFault({ fault: 'blocked' }, { stream: true });
+  const events = parseSSE(s.text);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].promptFeedback.blockReason, 'SAFETY');
+});
+
+test('safety and recitation cut the answer part-way with their finishReason', async () => {
+  const full = responseText((await generate(base, { key: freshKey(), body: weeksBody() })).json);
+  const s = await withFault({ fault: 'safety' });
+  const c = s.json.candidates[0];
+  assert.equal(c.finishReason, 'SAFETY');
+  assert.ok(c.safetyRatings.some((x) => x.blocked === true && x.probability === 'HIGH'));
+  const st = responseText(s.json);
+  assert.ok(st.length > 0 && st.length < full.length && full.startsWith(st));
+  const rc = await withFault({ fault: 'recitation' });
+  assert.equal(rc.json.candidates[0].finishReason, 'RECITATION');
+  assert.ok(rc.json.candidates[0].citationMetadata.citationSources.length > 0);
+  assert.ok(responseText(rc.json).length < full.length);
+  const ss = parseSSE((await withFault({ fault: 'safety' }, { stream: true })).text);
+  assert.equal(ss.at(-1).candidates[0].finishReason, 'SAFETY');
+  assert.equal(ss.map(responseText).join(''), st);
+});
+
+test('empty-candidates and thoughts-only', async () => {
+  const e = await withFault({ fault: 'empty-candidates' });
+  assert.equal(e.status, 200);
+  assert.deepEqual(e.json.candidates, []);
+  assert.ok(e.json.usageMetadata.promptTokenCount > 0);
+  const t = await withFault({ fault: 'thoughts-only' }, { model: 'gemini-2.5-flash', body: weeksBody('WEEKS 1-1', { ...JSON_MODE, maxOutputTokens: 4000 }) });
+  const c = t.json.candidates[0];
+  assert.equal(c.finishReason, 'MAX_TOKENS');
+  assert.ok(c.content.parts.length >= 1 && c.content.parts.every((p) => p.thought === true));
+  assert.equal(responseText(t.json), '');
+  assert.equal(t.json.usageMetadata.thoughtsTokenCount, 4000);
+});
+
+test('fenced wraps JSON-mode output in ```json fences', async () => {
+  const r = await withFault({ fault: 'fenced' });
+  const text = responseText(r.json);
+  assert.ok(text.includes('```json\n'));
+  assert.throws(() => JSON.parse(text));
+  const inner = text.slice(text.indexOf('```json\n') + 8, text.lastIndexOf('\n```'));
+  assert.deepEqual(JSON.parse(inner), await normalWeeks());
+});
+
+test('commented adds // and /* */ comments; stripping them gives the normal JSON', async () => {
+  const text = responseText((await withFault({ fault: 'commented' })).json);
+  assert.ok(text.includes('//') && text.includes('/*'));
+  assert.throws(() => JSON.parse(text));
+  const stripped = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|\s)\/\/[^\n]*/g, '$1');
+  assert.deepEqual(JSON.parse(stripped), await normalWeeks());
+});
+
+test('trailing-comma adds commas before closing brackets', async () => {
+  const text = responseText((await withFault({ fault: 'trailing-comma' })).json);
+  assert.match(text, /,\s*\]/);
+  assert.match(text, /,\s*\}/);
+  assert.throws(() => JSON.parse(text));
+  assert.deepEqual(JSON.parse(text.replace(/,(\s*[\]}])/g, '$1')), await normalWeeks());
+});
+
+test('truncate cuts at atChars with MAX_TOKENS', async () => {
+  const r = await withFault({ fault: 'truncate', atChars: 1000 });
+  const text = responseText(r.json);
+  assert.equal(text.length, 1000);
+  assert.equal(r.json.candidates[0].finishReason, 'MAX_TOKENS');
+  assert.equal(r.json.usageMetadata.candidatesTokenCount, 250);
+  assert.throws(() => JSON.parse(text));
+});
+
+test('wrong-week-numbers, missing-day, duplicate-week and extra-week', async () => {
+  const weeksOf = async (step, task = 'WEEKS 4-6') => JSON.parse(responseText((await withFault(step, { body: weeksBody(task) })).json)).weeks;
+  assert.deepEqual((await weeksOf({ fault: 'wrong-week-numbers' })).map((w) => w.week), [1, 2, 3]);
+  assert.deepEqual((await weeksOf({ fault: 'wrong-week-numbers' }, 'WEEKS 1-3')).map((w) => w.week), [2, 3, 4]);
+  const missing = await weeksOf({ fault: 'missing-day' });
+  assert.deepEqual(missing.map((w) => w.days.length), [6, 7, 7]);
+  const dup = await weeksOf({ fault: 'duplicate-week' });
+  assert.deepEqual(dup.map((w) => w.week), [4, 4, 5, 6]);
+  const extra = await weeksOf({ fault: 'extra-week' });
+  assert.deepEqual(extra.map((w) => w.week), [4, 5, 6, 7]);
+  assert.equal(extra[3].days.length, 7);
+  const outlineExtra = JSON.parse(responseText((await withFault({ fault: 'extra-week' }, { body: weeksBody('OUTLINE') })).json));
+  assert.equal(outlineExtra.weeks.length, 13);
+});
+
+test('prose has no JSON at all', async () => {
+  for (const stream of [false, true]) {
+    const r = await withFault({ fault: 'prose' }, { stream });
+    const text = stream ? parseSSE(r.text).map(responseText).join('') : responseText(r.json);
+    assert.ok(text.length > 100);
+    assert.ok(!/[{}[\]]/.test(text), text.slice(0, 200));
+  }
+});
+
+test('xss puts script/img/javascript: payloads into titles, tasks and resources (JSON stays valid)', async () => {
+  const data = JSON.parse(responseText((await withFault({ fault: 'xss' })).json));
+  const w = data.weeks[0];
+  assert.ok(w.title.includes('<img src=x onerror="window.__xss=1">'));
+  assert.ok(w.days[0].tasks.some((t) => t.includes('<script>window.__xss=2</script>')));
+  assert.ok(w.days.some((d) => d.resources.some((r) => r.includes('javascript:alert(1)'))));
+  const outline = JSON.parse(responseText((await withFault({ fault: 'xss' }, { body: weeksBody('OUTLINE') })).json));
+  assert.ok(outline.weeks[0].title.includes('onerror='));
+  assert.ok(outline.phases[0].goal.includes('<script>'));
+});
+
+test('python-literals and single-quotes produce almost-JSON', async () => {
+  const py = responseText((await withFault({ fault: 'python-literals' })).json);
+  assert.match(py, /: False\b/);
+  assert.match(py, /: None\b/);
+  assert.throws(() => JSON.parse(py));
+  const fixed = JSON.parse(py.replace(/: False\b/g, ': false').replace(/: True\b/g, ': true').replace(/: None\b/g, ': null'));
+  assert.equal(fixed.weeks[0].days[0].completed, false);
+  const sq = responseText((await withFault({ fault: 'single-quotes' })).json);
+  assert.ok(sq.startsWith("{\n  'weeks': ["));
+  assert.ok(!sq.includes('"weeks"'));
+  assert.throws(() => JSON.parse(sq));
+  // eslint-disable-next-line no-new-func
+  assert.deepEqual(new Function(`return ${sq};`)(), await normalWeeks());
+});
+
+test('sse-cut ends the stream mid-event without finishReason', async () => {
+  const r = await withFault({ fault: 'sse-cut' }, { stream: true });
+  assert.equal(r.status, 200);
+  assert.ok(!r.text.endsWith('\r\n\r\n'));
+  const complete = r.text.slice(0, r.text.lastIndexOf('\r\n\r\n') + 4);
+  const events = parseSSE(complete);
+  assert.equal(events.length, 2);
+  assert.ok(events.every((e) => !e.candidates[0].finishReason));
+  const tail = r.text.slice(complete.length);
+  assert.ok(tail.startsWith('data: {'));
+  assert.throws(() => JSON.parse(tail.slice(6)));
+  const destroyed = freshKey();
+  await script(base, destroyed, [{ fault: 'sse-cut', mode: 'destroy', afterChunks: 1 }]);
+  await assert.rejects(generate(base, { key: destroyed, body: weeksBody(), stream: true }));
+});
+
+test('sse-error sends an error event inside a 200 stream, then ends', async () => {
+  const r = await withFault({ fault: 'sse-error' }, { stream: true });
+  assert.equal(r.status, 200);
+  const events = parseSSE(r.text);
+  assert.equal(events.length, 3);
+  assert.ok(events[0].candidates && events[1].candidates);
+  assert.deepEqual(Object.keys(events[2]), ['error']);
+  assert.equal(events[2].error.code, 500);
+  assert.equal(events[2].error.status, 'INTERNAL');
+  const arr = await withFault({ fault: 'sse-error', afterChunks: 1 }, { stream: true, sse: false });
+  assert.ok(Array.isArray(arr.json));
+  assert.equal(arr.json.at(-1).error.code, 500);
+});
+
+test('stall streams some chunks then goes silent until the client gives up', async () => {
+  const key = freshKey();
+  await script(base, key, [{ fault: 'stall', afterChunks: 1 }]);
+  const ac = new AbortController();
+  const res = await fetch(`${base}/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse`, {
+    method: 'POST', headers: { 'x-goog-api-key': key }, body: JSON.stringify(weeksBody()), signal: ac.signal,
+  });
+  const reader = res.body.getReader();
+  const { value } = await reader.read();
+  assert.ok(new TextDecoder().decode(value).startsWith('data: '));
+  const next = reader.read();
+  const timeout = new Promise((r) => setTimeout(() => r('silent'), 150));
+  assert.equal(await Promise.race([next, timeout]), 'silent');
+  ac.abort();
+  await next.catch(() => {});
+  const e = await waitFor(async () => (await requests(base, { key })).find((x) => x.aborted), 'aborted');
+  assert.equal(e.fault, 'stall');
+});
+
+test('delayMs adds latency before the response; status overrides the HTTP status of a content fault', async () => {
+  const key = freshKey();
+  await script(base, key, [{ delayMs: 250 }, {}]);
+  const t0 = performance.now();
+  await generate(base, { key, body: userRequest('hi') });
+  const slow = performance.now() - t0;
+  const t1 = performance.now();
+  await generate(base, { key, body: userRequest('hi') });
+  const fast = performance.now() - t1;
+  assert.ok(slow >= 240, `slow ${slow}`);
+  assert.ok(slow > fast * 3, `slow ${slow} fast ${fast}`);
+  const r = await withFault({ fault: 'prose', status: 500 });
+  assert.equal(r.status, 500);
+  assert.ok(responseText(r.json).length > 0);
+});

@@ -1,0 +1,301 @@
+// Generation: usage accounting, thinking, output limits, roadmap content, streaming.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startMock } from '../gemini-mock.mjs';
+import { generate, parseSSE, responseText, roadmapPrompt, userRequest } from '../control.mjs';
+
+const KEY = 'test-key-generation-01';
+const JSON_MODE = { responseMimeType: 'application/json' };
+let mock;
+let base;
+
+before(async () => {
+  mock = await startMock({ port: 0, quiet: true });
+  base = mock.url;
+});
+after(() => mock.close());
+
+const ask = async (model, text, gc, extra) => {
+  const r = await generate(base, { key: KEY, model, body: userRequest(text, gc, extra) });
+  assert.equal(r.status, 200, r.text.slice(0, 300));
+  return r.json;
+};
+
+test('usageMetadata: promptTokenCount = ceil(chars/4) of systemInstruction + all turns; total = sum', async () => {
+  const sys = 'You are a careful planner who answers in JSON. ';
+  const body = {
+    systemInstruction: { parts: [{ text: sys }] },
+    contents: [
+      { role: 'user', parts: [{ text: 'What should I learn?' }, { text: ' Keep it short.' }] },
+      { role: 'model', parts: [{ text: 'Tell me your role.' }] },
+      { role: 'user', parts: [{ text: 'I want a quick reply please.' }] },
+    ],
+  };
+  const r = await generate(base, { key: KEY, model: 'gemini-2.0-flash', body });
+  const chars = sys.length + 'What should I learn?'.length + ' Keep it short.'.length + 'Tell me your role.'.length + 'I want a quick reply please.'.length;
+  const u = r.json.usageMetadata;
+  assert.equal(u.promptTokenCount, Math.ceil(chars / 4));
+  assert.deepEqual(u.promptTokensDetails, [{ modality: 'TEXT', tokenCount: u.promptTokenCount }]);
+  const text = responseText(r.json);
+  assert.equal(u.candidatesTokenCount, Math.ceil(text.length / 4));
+  assert.equal(u.totalTokenCount, u.promptTokenCount + u.candidatesTokenCount);
+  assert.equal(u.thoughtsTokenCount, undefined);
+  assert.equal(r.json.modelVersion, 'gemini-2.0-flash');
+  assert.match(r.json.responseId, /^[A-Za-z0-9_-]{16,}$/);
+  assert.equal(r.json.candidates[0].index, 0);
+  assert.equal(r.json.candidates[0].content.role, 'model');
+});
+
+test('2.5-flash thinks by default (dynamic, counted in total); thinkingBudget:0 disables it; a budget caps it', async () => {
+  const prompt = roadmapPrompt({ task: 'WEEKS 1-1' });
+  const dflt = await ask('gemini-2.5-flash', prompt, JSON_MODE);
+  const u = dflt.usageMetadata;
+  assert.equal(u.thoughtsTokenCount, Math.min(8192, 600 + Math.floor(u.promptTokenCount / 4)));
+  assert.equal(u.totalTokenCount, u.promptTokenCount + u.candidatesTokenCount + u.thoughtsTokenCount);
+
+  const off = await ask('gemini-2.5-flash', prompt, { ...JSON_MODE, thinkingConfig: { thinkingBudget: 0 } });
+  assert.equal(off.usageMetadata.thoughtsTokenCount, undefined);
+  assert.equal(off.usageMetadata.totalTokenCount, off.usageMetadata.promptTokenCount + off.usageMetadata.candidatesTokenCount);
+  assert.equal(responseText(off), responseText(dflt));
+
+  const capped = await ask('gemini-2.5-flash', prompt, { ...JSON_MODE, thinkingConfig: { thinkingBudget: 100 } });
+  assert.equal(capped.usageMetadata.thoughtsTokenCount, 100);
+
+  const lite = await ask('gemini-2.5-flash-lite', prompt, JSON_MODE);
+  assert.equal(lite.usageMetadata.thoughtsTokenCount, undefined, 'flash-lite does not think by default');
+  const pro = await ask('gemini-2.5-pro', prompt, JSON_MODE);
+  assert.ok(pro.usageMetadata.thoughtsTokenCount > u.thoughtsTokenCount);
+  const g3 = await ask('gemini-3-pro-preview', prompt, JSON_MODE);
+  assert.equal(g3.usageMetadata.thoughtsTokenCount, 2000);
+  const g3low = await ask('gemini-3-pro-preview', prompt, { ...JSON_MODE, thinkingConfig: { thinkingLevel: 'low' } });
+  assert.equal(g3low.usageMetadata.thoughtsTokenCount, 300);
+});
+
+test('thinking tokens count against maxOutputTokens first; the answer is cut with MAX_TOKENS', async () => {
+  const prompt = roadmapPrompt({ task: 'WEEKS 1-3' });
+  const j = await ask('gemini-2.5-flash', prompt, { ...JSON_MODE, maxOutputTokens: 2000 });
+  const u = j.usageMetadata;
+  const T = Math.min(8192, 600 + Math.floor(u.promptTokenCount / 4));
+  assert.equal(u.thoughtsTokenCount, T);
+  assert.equal(u.candidatesTokenCount, 2000 - T);
+  assert.equal(responseText(j).length, (2000 - T) * 4);
+  assert.equal(j.candidates[0].finishReason, 'MAX_TOKENS');
+  // same request without thinking gets 2000 visible tokens
+  const nt = await ask('gemini-2.5-flash', prompt, { ...JSON_MODE, maxOutputTokens: 2000, thinkingConfig: { thinkingBudget: 0 } });
+  assert.equal(nt.usageMetadata.candidatesTokenCount, 2000);
+});
+
+test('when thinking uses the whole budget the candidate has no parts and finishReason MAX_TOKENS', async () => {
+  const j = await ask('gemini-2.5-flash', roadmapPrompt({ task: 'WEEKS 1-2' }), { ...JSON_MODE, maxOutputTokens: 300 });
+  assert.deepEqual(j.candidates[0].content, { role: 'model' });
+  assert.equal(j.candidates[0].finishReason, 'MAX_TOKENS');
+  assert.equal(j.usageMetadata.thoughtsTokenCount, 300);
+  assert.equal(j.usageMetadata.candidatesTokenCount, undefined);
+  assert.equal(j.usageMetadata.totalTokenCount, j.usageMetadata.promptTokenCount + 300);
+});
+
+test('includeThoughts:true adds a thought part first', async () => {
+  const j = await ask('gemini-2.5-flash', roadmapPrompt({ task: 'WEEKS 1-1' }), { ...JSON_MODE, thinkingConfig: { includeThoughts: true } });
+  const parts = j.candidates[0].content.parts;
+  assert.equal(parts.length, 2);
+  assert.equal(parts[0].thought, true);
+  assert.match(parts[0].text, /^\*\*Planning/);
+  assert.equal(parts[1].thought, undefined);
+  JSON.parse(parts[1].text);
+});
+
+test('12 weeks in one call on gemini-2.0-flash come back cut with MAX_TOKENS and JSON.parse fails', async () => {
+  const j = await ask('gemini-2.0-flash', roadmapPrompt({ task: 'WEEKS 1-12' }), JSON_MODE);
+  assert.equal(j.candidates[0].finishReason, 'MAX_TOKENS');
+  assert.equal(j.usageMetadata.candidatesTokenCount, 8192);
+  const text = responseText(j);
+  assert.equal(text.length, 8192 * 4);
+  assert.throws(() => JSON.parse(text), SyntaxError);
+});
+
+test('3 weeks come back complete: STOP, valid JSON, requested week numbers, 7 numbered days each', async () => {
+  const j = await ask('gemini-2.0-flash', roadmapPrompt({ task: 'WEEKS 4-6' }), JSON_MODE);
+  assert.equal(j.candidates[0].finishReason, 'STOP');
+  const text = responseText(j);
+  assert.ok(j.usageMetadata.candidatesTokenCount < 8192);
+  const data = JSON.parse(text);
+  assert.deepEqual(Object.keys(data), ['weeks']);
+  assert.deepEqual(data.weeks.map((w) => w.week), [4, 5, 6]);
+  for (const w of data.weeks) {
+    assert.equal(typeof w.title, 'string');
+    assert.equal(typeof w.phase, 'string');
+    assert.deepEqual(w.days.map((d) => d.day), [1, 2, 3, 4, 5, 6, 7]);
+    for (const d of w.days) {
+      assert.ok(d.title.length > 5);
+      assert.ok(d.tasks.length >= 3 && d.tasks.length <= 5, `tasks ${d.tasks.length}`);
+      assert.ok(d.resources.length >= 1 && d.resources.length <= 3, `resources ${d.resources.length}`);
+      assert.ok(Number.isInteger(d.hours) && d.hours >= 1);
+    }
+  }
+});
+
+test('day bodies are realistic in size: about 180-220 tokens per day, ~1,400 per week', async () => {
+  const j = await ask('gemini-2.5-flash', roadmapPrompt({ task: 'WEEKS 1-5', totalWeeks: 20, role: 'Frontend Developer' }), { ...JSON_MODE, thinkingConfig: { thinkingBudget: 0 } });
+  const text = responseText(j);
+  const perDay = j.usageMetadata.candidatesTokenCount / 35;
+  assert.ok(perDay >= 180 && perDay <= 220, `per day ${perDay}`);
+  const perWeek = Math.ceil(text.length / 4) / 5;
+  assert.ok(perWeek >= 1250 && perWeek <= 1550, `per week ${perWeek}`);
+});
+
+test('outline titles equal the week-body titles and phases (12 weeks fetched in 4 calls)', async () => {
+  const role = 'Data Engineer';
+  const outline = JSON.parse(responseText(await ask('gemini-2.0-flash', roadmapPrompt({ role, totalWeeks: 12 }), JSON_MODE)));
+  assert.equal(outline.weeks.length, 12);
+  const bodies = [];
+  for (const [a, b] of [[1, 3], [4, 6], [7, 9], [10, 12]]) {
+    const j = await ask('gemini-2.0-flash', roadmapPrompt({ role, totalWeeks: 12, task: `WEEKS ${a}-${b}` }), JSON_MODE);
+    assert.equal(j.candidates[0].finishReason, 'STOP');
+    bodies.push(...JSON.parse(responseText(j)).weeks);
+  }
+  assert.deepEqual(bodies.map((w) => [w.week, w.title, w.phase]), outline.weeks.map((w) => [w.week, w.title, w.phase]));
+  // TASK: WEEK n agrees too
+  const single = JSON.parse(responseText(await ask('gemini-2.0-flash', roadmapPrompt({ role, totalWeeks: 12, task: 'WEEK 8' }), JSON_MODE)));
+  assert.deepEqual(single.weeks.map((w) => [w.week, w.title]), [[8, outline.weeks[7].title]]);
+});
+
+test('52-week outline: no repeated titles, 3-6 phases in order covering every week', async () => {
+  for (const role of ['Cloud Security Engineer', 'ML Engineer', 'Product Manager']) {
+    const j = await ask('gemini-2.5-flash', roadmapPrompt({ role, totalWeeks: 52 }), JSON_MODE);
+    assert.equal(j.candidates[0].finishReason, 'STOP');
+    const o = JSON.parse(responseText(j));
+    assert.equal(o.weeks.length, 52);
+    assert.equal(new Set(o.weeks.map((w) => w.title)).size, 52, 'titles must be distinct');
+    assert.ok(o.phases.length >= 3 && o.phases.length <= 6);
+    let next = 1;
+    for (const p of o.phases) {
+      assert.equal(p.startWeek, next);
+      assert.ok(p.endWeek >= p.startWeek);
+      assert.equal(typeof p.goal, 'string');
+      for (let w = p.startWeek; w <= p.endWeek; w++) assert.equal(o.weeks[w - 1].phase, p.name);
+      next = p.endWeek + 1;
+    }
+    assert.equal(next, 53);
+  }
+  const small = JSON.parse(responseText(await ask('gemini-2.0-flash', roadmapPrompt({ totalWeeks: 4 }), JSON_MODE)));
+  assert.equal(small.phases.length, 3);
+});
+
+test('role families give different vocabularies; default role is Software Engineer', async () => {
+  const t = async (role) => JSON.parse(responseText(await ask('gemini-2.0-flash', roadmapPrompt({ role, totalWeeks: 8 }), JSON_MODE))).weeks[0].title;
+  const titles = await Promise.all(['DevOps Engineer', 'Frontend Developer', 'Data Analyst', 'Machine Learning Engineer', 'Security Analyst', 'Chef']
+    .map(t));
+  assert.equal(new Set(titles).size, titles.length, titles.join(' | '));
+  const noRole = JSON.parse(responseText(await ask('gemini-2.0-flash', 'Total weeks: 8\nTASK: OUTLINE', JSON_MODE)));
+  assert.match(noRole.phases[0].goal, /Software Engineer/);
+});
+
+test('without responseMimeType the JSON comes wrapped like a chatty model', async () => {
+  const j = await ask('gemini-2.0-flash', roadmapPrompt({ task: 'WEEKS 1-1' }));
+  const text = responseText(j);
+  assert.ok(text.startsWith('Here is the plan:\n\n```json\n'), text.slice(0, 40));
+  assert.ok(text.endsWith('\n```\n'));
+  const inner = text.slice('Here is the plan:\n\n```json\n'.length, -'\n```\n'.length);
+  assert.deepEqual(JSON.parse(inner).weeks.map((w) => w.week), [1]);
+});
+
+test('prompts without TASK get a short deterministic reply (or {"reply"} in JSON mode)', async () => {
+  const a = responseText(await ask('gemini-2.0-flash', 'What is Kubernetes?'));
+  const b = responseText(await ask('gemini-2.0-flash', 'What is Kubernetes?'));
+  assert.equal(a, b);
+  assert.match(a, /^Mock reply: .*What is Kubernetes\?/);
+  const c = responseText(await ask('gemini-2.0-flash', 'What is Docker?'));
+  assert.notEqual(a, c);
+  const j = JSON.parse(responseText(await ask('gemini-2.0-flash', 'What is Kubernetes?', JSON_MODE)));
+  assert.match(j.reply, /^Mock reply: /);
+});
+
+test('natural-language fallback: "weeks 4-6", "weeks 2 to 3" and "week 7"', async () => {
+  const w = async (text) => JSON.parse(responseText(await ask('gemini-2.0-flash', `Role: DevOps Engineer\nTotal weeks: 12\n${text}`, JSON_MODE))).weeks.map((x) => x.week);
+  assert.deepEqual(await w('Please write weeks 4-6 in detail.'), [4, 5, 6]);
+  assert.deepEqual(await w('Now do weeks 2 to 3.'), [2, 3]);
+  assert.deepEqual(await w('Give me week 7 only.'), [7]);
+});
+
+test('Role and Total weeks may come from systemInstruction; TASK only from the last user turn', async () => {
+  const body = {
+    systemInstruction: { parts: [{ text: 'Role: Frontend Developer\nTotal weeks: 16' }] },
+    contents: [
+      { role: 'user', parts: [{ text: 'TASK: OUTLINE' }] },
+      { role: 'model', parts: [{ text: '{}' }] },
+      { role: 'user', parts: [{ text: 'TASK: WEEKS 15-16' }] },
+    ],
+    generationConfig: JSON_MODE,
+  };
+  const r = await generate(base, { key: KEY, body });
+  const weeks = JSON.parse(responseText(r.json)).weeks;
+  assert.deepEqual(weeks.map((x) => x.week), [15, 16]);
+  const outline = JSON.parse(responseText(await ask('gemini-2.0-flash', roadmapPrompt({ role: 'Frontend Developer', totalWeeks: 16 }), JSON_MODE)));
+  assert.equal(weeks[1].title, outline.weeks[15].title);
+});
+
+test('SSE framing: data: <json>\\r\\n\\r\\n events that rebuild exactly the non-streaming text', async () => {
+  const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-2' }), JSON_MODE);
+  const plain = await generate(base, { key: KEY, model: 'gemini-2.5-flash', body });
+  const s = await generate(base, { key: KEY, model: 'gemini-2.5-flash', body, stream: true });
+  assert.equal(s.status, 200);
+  assert.match(s.headers.get('content-type'), /^text\/event-stream/);
+  assert.ok(!/\n(?!\r?\n|$)/.test(s.text.replace(/\r\n\r\n/g, '')), 'each event is a single line');
+  const events = parseSSE(s.text);
+  assert.ok(events.length > 5, `events: ${events.length}`);
+  const texts = events.map(responseText);
+  assert.equal(texts.join(''), responseText(plain.json));
+  assert.ok(texts[0].length >= 1 && texts[0].length < 40, `first chunk ${texts[0].length}`);
+  for (const t of texts.slice(1, -1)) assert.ok(t.length >= 150 && t.length <= 400, `chunk ${t.length}`);
+  const finishes = events.map((e) => e.candidates[0].finishReason);
+  assert.equal(finishes.at(-1), 'STOP');
+  assert.ok(finishes.slice(0, -1).every((f) => f === undefined));
+  assert.deepEqual(events.at(-1).usageMetadata, plain.json.usageMetadata);
+  assert.equal(new Set(events.map((e) => e.responseId)).size, 1);
+  let prev = 0;
+  for (const e of events) {
+    const c = e.usageMetadata.candidatesTokenCount ?? 0;
+    assert.ok(c >= prev);
+    prev = c;
+    assert.equal(e.usageMetadata.promptTokenCount, plain.json.usageMetadata.promptTokenCount);
+  }
+});
+
+test('SSE of a MAX_TOKENS answer ends with finishReason MAX_TOKENS and the same cut text', async () => {
+  const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-12' }), JSON_MODE);
+  const plain = await generate(base, { key: KEY, body });
+  const events = parseSSE((await generate(base, { key: KEY, body, stream: true })).text);
+  assert.equal(events.map(responseText).join(''), responseText(plain.json));
+  assert.equal(events.at(-1).candidates[0].finishReason, 'MAX_TOKENS');
+  assert.equal(events.at(-1).usageMetadata.candidatesTokenCount, 8192);
+});
+
+test('SSE with includeThoughts sends the thought part in its own first event', async () => {
+  const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), { ...JSON_MODE, thinkingConfig: { includeThoughts: true } });
+  const events = parseSSE((await generate(base, { key: KEY, model: 'gemini-2.5-pro', body, stream: true })).text);
+  assert.equal(events[0].candidates[0].content.parts[0].thought, true);
+  assert.ok(events.slice(1).every((e) => e.candidates[0].content.parts.every((p) => !p.thought)));
+  JSON.parse(events.map(responseText).join(''));
+});
+
+test('streamGenerateContent without alt=sse streams a JSON array of responses', async () => {
+  const body = userRequest(roadmapPrompt({ task: 'WEEKS 3-3' }), JSON_MODE);
+  const plain = await generate(base, { key: KEY, body });
+  const s = await generate(base, { key: KEY, body, stream: true, sse: false });
+  assert.equal(s.status, 200);
+  assert.match(s.headers.get('content-type'), /^application\/json/);
+  assert.ok(s.text.startsWith('[{'));
+  assert.ok(s.text.includes('\n,\r\n'));
+  assert.ok(Array.isArray(s.json) && s.json.length > 2);
+  assert.equal(s.json.map(responseText).join(''), responseText(plain.json));
+  assert.equal(s.json.at(-1).candidates[0].finishReason, 'STOP');
+});
+
+test('generation is deterministic across calls (same prompt, same text)', async () => {
+  const body = userRequest(roadmapPrompt({ role: 'Security Analyst', totalWeeks: 24, task: 'WEEKS 10-11' }), JSON_MODE);
+  const a = await generate(base, { key: KEY, body });
+  const b = await generate(base, { key: KEY, body });
+  assert.equal(responseText(a.json), responseText(b.json));
+  assert.notEqual(a.json.responseId, b.json.responseId);
+});

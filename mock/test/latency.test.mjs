@@ -1,0 +1,131 @@
+// Latency model: time to first token, output speed, time scale, client aborts.
+// Only ratios of times measured in the same run are compared (no absolute upper bounds).
+import { test, before, after } from 'node:test';
+const note = (...a) => { if (process.env.MOCK_TEST_VERBOSE) console.log(...a); };
+import assert from 'node:assert/strict';
+
+import { startMock } from '../gemini-mock.mjs';
+import { requests, roadmapPrompt, setConfig, userRequest, script } from '../control.mjs';
+
+const KEY = 'test-key-latency-0001';
+const JSON_MODE = { responseMimeType: 'application/json' };
+let mock;
+let base;
+
+before(async () => {
+  mock = await startMock({ port: 0, quiet: true, latencyMs: 0, tokensPerSecond: 0 });
+  base = mock.url;
+  // warm up the connection pool and the JIT so the first measured request is not an outlier
+  for (let i = 0; i < 3; i++) await timed({ body: userRequest(roadmapPrompt({ task: 'WEEKS 1-4' }), { responseMimeType: 'application/json' }) });
+});
+after(() => mock.close());
+
+/** Time a streaming or plain request: { ttfb, total, chunks } in ms. */
+async function timed({ model = 'gemini-2.0-flash', body, stream = false, key = KEY }) {
+  const t0 = performance.now();
+  const res = await fetch(`${base}/v1beta/models/${model}:${stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`, {
+    method: 'POST', headers: { 'x-goog-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const reader = res.body.getReader();
+  let ttfb = null;
+  let chunks = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (ttfb == null) ttfb = performance.now() - t0;
+    if (value && value.length) chunks++;
+  }
+  assert.equal(res.status, 200);
+  return { ttfb, total: performance.now() - t0, chunks };
+}
+
+/** Best (fastest) of two runs: scheduling noise only ever adds time. */
+async function best(opts) {
+  const a = await timed(opts);
+  const b = await timed(opts);
+  return a.total <= b.total ? a : b;
+}
+
+const chat = userRequest('just say hi');
+const weeks = (task) => userRequest(roadmapPrompt({ task }), JSON_MODE);
+
+test('latency-ms is the time to first byte: doubling it doubles the wait', async () => {
+  await setConfig(base, { latencyMs: 150, tokensPerSecond: 0, timeScale: 1 });
+  const a = await best({ body: chat });
+  await setConfig(base, { latencyMs: 300 });
+  const b = await best({ body: chat });
+  const ratio = b.total / a.total;
+  note(`ratio ${ratio} (${a.total} vs ${b.total})`);
+  assert.ok(ratio > 1.5 && ratio < 2.5, `ratio ${ratio} (${a.total} vs ${b.total})`);
+});
+
+test('tokens-per-second paces output: 4 weeks take ~4x as long as 1 week', async () => {
+  await setConfig(base, { latencyMs: 0, tokensPerSecond: 20000, timeScale: 1 });
+  const one = await best({ body: weeks('WEEKS 1-1') });
+  const four = await best({ body: weeks('WEEKS 1-4') });
+  const ratio = four.total / one.total;
+  note(`ratio ${ratio} (${one.total} vs ${four.total})`);
+  assert.ok(ratio > 2.5 && ratio < 5.5, `ratio ${ratio} (${one.total} vs ${four.total})`);
+});
+
+test('time-scale multiplies every delay', async () => {
+  await setConfig(base, { latencyMs: 400, tokensPerSecond: 0, timeScale: 1 });
+  const full = await best({ body: chat });
+  await setConfig(base, { timeScale: 0.25 });
+  const quarter = await best({ body: chat });
+  const ratio = quarter.total / full.total;
+  note(`ratio ${ratio} (${full.total} vs ${quarter.total})`);
+  assert.ok(ratio > 0.12 && ratio < 0.45, `ratio ${ratio} (${full.total} vs ${quarter.total})`);
+});
+
+test('streams arrive progressively: first chunk after the latency, the rest paced by tokens', async () => {
+  await setConfig(base, { latencyMs: 150, tokensPerSecond: 20000, timeScale: 1 });
+  const s = await best({ body: weeks('WEEKS 1-4'), stream: true });
+  const plain = await best({ body: weeks('WEEKS 1-4'), stream: false });
+  assert.ok(s.chunks > 10, `chunks ${s.chunks}`);
+  const ttftShare = s.ttfb / s.total;
+  note(`ttft share ${ttftShare} (${s.ttfb}/${s.total})`);
+  assert.ok(ttftShare > 0.15 && ttftShare < 0.5, `ttft share ${ttftShare} (${s.ttfb}/${s.total})`);
+  const plainShare = plain.ttfb / plain.total;
+  assert.ok(plainShare > 0.9, `non-streaming answers arrive at once (${plainShare})`);
+  const ratio = s.total / plain.total;
+  assert.ok(ratio > 0.8 && ratio < 1.25, `stream and plain take about as long (${ratio})`);
+});
+
+test('thinking delays the first token on thinking models', async () => {
+  await setConfig(base, { latencyMs: 100, tokensPerSecond: 2000, timeScale: 1 });
+  const body = userRequest('just say hi', JSON_MODE);
+  const thinking = await best({ model: 'gemini-2.5-flash', body, stream: true });
+  const noThinking = await best({
+    model: 'gemini-2.5-flash', stream: true,
+    body: { ...body, generationConfig: { ...JSON_MODE, thinkingConfig: { thinkingBudget: 0 } } },
+  });
+  const ratio = thinking.ttfb / noThinking.ttfb;
+  note(`ttft ratio ${ratio} (${thinking.ttfb} vs ${noThinking.ttfb})`);
+  assert.ok(ratio > 2, `ttft ratio ${ratio} (${thinking.ttfb} vs ${noThinking.ttfb})`);
+});
+
+test('a client disconnect mid-stream stops the writes and is recorded as aborted', async () => {
+  await setConfig(base, { latencyMs: 0, tokensPerSecond: 5000, timeScale: 1 });
+  const key = 'latency-abort-key-01';
+  const ac = new AbortController();
+  const res = await fetch(`${base}/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse`, {
+    method: 'POST', headers: { 'x-goog-api-key': key }, body: JSON.stringify(weeks('WEEKS 1-4')), signal: ac.signal,
+  });
+  const reader = res.body.getReader();
+  await reader.read();
+  ac.abort();
+  let entry;
+  for (let i = 0; i < 100 && !(entry && entry.aborted); i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    [entry] = await requests(base, { key });
+  }
+  assert.equal(entry.aborted, true);
+  assert.equal(entry.status, 200);
+  // a step's own latency overrides the server default
+  await setConfig(base, { latencyMs: 0, tokensPerSecond: 0 });
+  await script(base, KEY, [{ latencyMs: 300 }]);
+  const slow = await timed({ body: chat });
+  const fast = await timed({ body: chat });
+  assert.ok(slow.total > fast.total * 3, `${slow.total} vs ${fast.total}`);
+});

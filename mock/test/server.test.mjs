@@ -1,0 +1,307 @@
+// Server basics: CLI, health, CORS, auth, models, countTokens, request log.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+import { startMock } from '../gemini-mock.mjs';
+import { generate, requests, reset, roadmapPrompt, userRequest, script } from '../control.mjs';
+
+const KEY = 'test-key-server-0001';
+let mock;
+let base;
+
+before(async () => {
+  mock = await startMock({ port: 0, quiet: true });
+  base = mock.url;
+});
+after(() => mock.close());
+
+test('CLI prints exactly one MOCK_GEMINI_LISTENING line, serves, and exits 0 on SIGTERM', async () => {
+  const script = fileURLToPath(new URL('../gemini-mock.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, '--port', '0', '--quiet', '--latency-ms', '5', '--tokens-per-second=900', '--time-scale', '0.5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const url = await new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('mock did not start')), 5000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/^MOCK_GEMINI_LISTENING (http:\/\/127\.0\.0\.1:(\d+))\n/);
+      if (m) { clearTimeout(t); resolve(m[1]); }
+    });
+    child.on('exit', (code) => reject(new Error(`exited early with ${code}`)));
+  });
+  const health = await (await fetch(`${url}/__mock/health`)).json();
+  assert.deepEqual(health, { ok: true });
+  const cfg = await (await fetch(`${url}/__mock/config`)).json();
+  assert.deepEqual(cfg, { latencyMs: 5, tokensPerSecond: 900, timeScale: 0.5 });
+  const code = await new Promise((resolve) => { child.on('exit', (c, sig) => resolve(c ?? sig)); child.kill('SIGTERM'); });
+  assert.equal(code, 0);
+  assert.equal(out.split('\n').filter(Boolean).length, 1, `stdout: ${JSON.stringify(out)}`);
+});
+
+test('CLI refuses a non-loopback host', async () => {
+  const script = fileURLToPath(new URL('../gemini-mock.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, '--port', '0', '--host', '0.0.0.0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  const code = await new Promise((resolve) => child.on('exit', resolve));
+  assert.notEqual(code, 0);
+  assert.equal(out, '');
+});
+
+test('health endpoint', async () => {
+  const res = await fetch(`${base}/__mock/health`);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { ok: true });
+});
+
+test('CORS preflight for content-type + x-goog-api-key is allowed like Google', async () => {
+  const res = await fetch(`${base}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'http://localhost:8080',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type,x-goog-api-key',
+    },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('access-control-allow-origin'), 'http://localhost:8080');
+  assert.equal(res.headers.get('access-control-allow-methods'), 'DELETE,GET,OPTIONS,PATCH,POST,PUT');
+  assert.equal(res.headers.get('access-control-allow-headers'), 'content-type,x-goog-api-key');
+  assert.equal(res.headers.get('access-control-max-age'), '3600');
+  assert.match(res.headers.get('vary'), /origin/i);
+});
+
+test('CORS preflight allow-list is case-insensitive and includes x-goog-api-client and authorization', async () => {
+  const res = await fetch(`${base}/v1beta/models/gemini-2.5-flash:generateContent`, {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'http://127.0.0.1:9000',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'Content-Type, X-Goog-Api-Key, x-goog-api-client, Authorization',
+    },
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('access-control-allow-origin'), 'http://127.0.0.1:9000');
+});
+
+test('CORS preflight naming any other header is a 403 without CORS headers', async () => {
+  const res = await fetch(`${base}/v1beta/models/gemini-2.5-flash:generateContent`, {
+    method: 'OPTIONS',
+    headers: {
+      origin: 'http://localhost:8080',
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'content-type,x-goog-api-key,x-request-id',
+    },
+  });
+  assert.equal(res.status, 403);
+  assert.equal(res.headers.get('access-control-allow-origin'), null);
+  assert.equal(res.headers.get('access-control-allow-headers'), null);
+  const log = await requests(base);
+  const pre = log.filter((e) => e.method === 'OPTIONS').at(-1);
+  assert.equal(pre.status, 403);
+  assert.deepEqual(pre.requestedHeaders, ['content-type', 'x-goog-api-key', 'x-request-id']);
+  assert.deepEqual(pre.disallowedHeaders, ['x-request-id']);
+});
+
+test('access-control-allow-origin is present on error responses too', async () => {
+  const origin = 'http://localhost:5173';
+  const k = 'acao-key-000001';
+  await script(base, k, [{ fault: 'status', status: 503 }, { fault: 'html502' }]);
+  const cases = [
+    await generate(base, { key: 'bad-key-123', headers: { origin }, body: userRequest('hi') }),
+    await generate(base, { headers: { origin }, body: userRequest('hi') }),
+    await generate(base, { key: KEY, model: 'gemini-9', headers: { origin }, body: userRequest('hi') }),
+    await generate(base, { key: KEY, headers: { origin }, body: '{nope' }),
+    await generate(base, { key: k, headers: { origin }, body: userRequest('hi') }),
+    await generate(base, { key: k, headers: { origin }, body: userRequest('hi') }),
+  ];
+  assert.deepEqual(cases.map((c) => c.status), [400, 403, 404, 400, 503, 502]);
+  for (const c of cases) assert.equal(c.headers.get('access-control-allow-origin'), origin);
+});
+
+test('missing API key -> 403 PERMISSION_DENIED with Google\'s message', async () => {
+  const r = await generate(base, { body: userRequest('hi') });
+  assert.equal(r.status, 403);
+  assert.deepEqual(r.json, {
+    error: {
+      code: 403,
+      message: 'Method doesn\'t allow unregistered callers (callers without established identity). Please use API Key or other form of API consumer identity to call this API.',
+      status: 'PERMISSION_DENIED',
+    },
+  });
+});
+
+test('invalid API key (bad* or < 8 chars) -> 400 API_KEY_INVALID with the full error body', async () => {
+  const expected = {
+    error: {
+      code: 400,
+      message: 'API key not valid. Please pass a valid API key.',
+      status: 'INVALID_ARGUMENT',
+      details: [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
+        { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message: 'API key not valid. Please pass a valid API key.' },
+      ],
+    },
+  };
+  for (const key of ['bad-but-long-enough-key', 'short']) {
+    const r = await generate(base, { key, body: userRequest('hi') });
+    assert.equal(r.status, 400, key);
+    assert.deepEqual(r.json, expected);
+  }
+  // a normal key works
+  const ok = await generate(base, { key: 'abcdefgh', body: userRequest('hi') });
+  assert.equal(ok.status, 200);
+});
+
+test('?key= is accepted but recorded as keyInUrl; the header is recorded as not in URL', async () => {
+  const k = 'url-key-check-001';
+  const a = await generate(base, { key: k, keyInUrl: true, body: userRequest('hello') });
+  assert.equal(a.status, 200);
+  const b = await generate(base, { key: k, body: userRequest('hello') });
+  assert.equal(b.status, 200);
+  const log = await requests(base, { key: k });
+  assert.deepEqual(log.map((e) => e.keyInUrl), [true, false]);
+  assert.equal(log[0].query.key, k.length);
+  assert.ok(!JSON.stringify(log).includes(k), 'the key must never appear in the log');
+});
+
+test('unknown model -> 404 NOT_FOUND with the exact Google message', async () => {
+  const r = await generate(base, { key: KEY, model: 'xyz', body: userRequest('hi') });
+  assert.equal(r.status, 404);
+  assert.deepEqual(r.json, {
+    error: {
+      code: 404,
+      message: 'models/xyz is not found for API version v1beta, or is not supported for generateContent. Call ListModels to see the list of available models and their supported methods.',
+      status: 'NOT_FOUND',
+    },
+  });
+});
+
+test('GET models/{id} reports outputTokenLimit and thinking; list has the whole table', async () => {
+  const get = async (p) => {
+    const res = await fetch(`${base}/v1beta/${p}`, { headers: { 'x-goog-api-key': KEY } });
+    return { status: res.status, json: await res.json() };
+  };
+  const flash20 = await get('models/gemini-2.0-flash');
+  assert.equal(flash20.status, 200);
+  assert.equal(flash20.json.name, 'models/gemini-2.0-flash');
+  assert.equal(flash20.json.outputTokenLimit, 8192);
+  assert.equal(flash20.json.thinking, undefined);
+  assert.ok(flash20.json.supportedGenerationMethods.includes('generateContent'));
+  for (const f of ['version', 'displayName', 'description', 'inputTokenLimit', 'temperature', 'maxTemperature', 'topP', 'topK']) {
+    assert.ok(f in flash20.json, f);
+  }
+  const pro = await get('models%2Fgemini-2.5-pro');
+  assert.equal(pro.status, 200);
+  assert.equal(pro.json.outputTokenLimit, 65536);
+  assert.equal(pro.json.thinking, true);
+  const list = await get('models');
+  assert.deepEqual(list.json.models.map((m) => m.name).sort(), [
+    'models/gemini-2.0-flash', 'models/gemini-2.0-flash-lite', 'models/gemini-2.5-flash',
+    'models/gemini-2.5-flash-lite', 'models/gemini-2.5-pro', 'models/gemini-3-pro-preview',
+  ]);
+  const missing = await get('models/gemini-1.0-ultra');
+  assert.equal(missing.status, 404);
+  const noKey = await fetch(`${base}/v1beta/models`);
+  assert.equal(noKey.status, 403);
+});
+
+test('countTokens accepts {contents} and {generateContentRequest} and matches promptTokenCount', async () => {
+  const sys = 'You are a planner. '.repeat(7);
+  const body = { contents: [{ role: 'user', parts: [{ text: roadmapPrompt({ task: 'WEEKS 1-1' }) }] }], systemInstruction: { parts: [{ text: sys }] } };
+  const ct1 = await fetch(`${base}/v1beta/models/gemini-2.5-flash:countTokens`, {
+    method: 'POST', headers: { 'x-goog-api-key': KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ contents: body.contents }),
+  });
+  const j1 = await ct1.json();
+  assert.equal(j1.totalTokens, Math.ceil(roadmapPrompt({ task: 'WEEKS 1-1' }).length / 4));
+  assert.deepEqual(j1.promptTokensDetails, [{ modality: 'TEXT', tokenCount: j1.totalTokens }]);
+  const ct2 = await fetch(`${base}/v1beta/models/gemini-2.5-flash:countTokens`, {
+    method: 'POST', headers: { 'x-goog-api-key': KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ generateContentRequest: { model: 'models/gemini-2.5-flash', ...body } }),
+  });
+  const j2 = await ct2.json();
+  const gen = await generate(base, { key: KEY, model: 'gemini-2.5-flash', body });
+  assert.equal(j2.totalTokens, gen.json.usageMetadata.promptTokenCount);
+  assert.ok(j2.totalTokens > j1.totalTokens);
+  // countTokens does not consume scripted steps
+  const k = 'count-tokens-key-1';
+  await script(base, k, [{ fault: 'status', status: 500 }]);
+  const ct3 = await fetch(`${base}/v1beta/models/gemini-2.5-flash:countTokens`, {
+    method: 'POST', headers: { 'x-goog-api-key': k }, body: JSON.stringify({ contents: body.contents }),
+  });
+  assert.equal(ct3.status, 200);
+  assert.equal((await generate(base, { key: k, body: userRequest('x') })).status, 500);
+});
+
+test('request log records shape, redacts the key and logs preflights', async () => {
+  const k = 'log-shape-key-0001';
+  await fetch(`${base}/v1beta/models/gemini-2.0-flash:generateContent`, {
+    method: 'OPTIONS',
+    headers: { origin: 'http://app.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-goog-api-key' },
+  });
+  const prompt = roadmapPrompt({ task: 'WEEKS 2-3' });
+  const body = {
+    systemInstruction: { parts: [{ text: 'S'.repeat(400) }] },
+    contents: [
+      { role: 'user', parts: [{ text: 'first question' }] },
+      { role: 'model', parts: [{ text: 'first answer' }] },
+      { role: 'user', parts: [{ text: prompt + 'x'.repeat(600) }] },
+    ],
+    generationConfig: { responseMimeType: 'application/json', maxOutputTokens: 8000 },
+  };
+  const r = await generate(base, { key: k, body, stream: true, headers: { origin: 'http://app.test', 'x-goog-api-client': 'genai-js/1.0' } });
+  assert.equal(r.status, 200);
+  const [e] = await requests(base, { key: k });
+  assert.equal(e.method, 'POST');
+  assert.equal(e.path, '/v1beta/models/gemini-2.0-flash:streamGenerateContent');
+  assert.equal(e.model, 'gemini-2.0-flash');
+  assert.equal(e.stream, true);
+  assert.equal(e.keyInUrl, false);
+  assert.equal(e.headers['x-goog-api-key'], k.length, 'the key is redacted to its length');
+  assert.equal(e.headers['x-goog-api-client'], 'genai-js/1.0');
+  assert.ok(e.headerNames.includes('x-goog-api-key'));
+  assert.equal(e.bodyBytes, Buffer.byteLength(JSON.stringify(body)));
+  assert.equal(e.contentsTurns, 3);
+  assert.equal(e.lastUserText.length, 500);
+  assert.ok(e.lastUserText.startsWith(prompt));
+  assert.equal(e.systemInstruction.length, 300);
+  assert.deepEqual(e.generationConfig, body.generationConfig);
+  assert.equal(e.promptTokens, Math.ceil((400 + 'first question'.length + 'first answer'.length + prompt.length + 600) / 4));
+  assert.equal(e.status, 200);
+  assert.equal(e.aborted, false);
+  assert.equal(e.fault, null);
+  assert.ok(e.startedAt <= e.firstByteAt && e.firstByteAt <= e.endedAt);
+  assert.deepEqual(e.task, { kind: 'weeks', role: 'DevOps Engineer', totalWeeks: 12, from: 2, to: 3 });
+  const all = await requests(base);
+  const pre = all.filter((x) => x.method === 'OPTIONS' && x.origin === 'http://app.test');
+  assert.equal(pre.length, 1);
+  assert.deepEqual(pre[0].requestedHeaders, ['content-type', 'x-goog-api-key']);
+  assert.equal(pre[0].status, 200);
+});
+
+test('reset clears scripts and logs (all, or one key)', async () => {
+  const a = 'reset-key-aaaa-1';
+  const b = 'reset-key-bbbb-1';
+  await script(base, a, [{ fault: 'status', status: 500 }]);
+  await script(base, b, [{ fault: 'status', status: 500 }]);
+  await generate(base, { key: 'reset-key-cccc-1', body: userRequest('x') });
+  await reset(base, a);
+  assert.equal((await generate(base, { key: a, body: userRequest('x') })).status, 200);
+  assert.equal((await requests(base, { key: 'reset-key-cccc-1' })).length, 1);
+  await reset(base);
+  assert.equal((await requests(base, { key: 'reset-key-cccc-1' })).length, 0);
+  assert.equal((await generate(base, { key: b, body: userRequest('x') })).status, 200);
+});
+
+test('unknown paths get Google\'s HTML 404; unknown faults are rejected by the control API', async () => {
+  const res = await fetch(`${base}/v1/models/gemini-2.0-flash:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': KEY }, body: '{}' });
+  assert.equal(res.status, 404);
+  assert.match(res.headers.get('content-type'), /text\/html/);
+  assert.match(await res.text(), /Error 404 \(Not Found\)/);
+  const bad = await fetch(`${base}/__mock/script`, { method: 'POST', body: JSON.stringify({ key: KEY, steps: [{ fault: 'nope' }] }) });
+  assert.equal(bad.status, 400);
+  assert.ok((await bad.json()).knownFaults.includes('sse-cut'));
+});

@@ -1,0 +1,406 @@
+// Request parsing and validation, modelled on the Gemini v1beta front end:
+// 1. JSON syntax, 2. unknown field names / wrong JSON types (BadRequest details),
+// 3. semantic checks (contents, roles, generationConfig, thinking).
+
+import { badRequestPayload, invalidArgument } from './errors.mjs';
+
+const snake = (k) => k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
+const camel = (k) => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
+
+const SCHEMAS = {
+  generateRequest: {
+    contents: { repeated: 'content' },
+    systemInstruction: { message: 'content' },
+    generationConfig: { message: 'generationConfig' },
+    safetySettings: { any: true },
+    tools: { any: true },
+    toolConfig: { any: true },
+    cachedContent: { type: 'string' },
+    model: { type: 'string' },
+  },
+  countTokensRequest: {
+    contents: { repeated: 'content' },
+    generateContentRequest: { message: 'generateRequest' },
+  },
+  content: {
+    role: { type: 'string' },
+    parts: { repeated: 'part' },
+  },
+  part: {
+    text: { type: 'string' },
+    thought: { type: 'bool' },
+    thoughtSignature: { type: 'string' },
+    inlineData: { any: true, data: true },
+    fileData: { any: true, data: true },
+    functionCall: { any: true, data: true },
+    functionResponse: { any: true, data: true },
+    executableCode: { any: true, data: true },
+    codeExecutionResult: { any: true, data: true },
+    videoMetadata: { any: true },
+    partMetadata: { any: true },
+  },
+  generationConfig: {
+    stopSequences: { any: true },
+    responseMimeType: { type: 'string' },
+    responseSchema: { any: true },
+    responseJsonSchema: { any: true },
+    _responseJsonSchema: { any: true },
+    responseModalities: { any: true },
+    candidateCount: { type: 'int' },
+    maxOutputTokens: { type: 'int' },
+    temperature: { type: 'float' },
+    topP: { type: 'float' },
+    topK: { type: 'int' },
+    seed: { type: 'int' },
+    presencePenalty: { type: 'float' },
+    frequencyPenalty: { type: 'float' },
+    responseLogprobs: { type: 'bool' },
+    logprobs: { type: 'int' },
+    enableEnhancedCivicAnswers: { type: 'bool' },
+    speechConfig: { any: true },
+    thinkingConfig: { message: 'thinkingConfig' },
+    mediaResolution: { type: 'string' },
+    imageConfig: { any: true },
+  },
+  thinkingConfig: {
+    includeThoughts: { type: 'bool' },
+    thinkingBudget: { type: 'int' },
+    thinkingLevel: { type: 'enum' },
+  },
+};
+
+const TYPE_NAMES = { int: 'TYPE_INT32', float: 'TYPE_FLOAT', bool: 'TYPE_BOOL', string: 'TYPE_STRING' };
+const MESSAGE_TYPES = {
+  content: 'type.googleapis.com/google.ai.generativelanguage.v1beta.Content',
+  part: 'type.googleapis.com/google.ai.generativelanguage.v1beta.Part',
+  generationConfig: 'type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig',
+  thinkingConfig: 'type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig',
+  generateRequest: 'type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentRequest',
+};
+const THINKING_LEVELS = ['thinking_level_unspecified', 'minimal', 'low', 'medium', 'high'];
+
+const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function coerceScalar(type, v) {
+  switch (type) {
+    case 'int':
+      if (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= 2147483647) return { ok: true, v };
+      if (typeof v === 'string' && /^-?\d+$/.test(v.trim()) && Math.abs(Number(v)) <= 2147483647) return { ok: true, v: Number(v) };
+      return { ok: false };
+    case 'float':
+      if (typeof v === 'number' && Number.isFinite(v)) return { ok: true, v };
+      if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return { ok: true, v: Number(v) };
+      return { ok: false };
+    case 'bool':
+      return typeof v === 'boolean' ? { ok: true, v } : { ok: false };
+    case 'string':
+      return typeof v === 'string' ? { ok: true, v } : { ok: false };
+    case 'enum':
+      if (typeof v === 'string' && THINKING_LEVELS.includes(v.toLowerCase())) return { ok: true, v };
+      return { ok: false };
+    default:
+      return { ok: true, v };
+  }
+}
+
+/**
+ * Walk `value` against schema `name`, producing a camelCase-normalised copy and
+ * collecting proto-JSON style violations.
+ */
+function walk(name, value, path, violations) {
+  const schema = SCHEMAS[name];
+  const out = {};
+  for (const [rawKey, v] of Object.entries(value)) {
+    let key = rawKey;
+    if (!schema[key] && schema[camel(key)]) key = camel(key);
+    const f = schema[key];
+    if (!f) {
+      const where = path ? ` at '${path}'` : '';
+      violations.push({ field: path || undefined, description: `Invalid JSON payload received. Unknown name "${rawKey}"${where}: Cannot find field.` });
+      continue;
+    }
+    const sub = (path ? path + '.' : '') + snake(key);
+    if (v === null) continue; // proto JSON: null means "unset"
+    if (f.any) { out[key] = v; continue; }
+    if (f.message) {
+      if (!isPlainObject(v)) {
+        violations.push({ field: sub, description: `Invalid value at '${sub}' (${MESSAGE_TYPES[f.message]}), ${JSON.stringify(v)}` });
+        continue;
+      }
+      out[key] = walk(f.message, v, sub, violations);
+      continue;
+    }
+    if (f.repeated) {
+      if (!Array.isArray(v)) {
+        violations.push({ field: sub, description: `Invalid value at '${sub}' (${MESSAGE_TYPES[f.repeated]}), ${JSON.stringify(v)}` });
+        continue;
+      }
+      out[key] = v.map((item, i) => {
+        const ip = `${sub}[${i}]`;
+        if (!isPlainObject(item)) {
+          violations.push({ field: ip, description: `Invalid value at '${ip}' (${MESSAGE_TYPES[f.repeated]}), ${JSON.stringify(item)}` });
+          return {};
+        }
+        return walk(f.repeated, item, ip, violations);
+      });
+      continue;
+    }
+    const c = coerceScalar(f.type, v);
+    if (!c.ok) {
+      const t = f.type === 'enum'
+        ? 'type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig.ThinkingLevel'
+        : TYPE_NAMES[f.type];
+      violations.push({ field: sub, description: `Invalid value at '${sub}' (${t}), ${JSON.stringify(v)}` });
+      continue;
+    }
+    out[key] = c.v;
+  }
+  return out;
+}
+
+/** Offset of the first JSON syntax error in `text` (text.length when it ends too early). */
+export function jsonErrorOffset(text) {
+  let i = 0;
+  const n = text.length;
+  class Fail extends Error { constructor(at) { super('json'); this.at = at; } }
+  const ws = () => { while (i < n && ' \t\n\r'.includes(text[i])) i++; };
+  const fail = () => { throw new Fail(Math.min(i, n)); };
+  const lit = (word) => { if (text.startsWith(word, i)) i += word.length; else fail(); };
+  function str() {
+    i++; // opening quote
+    while (i < n) {
+      const c = text[i];
+      if (c === '"') { i++; return; }
+      if (c === '\\') {
+        i++;
+        if (i >= n) fail();
+        if (text[i] === 'u') { if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 1, i + 5))) fail(); i += 5; } else if ('"\\/bfnrt'.includes(text[i])) i++; else fail();
+        continue;
+      }
+      if (c < ' ') fail();
+      i++;
+    }
+    fail();
+  }
+  function num() {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m || !m[0] || m[0] === '-') fail();
+    i += m[0].length;
+  }
+  function value() {
+    ws();
+    if (i >= n) fail();
+    const c = text[i];
+    if (c === '{') {
+      i++; ws();
+      if (text[i] === '}') { i++; return; }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail();
+        str(); ws();
+        if (text[i] !== ':') fail();
+        i++; value(); ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === '}') { i++; return; }
+        fail();
+      }
+    }
+    if (c === '[') {
+      i++; ws();
+      if (text[i] === ']') { i++; return; }
+      for (;;) {
+        value(); ws();
+        if (text[i] === ',') { i++; continue; }
+        if (text[i] === ']') { i++; return; }
+        fail();
+      }
+    }
+    if (c === '"') return str();
+    if (c === 't') return lit('true');
+    if (c === 'f') return lit('false');
+    if (c === 'n') return lit('null');
+    return num();
+  }
+  try {
+    value(); ws();
+    return i < n ? i : n;
+  } catch (e) {
+    if (e instanceof Fail) return e.at;
+    return n;
+  }
+}
+
+/** Parse the raw body. Returns {ok, json} or {ok:false, status, body}. */
+export function parseBody(text) {
+  if (text.trim() === '') return { ok: true, json: {} }; // an empty body is an empty message
+  try {
+    const json = JSON.parse(text);
+    if (!isPlainObject(json)) {
+      return { ok: false, status: 400, body: badRequestPayload([{ description: 'Invalid JSON payload received. Unknown name "": Root element must be a message.' }]) };
+    }
+    return { ok: true, json };
+  } catch {
+    const pos = jsonErrorOffset(text);
+    const lineStart = text.lastIndexOf('\n', pos - 1) + 1;
+    let lineEnd = text.indexOf('\n', pos);
+    if (lineEnd < 0) lineEnd = text.length;
+    const from = Math.max(lineStart, pos - 40);
+    const snippet = text.slice(from, Math.min(lineEnd, pos + 40));
+    const caret = ' '.repeat(Math.max(0, pos - from)) + '^';
+    const what = pos >= text.length ? 'Unexpected end of string.' : 'Unexpected token.';
+    return {
+      ok: false, status: 400,
+      body: badRequestPayload([{ description: `Invalid JSON payload received. ${what}\n${snippet}\n${caret}` }]),
+    };
+  }
+}
+
+function partHasData(p) {
+  return ['text', 'inlineData', 'fileData', 'functionCall', 'functionResponse', 'executableCode', 'codeExecutionResult']
+    .some((k) => p[k] !== undefined);
+}
+
+function checkParts(contents, prefix, errors) {
+  contents.forEach((c, i) => {
+    const cp = `${prefix}[${i}]`;
+    if (!c.parts || c.parts.length === 0) {
+      errors.push(`* ${cp}.parts: contents.parts must not be empty.\n`);
+      return;
+    }
+    c.parts.forEach((p, j) => {
+      if (!partHasData(p)) errors.push(`* ${cp}.parts[${j}].data: required oneof field 'data' must have one initialized field\n`);
+    });
+  });
+}
+
+function hasEmptyText(contentList) {
+  return contentList.some((c) => (c.parts || []).some((p) => p.text === ''));
+}
+
+const ALLOWED_MIME = ['text/plain', 'application/json', 'application/xml', 'application/yaml', 'text/x.enum'];
+
+/** Semantic validation of a normalised GenerateContentRequest for `model`. Returns an error body or null. */
+function validateGenerate(req, model, modelId, { forCountTokens = false, prefix = 'GenerateContentRequest' } = {}) {
+  const contents = req.contents || [];
+  if (contents.length === 0) return invalidArgument(`* ${prefix}.contents: contents is not specified\n`);
+
+  const star = [];
+  checkParts(contents, `${prefix}.contents`, star);
+  if (req.systemInstruction) {
+    const si = req.systemInstruction;
+    if (!si.parts || si.parts.length === 0) star.push(`* ${prefix}.system_instruction.parts: contents.parts must not be empty.\n`);
+    else si.parts.forEach((p, j) => {
+      if (!partHasData(p)) star.push(`* ${prefix}.system_instruction.parts[${j}].data: required oneof field 'data' must have one initialized field\n`);
+    });
+  }
+
+  const gc = req.generationConfig || {};
+  const gp = `${prefix}.generation_config`;
+  if (gc.responseMimeType !== undefined && !ALLOWED_MIME.includes(gc.responseMimeType)) {
+    star.push(`* ${gp}.response_mime_type: allowed mimetypes are \`text/plain\`, \`application/json\`, \`application/xml\`, \`application/yaml\` and \`text/x.enum\`.\n`);
+  }
+  const jsonSchema = gc.responseJsonSchema !== undefined || gc._responseJsonSchema !== undefined;
+  if (jsonSchema && gc.responseSchema !== undefined) {
+    star.push(`* ${gp}.response_schema: response_schema and response_json_schema cannot both be set. Please set only one of them.\n`);
+  } else if ((jsonSchema || gc.responseSchema !== undefined) && gc.responseMimeType !== 'application/json') {
+    const which = jsonSchema ? 'response_json_schema' : 'response_schema';
+    star.push(`* ${gp}.response_mime_type: response_mime_type must be set to application/json when ${which} is set.\n`);
+  }
+  if (star.length) return invalidArgument(star.join(''));
+
+  if (hasEmptyText(contents) || (req.systemInstruction && hasEmptyText([req.systemInstruction]))) {
+    return invalidArgument('Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again.');
+  }
+
+  if (!forCountTokens) {
+    for (const c of contents) {
+      const role = c.role ?? '';
+      if (role !== '' && role !== 'user' && role !== 'model') return invalidArgument('Please use a valid role: user, model.');
+    }
+    const last = contents[contents.length - 1];
+    if (last.role === 'model') {
+      return invalidArgument(contents.length === 1
+        ? 'Please ensure that single turn requests end with a user role or the role field is empty.'
+        : 'Please ensure that multiturn requests ends with a user role or a function response.');
+    }
+  }
+
+  if (gc.maxOutputTokens !== undefined) {
+    const v = gc.maxOutputTokens;
+    if (v < 1 || v > model.outputTokenLimit) {
+      return invalidArgument(`Unable to submit request because it has a maxOutputTokens value of ${v} but the supported range is from 1 (inclusive) to ${model.outputTokenLimit + 1} (exclusive). Update the value and try again.`);
+    }
+  }
+  if (gc.temperature !== undefined && (gc.temperature < 0 || gc.temperature > 2)) {
+    return invalidArgument(`* ${gp}.temperature: temperature must be in the range [0.0, 2.0].\n`);
+  }
+  if (gc.topP !== undefined && (gc.topP < 0 || gc.topP > 1)) {
+    return invalidArgument(`* ${gp}.top_p: top_p must be in the range [0.0, 1.0].\n`);
+  }
+  if (gc.candidateCount !== undefined && (gc.candidateCount < 1 || gc.candidateCount > 8)) {
+    return invalidArgument(`* ${gp}.candidate_count: candidate_count must be in the range [1, 8].\n`);
+  }
+
+  const tc = gc.thinkingConfig;
+  if (tc) {
+    const hasBudget = tc.thinkingBudget !== undefined;
+    const hasLevel = tc.thinkingLevel !== undefined && String(tc.thinkingLevel).toLowerCase() !== 'thinking_level_unspecified';
+    const t = model.thinking;
+    if (hasBudget && hasLevel) return invalidArgument('You can only set only one of thinking budget and thinking level.');
+    if (hasLevel && (!t || t.kind !== 'level')) return invalidArgument('Thinking level is not supported for this model.');
+    if (!t && (hasBudget || tc.includeThoughts === true)) return invalidArgument('thinking_config is not supported.');
+    if (t && hasLevel) {
+      const lv = String(tc.thinkingLevel).toLowerCase();
+      if (!(lv in t.levels)) return invalidArgument(`Thinking level ${lv.toUpperCase()} is not supported for this model.`);
+    }
+    if (t && hasBudget) {
+      const b = tc.thinkingBudget;
+      if (b === 0 && !t.allowZero) return invalidArgument('Budget 0 is invalid. This model only works in thinking mode.');
+      if (b !== 0 && b !== -1 && (b < t.min || b > t.max)) {
+        return invalidArgument(`The thinking budget ${b} is invalid. Please choose a value between ${t.min} and ${t.max}.`);
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Full validation of a generateContent / streamGenerateContent body.
+ * Returns { ok: true, req } or { ok: false, status, body }.
+ */
+export function validateGenerateRequest(json, model, modelId) {
+  const violations = [];
+  const req = walk('generateRequest', json, '', violations);
+  if (violations.length) return { ok: false, status: 400, body: badRequestPayload(violations) };
+  const err = validateGenerate(req, model, modelId);
+  if (err) return { ok: false, status: 400, body: err };
+  return { ok: true, req };
+}
+
+/** Validation of a countTokens body; returns { ok, req } where req is a GenerateContentRequest. */
+export function validateCountTokensRequest(json, model, modelId) {
+  const violations = [];
+  const ct = walk('countTokensRequest', json, '', violations);
+  if (violations.length) return { ok: false, status: 400, body: badRequestPayload(violations) };
+  if (ct.contents && ct.generateContentRequest) {
+    return { ok: false, status: 400, body: invalidArgument('* CountTokensRequest: only one of contents and generate_content_request can be set.\n') };
+  }
+  const req = ct.generateContentRequest || { contents: ct.contents || [] };
+  const prefix = ct.generateContentRequest ? 'CountTokensRequest.generate_content_request' : 'CountTokensRequest';
+  const err = validateGenerate(req, model, modelId, { forCountTokens: true, prefix });
+  if (err) return { ok: false, status: 400, body: err };
+  return { ok: true, req };
+}
+
+/** Text of all parts (no thoughts) of a Content. */
+export function contentText(c) {
+  return (c && c.parts ? c.parts : []).filter((p) => typeof p.text === 'string' && !p.thought).map((p) => p.text).join('');
+}
+
+/** Concatenated prompt text used for token counting: systemInstruction + every turn. */
+export function promptChars(req) {
+  let s = '';
+  if (req.systemInstruction) s += contentText(req.systemInstruction);
+  for (const c of req.contents || []) s += contentText(c);
+  return s;
+}

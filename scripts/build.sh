@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds the npm package: pkg/web (--target web, for <script type=module> and init()) and
+# pkg/bundler (--target bundler, for Vite/webpack), then prints the sizes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/ensure-tools.sh build
+export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+for target in web bundler; do
+  echo "[build] wasm-pack build --release --target $target" >&2
+  wasm-pack --log-level warn build --release --mode no-install --target "$target" --out-dir "pkg/$target" --out-name gemini_roadmap >&2
+  rm -f "pkg/$target/.gitignore"
+done
+node scripts/size.mjs

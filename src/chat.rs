@@ -1,0 +1,113 @@
+//! An in-memory Gemini chat: the history of user/model turns and the rules for what enters it.
+//! Only answers that completed (`STOP`, readable) are kept, so a truncated or failed turn is never resent.
+
+use crate::gemini::{Content, Endpoint, GeminiClient, GenerateRequest, GenerationConfig, Reply, Transport};
+use crate::json::{repair_json, Repaired};
+use crate::retry::{with_retries, RetryNotice, RetryPolicy};
+use crate::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turn {
+    pub role: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatConfig {
+    pub endpoint: Endpoint,
+    pub system_instruction: Option<String>,
+    pub generation_config: Option<GenerationConfig>,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Chat {
+    pub config: ChatConfig,
+    history: Vec<Turn>,
+}
+
+/// A JSON turn's outcome: the value's text (repaired if needed) and what the repair did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonReply {
+    pub reply: Reply,
+    pub repaired: Repaired,
+}
+
+impl Chat {
+    pub fn new(config: ChatConfig) -> Self {
+        Chat { config, history: Vec::new() }
+    }
+
+    pub fn history(&self) -> &[Turn] {
+        &self.history
+    }
+
+    pub fn set_history(&mut self, turns: Vec<Turn>) -> Result<(), Error> {
+        for (i, t) in turns.iter().enumerate() {
+            if t.role != "user" && t.role != "model" {
+                return Err(Error::invalid("history", format!("turn {i}: role must be \"user\" or \"model\"")));
+            }
+        }
+        self.history = turns;
+        Ok(())
+    }
+
+    pub fn clear(&mut self) {
+        self.history.clear();
+    }
+
+    /// The request for one more user turn: the whole kept history, then `text`.
+    pub fn request_for(&self, text: &str, json: bool) -> Result<GenerateRequest, Error> {
+        if text.trim().is_empty() {
+            return Err(Error::invalid("text", "the message is empty"));
+        }
+        let mut contents: Vec<Content> =
+            self.history.iter().map(|t| Content::text(&t.role, t.text.clone())).collect();
+        contents.push(Content::user(text));
+        let mut generation_config = self.config.generation_config.clone();
+        if json {
+            let g = generation_config.get_or_insert_with(GenerationConfig::default);
+            g.response_mime_type.get_or_insert_with(|| "application/json".into());
+        }
+        let req = GenerateRequest {
+            contents,
+            system_instruction: self.config.system_instruction.as_ref().map(|s| Content { role: None, ..Content::user(s.clone()) }),
+            generation_config,
+        };
+        req.validate()?;
+        Ok(req)
+    }
+
+    pub fn record(&mut self, user: &str, model: &str) {
+        self.history.push(Turn { role: "user".into(), text: user.into() });
+        self.history.push(Turn { role: "model".into(), text: model.into() });
+    }
+}
+
+/// Sends one prepared request with retries. Never touches the history: the caller records success.
+pub async fn send_request<T: Transport>(
+    transport: &T,
+    config: &ChatConfig,
+    req: &GenerateRequest,
+    on_retry: &mut dyn FnMut(&RetryNotice),
+) -> Result<Reply, Error> {
+    let client = GeminiClient::new(transport, &config.endpoint);
+    with_retries(
+        transport,
+        &config.retry,
+        |_| async { client.generate(req, false, &mut |_| {}).await?.into_result() },
+        on_retry,
+    )
+    .await
+}
+
+/// Reads a JSON answer through the fallbacks. A truncated answer is an error: its value is incomplete.
+pub fn read_json(reply: Reply) -> Result<JsonReply, Error> {
+    if reply.is_truncated() {
+        return Err(Error::Truncated {
+            message: format!("the answer was cut at maxOutputTokens after {} characters", reply.text.len()),
+        });
+    }
+    let repaired = repair_json(&reply.text)?;
+    Ok(JsonReply { reply, repaired })
+}

@@ -1,0 +1,148 @@
+//! The one error type of the crate: every failure, from bad options to a cut SSE stream.
+//! It is converted into a JavaScript `Error` in exactly one place (`web::error`).
+
+use std::fmt;
+
+/// Google's `ErrorInfo.reason`, `QuotaFailure` ids and `RetryInfo.retryDelay`, when the error body had them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ApiErrorDetails {
+    /// Google's status string, e.g. `RESOURCE_EXHAUSTED`.
+    pub status: Option<String>,
+    /// `ErrorInfo.reason`, e.g. `API_KEY_INVALID`.
+    pub reason: Option<String>,
+    /// `QuotaFailure.violations[].quotaId`.
+    pub quota_ids: Vec<String>,
+    /// `RetryInfo.retryDelay` in milliseconds.
+    pub retry_delay_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// Bad options: nothing was sent.
+    InvalidInput { field: String, message: String },
+    /// 401/403, or 400 with `API_KEY_INVALID`.
+    Auth { status: u16, message: String, details: ApiErrorDetails },
+    /// 429: per-minute (retryable) or per-day quota.
+    RateLimited { message: String, details: ApiErrorDetails },
+    /// Any other 4xx: the request itself is wrong (never retried).
+    BadRequest { status: u16, message: String, details: ApiErrorDetails },
+    /// 404: unknown model or endpoint.
+    NotFound { message: String },
+    /// 5xx or an `{"error":...}` event inside a stream.
+    Server { status: u16, message: String, details: ApiErrorDetails },
+    /// `fetch` rejected: offline, DNS, CORS, connection reset.
+    Network { message: String },
+    /// The per-request timeout fired.
+    Timeout { ms: u32 },
+    /// The prompt or the answer was blocked (`promptFeedback.blockReason`, `SAFETY`, `RECITATION`, ...).
+    Blocked { reason: String, message: String },
+    /// The answer could not be read: not JSON, empty, cut, or not the shape we asked for.
+    Malformed { message: String, position: Option<usize> },
+    /// The answer was cut at `maxOutputTokens`: what came is incomplete.
+    Truncated { message: String },
+    /// The user's `AbortSignal` fired.
+    Aborted,
+}
+
+impl Error {
+    /// The stable `code` JavaScript callers switch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidInput { .. } => "INVALID_INPUT",
+            Error::Auth { .. } => "AUTH",
+            Error::RateLimited { .. } => "RATE_LIMITED",
+            Error::BadRequest { .. } => "BAD_REQUEST",
+            Error::NotFound { .. } => "NOT_FOUND",
+            Error::Server { .. } => "SERVER",
+            Error::Network { .. } => "NETWORK",
+            Error::Timeout { .. } => "TIMEOUT",
+            Error::Blocked { .. } => "BLOCKED",
+            Error::Malformed { .. } => "MALFORMED",
+            Error::Truncated { .. } => "TRUNCATED",
+            Error::Aborted => "ABORTED",
+        }
+    }
+
+    /// The HTTP status, where one was received.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Auth { status, .. } | Error::BadRequest { status, .. } | Error::Server { status, .. } => {
+                Some(*status)
+            }
+            Error::RateLimited { .. } => Some(429),
+            Error::NotFound { .. } => Some(404),
+            _ => None,
+        }
+    }
+
+    pub fn details(&self) -> Option<&ApiErrorDetails> {
+        match self {
+            Error::Auth { details, .. }
+            | Error::RateLimited { details, .. }
+            | Error::BadRequest { details, .. }
+            | Error::Server { details, .. } => Some(details),
+            _ => None,
+        }
+    }
+
+    /// A per-day quota will not refill within any sensible wait: retrying only burns requests.
+    pub fn is_daily_quota(&self) -> bool {
+        match self {
+            Error::RateLimited { details, .. } => details.quota_ids.iter().any(|q| q.contains("PerDay")),
+            _ => false,
+        }
+    }
+
+    /// Only 408, 429 (per-minute), 500, 502, 503, 504, network failures and timeouts are worth another try.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } => !self.is_daily_quota(),
+            Error::Server { status, .. } => matches!(status, 408 | 500 | 502 | 503 | 504) || *status == 0,
+            Error::Network { .. } | Error::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+
+    pub fn retry_delay_ms(&self) -> Option<u64> {
+        self.details().and_then(|d| d.retry_delay_ms)
+    }
+
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        Error::InvalidInput { field: field.to_string(), message: message.into() }
+    }
+
+    pub fn malformed(message: impl Into<String>) -> Self {
+        Error::Malformed { message: message.into(), position: None }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidInput { field, message } => write!(f, "Invalid option `{field}`: {message}"),
+            Error::Auth { status, message, .. } => write!(f, "Authentication failed ({status}): {message}"),
+            Error::RateLimited { message, details } => match details.retry_delay_ms {
+                Some(ms) => write!(f, "Rate limited (retry in {:.1}s): {message}", ms as f64 / 1000.0),
+                None => write!(f, "Rate limited: {message}"),
+            },
+            Error::BadRequest { status, message, .. } => write!(f, "Request rejected ({status}): {message}"),
+            Error::NotFound { message } => write!(f, "Not found (404): {message}"),
+            Error::Server { status, message, .. } => write!(f, "Gemini server error ({status}): {message}"),
+            Error::Network { message } => write!(f, "Network error: {message}"),
+            Error::Timeout { ms } => write!(f, "Request timed out after {ms} ms"),
+            Error::Blocked { reason, message } => write!(f, "Blocked by Gemini ({reason}): {message}"),
+            Error::Malformed { message, position: Some(p) } => write!(f, "Malformed answer at position {p}: {message}"),
+            Error::Malformed { message, position: None } => write!(f, "Malformed answer: {message}"),
+            Error::Truncated { message } => write!(f, "Truncated answer: {message}"),
+            Error::Aborted => f.write_str("The operation was aborted."),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<crate::json::RepairError> for Error {
+    fn from(e: crate::json::RepairError) -> Self {
+        Error::Malformed { message: e.message, position: Some(e.position) }
+    }
+}

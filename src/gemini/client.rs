@@ -1,0 +1,145 @@
+//! Drives one Gemini call over any [`Transport`]: builds the HTTP request, streams or reads the body,
+//! and folds it into a [`Reply`] or the [`Error`] Google meant.
+
+use super::request::GenerateRequest;
+use super::response::{parse_error, parse_model_info, ModelInfo, Reply, ReplyBuilder};
+use super::sse::SseParser;
+use super::transport::{Body, HttpRequest, Transport};
+use crate::Error;
+
+/// Where and as whom to call: base URL, model, key, per-request timeout.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Endpoint {
+    pub base_url: String,
+    pub model: String,
+    pub api_key: String,
+    pub timeout_ms: u32,
+}
+
+impl Endpoint {
+    /// Validates every field so that a bad option fails before any request.
+    pub fn new(api_key: &str, model: Option<&str>, base_url: Option<&str>, timeout_ms: Option<u32>) -> Result<Self, Error> {
+        let key = api_key.trim();
+        if key.is_empty() {
+            return Err(Error::invalid("apiKey", "an API key is required"));
+        }
+        // A header value must be visible ASCII; fetch would otherwise throw a TypeError that looks like a network failure.
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::invalid("apiKey", "the API key contains characters that cannot be sent in a header"));
+        }
+        let model = model.map(str::trim).filter(|m| !m.is_empty()).unwrap_or(super::DEFAULT_MODEL);
+        let model = model.strip_prefix("models/").unwrap_or(model);
+        if !model.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
+            return Err(Error::invalid("model", format!("{model:?} is not a model name like \"gemini-2.5-flash\"")));
+        }
+        let base = base_url.map(str::trim).filter(|b| !b.is_empty()).unwrap_or(super::DEFAULT_BASE_URL);
+        let base = base.trim_end_matches('/');
+        let rest = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://"));
+        if rest.is_none_or(|r| r.is_empty() || r.contains(['?', '#', ' '])) {
+            return Err(Error::invalid("baseUrl", "must be an http(s) URL without query or fragment"));
+        }
+        let timeout_ms = timeout_ms.unwrap_or(super::DEFAULT_TIMEOUT_MS);
+        if timeout_ms == 0 {
+            return Err(Error::invalid("timeoutMs", "must be a positive number of milliseconds"));
+        }
+        Ok(Endpoint { base_url: base.to_string(), model: model.to_string(), api_key: key.to_string(), timeout_ms })
+    }
+
+    pub fn generate_url(&self, stream: bool) -> String {
+        if stream {
+            format!("{}/v1beta/models/{}:streamGenerateContent?alt=sse", self.base_url, self.model)
+        } else {
+            format!("{}/v1beta/models/{}:generateContent", self.base_url, self.model)
+        }
+    }
+
+    pub fn describe_generate(&self, body: &GenerateRequest, stream: bool) -> HttpRequest {
+        HttpRequest {
+            method: "POST",
+            url: self.generate_url(stream),
+            headers: vec![("content-type", "application/json".into()), ("x-goog-api-key", self.api_key.clone())],
+            body: Some(body.to_json()),
+            timeout_ms: self.timeout_ms,
+        }
+    }
+
+    pub fn describe_model_info(&self) -> HttpRequest {
+        HttpRequest {
+            method: "GET",
+            url: format!("{}/v1beta/models/{}", self.base_url, self.model),
+            headers: vec![("x-goog-api-key", self.api_key.clone())],
+            body: None,
+            timeout_ms: self.timeout_ms,
+        }
+    }
+}
+
+pub struct GeminiClient<'a, T: Transport> {
+    pub transport: &'a T,
+    pub endpoint: &'a Endpoint,
+}
+
+impl<'a, T: Transport> GeminiClient<'a, T> {
+    pub fn new(transport: &'a T, endpoint: &'a Endpoint) -> Self {
+        GeminiClient { transport, endpoint }
+    }
+
+    /// One `generateContent` call. With `stream`, text deltas reach `on_delta` as they arrive.
+    /// Returns the raw reply (a cut stream has `finish_reason: None`); `Reply::into_result` judges it.
+    pub async fn generate(
+        &self,
+        body: &GenerateRequest,
+        stream: bool,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> Result<Reply, Error> {
+        body.validate()?;
+        if self.transport.is_aborted() {
+            return Err(Error::Aborted);
+        }
+        let req = self.endpoint.describe_generate(body, stream);
+        let (status, mut resp) = self.transport.send(&req).await?;
+        if !(200..300).contains(&status) {
+            let bytes = resp.read_all().await.unwrap_or_default();
+            return Err(parse_error(status, &String::from_utf8_lossy(&bytes)));
+        }
+        let mut reply = ReplyBuilder::new();
+        if !stream {
+            let bytes = resp.read_all().await?;
+            let delta = reply.push_json(&String::from_utf8_lossy(&bytes))?;
+            on_delta(delta);
+            return Ok(reply.finish());
+        }
+        let mut sse = SseParser::new();
+        loop {
+            let chunk = match resp.next_chunk().await {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                // A stream cut mid-answer still carries the text so far: let the caller salvage it.
+                Err(Error::Network { .. }) if !reply.text().is_empty() => break,
+                Err(e) => return Err(e),
+            };
+            for event in sse.push(&chunk) {
+                on_delta(reply.push_json(&event.data)?);
+            }
+        }
+        if let Some(event) = sse.finish() {
+            // A half-received last event is not an answer; the reply stays without finishReason.
+            if let Ok(delta) = reply.push_json(&event.data) {
+                on_delta(delta);
+            }
+        }
+        Ok(reply.finish())
+    }
+
+    pub async fn model_info(&self) -> Result<ModelInfo, Error> {
+        if self.transport.is_aborted() {
+            return Err(Error::Aborted);
+        }
+        let (status, mut resp) = self.transport.send(&self.endpoint.describe_model_info()).await?;
+        let body = String::from_utf8_lossy(&resp.read_all().await?).into_owned();
+        if !(200..300).contains(&status) {
+            return Err(parse_error(status, &body));
+        }
+        parse_model_info(&body)
+    }
+}

@@ -1,0 +1,257 @@
+//! The reply side: reads `GenerateContentResponse`, streamed chunks, model info and Google's error JSON.
+//! Thought parts are never part of the answer; what ended the answer (`finishReason`) is always kept.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::request::Content;
+use crate::error::{ApiErrorDetails, Error};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UsageMetadata {
+    pub prompt_token_count: u64,
+    pub candidates_token_count: u64,
+    pub thoughts_token_count: u64,
+    pub cached_content_token_count: u64,
+    pub total_token_count: u64,
+}
+
+/// Token counts of one or more requests, as Gemini reported them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub output_tokens: u64,
+    pub thoughts_tokens: u64,
+    pub cached_tokens: u64,
+    pub total_tokens: u64,
+    pub requests: u64,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: &Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.output_tokens += other.output_tokens;
+        self.thoughts_tokens += other.thoughts_tokens;
+        self.cached_tokens += other.cached_tokens;
+        self.total_tokens += other.total_tokens;
+        self.requests += other.requests;
+    }
+}
+
+impl From<UsageMetadata> for Usage {
+    fn from(u: UsageMetadata) -> Self {
+        Usage {
+            prompt_tokens: u.prompt_token_count,
+            output_tokens: u.candidates_token_count,
+            thoughts_tokens: u.thoughts_token_count,
+            cached_tokens: u.cached_content_token_count,
+            total_tokens: u.total_token_count,
+            requests: 0,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Candidate {
+    content: Option<Content>,
+    finish_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct PromptFeedback {
+    block_reason: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct GenerateContentResponse {
+    candidates: Option<Vec<Candidate>>,
+    prompt_feedback: Option<PromptFeedback>,
+    usage_metadata: Option<UsageMetadata>,
+    error: Option<Value>,
+}
+
+/// One answer: the visible text, why it ended, and what it cost.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reply {
+    pub text: String,
+    /// `STOP`, `MAX_TOKENS`, `SAFETY`, ...; `None` when a stream ended before Gemini said why.
+    pub finish_reason: Option<String>,
+    /// `promptFeedback.blockReason`: the prompt was refused and there are no candidates.
+    pub block_reason: Option<String>,
+    pub candidates: usize,
+    pub usage: Usage,
+}
+
+impl Reply {
+    pub fn is_truncated(&self) -> bool {
+        self.finish_reason.as_deref() == Some("MAX_TOKENS")
+    }
+
+    /// Turns a reply that holds no usable answer into the error that explains why.
+    pub fn into_result(self) -> Result<Reply, Error> {
+        if let Some(reason) = &self.block_reason {
+            return Err(Error::Blocked { reason: reason.clone(), message: "the prompt was blocked".into() });
+        }
+        match self.finish_reason.as_deref() {
+            Some("STOP") | Some("MAX_TOKENS") => {}
+            Some(r @ ("SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "LANGUAGE")) => {
+                return Err(Error::Blocked { reason: r.to_string(), message: "the answer was stopped".into() })
+            }
+            Some(other) => return Err(Error::malformed(format!("the answer ended with finishReason {other}"))),
+            None if self.candidates == 0 => return Err(Error::malformed("Gemini returned no candidates")),
+            None => {
+                return Err(Error::Network { message: "the stream ended before Gemini finished its answer".into() })
+            }
+        }
+        if self.text.is_empty() && self.is_truncated() {
+            return Err(Error::malformed("the answer is empty: thinking used the whole output budget (MAX_TOKENS)"));
+        }
+        Ok(self)
+    }
+}
+
+/// Folds non-streamed bodies and streamed chunks alike into one [`Reply`].
+#[derive(Debug, Default)]
+pub struct ReplyBuilder {
+    reply: Reply,
+}
+
+impl ReplyBuilder {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn text(&self) -> &str {
+        &self.reply.text
+    }
+
+    /// Adds one `GenerateContentResponse` JSON (a whole body or one SSE event); returns the new text.
+    pub fn push_json(&mut self, json: &str) -> Result<&str, Error> {
+        let parsed: GenerateContentResponse = serde_json::from_str(json)
+            .map_err(|e| Error::malformed(format!("unreadable Gemini response: {e}")))?;
+        if let Some(err) = parsed.error {
+            return Err(error_from_value(500, &err));
+        }
+        let start = self.reply.text.len();
+        if let Some(cands) = parsed.candidates {
+            self.reply.candidates = self.reply.candidates.max(cands.len());
+            if let Some(first) = cands.into_iter().next() {
+                for part in first.content.map(|c| c.parts).unwrap_or_default() {
+                    if !part.thought {
+                        self.reply.text.push_str(&part.text);
+                    }
+                }
+                if first.finish_reason.is_some() {
+                    self.reply.finish_reason = first.finish_reason;
+                }
+            }
+        }
+        if let Some(reason) = parsed.prompt_feedback.and_then(|p| p.block_reason) {
+            self.reply.block_reason = Some(reason);
+        }
+        // Streamed chunks carry running totals: the last one is the answer's cost.
+        if let Some(u) = parsed.usage_metadata {
+            self.reply.usage = u.into();
+        }
+        Ok(&self.reply.text[start..])
+    }
+
+    pub fn finish(mut self) -> Reply {
+        self.reply.usage.requests = 1;
+        self.reply
+    }
+}
+
+/// `GET models/{model}`: what we need of it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct ModelInfo {
+    pub name: String,
+    pub input_token_limit: u64,
+    pub output_token_limit: u64,
+    pub thinking: bool,
+}
+
+pub fn parse_model_info(body: &str) -> Result<ModelInfo, Error> {
+    serde_json::from_str(body).map_err(|e| Error::malformed(format!("unreadable model info: {e}")))
+}
+
+/// Maps a non-2xx response to the error the caller can act on. Survives bodies that are not JSON.
+pub fn parse_error(status: u16, body: &str) -> Error {
+    match serde_json::from_str::<Value>(body) {
+        Ok(v) => {
+            // `streamGenerateContent` without SSE wraps the error in an array.
+            let v = match v {
+                Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
+                other => other,
+            };
+            match v.get("error") {
+                Some(err) => error_from_value(status, err),
+                None => error_for(status, format!("HTTP {status}"), ApiErrorDetails::default()),
+            }
+        }
+        Err(_) => error_for(status, non_json_message(status, body), ApiErrorDetails::default()),
+    }
+}
+
+fn non_json_message(status: u16, body: &str) -> String {
+    let title = body
+        .find("<title>")
+        .and_then(|s| body[s + 7..].find("</title>").map(|e| body[s + 7..s + 7 + e].trim()))
+        .filter(|t| !t.is_empty());
+    match title {
+        Some(t) => format!("HTTP {status}: {}", t.chars().take(120).collect::<String>()),
+        None if body.trim().is_empty() => format!("HTTP {status} with an empty body"),
+        None => format!("HTTP {status} with a non-JSON body"),
+    }
+}
+
+/// Reads Google's `{"code","message","status","details":[...]}`.
+pub fn error_from_value(http_status: u16, err: &Value) -> Error {
+    let code = err.get("code").and_then(Value::as_u64).map(|c| c as u16).unwrap_or(http_status);
+    let status = if http_status >= 400 { http_status } else { code };
+    let message = err.get("message").and_then(Value::as_str).unwrap_or("unknown error").to_string();
+    let mut details = ApiErrorDetails {
+        status: err.get("status").and_then(Value::as_str).map(str::to_string),
+        ..Default::default()
+    };
+    for d in err.get("details").and_then(Value::as_array).into_iter().flatten() {
+        let kind = d.get("@type").and_then(Value::as_str).unwrap_or("");
+        if kind.ends_with("google.rpc.RetryInfo") {
+            details.retry_delay_ms = d.get("retryDelay").and_then(Value::as_str).and_then(parse_duration_ms);
+        } else if kind.ends_with("google.rpc.ErrorInfo") {
+            details.reason = d.get("reason").and_then(Value::as_str).map(str::to_string);
+        } else if kind.ends_with("google.rpc.QuotaFailure") {
+            for v in d.get("violations").and_then(Value::as_array).into_iter().flatten() {
+                if let Some(id) = v.get("quotaId").and_then(Value::as_str) {
+                    details.quota_ids.push(id.to_string());
+                }
+            }
+        }
+    }
+    error_for(status, message, details)
+}
+
+fn error_for(status: u16, message: String, details: ApiErrorDetails) -> Error {
+    let bad_key = details.reason.as_deref().is_some_and(|r| r.starts_with("API_KEY"));
+    match status {
+        401 | 403 => Error::Auth { status, message, details },
+        400 if bad_key => Error::Auth { status, message, details },
+        404 => Error::NotFound { message },
+        429 => Error::RateLimited { message, details },
+        408 | 500..=599 => Error::Server { status, message, details },
+        400..=499 => Error::BadRequest { status, message, details },
+        _ => Error::Server { status, message, details },
+    }
+}
+
+/// A protobuf `Duration` in JSON form (`"34s"`, `"34.4s"`, `"0.250s"`) in milliseconds.
+pub fn parse_duration_ms(s: &str) -> Option<u64> {
+    let secs: f64 = s.trim().strip_suffix('s')?.parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).round() as u64)
+}

@@ -1,0 +1,182 @@
+//! Incremental parser for `text/event-stream` as `streamGenerateContent?alt=sse` sends it.
+//! Bytes go in as they arrive (split anywhere, even inside a UTF-8 character); whole events come out.
+
+/// One dispatched server-sent event.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SseEvent {
+    pub event: Option<String>,
+    pub data: String,
+}
+
+#[derive(Debug, Default)]
+pub struct SseParser {
+    buf: Vec<u8>,
+    /// The previous chunk ended in `\r`: a `\n` that starts the next chunk belongs to the same line end.
+    after_cr: bool,
+    /// Whether the first line has been seen (a UTF-8 BOM is only skipped there).
+    started: bool,
+    data: String,
+    has_data: bool,
+    event: Option<String>,
+}
+
+impl SseParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds bytes; returns the events completed by them.
+    pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
+        let mut out = Vec::new();
+        let mut input = bytes;
+        if self.after_cr {
+            if let Some(b'\n') = input.first() {
+                input = &input[1..];
+            }
+            self.after_cr = false;
+        }
+        self.buf.extend_from_slice(input);
+        let mut start = 0;
+        let mut i = 0;
+        while i < self.buf.len() {
+            let b = self.buf[i];
+            if b == b'\n' || b == b'\r' {
+                let line_end = i;
+                if b == b'\r' {
+                    if i + 1 < self.buf.len() {
+                        if self.buf[i + 1] == b'\n' {
+                            i += 1;
+                        }
+                    } else {
+                        self.after_cr = true;
+                    }
+                }
+                let line = std::mem::take(&mut self.buf);
+                self.line(&line[start..line_end], &mut out);
+                self.buf = line;
+                start = i + 1;
+            }
+            i += 1;
+        }
+        self.buf.drain(..start);
+        out
+    }
+
+    /// Ends the stream: an event whose blank line never came is still delivered.
+    pub fn finish(&mut self) -> Option<SseEvent> {
+        let mut out = Vec::new();
+        if !self.buf.is_empty() {
+            let rest = std::mem::take(&mut self.buf);
+            self.line(&rest, &mut out);
+        }
+        self.after_cr = false;
+        self.dispatch(&mut out);
+        out.pop()
+    }
+
+    fn line(&mut self, raw: &[u8], out: &mut Vec<SseEvent>) {
+        let mut raw = raw;
+        if !self.started {
+            self.started = true;
+            if raw.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                raw = &raw[3..];
+            }
+        }
+        if raw.is_empty() {
+            self.dispatch(out);
+            return;
+        }
+        if raw[0] == b':' {
+            return;
+        }
+        let (name, value) = match raw.iter().position(|&c| c == b':') {
+            Some(p) => {
+                let v = &raw[p + 1..];
+                (&raw[..p], v.strip_prefix(b" ").unwrap_or(v))
+            }
+            None => (raw, &b""[..]),
+        };
+        let value = String::from_utf8_lossy(value);
+        match name {
+            b"data" => {
+                if self.has_data {
+                    self.data.push('\n');
+                }
+                self.data.push_str(&value);
+                self.has_data = true;
+            }
+            b"event" => self.event = Some(value.into_owned()),
+            _ => {}
+        }
+    }
+
+    fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
+        let event = self.event.take();
+        if self.has_data {
+            self.has_data = false;
+            out.push(SseEvent { event, data: std::mem::take(&mut self.data) });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all(chunks: &[&[u8]]) -> Vec<String> {
+        let mut p = SseParser::new();
+        let mut got: Vec<String> = chunks.iter().flat_map(|c| p.push(c)).map(|e| e.data).collect();
+        got.extend(p.finish().map(|e| e.data));
+        got
+    }
+
+    const STREAM: &str = "data: {\"a\":1}\r\n\r\ndata:{\"b\":\"é€😀\"}\n\n: keep-alive\n\ndata: x\rdata: y\r\r";
+
+    #[test]
+    fn every_separator_and_prefix_form() {
+        assert_eq!(all(&[STREAM.as_bytes()]), vec!["{\"a\":1}", "{\"b\":\"é€😀\"}", "x\ny"]);
+    }
+
+    #[test]
+    fn split_at_every_byte_offset_gives_the_same_events() {
+        let whole = all(&[STREAM.as_bytes()]);
+        let bytes = STREAM.as_bytes();
+        for i in 0..=bytes.len() {
+            for j in i..=bytes.len() {
+                assert_eq!(all(&[&bytes[..i], &bytes[i..j], &bytes[j..]]), whole, "split at {i},{j}");
+            }
+        }
+    }
+
+    #[test]
+    fn one_byte_at_a_time() {
+        let bytes = STREAM.as_bytes();
+        let chunks: Vec<&[u8]> = bytes.chunks(1).collect();
+        assert_eq!(all(&chunks), all(&[bytes]));
+    }
+
+    #[test]
+    fn partial_event_at_eof_is_delivered() {
+        assert_eq!(all(&[b"data: {\"a\":1}\n\ndata: {\"b\":"]), vec!["{\"a\":1}", "{\"b\":"]);
+        assert_eq!(all(&[b"data: last\n"]), vec!["last"]);
+    }
+
+    #[test]
+    fn crlf_split_between_chunks_is_one_line_end() {
+        assert_eq!(all(&[b"data: a\r", b"\n", b"\r", b"\ndata: b\r\n\r\n"]), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn bom_event_name_and_empty_data() {
+        let mut p = SseParser::new();
+        let ev = p.push(b"\xEF\xBB\xBFevent: error\ndata\n\n");
+        assert_eq!(ev, vec![SseEvent { event: Some("error".into()), data: String::new() }]);
+        assert_eq!(p.finish(), None);
+    }
+
+    #[test]
+    fn utf8_split_inside_a_character() {
+        let s = "data: 😀\n\n".as_bytes();
+        assert_eq!(all(&[&s[..7], &s[7..]]), vec!["😀"]);
+    }
+}

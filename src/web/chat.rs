@@ -1,0 +1,208 @@
+//! The JavaScript side of `GeminiChat`: one queue per chat so calls run one after another, and no
+//! `RefCell` borrow is ever held across an `await` (so re-entrant calls from callbacks are safe).
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+
+use js_sys::{Array, Promise};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use web_sys::AbortSignal;
+
+use super::convert::{call, callback_of, encode, get, json_to_js, signal_of};
+use super::error::to_js;
+use super::fetch::FetchTransport;
+use crate::chat::{read_json, send_request, Chat, ChatConfig, Turn};
+use crate::gemini::{Endpoint, GenerationConfig, Transport, Usage};
+use crate::retry::{RetryNotice, RetryPolicy};
+use crate::Error;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ChatOptions {
+    api_key: String,
+    model: Option<String>,
+    base_url: Option<String>,
+    system_instruction: Option<String>,
+    generation_config: Option<GenerationConfig>,
+    timeout_ms: Option<u32>,
+    max_retries: Option<u32>,
+    log: Option<bool>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TurnJs {
+    role: String,
+    text: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SendResult<'a> {
+    text: &'a str,
+    finish_reason: Option<&'a str>,
+    usage: &'a Usage,
+}
+
+pub struct ChatHandle {
+    chat: RefCell<Chat>,
+    /// Settles when the last queued call has finished; the next call waits for it.
+    tail: RefCell<Option<Promise>>,
+    log: bool,
+}
+
+/// Decodes options, hiding the key from any decoding error message.
+pub fn decode_redacted<T: serde::de::DeserializeOwned>(options: JsValue, what: &str) -> Result<T, Error> {
+    let key = get(&options, "apiKey").as_string().filter(|k| !k.is_empty());
+    super::convert::decode(options, what).map_err(|e| match (e, key) {
+        (Error::InvalidInput { field, message }, Some(k)) => {
+            Error::InvalidInput { field, message: message.replace(&k, "***") }
+        }
+        (e, _) => e,
+    })
+}
+
+pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
+    let o: ChatOptions = decode_redacted(options, "options").map_err(|e| to_js(&e, None, &[]))?;
+    let build = || -> Result<Chat, Error> {
+        let endpoint = Endpoint::new(&o.api_key, o.model.as_deref(), o.base_url.as_deref(), o.timeout_ms)?;
+        let retry = RetryPolicy { max_retries: o.max_retries.unwrap_or(2), ..RetryPolicy::default() };
+        Ok(Chat::new(ChatConfig {
+            endpoint,
+            system_instruction: o.system_instruction.clone(),
+            generation_config: o.generation_config.clone(),
+            retry,
+        }))
+    };
+    let chat = build().map_err(|e| to_js(&e, None, &[]))?;
+    Ok(ChatHandle { chat: RefCell::new(chat), tail: RefCell::new(None), log: o.log.unwrap_or(false) })
+}
+
+impl ChatHandle {
+    pub fn history(&self) -> JsValue {
+        let turns: Vec<TurnJs> =
+            self.chat.borrow().history().iter().map(|t| TurnJs { role: t.role.clone(), text: t.text.clone() }).collect();
+        encode(&turns)
+    }
+
+    pub fn set_history(&self, turns: JsValue) -> Result<(), JsValue> {
+        let turns: Vec<TurnJs> = serde_wasm_bindgen::from_value(turns)
+            .map_err(|e| to_js(&Error::invalid("history", e.to_string()), None, &[]))?;
+        let turns = turns.into_iter().map(|t| Turn { role: t.role, text: t.text }).collect();
+        self.chat.borrow_mut().set_history(turns).map_err(|e| to_js(&e, None, &[]))
+    }
+
+    pub fn clear(&self) {
+        self.chat.borrow_mut().clear();
+    }
+}
+
+/// Runs `work` after every earlier call on the same chat has settled.
+fn enqueue<F>(handle: &Rc<ChatHandle>, work: F) -> Promise
+where
+    F: Future<Output = Result<JsValue, JsValue>> + 'static,
+{
+    let prev = handle.tail.borrow_mut().take();
+    let promise = future_to_promise(async move {
+        if let Some(p) = prev {
+            let _ = JsFuture::from(p).await;
+        }
+        work.await
+    });
+    let swallow = Closure::<dyn FnMut(JsValue)>::new(|_| {});
+    let settled = promise.then2(&swallow, &swallow);
+    swallow.forget();
+    *handle.tail.borrow_mut() = Some(settled);
+    promise
+}
+
+struct CallOptions {
+    signal: Option<AbortSignal>,
+    on_progress: Option<js_sys::Function>,
+}
+
+fn call_options(opts: &JsValue) -> Result<CallOptions, Error> {
+    Ok(CallOptions { signal: signal_of(opts)?, on_progress: callback_of(opts, "onProgress")? })
+}
+
+fn retry_event(n: &RetryNotice) -> JsValue {
+    let obj = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&obj, &"type".into(), &"retry".into());
+    let _ = js_sys::Reflect::set(&obj, &"attempt".into(), &n.attempt.into());
+    let _ = js_sys::Reflect::set(&obj, &"delayMs".into(), &(n.delay_ms as f64).into());
+    let _ = js_sys::Reflect::set(&obj, &"reason".into(), &n.reason.as_str().into());
+    obj.into()
+}
+
+/// One turn. `json` asks for `application/json` and returns the parsed value instead of the reply.
+async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -> Result<JsValue, Error> {
+    let req = handle.chat.borrow().request_for(text, json)?;
+    let config = handle.chat.borrow().config.clone();
+    let transport = FetchTransport::new(opts.signal.clone(), handle.log);
+    let reply = send_request(&transport, &config, &req, &mut |n| call(&opts.on_progress, &retry_event(n))).await?;
+    if json {
+        let parsed = read_json(reply)?;
+        handle.chat.borrow_mut().record(text, &parsed.repaired.json);
+        return Ok(json_to_js(&parsed.repaired.json));
+    }
+    if !reply.is_truncated() {
+        handle.chat.borrow_mut().record(text, &reply.text);
+    }
+    Ok(encode(&SendResult { text: &reply.text, finish_reason: reply.finish_reason.as_deref(), usage: &reply.usage }))
+}
+
+pub fn send(handle: &Rc<ChatHandle>, text: String, opts: JsValue, json: bool) -> Promise {
+    let h = handle.clone();
+    enqueue(handle, async move {
+        let opts = call_options(&opts).map_err(|e| to_js(&e, None, &[]))?;
+        turn(&h, &text, json, &opts).await.map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
+    })
+}
+
+fn progress(kind: &str, index: usize, total: usize, extra: Option<(&str, JsValue)>) -> JsValue {
+    let obj = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&obj, &"type".into(), &kind.into());
+    let _ = js_sys::Reflect::set(&obj, &"batch".into(), &((index + 1) as u32).into());
+    let _ = js_sys::Reflect::set(&obj, &"totalBatches".into(), &(total as u32).into());
+    if let Some((k, v)) = extra {
+        let _ = js_sys::Reflect::set(&obj, &k.into(), &v);
+    }
+    obj.into()
+}
+
+/// The seed's `generate_json_batched`: prompts in order, one chat, each answer parsed through the fallbacks.
+pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: JsValue) -> Promise {
+    let h = handle.clone();
+    enqueue(handle, async move {
+        let opts = call_options(&opts).map_err(|e| to_js(&e, None, &[]))?;
+        let prompts: Vec<String> = serde_wasm_bindgen::from_value(prompts).map_err(|e| {
+            to_js(&Error::invalid("prompts", format!("must be an array of strings ({e})")), None, &[])
+        })?;
+        if prompts.is_empty() || prompts.iter().any(|p| p.trim().is_empty()) {
+            return Err(to_js(&Error::invalid("prompts", "must be a non-empty array of non-empty strings"), None, &[]));
+        }
+        let transport = FetchTransport::new(None, h.log);
+        let results = Array::new();
+        let total = prompts.len();
+        for (i, prompt) in prompts.iter().enumerate() {
+            transport.log(&format!("Generating batch {}/{}", i + 1, total));
+            call(&opts.on_progress, &progress("batch-start", i, total, None));
+            match turn(&h, prompt, true, &opts).await {
+                Ok(v) => {
+                    let chars = h.chat.borrow().history().last().map(|t| t.text.len()).unwrap_or(0);
+                    transport.log(&format!("Batch {} response length: {} chars", i + 1, chars));
+                    call(&opts.on_progress, &progress("batch-done", i, total, Some(("responseChars", (chars as u32).into()))));
+                    results.push(&v);
+                }
+                Err(e) => {
+                    let extra = [("batch", JsValue::from((i + 1) as u32)), ("partial", results.clone().into())];
+                    return Err(to_js(&e, opts.signal.as_ref(), &extra));
+                }
+            }
+        }
+        transport.log(&format!("Completed all {total} batches successfully"));
+        Ok(results.into())
+    })
+}

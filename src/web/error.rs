@@ -1,0 +1,74 @@
+//! The single place where a Rust [`Error`] becomes a JavaScript value: a real `Error` with a stable
+//! `name` and `code`, or, for a user abort, the browser's own `AbortError` `DOMException`.
+
+use js_sys::{Array, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{AbortSignal, DomException};
+
+use crate::Error;
+
+pub const ERROR_NAME: &str = "GeminiRoadmapError";
+
+fn set(target: &JsValue, key: &str, value: JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), &value);
+}
+
+/// The `AbortError` for a user abort: the signal's own reason when it is one, else a fresh one.
+pub fn abort_error(signal: Option<&AbortSignal>) -> JsValue {
+    if let Some(reason) = signal.map(|s| s.reason()) {
+        if reason.dyn_ref::<DomException>().is_some_and(|d| d.name() == "AbortError") {
+            return reason;
+        }
+    }
+    let err: JsValue = DomException::new_with_message_and_name("The operation was aborted.", "AbortError")
+        .map(Into::into)
+        .unwrap_or_else(|_| js_sys::Error::new("The operation was aborted.").into());
+    if let Some(reason) = signal.map(|s| s.reason()).filter(|r| !r.is_undefined()) {
+        set(&err, "cause", reason);
+    }
+    err
+}
+
+/// Converts an error; `extra` adds fields such as `batch` or `partial`.
+pub fn to_js(err: &Error, signal: Option<&AbortSignal>, extra: &[(&str, JsValue)]) -> JsValue {
+    let js: JsValue = if matches!(err, Error::Aborted) {
+        abort_error(signal)
+    } else {
+        let e = js_sys::Error::new(&err.to_string());
+        e.set_name(ERROR_NAME);
+        let js: JsValue = e.into();
+        set(&js, "code", err.code().into());
+        set(&js, "retryable", err.is_transient().into());
+        if let Some(status) = err.status() {
+            set(&js, "status", status.into());
+        }
+        match err {
+            Error::InvalidInput { field, .. } => set(&js, "field", field.as_str().into()),
+            Error::Blocked { reason, .. } => set(&js, "reason", reason.as_str().into()),
+            Error::Malformed { position: Some(p), .. } => set(&js, "position", (*p as u32).into()),
+            Error::Timeout { ms } => set(&js, "timeoutMs", (*ms).into()),
+            _ => {}
+        }
+        if let Some(d) = err.details() {
+            if let Some(s) = &d.status {
+                set(&js, "googleStatus", s.as_str().into());
+            }
+            if let Some(r) = &d.reason {
+                set(&js, "reason", r.as_str().into());
+            }
+            if let Some(ms) = d.retry_delay_ms {
+                set(&js, "retryDelayMs", (ms as f64).into());
+            }
+            if !d.quota_ids.is_empty() {
+                let ids: Array = d.quota_ids.iter().map(|q| JsValue::from_str(q)).collect();
+                set(&js, "quotaIds", ids.into());
+            }
+        }
+        js
+    };
+    for (k, v) in extra {
+        set(&js, k, v.clone());
+    }
+    js
+}

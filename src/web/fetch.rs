@@ -1,0 +1,225 @@
+//! The only module that calls `fetch`. It binds the global `fetch` and `setTimeout` (not `window.*`),
+//! so the package works on pages, in workers and in Node 18+.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use js_sys::{Function, Promise, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, Headers, Request, RequestInit, Response};
+
+use crate::gemini::transport::{Body, HttpRequest, Transport};
+use crate::Error;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch, catch)]
+    fn global_fetch(input: &Request) -> Result<Promise, JsValue>;
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+/// Fires `ctrl.abort()` when the user's signal does, until dropped.
+struct AbortLink {
+    signal: AbortSignal,
+    listener: Closure<dyn FnMut()>,
+}
+
+impl Drop for AbortLink {
+    fn drop(&mut self) {
+        let _ = self.signal.remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
+    }
+}
+
+/// A restartable timer that aborts the request when it expires; dropped with the response.
+struct Deadline {
+    ms: u32,
+    id: Cell<JsValue>,
+    fire: Closure<dyn FnMut()>,
+    fired: Rc<Cell<bool>>,
+}
+
+impl Deadline {
+    fn new(ms: u32, ctrl: &AbortController) -> Self {
+        let fired = Rc::new(Cell::new(false));
+        let (flag, ctrl) = (fired.clone(), ctrl.clone());
+        let fire = Closure::<dyn FnMut()>::new(move || {
+            flag.set(true);
+            ctrl.abort();
+        });
+        let d = Deadline { ms, id: Cell::new(JsValue::UNDEFINED), fire, fired };
+        d.restart();
+        d
+    }
+
+    fn restart(&self) {
+        clear_timeout(&self.id.take());
+        self.id.set(set_timeout(self.fire.as_ref().unchecked_ref(), self.ms as f64));
+    }
+}
+
+impl Drop for Deadline {
+    fn drop(&mut self) {
+        clear_timeout(&self.id.take());
+    }
+}
+
+/// `fetch` with the user's `AbortSignal` and a per-request idle timeout.
+pub struct FetchTransport {
+    signal: Option<AbortSignal>,
+    log: bool,
+}
+
+impl FetchTransport {
+    pub fn new(signal: Option<AbortSignal>, log: bool) -> Self {
+        FetchTransport { signal, log }
+    }
+
+    fn classify(&self, err: JsValue, deadline: &Deadline) -> Error {
+        if self.is_aborted() {
+            return Error::Aborted;
+        }
+        if deadline.fired.get() {
+            return Error::Timeout { ms: deadline.ms };
+        }
+        // fetch may reject with anything (a custom abort reason is any value): never assume an `Error`.
+        let message = err
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .or_else(|| err.as_string())
+            .unwrap_or_else(|| "fetch failed".into());
+        Error::Network { message }
+    }
+}
+
+pub struct FetchBody {
+    reader: Option<web_sys::ReadableStreamDefaultReader>,
+    deadline: Deadline,
+    transport_aborted: Box<dyn Fn() -> bool>,
+    // Held for their Drop: the link and the controller live as long as the body is read.
+    _link: Option<AbortLink>,
+    _ctrl: AbortController,
+}
+
+impl Body for FetchBody {
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        let Some(reader) = &self.reader else { return Ok(None) };
+        match JsFuture::from(reader.read()).await {
+            Ok(result) => {
+                self.deadline.restart();
+                let done = Reflect::get(&result, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
+                if done {
+                    self.reader = None;
+                    return Ok(None);
+                }
+                let value = Reflect::get(&result, &"value".into()).unwrap_or(JsValue::UNDEFINED);
+                Ok(Some(value.dyn_into::<Uint8Array>().map(|a| a.to_vec()).unwrap_or_default()))
+            }
+            Err(err) => {
+                self.reader = None;
+                if (self.transport_aborted)() {
+                    return Err(Error::Aborted);
+                }
+                if self.deadline.fired.get() {
+                    return Err(Error::Timeout { ms: self.deadline.ms });
+                }
+                let message = err
+                    .dyn_ref::<js_sys::Error>()
+                    .map(|e| String::from(e.message()))
+                    .unwrap_or_else(|| "the response body could not be read".into());
+                Err(Error::Network { message: format!("connection lost while reading the answer: {message}") })
+            }
+        }
+    }
+}
+
+impl Transport for FetchTransport {
+    type Body = FetchBody;
+
+    async fn send(&self, req: &HttpRequest) -> Result<(u16, FetchBody), Error> {
+        if self.is_aborted() {
+            return Err(Error::Aborted);
+        }
+        let ctrl = AbortController::new().map_err(|_| Error::Network { message: "AbortController unavailable".into() })?;
+        let link = self.signal.as_ref().map(|s| {
+            let c = ctrl.clone();
+            let listener = Closure::<dyn FnMut()>::new(move || c.abort());
+            let _ = s.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+            AbortLink { signal: s.clone(), listener }
+        });
+        let deadline = Deadline::new(req.timeout_ms, &ctrl);
+
+        let headers = Headers::new().map_err(|_| Error::Network { message: "Headers unavailable".into() })?;
+        for (name, value) in &req.headers {
+            headers.set(name, value).map_err(|_| Error::invalid("apiKey", "cannot be sent as a header"))?;
+        }
+        let init = RequestInit::new();
+        init.set_method(req.method);
+        init.set_headers(&headers);
+        init.set_signal(Some(&ctrl.signal()));
+        if let Some(body) = &req.body {
+            init.set_body(&JsValue::from_str(body));
+        }
+        let request = Request::new_with_str_and_init(&req.url, &init)
+            .map_err(|_| Error::invalid("baseUrl", "the request URL is not valid"))?;
+        let promise = global_fetch(&request).map_err(|e| self.classify(e, &deadline))?;
+        let resp: Response = match JsFuture::from(promise).await {
+            Ok(r) => r.unchecked_into(),
+            Err(e) => return Err(self.classify(e, &deadline)),
+        };
+        deadline.restart();
+        let reader = resp.body().map(|b| b.get_reader().unchecked_into::<web_sys::ReadableStreamDefaultReader>());
+        let signal = self.signal.clone();
+        Ok((
+            resp.status(),
+            FetchBody {
+                reader,
+                deadline,
+                transport_aborted: Box::new(move || signal.as_ref().is_some_and(|s| s.aborted())),
+                _link: link,
+                _ctrl: ctrl,
+            },
+        ))
+    }
+
+    async fn sleep(&self, ms: u64) -> Result<(), Error> {
+        if self.is_aborted() {
+            return Err(Error::Aborted);
+        }
+        let signal = self.signal.clone();
+        let mut keep: Option<(Closure<dyn FnMut()>, AbortSignal)> = None;
+        let promise = Promise::new(&mut |resolve, reject| {
+            set_timeout(&resolve, ms as f64);
+            if let Some(s) = &signal {
+                let listener = Closure::<dyn FnMut()>::new(move || {
+                    let _ = reject.call0(&JsValue::UNDEFINED);
+                });
+                let _ = s.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+                keep = Some((listener, s.clone()));
+            }
+        });
+        let result = JsFuture::from(promise).await;
+        if let Some((listener, s)) = keep {
+            let _ = s.remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        }
+        result.map(|_| ()).map_err(|_| Error::Aborted)
+    }
+
+    fn is_aborted(&self) -> bool {
+        self.signal.as_ref().is_some_and(|s| s.aborted())
+    }
+
+    fn random(&self) -> f64 {
+        js_sys::Math::random()
+    }
+
+    fn log(&self, line: &str) {
+        if self.log {
+            web_sys::console::debug_1(&JsValue::from_str(line));
+        }
+    }
+}

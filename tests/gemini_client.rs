@@ -1,0 +1,361 @@
+//! The Gemini mapping, natively: request bodies and headers, reply and error parsing from recorded
+//! bodies in tests/fixtures/gemini, the client over a replaying transport, retries and chat history rules.
+
+use gemini_roadmap::chat::{read_json, send_request, Chat, ChatConfig, Turn};
+use gemini_roadmap::gemini::replay::{block_on, ReplayTransport, Scripted};
+use gemini_roadmap::gemini::response::{parse_duration_ms, parse_error};
+use gemini_roadmap::gemini::*;
+use gemini_roadmap::retry::RetryPolicy;
+use gemini_roadmap::Error;
+use serde_json::{json, Value};
+
+fn fixture(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/tests/fixtures/gemini/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn endpoint() -> Endpoint {
+    Endpoint::new("AIzaTestKey123", None, None, None).unwrap()
+}
+
+fn user_request(text: &str) -> GenerateRequest {
+    GenerateRequest { contents: vec![Content::user(text)], ..Default::default() }
+}
+
+#[test]
+fn endpoint_defaults_and_urls() {
+    let e = endpoint();
+    assert_eq!(e.model, "gemini-2.5-flash");
+    assert_eq!(
+        e.generate_url(false),
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
+    );
+    assert_eq!(
+        e.generate_url(true),
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+    );
+    let e = Endpoint::new("k1234567", Some("models/gemini-2.0-flash"), Some("http://127.0.0.1:8787/"), Some(500)).unwrap();
+    assert_eq!(e.describe_model_info().url, "http://127.0.0.1:8787/v1beta/models/gemini-2.0-flash");
+    assert_eq!(e.timeout_ms, 500);
+}
+
+#[test]
+fn endpoint_rejects_bad_input_naming_the_field() {
+    let cases: [(&str, Option<&str>, Option<&str>, Option<u32>, &str); 6] = [
+        ("", None, None, None, "apiKey"),
+        ("  ", None, None, None, "apiKey"),
+        ("key with space", None, None, None, "apiKey"),
+        ("k1234567", Some("gemini 2.5/../x"), None, None, "model"),
+        ("k1234567", None, Some("ftp://host"), None, "baseUrl"),
+        ("k1234567", None, None, Some(0), "timeoutMs"),
+    ];
+    for (key, model, base, timeout, field) in cases {
+        match Endpoint::new(key, model, base, timeout) {
+            Err(Error::InvalidInput { field: f, message }) => {
+                assert_eq!(f, field);
+                assert!(key.trim().is_empty() || !message.contains(key), "message must not echo the key");
+            }
+            other => panic!("{field}: expected InvalidInput, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_key_travels_only_in_its_header() {
+    let e = endpoint();
+    for req in [e.describe_generate(&user_request("hi"), true), e.describe_model_info()] {
+        assert!(!req.url.contains("AIzaTestKey123") && !req.url.contains("key="));
+        assert!(!req.body.clone().unwrap_or_default().contains("AIzaTestKey123"));
+        let names: Vec<&str> = req.headers.iter().map(|h| h.0).collect();
+        assert!(names.iter().all(|n| *n == "content-type" || *n == "x-goog-api-key"), "{names:?}");
+        assert!(req.headers.contains(&("x-goog-api-key", "AIzaTestKey123".into())));
+    }
+}
+
+#[test]
+fn request_body_matches_v1beta() {
+    let req = GenerateRequest {
+        contents: vec![Content::user("a"), Content::model("b"), Content::user("c")],
+        system_instruction: Some(Content { role: None, ..Content::user("be brief") }),
+        generation_config: Some(GenerationConfig {
+            response_mime_type: Some("application/json".into()),
+            response_json_schema: Some(json!({"type": "object"})),
+            max_output_tokens: Some(8192),
+            temperature: Some(0.7),
+            thinking_config: Some(ThinkingConfig { thinking_budget: Some(0), ..Default::default() }),
+            ..Default::default()
+        }),
+    };
+    let v: Value = serde_json::from_str(&req.to_json()).unwrap();
+    assert_eq!(
+        v,
+        json!({
+            "contents": [
+                {"role": "user", "parts": [{"text": "a"}]},
+                {"role": "model", "parts": [{"text": "b"}]},
+                {"role": "user", "parts": [{"text": "c"}]}
+            ],
+            "systemInstruction": {"parts": [{"text": "be brief"}]},
+            "generationConfig": {
+                "responseMimeType": "application/json",
+                "responseJsonSchema": {"type": "object"},
+                "maxOutputTokens": 8192,
+                "temperature": 0.7,
+                "thinkingConfig": {"thinkingBudget": 0}
+            }
+        })
+    );
+}
+
+#[test]
+fn requests_google_would_reject_are_refused_locally() {
+    let mut bad_role = user_request("x");
+    bad_role.contents.insert(0, Content::text("system", "x"));
+    let ends_with_model = GenerateRequest { contents: vec![Content::user("a"), Content::model("b")], ..Default::default() };
+    let both_thinking = GenerateRequest {
+        generation_config: Some(GenerationConfig {
+            thinking_config: Some(ThinkingConfig {
+                thinking_budget: Some(0),
+                thinking_level: Some("low".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..user_request("x")
+    };
+    let schema_without_mime = GenerateRequest {
+        generation_config: Some(GenerationConfig { response_json_schema: Some(json!({})), ..Default::default() }),
+        ..user_request("x")
+    };
+    for req in [GenerateRequest::default(), bad_role, ends_with_model, both_thinking, schema_without_mime] {
+        let t = ReplayTransport::new(vec![]);
+        let err = block_on(GeminiClient::new(&t, &endpoint()).generate(&req, false, &mut |_| {})).unwrap_err();
+        assert_eq!(err.code(), "INVALID_INPUT", "{req:?}");
+        assert_eq!(t.request_count(), 0, "nothing is sent");
+    }
+}
+
+#[test]
+fn thought_parts_are_not_part_of_the_answer() {
+    let t = ReplayTransport::new(vec![Scripted::ok(fixture("reply-with-thoughts.json"))]);
+    let r = block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {})).unwrap();
+    assert_eq!(r.text, "Hello! How can I help?");
+    assert_eq!(r.finish_reason.as_deref(), Some("STOP"));
+    assert_eq!(
+        r.usage,
+        Usage { prompt_tokens: 12, output_tokens: 7, thoughts_tokens: 42, cached_tokens: 0, total_tokens: 61, requests: 1 }
+    );
+}
+
+#[test]
+fn finish_reasons_and_block_reasons_become_the_right_outcome() {
+    let read = |body: &str| {
+        let t = ReplayTransport::new(vec![Scripted::ok(body)]);
+        block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {})).unwrap()
+    };
+    let cut = read(&fixture("max-tokens.json"));
+    assert!(cut.is_truncated());
+    assert_eq!(cut.clone().into_result().unwrap().text, cut.text, "a truncated answer is still an answer");
+    assert_eq!(read(&fixture("thinking-ate-budget.json")).into_result().unwrap_err().code(), "MALFORMED");
+    let blocked = read(&fixture("blocked-prompt.json"));
+    assert_eq!(blocked.block_reason.as_deref(), Some("SAFETY"));
+    assert!(matches!(blocked.into_result(), Err(Error::Blocked { reason, .. }) if reason == "SAFETY"));
+    let safety = read(r#"{"candidates":[{"content":{"parts":[{"text":"{\"a\":"}]},"finishReason":"SAFETY"}]}"#);
+    assert_eq!(safety.into_result().unwrap_err().code(), "BLOCKED");
+    let empty = read(r#"{"candidates":[],"usageMetadata":{"promptTokenCount":3}}"#);
+    assert_eq!(empty.into_result().unwrap_err().code(), "MALFORMED");
+    let recitation = read(r#"{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"RECITATION"}]}"#);
+    assert_eq!(recitation.into_result().unwrap_err().code(), "BLOCKED");
+}
+
+#[test]
+fn google_error_bodies_are_read_in_full() {
+    match parse_error(429, &fixture("error-429-retry.json")) {
+        Error::RateLimited { details, message } => {
+            assert_eq!(details.retry_delay_ms, Some(34_400));
+            assert_eq!(details.status.as_deref(), Some("RESOURCE_EXHAUSTED"));
+            assert_eq!(details.quota_ids, ["GenerateRequestsPerMinutePerProjectPerModel-FreeTier"]);
+            assert!(message.starts_with("You exceeded your current quota"));
+        }
+        other => panic!("{other:?}"),
+    }
+    let per_day = parse_error(429, &fixture("error-429-per-day.json"));
+    assert!(per_day.is_daily_quota() && !per_day.is_transient());
+    let key = parse_error(400, &fixture("error-400-api-key.json"));
+    assert_eq!(key.code(), "AUTH");
+    assert_eq!(key.details().unwrap().reason.as_deref(), Some("API_KEY_INVALID"));
+    let html = parse_error(502, &fixture("error-502.html"));
+    assert_eq!(html.code(), "SERVER");
+    assert_eq!(html.status(), Some(502));
+    assert!(html.to_string().contains("Error 502 (Server Error)"), "{html}");
+    assert!(html.is_transient());
+    let wrapped = parse_error(503, r#"[{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}]"#);
+    assert!(wrapped.to_string().contains("overloaded"));
+    assert_eq!(parse_error(404, r#"{"error":{"code":404,"message":"models/x is not found","status":"NOT_FOUND"}}"#).code(), "NOT_FOUND");
+    assert_eq!(parse_error(403, "").code(), "AUTH");
+    assert_eq!(parse_error(400, r#"{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}"#).code(), "BAD_REQUEST");
+    assert_eq!(parse_error(504, "").code(), "SERVER");
+    assert!(parse_error(408, "").is_transient());
+    for status in [400, 401, 403, 404] {
+        assert!(!parse_error(status, "{}").is_transient(), "{status} must never be retried");
+    }
+}
+
+#[test]
+fn protobuf_durations() {
+    assert_eq!(parse_duration_ms("34.4s"), Some(34_400));
+    assert_eq!(parse_duration_ms("34s"), Some(34_000));
+    assert_eq!(parse_duration_ms("0.250s"), Some(250));
+    assert_eq!(parse_duration_ms("5"), None);
+    assert_eq!(parse_duration_ms("-1s"), None);
+    assert_eq!(parse_duration_ms("abc s"), None);
+}
+
+#[test]
+fn a_recorded_sse_stream_split_anywhere_gives_the_same_reply() {
+    let body = fixture("stream-3-chunks.sse").into_bytes();
+    for split in [1, 2, 7, 64, 333, body.len()] {
+        let chunks: Vec<Vec<u8>> = body.chunks(split).map(<[u8]>::to_vec).collect();
+        let t = ReplayTransport::new(vec![Scripted::Respond { status: 200, chunks }]);
+        let mut deltas = Vec::new();
+        let r = block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), true, &mut |d| {
+            deltas.push(d.to_string())
+        }))
+        .unwrap();
+        assert_eq!(r.text, r#"{"reply": "Hello, world"}"#, "split {split}");
+        assert_eq!(deltas.concat(), r.text);
+        assert_eq!(r.finish_reason.as_deref(), Some("STOP"));
+        assert_eq!(r.usage.total_tokens, 14, "the last chunk's usage wins");
+        assert!(t.requests.borrow()[0].url.ends_with(":streamGenerateContent?alt=sse"));
+    }
+}
+
+#[test]
+fn an_error_inside_the_stream_and_a_cut_stream() {
+    let first = r#"{"candidates":[{"content":{"parts":[{"text":"{\"a\":"}]}}]}"#;
+    let t = ReplayTransport::new(vec![Scripted::sse(&[first, r#"{"error":{"code":500,"message":"Internal error","status":"INTERNAL"}}"#])]);
+    let err = block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), true, &mut |_| {})).unwrap_err();
+    assert_eq!(err.code(), "SERVER");
+    let cut = format!("data: {first}\r\n\r\ndata: {{\"candidates\":[{{\"content\":{{\"par");
+    let t = ReplayTransport::new(vec![Scripted::Respond { status: 200, chunks: vec![cut.into_bytes()] }]);
+    let r = block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), true, &mut |_| {})).unwrap();
+    assert_eq!(r.text, "{\"a\":");
+    assert_eq!(r.finish_reason, None);
+    assert_eq!(r.into_result().unwrap_err().code(), "NETWORK");
+}
+
+#[test]
+fn model_info_reads_the_output_limit() {
+    let t = ReplayTransport::new(vec![Scripted::ok(fixture("model-2.0-flash.json"))]);
+    let info = block_on(GeminiClient::new(&t, &endpoint()).model_info()).unwrap();
+    assert_eq!(info.output_token_limit, 8192);
+    assert_eq!(t.requests.borrow()[0].method, "GET");
+}
+
+fn chat_config(max_retries: u32) -> ChatConfig {
+    ChatConfig {
+        endpoint: endpoint(),
+        system_instruction: Some("be brief".into()),
+        generation_config: None,
+        retry: RetryPolicy { max_retries, ..RetryPolicy::default() },
+    }
+}
+
+/// One chat turn the way `GeminiChat` does it: prepare, send with retries, record on success.
+fn turn(chat: &mut Chat, t: &ReplayTransport, text: &str) -> Result<Reply, Error> {
+    let req = chat.request_for(text, false)?;
+    let reply = block_on(send_request(t, &chat.config, &req, &mut |_| {}))?;
+    if !reply.is_truncated() {
+        chat.record(text, &reply.text);
+    }
+    Ok(reply)
+}
+
+fn reply_body(text: &str, finish: &str) -> String {
+    json!({"candidates":[{"content":{"parts":[{"text":text}],"role":"model"},"finishReason":finish}],
+           "usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":3,"totalTokenCount":8}})
+    .to_string()
+}
+
+#[test]
+fn only_completed_turns_enter_the_history() {
+    let t = ReplayTransport::new(vec![
+        Scripted::ok(reply_body("one", "STOP")),
+        Scripted::ok(fixture("max-tokens.json")),
+        Scripted::ok(fixture("blocked-prompt.json")),
+        Scripted::status(400, fixture("error-400-api-key.json")),
+        Scripted::ok(reply_body("two", "STOP")),
+    ]);
+    let mut chat = Chat::new(chat_config(0));
+    turn(&mut chat, &t, "q1").unwrap();
+    assert!(turn(&mut chat, &t, "q2").unwrap().is_truncated());
+    assert_eq!(turn(&mut chat, &t, "q3").unwrap_err().code(), "BLOCKED");
+    assert_eq!(turn(&mut chat, &t, "q4").unwrap_err().code(), "AUTH");
+    turn(&mut chat, &t, "q5").unwrap();
+    let texts: Vec<&str> = chat.history().iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(texts, ["q1", "one", "q5", "two"]);
+    let last: Value = serde_json::from_str(t.request_bodies().last().unwrap()).unwrap();
+    assert_eq!(last["contents"].as_array().unwrap().len(), 3, "q1, one, q5: nothing broken is resent");
+    assert_eq!(last["systemInstruction"]["parts"][0]["text"], "be brief");
+}
+
+#[test]
+fn transient_failures_retry_with_backoff_and_retry_info() {
+    let t = ReplayTransport::new(vec![
+        Scripted::status(503, r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#),
+        Scripted::Fail(Error::Network { message: "Failed to fetch".into() }),
+        Scripted::status(429, fixture("error-429-retry.json")),
+        Scripted::ok(reply_body("done", "STOP")),
+    ]);
+    let mut chat = Chat::new(chat_config(3));
+    assert_eq!(turn(&mut chat, &t, "q").unwrap().text, "done");
+    assert_eq!(t.request_count(), 4);
+    let sleeps = t.sleeps.borrow().clone();
+    assert_eq!(sleeps.len(), 3);
+    assert!((500..=1000).contains(&sleeps[0]), "first backoff ~1s with jitter: {sleeps:?}");
+    assert!((1000..=2000).contains(&sleeps[1]), "then ~2s: {sleeps:?}");
+    assert!(sleeps[2] >= 34_400, "RetryInfo wins: {sleeps:?}");
+}
+
+#[test]
+fn permanent_failures_and_daily_quota_are_not_retried() {
+    for body in [(400, fixture("error-400-api-key.json")), (429, fixture("error-429-per-day.json")), (404, "{}".into())] {
+        let t = ReplayTransport::new(vec![Scripted::status(body.0, body.1.clone()), Scripted::ok(reply_body("x", "STOP"))]);
+        let mut chat = Chat::new(chat_config(3));
+        assert!(turn(&mut chat, &t, "q").is_err());
+        assert_eq!(t.request_count(), 1, "status {}", body.0);
+        assert!(t.sleeps.borrow().is_empty());
+    }
+}
+
+#[test]
+fn retries_stop_when_spent_and_abort_stops_the_wait() {
+    let overloaded = || Scripted::status(503, "{}");
+    let t = ReplayTransport::new(vec![overloaded(), overloaded(), overloaded()]);
+    let mut chat = Chat::new(chat_config(2));
+    assert_eq!(turn(&mut chat, &t, "q").unwrap_err().code(), "SERVER");
+    assert_eq!(t.request_count(), 3, "1 try + 2 retries");
+    let t = ReplayTransport::new(vec![overloaded(), overloaded()]);
+    t.abort_after_requests.set(Some(1));
+    assert_eq!(turn(&mut chat, &t, "q").unwrap_err(), Error::Aborted);
+}
+
+#[test]
+fn json_turns_go_through_the_fallbacks_and_truncation_is_an_error() {
+    let fenced = reply_body("Here you go:\n```json\n{\"weeks\": [1, 2,],}\n```", "STOP");
+    let t = ReplayTransport::new(vec![Scripted::ok(fenced), Scripted::ok(fixture("max-tokens.json"))]);
+    let chat = Chat::new(chat_config(0));
+    let req = chat.request_for("q", true).unwrap();
+    assert_eq!(req.generation_config.as_ref().unwrap().response_mime_type.as_deref(), Some("application/json"));
+    let parsed = read_json(block_on(send_request(&t, &chat.config, &req, &mut |_| {})).unwrap()).unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&parsed.repaired.json).unwrap(), json!({"weeks": [1, 2]}));
+    let cut = read_json(block_on(send_request(&t, &chat.config, &req, &mut |_| {})).unwrap()).unwrap_err();
+    assert_eq!(cut.code(), "TRUNCATED");
+}
+
+#[test]
+fn history_roles_are_checked() {
+    let mut chat = Chat::new(chat_config(0));
+    let bad = vec![Turn { role: "assistant".into(), text: "x".into() }];
+    assert_eq!(chat.set_history(bad).unwrap_err().code(), "INVALID_INPUT");
+    assert_eq!(chat.request_for("  ", false).unwrap_err().code(), "INVALID_INPUT");
+}

@@ -1,0 +1,321 @@
+//! In real headless Chrome and Firefox against the mock Gemini: real fetch, CORS preflight, aborts,
+//! every error mapping, SSE streaming and `GeminiChat` history rules.
+#![cfg(target_arch = "wasm32")]
+
+mod web_support;
+
+use gemini_roadmap::exports::GeminiChat;
+use gemini_roadmap::gemini::{Endpoint, GeminiClient, GenerateRequest, Content};
+use gemini_roadmap::web::fetch::FetchTransport;
+use serde_json::{json, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_test::*;
+use web_support::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn chat(k: &str, extra: Value) -> GeminiChat {
+    GeminiChat::new(chat_options(k, extra)).expect("valid options")
+}
+
+async fn send_err(c: &GeminiChat, text: &str) -> JsValue {
+    settle(c.send(text.into(), JsValue::UNDEFINED)).await.expect_err("must reject")
+}
+
+fn code(e: &JsValue) -> String {
+    str_field(e, "code").unwrap_or_else(|| str_field(e, "name").unwrap_or_default())
+}
+
+#[wasm_bindgen_test]
+async fn multi_turn_history_is_kept_and_resent() {
+    let k = key("history");
+    let c = chat(&k, json!({"systemInstruction": "You are terse."}));
+    settle(c.send("First question".into(), JsValue::UNDEFINED)).await.unwrap();
+    settle(c.send("Second question".into(), JsValue::UNDEFINED)).await.unwrap();
+    let h = to_json(&c.history());
+    assert_eq!(h.as_array().unwrap().len(), 4);
+    assert_eq!(h[0], json!({"role": "user", "text": "First question"}));
+    assert_eq!(h[1]["role"], "model");
+    let reqs = requests(&k).await;
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[0]["contentsTurns"], 1);
+    assert_eq!(reqs[1]["contentsTurns"], 3, "the second turn resends the first exchange");
+    assert!(reqs[1]["systemInstruction"].as_str().unwrap_or("").contains("terse"));
+    c.clear();
+    assert_eq!(to_json(&c.history()), json!([]));
+    c.set_history(obj(json!([{"role": "user", "text": "a"}, {"role": "model", "text": "b"}]))).unwrap();
+    assert_eq!(to_json(&c.history()).as_array().unwrap().len(), 2);
+    let bad = c.set_history(obj(json!([{"role": "system", "text": "a"}]))).unwrap_err();
+    assert_eq!(code(&bad), "INVALID_INPUT");
+}
+
+#[wasm_bindgen_test]
+async fn only_the_two_allowed_headers_and_no_key_in_the_url() {
+    let k = key("headers");
+    let c = chat(&k, json!({}));
+    settle(c.send("Hi".into(), JsValue::UNDEFINED)).await.unwrap();
+    let all = {
+        let v = requests(&k).await;
+        assert_eq!(v.len(), 1);
+        v
+    };
+    let post = &all[0];
+    assert_eq!(post["keyInUrl"], false);
+    assert_eq!(post["headers"]["x-goog-api-key"], json!(k.len()), "the key travels in its header");
+    assert!(post["headers"]["content-type"].as_str().unwrap().starts_with("application/json"));
+    for name in post["headerNames"].as_array().unwrap() {
+        let n = name.as_str().unwrap();
+        assert!(!n.starts_with("x-") || n == "x-goog-api-key", "unexpected custom header {n}");
+        assert_ne!(n, "authorization");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn truncated_and_failed_turns_never_enter_the_history() {
+    let k = key("not-kept");
+    let c = chat(&k, json!({"maxRetries": 0}));
+    script(&k, json!([{"fault": "truncate", "atChars": 40}, {"fault": "status", "status": 503}])).await;
+    let r = settle(c.send("Role: DevOps Engineer\nTotal weeks: 3\nTASK: WEEKS 1-3".into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(str_field(&r, "finishReason").as_deref(), Some("MAX_TOKENS"));
+    assert_eq!(to_json(&c.history()), json!([]), "a truncated reply is not kept");
+    let e = send_err(&c, "again").await;
+    assert_eq!(code(&e), "SERVER");
+    assert_eq!(num_field(&e, "status"), Some(503.0));
+    assert_eq!(to_json(&c.history()), json!([]), "a failed turn is not kept");
+    settle(c.send("third".into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(requests(&k).await.last().unwrap()["contentsTurns"], 1, "nothing broken was resent");
+}
+
+#[wasm_bindgen_test]
+async fn twelve_weeks_in_one_call_is_cut_by_the_mock() {
+    let k = key("single-call");
+    let c = chat(&k, json!({"maxRetries": 0}));
+    let prompt = "Role: DevOps Engineer\nTotal weeks: 12\nTASK: WEEKS 1-12";
+    let r = settle(c.send(prompt.into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(str_field(&r, "finishReason").as_deref(), Some("MAX_TOKENS"));
+    let text = str_field(&r, "text").unwrap();
+    assert!(serde_json::from_str::<Value>(&text).is_err(), "the cut JSON does not parse");
+    assert!(num_field(&field(&r, "usage"), "outputTokens").unwrap() >= 8000.0);
+    let e = settle(c.send_json(prompt.into(), JsValue::UNDEFINED)).await.unwrap_err();
+    assert_eq!(code(&e), "TRUNCATED");
+    let ok = settle(c.send_json("Role: DevOps Engineer\nTotal weeks: 12\nTASK: WEEKS 1-3".into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(to_json(&ok)["weeks"].as_array().unwrap().len(), 3, "3 weeks fit");
+}
+
+#[wasm_bindgen_test]
+async fn every_error_maps_to_its_code() {
+    let k = key("errors");
+    let c = chat(&k, json!({"maxRetries": 0}));
+    let cases = [
+        (json!({"fault": "status", "status": 429, "retryDelay": "34.4s"}), "RATE_LIMITED", Some(429.0)),
+        (json!({"fault": "quota-day"}), "RATE_LIMITED", Some(429.0)),
+        (json!({"fault": "status", "status": 500}), "SERVER", Some(500.0)),
+        (json!({"fault": "status", "status": 503}), "SERVER", Some(503.0)),
+        (json!({"fault": "html502"}), "SERVER", Some(502.0)),
+        (json!({"fault": "blocked", "reason": "SAFETY"}), "BLOCKED", None),
+        (json!({"fault": "safety"}), "BLOCKED", None),
+        (json!({"fault": "empty-candidates"}), "MALFORMED", None),
+        (json!({"fault": "thoughts-only"}), "MALFORMED", None),
+    ];
+    script(&k, Value::Array(cases.iter().map(|c| c.0.clone()).collect())).await;
+    for (step, want, status) in &cases {
+        let e = send_err(&c, "Role: Data Engineer\nTotal weeks: 3\nTASK: WEEKS 1-1").await;
+        assert_eq!(&code(&e), want, "{step}");
+        assert_eq!(num_field(&e, "status"), *status, "{step}");
+        assert!(!str_field(&e, "message").unwrap().contains(&k), "key leaked in {step}");
+        match step["fault"].as_str() {
+            Some("status") if step["status"] == 429 => assert_eq!(num_field(&e, "retryDelayMs"), Some(34_400.0)),
+            Some("quota-day") => {
+                let ids = to_json(&field(&e, "quotaIds"));
+                assert!(ids.to_string().contains("PerDay"), "{ids}");
+            }
+            Some("html502") => assert!(str_field(&e, "message").unwrap().contains("502")),
+            Some("blocked") => assert_eq!(str_field(&e, "reason").as_deref(), Some("SAFETY")),
+            _ => {}
+        }
+    }
+    assert_eq!(requests(&k).await.len(), cases.len(), "no retries with maxRetries 0");
+}
+
+#[wasm_bindgen_test]
+async fn bad_key_and_unknown_model_are_not_retried() {
+    let k = format!("bad-{}", key("x"));
+    let c = chat(&k, json!({"maxRetries": 3}));
+    let e = send_err(&c, "hello").await;
+    assert_eq!(code(&e), "AUTH");
+    assert_eq!(num_field(&e, "status"), Some(400.0));
+    assert_eq!(str_field(&e, "reason").as_deref(), Some("API_KEY_INVALID"));
+    assert!(!str_field(&e, "message").unwrap().contains(&k));
+    let k2 = key("unknown-model");
+    let c = GeminiChat::new(obj(json!({"apiKey": k2, "baseUrl": mock_url(), "model": "gemini-9-ultra", "maxRetries": 3}))).unwrap();
+    let e = send_err(&c, "hello").await;
+    assert_eq!(code(&e), "NOT_FOUND");
+    assert_eq!(requests(&k2).await.len(), 1, "404 is never retried");
+}
+
+#[wasm_bindgen_test]
+async fn transient_errors_are_retried_then_succeed() {
+    let k = key("retry");
+    let c = chat(&k, json!({"maxRetries": 2}));
+    script(&k, json!([{"fault": "status", "status": 503}, {"fault": "status", "status": 429, "retryDelay": "0.2s"}])).await;
+    let events = js_sys::Array::new();
+    let ev = events.clone();
+    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        ev.push(&e);
+    });
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"onProgress".into(), on_progress.as_ref()).unwrap();
+    let r = settle(c.send("hello".into(), opts.into())).await.unwrap();
+    assert_eq!(str_field(&r, "finishReason").as_deref(), Some("STOP"));
+    assert_eq!(requests(&k).await.len(), 3);
+    let ev = to_json(&events.into());
+    assert_eq!(ev.as_array().unwrap().len(), 2, "{ev}");
+    assert!(ev[1]["delayMs"].as_f64().unwrap() >= 200.0, "RetryInfo's delay is honoured: {ev}");
+}
+
+#[wasm_bindgen_test]
+async fn abort_mid_request_rejects_with_abort_error() {
+    let k = key("abort");
+    let c = chat(&k, json!({"maxRetries": 3}));
+    script(&k, json!([{"fault": "hang"}])).await;
+    let ctrl = web_sys::AbortController::new().unwrap();
+    let opts = obj(json!({}));
+    js_sys::Reflect::set(&opts, &"signal".into(), &ctrl.signal()).unwrap();
+    let pending = c.send("hello".into(), opts.clone());
+    // Abort once the mock has the request in hand.
+    for _ in 0..100 {
+        if !requests(&k).await.is_empty() {
+            break;
+        }
+    }
+    ctrl.abort();
+    let e = settle(pending).await.unwrap_err();
+    assert_eq!(str_field(&e, "name").as_deref(), Some("AbortError"));
+    let e = settle(c.send("again".into(), opts)).await.unwrap_err();
+    assert_eq!(str_field(&e, "name").as_deref(), Some("AbortError"), "an aborted signal sends nothing");
+    assert_eq!(requests(&k).await.len(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_hanging_response_times_out() {
+    let k = key("timeout");
+    let c = chat(&k, json!({"maxRetries": 1, "timeoutMs": 300}));
+    script(&k, json!([{"fault": "hang"}, {"fault": "hang"}])).await;
+    let e = send_err(&c, "hello").await;
+    assert_eq!(code(&e), "TIMEOUT");
+    assert_eq!(num_field(&e, "timeoutMs"), Some(300.0));
+    assert_eq!(requests(&k).await.len(), 2, "a timeout is retried");
+}
+
+#[wasm_bindgen_test]
+async fn connection_refused_is_a_network_error() {
+    let c = GeminiChat::new(obj(json!({"apiKey": "test-key-refused", "baseUrl": "http://127.0.0.1:9", "maxRetries": 0}))).unwrap();
+    let e = send_err(&c, "hello").await;
+    assert_eq!(code(&e), "NETWORK");
+}
+
+async fn stream(k: &str, prompt: &str) -> (Result<gemini_roadmap::gemini::Reply, gemini_roadmap::Error>, usize) {
+    let endpoint = Endpoint::new(k, Some("gemini-2.0-flash"), Some(mock_url()), None).unwrap();
+    let t = FetchTransport::new(None, false);
+    let client = GeminiClient::new(&t, &endpoint);
+    let req = GenerateRequest { contents: vec![Content::user(prompt)], ..Default::default() };
+    let mut deltas = 0;
+    let r = client.generate(&req, true, &mut |d| deltas += usize::from(!d.is_empty())).await;
+    (r, deltas)
+}
+
+#[wasm_bindgen_test]
+async fn sse_streams_in_chunks_and_matches_the_whole_answer() {
+    let k = key("sse");
+    let prompt = "Role: DevOps Engineer\nTotal weeks: 6\nTASK: WEEKS 1-2";
+    let (streamed, deltas) = stream(&k, prompt).await;
+    let streamed = streamed.unwrap();
+    assert!(deltas > 3, "text arrived in {deltas} pieces");
+    assert_eq!(streamed.finish_reason.as_deref(), Some("STOP"));
+    let c = chat(&k, json!({}));
+    let whole = settle(c.send(prompt.into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(str_field(&whole, "text").unwrap(), streamed.text);
+    assert!(streamed.usage.output_tokens > 0 && streamed.usage.prompt_tokens > 0);
+}
+
+#[wasm_bindgen_test]
+async fn errors_and_cuts_inside_a_stream() {
+    let k = key("sse-faults");
+    script(&k, json!([{"fault": "sse-error"}, {"fault": "sse-cut"}])).await;
+    let (r, _) = stream(&k, "Role: DevOps Engineer\nTotal weeks: 6\nTASK: WEEKS 1-2").await;
+    assert_eq!(r.unwrap_err().code(), "SERVER");
+    let (r, _) = stream(&k, "Role: DevOps Engineer\nTotal weeks: 6\nTASK: WEEKS 1-2").await;
+    let cut = r.unwrap();
+    assert_eq!(cut.finish_reason, None, "a cut stream has no finishReason");
+    assert!(!cut.text.is_empty(), "the text so far is kept for salvage");
+    assert_eq!(cut.into_result().unwrap_err().code(), "NETWORK");
+}
+
+#[wasm_bindgen_test]
+async fn send_json_reads_fenced_answers_and_keeps_clean_json() {
+    let k = key("json");
+    let c = chat(&k, json!({}));
+    script(&k, json!([{"fault": "fenced"}, {"fault": "trailing-comma"}])).await;
+    let v = settle(c.send_json("Role: DevOps Engineer\nTotal weeks: 3\nTASK: WEEKS 1-1".into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(to_json(&v)["weeks"][0]["week"], 1);
+    let v = settle(c.send_json("Role: DevOps Engineer\nTotal weeks: 3\nTASK: WEEKS 2-2".into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(to_json(&v)["weeks"][0]["days"].as_array().unwrap().len(), 7);
+    let h = to_json(&c.history());
+    let kept: Value = serde_json::from_str(h[1]["text"].as_str().unwrap()).expect("history holds valid JSON");
+    assert_eq!(kept["weeks"][0]["week"], 1);
+}
+
+#[wasm_bindgen_test]
+async fn generate_json_batched_runs_prompts_in_one_chat() {
+    let k = key("batched");
+    let c = chat(&k, json!({}));
+    let prompts = obj(json!([
+        "Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 1-3",
+        "Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 4-6"
+    ]));
+    let events = js_sys::Array::new();
+    let ev = events.clone();
+    let cc = c.history();
+    drop(cc);
+    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        ev.push(&e);
+    });
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"onProgress".into(), on_progress.as_ref()).unwrap();
+    let out = to_json(&settle(c.generate_json_batched(prompts, opts.into())).await.unwrap());
+    assert_eq!(out.as_array().unwrap().len(), 2);
+    assert_eq!(out[1]["weeks"][2]["week"], 6);
+    let ev = to_json(&events.into());
+    let kinds: Vec<&str> = ev.as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["batch-start", "batch-done", "batch-start", "batch-done"]);
+    assert!(ev[1]["responseChars"].as_f64().unwrap() > 1000.0);
+    let reqs = requests(&k).await;
+    assert_eq!(reqs[1]["contentsTurns"], 3, "one chat: the second prompt sees the first answer");
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_calls_on_one_chat_are_serialised() {
+    let k = key("serial");
+    let c = chat(&k, json!({}));
+    let a = c.send("one".into(), JsValue::UNDEFINED);
+    let b = c.send("two".into(), JsValue::UNDEFINED);
+    let _ = c.history(); // re-entrant read while both are pending
+    settle(a).await.unwrap();
+    settle(b).await.unwrap();
+    let h = to_json(&c.history());
+    let roles: Vec<&str> = h.as_array().unwrap().iter().map(|t| t["role"].as_str().unwrap()).collect();
+    assert_eq!(roles, ["user", "model", "user", "model"]);
+    assert_eq!(h[2]["text"], "two");
+    assert_eq!(requests(&k).await[1]["contentsTurns"], 3);
+}
+
+#[wasm_bindgen_test]
+async fn two_chats_never_share_state() {
+    let (k1, k2) = (key("iso-a"), key("iso-b"));
+    let (a, b) = (chat(&k1, json!({})), chat(&k2, json!({})));
+    settle(a.send("alpha".into(), JsValue::UNDEFINED)).await.unwrap();
+    settle(b.send("beta".into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(to_json(&a.history())[0]["text"], "alpha");
+    assert_eq!(to_json(&b.history())[0]["text"], "beta");
+    assert_eq!(requests(&k2).await[0]["contentsTurns"], 1);
+}

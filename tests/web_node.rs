@@ -1,0 +1,144 @@
+//! The JavaScript boundary, in Node (`wasm-pack test --node`): error objects, option decoding,
+//! exports, and Node's own global `fetch` against the mock.
+#![cfg(target_arch = "wasm32")]
+
+mod web_support;
+
+use gemini_roadmap::error::ApiErrorDetails;
+use gemini_roadmap::exports::{repair_json, GeminiChat};
+use gemini_roadmap::web::error::{abort_error, to_js, ERROR_NAME};
+use gemini_roadmap::Error;
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_support::*;
+
+fn is_error(v: &JsValue) -> bool {
+    v.dyn_ref::<js_sys::Error>().is_some()
+}
+
+#[wasm_bindgen_test]
+fn every_error_is_a_real_error_with_a_stable_name_and_code() {
+    let cases = [
+        (Error::invalid("weeks", "must be 1..=52"), "INVALID_INPUT", None),
+        (Error::Auth { status: 400, message: "API key not valid".into(), details: Default::default() }, "AUTH", Some(400.0)),
+        (Error::RateLimited { message: "quota".into(), details: Default::default() }, "RATE_LIMITED", Some(429.0)),
+        (Error::BadRequest { status: 400, message: "bad".into(), details: Default::default() }, "BAD_REQUEST", Some(400.0)),
+        (Error::NotFound { message: "models/x".into() }, "NOT_FOUND", Some(404.0)),
+        (Error::Server { status: 503, message: "overloaded".into(), details: Default::default() }, "SERVER", Some(503.0)),
+        (Error::Network { message: "Failed to fetch".into() }, "NETWORK", None),
+        (Error::Timeout { ms: 500 }, "TIMEOUT", None),
+        (Error::Blocked { reason: "SAFETY".into(), message: "blocked".into() }, "BLOCKED", None),
+        (Error::malformed("no JSON"), "MALFORMED", None),
+        (Error::Truncated { message: "cut".into() }, "TRUNCATED", None),
+    ];
+    for (err, code, status) in cases {
+        let js = to_js(&err, None, &[]);
+        assert!(is_error(&js), "{code} must be an Error instance");
+        assert_eq!(str_field(&js, "name").as_deref(), Some(ERROR_NAME));
+        assert_eq!(str_field(&js, "code").as_deref(), Some(code));
+        assert_eq!(num_field(&js, "status"), status, "{code}");
+        assert_eq!(str_field(&js, "message"), Some(err.to_string()));
+        assert!(field(&js, "stack").is_string(), "{code} has a stack");
+    }
+}
+
+#[wasm_bindgen_test]
+fn google_details_and_extras_become_fields() {
+    let details = ApiErrorDetails {
+        status: Some("RESOURCE_EXHAUSTED".into()),
+        reason: None,
+        quota_ids: vec!["GenerateRequestsPerDayPerProjectPerModel-FreeTier".into()],
+        retry_delay_ms: Some(34_400),
+    };
+    let err = Error::RateLimited { message: "You exceeded your current quota".into(), details };
+    let js = to_js(&err, None, &[("batch", JsValue::from(2)), ("partial", JsValue::from_str("p"))]);
+    assert_eq!(num_field(&js, "retryDelayMs"), Some(34_400.0));
+    assert_eq!(str_field(&js, "googleStatus").as_deref(), Some("RESOURCE_EXHAUSTED"));
+    assert_eq!(to_json(&field(&js, "quotaIds")), json!(["GenerateRequestsPerDayPerProjectPerModel-FreeTier"]));
+    assert_eq!(num_field(&js, "batch"), Some(2.0));
+    assert_eq!(str_field(&js, "partial").as_deref(), Some("p"));
+    assert_eq!(field(&js, "retryable"), JsValue::FALSE, "a per-day quota is not retryable");
+    let field_err = to_js(&Error::invalid("weeks", "x"), None, &[]);
+    assert_eq!(str_field(&field_err, "field").as_deref(), Some("weeks"));
+}
+
+#[wasm_bindgen_test]
+fn abort_is_the_platforms_own_abort_error() {
+    let js = to_js(&Error::Aborted, None, &[]);
+    assert!(js.dyn_ref::<web_sys::DomException>().is_some(), "a DOMException");
+    assert_eq!(str_field(&js, "name").as_deref(), Some("AbortError"));
+
+    let ctrl = web_sys::AbortController::new().unwrap();
+    ctrl.abort_with_reason(&JsValue::from_str("user left"));
+    let js = abort_error(Some(&ctrl.signal()));
+    assert_eq!(str_field(&js, "name").as_deref(), Some("AbortError"), "a custom reason still gives an AbortError");
+    assert_eq!(str_field(&js, "cause").as_deref(), Some("user left"));
+
+    let ctrl = web_sys::AbortController::new().unwrap();
+    ctrl.abort();
+    let reason = ctrl.signal().reason();
+    assert_eq!(abort_error(Some(&ctrl.signal())), reason, "the signal's own AbortError is passed through");
+}
+
+#[wasm_bindgen_test]
+fn chat_options_are_validated_and_never_echo_the_key() {
+    let bad = [
+        (json!({}), "options"),
+        (json!({"apiKey": ""}), "apiKey"),
+        (json!({"apiKey": "k e y"}), "apiKey"),
+        (json!({"apiKey": "secret-key-123", "baseUrl": "ftp://x"}), "baseUrl"),
+        (json!({"apiKey": "secret-key-123", "model": "gemini 2.5"}), "model"),
+        (json!({"apiKey": "secret-key-123", "temprature": 1}), "options"),
+        (json!({"apiKey": "secret-key-123", "timeoutMs": "soon"}), "options"),
+        (json!({"apiKey": "secret-key-123", "generationConfig": {"thinkingConfig": {"thinkingBudget": 0, "thinkingLevel": "low"}}}), "options"),
+    ];
+    for (opts, field_name) in bad {
+        let err = match GeminiChat::new(obj(opts.clone())) {
+            Ok(_) if field_name == "options" && opts.get("generationConfig").is_some() => continue,
+            Ok(_) => panic!("{opts} must be rejected"),
+            Err(e) => e,
+        };
+        assert_eq!(str_field(&err, "code").as_deref(), Some("INVALID_INPUT"), "{opts}");
+        assert_eq!(str_field(&err, "field").as_deref(), Some(field_name), "{opts}");
+        assert!(!str_field(&err, "message").unwrap().contains("secret-key-123"), "key leaked: {opts}");
+    }
+    let err = GeminiChat::new(JsValue::from_str("not an object")).err().unwrap();
+    assert_eq!(str_field(&err, "code").as_deref(), Some("INVALID_INPUT"));
+}
+
+#[wasm_bindgen_test]
+fn repair_json_export_repairs_and_throws_positioned_errors() {
+    let fixed = repair_json("Sure!\n```json\n{\"weeks\": [1, 2,],}\n```").unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&fixed).unwrap(), json!({"weeks": [1, 2]}));
+    let truncated = repair_json("{\"weeks\":[{\"week\":1,\"title\":\"Linux fund").unwrap();
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&truncated).unwrap()["weeks"][0]["week"], json!(1));
+    let err = repair_json("no json here at all").unwrap_err();
+    assert_eq!(str_field(&err, "code").as_deref(), Some("MALFORMED"));
+    assert!(num_field(&err, "position").is_some());
+}
+
+#[wasm_bindgen_test]
+async fn bad_input_costs_no_request() {
+    let k = key("node-bad-input");
+    let chat = GeminiChat::new(chat_options(&k, json!({}))).unwrap();
+    let err = settle(chat.send("   ".into(), JsValue::UNDEFINED)).await.unwrap_err();
+    assert_eq!(str_field(&err, "code").as_deref(), Some("INVALID_INPUT"));
+    let err = settle(chat.send("hi".into(), obj(json!({"signal": 5})))).await.unwrap_err();
+    assert_eq!(str_field(&err, "field").as_deref(), Some("signal"));
+    let err = settle(chat.generate_json_batched(obj(json!(["a", 7])), JsValue::UNDEFINED)).await.unwrap_err();
+    assert_eq!(str_field(&err, "field").as_deref(), Some("prompts"));
+    assert_eq!(requests(&k).await.len(), 0, "nothing reached the server");
+}
+
+#[wasm_bindgen_test]
+async fn nodes_global_fetch_runs_a_chat_turn() {
+    let k = key("node-turn");
+    let chat = GeminiChat::new(chat_options(&k, json!({}))).unwrap();
+    let reply = settle(chat.send("Hello there".into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(str_field(&reply, "finishReason").as_deref(), Some("STOP"));
+    assert!(!str_field(&reply, "text").unwrap().is_empty());
+    assert!(num_field(&field(&reply, "usage"), "promptTokens").unwrap() > 0.0);
+    assert_eq!(requests(&k).await.len(), 1);
+}
