@@ -1,1 +1,73 @@
+//! gemini-roadmap: long, valid, structured learning roadmaps from Gemini, straight from the browser.
+//! This file holds only the JavaScript exports: decode, delegate to the pure core, encode.
+
+pub mod chat;
+pub mod error;
+pub mod gemini;
 pub mod json;
+pub mod retry;
+pub mod roadmap;
+#[cfg(target_arch = "wasm32")]
+pub mod web;
+
+pub use error::Error;
+
+#[cfg(target_arch = "wasm32")]
+pub mod exports {
+    use std::rc::Rc;
+
+    use wasm_bindgen::prelude::*;
+
+    use crate::web;
+
+    /// A Gemini chat kept in memory. Calls on one chat run one after another.
+    #[wasm_bindgen]
+    pub struct GeminiChat {
+        handle: Rc<web::chat::ChatHandle>,
+    }
+
+    #[wasm_bindgen]
+    impl GeminiChat {
+        #[wasm_bindgen(constructor)]
+        pub fn new(options: JsValue) -> Result<GeminiChat, JsValue> {
+            Ok(GeminiChat { handle: Rc::new(web::chat::new_chat(options)?) })
+        }
+
+        /// Sends one user turn; resolves to `{ text, finishReason, usage }`.
+        pub fn send(&self, text: String, options: JsValue) -> js_sys::Promise {
+            web::chat::send(&self.handle, text, options, false)
+        }
+
+        /// Sends one user turn asking for JSON; resolves to the parsed (and if needed repaired) value.
+        #[wasm_bindgen(js_name = sendJson)]
+        pub fn send_json(&self, text: String, options: JsValue) -> js_sys::Promise {
+            web::chat::send(&self.handle, text, options, true)
+        }
+
+        /// Sends each prompt in order in this chat; resolves to the parsed values.
+        #[wasm_bindgen(js_name = generateJsonBatched)]
+        pub fn generate_json_batched(&self, prompts: JsValue, options: JsValue) -> js_sys::Promise {
+            web::chat::generate_json_batched(&self.handle, prompts, options)
+        }
+
+        #[wasm_bindgen(getter)]
+        pub fn history(&self) -> JsValue {
+            self.handle.history()
+        }
+
+        #[wasm_bindgen(js_name = setHistory)]
+        pub fn set_history(&self, history: JsValue) -> Result<(), JsValue> {
+            self.handle.set_history(history)
+        }
+
+        pub fn clear(&self) {
+            self.handle.clear()
+        }
+    }
+
+    /// Repairs model output into valid JSON text (fences, prose, trailing commas, truncation, ...).
+    #[wasm_bindgen(js_name = repairJson)]
+    pub fn repair_json(text: &str) -> Result<String, JsValue> {
+        crate::json::repair_json(text).map(|r| r.json).map_err(|e| web::error::to_js(&e.into(), None, &[]))
+    }
+}

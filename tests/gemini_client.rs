@@ -1,5 +1,6 @@
 //! The Gemini mapping, natively: request bodies and headers, reply and error parsing from recorded
 //! bodies in tests/fixtures/gemini, the client over a replaying transport, retries and chat history rules.
+#![cfg(not(target_arch = "wasm32"))]
 
 use gemini_roadmap::chat::{read_json, send_request, Chat, ChatConfig, Turn};
 use gemini_roadmap::gemini::replay::{block_on, ReplayTransport, Scripted};

@@ -85,12 +85,12 @@ fn abort_is_the_platforms_own_abort_error() {
 #[wasm_bindgen_test]
 fn chat_options_are_validated_and_never_echo_the_key() {
     let bad = [
-        (json!({}), "options"),
+        (json!({}), "apiKey"),
         (json!({"apiKey": ""}), "apiKey"),
         (json!({"apiKey": "k e y"}), "apiKey"),
         (json!({"apiKey": "secret-key-123", "baseUrl": "ftp://x"}), "baseUrl"),
         (json!({"apiKey": "secret-key-123", "model": "gemini 2.5"}), "model"),
-        (json!({"apiKey": "secret-key-123", "temprature": 1}), "options"),
+        (json!({"apiKey": "secret-key-123", "temprature": 1}), "temprature"),
         (json!({"apiKey": "secret-key-123", "timeoutMs": "soon"}), "options"),
         (json!({"apiKey": "secret-key-123", "generationConfig": {"thinkingConfig": {"thinkingBudget": 0, "thinkingLevel": "low"}}}), "options"),
     ];

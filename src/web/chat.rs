@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::AbortSignal;
 
-use super::convert::{call, callback_of, encode, get, json_to_js, signal_of};
+use super::convert::{call, callback_of, decode_json, encode, get, json_to_js, signal_of};
 use super::error::to_js;
 use super::fetch::FetchTransport;
 use crate::chat::{read_json, send_request, Chat, ChatConfig, Turn};
@@ -33,6 +33,7 @@ struct ChatOptions {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct TurnJs {
     role: String,
     text: String,
@@ -56,7 +57,7 @@ pub struct ChatHandle {
 /// Decodes options, hiding the key from any decoding error message.
 pub fn decode_redacted<T: serde::de::DeserializeOwned>(options: JsValue, what: &str) -> Result<T, Error> {
     let key = get(&options, "apiKey").as_string().filter(|k| !k.is_empty());
-    super::convert::decode(options, what).map_err(|e| match (e, key) {
+    super::convert::decode(&options, what, &[]).map_err(|e| match (e, key) {
         (Error::InvalidInput { field, message }, Some(k)) => {
             Error::InvalidInput { field, message: message.replace(&k, "***") }
         }
@@ -88,8 +89,8 @@ impl ChatHandle {
     }
 
     pub fn set_history(&self, turns: JsValue) -> Result<(), JsValue> {
-        let turns: Vec<TurnJs> = serde_wasm_bindgen::from_value(turns)
-            .map_err(|e| to_js(&Error::invalid("history", e.to_string()), None, &[]))?;
+        let json: String = js_sys::JSON::stringify(&turns).map(Into::into).unwrap_or_default();
+        let turns: Vec<TurnJs> = decode_json(&json, "history").map_err(|e| to_js(&e, None, &[]))?;
         let turns = turns.into_iter().map(|t| Turn { role: t.role, text: t.text }).collect();
         self.chat.borrow_mut().set_history(turns).map_err(|e| to_js(&e, None, &[]))
     }
@@ -177,8 +178,9 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
     let h = handle.clone();
     enqueue(handle, async move {
         let opts = call_options(&opts).map_err(|e| to_js(&e, None, &[]))?;
-        let prompts: Vec<String> = serde_wasm_bindgen::from_value(prompts).map_err(|e| {
-            to_js(&Error::invalid("prompts", format!("must be an array of strings ({e})")), None, &[])
+        let json: String = js_sys::JSON::stringify(&prompts).ok().and_then(|s| s.as_string()).unwrap_or_default();
+        let prompts: Vec<String> = decode_json(&json, "prompts").map_err(|_| {
+            to_js(&Error::invalid("prompts", "must be an array of strings"), None, &[])
         })?;
         if prompts.is_empty() || prompts.iter().any(|p| p.trim().is_empty()) {
             return Err(to_js(&Error::invalid("prompts", "must be a non-empty array of non-empty strings"), None, &[]));

@@ -10,16 +10,37 @@ use web_sys::AbortSignal;
 
 use crate::Error;
 
-pub fn decode<T: DeserializeOwned>(value: JsValue, what: &str) -> Result<T, Error> {
-    if value.is_undefined() || value.is_null() || !value.is_object() {
+/// Decodes plain data through `JSON.stringify` + serde_json: strict (`deny_unknown_fields` works,
+/// unlike field-by-field readers) and small. `skip` names keys holding JS objects read elsewhere.
+pub fn decode<T: DeserializeOwned>(value: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
+    if !value.is_object() || js_sys::Array::is_array(value) {
         return Err(Error::invalid(what, "an options object is required"));
     }
-    serde_wasm_bindgen::from_value(value).map_err(|e| Error::invalid(what, e.to_string()))
+    let copy = js_sys::Object::assign(&js_sys::Object::new(), value.unchecked_ref());
+    for key in skip {
+        let _ = Reflect::delete_property(&copy, &JsValue::from_str(key));
+    }
+    let json: String = js_sys::JSON::stringify(&copy)
+        .map_err(|_| Error::invalid(what, "must be plain data (no cycles or BigInt)"))?
+        .into();
+    decode_json(&json, what)
 }
 
+/// Decodes JSON text, naming the offending option in the error.
+pub fn decode_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, Error> {
+    serde_json::from_str(json).map_err(|e| {
+        let msg = e.to_string();
+        // "unknown field `temprature`, expected one of ..." → name the field the user got wrong.
+        let field = msg.split('`').nth(1).filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"));
+        let field = field.map_or_else(|| what.to_string(), str::to_string);
+        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+        Error::InvalidInput { field, message: msg }
+    })
+}
+
+/// Encodes through serde_json + `JSON.parse`: plain objects and arrays, no Maps.
 pub fn encode<T: Serialize>(value: &T) -> JsValue {
-    let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&ser).unwrap_or(JsValue::NULL)
+    serde_json::to_string(value).map(|s| json_to_js(&s)).unwrap_or(JsValue::NULL)
 }
 
 /// Parses JSON text we produced (already valid) with the engine's own parser: faster than any glue.

@@ -1,0 +1,169 @@
+//! `generateRoadmap` options as plain data, and the checks that run before anything is sent.
+//! Numbers are `f64` so that `12.5` or `-1` from JavaScript get an error naming the field.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::{OutlineWeek, Roadmap, Week};
+use crate::gemini::Endpoint;
+use crate::Error;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryMode {
+    /// Each batch is one self-contained user turn: prompt size stays flat.
+    #[default]
+    Windowed,
+    /// Every earlier turn is resent as chat history (the seed's behaviour; grows quadratically).
+    Full,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RoadmapOptions {
+    pub api_key: String,
+    pub role: String,
+    pub weeks: f64,
+    pub model: Option<String>,
+    pub base_url: Option<String>,
+    pub batch_weeks: Option<f64>,
+    pub context_days: Option<f64>,
+    pub max_retries: Option<f64>,
+    /// Copied to the result only; never sent to Gemini.
+    pub user_id: Option<String>,
+    pub level: Option<String>,
+    pub hours_per_day: Option<f64>,
+    pub resume_from: Option<Roadmap>,
+    pub log: Option<bool>,
+    pub history: Option<HistoryMode>,
+    pub stream: Option<bool>,
+    pub timeout_ms: Option<f64>,
+}
+
+const MAX_ROLE_CHARS: usize = 120;
+const MAX_LEVEL_CHARS: usize = 60;
+
+fn int_in(field: &str, v: f64, lo: u32, hi: u32) -> Result<u32, Error> {
+    if v.fract() == 0.0 && v >= lo as f64 && v <= hi as f64 {
+        Ok(v as u32)
+    } else {
+        Err(Error::invalid(field, format!("must be an integer from {lo} to {hi}")))
+    }
+}
+
+fn text(field: &str, v: &str, max: usize) -> Result<(), Error> {
+    let n = v.trim().chars().count();
+    if n == 0 {
+        Err(Error::invalid(field, "must not be empty"))
+    } else if n > max {
+        Err(Error::invalid(field, format!("must be at most {max} characters")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Collapses whitespace (newlines included) so a value cannot break the prompt's line structure.
+pub fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+impl RoadmapOptions {
+    pub fn new(api_key: &str, role: &str, weeks: u32) -> Self {
+        RoadmapOptions { api_key: api_key.into(), role: role.into(), weeks: weeks as f64, ..Default::default() }
+    }
+
+    /// Every check, in field order; the first problem wins. Nothing is sent when this fails.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.endpoint()?;
+        text("role", &self.role, MAX_ROLE_CHARS)?;
+        int_in("weeks", self.weeks, 1, 52)?;
+        if let Some(v) = self.batch_weeks {
+            int_in("batchWeeks", v, 1, 52)?;
+        }
+        if let Some(v) = self.context_days {
+            int_in("contextDays", v, 0, 7)?;
+        }
+        if let Some(v) = self.max_retries {
+            int_in("maxRetries", v, 0, 10)?;
+        }
+        if let Some(l) = &self.level {
+            text("level", l, MAX_LEVEL_CHARS)?;
+        }
+        if let Some(h) = self.hours_per_day {
+            if !(h > 0.0 && h <= 16.0) {
+                return Err(Error::invalid("hoursPerDay", "must be a number above 0 and at most 16"));
+            }
+        }
+        if let Some(r) = &self.resume_from {
+            self.check_resume(r)?;
+        }
+        Ok(())
+    }
+
+    /// The validated endpoint (apiKey, model, baseUrl, timeoutMs).
+    pub fn endpoint(&self) -> Result<Endpoint, Error> {
+        let timeout = match self.timeout_ms {
+            Some(t) => Some(int_in("timeoutMs", t, 1, 3_600_000)?),
+            None => None,
+        };
+        Endpoint::new(&self.api_key, self.model.as_deref(), self.base_url.as_deref(), timeout)
+    }
+
+    fn check_resume(&self, r: &Roadmap) -> Result<(), Error> {
+        let bad = |m: String| Err(Error::invalid("resumeFrom", m));
+        if !one_line(&r.role).eq_ignore_ascii_case(&one_line(&self.role)) {
+            return bad(format!("was made for role {:?}, not {:?}", r.role, self.role));
+        }
+        if r.total_weeks != self.total_weeks() {
+            return bad(format!("has {} weeks, not {}", r.total_weeks, self.total_weeks()));
+        }
+        if !r.outline.is_empty() && !outline_is_complete(&r.outline, r.total_weeks) {
+            return bad("its outline must list weeks 1 to totalWeeks once each, with titles".into());
+        }
+        let mut seen = vec![false; r.total_weeks as usize + 1];
+        for w in &r.weeks {
+            if w.week == 0 || w.week > r.total_weeks || std::mem::replace(&mut seen[w.week as usize], true) {
+                return bad(format!("week {} is out of range or repeated", w.week));
+            }
+            if let Some(p) = super::validate::week_problem(w) {
+                return bad(format!("week {} {}", w.week, p.had()));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn total_weeks(&self) -> u32 {
+        self.weeks as u32
+    }
+    pub fn batch_size(&self) -> u32 {
+        self.batch_weeks.map_or(3, |v| v as u32)
+    }
+    pub fn context_days(&self) -> usize {
+        self.context_days.map_or(2, |v| v as usize)
+    }
+    pub fn retries(&self) -> u32 {
+        self.max_retries.map_or(3, |v| v as u32)
+    }
+    pub fn logging(&self) -> bool {
+        self.log.unwrap_or(true)
+    }
+    pub fn streaming(&self) -> bool {
+        self.stream.unwrap_or(true)
+    }
+    pub fn full_history(&self) -> bool {
+        self.history == Some(HistoryMode::Full)
+    }
+}
+
+pub fn outline_is_complete(outline: &[OutlineWeek], total: u32) -> bool {
+    outline.len() == total as usize
+        && outline.iter().enumerate().all(|(i, o)| o.week == i as u32 + 1 && !o.title.trim().is_empty())
+}
+
+/// Weeks already finished in a resumed roadmap, indexed by week number (index 0 unused).
+pub fn finished_slots(total: u32, from: Option<&Roadmap>) -> Vec<Option<Week>> {
+    let mut slots = vec![None; total as usize + 1];
+    for w in from.map(|r| r.weeks.as_slice()).unwrap_or_default() {
+        slots[w.week as usize] = Some(w.clone());
+    }
+    slots
+}

@@ -1,0 +1,126 @@
+//! What Gemini is told: the system instruction, the outline prompt, and the batch prompt (the plan,
+//! the sliding window of the last days done, the weeks wanted), ending with a machine-readable
+//! `TASK:` line. `userId` is never part of any prompt.
+
+use std::fmt::Write;
+
+use super::model::{Day, OutlineWeek, Phase, Week};
+
+pub const SYSTEM_INSTRUCTION: &str = "You are an expert curriculum designer. You write practical, \
+week-by-week and day-by-day learning roadmaps for people preparing for a job role.\n\
+Reply with JSON only, in exactly the shape asked for: no markdown, no code fences, no commentary.\n\
+Every week has exactly 7 days numbered 1 to 7. Every day has a short title, 2 to 5 concrete, doable tasks, \
+1 to 3 resources (official docs, books, courses or tools, by name) and the hours to spend.\n\
+Follow the plan you are given: keep each week's title and phase, build on the days the learner has just \
+finished, and never repeat earlier material.";
+
+/// Who the roadmap is for.
+#[derive(Debug, Clone, Copy)]
+pub struct Learner<'a> {
+    pub role: &'a str,
+    pub total_weeks: u32,
+    pub level: Option<&'a str>,
+    pub hours_per_day: Option<f64>,
+}
+
+/// What a batch prompt needs besides the learner.
+#[derive(Debug, Clone, Copy)]
+pub struct WeeksRequest<'a> {
+    pub phases: &'a [Phase],
+    pub outline: &'a [OutlineWeek],
+    pub first: u32,
+    pub last: u32,
+    /// The last finished week before `first`; its last `context_days` days form the window.
+    pub previous: Option<&'a Week>,
+    pub context_days: usize,
+    /// The week after `last`, when it is already written (regenerating one week).
+    pub next: Option<&'a Week>,
+    /// "week 5 had 6 days": asks for the week again, saying what was wrong.
+    pub correction: Option<&'a str>,
+}
+
+fn header(l: &Learner) -> String {
+    let mut s = format!("Role: {}\n", l.role);
+    if let Some(level) = l.level {
+        let _ = writeln!(s, "Level: {level}");
+    }
+    if let Some(h) = l.hours_per_day {
+        let _ = writeln!(s, "Hours per day: {h}");
+    }
+    let _ = writeln!(s, "Total weeks: {}", l.total_weeks);
+    s
+}
+
+pub fn outline_prompt(l: &Learner) -> String {
+    let n = l.total_weeks;
+    format!(
+        "{}\nPlan a {n}-week learning roadmap for this role. Split the weeks into consecutive phases (3 to 6, \
+         never more than {n}) that together cover weeks 1 to {n} in order without gaps or overlaps; give each \
+         phase a name, startWeek, endWeek and a one-sentence goal. Then give every week from 1 to {n} a \
+         distinct, specific title and the name of its phase.\n\
+         Return {{\"phases\":[{{\"name\",\"startWeek\",\"endWeek\",\"goal\"}}],\"weeks\":[{{\"week\",\"title\",\"phase\"}}]}} \
+         with exactly {n} weeks.\n\nTASK: OUTLINE",
+        header(l)
+    )
+}
+
+fn days_line(s: &mut String, days: &[Day], tasks: bool) {
+    for d in days {
+        let _ = write!(s, "Day {}: {}", d.day, d.title);
+        if tasks && !d.tasks.is_empty() {
+            let _ = write!(s, " — {}", d.tasks.join("; "));
+        }
+        s.push('\n');
+    }
+}
+
+pub fn weeks_prompt(l: &Learner, r: &WeeksRequest) -> String {
+    let mut s = header(l);
+    s.push_str("\nThe plan:\n");
+    for p in r.phases {
+        let _ = writeln!(s, "- {} (weeks {}-{}): {}", p.name, p.start_week, p.end_week, p.goal);
+    }
+    s.push_str("Week titles:\n");
+    for o in r.outline {
+        let _ = writeln!(s, "{}. {}", o.week, o.title);
+    }
+    if let Some(w) = r.previous.filter(|_| r.context_days > 0) {
+        let k = r.context_days.min(w.days.len());
+        let _ = writeln!(s, "\nThe learner has just finished these days of week {} ({}):", w.week, w.title);
+        days_line(&mut s, &w.days[w.days.len() - k..], true);
+    }
+    if let Some(w) = r.next {
+        let k = r.context_days.clamp(1, 7).min(w.days.len());
+        let _ = writeln!(s, "\nWeek {} ({}) follows and begins with:", w.week, w.title);
+        days_line(&mut s, &w.days[..k], false);
+    }
+    let (a, b) = (r.first, r.last);
+    let (what, task) = if a == b {
+        (format!("week {a}"), format!("WEEK {a}"))
+    } else {
+        (format!("weeks {a}-{b}"), format!("WEEKS {a}-{b}"))
+    };
+    let _ = write!(
+        s,
+        "\nWrite {what} in full, following the plan titles and continuing from where the learner is. \
+         Return {{\"weeks\":[...]}} with exactly {}, numbered {a} to {b} in order. Each week has \"week\" \
+         (its number), \"title\", \"phase\" and \"days\": exactly 7 days numbered 1 to 7, each with \"day\", \
+         \"title\", \"tasks\" (2 to 5 concrete tasks), \"resources\" (1 to 3 named docs, books or courses) and \
+         \"hours\" (a number).",
+        if a == b { "1 week".to_string() } else { format!("{} weeks", b - a + 1) }
+    );
+    if let Some(level) = l.level {
+        let _ = write!(s, " Pitch it at {level} level.");
+    }
+    if let Some(h) = l.hours_per_day {
+        let _ = write!(s, " Plan about {h} hours per day.");
+    }
+    if let Some(c) = r.correction {
+        let _ = write!(
+            s,
+            "\nCorrection: {c}. Return it again with exactly 7 days numbered 1 to 7, each with a title and at least one concrete task."
+        );
+    }
+    let _ = write!(s, "\n\nTASK: {task}");
+    s
+}

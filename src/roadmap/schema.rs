@@ -1,0 +1,49 @@
+//! `responseJsonSchema` for the outline and for a batch of weeks: standard JSON Schema, every field
+//! required, exactly as many weeks as asked and exactly 7 days per week.
+
+use serde_json::Value;
+
+const STR: &str = r#"{"type":"string"}"#;
+const INT: &str = r#"{"type":"integer"}"#;
+
+fn obj(props: &[(&str, &str)]) -> String {
+    let mut p = String::new();
+    let mut r = String::new();
+    for (i, (k, v)) in props.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        p += &format!("{sep}\"{k}\":{v}");
+        r += &format!("{sep}\"{k}\"");
+    }
+    format!(r#"{{"type":"object","properties":{{{p}}},"required":[{r}]}}"#)
+}
+
+fn array(items: &str, min: u32, max: Option<u32>) -> String {
+    let max = max.map(|m| format!(",\"maxItems\":{m}")).unwrap_or_default();
+    format!(r#"{{"type":"array","items":{items},"minItems":{min}{max}}}"#)
+}
+
+fn parse(s: String) -> Value {
+    serde_json::from_str(&s).expect("schema is valid JSON")
+}
+
+/// `{"phases":[{name,startWeek,endWeek,goal}],"weeks":[{week,title,phase}] x total}`.
+pub fn outline_schema(total: u32) -> Value {
+    let phase = obj(&[("name", STR), ("startWeek", INT), ("endWeek", INT), ("goal", STR)]);
+    let week = obj(&[("week", INT), ("title", STR), ("phase", STR)]);
+    parse(obj(&[("phases", &array(&phase, 1, Some(total))), ("weeks", &array(&week, total, Some(total)))]))
+}
+
+/// `{"weeks":[{week,title,phase,days:[{day,title,tasks,resources,hours}] x 7}] x count}`.
+pub fn weeks_schema(count: u32) -> Value {
+    let strings = array(STR, 0, None);
+    let tasks = array(STR, 1, None);
+    let day = obj(&[
+        ("day", INT),
+        ("title", STR),
+        ("tasks", &tasks),
+        ("resources", &strings),
+        ("hours", r#"{"type":"number"}"#),
+    ]);
+    let week = obj(&[("week", INT), ("title", STR), ("phase", STR), ("days", &array(&day, 7, Some(7)))]);
+    parse(obj(&[("weeks", &array(&week, count, Some(count)))]))
+}

@@ -1,0 +1,311 @@
+//! Turns parsed model JSON into weeks and an outline: lenient about shapes (numbers as strings, task
+//! objects), strict about what matters (week numbers, exactly 7 days numbered 1..7, titles, tasks).
+
+use serde_json::Value;
+
+use super::model::{Day, OutlineWeek, Phase, Week};
+
+/// Why a requested week is not usable (yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    Days(usize),
+    DayNumbers,
+    NoTitle(u32),
+    NoTasks(u32),
+    /// The answer did not contain the week.
+    Missing,
+    /// The answer was cut before the week was complete.
+    Cut,
+    /// The answer could not be read as JSON weeks.
+    Unreadable,
+}
+
+impl Problem {
+    /// For a correction prompt: "Week 5 had 6 days".
+    pub fn had(&self) -> String {
+        match self {
+            Problem::Days(n) => format!("had {n} days"),
+            Problem::DayNumbers => "had days not numbered 1 to 7".into(),
+            Problem::NoTitle(d) => format!("had no title on day {d}"),
+            Problem::NoTasks(d) => format!("had no tasks on day {d}"),
+            Problem::Missing => "was missing".into(),
+            Problem::Cut => "was cut off".into(),
+            Problem::Unreadable => "was not readable JSON".into(),
+        }
+    }
+
+    /// For a fallback warning: "the model returned 6 days".
+    pub fn model_did(&self) -> String {
+        match self {
+            Problem::Days(n) => format!("the model returned {n} days"),
+            Problem::DayNumbers => "the model numbered the days wrongly".into(),
+            Problem::NoTitle(d) => format!("the model returned day {d} without a title"),
+            Problem::NoTasks(d) => format!("the model returned day {d} without tasks"),
+            Problem::Missing => "the model left the week out".into(),
+            Problem::Cut => "the answer was cut off before the week was complete".into(),
+            Problem::Unreadable => "the answer was not readable JSON".into(),
+        }
+    }
+
+    /// Whether a precise correction prompt can fix it (a week that came but is wrong).
+    pub fn correctable(&self) -> bool {
+        matches!(self, Problem::Days(_) | Problem::DayNumbers | Problem::NoTitle(_) | Problem::NoTasks(_))
+    }
+}
+
+fn number(v: Option<&Value>) -> Option<u32> {
+    match v? {
+        Value::Number(n) => {
+            n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
+        }
+        Value::String(s) => {
+            let digits: String =
+                s.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        }
+        _ => None,
+    }
+    .and_then(|n| u32::try_from(n).ok())
+}
+
+fn text(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.trim().to_string(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Object(o)) => ["title", "task", "name", "description", "text", "url"]
+            .iter()
+            .find_map(|k| o.get(*k).and_then(Value::as_str))
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+fn texts(v: Option<&Value>) -> Vec<String> {
+    match v {
+        Some(Value::Array(a)) => a.iter().map(|x| text(Some(x))).filter(|s| !s.is_empty()).collect(),
+        Some(other) => Some(text(Some(other))).filter(|s| !s.is_empty()).into_iter().collect(),
+        None => Vec::new(),
+    }
+}
+
+fn hours(v: Option<&Value>, default: f64) -> f64 {
+    let h = match v {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().trim_end_matches(|c: char| c.is_alphabetic() || c == ' ').parse().ok(),
+        _ => None,
+    };
+    h.filter(|h| h.is_finite() && *h >= 0.0).unwrap_or(default)
+}
+
+/// The first problem of a week, or `None` when it is complete.
+pub fn week_problem(w: &Week) -> Option<Problem> {
+    if w.days.len() != 7 {
+        return Some(Problem::Days(w.days.len()));
+    }
+    for (d, i) in w.days.iter().zip(1..) {
+        if d.day != i {
+            return Some(Problem::DayNumbers);
+        }
+        if d.title.trim().is_empty() {
+            return Some(Problem::NoTitle(i));
+        }
+        if d.tasks.iter().all(|t| t.trim().is_empty()) {
+            return Some(Problem::NoTasks(i));
+        }
+    }
+    None
+}
+
+/// One week object as the model wrote it: its own number (if any), the week, and its problem.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub number: Option<u32>,
+    pub week: Week,
+    pub problem: Option<Problem>,
+}
+
+/// Reads a week leniently. Seven days numbered otherwise are put in order or renumbered by position.
+pub fn read_week(v: &Value, default_hours: f64) -> Candidate {
+    let num = number(v.get("week"));
+    let mut days: Vec<Day> = match v.get("days") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|d| Day {
+                day: number(d.get("day")).unwrap_or(0),
+                title: text(d.get("title")),
+                tasks: texts(d.get("tasks")),
+                resources: texts(d.get("resources")),
+                hours: hours(d.get("hours"), default_hours),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if days.len() == 7 {
+        let mut nums: Vec<u32> = days.iter().map(|d| d.day).collect();
+        nums.sort_unstable();
+        if nums == [1, 2, 3, 4, 5, 6, 7] {
+            days.sort_by_key(|d| d.day);
+        } else {
+            days.iter_mut().zip(1..).for_each(|(d, i)| d.day = i);
+        }
+    }
+    let week = Week {
+        week: num.unwrap_or(0),
+        title: text(v.get("title")),
+        phase: text(v.get("phase")),
+        fallback: false,
+        days,
+    };
+    let problem = week_problem(&week);
+    Candidate { number: num, week, problem }
+}
+
+/// The week objects in an answer: `{"weeks":[..]}`, a bare array, or a single week object.
+pub fn week_values(v: &Value) -> Option<Vec<&Value>> {
+    match v {
+        Value::Array(a) => Some(a.iter().filter(|x| x.is_object()).collect()),
+        Value::Object(o) => match o.get("weeks") {
+            Some(Value::Array(a)) => Some(a.iter().filter(|x| x.is_object()).collect()),
+            _ if o.contains_key("days") => Some(vec![v]),
+            _ => o.values().find_map(|x| if x.is_object() { week_values(x) } else { None }),
+        },
+        _ => None,
+    }
+}
+
+/// Sets the number, and takes the title (if empty) and the phase from the plan.
+pub fn finish_week(mut w: Week, number: u32, outline: &[OutlineWeek]) -> Week {
+    w.week = number;
+    if let Some(o) = outline.get(number as usize - 1) {
+        if w.title.is_empty() {
+            w.title = o.title.clone();
+        }
+        w.phase = o.phase.clone();
+    }
+    w
+}
+
+/// What one answer gave for the weeks `first..=last` it was asked for.
+#[derive(Debug, Default, PartialEq)]
+pub struct BatchRead {
+    /// Complete weeks, numbered within the request.
+    pub weeks: Vec<Week>,
+    /// Requested weeks that came but are wrong.
+    pub problems: Vec<(u32, Problem)>,
+    /// What was renumbered or dropped (for warnings).
+    pub notes: Vec<String>,
+}
+
+/// Reads the week objects of an answer for the request `first..=last`.
+/// Count right but numbers off (in increasing order) → renumbered in order; otherwise weeks outside
+/// the request and repeats are dropped (the first usable copy wins).
+pub fn read_batch(items: &[&Value], first: u32, last: u32, outline: &[OutlineWeek], default_hours: f64) -> BatchRead {
+    let mut out = BatchRead::default();
+    let mut cands: Vec<Candidate> = items.iter().map(|v| read_week(v, default_hours)).collect();
+    let count = (last - first + 1) as usize;
+    let numbers: Vec<u32> = cands.iter().filter_map(|c| c.number).collect();
+    let in_order = numbers.windows(2).all(|p| p[0] < p[1]);
+    let expected = cands.iter().zip(first..).all(|(c, n)| c.number == Some(n));
+    if cands.len() == count && in_order && !expected {
+        let got: Vec<String> = cands.iter().map(|c| c.number.map_or("?".into(), |n| n.to_string())).collect();
+        out.notes.push(format!("renumbered weeks {} to {first}-{last}", got.join(", ")));
+        cands.iter_mut().zip(first..).for_each(|(c, n)| c.number = Some(n));
+    }
+    let mut taken = vec![false; count];
+    let mut used = vec![false; cands.len()];
+    // Usable copies first, so that a broken duplicate never hides a good one.
+    for pass in [true, false] {
+        for (c, used) in cands.iter().zip(used.iter_mut()) {
+            let Some(n) = c.number.filter(|n| (first..=last).contains(n)) else { continue };
+            let slot = &mut taken[(n - first) as usize];
+            if *used || *slot || c.problem.is_none() != pass {
+                continue;
+            }
+            (*slot, *used) = (true, true);
+            match &c.problem {
+                None => out.weeks.push(finish_week(c.week.clone(), n, outline)),
+                Some(p) => out.problems.push((n, p.clone())),
+            }
+        }
+    }
+    for (c, _) in cands.iter().zip(&used).filter(|(_, u)| !**u) {
+        out.notes.push(match c.number {
+            Some(n) if (first..=last).contains(&n) => format!("dropped a duplicate of week {n}"),
+            Some(n) => format!("dropped week {n}, which was not requested"),
+            None => "dropped a week without a week number".into(),
+        });
+    }
+    out.weeks.sort_by_key(|w| w.week);
+    out
+}
+
+/// Phases and per-week titles, normalised: phases clamped to cover `1..=total` in order without gaps,
+/// a title for every week (from the phase name when missing), each week's phase from the ranges.
+pub fn read_outline(v: &Value, total: u32) -> Option<(Vec<Phase>, Vec<OutlineWeek>, Vec<String>)> {
+    let mut notes = Vec::new();
+    let mut phases: Vec<Phase> = v
+        .get("phases")?
+        .as_array()?
+        .iter()
+        .map(|p| Phase {
+            name: text(p.get("name")),
+            start_week: number(p.get("startWeek")).unwrap_or(0),
+            end_week: number(p.get("endWeek")).unwrap_or(0),
+            goal: text(p.get("goal")),
+        })
+        .filter(|p| !p.name.is_empty())
+        .collect();
+    let items = v.get("weeks").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    if phases.is_empty() || items.is_empty() {
+        return None;
+    }
+    phases.sort_by_key(|p| p.start_week);
+    let mut changed = false;
+    let mut next = 1;
+    phases.retain_mut(|p| {
+        if next > total {
+            changed = true;
+            return false;
+        }
+        let end = p.end_week.clamp(next, total);
+        changed |= p.start_week != next || p.end_week != end;
+        p.start_week = next;
+        p.end_week = end;
+        next = end + 1;
+        true
+    });
+    if let Some(last) = phases.last_mut() {
+        changed |= last.end_week != total;
+        last.end_week = total;
+    }
+    if changed {
+        notes.push(format!("Outline: phase ranges adjusted to cover weeks 1-{total} in order"));
+    }
+    let positional = items.len() == total as usize;
+    let mut titles = vec![String::new(); total as usize];
+    for (i, item) in items.iter().enumerate() {
+        let n = number(item.get("week")).or(positional.then_some(i as u32 + 1));
+        if let Some(slot) = n.filter(|n| (1..=total).contains(n)).map(|n| &mut titles[n as usize - 1]) {
+            if slot.is_empty() {
+                *slot = text(item.get("title"));
+            }
+        }
+    }
+    let mut missing = Vec::new();
+    let outline = (1..=total)
+        .map(|week| {
+            let phase = phases.iter().find(|p| p.end_week >= week).unwrap_or(&phases[0]);
+            let mut title = std::mem::take(&mut titles[week as usize - 1]);
+            if title.is_empty() {
+                missing.push(week.to_string());
+                title = format!("{} (week {})", phase.name, week - phase.start_week + 1);
+            }
+            OutlineWeek { week, title, phase: phase.name.clone() }
+        })
+        .collect();
+    if !missing.is_empty() {
+        notes.push(format!("Outline: no title for week {}; used the phase name", missing.join(", ")));
+    }
+    Some((phases, outline, notes))
+}

@@ -1,0 +1,481 @@
+//! Table-driven tests for `repair_json` (input → exact output text, in the style of
+//! josdejong/jsonrepair), plus repairs/truncation reporting, error positions and a linear-time
+//! guard on pathological inputs.
+#![cfg(not(target_arch = "wasm32"))]
+
+use gemini_roadmap::json::{parse_lenient, repair_json, Repair, Repaired};
+use serde_json::Value;
+
+#[track_caller]
+fn check(input: &str, expected: &str) {
+    match repair_json(input) {
+        Ok(r) => {
+            assert_eq!(r.json, expected, "input: {input:?}");
+            assert!(
+                serde_json::from_str::<Value>(&r.json).is_ok(),
+                "not valid JSON: {:?}",
+                r.json
+            );
+        }
+        Err(e) => panic!("input {input:?}: unexpected error {e}"),
+    }
+}
+
+fn repaired(input: &str) -> Repaired {
+    repair_json(input).unwrap_or_else(|e| panic!("input {input:?}: {e}"))
+}
+
+#[test]
+fn valid_json_is_unchanged() {
+    for s in [
+        "{}",
+        "[]",
+        "{\"a\":2.3e100,\"b\":\"str\",\"c\":null,\"d\":false,\"e\":[1,2,3]}",
+        "[1, \"hi\", true, false, null, {}, []]",
+        "\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u260E\\ud83d\\ude00\"",
+        "{\n  \"a\": [\n    1,\n    -2.5e-3\n  ],\n  \"b\": \"[1,2,3,]\"\n}",
+        "\"{a:2,} // not a comment ```json\"",
+        "\"```json\\n{\\\"a\\\": 1}\\n```\"",
+        "-0",
+        "\"Rounded \u{201c} quote\"",
+    ] {
+        let r = repaired(s);
+        assert_eq!(
+            r,
+            Repaired {
+                json: s.to_string(),
+                repairs: vec![],
+                truncated: false
+            }
+        );
+    }
+    // Surrounding whitespace is trimmed, nothing else.
+    assert_eq!(repaired("  \n{\"a\": 1}\n\t").json, "{\"a\": 1}");
+}
+
+#[test]
+fn fences_and_prose() {
+    check("```json\n{\"a\":\"b\"}\n```", "{\"a\":\"b\"}");
+    check("```\n[1,2,3]\n```", "[1,2,3]");
+    check("```JSON\n{\"a\":1}\n```\n", "{\"a\":1}");
+    check("```{\"a\":\"b\"}```", "{\"a\":\"b\"}");
+    check("\n{\"a\":\"b\"}\n```", "{\"a\":\"b\"}");
+    check(
+        "Here is your roadmap:\n```json\n{\"weeks\": [{\"week\": 1}]}\n```\nLet me know if you want changes!",
+        "{\"weeks\": [{\"week\": 1}]}",
+    );
+    check(
+        "Sure! Here it is: {\"a\": 1} Hope this helps.",
+        "{\"a\": 1}",
+    );
+    check("The plan [v2] below:\n[{\"week\": 1}]", "[{\"week\": 1}]");
+    check("Hello {name}, the JSON is {\"a\": [1]}", "{\"a\": [1]}");
+    // Unclosed opening fence: the model ran out of tokens.
+    check(
+        "```json\n{\"weeks\": [{\"week\": 1, \"title\": \"Own",
+        "{\"weeks\": [{\"week\": 1, \"title\": \"Own\"}]}",
+    );
+    // A closing fence ends a broken value too.
+    check("```json\n{\"a\": [1, 2\n```\nDone.", "{\"a\": [1, 2]}");
+    check("{\"a\": [1, 2\n```\nDone.", "{\"a\": [1, 2]}");
+    // Backticks inside strings are content, not fences.
+    check(
+        "{\"code\": \"```rust\\nfn main() {}\\n```\"}",
+        "{\"code\": \"```rust\\nfn main() {}\\n```\"}",
+    );
+    // The first complete value wins.
+    check("{\"a\": \"b\"} and also {\"c\": \"d\"}", "{\"a\": \"b\"}");
+}
+
+#[test]
+fn commas() {
+    check("[1,2,3,]", "[1,2,3]");
+    check("{\"a\":2,}", "{\"a\":2}");
+    check("{\"a\":2  ,  }", "{\"a\":2    }");
+    check("[1,2,3,\n]", "[1,2,3\n]");
+    check("{\"a\":1}, ", "{\"a\":1}");
+    check("[,1,2]", "[1,2]");
+    check("{,\"a\":1}", "{\"a\":1}");
+    check("[1,,2]", "[1,2]");
+    check("[1 2 3]", "[1, 2, 3]");
+    check("{\"a\":2\n\"b\":3\n}", "{\"a\":2,\n\"b\":3\n}");
+    check("{\"array\": [{}{}]}", "{\"array\": [{},{}]}");
+    check(
+        "[\n  {\"a\": 1}\n  {\"a\": 2}\n]",
+        "[\n  {\"a\": 1},\n  {\"a\": 2}\n]",
+    );
+    check("[\"a\" \"b\"]", "[\"a\", \"b\"]");
+}
+
+#[test]
+fn comments() {
+    check("/* lead */ {\"a\": 1}", "{\"a\": 1}");
+    check("{\"a\": 1 // one\n}", "{\"a\": 1\n}");
+    check(
+        "{\"a\": 1, # python style\n\"b\": 2}",
+        "{\"a\": 1,\n\"b\": 2}",
+    );
+    check("{\"flag\":/*boolean*/true}", "{\"flag\":true}");
+    check("[1, 2 /* unterminated", "[1, 2]");
+    check("\"/* not a comment */\"", "\"/* not a comment */\"");
+}
+
+#[test]
+fn quotes() {
+    check("{'a': 'b'}", "{\"a\": \"b\"}");
+    check(
+        "{\u{201c}smart\u{201d}: \u{201c}quotes\u{201d}}",
+        "{\"smart\": \"quotes\"}",
+    );
+    check("{\u{2018}a\u{2019}: \u{2018}b\u{2019}}", "{\"a\": \"b\"}");
+    check("['Double \" quote']", "[\"Double \\\" quote\"]");
+    check("{'a': 'it\\'s'}", "{\"a\": \"it's\"}");
+    check(
+        "{\"title\": \"He said \"hello\" to me\", \"n\": 1}",
+        "{\"title\": \"He said \\\"hello\\\" to me\", \"n\": 1}",
+    );
+    check(
+        "{\"t\": \"Learn \"ownership\", borrowing and lifetimes\", \"n\": 1}",
+        "{\"t\": \"Learn \\\"ownership\\\", borrowing and lifetimes\", \"n\": 1}",
+    );
+    check(
+        "{ \"height\": \"(5'3\")\" }",
+        "{ \"height\": \"(5'3\\\")\" }",
+    );
+    // Missing end quote inside a complete document.
+    check("[\"hello, world]", "[\"hello\", \"world\"]");
+    check("{\"a\":\"b,\"c\":\"d\"}", "{\"a\":\"b\",\"c\":\"d\"}");
+    check(
+        "{\"url\":\"https://example.com/}",
+        "{\"url\":\"https://example.com/\"}",
+    );
+    check("[\n\"abc,\n\"def\"\n]", "[\n\"abc\",\n\"def\"\n]");
+    // Missing start quote.
+    check("{a\":\"foo\"}", "{\"a\":\"foo\"}");
+}
+
+#[test]
+fn unquoted_keys_and_values() {
+    check("{a: 1, b_c: 2, $d: 3}", "{\"a\": 1, \"b_c\": 2, \"$d\": 3}");
+    check("{\n  name: \"x\"\n}", "{\n  \"name\": \"x\"\n}");
+    check("{greeting: hello world}", "{\"greeting\": \"hello world\"}");
+    check("[a, b]", "[\"a\", \"b\"]");
+    check(
+        "{url: https://example.com/a, id: 2}",
+        "{\"url\": \"https://example.com/a\", \"id\": 2}",
+    );
+    check(
+        "{\"date\": 2024-10-18T18:35:22Z}",
+        "{\"date\": \"2024-10-18T18:35:22Z\"}",
+    );
+    check("{\"a\" 1}", "{\"a\": 1}");
+    check("{a = 1}", "{\"a\" : 1}");
+}
+
+#[test]
+fn literals() {
+    check(
+        "{\"a\": True, \"b\": False, \"c\": None}",
+        "{\"a\": true, \"b\": false, \"c\": null}",
+    );
+    check(
+        "[undefined, NaN, Infinity, -Infinity]",
+        "[null, null, null, null]",
+    );
+    check("[trueish, nullable]", "[\"trueish\", \"nullable\"]");
+    check("True", "true");
+}
+
+#[test]
+fn escapes_and_control_chars() {
+    check(
+        "{\"text\": \"line1\nline2\ttab\"}",
+        "{\"text\": \"line1\\nline2\\ttab\"}",
+    );
+    check("\"a\u{1}b\"", "\"a\\u0001b\"");
+    check("\"bad \\q escape\"", "\"bad q escape\"");
+    check("\"lone \\ud83d surrogate\"", "\"lone \\ufffd surrogate\"");
+    check("\"pair \\ud83d\\ude00\"", "\"pair \\ud83d\\ude00\"");
+    check("\"bad \\uZ000\"", "\"bad uZ000\"");
+    check("\"first\\\nsecond\"", "\"first\\nsecond\"");
+    check("{\"key\nafter\": 1}", "{\"key\\nafter\": 1}");
+}
+
+#[test]
+fn numbers() {
+    check("[.5, -.5, 2., 1e, 1e+, -]", "[0.5, -0.5, 2, 1, 1, 0]");
+    check("{\"zip\": 01234}", "{\"zip\": \"01234\"}");
+    check("[0.0.1, 1.2.3]", "[\"0.0.1\", \"1.2.3\"]");
+    check("[1e999]", "[\"1e999\"]");
+    check(
+        "[1.8e308, 0.5e309, 17976931348623157e292]",
+        "[\"1.8e308\", \"0.5e309\", 17976931348623157e292]",
+    );
+    check(
+        "[1.7976931348623157e308, 5e-324]",
+        "[1.7976931348623157e308, 5e-324]",
+    );
+}
+
+#[test]
+fn brackets() {
+    check("{\"a\": [1, 2}, \"b\": 3}", "{\"a\": [1, 2], \"b\": 3}");
+    check(
+        "{\"a\": {\"b\": 1], \"c\": 2}",
+        "{\"a\": {\"b\": 1}, \"c\": 2}",
+    );
+    check("{\"a\":1}}}", "{\"a\":1}");
+    check("[{\"i\":1{\"i\":2}]", "[{\"i\":1},{\"i\":2}]");
+    check("[1,[}]", "[1,[]]");
+    check("{\"a\":}", "{\"a\":null}");
+    check("{\"a\":,\"b\":2}", "{\"a\":null,\"b\":2}");
+    check("[1, 2, ...]", "[1, 2 ]");
+    check("{\"a\": 1, ...}", "{\"a\": 1 }");
+}
+
+#[test]
+fn truncation() {
+    check("{\"a\":1,\"b\"", "{\"a\":1}");
+    check("{\"a\":1,\"b\":", "{\"a\":1}");
+    check("{\"a\":1,\"b", "{\"a\":1}");
+    check("{\"a\":1,", "{\"a\":1}");
+    check("{\"a\":1,\"b\":tr", "{\"a\":1,\"b\":true}");
+    check("{\"a\":1,\"b\":nu", "{\"a\":1,\"b\":null}");
+    check("[1.", "[1]");
+    check("[1e-", "[1]");
+    check("{\"a\":\"x\\u00", "{\"a\":\"x\"}");
+    check("{\"a\":\"x\\", "{\"a\":\"x\"}");
+    check("[\"a\", \"b", "[\"a\", \"b\"]");
+    check("[[[[", "[[[[]]]]");
+    check("\"just a string", "\"just a string\"");
+    check(
+        "{\"text\": \"ends with a comma,",
+        "{\"text\": \"ends with a comma,\"}",
+    );
+    check("{\"a\": [1, 2, 3,\n", "{\"a\": [1, 2, 3]}");
+}
+
+const ROADMAP: &str = r#"{"weeks":[{"week":1,"title":"Rust basics","days":[{"day":1,"title":"Setup","tasks":["Install rustup","Hello world"],"resources":["https://rust-lang.org"],"hours":2}]}]}"#;
+
+#[test]
+fn truncated_roadmap_at_many_points() {
+    let cut = |marker: &str| {
+        let at = ROADMAP.find(marker).unwrap_or_else(|| panic!("{marker}")) + marker.len();
+        repaired(&ROADMAP[..at])
+    };
+    let table = [
+        ("{", "{}"),
+        ("{\"weeks\":[", "{\"weeks\":[]}"),
+        ("{\"weeks\":[{", "{\"weeks\":[{}]}"),
+        ("\"week\":1", "{\"weeks\":[{\"week\":1}]}"),
+        ("\"week\":1,", "{\"weeks\":[{\"week\":1}]}"),
+        ("\"tit", "{\"weeks\":[{\"week\":1}]}"),
+        ("\"title\"", "{\"weeks\":[{\"week\":1}]}"),
+        ("\"title\":", "{\"weeks\":[{\"week\":1}]}"),
+        ("\"Rust ba", "{\"weeks\":[{\"week\":1,\"title\":\"Rust ba\"}]}"),
+        ("\"days\":[{\"day\":1,", "{\"weeks\":[{\"week\":1,\"title\":\"Rust basics\",\"days\":[{\"day\":1}]}]}"),
+        (
+            "\"tasks\":[\"Install rustup\",",
+            "{\"weeks\":[{\"week\":1,\"title\":\"Rust basics\",\"days\":[{\"day\":1,\"title\":\"Setup\",\"tasks\":[\"Install rustup\"]}]}]}",
+        ),
+        (
+            "\"Hel",
+            "{\"weeks\":[{\"week\":1,\"title\":\"Rust basics\",\"days\":[{\"day\":1,\"title\":\"Setup\",\"tasks\":[\"Install rustup\",\"Hel\"]}]}]}",
+        ),
+        ("\"https:/", "{\"weeks\":[{\"week\":1,\"title\":\"Rust basics\",\"days\":[{\"day\":1,\"title\":\"Setup\",\"tasks\":[\"Install rustup\",\"Hello world\"],\"resources\":[\"https:/\"]}]}]}"),
+        ("\"hours\":", "{\"weeks\":[{\"week\":1,\"title\":\"Rust basics\",\"days\":[{\"day\":1,\"title\":\"Setup\",\"tasks\":[\"Install rustup\",\"Hello world\"],\"resources\":[\"https://rust-lang.org\"]}]}]}"),
+        ("\"hours\":2", "{\"weeks\":[{\"week\":1,\"title\":\"Rust basics\",\"days\":[{\"day\":1,\"title\":\"Setup\",\"tasks\":[\"Install rustup\",\"Hello world\"],\"resources\":[\"https://rust-lang.org\"],\"hours\":2}]}]}"),
+        ("\"hours\":2}]}", "{\"weeks\":[{\"week\":1,\"title\":\"Rust basics\",\"days\":[{\"day\":1,\"title\":\"Setup\",\"tasks\":[\"Install rustup\",\"Hello world\"],\"resources\":[\"https://rust-lang.org\"],\"hours\":2}]}]}"),
+    ];
+    for (marker, expected) in table {
+        let r = cut(marker);
+        assert_eq!(r.json, expected, "cut after {marker:?}");
+        assert!(r.truncated, "cut after {marker:?}");
+    }
+    // Every cut: valid JSON, reported truncated, and the first week survives once it is complete.
+    let week_done = ROADMAP.find("\"week\":1,").unwrap() + "\"week\":1".len();
+    for at in 1..ROADMAP.len() {
+        let r = repaired(&ROADMAP[..at]);
+        assert!(r.truncated, "cut at {at}");
+        let v: Value = serde_json::from_str(&r.json)
+            .unwrap_or_else(|e| panic!("cut at {at}: {e}: {}", r.json));
+        if at >= week_done {
+            assert_eq!(v["weeks"][0]["week"], 1, "cut at {at}: {}", r.json);
+        }
+    }
+    let full = repaired(ROADMAP);
+    assert_eq!(
+        (full.json.as_str(), full.repairs.len(), full.truncated),
+        (ROADMAP, 0, false)
+    );
+}
+
+#[test]
+fn truncated_pretty_roadmap_in_a_fence() {
+    let pretty =
+        serde_json::to_string_pretty(&serde_json::from_str::<Value>(ROADMAP).unwrap()).unwrap();
+    let answer = format!("Here is the plan:\n```json\n{pretty}\n```\n");
+    let cut = answer.find("\"Hello world\"").unwrap() + 4;
+    let r = repaired(&answer[..cut]);
+    let v: Value = serde_json::from_str(&r.json).unwrap();
+    assert_eq!(
+        v["weeks"][0]["days"][0]["tasks"],
+        serde_json::json!(["Install rustup", "Hel"])
+    );
+    assert_eq!(
+        r.repairs,
+        [
+            Repair::StrippedFence,
+            Repair::StrippedProse,
+            Repair::ClosedString,
+            Repair::ClosedContainer
+        ]
+    );
+    assert!(r.truncated);
+}
+
+#[test]
+fn repairs_are_reported_once_in_first_seen_order() {
+    let r = repaired("```json\n{a: 'x', \"b\": [1, 2,], c: True, \"d\": 1 // c\n \"e\": 2}\n```");
+    assert_eq!(
+        r.repairs,
+        [
+            Repair::StrippedFence,
+            Repair::UnquotedKey,
+            Repair::SingleQuotes,
+            Repair::TrailingComma,
+            Repair::PythonLiteral,
+            Repair::Comment,
+            Repair::MissingComma,
+        ]
+    );
+    assert!(!r.truncated);
+    let names: Vec<_> = r.repairs.iter().map(Repair::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "fence",
+            "unquoted-key",
+            "single-quotes",
+            "trailing-comma",
+            "python-literal",
+            "comment",
+            "missing-comma"
+        ]
+    );
+
+    let r = repaired("{\"a\":1,\"b\"");
+    assert_eq!(
+        r.repairs,
+        [Repair::DroppedDanglingMember, Repair::ClosedContainer]
+    );
+    assert!(r.truncated);
+    let r = repaired("[\"x");
+    assert_eq!(r.repairs, [Repair::ClosedString, Repair::ClosedContainer]);
+    let r = repaired("{\"t\": \"a\nb\", \"u\": \"say \"hi\" now\"}");
+    assert_eq!(
+        r.repairs,
+        [Repair::EscapedControlChar, Repair::UnescapedQuote]
+    );
+    assert!(!r.truncated);
+    // A missing end quote in a complete document is a repair, not truncation... unless the
+    // text really ends inside the string.
+    assert!(!repaired("{\"a\":\"b,\"c\":1}").truncated);
+    assert!(repaired("[1, 2").truncated);
+    assert!(!repaired("[1, 2]]").truncated);
+}
+
+#[test]
+fn errors_for_text_without_json() {
+    let cases = [
+        ("", 0, "No JSON value found"),
+        ("   \n", 4, "No JSON value found"),
+        (
+            "I'm sorry, I can't help with that.",
+            0,
+            "No JSON value found",
+        ),
+        ("  Note: the answer is below", 2, "No JSON value found"),
+        ("```json\n```", 8, "No JSON value found"),
+        ("]", 0, "Unexpected character ']'"),
+        ("foo [", 0, "No JSON value found"),
+    ];
+    for (input, position, message) in cases {
+        let e = repair_json(input).expect_err(input);
+        assert_eq!(
+            (e.position, e.message.as_str()),
+            (position, message),
+            "input {input:?}"
+        );
+        assert_eq!(e.to_string(), format!("{message} at position {position}"));
+    }
+}
+
+#[test]
+fn parse_lenient_deserializes() {
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    struct Day {
+        day: u32,
+        tasks: Vec<String>,
+    }
+    let (days, r): (Vec<Day>, _) =
+        parse_lenient("```json\n[{day: 1, tasks: ['a', 'b',],}, {\"day\": 2, \"tasks\": [\"c")
+            .unwrap();
+    assert_eq!(
+        days,
+        [
+            Day {
+                day: 1,
+                tasks: vec!["a".into(), "b".into()]
+            },
+            Day {
+                day: 2,
+                tasks: vec!["c".into()]
+            }
+        ]
+    );
+    assert!(r.truncated);
+    // Repaired fine, but the wrong shape: a deserialization error with a position in the JSON.
+    let e = parse_lenient::<Vec<Day>>("[{\"day\": \"x\", \"tasks\": []}]").unwrap_err();
+    assert!(e.message.contains("invalid type"), "{e}");
+    assert_eq!(e.position, 11);
+    assert!(parse_lenient::<Value>("no json here").is_err());
+}
+
+#[test]
+fn pathological_inputs_finish_in_linear_time() {
+    // Each would be quadratic (or overflow a recursive parser) with a naive approach.
+    let n = 1 << 20;
+    let inputs = [
+        "[".repeat(n),
+        "{\"a\":".repeat(n / 5),
+        format!("[\" x\" y {}]", "\"z\" w ".repeat(n / 7)),
+        format!("[\"{}]", "a\")".repeat(n / 3)),
+        format!("[{}]", "\"a,\"b ".repeat(n / 6)),
+        format!("[{}]", "\"a\", b, ".repeat(n / 8)),
+        format!("[\"a\" {}", "/*\" ".repeat(n / 4)),
+        "{x ".repeat(n / 3),
+        format!("[{}]", "\\\"a\\\" b, ".repeat(n / 9)),
+        format!("[\\\"{}]", "x\\\\\" ".repeat(n / 5)),
+        format!("[{}", "/a, ".repeat(n / 4)),
+        "a(".repeat(n / 2),
+        format!("\"{}", "\\".repeat(n)),
+    ];
+    for s in &inputs {
+        let start = std::time::Instant::now();
+        let r = repair_json(s);
+        let took = start.elapsed();
+        assert!(
+            took.as_secs() < 10,
+            "{took:?} for input starting {:?}",
+            &s[..20]
+        );
+        if let Ok(r) = r {
+            assert!(!r.json.is_empty());
+        }
+    }
+    // Deep nesting works without recursion (serde_json itself stops at depth 128).
+    let deep = repaired(&"[".repeat(100_000));
+    assert_eq!(deep.json.len(), 200_000);
+    assert!(deep.json.ends_with("]]]"));
+}

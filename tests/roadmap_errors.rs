@@ -1,0 +1,278 @@
+//! HTTP and transport failures: what is retried (and how long it waits), what fails at once, and that
+//! every failure carries the finished weeks. Bad options send nothing.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use serde_json::json;
+use support::*;
+
+fn on_batch(n: u32) -> impl Fn(Task) -> bool {
+    move |t| matches!(t, Task::Weeks { first, .. } if first == 3 * n - 2)
+}
+
+fn retries(events: &[ProgressEvent]) -> Vec<(u32, u32, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::Retry { batch, attempt, delay_ms, .. } => Some((*batch, *attempt, *delay_ms)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn rate_limit_waits_at_least_the_retry_info_delay() {
+    let t = ReplayTransport::with_responder(vec![], first_times(1, on_batch(2), |_, _| rate_limited("20s")));
+    let (rm, events) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    assert_eq!(*t.sleeps.borrow(), [20_125]);
+    assert!(t.sleeps.borrow()[0] >= 20_000);
+    assert_eq!(retries(&events), [(2, 2, 20_125)]);
+    assert_eq!(asked(&t)[3..5], ["WEEKS 4-6", "WEEKS 4-6"]);
+    assert_eq!(rm.usage.requests, 7, "the failed request counts");
+    assert_eq!(rm.batches[1].attempts, 2);
+    assert_eq!(rm.batches[1].status, BatchStatus::Ok);
+    let logs = t.logs.borrow();
+    assert!(
+        logs.contains(
+            &"Retrying batch 2 in 20.1s (attempt 2): Rate limited (retry in 20.0s): You exceeded your current quota."
+                .into()
+        ),
+        "{logs:?}"
+    );
+}
+
+#[test]
+fn a_daily_quota_fails_fast_with_the_finished_weeks() {
+    let t = ReplayTransport::with_responder(vec![], first_times(1, on_batch(2), |_, _| daily_quota()));
+    let (e, events) = err(&t, &opts(12));
+    assert!(e.error.is_daily_quota(), "{:?}", e.error);
+    assert_eq!(e.error.code(), "RATE_LIMITED");
+    assert_eq!(t.request_count(), 4);
+    assert!(t.sleeps.borrow().is_empty());
+    assert!(retries(&events).is_empty());
+    assert_eq!(e.batch, Some(2));
+    let p = e.partial.unwrap();
+    assert_eq!(week_numbers(&p), [1, 2, 3]);
+    assert_eq!(p.usage.requests, 4);
+    assert_eq!(p.outline.len(), 12);
+    assert_eq!(p.batches.iter().map(|b| b.status).collect::<Vec<_>>(), [BatchStatus::Ok, BatchStatus::Failed]);
+}
+
+#[test]
+fn server_errors_are_retried_with_backoff() {
+    let t = ReplayTransport::with_responder(vec![], first_times(2, on_batch(3), |_, _| unavailable()));
+    let (rm, events) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    assert_eq!(*t.sleeps.borrow(), [750, 1500]);
+    assert_eq!(retries(&events), [(3, 2, 750), (3, 3, 1500)]);
+    assert_eq!(t.request_count(), 8);
+    assert_eq!(rm.usage.requests, 8);
+    assert_eq!(rm.batches[2].attempts, 3);
+    assert!(t
+        .logs
+        .borrow()
+        .iter()
+        .any(|l| l.starts_with("Retrying batch 3 in 1.5s (attempt 3): Gemini server error (503)")));
+
+    // Network failures and timeouts too; the model lookup and the outline as well.
+    let script = vec![
+        Scripted::Fail(Error::Network { message: "connection reset".into() }),
+        Scripted::Respond { status: 200, chunks: vec![fixture("model-info-gemini-2.5-flash.json").into_bytes()] },
+        Scripted::Fail(Error::Timeout { ms: 120_000 }),
+    ];
+    let t = ReplayTransport::with_responder(script, gemini());
+    let (rm, events) = ok(&t, &opts(3));
+    assert_complete(&rm, 3);
+    assert_eq!(asked(&t), ["GET", "GET", "OUTLINE", "OUTLINE", "WEEKS 1-3"]);
+    assert_eq!(retries(&events), [(0, 2, 750), (0, 2, 750)]);
+    assert!(t.logs.borrow()[0].starts_with("Retrying model lookup in 0.8s (attempt 2): Network error"));
+}
+
+#[test]
+fn server_errors_stop_after_max_retries_with_the_finished_weeks() {
+    let t = ReplayTransport::with_responder(vec![], first_times(99, on_batch(2), |_, _| unavailable()));
+    let mut o = opts(12);
+    o.max_retries = Some(2.0);
+    let (e, _) = err(&t, &o);
+    assert_eq!(e.error.status(), Some(503));
+    assert_eq!(asked(&t)[3..], ["WEEKS 4-6", "WEEKS 4-6", "WEEKS 4-6"]);
+    assert_eq!(t.sleeps.borrow().len(), 2);
+    assert_eq!(week_numbers(e.partial.as_ref().unwrap()), [1, 2, 3]);
+}
+
+#[test]
+fn client_errors_are_not_retried() {
+    let cases = [
+        (400, "INVALID_ARGUMENT", "BAD_REQUEST"),
+        (401, "UNAUTHENTICATED", "AUTH"),
+        (403, "PERMISSION_DENIED", "AUTH"),
+        (404, "NOT_FOUND", "NOT_FOUND"),
+    ];
+    for (status, google, code) in cases {
+        let t = ReplayTransport::with_responder(
+            vec![],
+            first_times(1, on_batch(1), move |_, _| {
+                Scripted::status(status, error_body(status, google, "nope", json!([])))
+            }),
+        );
+        let (e, events) = err(&t, &opts(12));
+        assert_eq!(e.error.code(), code, "{status}");
+        assert_eq!(t.request_count(), 3, "{status}: no retry");
+        assert!(t.sleeps.borrow().is_empty());
+        assert!(retries(&events).is_empty());
+        assert_eq!(e.batch, Some(1));
+        // No finished week yet, but the outline is kept so a resume needs no new outline call.
+        let p = e.partial.unwrap();
+        assert!(p.weeks.is_empty());
+        assert_eq!(p.outline.len(), 12);
+    }
+
+    // An unknown model fails on the lookup: one request, nothing to keep.
+    let t = ReplayTransport::new(vec![Scripted::status(
+        404,
+        error_body(404, "NOT_FOUND", "models/gemini-9 is not found", json!([])),
+    )]);
+    let mut o = opts(12);
+    o.model = Some("gemini-9".into());
+    let (e, _) = err(&t, &o);
+    assert_eq!(e.error.code(), "NOT_FOUND");
+    assert_eq!(t.request_count(), 1);
+    assert!(e.partial.is_none() && e.batch.is_none());
+}
+
+#[test]
+fn a_blocked_prompt_fails_blocked_with_the_finished_weeks() {
+    let blocked = json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "usageMetadata": {"promptTokenCount": 50, "totalTokenCount": 50}});
+    let t = ReplayTransport::with_responder(
+        vec![],
+        first_times(1, on_batch(2), move |_, _| Scripted::sse(&[blocked.to_string()])),
+    );
+    let (e, _) = err(&t, &opts(12));
+    assert!(matches!(&e.error, Error::Blocked { reason, .. } if reason == "PROHIBITED_CONTENT"));
+    assert_eq!(t.request_count(), 4);
+    let p = e.partial.unwrap();
+    assert_eq!(week_numbers(&p), [1, 2, 3]);
+    assert!(p.usage.prompt_tokens >= 50);
+}
+
+#[test]
+fn abort_between_batches_stops_before_the_next_request() {
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let mut events = Vec::new();
+    let r = block_on(generate(&t, &opts(12), &mut |e| {
+        if matches!(e, ProgressEvent::BatchDone { batch: 1, .. }) {
+            t.abort();
+        }
+        events.push(e.clone());
+    }));
+    let e = r.unwrap_err();
+    assert_eq!(e.error, Error::Aborted);
+    assert_eq!(t.request_count(), 3, "no request after the abort");
+    assert_eq!(e.batch, Some(2));
+    let p = e.partial.unwrap();
+    assert_eq!(week_numbers(&p), [1, 2, 3]);
+    assert_eq!(p.usage.requests, 3);
+    assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Done { .. })));
+}
+
+#[test]
+fn abort_during_a_retry_wait_stops_at_once() {
+    let t = ReplayTransport::with_responder(vec![], first_times(9, on_batch(2), |_, _| unavailable()));
+    let r = block_on(generate(&t, &opts(12), &mut |e| {
+        if matches!(e, ProgressEvent::Retry { .. }) {
+            t.abort();
+        }
+    }));
+    let e = r.unwrap_err();
+    assert_eq!(e.error, Error::Aborted);
+    assert_eq!(t.request_count(), 4, "the retry is never sent");
+    assert!(t.sleeps.borrow().is_empty(), "the wait ends at once");
+    assert_eq!(week_numbers(e.partial.as_ref().unwrap()), [1, 2, 3]);
+}
+
+#[test]
+fn abort_while_a_request_is_sent_keeps_the_finished_weeks() {
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    t.abort_after_requests.set(Some(4));
+    let (e, _) = err(&t, &opts(12));
+    assert_eq!(e.error, Error::Aborted);
+    assert_eq!(t.request_count(), 5);
+    assert_eq!(week_numbers(e.partial.as_ref().unwrap()), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(e.batch, Some(3));
+}
+
+#[test]
+fn an_unreadable_outline_is_asked_again_then_fails_malformed() {
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(|req, _, task| {
+            matches!(task, Task::Outline { .. }).then(|| answer(req, "I'd love to help!", "STOP"))
+        }),
+    );
+    let mut o = opts(12);
+    o.max_retries = Some(1.0);
+    let (e, events) = err(&t, &o);
+    assert_eq!(e.error.code(), "MALFORMED");
+    assert_eq!(asked(&t), ["GET", "OUTLINE", "OUTLINE"]);
+    assert!(e.partial.is_none());
+    assert_eq!(retries(&events), [(0, 2, 0)]);
+}
+
+#[test]
+fn invalid_options_fail_before_any_request() {
+    let base = opts(12);
+    let other = Roadmap { role: "Data Engineer".into(), ..empty_roadmap(12) };
+    type Edit = Box<dyn Fn(&mut RoadmapOptions)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("apiKey", Box::new(|o| o.api_key = " ".into())),
+        ("apiKey", Box::new(|o| o.api_key = "key with spaces".into())),
+        ("role", Box::new(|o| o.role = "".into())),
+        ("role", Box::new(|o| o.role = "x".repeat(200))),
+        ("weeks", Box::new(|o| o.weeks = 0.0)),
+        ("weeks", Box::new(|o| o.weeks = 53.0)),
+        ("weeks", Box::new(|o| o.weeks = 12.5)),
+        ("weeks", Box::new(|o| o.weeks = f64::NAN)),
+        ("batchWeeks", Box::new(|o| o.batch_weeks = Some(0.0))),
+        ("contextDays", Box::new(|o| o.context_days = Some(8.0))),
+        ("maxRetries", Box::new(|o| o.max_retries = Some(11.0))),
+        ("hoursPerDay", Box::new(|o| o.hours_per_day = Some(0.0))),
+        ("hoursPerDay", Box::new(|o| o.hours_per_day = Some(16.5))),
+        ("level", Box::new(|o| o.level = Some("  ".into()))),
+        ("model", Box::new(|o| o.model = Some("gemini 2.5?".into()))),
+        ("baseUrl", Box::new(|o| o.base_url = Some("ftp://example.com".into()))),
+        ("timeoutMs", Box::new(|o| o.timeout_ms = Some(0.0))),
+        ("resumeFrom", Box::new(move |o| o.resume_from = Some(other.clone()))),
+        ("resumeFrom", Box::new(|o| o.resume_from = Some(empty_roadmap(10)))),
+    ];
+    for (field, edit) in cases {
+        let mut o = base.clone();
+        edit(&mut o);
+        let t = ReplayTransport::new(vec![]);
+        let (e, events) = err(&t, &o);
+        match &e.error {
+            Error::InvalidInput { field: f, .. } => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+        assert_eq!(t.request_count(), 0, "{field}");
+        assert!(events.is_empty() && e.partial.is_none());
+    }
+    assert!(base.validate().is_ok());
+}
+
+fn empty_roadmap(total: u32) -> Roadmap {
+    Roadmap {
+        role: ROLE.into(),
+        total_weeks: total,
+        user_id: None,
+        level: None,
+        hours_per_day: None,
+        phases: vec![],
+        outline: vec![],
+        weeks: vec![],
+        usage: RoadmapUsage::default(),
+        batches: vec![],
+        warnings: vec![],
+    }
+}

@@ -1,0 +1,375 @@
+//! End to end against the mock Gemini server (`mock/gemini-mock.mjs`) over real HTTP: our prompts,
+//! generationConfig and recovery meet the mock's validation and its scripted faults.
+//! Uses `MOCK_GEMINI_URL` when set (as `npm test` does), else starts the mock with `node`.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use gemini_roadmap::gemini::transport::Body;
+use gemini_roadmap::gemini::Transport;
+use serde_json::{json, Value};
+use support::*;
+
+/// The mock for one test: `MOCK_GEMINI_URL`, or a `node` child that is killed when the test ends.
+struct Mock {
+    url: String,
+    child: Option<Child>,
+}
+
+impl Mock {
+    fn start() -> Mock {
+        if let Ok(url) = std::env::var("MOCK_GEMINI_URL") {
+            return Mock { url, child: None };
+        }
+        let mut child = Command::new("node")
+            .args(["mock/gemini-mock.mjs", "--port", "0", "--quiet"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("node must be installed to run the mock Gemini server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let mut mock = Mock { url: String::new(), child: Some(child) };
+        mock.url = line.trim().strip_prefix("MOCK_GEMINI_LISTENING ").expect("mock start line").to_string();
+        mock
+    }
+}
+
+impl Drop for Mock {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.child {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// One HTTP/1.0 exchange (no chunked encoding); the body chunks are the socket reads, as they arrive.
+fn http(
+    method: &str,
+    url: &str,
+    headers: &[(&str, String)],
+    body: Option<&str>,
+) -> std::io::Result<(u16, Vec<Vec<u8>>)> {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut s = TcpStream::connect(host)?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut req = format!("{method} {path} HTTP/1.0\r\nHost: {host}\r\n");
+    for (k, v) in headers {
+        req += &format!("{k}: {v}\r\n");
+    }
+    let body = body.unwrap_or("");
+    req += &format!("content-length: {}\r\n\r\n{body}", body.len());
+    s.write_all(req.as_bytes())?;
+    let mut raw = Vec::new();
+    let mut reads = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+        reads.push(raw.len());
+    }
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("HTTP head") + 4;
+    let status: u16 = String::from_utf8_lossy(&raw[..head_end]).split(' ').nth(1).unwrap().parse().unwrap();
+    let mut chunks = Vec::new();
+    let mut from = head_end;
+    for end in reads.into_iter().filter(|&e| e > head_end) {
+        chunks.push(raw[from..end].to_vec());
+        from = end;
+    }
+    Ok((status, chunks))
+}
+
+struct Http {
+    sent: RefCell<Vec<HttpRequest>>,
+    sleeps: RefCell<Vec<u64>>,
+}
+
+struct HttpBody(VecDeque<Vec<u8>>);
+
+impl Body for HttpBody {
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        Ok(self.0.pop_front())
+    }
+}
+
+impl Transport for Http {
+    type Body = HttpBody;
+    async fn send(&self, req: &HttpRequest) -> Result<(u16, HttpBody), Error> {
+        self.sent.borrow_mut().push(req.clone());
+        let (status, chunks) = http(req.method, &req.url, &req.headers, req.body.as_deref())
+            .map_err(|e| Error::Network { message: e.to_string() })?;
+        Ok((status, HttpBody(chunks.into())))
+    }
+    async fn sleep(&self, ms: u64) -> Result<(), Error> {
+        self.sleeps.borrow_mut().push(ms);
+        Ok(())
+    }
+    fn is_aborted(&self) -> bool {
+        false
+    }
+    fn random(&self) -> f64 {
+        0.5
+    }
+    fn log(&self, _: &str) {}
+}
+
+fn transport() -> Http {
+    Http { sent: RefCell::new(Vec::new()), sleeps: RefCell::new(Vec::new()) }
+}
+
+fn key(name: &str) -> String {
+    format!("test-key-{name}-{}", std::process::id())
+}
+
+fn script(mock: &Mock, key: &str, steps: Value) {
+    let body = json!({"key": key, "steps": steps, "replace": true}).to_string();
+    let (status, _) = http(
+        "POST",
+        &format!("{}/__mock/script", mock.url),
+        &[("content-type", "application/json".into())],
+        Some(&body),
+    )
+    .unwrap();
+    assert_eq!(status, 200);
+}
+
+fn mock_log(mock: &Mock, key: &str) -> Vec<Value> {
+    let (_, chunks) = http("GET", &format!("{}/__mock/requests?key={key}", mock.url), &[], None).unwrap();
+    let v: Value = serde_json::from_slice(&chunks.concat()).unwrap();
+    v["requests"].as_array().unwrap().iter().filter(|r| r["kind"] != "preflight").cloned().collect()
+}
+
+fn mock_opts(mock: &Mock, name: &str, weeks: u32) -> RoadmapOptions {
+    let mut o = RoadmapOptions::new(&key(name), "DevOps Engineer", weeks);
+    o.base_url = Some(mock.url.clone());
+    o
+}
+
+fn generate_on_mock(t: &Http, o: &RoadmapOptions) -> (Result<Roadmap, RoadmapError>, Vec<ProgressEvent>) {
+    let mut events = Vec::new();
+    let r = block_on(generate(t, o, &mut |e| events.push(e.clone())));
+    (r, events)
+}
+
+fn tasks(t: &Http) -> Vec<String> {
+    t.sent
+        .borrow()
+        .iter()
+        .map(|r| match task_of(r) {
+            Task::ModelInfo => "GET".to_string(),
+            Task::Outline { .. } => "OUTLINE".to_string(),
+            Task::Weeks { first, last, .. } if first == last => format!("WEEK {first}"),
+            Task::Weeks { first, last, .. } => format!("WEEKS {first}-{last}"),
+        })
+        .collect()
+}
+
+#[test]
+fn every_model_accepts_our_requests_and_the_roadmap_matches_the_outline() {
+    let mock = Mock::start();
+    for model in
+        ["gemini-2.5-flash", "gemini-2.0-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-3-pro-preview"]
+    {
+        let t = transport();
+        let mut o = mock_opts(&mock, model, 12);
+        o.model = Some(model.into());
+        let (r, events) = generate_on_mock(&t, &o);
+        let rm = r.unwrap_or_else(|e| panic!("{model}: {e:?}"));
+        assert_complete(&rm, 12);
+        assert!(rm.warnings.is_empty() && rm.weeks.iter().all(|w| !w.fallback), "{model}: {:?}", rm.warnings);
+        assert_eq!(tasks(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEKS 7-9", "WEEKS 10-12"], "{model}");
+        // The mock's titles are a function of (role, week, total): the weeks agree with the outline.
+        for w in &rm.weeks {
+            assert_eq!(w.title, rm.outline[w.week as usize - 1].title);
+        }
+        assert_eq!(rm.phases.len(), 4);
+        assert_eq!(week_events(&events), (1..=12).collect::<Vec<_>>());
+        let log = mock_log(&mock, &key(model));
+        assert_eq!(log.len(), 6, "{model}");
+        for r in &log[1..] {
+            assert_eq!(r["status"], 200, "{model}: {r}");
+            assert_eq!(r["contentsTurns"], 1);
+            assert_eq!(r["finishReason"], "STOP");
+            assert_eq!(r["task"]["role"], "DevOps Engineer");
+            assert_eq!(r["task"]["totalWeeks"], 12);
+        }
+        assert!(rm.usage.prompt_tokens > 0 && rm.usage.output_tokens > 0 && rm.usage.requests == 6);
+    }
+}
+
+#[test]
+fn full_history_prompts_grow_windowed_ones_stay_flat() {
+    let mock = Mock::start();
+    let mut per_mode = Vec::new();
+    for (name, mode) in [("flat", HistoryMode::Windowed), ("full", HistoryMode::Full)] {
+        let t = transport();
+        let mut o = mock_opts(&mock, name, 15);
+        o.history = Some(mode);
+        let rm = generate_on_mock(&t, &o).0.unwrap();
+        assert_complete(&rm, 15);
+        let log = mock_log(&mock, &key(name));
+        let prompts: Vec<u64> = log[2..].iter().map(|r| r["promptTokens"].as_u64().unwrap()).collect();
+        let turns: Vec<u64> = log[1..].iter().map(|r| r["contentsTurns"].as_u64().unwrap()).collect();
+        per_mode.push((prompts, turns));
+    }
+    let (flat, flat_turns) = &per_mode[0];
+    let (full, full_turns) = &per_mode[1];
+    assert!(flat_turns.iter().all(|&n| n == 1));
+    assert_eq!(full_turns, &[1, 3, 5, 7, 9, 11]);
+    // Batch 1 has no window yet; from batch 2 on, windowed prompts keep one size.
+    let rest = &flat[1..];
+    assert!(rest.iter().max().unwrap() - rest.iter().min().unwrap() < rest[0] / 10, "{flat:?}");
+    assert!(full.windows(2).all(|w| w[1] > w[0] + 1000), "{full:?}");
+}
+
+#[test]
+fn content_faults_are_recovered_without_losing_weeks() {
+    let mock = Mock::start();
+    let k = key("faults");
+    script(
+        &mock,
+        &k,
+        json!([
+            {},                                           // outline
+            {"fault": "wrong-week-numbers"},              // 1-3 numbered 2-4: renumbered
+            {"fault": "missing-day"},                     // 4-6: week 4 has 6 days
+            {},                                           // week 4 again
+            {"fault": "truncate", "atChars": 4000},       // 7-9 cut inside week 7
+            {},                                           // 7-8
+            {},                                           // 9
+            {"fault": "sse-cut"},                         // 10-12 cut early
+            {"fault": "duplicate-week"},                  // 10-11
+            {"fault": "prose"},                           // 12
+            {}                                            // 12 again
+        ]),
+    );
+    let t = transport();
+    let (r, events) = generate_on_mock(&t, &mock_opts(&mock, "faults", 12));
+    let rm = r.unwrap();
+    assert_complete(&rm, 12);
+    assert!(rm.weeks.iter().all(|w| !w.fallback));
+    assert_eq!(
+        tasks(&t),
+        [
+            "GET",
+            "OUTLINE",
+            "WEEKS 1-3",
+            "WEEKS 4-6",
+            "WEEK 4",
+            "WEEKS 7-9",
+            "WEEKS 7-8",
+            "WEEK 9",
+            "WEEKS 10-12",
+            "WEEKS 10-11",
+            "WEEK 12",
+            "WEEK 12"
+        ]
+    );
+    assert_eq!(rm.warnings, ["Batch 1: renumbered weeks 2, 3, 4 to 1-3", "Batch 4: dropped a duplicate of week 10"]);
+    assert!(last_user_text(&t.sent.borrow()[4]).contains("Correction: week 4 in your previous answer had 6 days."));
+    assert_eq!(week_events(&events).len(), 12);
+    let statuses: Vec<BatchStatus> = rm.batches.iter().map(|b| b.status).collect();
+    assert_eq!(statuses, [BatchStatus::Recovered; 4]);
+    assert_eq!(rm.usage.requests, 12);
+}
+
+#[test]
+fn repairable_answers_cost_no_extra_request() {
+    let mock = Mock::start();
+    let k = key("repair");
+    script(
+        &mock,
+        &k,
+        json!([{}, {"fault": "fenced"}, {"fault": "commented"}, {"fault": "trailing-comma"}, {"fault": "python-literals"}, {"fault": "single-quotes"}]),
+    );
+    let t = transport();
+    let rm = generate_on_mock(&t, &mock_opts(&mock, "repair", 15)).0.unwrap();
+    assert_complete(&rm, 15);
+    assert_eq!(t.sent.borrow().len(), 7);
+    assert!(rm.warnings.is_empty(), "{:?}", rm.warnings);
+}
+
+#[test]
+fn transport_faults_are_retried_or_fail_fast() {
+    let mock = Mock::start();
+    let k = key("retry");
+    script(
+        &mock,
+        &k,
+        json!([
+            {},
+            {"fault": "status", "status": 429, "retryDelay": "1.5s"},
+            {},
+            {"fault": "html502"},
+            {"fault": "sse-error", "afterChunks": 2},
+            {},
+            {"fault": "safety"},
+            {}
+        ]),
+    );
+    let t = transport();
+    let rm = generate_on_mock(&t, &mock_opts(&mock, "retry", 9)).0.unwrap();
+    assert_complete(&rm, 9);
+    let sleeps = t.sleeps.borrow().clone();
+    assert_eq!(sleeps.len(), 3);
+    assert!(sleeps[0] >= 1500, "{sleeps:?}");
+    assert_eq!(
+        tasks(&t),
+        ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 1-3", "WEEKS 4-6", "WEEKS 4-6", "WEEKS 4-6", "WEEKS 7-9", "WEEKS 8-9"]
+    );
+    assert_eq!(rm.warnings.len(), 1);
+    assert!(rm.warnings[0].contains("stopped (SAFETY)"));
+
+    let k = key("daily");
+    script(&mock, &k, json!([{}, {}, {"fault": "quota-day"}]));
+    let t = transport();
+    let e = generate_on_mock(&t, &mock_opts(&mock, "daily", 6)).0.unwrap_err();
+    assert!(e.error.is_daily_quota());
+    assert!(t.sleeps.borrow().is_empty());
+    assert_eq!(week_numbers(e.partial.as_ref().unwrap()), [1, 2, 3]);
+
+    let k = key("blocked");
+    script(&mock, &k, json!([{}, {"fault": "blocked", "reason": "PROHIBITED_CONTENT"}]));
+    let t = transport();
+    let e = generate_on_mock(&t, &mock_opts(&mock, "blocked", 6)).0.unwrap_err();
+    assert_eq!(e.error.code(), "BLOCKED");
+    assert_eq!(t.sent.borrow().len(), 3);
+
+    let mut o = mock_opts(&mock, "x", 6);
+    o.api_key = "bad-key-123".into();
+    let t = transport();
+    let e = generate_on_mock(&t, &o).0.unwrap_err();
+    assert_eq!(e.error.code(), "AUTH");
+    assert_eq!(t.sent.borrow().len(), 1);
+}
+
+#[test]
+fn a_cut_stream_on_a_small_model_is_recovered() {
+    let mock = Mock::start();
+    // gemini-2.0-flash has 8192 output tokens: a 6-week batch does not fit and comes back cut.
+    let t = transport();
+    let mut o = mock_opts(&mock, "small", 12);
+    o.model = Some("gemini-2.0-flash".into());
+    o.batch_weeks = Some(6.0);
+    let rm = generate_on_mock(&t, &o).0.unwrap();
+    assert_complete(&rm, 12);
+    let asked = tasks(&t);
+    assert_eq!(asked[2], "WEEKS 1-6");
+    assert!(asked.len() > 4, "the cut batches were finished in smaller requests: {asked:?}");
+    assert!(rm.batches.iter().all(|b| b.status == BatchStatus::Recovered));
+    assert!(rm.warnings.is_empty());
+}

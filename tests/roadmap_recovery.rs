@@ -1,0 +1,261 @@
+//! Recovery from answers that are wrong in content: renumbering, duplicates, truncation, short weeks,
+//! prose, SAFETY stops, and the bound on all of it (placeholders).
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn is_weeks(first: u32, last: u32) -> impl Fn(Task) -> bool {
+    move |t| matches!(t, Task::Weeks { first: f, last: l, .. } if f == first && l == last)
+}
+
+fn text_answer(text: String) -> impl Fn(&HttpRequest, Task) -> Scripted {
+    move |req, _| answer(req, &text, "STOP")
+}
+
+fn warnings(rm: &Roadmap) -> Vec<&str> {
+    rm.warnings.iter().map(String::as_str).collect()
+}
+
+#[test]
+fn weeks_numbered_wrongly_but_complete_are_renumbered_in_order() {
+    let mut v = weeks_value(1, 3, 12);
+    v["weeks"][1]["title"] = json!("");
+    let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(4, 6), text_answer(pretty(&v))));
+    let (rm, events) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    assert_eq!(t.request_count(), 6, "renumbering costs no request");
+    assert_eq!(warnings(&rm), ["Batch 2: renumbered weeks 1, 2, 3 to 4-6"]);
+    assert_eq!(rm.weeks[3].title, week_title(1), "the model's content, renumbered");
+    assert_eq!(rm.weeks[4].title, week_title(5), "an empty title comes from the outline");
+    assert_eq!(rm.batches[1].status, BatchStatus::Recovered);
+    assert_eq!(week_events(&events), (1..=12).collect::<Vec<_>>());
+    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Warning { message } if message.contains("renumbered"))));
+}
+
+#[test]
+fn duplicate_and_unrequested_weeks_are_dropped() {
+    let mut dup = weeks_value(4, 6, 12);
+    let first = dup["weeks"][0].clone();
+    dup["weeks"].as_array_mut().unwrap().insert(1, first);
+    let extra = weeks_value(7, 10, 12);
+    let seen = std::cell::Cell::new(0);
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(move |req, _, task| match task {
+            Task::Weeks { first: 4, .. } => Some(answer(req, &pretty(&dup), "STOP")),
+            Task::Weeks { first: 7, .. } if seen.replace(1) == 0 => Some(answer(req, &pretty(&extra), "STOP")),
+            _ => None,
+        }),
+    );
+    let (rm, events) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEKS 7-9", "WEEKS 10-12"]);
+    assert_eq!(
+        warnings(&rm),
+        ["Batch 2: dropped a duplicate of week 4", "Batch 3: dropped week 10, which was not requested"]
+    );
+    assert_eq!(week_events(&events), (1..=12).collect::<Vec<_>>(), "each week once");
+    // Week 10 is the one batch 4 wrote, not the stray copy.
+    assert_eq!(rm.batches[3].status, BatchStatus::Ok);
+}
+
+fn cut_in_week(first: u32, last: u32, cut_week: u32) -> String {
+    let full = pretty(&weeks_value(first, last, 12));
+    let at = full.find(&format!("W{cut_week}D3 title")).unwrap();
+    full[..at].to_string()
+}
+
+#[test]
+fn a_truncated_batch_keeps_complete_weeks_and_asks_only_for_the_rest_in_a_smaller_batch() {
+    let text = cut_in_week(4, 6, 5);
+    let t = ReplayTransport::with_responder(
+        vec![],
+        first_times(1, is_weeks(4, 6), move |req, _| answer(req, &text, "MAX_TOKENS")),
+    );
+    let (rm, events) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEKS 5-6", "WEEKS 7-9", "WEEKS 10-12"]);
+    assert_eq!(rm.batches[1].attempts, 2);
+    assert_eq!(rm.batches[1].status, BatchStatus::Recovered);
+    assert!(t.logs.borrow().contains(&"Batch 2: recovered weeks 5-6 after truncation".to_string()));
+    assert_eq!(week_events(&events), (1..=12).collect::<Vec<_>>());
+    assert!(rm.warnings.is_empty());
+    assert_eq!(rm.usage.requests, 7);
+}
+
+#[test]
+fn a_cut_stream_counts_as_truncation_and_halves_down_to_one_week() {
+    // Weeks 7-9: the stream dies inside week 7, then inside week 8 (2-week request), then works.
+    let calls = std::cell::Cell::new(0);
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(move |_, _, task| match task {
+            Task::Weeks { first: 7, last, .. } if calls.get() < 2 => {
+                calls.set(calls.get() + 1);
+                let text = cut_in_week(7, last, if last == 9 { 7 } else { 8 });
+                Some(Scripted::sse(&sse_events(&text, None, 100, 5)))
+            }
+            _ => None,
+        }),
+    );
+    let (rm, events) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t)[4..], ["WEEKS 7-9", "WEEKS 7-8", "WEEK 8", "WEEK 9", "WEEKS 10-12"]);
+    assert_eq!(week_events(&events), (1..=12).collect::<Vec<_>>());
+    assert!(t.logs.borrow().contains(&"Batch 3: recovered weeks 7-9 after truncation".to_string()));
+}
+
+#[test]
+fn a_short_week_is_asked_again_alone_with_a_precise_correction() {
+    let mut bad = weeks_value(4, 6, 12);
+    bad["weeks"][1]["days"].as_array_mut().unwrap().pop();
+    let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(4, 6), text_answer(pretty(&bad))));
+    let (rm, events) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEK 5", "WEEKS 7-9", "WEEKS 10-12"]);
+    let fix = last_user_text(&posts(&t)[3]);
+    assert!(
+        fix.contains("Correction: week 5 in your previous answer had 6 days. Return it again with exactly 7 days numbered 1 to 7"),
+        "{fix}"
+    );
+    assert!(fix.ends_with("TASK: WEEK 5"));
+    assert!(fix.contains("The learner has just finished these days of week 4"), "the window is week 4");
+    assert_eq!(
+        body_json(&posts(&t)[3])["generationConfig"]["responseJsonSchema"]["properties"]["weeks"]["maxItems"],
+        1
+    );
+    assert_eq!(rm.batches[1].status, BatchStatus::Recovered);
+    assert_eq!(rm.weeks[4].days.len(), 7);
+    // 4 and 6 streamed before the correction; 5 after it.
+    assert_eq!(week_events(&events)[3..6], [4, 6, 5]);
+    assert!(rm.warnings.is_empty());
+
+    // A day without tasks is named as precisely.
+    let mut bad = weeks_value(1, 3, 3);
+    bad["weeks"][2]["days"][3]["tasks"] = json!([]);
+    let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(1, 3), text_answer(pretty(&bad))));
+    ok(&t, &opts(3));
+    assert!(last_user_text(&posts(&t)[2]).contains("Correction: week 3 in your previous answer had no tasks on day 4."));
+}
+
+#[test]
+fn a_week_that_stays_wrong_becomes_a_placeholder_when_its_attempts_are_spent() {
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(|req, _, task| match task {
+            Task::Weeks { first, last, .. } if (first..=last).contains(&5) => {
+                let mut v = weeks_value(first, last, 12);
+                let i = (5 - first) as usize;
+                v["weeks"][i]["days"].as_array_mut().unwrap().pop();
+                Some(answer(req, &pretty(&v), "STOP"))
+            }
+            _ => None,
+        }),
+    );
+    let mut o = opts(12);
+    o.max_retries = Some(1.0);
+    let (rm, events) = ok(&t, &o);
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t)[3..5], ["WEEKS 4-6", "WEEK 5"]);
+    assert_eq!(t.request_count(), 7);
+    assert_eq!(warnings(&rm), ["Week 5: placeholder — the model returned 6 days twice"]);
+    let w5 = &rm.weeks[4];
+    assert!(w5.fallback);
+    assert_eq!(w5.title, week_title(5));
+    assert!(w5.days[0].tasks[0].contains(&week_title(5)));
+    assert!(rm.weeks.iter().filter(|w| w.fallback).count() == 1);
+    assert_eq!(rm.batches[1].status, BatchStatus::Fallback);
+    assert!(matches!(events.last(), Some(ProgressEvent::Done { fallback_weeks: 1, .. })));
+    assert_eq!(t.logs.borrow().last().unwrap(), "Completed all 4 batches with 1 placeholder weeks");
+}
+
+#[test]
+fn prose_is_asked_again_and_the_work_is_bounded() {
+    let prose = "Great question! Week 4 is all about pipelines. Start by reading the docs.".to_string();
+    let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(4, 6), text_answer(prose.clone())));
+    let (rm, events) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t)[3..5], ["WEEKS 4-6", "WEEKS 4-6"]);
+    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Retry { batch: 2, attempt: 2, delay_ms: 0, .. })));
+    assert!(t.logs.borrow().iter().any(|l| l.starts_with("Retrying batch 2 in 0.0s (attempt 2): ")));
+    assert!(t.sleeps.borrow().is_empty());
+
+    // A model that never answers in JSON: every week becomes a placeholder after maxRetries + 1 tries.
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(move |req, _, task| matches!(task, Task::Weeks { .. }).then(|| answer(req, &prose, "STOP"))),
+    );
+    let mut o = opts(6);
+    o.max_retries = Some(2.0);
+    let (rm, _) = ok(&t, &o);
+    assert_complete(&rm, 6);
+    assert_eq!(t.request_count(), 2 + 2 * 3);
+    assert!(rm.weeks.iter().all(|w| w.fallback));
+    assert_eq!(rm.warnings[0], "Week 1: placeholder — the answer was not readable JSON 3 times");
+}
+
+#[test]
+fn repairable_json_is_repaired_not_asked_again() {
+    let v = weeks_value(1, 3, 3);
+    let fenced = format!("Here is the plan:\n\n```json\n{}\n```\n", pretty(&v).replace("\n  ]\n}", ",\n  ]\n}"));
+    let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(1, 3), text_answer(fenced)));
+    let (rm, _) = ok(&t, &opts(3));
+    assert_complete(&rm, 3);
+    assert_eq!(t.request_count(), 3);
+}
+
+#[test]
+fn a_safety_stop_keeps_complete_weeks_asks_once_more_then_fails_blocked() {
+    let text = cut_in_week(4, 6, 5);
+    let t = ReplayTransport::with_responder(
+        vec![],
+        first_times(1, is_weeks(4, 6), move |req, _| answer(req, &text, "SAFETY")),
+    );
+    let (rm, _) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t)[3..5], ["WEEKS 4-6", "WEEKS 5-6"]);
+    assert_eq!(warnings(&rm), ["Batch 2: the answer was stopped (SAFETY); asking again for weeks it lacks"]);
+
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(|req, _, task| match task {
+            Task::Weeks { first, last, .. } if first >= 4 => {
+                let full = pretty(&weeks_value(first, last, 12));
+                let at = full.find(&format!("W{}D3 title", first + 1)).unwrap_or(full.len() / 2);
+                Some(answer(req, &full[..at], "SAFETY"))
+            }
+            _ => None,
+        }),
+    );
+    let (e, _) = err(&t, &opts(12));
+    assert!(matches!(&e.error, Error::Blocked { reason, .. } if reason == "SAFETY"), "{:?}", e.error);
+    assert_eq!(e.batch, Some(2));
+    assert_eq!(asked(&t)[3..], ["WEEKS 4-6", "WEEKS 5-6"]);
+    let partial = e.partial.unwrap();
+    assert_eq!(week_numbers(&partial), [1, 2, 3, 4, 5]);
+    assert_eq!(partial.batches.last().unwrap().status, BatchStatus::Failed);
+}
+
+#[test]
+fn lenient_shapes_are_read() {
+    // Numbers as strings, task objects, days out of order, a bare array.
+    let mut v = weeks_value(1, 3, 3);
+    for w in v["weeks"].as_array_mut().unwrap() {
+        let n = w["week"].as_u64().unwrap();
+        w["week"] = json!(format!("Week {n}"));
+        w["days"][0]["tasks"] = json!([{"task": "Read the intro"}, "Set up a lab"]);
+        w["days"][1]["hours"] = json!("1.5 hours");
+        w["days"].as_array_mut().unwrap().swap(2, 3);
+    }
+    let bare: Value = v["weeks"].clone();
+    let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(1, 3), text_answer(pretty(&bare))));
+    let (rm, _) = ok(&t, &opts(3));
+    assert_complete(&rm, 3);
+    assert_eq!(t.request_count(), 3);
+    assert_eq!(rm.weeks[0].days[0].tasks, ["Read the intro", "Set up a lab"]);
+    assert_eq!(rm.weeks[0].days[1].hours, 1.5);
+    assert_eq!(rm.weeks[0].days[2].title, "W1D3 title");
+}

@@ -1,0 +1,201 @@
+//! Failures keep exactly the finished weeks; `resumeFrom` finishes the job without asking for them
+//! (or for the outline) again. `regenerate_week` rewrites one week with one request.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use serde_json::json;
+use support::*;
+
+/// Runs 12 weeks where every request for `first..` fails with a 400, then resumes from the partial.
+fn fail_then_resume(first: u32) -> (RoadmapError, ReplayTransport, Roadmap, Vec<ProgressEvent>) {
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(move |_, _, task| {
+            matches!(task, Task::Weeks { first: f, .. } if f == first)
+                .then(|| Scripted::status(400, error_body(400, "INVALID_ARGUMENT", "bad", json!([]))))
+        }),
+    );
+    let (e, _) = err(&t, &opts(12));
+    // Through JSON, as the app would store it.
+    let stored = serde_json::to_string(e.partial.as_ref().unwrap()).unwrap();
+    let mut o = opts(12);
+    o.resume_from = Some(serde_json::from_str(&stored).unwrap());
+    let t2 = ReplayTransport::with_responder(vec![], gemini());
+    let (rm, events) = ok(&t2, &o);
+    assert_complete(&rm, 12);
+    (e, t2, rm, events)
+}
+
+#[test]
+fn failure_in_the_first_batch_resumes_without_a_new_outline() {
+    let (e, t, rm, _) = fail_then_resume(1);
+    assert_eq!(e.batch, Some(1));
+    assert!(week_numbers(e.partial.as_ref().unwrap()).is_empty());
+    assert_eq!(asked(&t), ["GET", "WEEKS 1-3", "WEEKS 4-6", "WEEKS 7-9", "WEEKS 10-12"]);
+    assert_eq!(rm.usage.requests, 3 + 5, "usage adds up across both runs");
+}
+
+#[test]
+fn failure_in_a_middle_batch_resumes_with_only_the_missing_weeks() {
+    let (e, t, rm, events) = fail_then_resume(7);
+    let p = e.partial.as_ref().unwrap();
+    assert_eq!(e.batch, Some(3));
+    assert_eq!(week_numbers(p), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(asked(&t), ["GET", "WEEKS 7-9", "WEEKS 10-12"]);
+    assert_eq!(&rm.weeks[..6], &p.weeks[..], "resumed weeks are kept as they were");
+    assert_eq!(rm.outline, p.outline);
+    assert_eq!(
+        rm.batches.iter().map(|b| (b.start_week, b.status)).collect::<Vec<_>>(),
+        [(1, BatchStatus::Resumed), (4, BatchStatus::Resumed), (7, BatchStatus::Ok), (10, BatchStatus::Ok)]
+    );
+    assert_eq!(rm.usage.requests, 5 + 3);
+    assert!(rm.usage.prompt_tokens > p.usage.prompt_tokens);
+    // Only the requested weeks are announced; batches are numbered among the requested ones.
+    assert_eq!(week_events(&events), [7, 8, 9, 10, 11, 12]);
+    assert!(events
+        .iter()
+        .any(|e| matches!(e, ProgressEvent::BatchStart { batch: 1, total_batches: 2, start_week: 7, .. })));
+    // The window for week 7 comes from resumed week 6.
+    assert!(last_user_text(&posts(&t)[0]).contains("The learner has just finished these days of week 6"));
+    assert_eq!(t.logs.borrow().last().unwrap(), "Completed all 2 batches successfully");
+}
+
+#[test]
+fn failure_in_the_last_batch_resumes_with_one_request() {
+    let (e, t, _, _) = fail_then_resume(10);
+    assert_eq!(week_numbers(e.partial.as_ref().unwrap()), (1..=9).collect::<Vec<_>>());
+    assert_eq!(asked(&t), ["GET", "WEEKS 10-12"]);
+}
+
+#[test]
+fn weeks_streamed_before_a_failure_are_kept_and_not_asked_again() {
+    // Batch 2's stream delivers week 4 whole, then Google sends an error event.
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(|_, _, task| {
+            matches!(task, Task::Weeks { first: 4, .. }).then(|| {
+                let full = pretty(&weeks_value(4, 6, 12));
+                let at = full.find("W5D1 title").unwrap();
+                let mut events = sse_events(&full[..at], None, 100, 3);
+                events.push(
+                    json!({"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}}).to_string(),
+                );
+                Scripted::sse(&events)
+            })
+        }),
+    );
+    let mut o = opts(12);
+    o.max_retries = Some(0.0);
+    let (e, events) = err(&t, &o);
+    assert_eq!(e.error.status(), Some(500));
+    let p = e.partial.unwrap();
+    assert_eq!(week_numbers(&p), [1, 2, 3, 4]);
+    assert_eq!(week_events(&events), [1, 2, 3, 4]);
+
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    o.resume_from = Some(p);
+    let (rm, _) = ok(&t, &o);
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t), ["GET", "WEEKS 5-7", "WEEKS 8-10", "WEEKS 11-12"]);
+}
+
+#[test]
+fn a_resumed_roadmap_is_checked() {
+    let (e, _, _, _) = fail_then_resume(7);
+    let mut p = e.partial.unwrap();
+    p.weeks[2].days.truncate(5);
+    let mut o = opts(12);
+    o.resume_from = Some(p.clone());
+    let t = ReplayTransport::new(vec![]);
+    let (e, _) = err(&t, &o);
+    assert!(
+        matches!(&e.error, Error::InvalidInput { field, message } if field == "resumeFrom" && message.contains("week 3 had 5 days"))
+    );
+    assert_eq!(t.request_count(), 0);
+    // Another role is another roadmap.
+    o.role = "Data Engineer".into();
+    p.weeks.clear();
+    o.resume_from = Some(p);
+    assert!(matches!(err(&t, &o).0.error, Error::InvalidInput { .. }));
+    assert_eq!(t.request_count(), 0);
+}
+
+#[test]
+fn regenerate_week_rewrites_one_week_with_one_request() {
+    // A roadmap whose week 5 is a placeholder.
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(|req, _, task| match task {
+            Task::Weeks { first, last, .. } if (first..=last).contains(&5) => {
+                let mut v = weeks_value(first, last, 12);
+                v["weeks"][(5 - first) as usize]["days"] = json!([]);
+                Some(answer(req, &pretty(&v), "STOP"))
+            }
+            _ => None,
+        }),
+    );
+    let mut o = opts(12);
+    o.max_retries = Some(0.0);
+    o.user_id = Some("u-1".into());
+    let (rm, _) = ok(&t, &o);
+    assert!(rm.weeks[4].fallback);
+    assert_eq!(rm.warnings, ["Week 5: placeholder — the model returned 0 days once"]);
+
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(|req, _, _| {
+            let mut v = weeks_value(5, 5, 12);
+            v["weeks"][0]["title"] = json!("Fresh week five");
+            Some(answer(req, &pretty(&v), "STOP"))
+        }),
+    );
+    let only_key = RoadmapOptions { api_key: "test-key-123".into(), ..Default::default() };
+    let new = block_on(regenerate_week(&t, &rm, 5, &only_key)).unwrap();
+    assert_eq!(asked(&t), ["WEEK 5"], "one request, no lookup");
+    let prompt = last_user_text(&posts(&t)[0]);
+    assert!(prompt.contains("The learner has just finished these days of week 4 (Topic 4: Skill 4):"));
+    assert!(
+        prompt.contains("Week 6 (Topic 6: Skill 6) follows and begins with:\nDay 1: W6D1 title\nDay 2: W6D2 title\n")
+    );
+    assert!(prompt.contains("\n5. Topic 5: Skill 5\n"));
+    assert!(!prompt.contains("u-1"));
+    let cfg = &body_json(&posts(&t)[0])["generationConfig"];
+    assert_eq!(cfg["thinkingConfig"]["thinkingBudget"], 0);
+    assert_eq!(new.weeks[4].title, "Fresh week five");
+    assert!(!new.weeks[4].fallback);
+    assert!(new.warnings.is_empty(), "the week's warnings are cleared");
+    assert_eq!(
+        new.weeks.iter().filter(|w| w.week != 5).collect::<Vec<_>>(),
+        rm.weeks.iter().filter(|w| w.week != 5).collect::<Vec<_>>()
+    );
+    assert_eq!(new.usage.requests, rm.usage.requests + 1);
+    assert!(new.usage.prompt_tokens > rm.usage.prompt_tokens);
+    assert_eq!(new.batches, rm.batches);
+    assert_eq!(new.user_id.as_deref(), Some("u-1"));
+
+    // Out of range: nothing is sent.
+    let t = ReplayTransport::new(vec![]);
+    for week in [0, 13] {
+        let e = block_on(regenerate_week(&t, &rm, week, &only_key)).unwrap_err();
+        assert!(matches!(&e.error, Error::InvalidInput { field, .. } if field == "week"));
+    }
+    assert_eq!(t.request_count(), 0);
+
+    // A week that stays wrong is an error; the roadmap comes back unchanged as `partial`.
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(|req, _, _| {
+            let mut v = weeks_value(5, 5, 12);
+            v["weeks"][0]["days"].as_array_mut().unwrap().pop();
+            Some(answer(req, &pretty(&v), "STOP"))
+        }),
+    );
+    let e = block_on(regenerate_week(&t, &rm, 5, &RoadmapOptions { max_retries: Some(1.0), ..only_key })).unwrap_err();
+    assert_eq!(e.error.code(), "MALFORMED");
+    assert_eq!(asked(&t), ["WEEK 5", "WEEK 5"]);
+    assert!(last_user_text(&posts(&t)[1]).contains("Correction: week 5 in your previous answer had 6 days."));
+    let p = e.partial.unwrap();
+    assert_eq!(p.weeks, rm.weeks);
+    assert_eq!(p.usage.requests, rm.usage.requests + 2);
+}
