@@ -58,8 +58,8 @@ wasm_test() { wasm-pack --log-level warn test --mode no-install "$@"; }
 suite native "cargo test --all-targets 2>&1"
 suite mock "node --test --test-reporter=tap mock/test/"
 suite wasm-node "wasm_test --node -- --test web_node"
-suite chrome "wasm_test --headless --chrome --chromedriver \"\$(command -v chromedriver)\" -- --test web_browser"
-suite firefox "wasm_test --headless --firefox --geckodriver \"\$(command -v geckodriver)\" -- --test web_browser"
+suite chrome "wasm_test --headless --chrome --chromedriver \"\$(command -v chromedriver)\" -- --test web_browser --test web_roadmap"
+suite firefox "wasm_test --headless --firefox --geckodriver \"\$(command -v geckodriver)\" -- --test web_browser --test web_roadmap"
 
 echo
 echo "=== summary$summary"

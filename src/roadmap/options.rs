@@ -18,7 +18,7 @@ pub enum HistoryMode {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct RoadmapOptions {
     pub api_key: String,
     pub role: String,

@@ -55,9 +55,9 @@ pub struct ChatHandle {
 }
 
 /// Decodes options, hiding the key from any decoding error message.
-pub fn decode_redacted<T: serde::de::DeserializeOwned>(options: JsValue, what: &str) -> Result<T, Error> {
-    let key = get(&options, "apiKey").as_string().filter(|k| !k.is_empty());
-    super::convert::decode(&options, what, &[]).map_err(|e| match (e, key) {
+pub fn decode_redacted<T: serde::de::DeserializeOwned>(options: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
+    let key = get(options, "apiKey").as_string().filter(|k| !k.is_empty());
+    super::convert::decode(options, what, skip).map_err(|e| match (e, key) {
         (Error::InvalidInput { field, message }, Some(k)) => {
             Error::InvalidInput { field, message: message.replace(&k, "***") }
         }
@@ -66,7 +66,7 @@ pub fn decode_redacted<T: serde::de::DeserializeOwned>(options: JsValue, what: &
 }
 
 pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
-    let o: ChatOptions = decode_redacted(options, "options").map_err(|e| to_js(&e, None, &[]))?;
+    let o: ChatOptions = decode_redacted(&options, "options", &[]).map_err(|e| to_js(&e, None, &[]))?;
     let build = || -> Result<Chat, Error> {
         let endpoint = Endpoint::new(&o.api_key, o.model.as_deref(), o.base_url.as_deref(), o.timeout_ms)?;
         let retry = RetryPolicy { max_retries: o.max_retries.unwrap_or(2), ..RetryPolicy::default() };

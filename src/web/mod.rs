@@ -5,3 +5,4 @@ pub mod chat;
 pub mod convert;
 pub mod error;
 pub mod fetch;
+pub mod roadmap;

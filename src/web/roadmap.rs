@@ -1,0 +1,50 @@
+//! The JavaScript side of `generateRoadmap` and `regenerateWeek`: options in, progress events out
+//! through `onProgress`, and a `Roadmap` (or an error carrying `partial`) back.
+
+use wasm_bindgen::prelude::*;
+
+use super::chat::decode_redacted;
+use super::convert::{call, callback_of, encode, signal_of};
+use super::error::to_js;
+use super::fetch::FetchTransport;
+use crate::roadmap::{self, Roadmap, RoadmapError, RoadmapOptions};
+
+const JS_ONLY: &[&str] = &["signal", "onProgress"];
+
+fn reject(e: RoadmapError, signal: Option<&web_sys::AbortSignal>) -> JsValue {
+    let mut extra = Vec::new();
+    if let Some(p) = &e.partial {
+        extra.push(("partial", encode(p)));
+    }
+    if let Some(b) = e.batch {
+        extra.push(("batch", JsValue::from(b)));
+    }
+    to_js(&e.error, signal, &extra)
+}
+
+pub async fn generate_roadmap(options: JsValue) -> Result<JsValue, JsValue> {
+    let signal = signal_of(&options).map_err(|e| to_js(&e, None, &[]))?;
+    let on_progress = callback_of(&options, "onProgress").map_err(|e| to_js(&e, None, &[]))?;
+    let opts: RoadmapOptions =
+        decode_redacted(&options, "options", JS_ONLY).map_err(|e| to_js(&e, None, &[]))?;
+    let transport = FetchTransport::new(signal.clone(), opts.logging());
+    roadmap::generate(&transport, &opts, &mut |event| call(&on_progress, &encode(event)))
+        .await
+        .map(|r| encode(&r))
+        .map_err(|e| reject(e, signal.as_ref()))
+}
+
+pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    let signal = signal_of(&options).map_err(|e| to_js(&e, None, &[]))?;
+    let invalid = |field: &str, msg: &str| to_js(&crate::Error::invalid(field, msg), None, &[]);
+    let json: String = js_sys::JSON::stringify(&roadmap).ok().and_then(|s| s.as_string()).unwrap_or_default();
+    let rm: Roadmap = super::convert::decode_json(&json, "roadmap").map_err(|e| to_js(&e, None, &[]))?;
+    let week = week.as_f64().filter(|w| w.fract() == 0.0 && *w >= 1.0).ok_or_else(|| invalid("week", "must be a week number"))?;
+    let opts: RoadmapOptions =
+        decode_redacted(&options, "options", JS_ONLY).map_err(|e| to_js(&e, None, &[]))?;
+    let transport = FetchTransport::new(signal.clone(), opts.logging());
+    roadmap::regenerate_week(&transport, &rm, week as u32, &opts)
+        .await
+        .map(|r| encode(&r))
+        .map_err(|e| reject(e, signal.as_ref()))
+}
