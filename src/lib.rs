@@ -29,34 +29,47 @@ pub mod exports {
     #[wasm_bindgen]
     impl GeminiChat {
         #[wasm_bindgen(constructor)]
-        pub fn new(options: JsValue) -> Result<GeminiChat, JsValue> {
+        pub fn new(#[wasm_bindgen(unchecked_param_type = "ChatOptions")] options: JsValue) -> Result<GeminiChat, JsValue> {
             Ok(GeminiChat { handle: Rc::new(web::chat::new_chat(options)?) })
         }
 
         /// Sends one user turn; resolves to `{ text, finishReason, usage }`.
-        pub fn send(&self, text: String, options: JsValue) -> js_sys::Promise {
+        #[wasm_bindgen(unchecked_return_type = "Promise<SendResult>")]
+        pub fn send(
+            &self,
+            text: String,
+            #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+        ) -> js_sys::Promise {
             web::chat::send(&self.handle, text, options, false)
         }
 
         /// Sends one user turn asking for JSON; resolves to the parsed (and if needed repaired) value.
-        #[wasm_bindgen(js_name = sendJson)]
-        pub fn send_json(&self, text: String, options: JsValue) -> js_sys::Promise {
+        #[wasm_bindgen(js_name = sendJson, unchecked_return_type = "Promise<unknown>")]
+        pub fn send_json(
+            &self,
+            text: String,
+            #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+        ) -> js_sys::Promise {
             web::chat::send(&self.handle, text, options, true)
         }
 
         /// Sends each prompt in order in this chat; resolves to the parsed values.
-        #[wasm_bindgen(js_name = generateJsonBatched)]
-        pub fn generate_json_batched(&self, prompts: JsValue, options: JsValue) -> js_sys::Promise {
+        #[wasm_bindgen(js_name = generateJsonBatched, unchecked_return_type = "Promise<unknown[]>")]
+        pub fn generate_json_batched(
+            &self,
+            #[wasm_bindgen(unchecked_param_type = "string[]")] prompts: JsValue,
+            #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+        ) -> js_sys::Promise {
             web::chat::generate_json_batched(&self.handle, prompts, options)
         }
 
-        #[wasm_bindgen(getter)]
+        #[wasm_bindgen(getter, unchecked_return_type = "ChatTurn[]")]
         pub fn history(&self) -> JsValue {
             self.handle.history()
         }
 
         #[wasm_bindgen(js_name = setHistory)]
-        pub fn set_history(&self, history: JsValue) -> Result<(), JsValue> {
+        pub fn set_history(&self, #[wasm_bindgen(unchecked_param_type = "ChatTurn[]")] history: JsValue) -> Result<(), JsValue> {
             self.handle.set_history(history)
         }
 
@@ -66,7 +79,7 @@ pub mod exports {
     }
 
     /// Generates a complete roadmap: outline, then batches of weeks; see the README for the options.
-    #[wasm_bindgen(js_name = generateRoadmap, unchecked_return_type = "Promise<Roadmap>")]
+    #[wasm_bindgen(js_name = generateRoadmap, unchecked_return_type = "Roadmap")]
     pub async fn generate_roadmap(
         #[wasm_bindgen(unchecked_param_type = "GenerateRoadmapOptions")] options: JsValue,
     ) -> Result<JsValue, JsValue> {
@@ -74,7 +87,7 @@ pub mod exports {
     }
 
     /// Returns a new roadmap with `week` written again in keeping with its neighbours.
-    #[wasm_bindgen(js_name = regenerateWeek, unchecked_return_type = "Promise<Roadmap>")]
+    #[wasm_bindgen(js_name = regenerateWeek, unchecked_return_type = "Roadmap")]
     pub async fn regenerate_week(
         #[wasm_bindgen(unchecked_param_type = "Roadmap")] roadmap: JsValue,
         #[wasm_bindgen(unchecked_param_type = "number")] week: JsValue,

@@ -19,6 +19,7 @@ pub struct UsageMetadata {
 
 /// Token counts of one or more requests, as Gemini reported them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
     pub prompt_tokens: u64,

@@ -6,52 +6,51 @@ use crate::gemini::Usage;
 use crate::Error;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Phase {
     pub name: String,
     pub start_week: u32,
     pub end_week: u32,
-    #[serde(default)]
     pub goal: String,
 }
 
 /// One planned week: the outline entry every batch prompt repeats.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct OutlineWeek {
     pub week: u32,
     pub title: String,
-    #[serde(default)]
     pub phase: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Day {
     pub day: u32,
     pub title: String,
     pub tasks: Vec<String>,
-    #[serde(default)]
     pub resources: Vec<String>,
-    #[serde(default)]
     pub hours: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Week {
     pub week: u32,
     pub title: String,
-    #[serde(default)]
     pub phase: String,
     /// A placeholder built from the outline because the model never delivered this week.
-    #[serde(default)]
     pub fallback: bool,
     pub days: Vec<Day>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase")]
 pub struct RoadmapUsage {
     pub prompt_tokens: u64,
     pub output_tokens: u64,
@@ -71,6 +70,7 @@ impl RoadmapUsage {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum BatchStatus {
     /// Every week came right the first time.
@@ -86,6 +86,7 @@ pub enum BatchStatus {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct BatchReport {
     pub start_week: u32,
@@ -97,6 +98,7 @@ pub struct BatchReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Roadmap {
     pub role: String,
@@ -107,22 +109,17 @@ pub struct Roadmap {
     pub level: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hours_per_day: Option<f64>,
-    #[serde(default)]
     pub phases: Vec<Phase>,
     /// The plan: one entry per week, so a resumed run needs no new outline call.
-    #[serde(default)]
     pub outline: Vec<OutlineWeek>,
-    #[serde(default)]
     pub weeks: Vec<Week>,
-    #[serde(default)]
     pub usage: RoadmapUsage,
-    #[serde(default)]
     pub batches: Vec<BatchReport>,
-    #[serde(default)]
     pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "kebab-case", rename_all_fields = "camelCase")]
 pub enum ProgressEvent {
     Outline {

@@ -8,6 +8,7 @@ use crate::gemini::Endpoint;
 use crate::Error;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum HistoryMode {
     /// Each batch is one self-contained user turn: prompt size stays flat.
@@ -18,24 +19,38 @@ pub enum HistoryMode {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoadmapOptions {
     pub api_key: String,
     pub role: String,
     pub weeks: f64,
+    #[serde(default)]
     pub model: Option<String>,
+    #[serde(default)]
     pub base_url: Option<String>,
+    #[serde(default)]
     pub batch_weeks: Option<f64>,
+    #[serde(default)]
     pub context_days: Option<f64>,
+    #[serde(default)]
     pub max_retries: Option<f64>,
     /// Copied to the result only; never sent to Gemini.
+    #[serde(default)]
     pub user_id: Option<String>,
+    #[serde(default)]
     pub level: Option<String>,
+    #[serde(default)]
     pub hours_per_day: Option<f64>,
+    #[serde(default)]
     pub resume_from: Option<Roadmap>,
+    #[serde(default)]
     pub log: Option<bool>,
+    #[serde(default)]
     pub history: Option<HistoryMode>,
+    #[serde(default)]
     pub stream: Option<bool>,
+    #[serde(default)]
     pub timeout_ms: Option<f64>,
 }
 

@@ -19,33 +19,60 @@ use crate::gemini::{Endpoint, GenerationConfig, Transport, Usage};
 use crate::retry::{RetryNotice, RetryPolicy};
 use crate::Error;
 
-#[derive(Deserialize)]
+/// Options of `new GeminiChat(...)`.
+#[derive(Deserialize, tsify::Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ChatOptions {
+pub struct ChatOptions {
     api_key: String,
+    #[serde(default)]
     model: Option<String>,
+    #[serde(default)]
     base_url: Option<String>,
+    #[serde(default)]
     system_instruction: Option<String>,
+    /// Gemini's `generationConfig`: `temperature`, `maxOutputTokens`, `responseMimeType`, `responseJsonSchema`, `thinkingConfig`, ...
+    #[serde(default)]
+    #[tsify(type = "Record<string, unknown>")]
     generation_config: Option<GenerationConfig>,
+    /// Per request: the longest wait for the response to start or for its next chunk.
+    #[serde(default)]
     timeout_ms: Option<u32>,
+    /// Retries of transient failures (408, 429, 5xx, network, timeout). Default 2.
+    #[serde(default)]
     max_retries: Option<u32>,
+    /// Print monitoring lines on `console.debug`. Default false.
+    #[serde(default)]
     log: Option<bool>,
 }
 
-#[derive(Serialize, Deserialize)]
+/// One turn of a chat's history.
+#[derive(Serialize, Deserialize, tsify::Tsify)]
 #[serde(deny_unknown_fields)]
-struct TurnJs {
+pub struct ChatTurn {
+    #[tsify(type = "\"user\" | \"model\"")]
     role: String,
     text: String,
 }
 
-#[derive(Serialize)]
+/// What `send` resolves to.
+#[derive(Serialize, tsify::Tsify)]
 #[serde(rename_all = "camelCase")]
-struct SendResult<'a> {
-    text: &'a str,
-    finish_reason: Option<&'a str>,
-    usage: &'a Usage,
+pub struct SendResult {
+    text: String,
+    /// `STOP`, `MAX_TOKENS` (the answer was cut and is not kept in the history), ...
+    finish_reason: Option<String>,
+    usage: Usage,
 }
+
+#[wasm_bindgen(typescript_custom_section)]
+const CALL_OPTIONS_TS: &'static str = r#"
+/** Per-call options of `GeminiChat` methods. */
+export interface CallOptions {
+    signal?: AbortSignal;
+    /** `retry` events ({ type, attempt, delayMs, reason }) and, for `generateJsonBatched`, `batch-start` / `batch-done`. */
+    onProgress?: (event: { type: string; [key: string]: unknown }) => void;
+}
+"#;
 
 pub struct ChatHandle {
     chat: RefCell<Chat>,
@@ -83,14 +110,14 @@ pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
 
 impl ChatHandle {
     pub fn history(&self) -> JsValue {
-        let turns: Vec<TurnJs> =
-            self.chat.borrow().history().iter().map(|t| TurnJs { role: t.role.clone(), text: t.text.clone() }).collect();
+        let turns: Vec<ChatTurn> =
+            self.chat.borrow().history().iter().map(|t| ChatTurn { role: t.role.clone(), text: t.text.clone() }).collect();
         encode(&turns)
     }
 
     pub fn set_history(&self, turns: JsValue) -> Result<(), JsValue> {
         let json: String = js_sys::JSON::stringify(&turns).map(Into::into).unwrap_or_default();
-        let turns: Vec<TurnJs> = decode_json(&json, "history").map_err(|e| to_js(&e, None, &[]))?;
+        let turns: Vec<ChatTurn> = decode_json(&json, "history").map_err(|e| to_js(&e, None, &[]))?;
         let turns = turns.into_iter().map(|t| Turn { role: t.role, text: t.text }).collect();
         self.chat.borrow_mut().set_history(turns).map_err(|e| to_js(&e, None, &[]))
     }
@@ -151,7 +178,7 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
     if !reply.is_truncated() {
         handle.chat.borrow_mut().record(text, &reply.text);
     }
-    Ok(encode(&SendResult { text: &reply.text, finish_reason: reply.finish_reason.as_deref(), usage: &reply.usage }))
+    Ok(encode(&SendResult { text: reply.text, finish_reason: reply.finish_reason, usage: reply.usage }))
 }
 
 pub fn send(handle: &Rc<ChatHandle>, text: String, opts: JsValue, json: bool) -> Promise {

@@ -11,6 +11,23 @@ use crate::roadmap::{self, Roadmap, RoadmapError, RoadmapOptions};
 
 const JS_ONLY: &[&str] = &["signal", "onProgress"];
 
+#[wasm_bindgen(typescript_custom_section)]
+const OPTIONS_TS: &'static str = r#"
+/** Options of `generateRoadmap`: the plain-data `RoadmapOptions` plus what only JavaScript can hold. */
+export interface GenerateRoadmapOptions extends RoadmapOptions {
+    /** Aborts every request and wait; the promise rejects with an `AbortError`. */
+    signal?: AbortSignal;
+    /** Called for every progress event, in order. An exception thrown here is logged and ignored. */
+    onProgress?: (event: ProgressEvent) => void;
+}
+
+/** Options of `regenerateWeek`: role and length come from the roadmap. */
+export type RegenerateWeekOptions = Omit<GenerateRoadmapOptions, "role" | "weeks" | "resumeFrom" | "onProgress"> & {
+    role?: string;
+    weeks?: number;
+};
+"#;
+
 fn reject(e: RoadmapError, signal: Option<&web_sys::AbortSignal>) -> JsValue {
     let mut extra = Vec::new();
     if let Some(p) = &e.partial {
@@ -40,8 +57,15 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
     let json: String = js_sys::JSON::stringify(&roadmap).ok().and_then(|s| s.as_string()).unwrap_or_default();
     let rm: Roadmap = super::convert::decode_json(&json, "roadmap").map_err(|e| to_js(&e, None, &[]))?;
     let week = week.as_f64().filter(|w| w.fract() == 0.0 && *w >= 1.0).ok_or_else(|| invalid("week", "must be a week number"))?;
-    let opts: RoadmapOptions =
+    // Role and length come from the roadmap, so the caller need not repeat them.
+    let mut value: serde_json::Value =
         decode_redacted(&options, "options", JS_ONLY).map_err(|e| to_js(&e, None, &[]))?;
+    if let Some(o) = value.as_object_mut() {
+        o.entry("role").or_insert_with(|| rm.role.clone().into());
+        o.entry("weeks").or_insert_with(|| rm.total_weeks.into());
+    }
+    let opts: RoadmapOptions = serde_json::from_value(value)
+        .map_err(|e| to_js(&crate::Error::invalid("options", e.to_string()), None, &[]))?;
     let transport = FetchTransport::new(signal.clone(), opts.logging());
     roadmap::regenerate_week(&transport, &rm, week as u32, &opts)
         .await

@@ -1,0 +1,59 @@
+// A TypeScript user's code against the generated declarations: must compile under --strict.
+import init, { generateRoadmap, regenerateWeek, GeminiChat, repairJson } from '../../pkg/web/gemini_roadmap.js';
+import type { Roadmap, ProgressEvent, GenerateRoadmapOptions, Week, SendResult, ChatTurn } from '../../pkg/web/gemini_roadmap.js';
+
+export async function main(apiKey: string): Promise<number> {
+  await init();
+  const controller = new AbortController();
+  const options: GenerateRoadmapOptions = {
+    apiKey,
+    role: 'DevOps Engineer',
+    weeks: 12,
+    model: 'gemini-2.5-flash',
+    batchWeeks: 3,
+    contextDays: 2,
+    maxRetries: 3,
+    level: 'beginner',
+    hoursPerDay: 2,
+    history: 'windowed',
+    signal: controller.signal,
+    onProgress: (event: ProgressEvent) => {
+      switch (event.type) {
+        case 'batch-start':
+          console.log(`Generating batch: weeks ${event.startWeek}-${event.endWeek}`);
+          break;
+        case 'week': {
+          const w: Week = event.week;
+          console.log(w.title, w.days.length, w.days[0]?.tasks.join(', '));
+          break;
+        }
+        case 'retry':
+          console.log(event.delayMs, event.reason);
+          break;
+        default:
+          break;
+      }
+    },
+  };
+  let roadmap: Roadmap;
+  try {
+    roadmap = await generateRoadmap(options);
+  } catch (err) {
+    const partial = (err as { partial?: Roadmap }).partial;
+    if (!partial) throw err;
+    roadmap = await generateRoadmap({ ...options, resumeFrom: partial });
+  }
+  const again: Roadmap = await regenerateWeek(roadmap, 2, { apiKey });
+  const usage: number = again.usage.promptTokens + again.usage.requests;
+  const fallbacks: boolean[] = roadmap.weeks.map((w) => w.fallback);
+  const phase: string = roadmap.phases[0]?.name ?? '';
+
+  const chat = new GeminiChat({ apiKey, systemInstruction: 'Be brief.', generationConfig: { temperature: 0.2 } });
+  const reply: SendResult = await chat.send('Hello', { signal: controller.signal });
+  const value: unknown = await chat.sendJson('{"a":1}');
+  const values: unknown[] = await chat.generateJsonBatched(['a', 'b']);
+  const turns: ChatTurn[] = chat.history;
+  chat.setHistory(turns);
+  const fixed: string = repairJson('{"a":1,');
+  return usage + fallbacks.length + phase.length + reply.text.length + String(value).length + values.length + fixed.length;
+}
