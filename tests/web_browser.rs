@@ -197,6 +197,28 @@ async fn abort_mid_request_rejects_with_abort_error() {
 }
 
 #[wasm_bindgen_test]
+async fn a_custom_abort_reason_still_rejects_with_abort_error() {
+    // fetch rejects with the reason itself (a string here), not an Error: this must not panic.
+    let k = key("abort-reason");
+    let c = chat(&k, json!({"maxRetries": 3}));
+    script(&k, json!([{"fault": "hang"}])).await;
+    let ctrl = web_sys::AbortController::new().unwrap();
+    let opts = obj(json!({}));
+    js_sys::Reflect::set(&opts, &"signal".into(), &ctrl.signal()).unwrap();
+    let pending = c.send("hello".into(), opts);
+    for _ in 0..100 {
+        if !requests(&k).await.is_empty() {
+            break;
+        }
+    }
+    ctrl.abort_with_reason(&JsValue::from_str("user navigated away"));
+    let e = settle(pending).await.unwrap_err();
+    assert_eq!(str_field(&e, "name").as_deref(), Some("AbortError"));
+    assert_eq!(str_field(&e, "cause").as_deref(), Some("user navigated away"));
+    assert_eq!(requests(&k).await.len(), 1, "an abort is never retried");
+}
+
+#[wasm_bindgen_test]
 async fn a_hanging_response_times_out() {
     let k = key("timeout");
     let c = chat(&k, json!({"maxRetries": 1, "timeoutMs": 300}));
