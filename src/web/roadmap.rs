@@ -64,8 +64,9 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
         o.entry("role").or_insert_with(|| rm.role.clone().into());
         o.entry("weeks").or_insert_with(|| rm.total_weeks.into());
     }
-    let opts: RoadmapOptions = serde_json::from_value(value)
-        .map_err(|e| to_js(&crate::Error::invalid("options", e.to_string()), None, &[]))?;
+    // Through text, not `from_value`: one deserializer per type keeps the wasm smaller.
+    let opts: RoadmapOptions =
+        super::convert::decode_json(&value.to_string(), "options").map_err(|e| to_js(&e, None, &[]))?;
     let transport = FetchTransport::new(signal.clone(), opts.logging());
     roadmap::regenerate_week(&transport, &rm, week as u32, &opts)
         .await
