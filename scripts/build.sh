@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Builds the npm package: pkg/web (--target web, for <script type=module> and init()) and
-# pkg/bundler (--target bundler, for Vite/webpack), then prints the sizes.
+# pkg/bundler (--target bundler, wasm imported as an ES module), lays out the publishable package in
+# dist/ (scripts/pack.mjs: web/ + bundler/ + docs + its own package.json), then prints the sizes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# One build at a time in this work tree: two concurrent wasm-pack runs clobber each other's files in pkg/.
+exec 9<scripts/build.sh
+flock 9
 scripts/ensure-tools.sh build
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 for target in web bundler; do
@@ -10,4 +14,5 @@ for target in web bundler; do
   wasm-pack --log-level warn build --release --mode no-install --target "$target" --out-dir "pkg/$target" --out-name gemini_roadmap >&2
   rm -f "pkg/$target/.gitignore"
 done
+node scripts/pack.mjs
 node scripts/size.mjs

@@ -22,7 +22,8 @@ if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; th
   # Not --locked: the CLI's own lockfile pins crates that no longer build on current Rust.
   say "installing wasm-bindgen-cli $want"; cargo install wasm-bindgen-cli --version "$want" --force >&2
 fi
-if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/tsc ] || [ ! -d node_modules/playwright-core ]; then
+# npm records what it installed in node_modules/.package-lock.json: older than the lockfile means stale.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   # binaryen from npm: Debian's wasm-opt 108 silently emits a broken module.
   say "installing npm dev dependencies"; npm ci --no-audit --no-fund >&2
 fi

@@ -251,8 +251,14 @@ fn error_for(status: u16, message: String, details: ApiErrorDetails) -> Error {
     }
 }
 
-/// A protobuf `Duration` in JSON form (`"34s"`, `"34.4s"`, `"0.250s"`) in milliseconds.
+/// The longest wait a `RetryInfo` can ask for: one day. A longer or absurd value (`"1e300s"`) is clamped,
+/// so that adding jitter cannot overflow and no JavaScript timer is asked for more than it can wait
+/// (beyond 2^31 − 1 ms, `setTimeout` fires at once).
+pub const MAX_RETRY_DELAY_MS: u64 = 86_400_000;
+
+/// A protobuf `Duration` in JSON form (`"34s"`, `"34.4s"`, `"0.250s"`) in milliseconds, at most
+/// [`MAX_RETRY_DELAY_MS`].
 pub fn parse_duration_ms(s: &str) -> Option<u64> {
     let secs: f64 = s.trim().strip_suffix('s')?.parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).round() as u64)
+    (secs.is_finite() && secs >= 0.0).then(|| ((secs * 1000.0).round() as u64).min(MAX_RETRY_DELAY_MS))
 }

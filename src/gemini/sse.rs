@@ -29,15 +29,18 @@ impl SseParser {
     pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
         let mut out = Vec::new();
         let mut input = bytes;
-        if self.after_cr {
-            if let Some(b'\n') = input.first() {
+        // Only the next byte decides whether a `\r` was a CRLF: an empty chunk in between changes nothing.
+        if self.after_cr && !input.is_empty() {
+            if input[0] == b'\n' {
                 input = &input[1..];
             }
             self.after_cr = false;
         }
+        // The buffer holds no line end (see the `drain` below): only the new bytes need scanning, so a
+        // long line arriving in many chunks costs linear time.
+        let mut i = self.buf.len();
         self.buf.extend_from_slice(input);
         let mut start = 0;
-        let mut i = 0;
         while i < self.buf.len() {
             let b = self.buf[i];
             if b == b'\n' || b == b'\r' {

@@ -1448,13 +1448,20 @@ impl<'a> Parser<'a> {
     fn finish(mut self, text: &str) -> Repaired {
         self.wa = self.wb;
         let out = &mut self.out;
+        // Whitespace kept before a top-level value (after `...` or inside `name( ... )`) is not part of it.
+        let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
         let json = if out.buf.is_empty() {
-            text.get(out.a..out.b).unwrap_or_default().to_string()
+            text.get(out.a..out.b).unwrap_or_default().trim_matches(ws).to_string()
         } else {
             out.flush();
             let buf = std::mem::take(&mut out.buf);
-            String::from_utf8(buf)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            let json = String::from_utf8(buf)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            if json.starts_with(ws) || json.ends_with(ws) {
+                json.trim_matches(ws).to_string()
+            } else {
+                json
+            }
         };
         Repaired {
             json,

@@ -2,6 +2,7 @@
 //! retries and resume. Pure Rust over the `Transport` trait; the JS facade only converts types.
 
 pub mod fallback;
+pub mod join;
 pub mod model;
 pub mod options;
 pub mod planner;
@@ -14,5 +15,5 @@ pub mod validate;
 pub use model::{
     BatchReport, BatchStatus, Day, OutlineWeek, Phase, ProgressEvent, Roadmap, RoadmapError, RoadmapUsage, Week,
 };
-pub use options::{HistoryMode, RoadmapOptions};
+pub use options::{HistoryMode, RoadmapOptions, Strategy};
 pub use run::{generate, regenerate_week};

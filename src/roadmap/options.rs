@@ -18,6 +18,20 @@ pub enum HistoryMode {
     Full,
 }
 
+/// How the batches of weeks are scheduled.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// One batch after another; each continues from the last days the learner finished (the default).
+    #[default]
+    Sequential,
+    /// The outline first (streamed: the first batches start as soon as their part of the plan has arrived), then
+    /// up to `concurrency` batches at once. Each batch gets the plan and its planned neighbouring weeks instead of
+    /// the days the previous batch wrote.
+    Parallel,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -52,9 +66,17 @@ pub struct RoadmapOptions {
     pub stream: Option<bool>,
     #[serde(default)]
     pub timeout_ms: Option<f64>,
+    /// `"sequential"` (the default) or `"parallel"`.
+    #[serde(default)]
+    pub strategy: Option<Strategy>,
+    /// Parallel only: at most this many requests in flight (the outline counts as one). 1 to 16, default 4.
+    #[serde(default)]
+    pub concurrency: Option<f64>,
 }
 
 const MAX_ROLE_CHARS: usize = 120;
+const MAX_CONCURRENCY: u32 = 16;
+const DEFAULT_CONCURRENCY: usize = 4;
 const MAX_LEVEL_CHARS: usize = 60;
 
 fn int_in(field: &str, v: f64, lo: u32, hi: u32) -> Result<u32, Error> {
@@ -111,6 +133,18 @@ impl RoadmapOptions {
         if let Some(r) = &self.resume_from {
             self.check_resume(r)?;
         }
+        if let Some(v) = self.concurrency {
+            int_in("concurrency", v, 1, MAX_CONCURRENCY)?;
+        }
+        if self.parallel() && self.full_history() {
+            // Full history resends every earlier batch's answer, so each batch must wait for the one before it:
+            // there is nothing left to run at the same time.
+            return Err(Error::invalid(
+                "strategy",
+                "\"parallel\" cannot be combined with history: \"full\": full history sends every earlier batch's \
+                 answer with the next request, so batches cannot run at the same time; use history \"windowed\"",
+            ));
+        }
         Ok(())
     }
 
@@ -166,6 +200,17 @@ impl RoadmapOptions {
     }
     pub fn full_history(&self) -> bool {
         self.history == Some(HistoryMode::Full)
+    }
+    pub fn parallel(&self) -> bool {
+        self.strategy == Some(Strategy::Parallel)
+    }
+    /// Requests in flight at once: `concurrency` in parallel mode, else 1.
+    pub fn concurrency(&self) -> usize {
+        if self.parallel() {
+            self.concurrency.map_or(DEFAULT_CONCURRENCY, |v| v as usize)
+        } else {
+            1
+        }
     }
 }
 

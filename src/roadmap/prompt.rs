@@ -39,6 +39,30 @@ pub struct WeeksRequest<'a> {
     pub correction: Option<&'a str>,
 }
 
+/// The planned weeks on either side of a request, for a batch that runs without the previous batch's days
+/// (the parallel strategy): their titles and phases say where the request starts and where it must stop.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Neighbours<'a> {
+    pub before: Option<&'a OutlineWeek>,
+    pub after: Option<&'a OutlineWeek>,
+}
+
+/// At most this many week titles in a batch prompt: every title up to 12 weeks; beyond that, the titles
+/// around the request. The phases already give the whole arc, so prompts stay the same size at 12 weeks
+/// and at 52 instead of growing with the roadmap.
+pub const MAX_TITLES: u32 = 12;
+/// Of those, how many come after the request (the rest come before it).
+pub const TITLES_AFTER: u32 = 3;
+
+/// The weeks whose titles a prompt for `first..=last` lists (all of them when the roadmap is short).
+pub fn title_window(first: u32, last: u32, total: u32) -> (u32, u32) {
+    if total <= MAX_TITLES {
+        return (1, total);
+    }
+    let to = (last + TITLES_AFTER).min(total);
+    (first.min((to + 1).saturating_sub(MAX_TITLES).max(1)), to)
+}
+
 fn header(l: &Learner) -> String {
     let mut s = format!("Role: {}\n", l.role);
     if let Some(level) = l.level {
@@ -75,19 +99,44 @@ fn days_line(s: &mut String, days: &[Day], tasks: bool) {
 }
 
 pub fn weeks_prompt(l: &Learner, r: &WeeksRequest) -> String {
+    weeks_prompt_with(l, r, &Neighbours::default())
+}
+
+/// [`weeks_prompt`] plus the planned neighbouring weeks (used when `previous` is not available).
+pub fn weeks_prompt_with(l: &Learner, r: &WeeksRequest, n: &Neighbours) -> String {
     let mut s = header(l);
     s.push_str("\nThe plan:\n");
     for p in r.phases {
         let _ = writeln!(s, "- {} (weeks {}-{}): {}", p.name, p.start_week, p.end_week, p.goal);
     }
     s.push_str("Week titles:\n");
-    for o in r.outline {
+    let (from, to) = title_window(r.first, r.last, l.total_weeks.max(r.outline.len() as u32));
+    for o in r.outline.iter().filter(|o| (from..=to).contains(&o.week)) {
         let _ = writeln!(s, "{}. {}", o.week, o.title);
     }
-    if let Some(w) = r.previous.filter(|_| r.context_days > 0) {
+    if from > 1 || (to as usize) < r.outline.len() {
+        s.push_str("(Only the weeks around this request are listed; the phases show the rest of the plan.)\n");
+    }
+    let window = r.previous.filter(|_| r.context_days > 0);
+    if let Some(w) = window {
         let k = r.context_days.min(w.days.len());
         let _ = writeln!(s, "\nThe learner has just finished these days of week {} ({}):", w.week, w.title);
         days_line(&mut s, &w.days[w.days.len() - k..], true);
+    } else if let Some(b) = n.before {
+        let _ = writeln!(
+            s,
+            "\nWeek {} ({}, phase {}) comes just before and is written separately: start where it leaves off, \
+             without repeating it.",
+            b.week, b.title, b.phase
+        );
+    }
+    if let (Some(a), None) = (n.after, r.next) {
+        let gap = if window.is_none() && n.before.is_none() { "\n" } else { "" };
+        let _ = writeln!(
+            s,
+            "{gap}Week {} ({}, phase {}) comes just after and is written separately: leave its material to it.",
+            a.week, a.title, a.phase
+        );
     }
     if let Some(w) = r.next {
         let k = r.context_days.clamp(1, 7).min(w.days.len());

@@ -1,18 +1,35 @@
-//! The generation loop: model lookup, outline, then sequential batches with streaming week events,
-//! JSON fallbacks, bounded recovery and retries. Finished weeks are never lost: every failure carries them.
+//! The generation loop: model lookup, outline, then the batches, sequential or parallel, with streaming week
+//! events, JSON fallbacks, bounded recovery and retries. Finished weeks are never lost: every failure carries them.
+//!
+//! Both strategies run the same tasks (the outline, then one task per batch) through [`join_limited`]: one
+//! at a time for `sequential`, at most `concurrency` at a time for `parallel`. The tasks share the run's state
+//! through a `RefCell` that is only ever borrowed between two awaits, never across one, so tasks interleave
+//! freely on one thread (the transport's futures are `!Send` wasm futures).
+//!
+//! Parallel runs stream the outline and start the first batches as soon as the part of the plan their
+//! prompts show has arrived (their events are held until the whole outline is announced). A batch gets the
+//! plan and its planned neighbouring weeks instead of the previous batch's days. When a task fails for good,
+//! nothing new starts; batches in flight stop at their next request or wait, keeping the weeks they finished.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
+use std::task::Poll;
 
 use serde_json::Value;
 
 use super::fallback::fallback_week;
-use super::model::{BatchReport, BatchStatus, ProgressEvent, Roadmap, RoadmapError, RoadmapUsage, Week};
+use super::join::{join_limited, LocalFuture};
+use super::model::{
+    BatchReport, BatchStatus, OutlineWeek, Phase, ProgressEvent, Roadmap, RoadmapError, RoadmapUsage, Week,
+};
 use super::options::{finished_slots, one_line, outline_is_complete, RoadmapOptions};
 use super::planner::{halve, next_range, plan, Planned};
-use super::prompt::{outline_prompt, weeks_prompt, Learner, WeeksRequest, SYSTEM_INSTRUCTION};
+use super::prompt::{
+    outline_prompt, title_window, weeks_prompt_with, Learner, Neighbours, WeeksRequest, SYSTEM_INSTRUCTION,
+};
 use super::schema::{outline_schema, weeks_schema};
 use super::stream::WeekDetector;
-use super::validate::{finish_week, read_batch, read_outline, read_week, week_values, Problem};
+use super::validate::{finish_week, read_batch, read_outline, read_outline_prefix, read_week, week_values, Problem};
 use crate::gemini::{
     Content, Endpoint, GeminiClient, GenerateRequest, GenerationConfig, HttpRequest, Reply, ThinkingConfig, Transport,
 };
@@ -84,14 +101,45 @@ fn parse_value(text: &str) -> Option<(Value, bool)> {
     Some((serde_json::from_str(&r.json).ok()?, r.truncated))
 }
 
-/// Keeps and announces a week the first time it is finished; a week already kept is never replaced,
-/// so weeks announced while streaming are the ones in the result.
-fn commit(slots: &mut [Option<Week>], on_event: &mut dyn FnMut(&ProgressEvent), week: Week) {
-    let slot = &mut slots[week.week as usize];
-    if slot.is_none() {
-        on_event(&ProgressEvent::Week { week: week.clone() });
-        *slot = Some(week);
-    }
+/// The phase a week falls in, by the phase ranges.
+fn phase_name(phases: &[Phase], week: u32) -> String {
+    phases.iter().find(|p| p.end_week >= week).or(phases.first()).map(|p| p.name.clone()).unwrap_or_default()
+}
+
+/// The report of weeks `start_week..=end_week` before any request.
+fn new_report(start_week: u32, end_week: u32) -> BatchReport {
+    BatchReport { start_week, end_week, attempts: 0, response_chars: 0, status: BatchStatus::Ok }
+}
+
+/// Everything the tasks of a run share. Borrowed only between awaits.
+struct State {
+    config: GenerationConfig,
+    rm: Roadmap,
+    slots: Vec<Option<Week>>,
+    /// Weeks finished before the run started (`resumeFrom`).
+    resumed: Vec<bool>,
+    attempts: Vec<u32>,
+    /// The last problem of each unfinished week and how many answers in a row had it.
+    problems: Vec<Option<(Problem, u32)>>,
+    /// Weeks to re-ask alone with a correction.
+    correct: Vec<bool>,
+    history: Vec<Content>,
+    /// Batch reports by position in the plan; `None` for batches that never finished nor failed.
+    reports: Vec<Option<BatchReport>>,
+    /// `rm.phases` and `rm.outline` are final (generated, or taken from `resumeFrom`).
+    outline_ready: bool,
+    /// While the outline streams: weeks `1..=known` of `rm.outline` are certain.
+    known: u32,
+    /// Weeks of the streamed outline that started batches have used: a later outline answer cannot change them.
+    pinned: u32,
+    /// An outline answer failed after batches started from it: no more starts until the outline is final.
+    frozen: bool,
+    /// Events of batches that started before the outline was announced, held until it is.
+    held: Option<Vec<ProgressEvent>>,
+    /// A task failed: nothing new starts, batches in flight stop at their next request or wait.
+    stop: bool,
+    /// The first failure, and the batch it happened in.
+    failure: Option<(Error, Option<u32>)>,
 }
 
 struct Run<'a, T: Transport> {
@@ -100,23 +148,17 @@ struct Run<'a, T: Transport> {
     opts: &'a RoadmapOptions,
     role: String,
     level: Option<String>,
-    on_event: &'a mut dyn FnMut(&ProgressEvent),
-    config: GenerationConfig,
+    total: u32,
+    hours_per_day: Option<f64>,
     policy: RetryPolicy,
-    rm: Roadmap,
-    slots: Vec<Option<Week>>,
-    attempts: Vec<u32>,
-    /// The last problem of each unfinished week and how many answers in a row had it.
-    problems: Vec<Option<(Problem, u32)>>,
-    /// Weeks to re-ask alone with a correction.
-    correct: Vec<bool>,
-    history: Vec<Content>,
-    /// The running batch (1-based) and its report.
-    active: Option<(u32, BatchReport)>,
-    /// Warnings prefix: "Batch 2" or "Week 5".
-    scope: String,
     /// Regenerating one week: a spent budget is an error, not a placeholder.
     regenerating: bool,
+    /// The parallel strategy: neighbours from the plan instead of the previous batch's days.
+    parallel: bool,
+    on_event: RefCell<&'a mut dyn FnMut(&ProgressEvent)>,
+    st: RefCell<State>,
+    /// Bumped when something a waiting task looks at changes (see [`join_limited`]).
+    tick: Cell<u64>,
 }
 
 impl<'a, T: Transport> Run<'a, T> {
@@ -148,28 +190,43 @@ impl<'a, T: Transport> Run<'a, T> {
             },
         };
         let n = total as usize + 1;
+        let slots = finished_slots(total, base);
+        let state = State {
+            config: GenerationConfig {
+                response_mime_type: Some("application/json".into()),
+                temperature: Some(0.7),
+                ..Default::default()
+            },
+            resumed: slots.iter().map(Option::is_some).collect(),
+            slots,
+            outline_ready: !rm.outline.is_empty(),
+            known: rm.outline.len() as u32,
+            rm,
+            attempts: vec![0; n],
+            problems: vec![None; n],
+            correct: vec![false; n],
+            history: Vec::new(),
+            reports: Vec::new(),
+            pinned: 0,
+            frozen: false,
+            held: None,
+            stop: false,
+            failure: None,
+        };
         Ok(Run {
             t: Counting { inner: transport, sent: Cell::new(0) },
             endpoint: opts.endpoint()?,
             opts,
             role,
             level,
-            on_event,
-            config: GenerationConfig {
-                response_mime_type: Some("application/json".into()),
-                temperature: Some(0.7),
-                ..Default::default()
-            },
+            total,
+            hours_per_day,
             policy: RetryPolicy { max_retries: opts.retries(), ..RetryPolicy::default() },
-            slots: finished_slots(total, base),
-            rm,
-            attempts: vec![0; n],
-            problems: vec![None; n],
-            correct: vec![false; n],
-            history: Vec::new(),
-            active: None,
-            scope: String::new(),
             regenerating: false,
+            parallel: opts.parallel(),
+            on_event: RefCell::new(on_event),
+            st: RefCell::new(state),
+            tick: Cell::new(0),
         })
     }
 
@@ -179,30 +236,43 @@ impl<'a, T: Transport> Run<'a, T> {
         }
     }
 
-    fn emit(&mut self, e: ProgressEvent) {
-        (self.on_event)(&e);
+    fn bump(&self) {
+        self.tick.set(self.tick.get() + 1);
     }
 
-    fn warn(&mut self, message: String) {
+    /// Sends an event, or holds it while batches run ahead of the outline announcement (the outline's own
+    /// retries are never held).
+    fn emit(&self, e: ProgressEvent) {
+        if !matches!(e, ProgressEvent::Retry { batch: 0, .. }) {
+            if let Some(held) = &mut self.st.borrow_mut().held {
+                held.push(e);
+                return;
+            }
+        }
+        (self.on_event.borrow_mut())(&e);
+    }
+
+    fn warn(&self, message: String) {
         self.log(&message);
-        self.emit(ProgressEvent::Warning { message: message.clone() });
-        self.rm.warnings.push(message);
+        self.st.borrow_mut().rm.warnings.push(message.clone());
+        self.emit(ProgressEvent::Warning { message });
     }
 
     fn usage(&self) -> RoadmapUsage {
-        RoadmapUsage { requests: self.rm.usage.requests + self.t.sent.get(), ..self.rm.usage }
+        let u = self.st.borrow().rm.usage;
+        RoadmapUsage { requests: u.requests + self.t.sent.get(), ..u }
     }
 
     fn hours(&self) -> f64 {
-        self.rm.hours_per_day.unwrap_or(2.0)
+        self.hours_per_day.unwrap_or(2.0)
     }
 
     fn learner(&self) -> Learner<'_> {
         Learner {
             role: &self.role,
-            total_weeks: self.rm.total_weeks,
+            total_weeks: self.total,
             level: self.level.as_deref(),
-            hours_per_day: self.rm.hours_per_day,
+            hours_per_day: self.hours_per_day,
         }
     }
 
@@ -214,8 +284,36 @@ impl<'a, T: Transport> Run<'a, T> {
         }
     }
 
+    fn stopped(&self) -> bool {
+        self.st.borrow().stop
+    }
+
+    /// Records a failure (the first one wins) and stops the run.
+    fn fail_run(&self, error: Error, batch: Option<u32>) {
+        let mut st = self.st.borrow_mut();
+        if st.failure.is_none() {
+            st.failure = Some((error, batch));
+        }
+        st.stop = true;
+        drop(st);
+        self.bump();
+    }
+
+    /// Keeps and announces a week the first time it is finished; a week already kept is never replaced,
+    /// so weeks announced while streaming are the ones in the result.
+    fn commit(&self, week: Week) {
+        let fresh = {
+            let mut st = self.st.borrow_mut();
+            let slot = &mut st.slots[week.week as usize];
+            slot.is_none().then(|| *slot = Some(week.clone())).is_some()
+        };
+        if fresh {
+            self.emit(ProgressEvent::Week { week });
+        }
+    }
+
     /// After a failed request: waits and returns `Ok` to try again, or the error to fail with.
-    async fn after_failure(&mut self, batch: u32, what: &str, failures: &mut u32, err: Error) -> Result<(), Error> {
+    async fn after_failure(&self, batch: u32, what: &str, failures: &mut u32, err: Error) -> Result<(), Error> {
         *failures += 1;
         let Some(delay_ms) = self.policy.delay_ms(*failures, &err, self.t.random()) else { return Err(err) };
         let (attempt, reason) = (*failures + 1, err.to_string());
@@ -226,22 +324,24 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     fn request(&self, prompt: &str, schema: Value) -> GenerateRequest {
-        let mut contents = if self.opts.full_history() { self.history.clone() } else { Vec::new() };
+        let st = self.st.borrow();
+        let mut contents = if self.opts.full_history() { st.history.clone() } else { Vec::new() };
         contents.push(Content::user(prompt));
         GenerateRequest {
             contents,
             system_instruction: Some(Content { role: None, ..Content::user(SYSTEM_INSTRUCTION) }),
-            generation_config: Some(GenerationConfig { response_json_schema: Some(schema), ..self.config.clone() }),
+            generation_config: Some(GenerationConfig { response_json_schema: Some(schema), ..st.config.clone() }),
         }
     }
 
     /// Only answers that completed and parsed enter the chat history.
-    fn remember(&mut self, prompt: &str, answer: &str) {
-        self.history.push(Content::user(prompt));
-        self.history.push(Content::model(answer));
+    fn remember(&self, prompt: &str, answer: &str) {
+        let mut st = self.st.borrow_mut();
+        st.history.push(Content::user(prompt));
+        st.history.push(Content::model(answer));
     }
 
-    async fn model_lookup(&mut self) -> Result<(), Error> {
+    async fn model_lookup(&self) -> Result<(), Error> {
         let mut failures = 0;
         let info = loop {
             self.check_abort()?;
@@ -250,50 +350,131 @@ impl<'a, T: Transport> Run<'a, T> {
                 Err(e) => self.after_failure(0, "model lookup", &mut failures, e).await?,
             }
         };
+        let mut st = self.st.borrow_mut();
         if info.output_token_limit > 0 {
-            self.config.max_output_tokens = Some(info.output_token_limit.min(u32::MAX as u64) as u32);
+            st.config.max_output_tokens = Some(info.output_token_limit.min(u32::MAX as u64) as u32);
         }
-        self.config.thinking_config = if info.thinking { thinking_for(&self.endpoint.model) } else { None };
+        st.config.thinking_config = if info.thinking { thinking_for(&self.endpoint.model) } else { None };
         Ok(())
     }
 
-    async fn outline(&mut self) -> Result<(), Error> {
-        let total = self.rm.total_weeks;
+    /// A streamed outline grew by a complete week entry: makes the newly certain weeks available to batches.
+    fn outline_prefix(&self, prefix: &str) {
+        {
+            let st = self.st.borrow();
+            if st.outline_ready || st.frozen || st.known >= self.total {
+                return;
+            }
+        }
+        // Closing the answer after its last complete week entry: everything before it is complete too.
+        let Some((v, _)) = parse_value(&format!("{prefix}]}}")) else { return };
+        let Some((phases, outline, known)) = read_outline_prefix(&v, self.total) else { return };
+        let mut st = self.st.borrow_mut();
+        if known > st.known {
+            (st.rm.phases, st.rm.outline, st.known) = (phases, outline, known);
+            drop(st);
+            self.bump();
+        }
+    }
+
+    /// An outline answer was unusable: what it streamed is forgotten, unless batches already use it.
+    fn outline_attempt_failed(&self) {
+        let mut st = self.st.borrow_mut();
+        if st.pinned > 0 {
+            st.frozen = true;
+            st.known = st.pinned;
+        } else {
+            st.known = 0;
+            st.rm.phases.clear();
+            st.rm.outline.clear();
+        }
+    }
+
+    /// Installs the final outline (keeping the plan of weeks batches already started from), announces it,
+    /// then releases the events of those batches.
+    fn finish_outline(&self, phases: Vec<Phase>, outline: Vec<OutlineWeek>, notes: Vec<String>) {
+        let total = self.total;
+        let (kept, held, event) = {
+            let mut st = self.st.borrow_mut();
+            let p = st.pinned as usize;
+            let kept = p > 0 && (st.rm.phases != phases || st.rm.outline[..p] != outline[..p]);
+            if kept {
+                // A retried answer planned differently: the weeks already being written keep their plan.
+                let first = std::mem::take(&mut st.rm.outline);
+                st.rm.outline = outline
+                    .into_iter()
+                    .map(|o| match first.get(o.week as usize - 1) {
+                        Some(f) if (o.week as usize) <= p => f.clone(),
+                        _ => OutlineWeek { phase: phase_name(&st.rm.phases, o.week), ..o },
+                    })
+                    .collect();
+            } else {
+                (st.rm.phases, st.rm.outline) = (phases, outline);
+            }
+            st.outline_ready = true;
+            st.known = total;
+            let event = ProgressEvent::Outline { phases: st.rm.phases.clone(), weeks: st.rm.outline.clone() };
+            (kept.then_some(p), st.held.take(), event)
+        };
+        self.bump();
+        let phases = if let ProgressEvent::Outline { phases, .. } = &event { phases.len() } else { 0 };
+        self.log(&format!("Outline: {phases} phases, {total} weeks"));
+        self.emit(event);
+        for n in notes {
+            self.warn(n);
+        }
+        if let Some(p) = kept {
+            self.warn(format!(
+                "Outline: weeks 1-{p} were already being written from an earlier answer; kept their plan"
+            ));
+        }
+        for e in held.into_iter().flatten() {
+            self.emit(e);
+        }
+    }
+
+    async fn outline(&self) -> Result<(), Error> {
+        let total = self.total;
         let prompt = outline_prompt(&self.learner());
+        let early = self.parallel && self.opts.streaming();
         let (mut failures, mut tries) = (0, 0);
         loop {
             self.check_abort()?;
             let req = self.request(&prompt, outline_schema(total));
-            let reply = match GeminiClient::new(&self.t, &self.endpoint)
-                .generate(&req, self.opts.streaming(), &mut |_| {})
-                .await
-            {
+            let mut det = WeekDetector::new();
+            let result = {
+                let mut on_delta = |d: &str| {
+                    if early {
+                        if let Some((_, range)) = det.push(d).pop() {
+                            self.outline_prefix(&det.text()[..range.end]);
+                        }
+                    }
+                };
+                GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), &mut on_delta).await
+            };
+            let reply = match result {
                 Ok(r) => r,
                 // An unreadable response body is an unusable answer: asked again like prose.
                 Err(Error::Malformed { .. }) => Reply::default(),
                 Err(e) => {
+                    self.outline_attempt_failed();
                     self.after_failure(0, "outline", &mut failures, e).await?;
                     continue;
                 }
             };
             failures = 0;
             tries += 1;
-            self.rm.usage.add_reply(&reply.usage);
+            self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
             blocked(&reply, true)?;
             if let Some((phases, outline, notes)) = parse_value(&reply.text).and_then(|(v, _)| read_outline(&v, total))
             {
                 if reply.finish_reason.as_deref() == Some("STOP") {
                     self.remember(&prompt, &reply.text);
                 }
-                self.rm.phases = phases;
-                self.rm.outline = outline;
-                self.log(&format!("Outline: {} phases, {total} weeks", self.rm.phases.len()));
-                self.emit(ProgressEvent::Outline { phases: self.rm.phases.clone(), weeks: self.rm.outline.clone() });
-                for n in notes {
-                    self.warn(n);
-                }
+                self.finish_outline(phases, outline, notes);
                 return Ok(());
             }
+            self.outline_attempt_failed();
             let reason = "the outline was not readable JSON".to_string();
             if tries > self.opts.retries() {
                 return Err(Error::malformed(format!("{reason} after {tries} attempts")));
@@ -303,25 +484,29 @@ impl<'a, T: Transport> Run<'a, T> {
         }
     }
 
-    fn note_problem(&mut self, week: u32, p: Problem) {
-        let slot = &mut self.problems[week as usize];
-        let same = match slot {
+    fn note_problem(&self, week: u32, p: Problem) {
+        let mut st = self.st.borrow_mut();
+        let same = match &st.problems[week as usize] {
             Some((old, n)) if *old == p => *n + 1,
             _ => 1,
         };
-        self.correct[week as usize] = p.correctable();
-        *slot = Some((p, same));
+        st.correct[week as usize] = p.correctable();
+        st.problems[week as usize] = Some((p, same));
     }
 
     /// Weeks whose attempts are spent become placeholders (or, when regenerating, an error).
-    fn spend(&mut self, missing: &[u32]) -> Result<bool, Error> {
+    fn spend(&self, missing: &[u32]) -> Result<bool, Error> {
         let mut any = false;
         for &w in missing {
-            let n = self.attempts[w as usize];
+            let n = self.st.borrow().attempts[w as usize];
             if n <= self.opts.retries() {
                 continue;
             }
-            let (p, same) = self.problems[w as usize].clone().unwrap_or((Problem::Missing, n));
+            let (problem, placeholder) = {
+                let st = self.st.borrow();
+                (st.problems[w as usize].clone(), fallback_week(&st.rm.outline[w as usize - 1], self.hours()))
+            };
+            let (p, same) = problem.unwrap_or((Problem::Missing, n));
             let why = if same >= n {
                 format!("{} {}", p.model_did(), times(n))
             } else {
@@ -330,78 +515,105 @@ impl<'a, T: Transport> Run<'a, T> {
             if self.regenerating {
                 return Err(Error::malformed(format!("Week {w}: {why}")));
             }
-            let week = fallback_week(&self.rm.outline[w as usize - 1], self.hours());
-            commit(&mut self.slots, &mut *self.on_event, week);
+            self.commit(placeholder);
             self.warn(format!("Week {w}: placeholder — {why}"));
             any = true;
         }
         Ok(any)
     }
 
-    /// The last finished week before `week`: the sliding window comes from it.
-    fn previous(&self, week: u32) -> Option<&Week> {
-        self.slots[1..week as usize].iter().rev().flatten().next()
+    /// The prompt for weeks `first..=last` of the batch starting at week `start`.
+    fn weeks_prompt(&self, start: u32, first: u32, last: u32, correction: Option<&str>) -> String {
+        let st = self.st.borrow();
+        let outline = &st.rm.outline;
+        let previous = if self.parallel {
+            // Only a week of this batch, or one finished before the run: other batches finish in any order,
+            // so their days are never part of a prompt. The plan names the neighbours instead.
+            (first > 1)
+                .then(|| first - 1)
+                .filter(|&w| w >= start || st.resumed[w as usize])
+                .and_then(|w| st.slots[w as usize].as_ref())
+        } else {
+            // The last finished week before `first`: the sliding window comes from it.
+            st.slots[1..first as usize].iter().rev().flatten().next()
+        };
+        let neighbours = if self.parallel {
+            let before = if first > 1 { outline.get(first as usize - 2) } else { None };
+            Neighbours { before, after: outline.get(last as usize) }
+        } else {
+            Neighbours::default()
+        };
+        weeks_prompt_with(
+            &self.learner(),
+            &WeeksRequest {
+                phases: &st.rm.phases,
+                outline,
+                first,
+                last,
+                previous,
+                context_days: self.opts.context_days(),
+                next: if self.regenerating { st.slots.get(last as usize + 1).and_then(Option::as_ref) } else { None },
+                correction,
+            },
+            &neighbours,
+        )
     }
 
-    /// Runs one batch until each of its weeks is finished or a placeholder.
-    async fn batch(&mut self, index: u32, total_batches: u32, p: Planned) -> Result<(), Error> {
+    /// Runs one batch until each of its weeks is finished or a placeholder. `Ok(false)`: the run stopped
+    /// (another task failed) before the batch was done.
+    async fn batch(
+        &self,
+        index: u32,
+        total_batches: u32,
+        p: Planned,
+        scope: &str,
+        report: &mut BatchReport,
+    ) -> Result<bool, Error> {
         let (a, b) = (p.start, p.end);
         self.emit(ProgressEvent::BatchStart { batch: index, total_batches, start_week: a, end_week: b });
         self.log(&format!("Generating batch: weeks {a}-{b}"));
-        let report =
-            BatchReport { start_week: a, end_week: b, attempts: 0, response_chars: 0, status: BatchStatus::Ok };
-        self.active = Some((index, report));
         let mut recovered = false;
         let (mut size, mut failures, mut stops) = (b - a + 1, 0, 0);
         let mut cut_weeks: Vec<u32> = Vec::new();
         loop {
-            let missing: Vec<u32> = (a..=b).filter(|&w| self.slots[w as usize].is_none()).collect();
+            let missing: Vec<u32> = {
+                let st = self.st.borrow();
+                (a..=b).filter(|&w| st.slots[w as usize].is_none()).collect()
+            };
             if self.spend(&missing)? {
                 continue;
             }
             if missing.is_empty() {
                 break;
             }
-            let (first, mut last) = next_range(&missing, size);
-            if self.correct[first as usize] {
-                last = first;
-            } else if let Some(w) = (first + 1..=last).find(|&w| self.correct[w as usize]) {
-                last = w - 1;
+            if self.stopped() {
+                return Ok(false);
             }
-            let correction = self.correct[first as usize]
-                .then(|| {
-                    self.problems[first as usize]
-                        .as_ref()
-                        .map(|(p, _)| format!("week {first} in your previous answer {}", p.had()))
-                })
-                .flatten();
+            let (first, last, correction) = {
+                let st = self.st.borrow();
+                let (first, mut last) = next_range(&missing, size);
+                if st.correct[first as usize] {
+                    last = first;
+                } else if let Some(w) = (first + 1..=last).find(|&w| st.correct[w as usize]) {
+                    last = w - 1;
+                }
+                let correction = st.correct[first as usize]
+                    .then(|| {
+                        st.problems[first as usize]
+                            .as_ref()
+                            .map(|(p, _)| format!("week {first} in your previous answer {}", p.had()))
+                    })
+                    .flatten();
+                (first, last, correction)
+            };
             self.check_abort()?;
-            let prompt = weeks_prompt(
-                &self.learner(),
-                &WeeksRequest {
-                    phases: &self.rm.phases,
-                    outline: &self.rm.outline,
-                    first,
-                    last,
-                    previous: self.previous(first),
-                    context_days: self.opts.context_days(),
-                    next: if self.regenerating {
-                        self.slots.get(last as usize + 1).and_then(Option::as_ref)
-                    } else {
-                        None
-                    },
-                    correction: correction.as_deref(),
-                },
-            );
+            let prompt = self.weeks_prompt(a, first, last, correction.as_deref());
             let req = self.request(&prompt, weeks_schema(last - first + 1));
-            if let Some((_, r)) = &mut self.active {
-                r.attempts += 1;
-            }
+            report.attempts += 1;
             let hours = self.hours();
             let mut det = WeekDetector::new();
             let mut complete = Vec::new();
             let result = {
-                let (slots, on_event, outline) = (&mut self.slots, &mut *self.on_event, &self.rm.outline);
                 let mut on_delta = |d: &str| {
                     for (i, range) in det.push(d) {
                         let n = first + i as u32;
@@ -409,7 +621,8 @@ impl<'a, T: Transport> Run<'a, T> {
                         let c = v.as_ref().filter(|_| n <= last).map(|v| read_week(v, hours));
                         complete.extend(v);
                         if let Some(c) = c.filter(|c| c.number == Some(n) && c.problem.is_none()) {
-                            commit(slots, on_event, finish_week(c.week, n, outline));
+                            let week = finish_week(c.week, n, &self.st.borrow().rm.outline);
+                            self.commit(week);
                         }
                     }
                 };
@@ -424,16 +637,20 @@ impl<'a, T: Transport> Run<'a, T> {
                 }
             };
             failures = 0;
-            if let Some((_, r)) = &mut self.active {
-                r.response_chars += reply.text.chars().count() as u64;
-            }
-            self.rm.usage.add_reply(&reply.usage);
-            for w in first..=last {
-                self.attempts[w as usize] += 1;
-            }
+            report.response_chars += reply.text.chars().count() as u64;
+            self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
             let stopped = blocked(&reply, false)?;
             let parsed = parse_value(&reply.text);
             let cut = reply.finish_reason.as_deref() != Some("STOP") || parsed.as_ref().is_some_and(|p| p.1);
+            {
+                // An answer uses up an attempt of each week it reached: a cut answer never reached the weeks
+                // after the one it was cut in, so they keep their attempts for the smaller requests that follow.
+                let reached = if cut { last.min(first + complete.len() as u32) } else { last };
+                let mut st = self.st.borrow_mut();
+                for w in first..=reached {
+                    st.attempts[w as usize] += 1;
+                }
+            }
             // A cut answer is read from its complete week objects only: the last one may be half written.
             let items: Option<Vec<Value>> = if cut {
                 Some(complete)
@@ -442,29 +659,32 @@ impl<'a, T: Transport> Run<'a, T> {
             };
             let Some(items) = items.filter(|i| !i.is_empty() || cut) else {
                 for w in first..=last {
-                    if self.slots[w as usize].is_none() {
+                    if self.st.borrow().slots[w as usize].is_none() {
                         self.note_problem(w, Problem::Unreadable);
                     }
                 }
                 let reason = "the answer was not readable JSON weeks".to_string();
-                let attempt = self.active.as_ref().map_or(0, |(_, r)| r.attempts) + 1;
+                let attempt = report.attempts + 1;
                 self.log(&format!("Retrying batch {index} in 0.0s (attempt {attempt}): {reason}"));
                 self.emit(ProgressEvent::Retry { batch: index, attempt, delay_ms: 0, reason });
                 recovered = true;
                 continue;
             };
             let refs: Vec<&Value> = items.iter().collect();
-            let read = read_batch(&refs, first, last, &self.rm.outline, hours);
+            let read = read_batch(&refs, first, last, &self.st.borrow().rm.outline, hours);
             recovered |= !read.notes.is_empty() || !read.problems.is_empty();
             for n in read.notes {
-                self.warn(format!("{}: {n}", self.scope));
+                self.warn(format!("{scope}: {n}"));
             }
             for w in read.weeks {
-                commit(&mut self.slots, &mut *self.on_event, w);
+                self.commit(w);
             }
-            let lost: Vec<u32> = (first..=last)
-                .filter(|&w| self.slots[w as usize].is_none() && !read.problems.iter().any(|p| p.0 == w))
-                .collect();
+            let lost: Vec<u32> = {
+                let st = self.st.borrow();
+                (first..=last)
+                    .filter(|&w| st.slots[w as usize].is_none() && !read.problems.iter().any(|p| p.0 == w))
+                    .collect()
+            };
             for (w, p) in read.problems {
                 self.note_problem(w, p);
             }
@@ -476,10 +696,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 if stops > 1 {
                     return Err(Error::Blocked { reason, message: "the answer was stopped twice".into() });
                 }
-                self.warn(format!(
-                    "{}: the answer was stopped ({reason}); asking again for weeks it lacks",
-                    self.scope
-                ));
+                self.warn(format!("{scope}: the answer was stopped ({reason}); asking again for weeks it lacks"));
             } else if cut && !lost.is_empty() {
                 size = halve(last - first + 1);
                 cut_weeks.extend(&lost);
@@ -488,19 +705,21 @@ impl<'a, T: Transport> Run<'a, T> {
             }
             recovered |= cut || !lost.is_empty();
         }
-        let status = if (a..=b).any(|w| self.slots[w as usize].as_ref().is_some_and(|w| w.fallback)) {
-            BatchStatus::Fallback
-        } else if recovered {
-            BatchStatus::Recovered
-        } else {
-            BatchStatus::Ok
-        };
-        cut_weeks.retain(|&w| self.slots[w as usize].as_ref().is_some_and(|w| !w.fallback));
-        if let (Some(&x), Some(&y)) = (cut_weeks.iter().min(), cut_weeks.iter().max()) {
-            self.log(&format!("{}: recovered weeks {} after truncation", self.scope, span(x, y)));
+        {
+            let st = self.st.borrow();
+            let is = |w: u32, fallback: bool| st.slots[w as usize].as_ref().is_some_and(|w| w.fallback == fallback);
+            report.status = if (a..=b).any(|w| is(w, true)) {
+                BatchStatus::Fallback
+            } else if recovered {
+                BatchStatus::Recovered
+            } else {
+                BatchStatus::Ok
+            };
+            cut_weeks.retain(|&w| is(w, false));
         }
-        let (_, mut report) = self.active.take().expect("active batch");
-        report.status = status;
+        if let (Some(&x), Some(&y)) = (cut_weeks.iter().min(), cut_weeks.iter().max()) {
+            self.log(&format!("{scope}: recovered weeks {} after truncation", span(x, y)));
+        }
         self.log(&format!("Batch {index} response length: {} chars", report.response_chars));
         self.emit(ProgressEvent::BatchDone {
             batch: index,
@@ -508,37 +727,97 @@ impl<'a, T: Transport> Run<'a, T> {
             response_chars: report.response_chars,
             usage: self.usage(),
         });
-        self.rm.batches.push(report);
-        Ok(())
+        Ok(true)
     }
 
-    async fn all(&mut self) -> Result<(), Error> {
-        self.model_lookup().await?;
-        if !outline_is_complete(&self.rm.outline, self.rm.total_weeks) {
-            self.outline().await?;
+    /// Waits until the plan of weeks `1..=needed` is certain (the whole outline, for sequential runs).
+    /// `false` when the run stopped first. Wakes through the join's `tick` (see [`join_limited`]).
+    async fn wait_for_plan(&self, needed: u32) -> bool {
+        poll_fn(|_| {
+            let mut st = self.st.borrow_mut();
+            if st.stop {
+                Poll::Ready(false)
+            } else if st.outline_ready {
+                Poll::Ready(true)
+            } else if st.known >= needed {
+                st.pinned = st.pinned.max(needed);
+                Poll::Ready(true)
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    async fn outline_task(&self) {
+        if let Err(e) = self.outline().await {
+            self.fail_run(e, None);
         }
-        let slots = &self.slots;
-        let planned = plan(self.rm.total_weeks, self.opts.batch_size(), &|w| slots[w as usize].is_some());
+    }
+
+    async fn batch_task(&self, pos: usize, index: u32, total_batches: u32, p: Planned) {
+        // Parallel batches start once the titles their prompts list have streamed in.
+        let needed = if self.parallel { title_window(p.start, p.end, self.total).1 } else { u32::MAX };
+        if !self.wait_for_plan(needed).await {
+            return;
+        }
+        let mut report = new_report(p.start, p.end);
+        let result = self.batch(index, total_batches, p, &format!("Batch {index}"), &mut report).await;
+        match result {
+            Ok(true) => self.st.borrow_mut().reports[pos] = Some(report),
+            Ok(false) => {}
+            Err(e) => {
+                report.status = BatchStatus::Failed;
+                self.st.borrow_mut().reports[pos] = Some(report);
+                self.fail_run(e, Some(index));
+            }
+        }
+    }
+
+    async fn all(&self) -> Result<(), (Error, Option<u32>)> {
+        self.model_lookup().await.map_err(|e| (e, None))?;
+        let total = self.total;
+        let need_outline = {
+            let mut st = self.st.borrow_mut();
+            let need = !outline_is_complete(&st.rm.outline, total);
+            if need {
+                st.outline_ready = false;
+                st.known = 0;
+                st.held = (self.parallel && self.opts.streaming()).then(Vec::new);
+            }
+            need
+        };
+        let planned = {
+            let st = self.st.borrow();
+            plan(total, self.opts.batch_size(), &|w| st.slots[w as usize].is_some())
+        };
         let total_batches = planned.iter().filter(|p| !p.resumed).count() as u32;
-        self.rm.batches.clear();
+        let mut tasks: Vec<LocalFuture<'_, ()>> = Vec::new();
+        if need_outline {
+            tasks.push(Box::pin(self.outline_task()));
+        }
+        let mut reports = Vec::new();
         let mut index = 0;
-        for p in planned {
+        for (pos, &p) in planned.iter().enumerate() {
             if p.resumed {
-                let r = BatchReport {
-                    start_week: p.start,
-                    end_week: p.end,
-                    attempts: 0,
-                    response_chars: 0,
-                    status: BatchStatus::Resumed,
-                };
-                self.rm.batches.push(r);
+                reports.push(Some(BatchReport { status: BatchStatus::Resumed, ..new_report(p.start, p.end) }));
                 continue;
             }
+            reports.push(None);
             index += 1;
-            self.scope = format!("Batch {index}");
-            self.batch(index, total_batches, p).await?;
+            tasks.push(Box::pin(self.batch_task(pos, index, total_batches, p)));
         }
-        let fallbacks = self.slots.iter().flatten().filter(|w| w.fallback).count();
+        self.st.borrow_mut().reports = reports;
+        join_limited(tasks, self.opts.concurrency(), &self.tick).await;
+        let failure = {
+            let mut st = self.st.borrow_mut();
+            st.rm.batches = st.reports.iter().flatten().cloned().collect();
+            st.failure.take()
+        };
+        if let Some(f) = failure {
+            return Err(f);
+        }
+        let fallbacks = self.st.borrow().slots.iter().flatten().filter(|w| w.fallback).count();
         if fallbacks == 0 {
             self.log(&format!("Completed all {total_batches} batches successfully"));
         } else {
@@ -549,17 +828,13 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// The roadmap with every finished week, in order.
     fn snapshot(&self) -> Roadmap {
-        Roadmap { weeks: self.slots.iter().flatten().cloned().collect(), usage: self.usage(), ..self.rm.clone() }
+        let st = self.st.borrow();
+        Roadmap { weeks: st.slots.iter().flatten().cloned().collect(), usage: self.usage(), ..st.rm.clone() }
     }
 
-    fn fail(mut self, error: Error) -> RoadmapError {
-        let batch = self.active.take().map(|(i, mut r)| {
-            r.status = BatchStatus::Failed;
-            self.rm.batches.push(r);
-            i
-        });
+    fn fail(self, error: Error, batch: Option<u32>) -> RoadmapError {
         self.log(&format!("Roadmap generation failed: {error}"));
-        let partial = (!self.rm.outline.is_empty()).then(|| self.snapshot());
+        let partial = self.st.borrow().outline_ready.then(|| self.snapshot());
         RoadmapError { error, partial, batch }
     }
 }
@@ -589,7 +864,7 @@ pub async fn generate<T: Transport>(
     on_event: &mut dyn FnMut(&ProgressEvent),
 ) -> Result<Roadmap, RoadmapError> {
     opts.validate()?;
-    let mut run = Run::new(transport, opts, opts.resume_from.as_ref(), on_event)?;
+    let run = Run::new(transport, opts, opts.resume_from.as_ref(), on_event)?;
     match run.all().await {
         Ok(()) => {
             let rm = run.snapshot();
@@ -597,7 +872,7 @@ pub async fn generate<T: Transport>(
             run.emit(ProgressEvent::Done { total_weeks: rm.total_weeks, fallback_weeks, usage: rm.usage });
             Ok(rm)
         }
-        Err(e) => Err(run.fail(e)),
+        Err((e, batch)) => Err(run.fail(e, batch)),
     }
 }
 
@@ -629,16 +904,20 @@ pub async fn regenerate_week<T: Transport>(
     let mut quiet = |_: &ProgressEvent| {};
     let mut run = Run::new(transport, &opts, Some(roadmap), &mut quiet)?;
     run.regenerating = true;
-    run.slots[week as usize] = None;
-    run.config.thinking_config = thinking_for(&run.endpoint.model);
-    run.scope = format!("Week {week}");
-    let prefix = format!("Week {week}:");
-    run.rm.warnings.retain(|w| !w.starts_with(&prefix));
-    let batches = std::mem::take(&mut run.rm.batches);
-    let result = run.batch(1, 1, Planned { start: week, end: week, resumed: false }).await;
-    run.rm.batches = batches;
+    run.parallel = false;
+    {
+        let mut st = run.st.borrow_mut();
+        st.slots[week as usize] = None;
+        st.resumed[week as usize] = false;
+        st.config.thinking_config = thinking_for(&run.endpoint.model);
+        let prefix = format!("Week {week}:");
+        st.rm.warnings.retain(|w| !w.starts_with(&prefix));
+    }
+    let mut report = new_report(week, week);
+    let one = Planned { start: week, end: week, resumed: false };
+    let result = run.batch(1, 1, one, &format!("Week {week}"), &mut report).await;
     match result {
-        Ok(()) => Ok(run.snapshot()),
+        Ok(_) => Ok(run.snapshot()),
         Err(error) => {
             let usage = run.usage();
             Err(RoadmapError { error, partial: Some(Roadmap { usage, ..roadmap.clone() }), batch: None })

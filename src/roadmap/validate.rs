@@ -309,3 +309,21 @@ pub fn read_outline(v: &Value, total: u32) -> Option<(Vec<Phase>, Vec<OutlineWee
     }
     Some((phases, outline, notes))
 }
+
+/// The part of a streaming outline that is already certain: `v` is the answer so far, closed after its last
+/// complete week entry. Returns the phases (normalised as [`read_outline`] will normalise them in the end),
+/// the outline as known so far, and `k`: weeks `1..=k` have their own numbered, titled entry. `None` while
+/// the phases have not all arrived (they come first in the answer) or no week entry has.
+pub fn read_outline_prefix(v: &Value, total: u32) -> Option<(Vec<Phase>, Vec<OutlineWeek>, u32)> {
+    let items = v.get("weeks")?.as_array()?;
+    let known = items
+        .iter()
+        .zip(1..=total)
+        .take_while(|(item, n)| number(item.get("week")) == Some(*n) && !text(item.get("title")).is_empty())
+        .count() as u32;
+    if known == 0 {
+        return None;
+    }
+    let (phases, outline, _) = read_outline(v, total)?;
+    Some((phases, outline, known))
+}

@@ -81,15 +81,21 @@ pub struct ChatHandle {
     log: bool,
 }
 
-/// Decodes options, hiding the key from any decoding error message.
+/// Decodes options, hiding the key from any decoding error: its message and its `field` (an option
+/// named like the key), both as written and as serde quotes a string (`"a\"b"`, escaped).
 pub fn decode_redacted<T: serde::de::DeserializeOwned>(options: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
     let key = get(options, "apiKey").as_string().filter(|k| !k.is_empty());
     super::convert::decode(options, what, skip).map_err(|e| match (e, key) {
         (Error::InvalidInput { field, message }, Some(k)) => {
-            Error::InvalidInput { field, message: message.replace(&k, "***") }
+            Error::InvalidInput { field: redact(&field, &k), message: redact(&message, &k) }
         }
         (e, _) => e,
     })
+}
+
+fn redact(text: &str, key: &str) -> String {
+    let quoted = format!("{key:?}");
+    text.replace(key, "***").replace(&quoted[1..quoted.len() - 1], "***")
 }
 
 pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {

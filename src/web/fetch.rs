@@ -191,7 +191,8 @@ impl Transport for FetchTransport {
             return Err(Error::Aborted);
         }
         let signal = self.signal.clone();
-        let mut keep: Option<(Closure<dyn FnMut()>, AbortSignal)> = None;
+        // Held across the await: if this future is dropped mid-wait, the guard still detaches the listener.
+        let mut link: Option<AbortLink> = None;
         let promise = Promise::new(&mut |resolve, reject| {
             set_timeout(&resolve, ms as f64);
             if let Some(s) = &signal {
@@ -199,13 +200,11 @@ impl Transport for FetchTransport {
                     let _ = reject.call0(&JsValue::UNDEFINED);
                 });
                 let _ = s.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-                keep = Some((listener, s.clone()));
+                link = Some(AbortLink { signal: s.clone(), listener });
             }
         });
         let result = JsFuture::from(promise).await;
-        if let Some((listener, s)) = keep {
-            let _ = s.remove_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        }
+        drop(link);
         result.map(|_| ()).map_err(|_| Error::Aborted)
     }
 

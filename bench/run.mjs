@@ -1,0 +1,339 @@
+// `npm run bench`: the built package (pkg/web) against the mock Gemini with a gemini-2.5-flash-like latency
+// model, for each strategy at 12, 26 and 52 weeks. Prints a markdown table and the target checks, and writes
+// bench/results.json and bench/results.md. Exit code 0 even when a target is missed (this is a report);
+// non-zero only on errors (a crash, or token figures that disagree with what the mock received).
+//
+//   node bench/run.mjs [--time-scale 0.05] [--latency-ms 600] [--tokens-per-second 200]
+//                      [--weeks 12,26,52] [--strategies single-call,full-history,windowed,parallel] [--quiet]
+//
+// Times are reported un-scaled: measured wall time divided by the time scale.
+import { readFileSync, writeFileSync, statSync, readdirSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { startMock } from '../mock/gemini-mock.mjs';
+import { requests } from '../mock/control.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const here = fileURLToPath(new URL('.', import.meta.url));
+
+// ---------------------------------------------------------------------------------------------- arguments
+const args = {
+  timeScale: 0.05,
+  latencyMs: 600,
+  tokensPerSecond: 200,
+  weeks: [12, 26, 52],
+  strategies: ['single-call', 'full-history', 'windowed', 'parallel'],
+  role: 'DevOps Engineer',
+  quiet: false,
+};
+for (let i = 2; i < process.argv.length; i++) {
+  const a = process.argv[i];
+  const next = () => {
+    const v = process.argv[++i];
+    if (v === undefined) throw new Error(`${a} needs a value`);
+    return v;
+  };
+  const num = (v) => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${a}: ${v} is not a positive number`);
+    return n;
+  };
+  switch (a) {
+    case '--time-scale': args.timeScale = num(next()); break;
+    case '--latency-ms': args.latencyMs = num(next()); break;
+    case '--tokens-per-second': args.tokensPerSecond = num(next()); break;
+    case '--weeks': args.weeks = next().split(',').map(num); break;
+    case '--strategies': args.strategies = next().split(','); break;
+    case '--role': args.role = next(); break;
+    case '--quiet': args.quiet = true; break;
+    case '-h': case '--help':
+      console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 8).join('\n'));
+      process.exit(0);
+      break;
+    default: throw new Error(`unknown argument ${a}`);
+  }
+}
+
+const STRATEGIES = {
+  'single-call': {
+    label: 'single-call (gemini-2.0-flash)',
+    // The seed's "before": every week in one request. gemini-2.0-flash's 8,192-token limit cuts it, as it
+    // would cut a real 12-week answer; gemini-2.5-flash's 65,536 would hide the problem.
+    options: (weeks) => ({ model: 'gemini-2.0-flash', batchWeeks: weeks }),
+  },
+  'full-history': { label: 'full-history', options: () => ({ history: 'full' }) },
+  windowed: { label: 'windowed', options: () => ({}) },
+  parallel: { label: 'parallel (4)', options: () => ({ strategy: 'parallel', concurrency: 4 }) },
+};
+for (const s of args.strategies) if (!STRATEGIES[s]) throw new Error(`unknown strategy ${s}; known: ${Object.keys(STRATEGIES)}`);
+
+const log = (...m) => { if (!args.quiet) console.error(...m); };
+
+// ---------------------------------------------------------------------------------------------- package
+const wasmPath = `${root}pkg/web/gemini_roadmap_bg.wasm`;
+if (!existsSync(wasmPath)) {
+  console.error('bench: pkg/web is missing: run `npm run build` first');
+  process.exit(2);
+}
+const newestSource = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((t, e) => {
+  const p = `${dir}/${e.name}`;
+  return Math.max(t, e.isDirectory() ? newestSource(p) : e.name.endsWith('.rs') ? statSync(p).mtimeMs : 0);
+}, 0);
+const stale = newestSource(`${root}src`) > statSync(wasmPath).mtimeMs;
+if (stale) console.error('bench: WARNING: src/ changed after the last build; run `npm run build` for current numbers');
+
+const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
+await init({ module_or_path: readFileSync(wasmPath) });
+
+// ---------------------------------------------------------------------------------------------- checks
+/** "" when the roadmap is complete and valid, else why not. */
+function problems(rm, n) {
+  const out = [];
+  const weeks = rm.weeks || [];
+  if (weeks.length !== n || weeks.some((w, i) => w.week !== i + 1)) out.push(`weeks ${weeks.map((w) => w.week).join(',')}`);
+  for (const w of weeks) {
+    const days = w.days || [];
+    if (days.length !== 7 || days.some((d, i) => d.day !== i + 1)) out.push(`week ${w.week} days`);
+  }
+  const titles = weeks.map((w) => w.title.trim().toLowerCase());
+  if (new Set(titles).size !== titles.length) out.push('repeated week titles');
+  const phaseIndex = weeks.map((w) => rm.phases.findIndex((p) => p.name === w.phase));
+  if (phaseIndex.some((p, i) => p < 0 || (i > 0 && p < phaseIndex[i - 1]))) out.push('phases out of order');
+  weeks.forEach((w, i) => {
+    const p = rm.phases[phaseIndex[i]];
+    if (p && (w.week < p.startWeek || w.week > p.endWeek)) out.push(`week ${w.week} outside its phase`);
+  });
+  const fallbacks = weeks.filter((w) => w.fallback).length;
+  if (fallbacks) out.push(`${fallbacks} fallback weeks`);
+  return out.join('; ');
+}
+
+// ---------------------------------------------------------------------------------------------- runs
+const mock = await startMock({
+  port: 0,
+  latencyMs: args.latencyMs,
+  tokensPerSecond: args.tokensPerSecond,
+  timeScale: args.timeScale,
+  quiet: true,
+});
+const errors = [];
+const rows = [];
+const runId = Date.now().toString(36);
+
+async function runOne(strategy, weeks) {
+  const key = `bench-${runId}-${strategy}-${weeks}`;
+  const spec = STRATEGIES[strategy];
+  const extra = spec.options(weeks);
+  let firstWeekAt = null;
+  let weekEvents = 0;
+  const t0 = performance.now();
+  let rm = null;
+  let error = null;
+  try {
+    rm = await generateRoadmap({
+      apiKey: key,
+      baseUrl: mock.url,
+      role: args.role,
+      weeks,
+      log: false,
+      ...extra,
+      onProgress: (e) => {
+        if (e.type === 'week') {
+          weekEvents++;
+          if (firstWeekAt === null) firstWeekAt = performance.now();
+        }
+      },
+    });
+  } catch (e) {
+    error = e;
+    rm = e.partial || null;
+  }
+  const wallMs = performance.now() - t0;
+  const log_ = await requests(mock.url, { key });
+  const api = log_.filter((r) => ['generate', 'stream', 'getModel'].includes(r.kind));
+  const sum = (f) => api.reduce((s, r) => s + (Number(r[f]) || 0), 0);
+  const mockSide = {
+    requests: api.length,
+    bodyBytes: sum('bodyBytes'),
+    promptTokens: sum('promptTokens'),
+    candidatesTokens: sum('candidatesTokenCount'),
+    maxTokensAnswers: api.filter((r) => r.finishReason === 'MAX_TOKENS').length,
+  };
+  const usage = rm ? rm.usage : null;
+  const scale = args.timeScale;
+  const row = {
+    strategy,
+    label: spec.label,
+    weeks,
+    options: extra,
+    requests: usage ? usage.requests : mockSide.requests,
+    promptTokens: usage ? usage.promptTokens : null,
+    outputTokens: usage ? usage.outputTokens : null,
+    wallSeconds: wallMs / 1000 / scale,
+    timeToFirstWeekSeconds: firstWeekAt === null ? null : (firstWeekAt - t0) / 1000 / scale,
+    weekEvents,
+    error: error ? { code: error.code || error.name, message: String(error.message).slice(0, 300) } : null,
+    problems: rm ? problems(rm, weeks) : 'no roadmap',
+    fallbackWeeks: rm ? rm.weeks.filter((w) => w.fallback).length : null,
+    batches: rm ? rm.batches.map((b) => `${b.startWeek}-${b.endWeek}:${b.status}${b.attempts > 1 ? `x${b.attempts}` : ''}`) : [],
+    warnings: rm ? rm.warnings.length : null,
+    mock: mockSide,
+  };
+  row.completeAndValid = !error && row.problems === '';
+  // Cross-checks: the client's usage against what the mock received and charged.
+  const check = (what, ours, theirs) => {
+    const ratio = theirs ? ours / theirs : ours === theirs ? 1 : Infinity;
+    if (!(Math.abs(ratio - 1) <= 0.1)) errors.push(`${strategy} ${weeks}w: ${what}: usage says ${ours}, the mock logged ${theirs} (ratio ${ratio.toFixed(3)})`);
+    return ratio;
+  };
+  if (usage) {
+    row.check = {
+      promptTokensVsMock: check('prompt tokens', usage.promptTokens, mockSide.promptTokens),
+      outputTokensVsMock: check('output tokens', usage.outputTokens, mockSide.candidatesTokens),
+      requestsVsMock: check('requests', usage.requests, mockSide.requests),
+      // ~4 code points per token: prompt text can never be more than the bytes sent (the rest is JSON,
+      // the response schema and escapes), and it is most of them.
+      promptBytesPerToken: mockSide.bodyBytes / Math.max(1, usage.promptTokens),
+    };
+    const textShare = (4 * usage.promptTokens) / Math.max(1, mockSide.bodyBytes);
+    row.check.promptTextShareOfBytes = textShare;
+    if (!(textShare <= 1.1 && textShare >= 0.3)) {
+      errors.push(`${strategy} ${weeks}w: ${usage.promptTokens} prompt tokens do not fit ${mockSide.bodyBytes} request bytes (4·tokens/bytes = ${textShare.toFixed(2)})`);
+    }
+  }
+  return row;
+}
+
+const fmtInt = (n) => (n === null || n === undefined ? '–' : Math.round(n).toLocaleString('en-US'));
+const fmtS = (s) => (s === null || s === undefined ? '–' : `${s.toFixed(1)} s`);
+function verdict(r) {
+  if (r.completeAndValid) return 'yes';
+  if (r.error) return `no: ${r.error.code}${r.problems && r.problems !== 'no roadmap' ? `, partial: ${r.problems}` : ''}`;
+  return `no: ${r.problems}`;
+}
+
+const started = performance.now();
+try {
+  // Warm-up (not reported): the first run in a process pays for compiling the wasm and opening connections.
+  for (const strategy of ['windowed', 'parallel']) {
+    const r = await runOne(strategy, 3);
+    if (!r.completeAndValid) errors.push(`warm-up ${strategy} 3 weeks failed: ${verdict(r)}`);
+  }
+  for (const weeks of args.weeks) {
+    for (const strategy of args.strategies) {
+      log(`bench: ${strategy} ${weeks} weeks ...`);
+      const r = await runOne(strategy, weeks);
+      rows.push(r);
+      log(`bench:   ${fmtS(r.wallSeconds)} wall, ${fmtS(r.timeToFirstWeekSeconds)} to the first week, ` +
+        `${r.requests} requests, ${fmtInt(r.promptTokens)} prompt / ${fmtInt(r.outputTokens)} output tokens, ${verdict(r)}`);
+    }
+  }
+} catch (e) {
+  errors.push(`crash: ${e && e.stack ? e.stack : e}`);
+} finally {
+  await mock.close();
+}
+const benchSeconds = (performance.now() - started) / 1000;
+
+// ---------------------------------------------------------------------------------------------- report
+const table = [
+  '| strategy | weeks | requests | prompt tokens | output tokens | wall time | time to first week | complete & valid |',
+  '|---|---:|---:|---:|---:|---:|---:|---|',
+  ...rows.map((r) => `| ${r.label} | ${r.weeks} | ${r.requests} | ${fmtInt(r.promptTokens)} | ${fmtInt(r.outputTokens)} | ` +
+    `${fmtS(r.wallSeconds)} | ${fmtS(r.timeToFirstWeekSeconds)} | ${verdict(r)} |`),
+].join('\n');
+
+const crossTable = [
+  '| strategy | weeks | prompt tokens: usage / mock log | output tokens: usage / mock log | requests: usage / mock log | request bytes | bytes per prompt token |',
+  '|---|---:|---:|---:|---:|---:|---:|',
+  ...rows.filter((r) => r.check).map((r) => `| ${r.label} | ${r.weeks} | ${fmtInt(r.promptTokens)} / ${fmtInt(r.mock.promptTokens)} (${r.check.promptTokensVsMock.toFixed(3)}) | ` +
+    `${fmtInt(r.outputTokens)} / ${fmtInt(r.mock.candidatesTokens)} (${r.check.outputTokensVsMock.toFixed(3)}) | ${r.requests} / ${r.mock.requests} | ` +
+    `${fmtInt(r.mock.bodyBytes)} | ${r.check.promptBytesPerToken.toFixed(2)} |`),
+].join('\n');
+
+const find = (s, w) => rows.find((r) => r.strategy === s && r.weeks === w);
+const targets = [];
+function target(name, ok, detail) {
+  targets.push({ name, result: ok === null ? 'n/a' : ok ? 'PASS' : 'MISS', detail });
+}
+{
+  const w = find('windowed', 52), f = find('full-history', 52);
+  if (w && f && w.promptTokens && f.promptTokens) {
+    const ratio = w.promptTokens / f.promptTokens;
+    target('prompt tokens at 52 weeks: windowed ≤ 0.25 × full-history', ratio <= 0.25,
+      `${fmtInt(w.promptTokens)} vs ${fmtInt(f.promptTokens)} = ${ratio.toFixed(3)} ×`);
+  } else target('prompt tokens at 52 weeks: windowed ≤ 0.25 × full-history', null, 'not measured');
+}
+{
+  const per = args.weeks.map((n) => [n, find('windowed', n)]).filter(([, r]) => r && r.promptTokens)
+    .map(([n, r]) => [n, r.promptTokens / n]);
+  if (per.length >= 2 && per[0][0] === 12) {
+    const base = per[0][1];
+    const worst = Math.max(...per.map(([, v]) => Math.abs(v / base - 1)));
+    target('windowed prompt tokens per week flat from 12 to 52 weeks (±20 %)', worst <= 0.2,
+      `${per.map(([n, v]) => `${n}w: ${v.toFixed(0)}`).join(', ')} tokens/week; largest change ${(worst * 100).toFixed(1)} %`);
+  } else target('windowed prompt tokens per week flat from 12 to 52 weeks (±20 %)', null, 'not measured');
+}
+{
+  const p = find('parallel', 12), w = find('windowed', 12);
+  if (p && w && p.completeAndValid && w.completeAndValid) {
+    const ratio = p.wallSeconds / w.wallSeconds;
+    target('wall time at 12 weeks: parallel ≤ 0.4 × windowed', ratio <= 0.4,
+      `${fmtS(p.wallSeconds)} vs ${fmtS(w.wallSeconds)} = ${ratio.toFixed(3)} ×`);
+  } else target('wall time at 12 weeks: parallel ≤ 0.4 × windowed', null, 'not measured or not valid');
+}
+for (const n of args.weeks) {
+  const p = find('parallel', n);
+  if (p && p.timeToFirstWeekSeconds !== null) {
+    const ratio = p.timeToFirstWeekSeconds / p.wallSeconds;
+    target(`parallel time to first week ≤ 0.25 × its wall time (${n} weeks)`, ratio <= 0.25,
+      `${fmtS(p.timeToFirstWeekSeconds)} of ${fmtS(p.wallSeconds)} = ${ratio.toFixed(3)} ×`);
+  }
+}
+const targetLines = targets.map((t) => `- **${t.result}** ${t.name}: ${t.detail}`).join('\n');
+
+let commit = null;
+try {
+  commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  if (execFileSync('git', ['status', '--porcelain', 'src'], { cwd: root, encoding: 'utf8' }).trim()) commit += '+dirty';
+} catch { /* not a git checkout */ }
+
+const config = {
+  latencyModel: `gemini-2.5-flash-like: ${args.latencyMs} ms to first token + ${args.tokensPerSecond} tokens/s (mock --latency-ms/--tokens-per-second)`,
+  latencyMs: args.latencyMs,
+  tokensPerSecond: args.tokensPerSecond,
+  timeScale: args.timeScale,
+  role: args.role,
+  node: process.version,
+  commit,
+  staleBuild: stale,
+  date: new Date().toISOString(),
+  benchSeconds,
+};
+const results = { config, rows, targets, errors };
+writeFileSync(`${here}results.json`, JSON.stringify(results, null, 2) + '\n');
+const md = [
+  `Latency model: ${config.latencyModel}; time scale ${args.timeScale} (times below are un-scaled); ` +
+    `role "${args.role}"; Node ${process.version}; commit ${commit ?? 'unknown'}.`,
+  '',
+  table,
+  '',
+  'Token figures cross-checked against the mock\'s request log (`GET /__mock/requests?key=K`):',
+  '',
+  crossTable,
+  '',
+  'Targets:',
+  '',
+  targetLines,
+  '',
+].join('\n');
+writeFileSync(`${here}results.md`, md);
+
+console.log(md);
+console.log(`bench: ${benchSeconds.toFixed(0)} s in all; wrote bench/results.json and bench/results.md`);
+if (errors.length) {
+  console.error('\nbench: ERRORS');
+  for (const e of errors) console.error(`  - ${e}`);
+  process.exit(1);
+}

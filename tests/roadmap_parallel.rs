@@ -1,0 +1,677 @@
+//! The parallel strategy: the outline, then up to `concurrency` batches at once, each given the planned
+//! neighbouring weeks. Runs over `Slow`, a transport whose answers take a number of polls to arrive (and
+//! whose SSE chunks do too), so batches really interleave in one thread; it measures requests in flight.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod support;
+
+use std::cell::{Cell, RefCell};
+use std::future::{poll_fn, Future};
+use std::rc::Rc;
+use std::task::Poll;
+
+use gemini_roadmap::gemini::replay::ReplayBody;
+use gemini_roadmap::gemini::transport::Body;
+use gemini_roadmap::gemini::Transport;
+use gemini_roadmap::roadmap::join::{join_limited, LocalFuture};
+use serde_json::json;
+use support::*;
+
+/// Returns `Pending` `n` times (waking itself), failing with `Aborted` as soon as the abort flag is set.
+async fn polls(n: usize, aborted: &Cell<bool>) -> Result<(), Error> {
+    let mut left = n;
+    poll_fn(|cx| {
+        if aborted.get() {
+            return Poll::Ready(Err(Error::Aborted));
+        }
+        if left == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        left -= 1;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
+/// How long request `n` takes: polls before the response, and polls before each body chunk.
+type Timing = Box<dyn Fn(&HttpRequest, usize) -> (usize, usize)>;
+
+/// A request in flight from `send` until its body is dropped.
+struct Flight {
+    n: usize,
+    in_flight: Rc<Cell<usize>>,
+    trace: Rc<RefCell<Vec<(bool, usize)>>>,
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.in_flight.set(self.in_flight.get() - 1);
+        self.trace.borrow_mut().push((false, self.n));
+    }
+}
+
+struct Slow {
+    inner: ReplayTransport,
+    timing: Timing,
+    aborted: Rc<Cell<bool>>,
+    in_flight: Rc<Cell<usize>>,
+    max_in_flight: Cell<usize>,
+    /// Requests in flight when each request started (itself included), by request number - 1.
+    at_start: RefCell<Vec<usize>>,
+    /// `(true, n)` when request `n` started, `(false, n)` when it ended.
+    trace: Rc<RefCell<Vec<(bool, usize)>>>,
+}
+
+struct SlowBody {
+    inner: ReplayBody,
+    per_chunk: usize,
+    aborted: Rc<Cell<bool>>,
+    _flight: Flight,
+}
+
+impl Body for SlowBody {
+    async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
+        polls(self.per_chunk, &self.aborted).await?;
+        self.inner.next_chunk().await
+    }
+}
+
+impl Slow {
+    fn new(responder: Responder, timing: Timing) -> Self {
+        Slow {
+            inner: ReplayTransport::with_responder(vec![], responder),
+            timing,
+            aborted: Rc::default(),
+            in_flight: Rc::default(),
+            max_in_flight: Cell::new(0),
+            at_start: RefCell::default(),
+            trace: Rc::default(),
+        }
+    }
+
+    /// Request numbers in the order they ended.
+    fn finished(&self) -> Vec<usize> {
+        self.trace.borrow().iter().filter(|e| !e.0).map(|e| e.1).collect()
+    }
+
+    /// Whether request `a` started before request `b` ended.
+    fn started_before_end(&self, a: usize, b: usize) -> bool {
+        let trace = self.trace.borrow();
+        let start = trace.iter().position(|&e| e == (true, a)).expect("started");
+        trace.iter().position(|&e| e == (false, b)).is_none_or(|end| start < end)
+    }
+
+    /// The number of the request that asked for `task` ("WEEKS 1-3").
+    fn number_of(&self, task: &str) -> usize {
+        self.asked().iter().position(|a| a == task).unwrap_or_else(|| panic!("{task} never asked")) + 1
+    }
+
+    /// Answers that take 2-8 polls to start and 1-3 polls per chunk, varying by request.
+    fn varied(responder: Responder) -> Self {
+        Slow::new(responder, Box::new(|_, n| (2 + (n * 5) % 7, 1 + n % 3)))
+    }
+
+    fn abort(&self) {
+        self.aborted.set(true);
+        self.inner.abort();
+    }
+
+    fn asked(&self) -> Vec<String> {
+        asked(&self.inner)
+    }
+}
+
+impl Transport for Slow {
+    type Body = SlowBody;
+
+    async fn send(&self, req: &HttpRequest) -> Result<(u16, SlowBody), Error> {
+        if self.aborted.get() {
+            return Err(Error::Aborted);
+        }
+        let answer = self.inner.send(req).await;
+        let n = self.inner.request_count();
+        let (wait, per_chunk) = (self.timing)(req, n);
+        self.in_flight.set(self.in_flight.get() + 1);
+        self.max_in_flight.set(self.max_in_flight.get().max(self.in_flight.get()));
+        self.at_start.borrow_mut().push(self.in_flight.get());
+        self.trace.borrow_mut().push((true, n));
+        let flight = Flight { n, in_flight: self.in_flight.clone(), trace: self.trace.clone() };
+        polls(wait, &self.aborted).await?;
+        let (status, inner) = answer?;
+        Ok((status, SlowBody { inner, per_chunk, aborted: self.aborted.clone(), _flight: flight }))
+    }
+
+    async fn sleep(&self, ms: u64) -> Result<(), Error> {
+        if self.aborted.get() {
+            return Err(Error::Aborted);
+        }
+        self.inner.sleep(ms).await?;
+        // A wait takes a few polls too, so other batches move meanwhile.
+        polls(3, &self.aborted).await
+    }
+
+    fn is_aborted(&self) -> bool {
+        self.aborted.get()
+    }
+
+    fn random(&self) -> f64 {
+        0.5
+    }
+
+    fn log(&self, line: &str) {
+        self.inner.log(line)
+    }
+}
+
+fn parallel(weeks: u32, concurrency: u32) -> RoadmapOptions {
+    RoadmapOptions {
+        strategy: Some(Strategy::Parallel),
+        concurrency: Some(concurrency as f64),
+        ..opts(weeks)
+    }
+}
+
+/// The outline's SSE chunks take `polls` polls each; everything else is quick.
+fn slow_outline(polls: usize) -> Timing {
+    Box::new(move |req, _| if last_user_text(req).contains("TASK: OUTLINE") { (1, polls) } else { (1, 2) })
+}
+
+/// One SSE event carrying `text`, with `finish` as its finishReason.
+fn sse_text(text: &str, finish: Option<&str>) -> String {
+    let mut cand = json!({"content": {"parts": [{"text": text}], "role": "model"}, "index": 0});
+    if let Some(f) = finish {
+        cand["finishReason"] = json!(f);
+    }
+    json!({ "candidates": [cand] }).to_string()
+}
+
+fn run_slow(t: &Slow, o: &RoadmapOptions) -> (Result<Roadmap, RoadmapError>, Vec<ProgressEvent>) {
+    let mut events = Vec::new();
+    let r = block_on(generate(t, o, &mut |e| events.push(e.clone())));
+    (r, events)
+}
+
+fn ok_slow(t: &Slow, o: &RoadmapOptions) -> (Roadmap, Vec<ProgressEvent>) {
+    let (r, e) = run_slow(t, o);
+    (r.unwrap_or_else(|e| panic!("run failed: {e:?}")), e)
+}
+
+fn is_weeks(first: u32, last: u32) -> impl Fn(Task) -> bool {
+    move |t| matches!(t, Task::Weeks { first: f, last: l, .. } if f == first && l == last)
+}
+
+fn week_posts(t: &Slow) -> Vec<String> {
+    posts(&t.inner).iter().filter(|r| last_user_text(r).contains("TASK: WEEK")).map(last_user_text).collect()
+}
+
+fn prompt_for(t: &Slow, task: &str) -> String {
+    week_posts(t).into_iter().find(|p| p.ends_with(&format!("TASK: {task}"))).unwrap_or_else(|| panic!("no {task}"))
+}
+
+/// Complete (weeks 1..=n once, 7 days numbered 1..7), no week title twice, phases in plan order, no placeholders.
+fn assert_valid(rm: &Roadmap, n: u32) {
+    assert_complete(rm, n);
+    let mut titles: Vec<&str> = rm.weeks.iter().map(|w| w.title.as_str()).collect();
+    titles.sort_unstable();
+    titles.dedup();
+    assert_eq!(titles.len(), n as usize, "repeated week titles");
+    let order: Vec<usize> =
+        rm.weeks.iter().map(|w| rm.phases.iter().position(|p| p.name == w.phase).expect("a planned phase")).collect();
+    assert!(order.windows(2).all(|p| p[0] <= p[1]), "phases out of order: {order:?}");
+    for w in &rm.weeks {
+        let p = rm.phases.iter().find(|p| p.name == w.phase).unwrap();
+        assert!((p.start_week..=p.end_week).contains(&w.week), "week {} outside its phase", w.week);
+        assert!(!w.fallback);
+    }
+}
+
+fn kinds(events: &[ProgressEvent]) -> Vec<&'static str> {
+    events
+        .iter()
+        .map(|e| match e {
+            ProgressEvent::Outline { .. } => "outline",
+            ProgressEvent::BatchStart { .. } => "batch-start",
+            ProgressEvent::Week { .. } => "week",
+            ProgressEvent::BatchDone { .. } => "batch-done",
+            ProgressEvent::Retry { .. } => "retry",
+            ProgressEvent::Warning { .. } => "warning",
+            ProgressEvent::Done { .. } => "done",
+        })
+        .collect()
+}
+
+#[test]
+fn join_limited_runs_everything_with_a_bounded_number_in_flight_and_keeps_the_order() {
+    let (running, most) = (Cell::new(0), Cell::new(0));
+    let tick = Cell::new(0);
+    let task = |i: usize| {
+        let (running, most) = (&running, &most);
+        async move {
+            running.set(running.get() + 1);
+            most.set(most.get().max(running.get()));
+            polls(1 + (i * 7) % 5, &Cell::new(false)).await.unwrap();
+            running.set(running.get() - 1);
+            i * 10
+        }
+    };
+    for limit in [1, 3, 16] {
+        most.set(0);
+        let futures: Vec<LocalFuture<'_, usize>> =
+            (0..10).map(|i| Box::pin(task(i)) as LocalFuture<'_, usize>).collect();
+        let out = block_on(join_limited(futures, limit, &tick));
+        assert_eq!(out, (0..10).map(|i| i * 10).collect::<Vec<_>>());
+        assert_eq!(most.get(), limit.min(10), "limit {limit}");
+    }
+    assert!(block_on(join_limited(Vec::<LocalFuture<'_, ()>>::new(), 4, &tick)).is_empty());
+}
+
+#[test]
+fn join_limited_wakes_a_task_waiting_on_shared_state_through_the_tick() {
+    // The waiter keeps no waker: with a waker that does nothing, only the tick can get it polled again.
+    let (flag, tick) = (Cell::new(false), Cell::new(0));
+    let waiter: LocalFuture<'_, &str> =
+        Box::pin(poll_fn(|_| if flag.get() { Poll::Ready("seen") } else { Poll::Pending }));
+    let setter: LocalFuture<'_, &str> = Box::pin(async {
+        flag.set(true);
+        tick.set(tick.get() + 1);
+        "set"
+    });
+    let mut join = std::pin::pin!(join_limited(vec![waiter, setter], 2, &tick));
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert_eq!(join.as_mut().poll(&mut cx), Poll::Ready(vec!["seen", "set"]), "one poll is enough");
+}
+
+#[test]
+fn twelve_weeks_in_parallel_are_as_valid_as_sequential_and_identical() {
+    let t = Slow::varied(gemini());
+    let (rm, events) = ok_slow(&t, &parallel(12, 4));
+    assert_valid(&rm, 12);
+    assert!(rm.warnings.is_empty(), "{:?}", rm.warnings);
+    let mut asked = t.asked();
+    assert_eq!(asked[..2], ["GET", "OUTLINE"]);
+    asked[2..].sort();
+    assert_eq!(asked[2..], ["WEEKS 1-3", "WEEKS 10-12", "WEEKS 4-6", "WEEKS 7-9"]);
+    assert_eq!(rm.usage.requests, 6);
+    let batches: Vec<(u32, u32, BatchStatus)> =
+        rm.batches.iter().map(|b| (b.start_week, b.end_week, b.status)).collect();
+    let fine = BatchStatus::Ok;
+    assert_eq!(batches, [(1, 3, fine), (4, 6, fine), (7, 9, fine), (10, 12, fine)]);
+    // Events: the outline first, every week once, a start and a done per batch, done last.
+    let kinds = kinds(&events);
+    assert_eq!(kinds[0], "outline");
+    assert_eq!(kinds.last(), Some(&"done"));
+    let mut weeks = week_events(&events);
+    assert_ne!(weeks, (1..=12).collect::<Vec<_>>(), "batches interleave, so weeks close out of order");
+    weeks.sort_unstable();
+    assert_eq!(weeks, (1..=12).collect::<Vec<_>>());
+    assert_eq!(kinds.iter().filter(|k| **k == "batch-start").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| **k == "batch-done").count(), 4);
+    // Same content as a sequential run (the fake's weeks are a function of the week).
+    let seq = ReplayTransport::with_responder(vec![], gemini());
+    let (srm, _) = ok(&seq, &opts(12));
+    assert_eq!(srm.weeks, rm.weeks);
+    assert_eq!(srm.outline, rm.outline);
+    let logs = t.inner.logs.borrow();
+    assert_eq!(logs.last().unwrap(), "Completed all 4 batches successfully");
+}
+
+#[test]
+fn fifty_two_weeks_in_parallel_are_complete_and_valid() {
+    for (weeks, concurrency) in [(52, 4), (26, 16), (13, 2)] {
+        let t = Slow::varied(gemini());
+        let (rm, events) = ok_slow(&t, &parallel(weeks, concurrency));
+        assert_valid(&rm, weeks);
+        let batches = weeks.div_ceil(3);
+        assert_eq!(rm.usage.requests, 2 + batches as u64);
+        assert_eq!(week_events(&events).len(), weeks as usize);
+        assert!(t.max_in_flight.get() <= concurrency as usize);
+        let seq = ReplayTransport::with_responder(vec![], gemini());
+        assert_eq!(ok(&seq, &opts(weeks)).0.weeks, rm.weeks);
+    }
+}
+
+#[test]
+fn at_most_concurrency_requests_are_in_flight_and_the_outline_counts() {
+    for concurrency in [1, 2, 4, 16] {
+        let t = Slow::varied(gemini());
+        ok_slow(&t, &parallel(26, concurrency));
+        let cap = concurrency as usize;
+        assert!(t.max_in_flight.get() <= cap, "concurrency {concurrency}: {} in flight", t.max_in_flight.get());
+        // 9 batches: the cap is reached (with 16, all 9 batches and maybe the outline run together).
+        assert!(t.max_in_flight.get() >= cap.min(9), "concurrency {concurrency}");
+        assert_eq!(t.in_flight.get(), 0, "every request ended");
+    }
+    // One at a time: each request starts after the previous one ended, in plan order.
+    let t = Slow::varied(gemini());
+    ok_slow(&t, &parallel(12, 1));
+    assert!(t.at_start.borrow().iter().all(|&n| n == 1));
+    assert_eq!(t.asked(), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEKS 7-9", "WEEKS 10-12"]);
+    // The default is 4.
+    let t = Slow::varied(gemini());
+    ok_slow(&t, &RoadmapOptions { concurrency: None, ..parallel(26, 1) });
+    assert_eq!(t.max_in_flight.get(), 4);
+}
+
+#[test]
+fn batch_prompts_carry_the_planned_neighbours_instead_of_the_previous_days() {
+    let t = Slow::varied(gemini());
+    ok_slow(&t, &parallel(12, 4));
+    let first = prompt_for(&t, "WEEKS 1-3");
+    let middle = prompt_for(&t, "WEEKS 4-6");
+    let last = prompt_for(&t, "WEEKS 10-12");
+    for p in [&first, &middle, &last] {
+        assert!(!p.contains("has just finished"), "no generated days from another batch: {p}");
+        assert!(!p.contains("W3D"), "no day content at all");
+        for w in 1..=12 {
+            assert!(p.contains(&format!("\n{w}. {}\n", week_title(w))), "the whole plan at 12 weeks");
+        }
+    }
+    assert!(middle.contains(&format!(
+        "Week 3 ({}, phase Foundations) comes just before and is written separately",
+        week_title(3)
+    )));
+    assert!(middle.contains(&format!("Week 7 ({}, phase Automation) comes just after", week_title(7))), "{middle}");
+    assert!(!first.contains("comes just before") && first.contains("Week 4 ("));
+    assert!(last.contains("Week 9 (") && !last.contains("comes just after"));
+    // Sequential prompts keep the window of the days just finished and name no neighbours.
+    let seq = ReplayTransport::with_responder(vec![], gemini());
+    ok(&seq, &opts(12));
+    let p = last_user_text(&posts(&seq)[2]);
+    assert!(p.contains("has just finished these days of week 3") && !p.contains("comes just"));
+}
+
+#[test]
+fn long_roadmaps_list_the_titles_around_each_batch_and_prompts_stay_flat() {
+    let t = Slow::varied(gemini());
+    ok_slow(&t, &parallel(52, 4));
+    let p = prompt_for(&t, "WEEKS 25-27");
+    assert!(p.contains(&format!("\n19. {}\n", week_title(19))) && p.contains(&format!("\n30. {}\n", week_title(30))));
+    assert!(!p.contains(&format!("\n18. {}\n", week_title(18))) && !p.contains(&format!("\n31. {}\n", week_title(31))));
+    assert!(p.contains("the phases show the rest of the plan"));
+    // Prompt size does not grow with the roadmap: the largest prompt at 52 weeks is about that at 24.
+    let largest = |t: &Slow| week_posts(t).iter().map(String::len).max().unwrap();
+    let short = Slow::varied(gemini());
+    ok_slow(&short, &parallel(24, 4));
+    let (at24, at52) = (largest(&short), largest(&t));
+    assert!(at52 < at24 + at24 / 20, "{at24} chars at 24 weeks, {at52} at 52");
+}
+
+#[test]
+fn a_truncated_batch_recovers_its_missing_weeks_and_continues_from_its_own_days() {
+    let full = pretty(&weeks_value(4, 6, 12));
+    let cut = full[..full.find("W5D3 title").unwrap()].to_string();
+    let t = Slow::varied(first_times(1, is_weeks(4, 6), move |req, _| answer(req, &cut, "MAX_TOKENS")));
+    let (rm, _) = ok_slow(&t, &parallel(12, 4));
+    assert_valid(&rm, 12);
+    assert!(t.asked().contains(&"WEEKS 5-6".to_string()));
+    assert_eq!(rm.batches[1].status, BatchStatus::Recovered);
+    assert_eq!(rm.batches[1].attempts, 2);
+    // The follow-up continues from week 4, which this batch wrote.
+    let follow = prompt_for(&t, "WEEKS 5-6");
+    assert!(follow.contains("The learner has just finished these days of week 4"), "{follow}");
+    assert!(follow.contains("Week 7 (") && follow.contains("comes just after"));
+    assert!(t.inner.logs.borrow().iter().any(|l| l == "Batch 2: recovered weeks 5-6 after truncation"));
+}
+
+#[test]
+fn corrections_retries_and_placeholders_work_per_batch() {
+    // Week 5 comes with 6 days once; batch 3 gets a 429 with RetryInfo, then a 503; week 11 never comes right.
+    let short = {
+        let mut v = weeks_value(4, 6, 12);
+        v["weeks"][1]["days"].as_array_mut().unwrap().pop();
+        pretty(&v)
+    };
+    let (seen5, seen7) = (Cell::new(0), Cell::new(0));
+    let t = Slow::varied(gemini_with(move |req, _, task| match task {
+        Task::Weeks { first: 4, last: 6, .. } if seen5.replace(1) == 0 => Some(answer(req, &short, "STOP")),
+        Task::Weeks { first: 7, .. } => match seen7.replace(seen7.get() + 1) {
+            0 => Some(rate_limited("2s")),
+            1 => Some(unavailable()),
+            _ => None,
+        },
+        Task::Weeks { first, last, total } if (first..=last).contains(&11) => {
+            let mut v = weeks_value(first, last, total);
+            v["weeks"][(11 - first) as usize]["days"].as_array_mut().unwrap().truncate(5);
+            Some(answer(req, &pretty(&v), "STOP"))
+        }
+        _ => None,
+    }));
+    let (rm, events) = ok_slow(&t, &parallel(12, 4));
+    assert_complete(&rm, 12);
+    let correction = prompt_for(&t, "WEEK 5");
+    assert!(correction.contains("Correction: week 5 in your previous answer had 6 days"));
+    assert!(t.inner.sleeps.borrow().iter().any(|&ms| ms >= 2000), "RetryInfo honoured: {:?}", t.inner.sleeps.borrow());
+    let retry_of = |e: &ProgressEvent| if let ProgressEvent::Retry { batch, .. } = e { Some(*batch) } else { None };
+    let retries: Vec<u32> = events.iter().filter_map(retry_of).collect();
+    assert!(retries.iter().filter(|&&b| b == 3).count() >= 2, "{retries:?}");
+    assert!(rm.weeks[10].fallback, "week 11 became a placeholder");
+    assert!(rm.weeks.iter().filter(|w| w.fallback).count() == 1);
+    let statuses: Vec<BatchStatus> = rm.batches.iter().map(|b| b.status).collect();
+    assert_eq!(statuses, [BatchStatus::Ok, BatchStatus::Recovered, BatchStatus::Ok, BatchStatus::Fallback]);
+    assert!(rm.warnings.iter().any(|w| w.starts_with("Week 11: placeholder")), "{:?}", rm.warnings);
+}
+
+#[test]
+fn a_failed_batch_fails_the_run_with_every_week_the_others_finished() {
+    // Batch 2 hits the daily quota at once; batches 1, 3 and 4 are in flight and finish their answers.
+    let t = Slow::varied(first_times(1, is_weeks(4, 6), |_, _| daily_quota()));
+    let (r, events) = run_slow(&t, &parallel(12, 4));
+    let e = r.unwrap_err();
+    assert!(e.error.is_daily_quota(), "{:?}", e.error);
+    assert_eq!(e.batch, Some(2));
+    let p = e.partial.expect("a partial roadmap");
+    assert_eq!(week_numbers(&p), [1, 2, 3, 7, 8, 9, 10, 11, 12]);
+    let statuses: Vec<(u32, BatchStatus)> = p.batches.iter().map(|b| (b.start_week, b.status)).collect();
+    assert_eq!(statuses, [(1, BatchStatus::Ok), (4, BatchStatus::Failed), (7, BatchStatus::Ok), (10, BatchStatus::Ok)]);
+    assert_eq!(p.usage.requests, 6);
+    assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Done { .. })));
+    assert_eq!(t.in_flight.get(), 0);
+
+    // With fewer slots than batches: what never started never starts, what was in flight finishes.
+    let t = Slow::varied(first_times(1, is_weeks(4, 6), |_, _| daily_quota()));
+    let (r, _) = run_slow(&t, &parallel(26, 2));
+    let e = r.unwrap_err();
+    let p = e.partial.unwrap();
+    assert_eq!(e.batch, Some(2));
+    let failed = t.number_of("WEEKS 4-6");
+    let asked = t.asked();
+    let mut expected = Vec::new();
+    for (i, a) in asked.iter().enumerate().skip(2).filter(|(_, a)| *a != "WEEKS 4-6") {
+        assert!(t.started_before_end(i + 1, failed), "{a} started after batch 2 failed: {asked:?}");
+        let (x, y) = a.trim_start_matches("WEEKS ").split_once('-').unwrap();
+        expected.extend(x.parse::<u32>().unwrap()..=y.parse().unwrap());
+    }
+    assert!(asked.len() < 2 + 9, "the batches after it never started: {asked:?}");
+    expected.sort_unstable();
+    assert_eq!(week_numbers(&p), expected, "every batch in flight finished its weeks");
+
+    // The partial resumes, in parallel, asking only for the missing weeks.
+    let mut o = parallel(26, 4);
+    o.resume_from = Some(p);
+    let t = Slow::varied(gemini());
+    let (rm, _) = ok_slow(&t, &o);
+    assert_valid(&rm, 26);
+    assert_eq!(t.asked()[0], "GET");
+    assert!(!t.asked().contains(&"OUTLINE".to_string()) && !t.asked().iter().any(|a| a == "WEEKS 1-3"));
+    assert_eq!(rm.batches[0].status, BatchStatus::Resumed);
+}
+
+#[test]
+fn a_batch_that_runs_out_of_retries_stops_the_others_at_their_next_request() {
+    // Batch 1 fails for good after its retries; batch 2 is cut and would need a follow-up, which never goes out.
+    let full = pretty(&weeks_value(4, 6, 12));
+    let cut = full[..full.find("W5D3 title").unwrap()].to_string();
+    let t = Slow::new(
+        gemini_with(move |req, _, task| match task {
+            Task::Weeks { first: 1, .. } => Some(unavailable()),
+            Task::Weeks { first: 4, last: 6, .. } => Some(answer(req, &cut, "MAX_TOKENS")),
+            _ => None,
+        }),
+        // Batch 2's answer is slow; batch 1 fails fast.
+        Box::new(|req, _| if last_user_text(req).ends_with("WEEKS 4-6") { (60, 20) } else { (1, 1) }),
+    );
+    let (r, _) = run_slow(&t, &RoadmapOptions { max_retries: Some(1.0), ..parallel(6, 4) });
+    let e = r.unwrap_err();
+    assert_eq!(e.error.code(), "SERVER");
+    assert_eq!(e.batch, Some(1));
+    assert_eq!(week_numbers(e.partial.as_ref().unwrap()), [4], "what batch 2's answer finished is kept");
+    assert!(!t.asked().contains(&"WEEKS 5-6".to_string()), "no new request after the failure: {:?}", t.asked());
+    let p = e.partial.unwrap();
+    assert_eq!(p.batches.len(), 1, "only the failed batch has a report: {:?}", p.batches);
+}
+
+#[test]
+fn abort_stops_every_batch_in_flight() {
+    let t = Slow::varied(gemini());
+    let mut events = Vec::new();
+    let at_abort = Cell::new(0);
+    let r = block_on(generate(&t, &parallel(26, 4), &mut |e| {
+        if matches!(e, ProgressEvent::Week { .. }) && !t.is_aborted() {
+            t.abort();
+            at_abort.set(t.inner.request_count());
+        }
+        events.push(e.clone());
+    }));
+    let e = r.unwrap_err();
+    assert_eq!(e.error, Error::Aborted);
+    assert_eq!(t.inner.request_count(), at_abort.get(), "nothing is sent after the abort");
+    assert!(t.max_in_flight.get() >= 3, "batches were running together");
+    assert_eq!(t.in_flight.get(), 0, "every request in flight ended");
+    let p = e.partial.unwrap();
+    assert_eq!(week_events(&events), week_numbers(&p), "the partial holds exactly the weeks announced");
+    assert!(!week_numbers(&p).is_empty() && week_numbers(&p).len() < 26);
+    assert!(p.batches.iter().any(|b| b.status == BatchStatus::Failed));
+    assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Done { .. })));
+
+    // An abort while batches wait for a retry stops at once too.
+    let t = Slow::varied(first_times(9, is_weeks(4, 6), |_, _| unavailable()));
+    let r = block_on(generate(&t, &parallel(12, 4), &mut |e| {
+        if matches!(e, ProgressEvent::Retry { .. }) {
+            t.abort();
+        }
+    }));
+    assert_eq!(r.unwrap_err().error, Error::Aborted);
+    assert_eq!(t.inner.request_count(), 6);
+}
+
+#[test]
+fn long_roadmaps_start_the_first_batches_while_the_outline_streams() {
+    // The outline's 4 SSE chunks take 10 polls each: batches 1-3 go out before it has ended.
+    let t = Slow::new(gemini(), slow_outline(10));
+    let (rm, events) = ok_slow(&t, &parallel(52, 4));
+    assert_valid(&rm, 52);
+    for batch in ["WEEKS 1-3", "WEEKS 4-6", "WEEKS 7-9"] {
+        let early = t.started_before_end(t.number_of(batch), 2);
+        assert!(early, "{batch} before the outline ended: {:?}", t.trace.borrow());
+    }
+    assert!(t.max_in_flight.get() <= 4);
+    // Nothing is announced before the outline: events of early batches are held, then sent in order.
+    let kinds = kinds(&events);
+    assert_eq!(kinds[0], "outline");
+    assert_eq!(kinds.iter().filter(|k| **k == "week").count(), 52);
+}
+
+#[test]
+fn an_outline_retried_after_batches_started_keeps_the_plan_they_use() {
+    // The first outline answer streams phases and weeks 1-20, then an in-stream error; the second answer
+    // titles every week differently. Weeks already being written keep their first plan.
+    let served = Cell::new(0);
+    let t = Slow::new(
+        gemini_with(move |_, _, task| match task {
+            Task::Outline { total } => {
+                let n = served.replace(served.get() + 1);
+                let v = outline_value(total);
+                if n == 0 {
+                    let text = pretty(&v);
+                    let cut = text.find("\"week\": 21").unwrap();
+                    let head = text[..cut].to_string();
+                    let chunk = |s: &str| sse_text(s, None);
+                    let mid = head.len() / 2;
+                    let err = json!({"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}});
+                    let err = err.to_string();
+                    Some(Scripted::sse(&[chunk(&head[..mid]), chunk(&head[mid..]), err]))
+                } else {
+                    let mut v = v;
+                    for w in v["weeks"].as_array_mut().unwrap() {
+                        w["title"] = json!(format!("Second {}", w["title"].as_str().unwrap()));
+                    }
+                    Some(Scripted::sse(&[sse_text(&pretty(&v), Some("STOP"))]))
+                }
+            }
+            _ => None,
+        }),
+        slow_outline(8),
+    );
+    let (rm, events) = ok_slow(&t, &parallel(40, 4));
+    assert_complete(&rm, 40);
+    // The outline's retry is announced at once; the early batches' events wait for the outline.
+    assert!(matches!(events[0], ProgressEvent::Retry { batch: 0, .. }), "{:?}", &events[0]);
+    assert_eq!(kinds(&events)[1], "outline");
+    let asked = t.asked();
+    assert_eq!(asked.iter().filter(|a| *a == "OUTLINE").count(), 2, "{asked:?}");
+    let second_outline = asked.iter().rposition(|a| a == "OUTLINE").unwrap();
+    assert!(asked[..second_outline].contains(&"WEEKS 1-3".to_string()), "a batch started from the first answer");
+    assert_eq!(rm.outline[0].title, week_title(1), "started weeks keep the first plan");
+    assert_eq!(rm.outline[39].title, format!("Second {}", week_title(40)), "the rest comes from the new answer");
+    assert!(rm.warnings.iter().any(|w| w.contains("kept their plan")), "{:?}", rm.warnings);
+}
+
+#[test]
+fn parallel_without_streaming_waits_for_the_outline() {
+    let t = Slow::varied(gemini());
+    let (rm, _) = ok_slow(&t, &RoadmapOptions { stream: Some(false), ..parallel(26, 4) });
+    assert_valid(&rm, 26);
+    assert!(posts(&t.inner).iter().all(|r| !r.url.contains("alt=sse")));
+    assert_eq!(t.finished()[..2], [1, 2]);
+}
+
+#[test]
+fn options_are_checked_before_anything_is_sent() {
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let bad = |o: RoadmapOptions| run(&t, &o).0.unwrap_err().error;
+    let e = bad(RoadmapOptions { history: Some(HistoryMode::Full), ..parallel(12, 4) });
+    let why = |field: &str, e: &Error| matches!(e, Error::InvalidInput { field: f, .. } if f == field);
+    assert!(why("strategy", &e) && e.to_string().contains("history"), "{e:?}");
+    for c in [0.0, 17.0, 2.5, -1.0] {
+        let e = bad(RoadmapOptions { concurrency: Some(c), ..parallel(12, 4) });
+        assert!(why("concurrency", &e), "{c}: {e:?}");
+    }
+    assert_eq!(t.request_count(), 0);
+    // camelCase from JSON; unknown strategies are refused by the decoder.
+    let o = json!({"apiKey": "k-1234", "role": "r", "weeks": 4, "strategy": "parallel", "concurrency": 2});
+    let o: RoadmapOptions = serde_json::from_value(o).unwrap();
+    assert_eq!((o.strategy, o.concurrency), (Some(Strategy::Parallel), Some(2.0)));
+    let fast = json!({"apiKey": "k", "role": "r", "weeks": 4, "strategy": "fast"});
+    assert!(serde_json::from_value::<RoadmapOptions>(fast).is_err());
+    // Sequential ignores concurrency.
+    let t = Slow::varied(gemini());
+    ok_slow(&t, &RoadmapOptions { concurrency: Some(8.0), ..opts(12) });
+    assert_eq!(t.max_in_flight.get(), 1);
+}
+
+#[test]
+fn a_cut_answer_uses_up_attempts_only_of_the_weeks_it_reached() {
+    // Like gemini-2.0-flash's 8,192 tokens: every answer is cut in its sixth week. 52 weeks asked in one
+    // request come back about 5 at a time. Weeks an answer never reached are not charged for it: charged,
+    // weeks 21-22 would have used up their 4 attempts in cut answers and become placeholders.
+    let responder = || {
+        gemini_with(|req, _, task| match task {
+            Task::Weeks { first, last, total } if last - first >= 5 => {
+                let full = pretty(&weeks_value(first, last, total));
+                let cut = full[..full.find(&format!("W{}D3 title", first + 5)).unwrap()].to_string();
+                Some(answer(req, &cut, "MAX_TOKENS"))
+            }
+            _ => None,
+        })
+    };
+    let one_call = |o: RoadmapOptions| RoadmapOptions { batch_weeks: Some(52.0), ..o };
+    for o in [one_call(opts(52)), one_call(parallel(52, 4))] {
+        let t = Slow::varied(responder());
+        let (rm, _) = ok_slow(&t, &o);
+        assert_valid(&rm, 52);
+        assert!(rm.warnings.is_empty(), "{:?}", rm.warnings);
+        assert_eq!(rm.batches[0].status, BatchStatus::Recovered);
+        assert_eq!(t.asked()[2..5], ["WEEKS 1-52", "WEEKS 6-31", "WEEKS 11-23"]);
+    }
+}
