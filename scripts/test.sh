@@ -7,7 +7,7 @@ scripts/ensure-tools.sh all || { echo "tool installation failed"; echo "0 passed
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 out=test-output; mkdir -p "$out"
-only="${TEST_SUITES:-native mock wasm-node chrome firefox types integration}"
+only="${TEST_SUITES:-native mock wasm-node chrome firefox types integration resources}"
 
 mock_pid=""
 cleanup() { [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null; }
@@ -58,11 +58,12 @@ wasm_test() { wasm-pack --log-level warn test --mode no-install "$@"; }
 suite native "cargo test --all-targets 2>&1"
 suite mock "node --test --test-reporter=tap mock/test/"
 suite wasm-node "wasm_test --node -- --test web_node"
-suite chrome "wasm_test --headless --chrome --chromedriver \"\$(command -v chromedriver)\" -- --test web_browser --test web_roadmap"
-suite firefox "wasm_test --headless --firefox --geckodriver \"\$(command -v geckodriver)\" -- --test web_browser --test web_roadmap"
+suite chrome "wasm_test --headless --chrome --chromedriver \"\$(command -v chromedriver)\" -- --test web_browser --test web_roadmap --test web_faults --test web_safety"
+suite firefox "wasm_test --headless --firefox --geckodriver \"\$(command -v geckodriver)\" -- --test web_browser --test web_roadmap --test web_faults --test web_safety"
 # The suites below use the built package (pkg/), as a user would.
 case " $only " in *" types "*|*" page "*|*" integration "*|*" resources "*) bash scripts/build.sh > "$out/build.log" 2>&1 || { echo "[test] build failed:"; cat "$out/build.log"; total_fail=$((total_fail + 1)); } ;; esac
 suite types "node --test --test-reporter=tap tests/types/"
+suite resources "node --test --test-reporter=tap --test-concurrency=1 tests/resources/"
 suite integration "node --test --test-reporter=tap --test-concurrency=1 tests/integration/"
 
 echo

@@ -4,6 +4,9 @@
 use crate::gemini::Transport;
 use crate::Error;
 
+/// The longest `RetryInfo.retryDelay` we wait out (per-minute quotas ask for up to a minute).
+pub const MAX_RETRY_INFO_WAIT_MS: u64 = 5 * 60 * 1000;
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     pub max_retries: u32,
@@ -24,8 +27,12 @@ impl RetryPolicy {
             return None;
         }
         if let Some(ms) = err.retry_delay_ms() {
+            // A wait this long is a quota, not a hiccup: fail now and let the caller resume later.
+            if ms > MAX_RETRY_INFO_WAIT_MS {
+                return None;
+            }
             // Google said how long; a little extra spreads concurrent clients without undercutting it.
-            return Some(ms + (random * 250.0) as u64);
+            return Some(ms.saturating_add((random * 250.0) as u64));
         }
         let exp = self.base_delay_ms.saturating_mul(1u64 << (retry - 1).min(20)).min(self.max_delay_ms);
         Some(exp / 2 + (random * (exp / 2) as f64) as u64)

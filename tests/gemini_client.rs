@@ -360,3 +360,16 @@ fn history_roles_are_checked() {
     assert_eq!(chat.set_history(bad).unwrap_err().code(), "INVALID_INPUT");
     assert_eq!(chat.request_for("  ", false).unwrap_err().code(), "INVALID_INPUT");
 }
+
+#[test]
+fn a_retry_info_longer_than_five_minutes_is_not_waited_out() {
+    use gemini_roadmap::error::ApiErrorDetails;
+    let policy = RetryPolicy::default();
+    let limited = |ms| Error::RateLimited {
+        message: "quota".into(),
+        details: ApiErrorDetails { retry_delay_ms: Some(ms), ..Default::default() },
+    };
+    assert_eq!(policy.delay_ms(1, &limited(34_400), 0.0), Some(34_400));
+    assert_eq!(policy.delay_ms(1, &limited(3_600_000), 0.5), None, "an hour-long wait fails fast");
+    assert!(policy.delay_ms(1, &limited(u64::MAX), 1.0).is_none());
+}

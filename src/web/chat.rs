@@ -78,6 +78,8 @@ pub struct ChatHandle {
     chat: RefCell<Chat>,
     /// Settles when the last queued call has finished; the next call waits for it.
     tail: RefCell<Option<Promise>>,
+    /// One no-op handler per chat, shared by every queued call (a closure per call would leak).
+    swallow: Closure<dyn FnMut(JsValue)>,
     log: bool,
 }
 
@@ -111,7 +113,12 @@ pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
         }))
     };
     let chat = build().map_err(|e| to_js(&e, None, &[]))?;
-    Ok(ChatHandle { chat: RefCell::new(chat), tail: RefCell::new(None), log: o.log.unwrap_or(false) })
+    Ok(ChatHandle {
+        chat: RefCell::new(chat),
+        tail: RefCell::new(None),
+        swallow: Closure::new(|_| {}),
+        log: o.log.unwrap_or(false),
+    })
 }
 
 impl ChatHandle {
@@ -145,9 +152,7 @@ where
         }
         work.await
     });
-    let swallow = Closure::<dyn FnMut(JsValue)>::new(|_| {});
-    let settled = promise.then2(&swallow, &swallow);
-    swallow.forget();
+    let settled = promise.then2(&handle.swallow, &handle.swallow);
     *handle.tail.borrow_mut() = Some(settled);
     promise
 }

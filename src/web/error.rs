@@ -21,6 +21,11 @@ pub fn abort_error(signal: Option<&AbortSignal>) -> JsValue {
             return reason;
         }
     }
+    new_abort_error(signal)
+}
+
+/// A new `AbortError`, with the signal's reason (if any) as its `cause`.
+fn new_abort_error(signal: Option<&AbortSignal>) -> JsValue {
     let err: JsValue = DomException::new_with_message_and_name("The operation was aborted.", "AbortError")
         .map(Into::into)
         .unwrap_or_else(|_| js_sys::Error::new("The operation was aborted.").into());
@@ -33,7 +38,13 @@ pub fn abort_error(signal: Option<&AbortSignal>) -> JsValue {
 /// Converts an error; `extra` adds fields such as `batch` or `partial`.
 pub fn to_js(err: &Error, signal: Option<&AbortSignal>, extra: &[(&str, JsValue)]) -> JsValue {
     let js: JsValue = if matches!(err, Error::Aborted) {
-        abort_error(signal)
+        // One signal may cancel several calls, and its reason is the caller's object: what belongs to
+        // this call (`partial`, `batch`) goes on an AbortError of its own, never on the shared reason.
+        if extra.is_empty() {
+            abort_error(signal)
+        } else {
+            new_abort_error(signal)
+        }
     } else {
         let e = js_sys::Error::new(&err.to_string());
         e.set_name(ERROR_NAME);

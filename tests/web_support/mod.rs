@@ -76,3 +76,59 @@ pub fn chat_options(key: &str, extra: Value) -> JsValue {
     }
     obj(o)
 }
+
+// ---- Added for the fault matrix and key-safety suites (web_faults.rs, web_safety.rs) ----
+
+/// Waits `ms` milliseconds on the global `setTimeout` (pages and workers alike).
+pub async fn sleep_ms(ms: u32) {
+    let global: JsValue = js_sys::global().into();
+    let set_timeout: js_sys::Function = Reflect::get(&global, &"setTimeout".into()).unwrap().into();
+    let p = Promise::new(&mut |resolve, _| {
+        let _ = set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(ms));
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+/// Every request the mock logged, for every key (preflights included): to find the preflights, which carry no key.
+pub async fn all_requests() -> Vec<Value> {
+    let v = http("GET", "/__mock/requests", None).await;
+    v["requests"].as_array().cloned().unwrap_or_default()
+}
+
+/// One mock log entry in a word: `model` (GET models/{m}), what the prompt asked for (`OUTLINE`,
+/// `WEEKS 4-6`, `WEEK 4`) followed by ` !fault` for a content fault, or `!fault` alone for a fault
+/// answered before the prompt was read (`!429`, `!quota-day`, `!hang`, ...).
+pub fn describe(r: &Value) -> String {
+    if r["kind"] == "getModel" {
+        return "model".into();
+    }
+    let fault = match r["fault"].as_str() {
+        Some("status") => Some(format!("!{}", r["step"]["status"])),
+        Some(f) => Some(format!("!{f}")),
+        None => None,
+    };
+    let t = &r["task"];
+    let task = match (t["kind"].as_str(), t["from"].as_u64(), t["to"].as_u64()) {
+        (Some("outline"), _, _) => Some("OUTLINE".to_string()),
+        (Some("weeks"), Some(a), Some(b)) if a == b => Some(format!("WEEK {a}")),
+        (Some("weeks"), Some(a), Some(b)) => Some(format!("WEEKS {a}-{b}")),
+        (Some(k), _, _) => Some(k.to_string()),
+        _ => None,
+    };
+    match (task, fault) {
+        (Some(t), Some(f)) => format!("{t} {f}"),
+        (Some(t), None) => t,
+        (None, Some(f)) => f,
+        (None, None) => format!("{} {}", r["kind"].as_str().unwrap_or("?"), r["status"]),
+    }
+}
+
+/// `describe` for every request made with `key`, oldest first.
+pub async fn trace(key: &str) -> Vec<String> {
+    requests(key).await.iter().map(describe).collect()
+}
+
+/// Milliseconds since the epoch (`Date.now()`).
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
