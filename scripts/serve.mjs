@@ -2,7 +2,7 @@
 // Usage: node scripts/serve.mjs [--port 8080] [--mock-url http://127.0.0.1:PORT]
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, resolve, sep } from 'node:path';
 
 const args = process.argv.slice(2);
 const arg = (name, dflt) => {
@@ -25,26 +25,52 @@ export function startServer({ port = 0, mockUrl = '' } = {}) {
       res.end(JSON.stringify({ mockUrl }));
       return;
     }
-    const base = path.startsWith('/pkg/') ? root : join(root, 'www');
+    // /pkg/* comes from pkg/, everything else from www/; nothing else of the repository is served.
+    const inPkg = path.startsWith('/pkg/');
+    const base = join(root, inPkg ? 'pkg' : 'www');
+    if (inPkg) path = path.slice('/pkg'.length);
     if (path.endsWith('/')) path += 'index.html';
     const file = normalize(join(base, path));
-    if (!file.startsWith(base)) {
+    if (!file.startsWith(base + sep)) {
       res.writeHead(403).end();
       return;
     }
     try {
       if (!(await stat(file)).isFile()) throw new Error('not a file');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      res.writeHead(200, {
+        'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+        'cache-control': 'no-cache',
+        'x-content-type-options': 'nosniff',
+        'referrer-policy': 'no-referrer',
+      });
       res.end(body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }
   });
-  return new Promise((ok) => server.listen(port, '127.0.0.1', () => ok({ server, url: `http://127.0.0.1:${server.address().port}` })));
+  return new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', fail);
+      ok({ server, url: `http://127.0.0.1:${server.address().port}` });
+    });
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { url } = await startServer({ port: Number(arg('port', 8080)), mockUrl: arg('mock-url', '') });
-  console.log(`DEMO_LISTENING ${url}`);
+  const port = Number(arg('port', 8080));
+  try {
+    const { server, url } = await startServer({ port, mockUrl: arg('mock-url', '') });
+    console.log(`DEMO_LISTENING ${url}`);
+    const stop = () => {
+      server.close(() => process.exit(0));
+      server.closeAllConnections();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  } catch (err) {
+    console.error(err.code === 'EADDRINUSE' ? `serve: port ${port} is already in use (set DEMO_PORT to another port)` : `serve: ${err.message}`);
+    process.exit(1);
+  }
 }

@@ -7,7 +7,7 @@ scripts/ensure-tools.sh all || { echo "tool installation failed"; echo "0 passed
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 out=test-output; mkdir -p "$out"
-only="${TEST_SUITES:-native mock wasm-node chrome firefox types integration resources}"
+only="${TEST_SUITES:-native mock wasm-node chrome firefox types integration page resources}"
 
 mock_pid=""
 cleanup() { [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null; }
@@ -64,6 +64,7 @@ suite firefox "wasm_test --headless --firefox --geckodriver \"\$(command -v geck
 case " $only " in *" types "*|*" page "*|*" integration "*|*" resources "*) bash scripts/build.sh > "$out/build.log" 2>&1 || { echo "[test] build failed:"; cat "$out/build.log"; total_fail=$((total_fail + 1)); } ;; esac
 suite types "node --test --test-reporter=tap tests/types/"
 suite resources "node --test --test-reporter=tap --test-concurrency=1 tests/resources/"
+suite page "node --test --test-reporter=tap --test-concurrency=1 tests/page/"
 suite integration "node --test --test-reporter=tap --test-concurrency=1 tests/integration/"
 
 echo

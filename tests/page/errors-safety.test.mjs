@@ -1,0 +1,237 @@
+// The demo page's error handling and safety: AUTH, retries, hostile model output, the API key's
+// whereabouts and input validation.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  apiRequests, fillForm, generateRequests, logLines, openPage, sequence, startEnv, waitState, weekNumbers,
+} from './support.mjs';
+
+let env;
+before(async () => {
+  env = await startEnv();
+});
+after(async () => {
+  await env?.close();
+});
+beforeEach(async () => {
+  await env.reset();
+});
+
+describe('errors and safety', () => {
+  test('AUTH: a rejected key (custom base URL → mock) shows the code and tells the user to check the key', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    const key = 'bad-key-0123456789';
+    try {
+      await fillForm(page, { weeks: 6, key, baseUrl: env.mock.url });
+      const port = new URL(env.mock.url).port;
+      assert.match(await page.textContent('#backend-label'), new RegExp(`Gemini API at 127\\.0\\.0\\.1:${port} · gemini-2\\.5-flash`));
+      await page.click('#generate');
+      await waitState(page, 'failed');
+
+      assert.equal(await page.isVisible('#error-box'), true);
+      assert.equal(await page.textContent('#error-code'), 'AUTH');
+      assert.match(await page.textContent('#error-title'), /did not accept the API key/);
+      assert.match(await page.textContent('#error-advice'), /Check the key/);
+      assert.equal(await page.getAttribute('#error-box', 'role'), 'alert');
+      assert.equal(await page.locator('.week-card').count(), 0);
+      assert.equal(await page.isVisible('#continue'), false, 'nothing to continue');
+      assert.equal(await page.isVisible('#generate'), true);
+      assert.ok((await logLines(page)).some((l) => /Failed: AUTH/.test(l)));
+
+      const reqs = apiRequests(await env.requests({ key }));
+      assert.ok(reqs.length >= 1, 'the request reached the base URL from the form');
+      assert.equal(reqs.length, 1, 'AUTH is not retried');
+      for (const r of reqs) {
+        assert.equal(r.keyInUrl, false);
+        assert.equal(r.headers['x-goog-api-key'], key.length, 'the key travels only in the header');
+        assert.equal(r.status, 400);
+      }
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a 503 then success: the retry is logged with its wait and the roadmap completes', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await env.script('*', [{}, { fault: 'status', status: 503 }]);
+      await fillForm(page, { weeks: 3 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+
+      const log = await logLines(page);
+      const retry = log.find((l) => /Retrying batch 1 in \d+(\.\d)?s \(attempt 2\): .*503.*overloaded/.test(l));
+      assert.ok(retry, `a retry line in\n${log.join('\n')}`);
+      assert.ok(log.at(-1).endsWith('Completed 1 batch successfully'));
+      assert.deepEqual(await weekNumbers(page), sequence(3));
+      assert.equal(await page.isVisible('#error-box'), false);
+      const statuses = generateRequests(await env.requests()).map((r) => r.status);
+      assert.deepEqual(statuses, [200, 503, 200]);
+      assert.equal(await page.textContent('#u-requests'), String(apiRequests(await env.requests()).length), 'the retry is counted');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('hostile model output (xss fault) renders as text and runs nothing, also after a reload', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await env.script('*', [{ fault: 'xss', repeat: 10 }]);
+      await fillForm(page, { weeks: 3 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      // Open every day so that everything is laid out (and an <img> would have loaded).
+      await page.$$eval('details.day', (ds) => ds.forEach((d) => (d.open = true)));
+
+      const check = async () => {
+        assert.equal(await page.evaluate(() => typeof window.__xss), 'undefined');
+        assert.equal(await page.locator('#roadmap img, #roadmap script, #roadmap iframe, #roadmap [onerror]').count(), 0);
+        assert.equal(await page.locator('a[href^="javascript:" i]').count(), 0);
+        const links = await page.$$eval('#roadmap a', (as) => as.map((a) => [a.protocol, a.rel, a.target]));
+        for (const [protocol, rel, target] of links) {
+          assert.match(protocol, /^https?:$/);
+          assert.equal(rel, 'noopener noreferrer');
+          assert.equal(target, '_blank');
+        }
+        const text = await page.textContent('#roadmap');
+        assert.ok(text.includes('<img src=x onerror="window.__xss=1">'), 'the markup is shown literally');
+        assert.ok(text.includes('<script>window.__xss=2</script>'));
+        assert.ok(text.includes('javascript:alert(1)'), 'javascript: stays plain text');
+        assert.ok((await page.textContent('#phases')).includes('<img src=x'), 'phase names too');
+      };
+      await check();
+      await p.reload();
+      await waitState(page, 'done');
+      await page.$$eval('details.day', (ds) => ds.forEach((d) => (d.open = true)));
+      await check();
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('the API key never reaches localStorage, the URL or the console; "Remember in this tab" uses sessionStorage only', async () => {
+    const p = await openPage(env);
+    const { page, context } = p;
+    const key = 'test-key-Secret-5f1c9a7e';
+    try {
+      assert.equal(await page.getAttribute('#apiKey', 'type'), 'password');
+      assert.equal(await page.isChecked('#rememberKey'), false);
+      assert.match(await page.textContent('#key-note'), /sent only to Google/);
+      await fillForm(page, { weeks: 3, key, baseUrl: env.mock.url });
+      await page.click('#generate');
+      await waitState(page, 'done');
+
+      const storage = await page.evaluate(() => ({
+        local: Object.entries(localStorage).flat().join('\n'),
+        session: Object.entries(sessionStorage).flat().join('\n'),
+        cookie: document.cookie,
+        url: location.href,
+        history: history.length,
+      }));
+      assert.ok(storage.local.length > 100, 'the roadmap was saved');
+      assert.ok(!storage.local.includes(key), 'not in localStorage');
+      assert.ok(!storage.session.includes(key), 'not in sessionStorage unless remembered');
+      assert.ok(!storage.cookie.includes(key));
+      assert.ok(!storage.url.includes(key) && !page.url().includes(key), 'not in the URL');
+      assert.ok(p.consoleLines.some((l) => /Generating batch/.test(l.text)), 'the console hook saw the package log');
+      assert.deepEqual(p.consoleLines.filter((l) => l.text.includes(key) || l.text.includes('Secret-5f1c')), [], 'not in the console');
+      for (const r of apiRequests(await env.requests({ key }))) {
+        assert.equal(r.keyInUrl, false);
+        assert.equal(r.headers['x-goog-api-key'], key.length);
+      }
+
+      // Opt-in: this tab only.
+      await page.check('#rememberKey');
+      assert.equal(await page.evaluate(() => Object.values(sessionStorage).join('\n')).then((s) => s.includes(key)), true);
+      assert.ok(!(await page.evaluate(() => Object.values(localStorage).join('\n'))).includes(key));
+      await p.reload();
+      assert.equal(await page.inputValue('#apiKey'), key, 'remembered for this tab');
+      assert.equal(await page.isChecked('#rememberKey'), true);
+      const other = await context.browser().newContext();
+      const tab2 = await other.newPage();
+      await tab2.goto(`${env.site}/`);
+      await tab2.waitForSelector('body[data-ready="true"]');
+      assert.equal(await tab2.inputValue('#apiKey'), '', 'another tab does not get it');
+      await other.close();
+      await page.uncheck('#rememberKey');
+      assert.ok(!(await page.evaluate(() => Object.values(sessionStorage).join('\n'))).includes(key));
+      await p.reload();
+      assert.equal(await page.inputValue('#apiKey'), '', 'gone after unticking');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('inputs are validated next to their fields, and INVALID_INPUT from the package lands on the field it names', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await page.fill('#role', '   ');
+      await page.fill('#weeks', '60');
+      await page.fill('#hours', '20');
+      await page.fill('#batch', '0');
+      await page.click('#generate');
+      for (const id of ['role', 'weeks', 'hours', 'batch']) {
+        assert.equal(await page.isVisible(`#${id}-error`), true, `${id} error shown`);
+        assert.equal(await page.getAttribute(`#${id}`, 'aria-invalid'), 'true');
+        assert.ok((await page.getAttribute(`#${id}`, 'aria-describedby')).split(' ').includes(`${id}-error`));
+      }
+      assert.match(await page.textContent('#weeks-error'), /1 to 52/);
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'role', 'focus on the first invalid field');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'idle');
+
+      // Editing a field clears its error.
+      await page.fill('#role', 'Data Engineer');
+      assert.equal(await page.isVisible('#role-error'), false);
+      assert.equal(await page.getAttribute('#role', 'aria-invalid'), null);
+      await page.fill('#weeks', '4');
+      await page.fill('#hours', '1.5');
+      await page.fill('#batch', '2');
+
+      // A bad base URL is caught by the page, inside the (then opened) Advanced section.
+      await page.fill('#apiKey', 'a-valid-looking-key');
+      await page.click('.advanced summary');
+      await page.fill('#baseUrl', 'ftp://example.com');
+      await page.click('.advanced summary'); // close it again
+      await page.click('#generate');
+      assert.equal(await page.isVisible('#baseUrl-error'), true);
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'baseUrl');
+
+      // A key that cannot be sent in a header is rejected by the package (INVALID_INPUT, field apiKey).
+      await page.fill('#baseUrl', env.mock.url);
+      await page.fill('#apiKey', 'key-with-ümlaut-123');
+      await page.click('#generate');
+      await page.waitForSelector('#apiKey-error:not([hidden])');
+      assert.match(await page.textContent('#apiKey-error'), /cannot be sent in a header/);
+      assert.equal(await page.getAttribute('#apiKey', 'aria-invalid'), 'true');
+      assert.equal(await page.isVisible('#error-box'), false);
+
+      assert.deepEqual(await env.requests(), [], 'nothing was sent');
+
+      // With a roadmap on screen, a rejected option leaves it there untouched.
+      await page.fill('#apiKey', '');
+      await page.fill('#weeks', '1');
+      await page.click('#generate');
+      await waitState(page, 'done');
+      const sent = (await env.requests()).length;
+      await page.fill('#apiKey', 'key-with-ümlaut-123');
+      await page.click('#generate');
+      await page.waitForSelector('#apiKey-error:not([hidden])');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'done');
+      assert.deepEqual(await weekNumbers(page), [1]);
+      assert.match(await page.textContent('#status-title'), /Nothing was sent/);
+      assert.equal((await env.requests()).length, sent);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+});

@@ -1,0 +1,148 @@
+// Exports: the page's JSON / Markdown / ICS downloads, and the pure builders in www/exports.js.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { icsEscape, icsFold, nextMonday, toIcs, toMarkdown, fileBase } from '../../www/exports.js';
+import { fillForm, openPage, readDownload, startEnv, waitState } from './support.mjs';
+
+/** Unfolds an iCalendar text into logical lines. */
+const unfold = (ics) => ics.replace(/\r\n[ \t]/g, '').split('\r\n');
+
+describe('exports from the page', () => {
+  let env;
+  before(async () => {
+    env = await startEnv();
+  });
+  after(async () => {
+    await env?.close();
+  });
+  beforeEach(async () => {
+    await env.reset();
+  });
+
+  test('JSON, Markdown and ICS download and parse (ICS: one all-day VEVENT per day from the chosen date)', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    const key = 'export-test-key-77aa';
+    try {
+      await fillForm(page, { role: 'ML Engineer', weeks: 2, key, baseUrl: env.mock.url });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      await page.fill('#startDate', '2026-03-02');
+
+      const grab = async (button) => {
+        const [dl] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+        return { name: dl.suggestedFilename(), text: readDownload(await dl.path()) };
+      };
+
+      const json = await grab('#export-json');
+      assert.equal(json.name, 'ml-engineer-2-week-roadmap.json');
+      const rm = JSON.parse(json.text);
+      assert.equal(rm.role, 'ML Engineer');
+      assert.equal(rm.totalWeeks, 2);
+      assert.deepEqual(rm.weeks.map((w) => w.days.length), [7, 7]);
+      assert.ok(rm.usage.requests > 0);
+      assert.ok(!json.text.includes(key), 'no key in the export');
+
+      const md = await grab('#export-md');
+      assert.equal(md.name, 'ml-engineer-2-week-roadmap.md');
+      assert.match(md.text, /^# ML Engineer — 2-week learning roadmap\n/);
+      const weekHeadings = md.text.match(/^## Week \d+: .+$/gm);
+      assert.deepEqual(weekHeadings.map((h) => h.match(/\d+/)[0]), ['1', '2']);
+      assert.equal(md.text.match(/^### Day \d+: /gm).length, 14);
+      assert.ok(md.text.includes('- [ ] '), 'tasks as a checklist');
+
+      const ics = await grab('#export-ics');
+      assert.equal(ics.name, 'ml-engineer-2-week-roadmap.ics');
+      const raw = ics.text;
+      assert.ok(raw.startsWith('BEGIN:VCALENDAR\r\n') && raw.endsWith('END:VCALENDAR\r\n'));
+      assert.ok(!/[^\r]\n/.test(raw), 'every line ends with CRLF');
+      for (const line of raw.split('\r\n')) assert.ok(Buffer.byteLength(line) <= 75, `line over 75 octets: ${line}`);
+      const lines = unfold(raw);
+      assert.ok(lines.includes('VERSION:2.0'));
+      assert.ok(lines.some((l) => l.startsWith('PRODID:')));
+      const events = raw.split('BEGIN:VEVENT').length - 1;
+      assert.equal(events, 14, 'N × 7 VEVENTs');
+      assert.equal(lines.filter((l) => l === 'END:VEVENT').length, 14);
+      const starts = lines.filter((l) => l.startsWith('DTSTART;VALUE=DATE:')).map((l) => l.split(':')[1]);
+      assert.equal(starts[0], '20260302');
+      assert.equal(starts.at(-1), '20260315');
+      assert.equal(new Set(starts).size, 14, 'one day each');
+      const uids = lines.filter((l) => l.startsWith('UID:'));
+      assert.equal(new Set(uids).size, 14, 'unique UIDs');
+      assert.equal(lines.filter((l) => /^DTSTAMP:\d{8}T\d{6}Z$/.test(l)).length, 14);
+      assert.equal(lines.filter((l) => /^DTEND;VALUE=DATE:\d{8}$/.test(l)).length, 14);
+      assert.equal(lines.filter((l) => l.startsWith('SUMMARY:')).length, 14);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+});
+
+describe('export builders (www/exports.js)', () => {
+  const roadmap = {
+    role: 'Data, Engineer; "Ops"\\ Lead',
+    totalWeeks: 1,
+    level: 'Beginner',
+    hoursPerDay: 2,
+    phases: [{ name: 'Basics', startWeek: 1, endWeek: 1, goal: 'Start' }],
+    outline: [{ week: 1, title: 'SQL', phase: 'Basics' }],
+    weeks: [
+      {
+        week: 1,
+        title: 'SQL, joins; and more',
+        phase: 'Basics',
+        fallback: false,
+        days: Array.from({ length: 7 }, (_, i) => ({
+          day: i + 1,
+          title: `Día ${i + 1} — ünïcödé 🚀 ${'long text '.repeat(12)}`,
+          tasks: ['Line one\nline two', 'Semi; colon, comma'],
+          resources: ['https://example.com/a,b'],
+          hours: 1.5,
+        })),
+      },
+    ],
+  };
+
+  test('icsEscape and icsFold follow RFC 5545 (escaping, 75-octet folding without splitting characters)', () => {
+    assert.equal(icsEscape('a\\b;c,d\ne\r\nf'), 'a\\\\b\\;c\\,d\\ne\\nf');
+    const folded = icsFold(`SUMMARY:${'ü'.repeat(100)}🚀🚀`);
+    const parts = folded.split('\r\n');
+    assert.ok(parts.length > 1);
+    for (const [i, part] of parts.entries()) {
+      assert.ok(Buffer.byteLength(part) <= 75, `part ${i} has ${Buffer.byteLength(part)} octets`);
+      if (i > 0) assert.ok(part.startsWith(' '));
+      assert.ok(!part.includes('\uFFFD'));
+    }
+    assert.equal(parts.map((x, i) => (i ? x.slice(1) : x)).join(''), `SUMMARY:${'ü'.repeat(100)}🚀🚀`);
+  });
+
+  test('toIcs: escaped text, dates across a month end, stable UIDs; toMarkdown: a heading per week and day', () => {
+    const now = new Date(Date.UTC(2026, 0, 2, 3, 4, 5));
+    const ics = toIcs(roadmap, '2026-01-28', now);
+    const lines = ics.replace(/\r\n /g, '').split('\r\n');
+    assert.deepEqual(
+      lines.filter((l) => l.startsWith('DTSTART')).map((l) => l.slice(-8)),
+      ['20260128', '20260129', '20260130', '20260131', '20260201', '20260202', '20260203'],
+    );
+    assert.ok(lines.includes('DTSTAMP:20260102T030405Z'));
+    assert.ok(lines.some((l) => l.startsWith('DESCRIPTION:') && l.includes('Line one line two') && l.includes('Semi\\; colon\\, comma') && l.includes('\\n')));
+    assert.ok(lines.includes('X-WR-CALNAME:Data\\, Engineer\\; "Ops"\\\\ Lead roadmap'));
+    assert.equal(toIcs(roadmap, '2026-01-28', now), ics, 'deterministic');
+    assert.notEqual(toIcs(roadmap, '2026-02-02', now).match(/UID:[^\r]+/)[0], ics.match(/UID:[^\r]+/)[0], 'UID depends on the start date');
+    assert.throws(() => toIcs(roadmap, 'not a date'));
+
+    const md = toMarkdown(roadmap);
+    assert.match(md, /^## Week 1: SQL, joins; and more$/m);
+    assert.equal(md.match(/^### Day \d: /gm).length, 7);
+    assert.match(md, /^- \[ \] Line one line two$/m, 'task text stays on one line');
+    assert.equal(fileBase(roadmap), 'data-engineer-ops-lead-1-week-roadmap');
+  });
+
+  test('nextMonday picks the coming Monday (today when it is Monday)', () => {
+    assert.equal(nextMonday(new Date(2026, 10, 30)), '2026-11-30'); // a Monday
+    assert.equal(nextMonday(new Date(2026, 11, 1)), '2026-12-07'); // a Tuesday
+    assert.equal(nextMonday(new Date(2026, 11, 6)), '2026-12-07'); // a Sunday
+  });
+});

@@ -1,0 +1,299 @@
+// The demo page against the mock Gemini: generation, streaming, cancel/continue, resume, fallback
+// weeks and persistence.
+import { after, before, beforeEach, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+
+import {
+  STORE_KEY, apiRequests, fillForm, generateRequests, logLines, openPage, requestedWeeks, sequence, shot,
+  startEnv, until, waitState, weekNumbers,
+} from './support.mjs';
+
+let env;
+before(async () => {
+  env = await startEnv();
+});
+after(async () => {
+  await env?.close();
+});
+beforeEach(async () => {
+  await env.reset();
+});
+
+describe('generation', () => {
+  test('generates 6 weeks offline: every week in order with 7 days, phases, usage and the log', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      assert.match(await page.textContent('#backend-label'), /Offline demo model \(local mock\)/);
+      await shot(page, 'idle');
+      await fillForm(page, { role: 'DevOps Engineer', weeks: 6 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+
+      assert.deepEqual(await weekNumbers(page), sequence(6));
+      const days = await page.$$eval('#weeks-list > .week-card', (cs) =>
+        cs.map((c) => [...c.querySelectorAll('details.day')].map((d) => [Number(d.dataset.day), d.querySelectorAll('.tasks li').length])),
+      );
+      for (const week of days) {
+        assert.deepEqual(week.map(([d]) => d), sequence(7));
+        for (const [, tasks] of week) assert.ok(tasks >= 1, 'every day has tasks');
+      }
+      assert.equal(await page.locator('#phases > li').count(), 3, '6 weeks → 3 phases');
+      assert.match(await page.textContent('#roadmap-title'), /DevOps Engineer · 6-week roadmap/);
+
+      const log = await logLines(page);
+      const has = (re) => assert.ok(log.some((l) => re.test(l)), `log line ${re} in\n${log.join('\n')}`);
+      has(/Generating batch: weeks 1-3$/);
+      has(/Generating batch: weeks 4-6$/);
+      has(/Batch 1 response length: \d+ chars$/);
+      has(/Batch 2 response length: \d+ chars$/);
+      has(/Completed all 2 batches successfully$/);
+
+      // Usage panel: requests match what the mock saw; tokens and a cost estimate are shown.
+      const reqs = await env.requests();
+      assert.equal(await page.textContent('#u-requests'), String(apiRequests(reqs).length));
+      assert.match(await page.textContent('#u-output'), /^[1-9][\d,]*$/);
+      assert.match(await page.textContent('#u-prompt'), /^[1-9][\d,]*$/);
+      assert.match(await page.textContent('#u-cost'), /^≈ \$\d+\.\d+$/);
+      assert.match(await page.textContent('#u-note'), /nothing is billed/);
+      for (const r of generateRequests(reqs)) {
+        assert.equal(r.keyInUrl, false);
+        assert.equal(r.model, 'gemini-2.5-flash');
+      }
+
+      // Collapsible days.
+      const firstDay = page.locator('#week-1 details.day').first();
+      await firstDay.locator('summary').click();
+      assert.equal(await firstDay.evaluate((d) => d.open), true);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await shot(page, 'done', { fullPage: true });
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('streams: progress bar and log update while generating, the first week shows before the last batch starts', async () => {
+    const p = await openPage(env, {
+      initScript: () => {
+        window.__trace = [];
+        document.addEventListener('DOMContentLoaded', () => {
+          const progress = document.getElementById('progress');
+          new MutationObserver((muts) => {
+            for (const m of muts) {
+              for (const n of m.addedNodes) {
+                if (n.nodeType === 1 && n.classList.contains('week-card')) {
+                  window.__trace.push({ kind: 'card', week: Number(n.dataset.week), at: Date.now(), state: document.body.dataset.state, valuenow: Number(progress.getAttribute('aria-valuenow')) });
+                }
+              }
+            }
+          }).observe(document.getElementById('weeks-list'), { childList: true });
+          new MutationObserver((muts) => {
+            for (const m of muts) for (const n of m.addedNodes) window.__trace.push({ kind: 'log', text: n.textContent, at: Date.now(), cards: document.querySelectorAll('.week-card').length });
+          }).observe(document.getElementById('log'), { childList: true });
+        });
+      },
+    });
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 9, batch: 3 });
+      await page.click('#generate');
+
+      // While running: a segmented bar with an active batch, and log lines.
+      await page.waitForFunction(() =>
+        document.body.dataset.state === 'running' &&
+        document.querySelectorAll('#progress .seg').length === 3 &&
+        document.querySelector('#progress .seg--active') &&
+        [...document.querySelectorAll('#log li')].some((li) => li.textContent.endsWith('Generating batch: weeks 1-3')),
+      );
+      await page.waitForSelector('#weeks-list > .week-card');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'running');
+      assert.equal(await page.isVisible('#cancel'), true);
+      await shot(page, 'generating');
+      await waitState(page, 'done');
+
+      const trace = await page.evaluate(() => window.__trace);
+      const cards = trace.filter((e) => e.kind === 'card');
+      assert.deepEqual(cards.map((c) => c.week), sequence(9), 'cards are added one by one, in order');
+      assert.equal(cards[0].state, 'running', 'the first card appeared while generating');
+      assert.equal(cards[0].valuenow, 1, 'the progress bar counted the first week');
+      const lastStart = trace.find((e) => e.kind === 'log' && e.text.endsWith('Generating batch: weeks 7-9'));
+      assert.ok(lastStart, 'the last batch was logged');
+      assert.ok(cards[0].at <= lastStart.at && lastStart.cards >= 3, 'week 1 was on screen before the last batch started');
+
+      // Against the mock's clock: week 1 was shown before its own batch's answer had even finished,
+      // and long before the last batch was requested.
+      const reqs = generateRequests(await env.requests());
+      const batch1 = reqs.find((r) => r.task?.kind === 'weeks' && r.task.from === 1);
+      const batch3 = reqs.find((r) => r.task?.kind === 'weeks' && r.task.from === 7);
+      assert.ok(cards[0].at < batch3.startedAt, 'first card before the last batch request');
+      assert.ok(cards[0].at < batch1.endedAt, 'week 1 rendered while batch 1 was still streaming');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('Cancel aborts the request in flight, sends nothing more, and Continue finishes without re-requesting kept weeks', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // Batch 1 streams about a week and a half, then stalls: a request is surely in flight at Cancel.
+      await env.script('*', [{}, { fault: 'stall', afterChunks: 40 }]);
+      await fillForm(page, { weeks: 12, batch: 3 });
+      await page.click('#generate');
+      await page.waitForSelector('#weeks-list > .week-card');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'running');
+      await page.click('#cancel');
+      await waitState(page, 'cancelled');
+
+      const firstRun = await until(async () => {
+        const log = await env.requests();
+        return generateRequests(log).some((r) => r.aborted) && log;
+      }, { message: 'the mock to see the aborted request' });
+      const gen = generateRequests(firstRun);
+      const aborted = gen.filter((r) => r.aborted);
+      assert.equal(aborted.length, 1, 'exactly one request was in flight and got aborted');
+      assert.equal(aborted[0].seq, gen.at(-1).seq, 'the aborted request is the last one sent');
+      // A quiet window: the run has already rejected with AbortError, so nothing may follow.
+      await new Promise((ok) => setTimeout(ok, 1000));
+      assert.equal((await env.requests()).length, firstRun.length, 'no request after Cancel');
+
+      const kept = await weekNumbers(page);
+      assert.ok(kept.length >= 1 && kept.length < 12);
+      assert.deepEqual(kept, sequence(kept.length));
+      assert.match(await page.textContent('#status-detail'), new RegExp(`Kept ${kept.length} of 12 weeks`));
+      assert.match(await logLines(page).then((l) => l.at(-1)), new RegExp(`Cancelled: kept ${kept.length} of 12 weeks`));
+      const cont = page.getByRole('button', { name: /^Continue/ });
+      assert.equal(await cont.isVisible(), true);
+
+      const lastSeq = firstRun.at(-1).seq;
+      await cont.click();
+      await waitState(page, 'done');
+      assert.deepEqual(await weekNumbers(page), sequence(12));
+      const second = (await env.requests()).filter((r) => r.seq > lastSeq);
+      assert.ok(!generateRequests(second).some((r) => r.task?.kind === 'outline'), 'no second outline');
+      const asked = requestedWeeks(second);
+      assert.deepEqual([...asked].sort((a, b) => a - b), sequence(12).filter((w) => !kept.includes(w)), 'only the missing weeks were requested');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('resume after a daily-quota failure: finished weeks stay, Continue completes without re-requesting them', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // outline, batch 1 (weeks 1-3), then batch 2 fails fast with a non-retryable daily quota error.
+      await env.script('*', [{}, {}, { fault: 'quota-day' }]);
+      await fillForm(page, { weeks: 9, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+
+      assert.equal(await page.textContent('#error-code'), 'RATE_LIMITED');
+      assert.match(await page.textContent('#error-title'), /Daily quota/);
+      assert.match(await page.textContent('#error-advice'), /GenerateRequestsPerDayPerProjectPerModel-FreeTier.*Continue/s);
+      assert.deepEqual(await weekNumbers(page), [1, 2, 3]);
+      assert.equal(await page.locator('#progress .seg--failed').count(), 1, 'the failed batch is marked');
+      assert.match(await page.textContent('#status-detail'), /3 of 9 weeks are ready and kept/);
+      await shot(page, 'error');
+
+      const before = await env.requests();
+      const lastSeq = before.at(-1).seq;
+      assert.deepEqual(requestedWeeks(before), [1, 2, 3]);
+      await page.getByRole('button', { name: /^Continue/ }).click();
+      await waitState(page, 'done');
+      assert.deepEqual(await weekNumbers(page), sequence(9));
+      assert.equal(await page.isHidden('#error-box'), true);
+
+      const after = generateRequests((await env.requests()).filter((r) => r.seq > lastSeq));
+      assert.ok(after.length >= 2);
+      assert.ok(!after.some((r) => r.task?.kind === 'outline'), 'the outline was not requested again');
+      assert.deepEqual(after.map((r) => `${r.task.from}-${r.task.to}`), ['4-6', '7-9']);
+      for (const r of after) assert.match(r.lastUserText, /Role: DevOps Engineer/);
+      const saved = JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY));
+      assert.equal(saved.complete, true);
+      assert.equal(saved.roadmap.weeks.length, 9);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('fallback weeks are flagged with the reason and "Regenerate week" replaces the card', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // outline fine; every answer for the batch is prose → the package fills in placeholders.
+      await env.script('*', [{}, { fault: 'prose', repeat: 20 }]);
+      await fillForm(page, { weeks: 3, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      await env.script('*', [], { replace: true }); // the model behaves again
+
+      assert.deepEqual(await page.$$eval('.week-card', (cs) => cs.map((c) => c.dataset.fallback)), ['true', 'true', 'true']);
+      const flag = await page.textContent('#week-2 .flag');
+      assert.match(flag, /Placeholder week/);
+      assert.match(flag, /not readable JSON/);
+      assert.match(await page.textContent('#status-title'), /placeholders/);
+      assert.ok((await logLines(page)).some((l) => /Warning: Week 2: placeholder/.test(l)));
+
+      const oldTitle = await page.textContent('#week-2-title');
+      await page.click('#week-2 [data-action="regenerate"]');
+      await page.waitForSelector('#week-2[data-fallback="false"]');
+      assert.equal(await page.locator('#week-2 .flag').count(), 0);
+      assert.equal(await page.locator('#week-2 details.day').count(), 7);
+      assert.equal(await page.textContent('#week-2-title'), oldTitle, 'same week, same title');
+      assert.deepEqual(await page.$$eval('.week-card', (cs) => cs.map((c) => c.dataset.fallback)), ['true', 'false', 'true']);
+      assert.deepEqual(await weekNumbers(page), [1, 2, 3]);
+      assert.equal(await page.evaluate(() => document.activeElement?.id), 'week-2-title', 'focus moves to the new card');
+      const saved = JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY));
+      assert.equal(saved.roadmap.weeks[1].fallback, false);
+      const asked = generateRequests(await env.requests()).at(-1);
+      assert.deepEqual([asked.task.from, asked.task.to], [2, 2], 'only week 2 was requested');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('the last roadmap is restored after a reload, and Clear removes it', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await fillForm(page, { role: 'Frontend Developer', weeks: 2 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      const before = await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent));
+
+      await p.reload();
+      await waitState(page, 'done');
+      assert.deepEqual(await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent)), before);
+      assert.match(await page.textContent('#status-title'), /Roadmap restored/);
+      assert.equal(await page.inputValue('#role'), 'Frontend Developer');
+      assert.equal(await page.inputValue('#weeks'), '2');
+      assert.equal(await page.isVisible('#empty-state'), false);
+
+      // An offline roadmap is not continued or patched by another backend by accident.
+      const seen = (await env.requests()).length;
+      await page.fill('#apiKey', 'some-real-looking-key');
+      await page.click('#week-1 [data-action="regenerate"]');
+      assert.match(await page.textContent('#apiKey-error'), /made by the offline demo model/);
+      assert.equal((await env.requests()).length, seen, 'nothing sent');
+      await page.fill('#apiKey', '');
+
+      await page.click('#clear');
+      await waitState(page, 'idle');
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), null);
+      assert.equal(await page.locator('.week-card').count(), 0);
+      assert.equal(await page.isVisible('#empty-state'), true);
+      await p.reload();
+      assert.equal(await page.getAttribute('body', 'data-state'), 'idle');
+      assert.equal(await page.locator('.week-card').count(), 0);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+});

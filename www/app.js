@@ -1,0 +1,857 @@
+// Gemini Roadmap demo page: the form, a run of generateRoadmap with live progress, the roadmap view,
+// exports and persistence. Plain ES module, no framework, no build step.
+import init, { generateRoadmap, regenerateWeek } from '/pkg/web/gemini_roadmap.js';
+import { toJson, toMarkdown, toIcs, fileBase, nextMonday, parseDate } from './exports.js';
+import { el, phaseItems, weekCard } from './render.js';
+
+const GOOGLE_URL = 'https://generativelanguage.googleapis.com';
+/** Not a secret: the local mock accepts any key of 8+ characters that does not start with "bad". */
+const DEMO_KEY = 'offline-demo-key';
+const STORE_KEY = 'gemini-roadmap:last-roadmap'; // localStorage: the last roadmap, never the key
+const KEY_SLOT = 'gemini-roadmap:api-key'; // sessionStorage, only when "Remember in this tab" is ticked
+
+/** USD per 1M tokens (list prices, paid tier, text). Thinking tokens are billed as output. */
+export const PRICES = {
+  'gemini-2.5-flash': { input: 0.3, output: 2.5 },
+  'gemini-2.5-flash-lite': { input: 0.1, output: 0.4 },
+  'gemini-2.0-flash': { input: 0.1, output: 0.4 },
+  'gemini-2.5-pro': { input: 1.25, output: 10 },
+};
+
+/** Form fields by the name `generateRoadmap` uses in `err.field`. */
+const FIELD_INPUTS = {
+  role: 'role',
+  weeks: 'weeks',
+  level: 'level',
+  hoursPerDay: 'hours',
+  batchWeeks: 'batch',
+  apiKey: 'apiKey',
+  model: 'model',
+  baseUrl: 'baseUrl',
+};
+
+const $ = (id) => document.getElementById(id);
+const ui = Object.fromEntries(
+  [
+    'roadmap-form', 'role', 'weeks', 'hours', 'level', 'batch', 'apiKey', 'rememberKey', 'model', 'baseUrl',
+    'backend-status', 'backend-label', 'form-error', 'generate', 'cancel', 'continue', 'empty-state',
+    'status-card', 'status-title', 'status-detail', 'progress', 'error-box', 'error-code', 'error-title',
+    'error-advice', 'error-detail', 'log', 'usage-card', 'u-requests', 'u-prompt', 'u-output', 'u-thoughts',
+    'u-cost', 'u-note', 'roadmap', 'roadmap-title', 'roadmap-meta', 'phases', 'weeks-list', 'startDate',
+    'export-json', 'export-md', 'export-ics', 'clear',
+  ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), $(id)]),
+);
+
+let config = { mockUrl: '' };
+let wasmReady = false;
+/** What is on screen: { roadmap, params, model, offline, complete }. */
+let current = null;
+/** The active generateRoadmap call. */
+let run = null;
+let runSeq = 0;
+let regenerating = 0;
+
+// ───────────── small helpers ─────────────
+
+const fmt = new Intl.NumberFormat('en-US');
+const emptyUsage = () => ({ promptTokens: 0, outputTokens: 0, thoughtsTokens: 0, totalTokens: 0, requests: 0 });
+const range = (a, b) => (a === b ? `week ${a}` : `weeks ${a}-${b}`);
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const batches = (n) => `${n} ${n === 1 ? 'batch' : 'batches'}`;
+const outlineComplete = (rm) =>
+  !!rm && Array.isArray(rm.outline) && rm.outline.length === rm.totalWeeks && rm.totalWeeks > 0;
+const weeksLeft = (rm) => (rm ? rm.totalWeeks - (rm.weeks || []).length : 0);
+
+function setState(state) {
+  document.body.dataset.state = state;
+  const resumable = (state === 'cancelled' || state === 'failed' || state === 'partial') && outlineComplete(current?.roadmap) && weeksLeft(current.roadmap) > 0;
+  ui.generate.hidden = state === 'running';
+  ui.generate.disabled = !wasmReady || state === 'running';
+  ui.cancel.hidden = state !== 'running';
+  ui.clear.disabled = state === 'running';
+  ui.continue.hidden = !resumable;
+  if (resumable) {
+    const left = weeksLeft(current.roadmap);
+    ui.continue.textContent = `Continue (${plural(left, 'week')} left)`;
+  }
+  // After a stop, Continue is the recommended action.
+  ui.generate.className = `btn ${resumable ? 'btn--secondary' : 'btn--primary'}`;
+  ui.generate.textContent = current?.roadmap && state !== 'idle' ? 'Generate new roadmap' : 'Generate roadmap';
+  for (const b of ui.weeksList.querySelectorAll('[data-action="regenerate"]')) b.disabled = state === 'running' || regenerating > 0;
+}
+
+function addLog(text, kind = '') {
+  const time = new Date().toLocaleTimeString('en-GB', { hour12: false });
+  ui.log.append(el('li', { className: kind ? `log__line log__line--${kind}` : 'log__line' }, el('time', {}, time), ' ', text));
+  ui.log.scrollTop = ui.log.scrollHeight;
+}
+
+function download(name, type, text) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = el('a', { href: url, download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+// ───────────── backend & form ─────────────
+
+function backend() {
+  const key = ui.apiKey.value.trim();
+  const model = ui.model.value;
+  if (key) {
+    const baseUrl = ui.baseUrl.value.trim() || GOOGLE_URL;
+    return { offline: false, apiKey: key, baseUrl, model };
+  }
+  return { offline: true, apiKey: DEMO_KEY, baseUrl: config.mockUrl, model };
+}
+
+function renderBackend() {
+  const b = backend();
+  let label;
+  if (!b.offline) {
+    let host = 'Google';
+    try {
+      const u = new URL(b.baseUrl);
+      if (u.origin !== GOOGLE_URL) host = u.host;
+    } catch {
+      host = 'an invalid base URL';
+    }
+    label = host === 'Google' ? `Google Gemini · ${b.model}` : `Gemini API at ${host} · ${b.model}`;
+  } else if (config.mockUrl) {
+    label = 'Offline demo model (local mock) · no key needed';
+  } else {
+    label = 'No offline model on this server · add an API key';
+  }
+  ui.backendLabel.textContent = label;
+  ui.backendStatus.dataset.backend = b.offline ? 'offline' : 'gemini';
+}
+
+function clearErrors() {
+  for (const input of ui.roadmapForm.querySelectorAll('[aria-invalid="true"]')) input.removeAttribute('aria-invalid');
+  for (const p of ui.roadmapForm.querySelectorAll('.field__error')) {
+    p.hidden = true;
+    p.textContent = '';
+  }
+  ui.formError.hidden = true;
+  ui.formError.textContent = '';
+}
+
+/** Shows `errors` ({inputId: message}) next to their fields and focuses the first one. */
+function showFieldErrors(errors) {
+  let first = null;
+  for (const [id, message] of Object.entries(errors)) {
+    const input = $(id);
+    const slot = $(`${id}-error`);
+    if (!input || !slot) continue;
+    input.setAttribute('aria-invalid', 'true');
+    slot.textContent = message;
+    slot.hidden = false;
+    first ??= input;
+  }
+  if (first) {
+    const details = first.closest('details');
+    if (details) details.open = true;
+    first.focus();
+  }
+}
+
+function showFormError(message) {
+  ui.formError.textContent = message;
+  ui.formError.hidden = false;
+}
+
+/** A roadmap started on Gemini is not finished by the offline model (or the other way round). */
+function checkSameBackend(b, errors) {
+  if (!current?.roadmap || current.offline === b.offline) return;
+  errors.apiKey = current.offline
+    ? 'This roadmap was made by the offline demo model. Clear the key to continue it here, or generate a new one with Gemini.'
+    : 'This roadmap was started with Google Gemini. Enter your API key to continue it (keys are never saved).';
+}
+
+function readBackend(errors) {
+  const b = backend();
+  if (b.offline && !config.mockUrl) {
+    errors.apiKey = 'The offline demo model is not available on this server. Enter a Gemini API key to continue.';
+  }
+  if (!b.offline) {
+    let ok = false;
+    try {
+      const u = new URL(b.baseUrl);
+      ok = (u.protocol === 'https:' || u.protocol === 'http:') && !u.search && !u.hash && !u.username;
+    } catch {
+      ok = false;
+    }
+    if (!ok) errors.baseUrl = 'Enter an http(s) address without ?query or #fragment, e.g. https://generativelanguage.googleapis.com.';
+  }
+  return b;
+}
+
+/** Validates the form; returns { params, backend } or null after showing the errors. */
+function readForm() {
+  const errors = {};
+  const role = ui.role.value.trim().replace(/\s+/g, ' ');
+  if (!role) errors.role = 'Enter a role or goal, e.g. “Frontend Developer”.';
+  else if ([...role].length > 120) errors.role = 'Keep the role under 120 characters.';
+
+  const weeksText = ui.weeks.value.trim();
+  const weeks = Number(weeksText);
+  if (!weeksText || !Number.isInteger(weeks) || weeks < 1 || weeks > 52) errors.weeks = 'Enter a whole number of weeks from 1 to 52.';
+
+  const hoursText = ui.hours.value.trim();
+  const hours = Number(hoursText);
+  if (hoursText && !(Number.isFinite(hours) && hours > 0 && hours <= 16)) errors.hours = 'Enter hours per day above 0 and at most 16.';
+
+  const batchText = ui.batch.value.trim();
+  const batch = batchText ? Number(batchText) : 3;
+  if (!Number.isInteger(batch) || batch < 1 || batch > 52) errors.batch = 'Enter a whole number from 1 to 52 (3 works well).';
+
+  const b = readBackend(errors);
+  if (Object.keys(errors).length) {
+    showFieldErrors(errors);
+    return null;
+  }
+  const params = { role, weeks, batchWeeks: batch };
+  if (ui.level.value) params.level = ui.level.value;
+  if (hoursText) params.hoursPerDay = hours;
+  return { params, backend: b };
+}
+
+function fillForm(params) {
+  ui.role.value = params.role ?? '';
+  ui.weeks.value = params.weeks ?? '';
+  ui.level.value = params.level ?? '';
+  ui.hours.value = params.hoursPerDay ?? '';
+  ui.batch.value = params.batchWeeks ?? 3;
+}
+
+// ───────────── rendering ─────────────
+
+function renderUsage() {
+  const rm = current?.roadmap;
+  if (!rm) {
+    ui.usageCard.hidden = true;
+    return;
+  }
+  const u = { ...emptyUsage(), ...(rm.usage || {}) };
+  // Usage arrives with each finished batch; until then there is nothing honest to show.
+  ui.usageCard.hidden = u.requests === 0;
+  ui.uRequests.textContent = fmt.format(u.requests);
+  ui.uPrompt.textContent = fmt.format(u.promptTokens);
+  ui.uOutput.textContent = fmt.format(u.outputTokens);
+  ui.uThoughts.textContent = fmt.format(u.thoughtsTokens);
+  const model = current.model in PRICES ? current.model : 'gemini-2.5-flash';
+  const p = PRICES[model];
+  const usd = (u.promptTokens * p.input + (u.outputTokens + u.thoughtsTokens) * p.output) / 1e6;
+  const money = usd === 0 ? '$0.00' : usd < 0.01 ? `≈ $${usd.toFixed(4)}` : `≈ $${usd.toFixed(usd < 1 ? 3 : 2)}`;
+  ui.uCost.textContent = money;
+  const rates = `input $${p.input.toFixed(2)}, output and thinking $${p.output.toFixed(2)} per 1M tokens`;
+  ui.uNote.textContent = current.offline
+    ? `Offline demo: nothing is billed. Estimate of what this run would cost on ${model} at list prices (${rates}).`
+    : `Estimate for ${model} at list prices (${rates}); the free tier, caching and price changes make your bill differ.`;
+}
+
+function renderHeader(rm) {
+  ui.roadmap.hidden = false;
+  ui.emptyState.hidden = true;
+  ui.roadmapTitle.textContent = `${rm.role} · ${rm.totalWeeks}-week roadmap`;
+  const bits = [];
+  if (rm.level) bits.push(rm.level);
+  if (rm.hoursPerDay) bits.push(`${rm.hoursPerDay} h/day`);
+  const n = (rm.weeks || []).length;
+  bits.push(n === rm.totalWeeks ? `${plural(rm.totalWeeks * 7, 'day')}` : `${n} of ${rm.totalWeeks} weeks ready`);
+  const fallbacks = (rm.weeks || []).filter((w) => w.fallback).length;
+  if (fallbacks) bits.push(`${plural(fallbacks, 'placeholder week')}`);
+  ui.roadmapMeta.textContent = bits.join(' · ');
+}
+
+function renderPhases(rm) {
+  ui.phases.replaceChildren(...phaseItems(rm));
+}
+
+const cardSig = new WeakMap();
+
+/** Inserts or replaces the card of `w`, keeping the list in week order. Returns the card. */
+function upsertCard(rm, w) {
+  const sig = JSON.stringify([w, w.fallback ? rm.warnings?.find((x) => x.startsWith(`Week ${w.week}:`)) : '']);
+  const existing = ui.weeksList.querySelector(`:scope > [data-week="${w.week}"]`);
+  if (existing && cardSig.get(existing) === sig) return existing;
+  const card = weekCard(rm, w, { canRegenerate: !run && regenerating === 0 });
+  cardSig.set(card, sig);
+  if (existing) {
+    // Keep the days the reader had opened.
+    const open = new Set([...existing.querySelectorAll('details[open]')].map((d) => d.dataset.day));
+    for (const d of card.querySelectorAll('details')) if (open.has(d.dataset.day)) d.open = true;
+    existing.replaceWith(card);
+    return card;
+  }
+  const next = [...ui.weeksList.children].find((c) => Number(c.dataset.week) > w.week);
+  ui.weeksList.insertBefore(card, next ?? null);
+  return card;
+}
+
+/** Shows `rm` completely: header, phases and cards (cards that did not change are kept). */
+function renderRoadmap(rm) {
+  renderHeader(rm);
+  renderPhases(rm);
+  const keep = new Set((rm.weeks || []).map((w) => String(w.week)));
+  for (const c of [...ui.weeksList.children]) if (!keep.has(c.dataset.week)) c.remove();
+  for (const w of [...(rm.weeks || [])].sort((a, b) => a.week - b.week)) upsertCard(rm, w);
+}
+
+function resetView() {
+  ui.weeksList.replaceChildren();
+  ui.phases.replaceChildren();
+  ui.roadmap.hidden = true;
+  ui.emptyState.hidden = false;
+  ui.statusCard.hidden = true;
+  ui.usageCard.hidden = true;
+  ui.errorBox.hidden = true;
+  ui.log.replaceChildren();
+  ui.progress.replaceChildren();
+}
+
+// ───────────── progress bar ─────────────
+
+function progressPlanning() {
+  ui.progress.replaceChildren(el('div', { className: 'seg seg--planning', title: 'Planning the outline' }, el('span', { className: 'seg__fill' })));
+}
+
+function ensureSegments(total) {
+  if (run.segments.length === total) return;
+  run.segments = [];
+  const nodes = [];
+  for (let i = 1; i <= total; i++) {
+    const fill = el('span', { className: 'seg__fill' });
+    const seg = el('div', { className: 'seg', dataset: { batch: i } }, fill);
+    run.segments.push(seg);
+    nodes.push(seg);
+  }
+  ui.progress.replaceChildren(...nodes);
+}
+
+function updateProgress() {
+  const rm = run?.working ?? current?.roadmap;
+  if (!rm) return;
+  const done = (rm.weeks || []).length;
+  ui.progress.setAttribute('aria-valuemax', String(rm.totalWeeks || 1));
+  ui.progress.setAttribute('aria-valuenow', String(done));
+  ui.progress.setAttribute('aria-valuetext', `${done} of ${rm.totalWeeks} weeks ready`);
+  if (!run) return;
+  for (const [b, [from, to]] of run.ranges) {
+    const seg = run.segments[b - 1];
+    if (!seg) continue;
+    const have = rm.weeks.filter((w) => w.week >= from && w.week <= to).length;
+    seg.firstChild.style.width = `${Math.round((100 * have) / (to - from + 1))}%`;
+  }
+}
+
+function segState(batch, state) {
+  const seg = ui.progress.querySelectorAll('.seg')[batch - 1];
+  if (seg) seg.className = `seg seg--${state}`;
+}
+
+// ───────────── persistence ─────────────
+
+function save() {
+  if (!current?.roadmap) return;
+  const { roadmap, params, model, offline, complete } = current;
+  try {
+    localStorage.setItem(STORE_KEY, JSON.stringify({ v: 1, savedAt: new Date().toISOString(), roadmap, params, model, offline, complete }));
+  } catch {
+    /* storage full or disabled: the roadmap stays on screen */
+  }
+}
+
+function restore() {
+  let saved;
+  try {
+    saved = JSON.parse(localStorage.getItem(STORE_KEY) || 'null');
+  } catch {
+    saved = null;
+  }
+  const rm = saved?.roadmap;
+  if (!rm || typeof rm.role !== 'string' || !Array.isArray(rm.weeks) || !Number.isInteger(rm.totalWeeks)) return false;
+  const params = saved.params || { role: rm.role, weeks: rm.totalWeeks, batchWeeks: 3 };
+  current = { roadmap: rm, params, model: saved.model || 'gemini-2.5-flash', offline: !!saved.offline, complete: !!saved.complete };
+  fillForm(params);
+  if (saved.model && PRICES[saved.model]) ui.model.value = saved.model;
+  renderRoadmap(rm);
+  renderUsage();
+  ui.statusCard.hidden = false;
+  ui.progress.replaceChildren();
+  updateProgress();
+  const when = saved.savedAt ? new Date(saved.savedAt).toLocaleString() : 'earlier';
+  if (current.complete) {
+    ui.statusTitle.textContent = 'Roadmap restored';
+    ui.statusDetail.textContent = `Saved ${when}. Clear removes it from this browser.`;
+  } else {
+    ui.statusTitle.textContent = 'Unfinished roadmap restored';
+    ui.statusDetail.textContent = `${rm.weeks.length} of ${rm.totalWeeks} weeks were saved ${when}. Continue finishes the rest.`;
+  }
+  addLog(`Restored the roadmap saved ${when}`);
+  return true;
+}
+
+// ───────────── errors ─────────────
+
+function retryIn(ms) {
+  const s = Math.ceil(ms / 1000);
+  return s >= 90 ? `${Math.ceil(s / 60)} minutes` : plural(s, 'second');
+}
+
+/** [title, advice] for an error from the package. */
+function explain(err, offline) {
+  const status = err.status ? ` (HTTP ${err.status})` : '';
+  switch (err.code) {
+    case 'AUTH':
+      return offline
+        ? ['The demo model refused the request', 'Reload the page and try again.']
+        : ['Google did not accept the API key', 'Check the key: copy it again from Google AI Studio (aistudio.google.com/apikey), make sure it is complete and that the Generative Language API is enabled for its project.'];
+    case 'RATE_LIMITED': {
+      const daily = (err.quotaIds || []).some((q) => /PerDay/i.test(q));
+      if (err.retryDelayMs) return ['Rate limit reached', `Google asks to wait ${retryIn(err.retryDelayMs)}. Then press Continue — finished weeks are kept.`];
+      if (daily) return ['Daily quota used up', `This key has used its daily quota for ${current?.model ?? 'this model'} (${err.quotaIds.join(', ')}). Choose another model and press Continue, or come back tomorrow. Finished weeks are kept.`];
+      return ['Rate limit reached', `Too many requests${err.quotaIds?.length ? ` (${err.quotaIds.join(', ')})` : ''}. Wait a minute, then press Continue — finished weeks are kept.`];
+    }
+    case 'SERVER':
+      return [`Google is having trouble${status}`, 'This is on Google’s side and usually passes quickly. Wait a moment and press Continue — finished weeks are kept.'];
+    case 'NETWORK':
+      return ['Could not reach the server', offline ? 'The local demo model did not answer. Check that `npm run demo` is still running, then press Continue.' : 'Check your internet connection (and any VPN, proxy or ad blocker that may block generativelanguage.googleapis.com), then press Continue.'];
+    case 'TIMEOUT':
+      return ['Gemini took too long to answer', 'Press Continue to try again; fewer weeks per request makes each answer shorter.'];
+    case 'BLOCKED':
+      return [`Gemini blocked the request${err.reason ? ` (${err.reason})` : ''}`, 'Rephrase the role in plain, neutral words and try again.'];
+    case 'NOT_FOUND':
+      return ['Model not available', `“${current?.model ?? ui.model.value}” is not available for this key. Choose another model and press Continue.`];
+    case 'BAD_REQUEST':
+      return [`Gemini rejected the request${status}`, 'Try another model, or fewer weeks per request.'];
+    case 'MALFORMED':
+    case 'TRUNCATED':
+      return ['Gemini’s answer could not be read', 'Lower “Weeks per request” and press Continue — finished weeks are kept.'];
+    default:
+      return ['Something went wrong', 'Press Continue to try again. Finished weeks are kept.'];
+  }
+}
+
+function showError(err, offline) {
+  const [title, advice] = explain(err, offline);
+  ui.errorCode.textContent = err.code || err.name || 'ERROR';
+  ui.errorTitle.textContent = title;
+  ui.errorAdvice.textContent = advice;
+  ui.errorDetail.textContent = err.message || '';
+  ui.errorBox.hidden = false;
+}
+
+// ───────────── the run ─────────────
+
+async function startRun(mode) {
+  if (run || regenerating || !wasmReady) return;
+  clearErrors();
+  let params;
+  let b;
+  let resumeFrom = null;
+  if (mode === 'continue') {
+    if (!current?.roadmap) return;
+    const errors = {};
+    b = readBackend(errors);
+    checkSameBackend(b, errors);
+    if (Object.keys(errors).length) return showFieldErrors(errors);
+    params = current.params;
+    resumeFrom = current.roadmap;
+  } else {
+    const form = readForm();
+    if (!form) return;
+    ({ params, backend: b } = form);
+  }
+
+  const controller = new AbortController();
+  const working = resumeFrom
+    ? structuredClone(resumeFrom)
+    : {
+        role: params.role,
+        totalWeeks: params.weeks,
+        ...(params.level ? { level: params.level } : {}),
+        ...(params.hoursPerDay ? { hoursPerDay: params.hoursPerDay } : {}),
+        phases: [],
+        outline: [],
+        weeks: [],
+        usage: emptyUsage(),
+        batches: [],
+        warnings: [],
+      };
+  const previous = current; // put back if the package rejects the options before sending anything
+  if (!resumeFrom) {
+    resetView();
+    current = null;
+  }
+  run = { id: ++runSeq, controller, params, backend: b, working, previous, segments: [], ranges: new Map(), totalBatches: 0, startedAt: performance.now(), kept: working.weeks.length };
+  current = { roadmap: working, params, model: b.model, offline: b.offline, complete: false };
+  const me = run;
+
+  ui.statusCard.hidden = false;
+  ui.errorBox.hidden = true;
+  ui.emptyState.hidden = true;
+  const hadFocus = document.activeElement === ui.generate || document.activeElement === ui.continue;
+  setState('running');
+  if (hadFocus) ui.cancel.focus(); // also brings the progress into view on a phone
+  if (resumeFrom) {
+    addLog(`Continuing: ${plural(run.kept, 'week')} kept, ${plural(weeksLeft(working), 'week')} to go`);
+    ui.statusTitle.textContent = 'Continuing…';
+    ui.statusDetail.textContent = `${plural(run.kept, 'finished week')} kept; they are not requested again.`;
+    renderRoadmap(working);
+    ui.progress.replaceChildren();
+  } else {
+    addLog(`Planning a ${params.weeks}-week roadmap for ${params.role} on ${b.offline ? 'the offline demo model' : b.model}`);
+    ui.statusTitle.textContent = 'Planning the outline…';
+    ui.statusDetail.textContent = b.offline ? 'Offline demo model' : `Google Gemini · ${b.model}`;
+    progressPlanning();
+  }
+  updateProgress();
+  renderUsage();
+
+  const options = {
+    apiKey: b.apiKey,
+    role: params.role,
+    weeks: params.weeks,
+    model: b.model,
+    baseUrl: b.baseUrl,
+    batchWeeks: params.batchWeeks,
+    signal: controller.signal,
+    onProgress: (e) => {
+      if (run !== me) return;
+      try {
+        onProgress(e);
+      } catch (uiError) {
+        // A rendering bug must not break the run; the final roadmap is rendered again at the end.
+        console.warn('progress rendering failed', uiError?.name);
+      }
+    },
+  };
+  if (params.level) options.level = params.level;
+  if (params.hoursPerDay) options.hoursPerDay = params.hoursPerDay;
+  if (resumeFrom) options.resumeFrom = resumeFrom;
+
+  try {
+    const roadmap = await generateRoadmap(options);
+    if (run !== me) return;
+    finishRun(roadmap);
+  } catch (err) {
+    if (run !== me) return;
+    if (err?.name === 'AbortError') cancelledRun(err);
+    else failRun(err);
+  }
+}
+
+function onProgress(e) {
+  const w = run.working;
+  switch (e.type) {
+    case 'outline':
+      w.phases = e.phases;
+      w.outline = e.weeks;
+      renderHeader(w);
+      renderPhases(w);
+      addLog(`Outline ready: ${plural(e.phases.length, 'phase')}, ${plural(e.weeks.length, 'week')}`);
+      save();
+      break;
+    case 'batch-start':
+      run.totalBatches = e.totalBatches;
+      ensureSegments(e.totalBatches);
+      run.ranges.set(e.batch, [e.startWeek, e.endWeek]);
+      segState(e.batch, 'active');
+      run.segments[e.batch - 1]?.setAttribute('title', `Batch ${e.batch}: ${range(e.startWeek, e.endWeek)}`);
+      ui.statusTitle.textContent = `Generating batch ${e.batch} of ${e.totalBatches}…`;
+      ui.statusDetail.textContent = `${range(e.startWeek, e.endWeek).replace(/^w/, 'W')} · ${w.weeks.length} of ${w.totalWeeks} weeks ready`;
+      addLog(`Generating batch: ${range(e.startWeek, e.endWeek)}`);
+      updateProgress();
+      break;
+    case 'week': {
+      const i = w.weeks.findIndex((x) => x.week === e.week.week);
+      if (i >= 0) w.weeks[i] = e.week;
+      else w.weeks.push(e.week);
+      w.weeks.sort((a, b) => a.week - b.week);
+      upsertCard(w, e.week);
+      renderHeader(w);
+      updateProgress();
+      const [, to] = [...run.ranges.values()].at(-1) ?? [];
+      ui.statusDetail.textContent = `Week ${e.week.week} ready${to ? ` · generating up to week ${to}` : ''} · ${w.weeks.length} of ${w.totalWeeks} weeks ready`;
+      save();
+      break;
+    }
+    case 'batch-done':
+      segState(e.batch, 'done');
+      w.usage = e.usage;
+      renderUsage();
+      updateProgress();
+      addLog(`Batch ${e.batch} response length: ${e.responseChars} chars`);
+      save();
+      break;
+    case 'retry': {
+      const what = e.batch ? `batch ${e.batch}` : 'the outline';
+      const when = e.delayMs ? `in ${+(e.delayMs / 1000).toFixed(1)}s` : 'now';
+      if (e.batch) segState(e.batch, 'retry');
+      addLog(`Retrying ${what} ${when} (attempt ${e.attempt}): ${e.reason}`, 'warn');
+      ui.statusDetail.textContent = `Retrying ${what} ${when}…`;
+      break;
+    }
+    case 'warning': {
+      w.warnings.push(e.message);
+      addLog(`Warning: ${e.message}`, 'warn');
+      const m = /^Week (\d+):/.exec(e.message);
+      const wk = m && w.weeks.find((x) => x.week === Number(m[1]));
+      if (wk) upsertCard(w, wk);
+      break;
+    }
+    case 'done': {
+      w.usage = e.usage;
+      renderUsage();
+      const what = run.totalBatches === 1 ? 'Completed 1 batch' : `Completed all ${batches(run.totalBatches)}`;
+      if (e.fallbackWeeks) addLog(`${what}; ${plural(e.fallbackWeeks, 'placeholder week')} to regenerate`, 'warn');
+      else addLog(`${what} successfully`, 'ok');
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+function endRun() {
+  const focusWasOnCancel = document.activeElement === ui.cancel;
+  run = null;
+  return focusWasOnCancel;
+}
+
+/** Cancel disappears when a run ends: move focus somewhere useful instead of <body>. */
+function settleFocus(wasOnCancel) {
+  if (!wasOnCancel) return;
+  if (!ui.continue.hidden) ui.continue.focus();
+  else ui.statusTitle.focus();
+}
+
+function finishRun(roadmap) {
+  const secs = ((performance.now() - run.startedAt) / 1000).toFixed(1);
+  const ranges = run.ranges;
+  const focus = endRun();
+  current = { ...current, roadmap, complete: true };
+  renderRoadmap(roadmap);
+  renderUsage();
+  for (const [b, [from]] of ranges) {
+    const report = (roadmap.batches || []).find((x) => x.startWeek === from);
+    segState(b, report?.status === 'fallback' ? 'fallback' : 'done');
+  }
+  const fallbacks = roadmap.weeks.filter((w) => w.fallback).length;
+  ui.statusTitle.textContent = fallbacks ? 'Roadmap ready — with placeholders' : 'Roadmap ready';
+  ui.statusDetail.textContent = `${plural(roadmap.totalWeeks, 'week')} · ${plural(roadmap.totalWeeks * 7, 'day')} · ${secs} s${fallbacks ? ` · ${plural(fallbacks, 'week')} to regenerate` : ''}`;
+  updateProgress();
+  save();
+  setState('done');
+  settleFocus(focus);
+}
+
+function cancelledRun(err) {
+  const kept = err?.partial && Array.isArray(err.partial.weeks) && err.partial.weeks.length >= run.working.weeks.length ? err.partial : run.working;
+  const focus = endRun();
+  current = { ...current, roadmap: kept, complete: false };
+  renderRoadmap(kept);
+  renderUsage();
+  for (const seg of ui.progress.children) if (!seg.classList.contains('seg--done')) seg.className = 'seg seg--stopped';
+  const n = kept.weeks.length;
+  addLog(`Cancelled: kept ${n} of ${plural(kept.totalWeeks, 'week')}`, 'warn');
+  ui.statusTitle.textContent = 'Cancelled';
+  if (outlineComplete(kept)) {
+    ui.statusDetail.textContent = `Kept ${n} of ${plural(kept.totalWeeks, 'week')}. Continue picks up where it stopped without asking for finished weeks again.`;
+    save();
+  } else {
+    ui.statusDetail.textContent = 'Stopped before the outline was ready; nothing to keep.';
+    if (!n) {
+      current = null;
+      ui.roadmap.hidden = true;
+      ui.usageCard.hidden = true;
+    }
+  }
+  setState('cancelled');
+  settleFocus(focus);
+}
+
+function failRun(err) {
+  const me = run;
+  const focus = endRun();
+  if (err?.name !== 'GeminiRoadmapError') err = { code: 'UNEXPECTED', message: String(err?.message || err) };
+  if (err.code === 'INVALID_INPUT') {
+    // Nothing was sent. Show the message next to the field it names.
+    const id = FIELD_INPUTS[err.field];
+    const message = (err.message || '').replace(/^Invalid option `[^`]+`:\s*/, '') || 'This value is not valid.';
+    current = me.previous;
+    resetView();
+    if (current) {
+      renderRoadmap(current.roadmap);
+      renderUsage();
+      ui.statusCard.hidden = false;
+      ui.statusTitle.textContent = 'Nothing was sent';
+      ui.statusDetail.textContent = 'Fix the highlighted field and try again. The roadmap below is unchanged.';
+      updateProgress();
+    }
+    if (id) showFieldErrors({ [id]: message.charAt(0).toUpperCase() + message.slice(1) + '.' });
+    else showFormError(`${err.field ? `${err.field}: ` : ''}${message}`);
+    setState(!current ? 'idle' : current.complete ? 'done' : 'partial');
+    return;
+  }
+  const kept = err.partial && Array.isArray(err.partial.weeks) ? err.partial : me.working;
+  current = { ...current, roadmap: kept, complete: false };
+  if (kept.weeks.length || outlineComplete(kept)) renderRoadmap(kept);
+  renderUsage();
+  if (err.batch) segState(err.batch, 'failed');
+  showError(err, me.backend.offline);
+  addLog(`Failed: ${err.code} — ${err.message}`, 'error');
+  ui.statusTitle.textContent = 'Generation stopped';
+  ui.statusDetail.textContent = kept.weeks.length
+    ? `${kept.weeks.length} of ${plural(kept.totalWeeks, 'week')} are ready and kept.`
+    : 'No weeks were generated.';
+  updateProgress();
+  if (outlineComplete(kept)) save();
+  setState('failed');
+  settleFocus(focus);
+}
+
+async function regenerate(weekNo, button) {
+  if (run || regenerating || !current?.roadmap) return;
+  clearErrors();
+  const errors = {};
+  const b = readBackend(errors);
+  checkSameBackend(b, errors);
+  if (Object.keys(errors).length) return showFieldErrors(errors);
+  const card = button.closest('.week-card');
+  const msg = card.querySelector('.week-card__msg');
+  regenerating++;
+  setState(document.body.dataset.state);
+  card.setAttribute('aria-busy', 'true');
+  button.textContent = 'Regenerating…';
+  msg.textContent = '';
+  addLog(`Regenerating week ${weekNo}`);
+  try {
+    const roadmap = await regenerateWeek(current.roadmap, weekNo, { apiKey: b.apiKey, model: b.model, baseUrl: b.baseUrl });
+    regenerating--;
+    current = { ...current, roadmap };
+    const w = roadmap.weeks.find((x) => x.week === weekNo);
+    const fresh = w ? upsertCard(roadmap, w) : null;
+    renderHeader(roadmap);
+    renderUsage();
+    save();
+    addLog(`Regenerated week ${weekNo}${w?.fallback ? ' (still a placeholder)' : ''}`, w?.fallback ? 'warn' : 'ok');
+    setState(document.body.dataset.state);
+    fresh?.querySelector('.week-card__title')?.focus();
+  } catch (err) {
+    regenerating--;
+    card.removeAttribute('aria-busy');
+    button.textContent = 'Regenerate week';
+    const [title, advice] = err?.code ? explain(err, b.offline) : ['Something went wrong', 'Try again.'];
+    msg.textContent = `${err?.code ?? 'ERROR'}: ${title}. ${advice}`;
+    addLog(`Regenerating week ${weekNo} failed: ${err?.code ?? ''} ${err?.message ?? ''}`, 'error');
+    setState(document.body.dataset.state);
+  }
+}
+
+// ───────────── wiring ─────────────
+
+function wire() {
+  ui.roadmapForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    startRun('new');
+  });
+  ui.cancel.addEventListener('click', () => {
+    if (!run) return;
+    ui.statusTitle.textContent = 'Cancelling…';
+    run.controller.abort();
+  });
+  ui.continue.addEventListener('click', () => startRun('continue'));
+
+  // The key: in memory (the input) only, unless the user opts in to this tab's sessionStorage.
+  const syncKey = () => {
+    try {
+      if (ui.rememberKey.checked && ui.apiKey.value.trim()) sessionStorage.setItem(KEY_SLOT, ui.apiKey.value.trim());
+      else sessionStorage.removeItem(KEY_SLOT);
+    } catch {
+      /* storage disabled */
+    }
+  };
+  ui.apiKey.addEventListener('input', () => {
+    syncKey();
+    renderBackend();
+  });
+  ui.rememberKey.addEventListener('change', syncKey);
+  ui.model.addEventListener('change', renderBackend);
+  ui.baseUrl.addEventListener('input', renderBackend);
+
+  // Clear a field's error as soon as it is edited.
+  ui.roadmapForm.addEventListener('input', (e) => {
+    const id = e.target.id;
+    if (e.target.getAttribute('aria-invalid') === 'true') {
+      e.target.removeAttribute('aria-invalid');
+      const slot = $(`${id}-error`);
+      if (slot) slot.hidden = true;
+    }
+  });
+
+  ui.weeksList.addEventListener('click', (e) => {
+    const b = e.target.closest('[data-action="regenerate"]');
+    if (b && !b.disabled) regenerate(Number(b.dataset.week), b);
+  });
+
+  ui.exportJson.addEventListener('click', () => {
+    if (current?.roadmap) download(`${fileBase(current.roadmap)}.json`, 'application/json', toJson(current.roadmap));
+  });
+  ui.exportMd.addEventListener('click', () => {
+    if (current?.roadmap) download(`${fileBase(current.roadmap)}.md`, 'text/markdown', toMarkdown(current.roadmap));
+  });
+  ui.exportIcs.addEventListener('click', () => {
+    if (!current?.roadmap) return;
+    if (!parseDate(ui.startDate.value)) ui.startDate.value = nextMonday();
+    download(`${fileBase(current.roadmap)}.ics`, 'text/calendar', toIcs(current.roadmap, ui.startDate.value));
+  });
+  ui.clear.addEventListener('click', () => {
+    if (run) return;
+    try {
+      localStorage.removeItem(STORE_KEY);
+    } catch {
+      /* nothing stored */
+    }
+    current = null;
+    resetView();
+    clearErrors();
+    setState('idle');
+    ui.role.focus();
+  });
+}
+
+async function main() {
+  wire();
+  ui.startDate.value = nextMonday();
+  try {
+    const remembered = sessionStorage.getItem(KEY_SLOT);
+    if (remembered) {
+      ui.apiKey.value = remembered;
+      ui.rememberKey.checked = true;
+    }
+  } catch {
+    /* storage disabled */
+  }
+  const restored = restore();
+  try {
+    const res = await fetch('/config.json', { cache: 'no-store' });
+    if (res.ok) config = { ...config, ...(await res.json()) };
+  } catch {
+    /* static hosting without the demo server: real Gemini only */
+  }
+  renderBackend();
+  try {
+    await init();
+    wasmReady = true;
+  } catch (err) {
+    showFormError(`The roadmap engine (WebAssembly) could not be loaded: ${err?.message ?? err}. Run “npm run build” and reload.`);
+  }
+  setState(restored ? (current.complete ? 'done' : 'partial') : 'idle');
+  document.body.dataset.ready = wasmReady ? 'true' : 'false';
+}
+
+main();

@@ -1,0 +1,167 @@
+// Pure export builders: JSON, Markdown and iCalendar (RFC 5545) text from a Roadmap.
+// No DOM here, so Node tests can import this module directly.
+
+/** `devops-engineer-12-week-roadmap` */
+export function fileBase(roadmap) {
+  const slug = String(roadmap.role || 'roadmap')
+    .normalize('NFKD')
+    .replace(/[^\w\s-]/g, '')
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, '-')
+    .slice(0, 60) || 'roadmap';
+  return `${slug}-${roadmap.totalWeeks}-week-roadmap`;
+}
+
+export function toJson(roadmap) {
+  return JSON.stringify(roadmap, null, 2) + '\n';
+}
+
+const oneLine = (s) => String(s ?? '').replace(/\s+/g, ' ').trim();
+const hoursText = (h) => (Number.isFinite(h) && h > 0 ? `${+h.toFixed(2)} h` : '');
+
+export function toMarkdown(roadmap) {
+  const out = [];
+  out.push(`# ${oneLine(roadmap.role)} — ${roadmap.totalWeeks}-week learning roadmap`, '');
+  const meta = [];
+  if (roadmap.level) meta.push(`Level: ${oneLine(roadmap.level)}`);
+  if (roadmap.hoursPerDay) meta.push(`${roadmap.hoursPerDay} h/day`);
+  meta.push(`${(roadmap.weeks || []).length} of ${roadmap.totalWeeks} weeks generated`);
+  out.push(meta.join(' · '), '');
+  if (roadmap.phases?.length) {
+    out.push('## Phases', '');
+    for (const p of roadmap.phases) {
+      const range = p.startWeek === p.endWeek ? `week ${p.startWeek}` : `weeks ${p.startWeek}–${p.endWeek}`;
+      out.push(`- **${oneLine(p.name)}** (${range})${p.goal ? `: ${oneLine(p.goal)}` : ''}`);
+    }
+    out.push('');
+  }
+  for (const w of roadmap.weeks || []) {
+    out.push(`## Week ${w.week}: ${oneLine(w.title)}`, '');
+    if (w.phase) out.push(`*Phase: ${oneLine(w.phase)}*`, '');
+    if (w.fallback) out.push('> Placeholder week: the model did not deliver this week; regenerate it for a full plan.', '');
+    for (const d of w.days || []) {
+      const h = hoursText(d.hours);
+      out.push(`### Day ${d.day}: ${oneLine(d.title)}${h ? ` (${h})` : ''}`, '');
+      for (const t of d.tasks || []) out.push(`- [ ] ${oneLine(t)}`);
+      if (d.resources?.length) {
+        out.push('', 'Resources:', '');
+        for (const r of d.resources) out.push(`- ${oneLine(r)}`);
+      }
+      out.push('');
+    }
+  }
+  return out.join('\n').replace(/\n{3,}/g, '\n\n');
+}
+
+// ───────────── iCalendar ─────────────
+
+/** RFC 5545 TEXT escaping. */
+export function icsEscape(s) {
+  return String(s ?? '')
+    .replace(/\r\n?/g, '\n')
+    .replace(/\\/g, '\\\\')
+    .replace(/;/g, '\\;')
+    .replace(/,/g, '\\,')
+    .replace(/\n/g, '\\n');
+}
+
+const utf8Len = (ch) => {
+  const c = ch.codePointAt(0);
+  return c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+};
+
+/** Folds a content line to at most 75 octets per physical line, never inside a UTF-8 sequence. */
+export function icsFold(line) {
+  const parts = [];
+  let cur = '';
+  let len = 0;
+  for (const ch of line) {
+    const n = utf8Len(ch);
+    const limit = parts.length === 0 ? 75 : 74; // continuation lines start with one space
+    if (len + n > limit) {
+      parts.push(cur);
+      cur = '';
+      len = 0;
+    }
+    cur += ch;
+    len += n;
+  }
+  parts.push(cur);
+  return parts.join('\r\n ');
+}
+
+/** `YYYY-MM-DD` → Date at UTC midnight, or null. */
+export function parseDate(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso || ''));
+  if (!m) return null;
+  const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+  return d.getUTCMonth() === +m[2] - 1 ? d : null;
+}
+
+const pad = (n, w = 2) => String(n).padStart(w, '0');
+const icsDate = (d) => `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
+const icsStamp = (d) =>
+  `${icsDate(d)}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
+const addDays = (d, n) => new Date(d.getTime() + n * 86400000);
+
+/** FNV-1a, for short stable UIDs. */
+function hash(s) {
+  let h = 0x811c9dc5;
+  for (const ch of s) {
+    h ^= ch.codePointAt(0);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(36);
+}
+
+/**
+ * One all-day VEVENT per day; week 1 day 1 falls on `startDate` (`YYYY-MM-DD`), and each week takes
+ * seven consecutive days. UIDs are stable for the same roadmap and start date, so importing again updates.
+ */
+export function toIcs(roadmap, startDate, now = new Date()) {
+  const start = parseDate(startDate);
+  if (!start) throw new Error('Choose a start date for the calendar.');
+  const stamp = icsStamp(now);
+  const uidBase = `gr-${hash(`${roadmap.role}|${roadmap.totalWeeks}|${startDate}`)}`;
+  const lines = [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//gemini-roadmap//Learning roadmap//EN',
+    'CALSCALE:GREGORIAN',
+    'METHOD:PUBLISH',
+    `X-WR-CALNAME:${icsEscape(`${oneLine(roadmap.role)} roadmap`)}`,
+  ];
+  for (const w of roadmap.weeks || []) {
+    for (const d of w.days || []) {
+      const date = addDays(start, (w.week - 1) * 7 + (d.day - 1));
+      const desc = [];
+      if (w.phase) desc.push(`Phase: ${oneLine(w.phase)}`);
+      desc.push(`Week ${w.week}: ${oneLine(w.title)}`);
+      if (d.hours) desc.push(`Time: ${hoursText(d.hours)}`);
+      if (d.tasks?.length) desc.push('', 'Tasks:', ...d.tasks.map((t) => `- ${oneLine(t)}`));
+      if (d.resources?.length) desc.push('', 'Resources:', ...d.resources.map((r) => `- ${oneLine(r)}`));
+      lines.push(
+        'BEGIN:VEVENT',
+        `UID:${uidBase}-w${pad(w.week)}-d${d.day}@gemini-roadmap`,
+        `DTSTAMP:${stamp}`,
+        `DTSTART;VALUE=DATE:${icsDate(date)}`,
+        `DTEND;VALUE=DATE:${icsDate(addDays(date, 1))}`,
+        `SUMMARY:${icsEscape(`W${w.week}·D${d.day} ${oneLine(d.title)}`)}`,
+        `DESCRIPTION:${icsEscape(desc.join('\n'))}`,
+        'TRANSP:TRANSPARENT',
+        'END:VEVENT',
+      );
+    }
+  }
+  lines.push('END:VCALENDAR');
+  return lines.map(icsFold).join('\r\n') + '\r\n';
+}
+
+/** The next Monday (today if it is Monday) as `YYYY-MM-DD`, in local time. */
+export function nextMonday(today = new Date()) {
+  const d = new Date(today.getFullYear(), today.getMonth(), today.getDate());
+  const shift = (8 - d.getDay()) % 7;
+  d.setDate(d.getDate() + shift);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
