@@ -55,7 +55,7 @@ suite() {
 }
 
 wasm_test() { wasm-pack --log-level warn test --mode no-install "$@"; }
-suite native "cargo test --all-targets 2>&1"
+suite native "cargo test --all-targets --no-fail-fast 2>&1"
 suite mock "node --test --test-reporter=tap mock/test/"
 suite wasm-node "wasm_test --node -- --test web_node"
 suite chrome "wasm_test --headless --chrome --chromedriver \"\$(command -v chromedriver)\" -- --test web_browser --test web_roadmap --test web_faults --test web_safety"

@@ -257,6 +257,6 @@ fn an_absurd_retry_delay_is_clamped() {
     let body = r#"{"error":{"code":429,"message":"x","details":[{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"1e300s"}]}}"#;
     let err = parse_error(429, body);
     assert_eq!(err.retry_delay_ms(), Some(MAX_RETRY_DELAY_MS));
-    let wait = RetryPolicy::default().delay_ms(1, &err, 0.999).unwrap();
-    assert!(wait >= MAX_RETRY_DELAY_MS && (wait as f64) < 2_147_483_647.0, "{wait} ms fits a JavaScript timer");
+    // A wait that long is a quota, not a hiccup: the policy fails fast instead of overflowing.
+    assert_eq!(RetryPolicy::default().delay_ms(1, &err, 0.999), None);
 }
