@@ -112,7 +112,7 @@ impl GenerateRequest {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("request serializes")
+        serde_json::to_string(self).unwrap_or_else(|_| panic!("request serializes"))
     }
 
     /// Rough prompt size in tokens (about four characters each), for budgeting only.

@@ -100,7 +100,14 @@ fn text(field: &str, v: &str, max: usize) -> Result<(), Error> {
 
 /// Collapses whitespace (newlines included) so a value cannot break the prompt's line structure.
 pub fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
 }
 
 impl RoadmapOptions {

@@ -23,7 +23,7 @@ fn array(items: &str, min: u32, max: Option<u32>) -> String {
 }
 
 fn parse(s: String) -> Value {
-    serde_json::from_str(&s).expect("schema is valid JSON")
+    serde_json::from_str(&s).unwrap_or_else(|_| panic!("schema is valid JSON"))
 }
 
 /// `{"phases":[{name,startWeek,endWeek,goal}],"weeks":[{week,title,phase}] x total}`.

@@ -53,6 +53,15 @@ impl Problem {
     }
 }
 
+/// A stable sort by a `u32` key, like `sort_by_key`, with one instance of the sort code for every type
+/// (the wasm carries `core`'s sort once, for `(key, index)` pairs, which are all distinct).
+fn sort_by_number<T>(v: &mut Vec<T>, key: impl Fn(&T) -> u32) {
+    let mut order: Vec<(u32, usize)> = v.iter().map(key).zip(0..).collect();
+    order.sort_unstable();
+    let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
+    v.extend(order.iter().filter_map(|&(_, i)| slots[i].take()));
+}
+
 fn number(v: Option<&Value>) -> Option<u32> {
     match v? {
         Value::Number(n) => {
@@ -142,10 +151,9 @@ pub fn read_week(v: &Value, default_hours: f64) -> Candidate {
         _ => Vec::new(),
     };
     if days.len() == 7 {
-        let mut nums: Vec<u32> = days.iter().map(|d| d.day).collect();
-        nums.sort_unstable();
-        if nums == [1, 2, 3, 4, 5, 6, 7] {
-            days.sort_by_key(|d| d.day);
+        // Seven days whose numbers set bits 1 to 7: the numbers are exactly 1 to 7, in some order.
+        if days.iter().fold(0u32, |m, d| m | 1u32.checked_shl(d.day).unwrap_or(0)) == 0xfe {
+            sort_by_number(&mut days, |d| d.day);
         } else {
             days.iter_mut().zip(1..).for_each(|(d, i)| d.day = i);
         }
@@ -236,7 +244,7 @@ pub fn read_batch(items: &[&Value], first: u32, last: u32, outline: &[OutlineWee
             None => "dropped a week without a week number".into(),
         });
     }
-    out.weeks.sort_by_key(|w| w.week);
+    sort_by_number(&mut out.weeks, |w| w.week);
     out
 }
 
@@ -260,7 +268,7 @@ pub fn read_outline(v: &Value, total: u32) -> Option<(Vec<Phase>, Vec<OutlineWee
     if phases.is_empty() || items.is_empty() {
         return None;
     }
-    phases.sort_by_key(|p| p.start_week);
+    sort_by_number(&mut phases, |p| p.start_week);
     let mut changed = false;
     let mut next = 1;
     phases.retain_mut(|p| {

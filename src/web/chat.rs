@@ -87,12 +87,17 @@ pub struct ChatHandle {
 /// named like the key), both as written and as serde quotes a string (`"a\"b"`, escaped).
 pub fn decode_redacted<T: serde::de::DeserializeOwned>(options: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
     let key = get(options, "apiKey").as_string().filter(|k| !k.is_empty());
-    super::convert::decode(options, what, skip).map_err(|e| match (e, key) {
+    super::convert::decode(options, what, skip).map_err(|e| redact_error(e, key))
+}
+
+/// The part of [`decode_redacted`] that does not depend on `T` (kept out of its instances).
+fn redact_error(e: Error, key: Option<String>) -> Error {
+    match (e, key) {
         (Error::InvalidInput { field, message }, Some(k)) => {
             Error::InvalidInput { field: redact(&field, &k), message: redact(&message, &k) }
         }
         (e, _) => e,
-    })
+    }
 }
 
 fn redact(text: &str, key: &str) -> String {

@@ -13,6 +13,11 @@ use crate::Error;
 /// Decodes plain data through `JSON.stringify` + serde_json: strict (`deny_unknown_fields` works,
 /// unlike field-by-field readers) and small. `skip` names keys holding JS objects read elsewhere.
 pub fn decode<T: DeserializeOwned>(value: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
+    decode_json(&to_json(value, what, skip)?, what)
+}
+
+/// The part of [`decode`] that does not depend on `T` (kept out of its instances).
+fn to_json(value: &JsValue, what: &str, skip: &[&str]) -> Result<String, Error> {
     if !value.is_object() || js_sys::Array::is_array(value) {
         return Err(Error::invalid(what, "an options object is required"));
     }
@@ -23,19 +28,22 @@ pub fn decode<T: DeserializeOwned>(value: &JsValue, what: &str, skip: &[&str]) -
     let json: String = js_sys::JSON::stringify(&copy)
         .map_err(|_| Error::invalid(what, "must be plain data (no cycles or BigInt)"))?
         .into();
-    decode_json(&json, what)
+    Ok(json)
 }
 
 /// Decodes JSON text, naming the offending option in the error.
 pub fn decode_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, Error> {
-    serde_json::from_str(json).map_err(|e| {
-        let msg = e.to_string();
-        // "unknown field `temprature`, expected one of ..." → name the field the user got wrong.
-        let field = msg.split('`').nth(1).filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"));
-        let field = field.map_or_else(|| what.to_string(), str::to_string);
-        let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        Error::InvalidInput { field, message: msg }
-    })
+    serde_json::from_str(json).map_err(|e| json_error(e, what))
+}
+
+/// A serde_json error as an `INVALID_INPUT` naming the option (kept out of [`decode_json`]'s instances).
+fn json_error(e: serde_json::Error, what: &str) -> Error {
+    let msg = e.to_string();
+    // "unknown field `temprature`, expected one of ..." → name the field the user got wrong.
+    let field = msg.split('`').nth(1).filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"));
+    let field = field.map_or_else(|| what.to_string(), str::to_string);
+    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    Error::InvalidInput { field, message: msg }
 }
 
 /// Encodes through serde_json + `JSON.parse`: plain objects and arrays, no Maps.
