@@ -13,36 +13,17 @@
 //! `FUZZ_ITERATIONS=50000000 cargo test --release --test fuzz_json -- --nocapture` runs longer;
 //! every file in `tests/fuzz-regressions/json/` is replayed first (crashers found earlier).
 
+mod fuzz_support;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use gemini_roadmap::json::repair_json;
 use serde_json::Value;
+use fuzz_support::{iterations, seed, Rng};
 
 const DEFAULT_ITERATIONS: u64 = 800_000;
-
-/// xorshift64*: fast, deterministic, good enough to pick mutations.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 /// What breaks JSON repair: brackets, quotes of every style, escapes, comments, fences, literals,
 /// numbers, wrappers, special whitespace, control characters, and multi-byte characters.
@@ -388,18 +369,6 @@ fn save_crasher(input: &[u8]) -> PathBuf {
     path
 }
 
-/// `FUZZ_SEED` picks another deterministic sequence of inputs (the default is fixed, so runs repeat).
-fn seed(default: u64) -> u64 {
-    std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map_or(default, |s| s.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-}
-
-fn iterations() -> u64 {
-    std::env::var("FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ITERATIONS)
-}
-
 fn regressions() -> Vec<(String, Vec<u8>)> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz-regressions/json");
     let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
@@ -427,7 +396,7 @@ fn regressions_are_replayed() {
 #[test]
 fn repair_json_survives_mutated_model_output() {
     let seeds = seeds();
-    let n = iterations();
+    let n = iterations(DEFAULT_ITERATIONS);
     let mut rng = Rng(seed(0x9E37_79B9_7F4A_7C15));
     let (mut count, mut ok, mut max_ratio) = (0u64, 0u64, 0f64);
     let started = Instant::now();

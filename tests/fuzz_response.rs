@@ -13,6 +13,8 @@
 //! `FUZZ_ITERATIONS=50000000 cargo test --release --test fuzz_response -- --nocapture` runs longer;
 //! every file in `tests/fuzz-regressions/response/` is replayed first (`<status>-<name>.txt`).
 
+mod fuzz_support;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -21,29 +23,9 @@ use gemini_roadmap::gemini::response::{
     parse_duration_ms, parse_error, parse_model_info, ReplyBuilder, MAX_RETRY_DELAY_MS,
 };
 use gemini_roadmap::retry::RetryPolicy;
+use fuzz_support::{iterations, seed, Rng};
 
 const DEFAULT_ITERATIONS: u64 = 150_000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 #[rustfmt::skip]
 const TOKENS: &[&str] = &[
@@ -191,18 +173,6 @@ fn save_crasher(status: u16, events: &[String]) -> PathBuf {
     path
 }
 
-/// `FUZZ_SEED` picks another deterministic sequence of inputs (the default is fixed, so runs repeat).
-fn seed(default: u64) -> u64 {
-    std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map_or(default, |s| s.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-}
-
-fn iterations() -> u64 {
-    std::env::var("FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ITERATIONS)
-}
-
 #[test]
 fn regressions_are_replayed() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz-regressions/response");
@@ -222,7 +192,7 @@ fn regressions_are_replayed() {
 #[test]
 fn response_readers_survive_mutated_gemini_bodies() {
     let seeds = seeds();
-    let n = iterations();
+    let n = iterations(DEFAULT_ITERATIONS);
     let mut rng = Rng(seed(0xA076_1D64_78BD_642F));
     const STATUSES: &[u16] = &[0, 200, 204, 400, 401, 403, 404, 408, 429, 500, 502, 503, 504, 599, 600, 999, u16::MAX];
     let mut count = 0u64;

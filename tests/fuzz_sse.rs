@@ -14,34 +14,16 @@
 //! `FUZZ_ITERATIONS=50000000 cargo test --release --test fuzz_sse -- --nocapture` runs longer;
 //! every file in `tests/fuzz-regressions/sse/` (a stream, optionally `.cuts` offsets) is replayed first.
 
+mod fuzz_support;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use gemini_roadmap::gemini::sse::{SseEvent, SseParser};
+use fuzz_support::{iterations, seed, Rng};
 
 const DEFAULT_ITERATIONS: u64 = 300_000;
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
 
 #[rustfmt::skip]
 const TOKENS: &[&[u8]] = &[
@@ -244,18 +226,6 @@ fn save_crasher(input: &[u8], cuts: &[usize]) -> PathBuf {
     path
 }
 
-/// `FUZZ_SEED` picks another deterministic sequence of inputs (the default is fixed, so runs repeat).
-fn seed(default: u64) -> u64 {
-    std::env::var("FUZZ_SEED")
-        .ok()
-        .and_then(|v| v.parse::<u64>().ok())
-        .map_or(default, |s| s.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
-}
-
-fn iterations() -> u64 {
-    std::env::var("FUZZ_ITERATIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_ITERATIONS)
-}
-
 #[test]
 fn regressions_are_replayed() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fuzz-regressions/sse");
@@ -281,7 +251,7 @@ fn regressions_are_replayed() {
 #[test]
 fn sse_parser_survives_mutated_streams_in_random_pieces() {
     let seeds = seeds();
-    let n = iterations();
+    let n = iterations(DEFAULT_ITERATIONS);
     let mut rng = Rng(seed(0xD1B5_4A32_D192_ED03));
     let (mut count, mut events) = (0u64, 0usize);
     let started = Instant::now();

@@ -1,22 +1,13 @@
 // The demo page's error handling and safety: AUTH, retries, hostile model output, the API key's
 // whereabouts and input validation.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  apiRequests, fillForm, generateRequests, logLines, openPage, sequence, startEnv, waitState, weekNumbers,
+  apiRequests, fillForm, generateRequests, logLines, openPage, sequence, waitState, weekNumbers, useEnv,
 } from './support.mjs';
 
-let env;
-before(async () => {
-  env = await startEnv();
-});
-after(async () => {
-  await env?.close();
-});
-beforeEach(async () => {
-  await env.reset();
-});
+const env = useEnv();
 
 describe('errors and safety', () => {
   test('AUTH: a rejected key (custom base URL → mock) shows the code and tells the user to check the key', async () => {

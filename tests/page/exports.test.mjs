@@ -1,24 +1,15 @@
 // Exports: the page's JSON / Markdown / ICS downloads, and the pure builders in www/exports.js.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { icsEscape, icsFold, nextMonday, toIcs, toMarkdown, fileBase } from '../../www/exports.js';
-import { fillForm, openPage, readDownload, startEnv, waitState } from './support.mjs';
+import { fillForm, openPage, readDownload, waitState, useEnv } from './support.mjs';
 
 /** Unfolds an iCalendar text into logical lines. */
 const unfold = (ics) => ics.replace(/\r\n[ \t]/g, '').split('\r\n');
 
 describe('exports from the page', () => {
-  let env;
-  before(async () => {
-    env = await startEnv();
-  });
-  after(async () => {
-    await env?.close();
-  });
-  beforeEach(async () => {
-    await env.reset();
-  });
+  const env = useEnv();
 
   test('JSON, Markdown and ICS download and parse (ICS: one all-day VEVENT per day from the chosen date)', async () => {
     const p = await openPage(env);

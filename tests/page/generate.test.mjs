@@ -1,23 +1,14 @@
 // The demo page against the mock Gemini: generation, streaming, cancel/continue, resume, fallback
 // weeks and persistence.
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
   STORE_KEY, apiRequests, fillForm, generateRequests, logLines, openPage, requestedWeeks, sequence, shot,
-  startEnv, until, waitState, weekNumbers,
+  until, waitState, weekNumbers, useEnv,
 } from './support.mjs';
 
-let env;
-before(async () => {
-  env = await startEnv();
-});
-after(async () => {
-  await env?.close();
-});
-beforeEach(async () => {
-  await env.reset();
-});
+const env = useEnv();
 
 describe('generation', () => {
   test('generates 6 weeks offline: every week in order with 7 days, phases, usage and the log', async () => {

@@ -1,11 +1,11 @@
 // The demo page at 375 px, keyboard use, labels, focus visibility and text contrast (light and dark),
 // plus static checks of the page's source (no HTML sinks, no inline script or style, the CSP).
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ROOT, SHOTS, fillForm, openPage, shot, startEnv, waitState } from './support.mjs';
+import { ROOT, SHOTS, fillForm, openPage, shot, waitState, useEnv } from './support.mjs';
 
 /** In the page: text/background contrast of every visible element matching the selectors. */
 function contrastReport(selectors) {
@@ -66,16 +66,7 @@ const TEXT_SELECTORS = [
   '.site-footer p', '.empty p', '.empty h3',
 ];
 
-let env;
-before(async () => {
-  env = await startEnv();
-});
-after(async () => {
-  await env?.close();
-});
-beforeEach(async () => {
-  await env.reset();
-});
+const env = useEnv();
 
 describe('layout and accessibility', () => {
   test('usable at 375 px: no horizontal scrolling, the whole flow works, screenshots', async () => {

@@ -1,5 +1,6 @@
 // Shared setup for the page tests: the mock Gemini, the static server and headless Chromium,
 // all started in-process on free ports. Not a test file itself (no `.test.` in the name).
+import { after, before, beforeEach } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -148,4 +149,19 @@ export function requestedWeeks(log) {
     if (r.task?.kind === 'weeks') for (let w = r.task.from; w <= r.task.to; w++) weeks.push(w);
   }
   return weeks;
+}
+
+/** Starts the environment once for the enclosing file or `describe`, and resets the mock before each test. */
+export function useEnv() {
+  const env = {};
+  before(async () => {
+    Object.assign(env, await startEnv());
+  });
+  after(async () => {
+    await env.close?.();
+  });
+  beforeEach(async () => {
+    await env.reset();
+  });
+  return env;
 }
