@@ -166,16 +166,7 @@ fn generate_on_mock(t: &Http, o: &RoadmapOptions) -> (Result<Roadmap, RoadmapErr
 }
 
 fn tasks(t: &Http) -> Vec<String> {
-    t.sent
-        .borrow()
-        .iter()
-        .map(|r| match task_of(r) {
-            Task::ModelInfo => "GET".to_string(),
-            Task::Outline { .. } => "OUTLINE".to_string(),
-            Task::Weeks { first, last, .. } if first == last => format!("WEEK {first}"),
-            Task::Weeks { first, last, .. } => format!("WEEKS {first}-{last}"),
-        })
-        .collect()
+    asked_in(&t.sent.borrow())
 }
 
 #[test]

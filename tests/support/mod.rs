@@ -81,8 +81,12 @@ pub fn task_of(req: &HttpRequest) -> Task {
 
 /// The `TASK:` line of each request, `GET` for the model lookup: what was asked, in order.
 pub fn asked(t: &ReplayTransport) -> Vec<String> {
-    t.requests
-        .borrow()
+    asked_in(&t.requests.borrow())
+}
+
+/// [`asked`] for any list of sent requests.
+pub fn asked_in(requests: &[HttpRequest]) -> Vec<String> {
+    requests
         .iter()
         .map(|r| match task_of(r) {
             Task::ModelInfo => "GET".to_string(),
