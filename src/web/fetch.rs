@@ -79,27 +79,33 @@ impl FetchTransport {
         FetchTransport { signal, log }
     }
 
-    fn classify(&self, err: JsValue, deadline: &Deadline) -> Error {
-        if self.is_aborted() {
-            return Error::Aborted;
-        }
-        if deadline.fired.get() {
-            return Error::Timeout { ms: deadline.ms };
-        }
-        // fetch may reject with anything (a custom abort reason is any value): never assume an `Error`.
-        let message = err
-            .dyn_ref::<js_sys::Error>()
-            .map(|e| String::from(e.message()))
-            .or_else(|| err.as_string())
-            .unwrap_or_else(|| "fetch failed".into());
-        Error::Network { message }
+}
+
+fn aborted(signal: &Option<AbortSignal>) -> bool {
+    signal.as_ref().is_some_and(|s| s.aborted())
+}
+
+/// Why a fetch or a body read was rejected: the user's abort, our deadline, or the network.
+fn classify(err: &JsValue, signal: &Option<AbortSignal>, deadline: &Deadline, context: &str) -> Error {
+    if aborted(signal) {
+        return Error::Aborted;
     }
+    if deadline.fired.get() {
+        return Error::Timeout { ms: deadline.ms };
+    }
+    // fetch may reject with anything (a custom abort reason is any value): never assume an `Error`.
+    let message = err
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| err.as_string())
+        .unwrap_or_else(|| "fetch failed".into());
+    Error::Network { message: format!("{context}{message}") }
 }
 
 pub struct FetchBody {
     reader: Option<web_sys::ReadableStreamDefaultReader>,
     deadline: Deadline,
-    transport_aborted: Box<dyn Fn() -> bool>,
+    signal: Option<AbortSignal>,
     // Held for their Drop: the link and the controller live as long as the body is read.
     _link: Option<AbortLink>,
     _ctrl: AbortController,
@@ -121,17 +127,7 @@ impl Body for FetchBody {
             }
             Err(err) => {
                 self.reader = None;
-                if (self.transport_aborted)() {
-                    return Err(Error::Aborted);
-                }
-                if self.deadline.fired.get() {
-                    return Err(Error::Timeout { ms: self.deadline.ms });
-                }
-                let message = err
-                    .dyn_ref::<js_sys::Error>()
-                    .map(|e| String::from(e.message()))
-                    .unwrap_or_else(|| "the response body could not be read".into());
-                Err(Error::Network { message: format!("connection lost while reading the answer: {message}") })
+                Err(classify(&err, &self.signal, &self.deadline, "connection lost while reading the answer: "))
             }
         }
     }
@@ -166,20 +162,19 @@ impl Transport for FetchTransport {
         }
         let request = Request::new_with_str_and_init(&req.url, &init)
             .map_err(|_| Error::invalid("baseUrl", "the request URL is not valid"))?;
-        let promise = global_fetch(&request).map_err(|e| self.classify(e, &deadline))?;
+        let promise = global_fetch(&request).map_err(|e| classify(&e, &self.signal, &deadline, ""))?;
         let resp: Response = match JsFuture::from(promise).await {
             Ok(r) => r.unchecked_into(),
-            Err(e) => return Err(self.classify(e, &deadline)),
+            Err(e) => return Err(classify(&e, &self.signal, &deadline, "")),
         };
         deadline.restart();
         let reader = resp.body().map(|b| b.get_reader().unchecked_into::<web_sys::ReadableStreamDefaultReader>());
-        let signal = self.signal.clone();
         Ok((
             resp.status(),
             FetchBody {
                 reader,
                 deadline,
-                transport_aborted: Box::new(move || signal.as_ref().is_some_and(|s| s.aborted())),
+                signal: self.signal.clone(),
                 _link: link,
                 _ctrl: ctrl,
             },
@@ -209,7 +204,7 @@ impl Transport for FetchTransport {
     }
 
     fn is_aborted(&self) -> bool {
-        self.signal.as_ref().is_some_and(|s| s.aborted())
+        aborted(&self.signal)
     }
 
     fn random(&self) -> f64 {
