@@ -122,7 +122,7 @@ impl fmt::Display for Error {
             Error::InvalidInput { field, message } => write!(f, "Invalid option `{field}`: {message}"),
             Error::Auth { status, message, .. } => write!(f, "Authentication failed ({status}): {message}"),
             Error::RateLimited { message, details } => match details.retry_delay_ms {
-                Some(ms) => write!(f, "Rate limited (retry in {:.1}s): {message}", ms as f64 / 1000.0),
+                Some(ms) => write!(f, "Rate limited (retry in {}s): {message}", crate::json::num::seconds_1dp(ms)),
                 None => write!(f, "Rate limited: {message}"),
             },
             Error::BadRequest { status, message, .. } => write!(f, "Request rejected ({status}): {message}"),

@@ -20,8 +20,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use gemini_roadmap::json::repair_json;
+use gemini_roadmap::json::Value as OurValue;
 use serde_json::Value;
-use fuzz_support::{iterations, seed, Rng};
+use fuzz_support::{iterations, same_value, seed, Rng};
 
 const DEFAULT_ITERATIONS: u64 = 800_000;
 
@@ -141,9 +142,13 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 /// Every property for one input: the output length when repaired, else a description of the first
 /// property broken.
 fn check(input: &str) -> Result<Option<usize>, String> {
+    strict_parsers_agree(input)?;
     match repair_json(input) {
         Ok(r) => {
             match serde_json::from_str::<Value>(&r.json) {
+                Ok(v) if !same_value(&OurValue::parse(&r.json).map_err(|e| format!("{e:?}"))?, &v) => {
+                    return Err(format!("the crate's parser reads the output otherwise: {:?}", preview(&r.json)))
+                }
                 Ok(_) => {}
                 // By design (tests/json_repair.rs) nesting is not limited; serde_json stops at 128 levels.
                 Err(e) if e.to_string().starts_with("recursion limit exceeded") && deep_json_is_valid(&r.json) => {}
@@ -166,6 +171,19 @@ fn check(input: &str) -> Result<Option<usize>, String> {
         }
         Err(e) if e.position <= input.len() => Ok(None),
         Err(e) => Err(format!("error position {} beyond the input ({} bytes)", e.position, input.len())),
+    }
+}
+
+/// The crate's strict parser (`json::Value::parse`, used for Gemini's replies and the options) accepts exactly
+/// what serde_json accepts and reads the same value, except past serde_json's nesting limit and for lone
+/// surrogate escapes, which it reads as U+FFFD as `JSON.parse` + `TextEncoder` would (serde_json refuses them).
+fn strict_parsers_agree(input: &str) -> Result<(), String> {
+    match (OurValue::parse(input), serde_json::from_str::<Value>(input)) {
+        (Ok(a), Ok(b)) if same_value(&a, &b) => Ok(()),
+        (Err(_), Err(_)) => Ok(()),
+        (_, Err(e)) if e.to_string().starts_with("recursion limit exceeded") => Ok(()),
+        (Ok(_), Err(e)) if input.contains("\\ud") && (e.to_string().contains("surrogate") || e.to_string().contains("hex escape")) => Ok(()),
+        (a, b) => Err(format!("strict parsers disagree on {:?}: ours {a:?}, serde_json {b:?}", preview(input))),
     }
 }
 

@@ -10,6 +10,10 @@ use gemini_roadmap::retry::RetryPolicy;
 use gemini_roadmap::Error;
 use serde_json::{json, Value};
 
+fn ours(v: &Value) -> gemini_roadmap::json::Value {
+    gemini_roadmap::json::Value::parse(&v.to_string()).unwrap()
+}
+
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/gemini/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
@@ -79,14 +83,14 @@ fn request_body_matches_v1beta() {
         system_instruction: Some(Content { role: None, ..Content::user("be brief") }),
         generation_config: Some(GenerationConfig {
             response_mime_type: Some("application/json".into()),
-            response_json_schema: Some(json!({"type": "object"})),
+            response_json_schema: Some(ours(&json!({"type": "object"}))),
             max_output_tokens: Some(8192),
             temperature: Some(0.7),
             thinking_config: Some(ThinkingConfig { thinking_budget: Some(0), ..Default::default() }),
             ..Default::default()
         }),
     };
-    let v: Value = serde_json::from_str(&req.to_json()).unwrap();
+    let v: Value = serde_json::from_str(&gemini_roadmap::json::ToJson::to_json(&req)).unwrap();
     assert_eq!(
         v,
         json!({
@@ -124,7 +128,7 @@ fn requests_google_would_reject_are_refused_locally() {
         ..user_request("x")
     };
     let schema_without_mime = GenerateRequest {
-        generation_config: Some(GenerationConfig { response_json_schema: Some(json!({})), ..Default::default() }),
+        generation_config: Some(GenerationConfig { response_json_schema: Some(ours(&json!({}))), ..Default::default() }),
         ..user_request("x")
     };
     for req in [GenerateRequest::default(), bad_role, ends_with_model, both_thinking, schema_without_mime] {

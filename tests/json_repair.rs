@@ -3,7 +3,7 @@
 //! guard on pathological inputs.
 #![cfg(not(target_arch = "wasm32"))]
 
-use gemini_roadmap::json::{parse_lenient, repair_json, Repair, Repaired};
+use gemini_roadmap::json::{repair_json, Repair, Repaired};
 use serde_json::Value;
 
 #[track_caller]
@@ -409,37 +409,6 @@ fn errors_for_text_without_json() {
         );
         assert_eq!(e.to_string(), format!("{message} at position {position}"));
     }
-}
-
-#[test]
-fn parse_lenient_deserializes() {
-    #[derive(serde::Deserialize, Debug, PartialEq)]
-    struct Day {
-        day: u32,
-        tasks: Vec<String>,
-    }
-    let (days, r): (Vec<Day>, _) =
-        parse_lenient("```json\n[{day: 1, tasks: ['a', 'b',],}, {\"day\": 2, \"tasks\": [\"c")
-            .unwrap();
-    assert_eq!(
-        days,
-        [
-            Day {
-                day: 1,
-                tasks: vec!["a".into(), "b".into()]
-            },
-            Day {
-                day: 2,
-                tasks: vec!["c".into()]
-            }
-        ]
-    );
-    assert!(r.truncated);
-    // Repaired fine, but the wrong shape: a deserialization error with a position in the JSON.
-    let e = parse_lenient::<Vec<Day>>("[{\"day\": \"x\", \"tasks\": []}]").unwrap_err();
-    assert!(e.message.contains("invalid type"), "{e}");
-    assert_eq!(e.position, 11);
-    assert!(parse_lenient::<Value>("no json here").is_err());
 }
 
 #[test]

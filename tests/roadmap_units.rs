@@ -117,7 +117,7 @@ fn detector_is_linear_and_ignores_non_week_objects() {
 fn read_week_normalises_days_and_names_problems() {
     let mut w = week_value(3, 12);
     w["days"].as_array_mut().unwrap().reverse();
-    let c = read_week(&w, 2.0);
+    let c = read_week(&ours(&w), 2.0);
     assert_eq!(c.problem, None);
     assert_eq!(c.week.days.iter().map(|d| d.day).collect::<Vec<_>>(), [1, 2, 3, 4, 5, 6, 7]);
     assert_eq!(c.week.days[0].title, "W3D1 title");
@@ -126,7 +126,7 @@ fn read_week_normalises_days_and_names_problems() {
     for (i, d) in w["days"].as_array_mut().unwrap().iter_mut().enumerate() {
         d["day"] = json!(i);
     }
-    assert_eq!(read_week(&w, 2.0).week.days[6].day, 7, "0..6 is renumbered by position");
+    assert_eq!(read_week(&ours(&w), 2.0).week.days[6].day, 7, "0..6 is renumbered by position");
 
     let cases: [(&str, Value, Problem); 3] = [
         ("/days/2/title", json!(" "), Problem::NoTitle(3)),
@@ -136,7 +136,7 @@ fn read_week_normalises_days_and_names_problems() {
     for (path, value, problem) in cases {
         let mut w = week_value(3, 12);
         *w.pointer_mut(path).unwrap() = value;
-        assert_eq!(read_week(&w, 2.0).problem, Some(problem));
+        assert_eq!(read_week(&ours(&w), 2.0).problem, Some(problem));
     }
     assert!(Problem::Days(6).correctable() && !Problem::Cut.correctable());
     assert_eq!(Problem::Days(6).had(), "had 6 days");
@@ -150,6 +150,7 @@ fn outline_weeks(total: u32) -> Vec<OutlineWeek> {
 fn read_batch_renumbers_drops_and_reports() {
     let outline = outline_weeks(12);
     let read = |v: Value, a, b| {
+        let v = ours(&v);
         let items = week_values(&v).unwrap();
         read_batch(&items, a, b, &outline, 2.0)
     };
@@ -184,13 +185,13 @@ fn read_batch_renumbers_drops_and_reports() {
     // A single week object without the wrapper.
     let r = read(week_value(5, 12), 5, 5);
     assert_eq!(r.weeks.len(), 1);
-    assert!(week_values(&json!("prose")).is_none());
-    assert!(week_values(&json!({"answer": "no"})).is_none());
+    assert!(week_values(&ours(&json!("prose"))).is_none());
+    assert!(week_values(&ours(&json!({"answer": "no"}))).is_none());
 }
 
 #[test]
 fn outlines_are_normalised_with_warnings() {
-    let (phases, weeks, notes) = read_outline(&outline_value(12), 12).unwrap();
+    let (phases, weeks, notes) = read_outline(&ours(&outline_value(12)), 12).unwrap();
     assert_eq!(phases.len(), 4);
     assert_eq!(weeks, outline_weeks(12));
     assert!(notes.is_empty());
@@ -203,7 +204,7 @@ fn outlines_are_normalised_with_warnings() {
         ],
         "weeks": [{"week": 1, "title": "One"}, {"week": 2, "title": ""}, {"week": 8, "title": "Eight"}]
     });
-    let (phases, weeks, notes) = read_outline(&v, 8).unwrap();
+    let (phases, weeks, notes) = read_outline(&ours(&v), 8).unwrap();
     let ranges: Vec<(String, u32, u32)> = phases.iter().map(|p| (p.name.clone(), p.start_week, p.end_week)).collect();
     assert_eq!(ranges, [("A".into(), 1, 3), ("B".into(), 4, 8)]);
     assert_eq!(weeks.len(), 8);
@@ -218,13 +219,13 @@ fn outlines_are_normalised_with_warnings() {
             "Outline: no title for week 2, 3, 4, 5, 6, 7; used the phase name"
         ]
     );
-    assert!(read_outline(&json!({"phases": [], "weeks": []}), 8).is_none());
-    assert!(read_outline(&json!({"weeks": [{"week": 1, "title": "x"}]}), 8).is_none());
+    assert!(read_outline(&ours(&json!({"phases": [], "weeks": []})), 8).is_none());
+    assert!(read_outline(&ours(&json!({"weeks": [{"week": 1, "title": "x"}]})), 8).is_none());
 }
 
 #[test]
 fn schemas_are_plain_json_schema() {
-    let s = weeks_schema(3);
+    let s = theirs(&weeks_schema(3));
     assert_eq!(s["type"], "object");
     assert_eq!(s["required"], json!(["weeks"]));
     let weeks = &s["properties"]["weeks"];
@@ -237,7 +238,7 @@ fn schemas_are_plain_json_schema() {
     assert_eq!(day["required"], json!(["day", "title", "tasks", "resources", "hours"]));
     assert_eq!(day["properties"]["tasks"], json!({"type": "array", "items": {"type": "string"}, "minItems": 1}));
     assert_eq!(day["properties"]["hours"]["type"], "number");
-    let o = outline_schema(12);
+    let o = theirs(&outline_schema(12));
     assert_eq!(o["properties"]["weeks"]["maxItems"], 12);
     assert_eq!(o["properties"]["phases"]["items"]["required"], json!(["name", "startWeek", "endWeek", "goal"]));
     assert!(!o.to_string().contains("OBJECT"), "lowercase types");
@@ -250,7 +251,7 @@ fn prompts_follow_the_contract() {
     assert!(o.starts_with("Role: DevOps Engineer\nTotal weeks: 12\n\n"));
     assert!(o.ends_with("\n\nTASK: OUTLINE"));
     let outline = outline_weeks(12);
-    let phases = read_outline(&outline_value(12), 12).unwrap().0;
+    let phases = read_outline(&ours(&outline_value(12)), 12).unwrap().0;
     let prev = fallback_week(&outline[2], 2.0);
     let r = WeeksRequest {
         phases: &phases,

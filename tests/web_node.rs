@@ -91,7 +91,8 @@ fn chat_options_are_validated_and_never_echo_the_key() {
         (json!({"apiKey": "secret-key-123", "baseUrl": "ftp://x"}), "baseUrl"),
         (json!({"apiKey": "secret-key-123", "model": "gemini 2.5"}), "model"),
         (json!({"apiKey": "secret-key-123", "temprature": 1}), "temprature"),
-        (json!({"apiKey": "secret-key-123", "timeoutMs": "soon"}), "options"),
+        (json!({"apiKey": "secret-key-123", "timeoutMs": "soon"}), "timeoutMs"),
+        (json!({"apiKey": "secret-key-123", "generationConfig": {"maxOutputTokens": -1}}), "generationConfig.maxOutputTokens"),
         (json!({"apiKey": "secret-key-123", "generationConfig": {"thinkingConfig": {"thinkingBudget": 0, "thinkingLevel": "low"}}}), "options"),
     ];
     for (opts, field_name) in bad {

@@ -228,7 +228,9 @@ async fn bad_options_are_typed_errors_and_send_nothing() {
         (json!({"contextDays": 9}), "contextDays"),
         (json!({"hoursPerDay": -1}), "hoursPerDay"),
         (json!({"baseUrl": "file:///etc"}), "baseUrl"),
-        (json!({"history": "everything"}), "options"),
+        (json!({"history": "everything"}), "history"),
+        (json!({"stream": "yes"}), "stream"),
+        (json!({"resumeFrom": {"role": "x"}}), "resumeFrom.totalWeeks"),
         (json!({"wekks": 3}), "wekks"),
     ];
     for (extra, field_name) in cases {

@@ -1,22 +1,17 @@
 //! The request side of `generateContent`: typed bodies that serialize to exactly what v1beta accepts.
 //! Field names follow ai.google.dev/api (camelCase); absent options are omitted, never sent as null.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use crate::json::{DecodeError, Fields, FromJson, Map, Obj, ToJson, Value};
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Part {
-    #[serde(default)]
     pub text: String,
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub thought: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Content {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    #[serde(default)]
     pub parts: Vec<Part>,
 }
 
@@ -32,42 +27,29 @@ impl Content {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ThinkingConfig {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thinking_budget: Option<i32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thinking_level: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub include_thoughts: Option<bool>,
 }
 
 /// `generationConfig`. Fields we do not model (topP, stopSequences, seed, ...) pass through untouched.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenerationConfig {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_mime_type: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_json_schema: Option<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_output_tokens: Option<u32>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub temperature: Option<f64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thinking_config: Option<ThinkingConfig>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+    /// Members we do not model, in their order.
+    pub extra: Map,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GenerateRequest {
     pub contents: Vec<Content>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub system_instruction: Option<Content>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub generation_config: Option<GenerationConfig>,
 }
 
@@ -81,9 +63,10 @@ impl GenerateRequest {
         for c in &self.contents {
             match c.role.as_deref() {
                 Some("user") | Some("model") => {}
-                other => {
-                    return Err(Error::invalid("role", format!("role must be \"user\" or \"model\", got {other:?}")))
+                Some(other) => {
+                    return Err(Error::invalid("role", format!("role must be \"user\" or \"model\", got {}", crate::json::quote(other))))
                 }
+                None => return Err(Error::invalid("role", "every turn needs a role, \"user\" or \"model\"")),
             }
         }
         if self.contents.last().and_then(|c| c.role.as_deref()) != Some("user") {
@@ -111,10 +94,6 @@ impl GenerateRequest {
         Ok(())
     }
 
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| panic!("request serializes"))
-    }
-
     /// Rough prompt size in tokens (about four characters each), for budgeting only.
     pub fn approx_prompt_tokens(&self) -> usize {
         let chars: usize = self
@@ -125,5 +104,101 @@ impl GenerateRequest {
             .map(|p| p.text.chars().count())
             .sum();
         chars.div_ceil(4)
+    }
+}
+
+impl FromJson for Part {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(Part { text: f.or_default("text")?, thought: f.or_default("thought")? })
+    }
+}
+
+impl ToJson for Part {
+    fn write_json(&self, out: &mut String) {
+        let o = Obj::new(out).field("text", &self.text);
+        if self.thought { o.field("thought", &true) } else { o }.end();
+    }
+}
+
+impl FromJson for Content {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(Content { role: f.opt("role")?, parts: f.or_default("parts")? })
+    }
+}
+
+impl ToJson for Content {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out).some("role", &self.role).field("parts", &self.parts).end();
+    }
+}
+
+impl FromJson for ThinkingConfig {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(ThinkingConfig {
+            thinking_budget: f.opt("thinkingBudget")?,
+            thinking_level: f.opt("thinkingLevel")?,
+            include_thoughts: f.opt("includeThoughts")?,
+        })
+    }
+}
+
+impl ToJson for ThinkingConfig {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out)
+            .some("thinkingBudget", &self.thinking_budget)
+            .some("thinkingLevel", &self.thinking_level)
+            .some("includeThoughts", &self.include_thoughts)
+            .end();
+    }
+}
+
+const GENERATION_CONFIG_FIELDS: [&str; 5] =
+    ["responseMimeType", "responseJsonSchema", "maxOutputTokens", "temperature", "thinkingConfig"];
+
+impl FromJson for GenerationConfig {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        let mut extra = Map::new();
+        for (k, x) in v.as_object().map_or(&[][..], |m| &m.0[..]) {
+            if !GENERATION_CONFIG_FIELDS.contains(&k.as_str()) {
+                extra.insert(k, x.clone());
+            }
+        }
+        Ok(GenerationConfig {
+            response_mime_type: f.opt("responseMimeType")?,
+            response_json_schema: f.opt("responseJsonSchema")?,
+            max_output_tokens: f.opt("maxOutputTokens")?,
+            temperature: f.opt("temperature")?,
+            thinking_config: f.opt("thinkingConfig")?,
+            extra,
+        })
+    }
+}
+
+impl ToJson for GenerationConfig {
+    fn write_json(&self, out: &mut String) {
+        let mut o = Obj::new(out)
+            .some("responseMimeType", &self.response_mime_type)
+            .some("responseJsonSchema", &self.response_json_schema)
+            .some("maxOutputTokens", &self.max_output_tokens)
+            .some("temperature", &self.temperature)
+            .some("thinkingConfig", &self.thinking_config);
+        for (k, v) in &self.extra.0 {
+            o = o.field(k, v);
+        }
+        o.end();
+    }
+}
+
+impl ToJson for GenerateRequest {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out)
+            .field("contents", &self.contents)
+            .some("systemInstruction", &self.system_instruction)
+            .some("generationConfig", &self.generation_config)
+            .end();
     }
 }

@@ -1,14 +1,11 @@
 //! The reply side: reads `GenerateContentResponse`, streamed chunks, model info and Google's error JSON.
 //! Thought parts are never part of the answer; what ended the answer (`finishReason`) is always kept.
 
-use serde::Deserialize;
-use serde_json::Value;
-
 use super::request::Content;
 use crate::error::{ApiErrorDetails, Error};
+use crate::json::{DecodeError, Fields, FromJson, Obj, ToJson, Value};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UsageMetadata {
     pub prompt_token_count: u64,
     pub candidates_token_count: u64,
@@ -54,21 +51,18 @@ impl From<UsageMetadata> for Usage {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Default)]
 struct Candidate {
     content: Option<Content>,
     finish_reason: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Default)]
 struct PromptFeedback {
     block_reason: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Default)]
 struct GenerateContentResponse {
     candidates: Option<Vec<Candidate>>,
     prompt_feedback: Option<PromptFeedback>,
@@ -133,8 +127,7 @@ impl ReplyBuilder {
 
     /// Adds one `GenerateContentResponse` JSON (a whole body or one SSE event); returns the new text.
     pub fn push_json(&mut self, json: &str) -> Result<&str, Error> {
-        let parsed: GenerateContentResponse = serde_json::from_str(json)
-            .map_err(|e| Error::malformed(format!("unreadable Gemini response: {e}")))?;
+        let parsed: GenerateContentResponse = crate::json::decode(json).map_err(|e| unreadable("Gemini response", e))?;
         if let Some(err) = parsed.error {
             return Err(error_from_value(500, &err));
         }
@@ -169,8 +162,7 @@ impl ReplyBuilder {
 }
 
 /// `GET models/{model}`: what we need of it.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ModelInfo {
     pub name: String,
     pub input_token_limit: u64,
@@ -179,12 +171,12 @@ pub struct ModelInfo {
 }
 
 pub fn parse_model_info(body: &str) -> Result<ModelInfo, Error> {
-    serde_json::from_str(body).map_err(|e| Error::malformed(format!("unreadable model info: {e}")))
+    crate::json::decode(body).map_err(|e| unreadable("model info", e))
 }
 
 /// Maps a non-2xx response to the error the caller can act on. Survives bodies that are not JSON.
 pub fn parse_error(status: u16, body: &str) -> Error {
-    match serde_json::from_str::<Value>(body) {
+    match Value::parse(body) {
         Ok(v) => {
             // `streamGenerateContent` without SSE wraps the error in an array.
             let v = match v {
@@ -259,6 +251,79 @@ pub const MAX_RETRY_DELAY_MS: u64 = 86_400_000;
 /// A protobuf `Duration` in JSON form (`"34s"`, `"34.4s"`, `"0.250s"`) in milliseconds, at most
 /// [`MAX_RETRY_DELAY_MS`].
 pub fn parse_duration_ms(s: &str) -> Option<u64> {
-    let secs: f64 = s.trim().strip_suffix('s')?.parse().ok()?;
+    let secs = crate::json::num::parse_f64(s.trim().strip_suffix('s')?)?;
     (secs.is_finite() && secs >= 0.0).then(|| ((secs * 1000.0).round() as u64).min(MAX_RETRY_DELAY_MS))
+}
+
+fn unreadable(what: &str, e: DecodeError) -> Error {
+    let mut m = format!("unreadable {what}: {}", e.message);
+    if !e.path.is_empty() {
+        m.push_str(" at ");
+        m.push_str(&e.path);
+    }
+    Error::malformed(m)
+}
+
+/// Every field may be missing or `null`: Gemini leaves out what does not apply.
+impl FromJson for UsageMetadata {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(UsageMetadata {
+            prompt_token_count: f.or_default("promptTokenCount")?,
+            candidates_token_count: f.or_default("candidatesTokenCount")?,
+            thoughts_token_count: f.or_default("thoughtsTokenCount")?,
+            cached_content_token_count: f.or_default("cachedContentTokenCount")?,
+            total_token_count: f.or_default("totalTokenCount")?,
+        })
+    }
+}
+
+impl FromJson for Candidate {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(Candidate { content: f.opt("content")?, finish_reason: f.opt("finishReason")? })
+    }
+}
+
+impl FromJson for PromptFeedback {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        Ok(PromptFeedback { block_reason: Fields::of(v)?.opt("blockReason")? })
+    }
+}
+
+impl FromJson for GenerateContentResponse {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(GenerateContentResponse {
+            candidates: f.opt("candidates")?,
+            prompt_feedback: f.opt("promptFeedback")?,
+            usage_metadata: f.opt("usageMetadata")?,
+            error: f.opt("error")?,
+        })
+    }
+}
+
+impl FromJson for ModelInfo {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(ModelInfo {
+            name: f.or_default("name")?,
+            input_token_limit: f.or_default("inputTokenLimit")?,
+            output_token_limit: f.or_default("outputTokenLimit")?,
+            thinking: f.or_default("thinking")?,
+        })
+    }
+}
+
+impl ToJson for Usage {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out)
+            .field("promptTokens", &self.prompt_tokens)
+            .field("outputTokens", &self.output_tokens)
+            .field("thoughtsTokens", &self.thoughts_tokens)
+            .field("cachedTokens", &self.cached_tokens)
+            .field("totalTokens", &self.total_tokens)
+            .field("requests", &self.requests)
+            .end();
+    }
 }

@@ -1,9 +1,14 @@
-//! Lenient JSON for model output: finds the JSON value in a Gemini answer (fences, prose) and
-//! repairs or completes it (quotes, commas, comments, truncation) into valid JSON text.
+//! JSON for the whole crate: lenient repair of model output (fences, prose, quotes, commas, truncation)
+//! into valid text, and the strict [`Value`] parser/writer with typed [`FromJson`]/[`ToJson`] mapping.
 
+pub mod codec;
+pub mod num;
 mod repair;
+pub mod value;
 
+pub use codec::{decode, DecodeError, Fields, FromJson, Obj, ToJson};
 pub use repair::repair_json;
+pub use value::{quote, Map, ParseError, Value};
 
 /// What was changed to make the text parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,7 +118,7 @@ pub struct Repaired {
 /// The text could not be turned into JSON (no JSON value in it, or hopeless structure).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RepairError {
-    /// Byte offset in the input (for `parse_lenient` deserialization errors: in `Repaired::json`).
+    /// Byte offset in the input.
     pub position: usize,
     pub message: String,
 }
@@ -125,33 +130,3 @@ impl std::fmt::Display for RepairError {
 }
 
 impl std::error::Error for RepairError {}
-
-/// Convenience: repair then deserialize with serde_json.
-///
-/// A deserialization error (e.g. a missing field) is reported with its byte offset in the
-/// repaired JSON text, since the repaired text is what serde saw.
-pub fn parse_lenient<T: serde::de::DeserializeOwned>(
-    text: &str,
-) -> Result<(T, Repaired), RepairError> {
-    let repaired = repair_json(text)?;
-    match serde_json::from_str::<T>(&repaired.json) {
-        Ok(value) => Ok((value, repaired)),
-        Err(e) => {
-            let position = offset_of(&repaired.json, e.line(), e.column());
-            Err(RepairError {
-                position,
-                message: format!("Invalid repaired JSON ({e})"),
-            })
-        }
-    }
-}
-
-/// serde_json reports 1-based line/column; turn that into a byte offset.
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let line_start: usize = text
-        .split_inclusive('\n')
-        .take(line.saturating_sub(1))
-        .map(str::len)
-        .sum();
-    (line_start + column.saturating_sub(1)).min(text.len())
-}

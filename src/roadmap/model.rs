@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gemini::Usage;
+use crate::json::codec::{enum_name, read_enum};
+use crate::json::{DecodeError, Fields, FromJson, Obj, ToJson, Value};
 use crate::Error;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -182,3 +184,230 @@ impl std::fmt::Display for RoadmapError {
 }
 
 impl std::error::Error for RoadmapError {}
+
+// The JSON mapping JavaScript sees; `tests/json_mapping.rs` checks it against the serde derives above.
+
+impl FromJson for Phase {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(Phase { name: f.req("name")?, start_week: f.req("startWeek")?, end_week: f.req("endWeek")?, goal: f.req("goal")? })
+    }
+}
+
+impl ToJson for Phase {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out)
+            .field("name", &self.name)
+            .field("startWeek", &self.start_week)
+            .field("endWeek", &self.end_week)
+            .field("goal", &self.goal)
+            .end();
+    }
+}
+
+impl FromJson for OutlineWeek {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(OutlineWeek { week: f.req("week")?, title: f.req("title")?, phase: f.req("phase")? })
+    }
+}
+
+impl ToJson for OutlineWeek {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out).field("week", &self.week).field("title", &self.title).field("phase", &self.phase).end();
+    }
+}
+
+impl FromJson for Day {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(Day {
+            day: f.req("day")?,
+            title: f.req("title")?,
+            tasks: f.req("tasks")?,
+            resources: f.req("resources")?,
+            hours: f.req("hours")?,
+        })
+    }
+}
+
+impl ToJson for Day {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out)
+            .field("day", &self.day)
+            .field("title", &self.title)
+            .field("tasks", &self.tasks)
+            .field("resources", &self.resources)
+            .field("hours", &self.hours)
+            .end();
+    }
+}
+
+impl FromJson for Week {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(Week {
+            week: f.req("week")?,
+            title: f.req("title")?,
+            phase: f.req("phase")?,
+            fallback: f.req("fallback")?,
+            days: f.req("days")?,
+        })
+    }
+}
+
+impl ToJson for Week {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out)
+            .field("week", &self.week)
+            .field("title", &self.title)
+            .field("phase", &self.phase)
+            .field("fallback", &self.fallback)
+            .field("days", &self.days)
+            .end();
+    }
+}
+
+impl FromJson for RoadmapUsage {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(RoadmapUsage {
+            prompt_tokens: f.req("promptTokens")?,
+            output_tokens: f.req("outputTokens")?,
+            thoughts_tokens: f.req("thoughtsTokens")?,
+            total_tokens: f.req("totalTokens")?,
+            requests: f.req("requests")?,
+        })
+    }
+}
+
+impl ToJson for RoadmapUsage {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out)
+            .field("promptTokens", &self.prompt_tokens)
+            .field("outputTokens", &self.output_tokens)
+            .field("thoughtsTokens", &self.thoughts_tokens)
+            .field("totalTokens", &self.total_tokens)
+            .field("requests", &self.requests)
+            .end();
+    }
+}
+
+const BATCH_STATUSES: [(BatchStatus, &str); 5] = [
+    (BatchStatus::Ok, "ok"),
+    (BatchStatus::Recovered, "recovered"),
+    (BatchStatus::Fallback, "fallback"),
+    (BatchStatus::Failed, "failed"),
+    (BatchStatus::Resumed, "resumed"),
+];
+
+impl FromJson for BatchStatus {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        read_enum(v, &BATCH_STATUSES)
+    }
+}
+
+impl ToJson for BatchStatus {
+    fn write_json(&self, out: &mut String) {
+        enum_name(self, &BATCH_STATUSES).write_json(out);
+    }
+}
+
+impl FromJson for BatchReport {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(BatchReport {
+            start_week: f.req("startWeek")?,
+            end_week: f.req("endWeek")?,
+            attempts: f.req("attempts")?,
+            response_chars: f.req("responseChars")?,
+            status: f.req("status")?,
+        })
+    }
+}
+
+impl ToJson for BatchReport {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out)
+            .field("startWeek", &self.start_week)
+            .field("endWeek", &self.end_week)
+            .field("attempts", &self.attempts)
+            .field("responseChars", &self.response_chars)
+            .field("status", &self.status)
+            .end();
+    }
+}
+
+impl FromJson for Roadmap {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?;
+        Ok(Roadmap {
+            role: f.req("role")?,
+            total_weeks: f.req("totalWeeks")?,
+            user_id: f.opt("userId")?,
+            level: f.opt("level")?,
+            hours_per_day: f.opt("hoursPerDay")?,
+            phases: f.req("phases")?,
+            outline: f.req("outline")?,
+            weeks: f.req("weeks")?,
+            usage: f.req("usage")?,
+            batches: f.req("batches")?,
+            warnings: f.req("warnings")?,
+        })
+    }
+}
+
+impl ToJson for Roadmap {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out)
+            .field("role", &self.role)
+            .field("totalWeeks", &self.total_weeks)
+            .some("userId", &self.user_id)
+            .some("level", &self.level)
+            .some("hoursPerDay", &self.hours_per_day)
+            .field("phases", &self.phases)
+            .field("outline", &self.outline)
+            .field("weeks", &self.weeks)
+            .field("usage", &self.usage)
+            .field("batches", &self.batches)
+            .field("warnings", &self.warnings)
+            .end();
+    }
+}
+
+impl ToJson for ProgressEvent {
+    fn write_json(&self, out: &mut String) {
+        let o = Obj::new(out);
+        match self {
+            ProgressEvent::Outline { phases, weeks } => {
+                o.field("type", "outline").field("phases", phases).field("weeks", weeks)
+            }
+            ProgressEvent::BatchStart { batch, total_batches, start_week, end_week } => o
+                .field("type", "batch-start")
+                .field("batch", batch)
+                .field("totalBatches", total_batches)
+                .field("startWeek", start_week)
+                .field("endWeek", end_week),
+            ProgressEvent::Week { week } => o.field("type", "week").field("week", week),
+            ProgressEvent::BatchDone { batch, total_batches, response_chars, usage } => o
+                .field("type", "batch-done")
+                .field("batch", batch)
+                .field("totalBatches", total_batches)
+                .field("responseChars", response_chars)
+                .field("usage", usage),
+            ProgressEvent::Retry { batch, attempt, delay_ms, reason } => o
+                .field("type", "retry")
+                .field("batch", batch)
+                .field("attempt", attempt)
+                .field("delayMs", delay_ms)
+                .field("reason", reason),
+            ProgressEvent::Warning { message } => o.field("type", "warning").field("message", message),
+            ProgressEvent::Done { total_weeks, fallback_weeks, usage } => o
+                .field("type", "done")
+                .field("totalWeeks", total_weeks)
+                .field("fallbackWeeks", fallback_weeks)
+                .field("usage", usage),
+        }
+        .end();
+    }
+}

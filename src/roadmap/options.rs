@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{OutlineWeek, Roadmap, Week};
 use crate::gemini::Endpoint;
+use crate::json::codec::read_enum;
+use crate::json::{quote, DecodeError, Fields, FromJson, Value};
 use crate::Error;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -167,7 +169,7 @@ impl RoadmapOptions {
     fn check_resume(&self, r: &Roadmap) -> Result<(), Error> {
         let bad = |m: String| Err(Error::invalid("resumeFrom", m));
         if !one_line(&r.role).eq_ignore_ascii_case(&one_line(&self.role)) {
-            return bad(format!("was made for role {:?}, not {:?}", r.role, self.role));
+            return bad(format!("was made for role {}, not {}", quote(&r.role), quote(&self.role)));
         }
         if r.total_weeks != self.total_weeks() {
             return bad(format!("has {} weeks, not {}", r.total_weeks, self.total_weeks()));
@@ -233,4 +235,51 @@ pub fn finished_slots(total: u32, from: Option<&Roadmap>) -> Vec<Option<Week>> {
         slots[w.week as usize] = Some(w.clone());
     }
     slots
+}
+
+const HISTORY_MODES: [(HistoryMode, &str); 2] = [(HistoryMode::Windowed, "windowed"), (HistoryMode::Full, "full")];
+const STRATEGIES: [(Strategy, &str); 2] = [(Strategy::Sequential, "sequential"), (Strategy::Parallel, "parallel")];
+
+impl FromJson for HistoryMode {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        read_enum(v, &HISTORY_MODES)
+    }
+}
+
+impl FromJson for Strategy {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        read_enum(v, &STRATEGIES)
+    }
+}
+
+/// The option names, in declaration order.
+pub const OPTION_NAMES: [&str; 18] = [
+    "apiKey", "role", "weeks", "model", "baseUrl", "batchWeeks", "contextDays", "maxRetries", "userId", "level",
+    "hoursPerDay", "resumeFrom", "log", "history", "stream", "timeoutMs", "strategy", "concurrency",
+];
+
+impl FromJson for RoadmapOptions {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?.only(&OPTION_NAMES)?;
+        Ok(RoadmapOptions {
+            api_key: f.req("apiKey")?,
+            role: f.req("role")?,
+            weeks: f.req("weeks")?,
+            model: f.opt("model")?,
+            base_url: f.opt("baseUrl")?,
+            batch_weeks: f.opt("batchWeeks")?,
+            context_days: f.opt("contextDays")?,
+            max_retries: f.opt("maxRetries")?,
+            user_id: f.opt("userId")?,
+            level: f.opt("level")?,
+            hours_per_day: f.opt("hoursPerDay")?,
+            resume_from: f.opt("resumeFrom")?,
+            log: f.opt("log")?,
+            history: f.opt("history")?,
+            stream: f.opt("stream")?,
+            timeout_ms: f.opt("timeoutMs")?,
+            strategy: f.opt("strategy")?,
+            concurrency: f.opt("concurrency")?,
+        })
+    }
 }

@@ -69,7 +69,7 @@ fn header(l: &Learner) -> String {
         let _ = writeln!(s, "Level: {level}");
     }
     if let Some(h) = l.hours_per_day {
-        let _ = writeln!(s, "Hours per day: {h}");
+        let _ = writeln!(s, "Hours per day: {}", crate::json::num::f64_to_string(h));
     }
     let _ = writeln!(s, "Total weeks: {}", l.total_weeks);
     s
@@ -162,7 +162,7 @@ pub fn weeks_prompt_with(l: &Learner, r: &WeeksRequest, n: &Neighbours) -> Strin
         let _ = write!(s, " Pitch it at {level} level.");
     }
     if let Some(h) = l.hours_per_day {
-        let _ = write!(s, " Plan about {h} hours per day.");
+        let _ = write!(s, " Plan about {} hours per day.", crate::json::num::f64_to_string(h));
     }
     if let Some(c) = r.correction {
         let _ = write!(

@@ -15,7 +15,7 @@ use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
 use std::task::Poll;
 
-use serde_json::Value;
+use crate::json::{num, Value};
 
 use super::fallback::fallback_week;
 use super::join::{join_limited, LocalFuture};
@@ -98,7 +98,7 @@ fn times(n: u32) -> String {
 
 fn parse_value(text: &str) -> Option<(Value, bool)> {
     let r = repair_json(text).ok()?;
-    Some((serde_json::from_str(&r.json).ok()?, r.truncated))
+    Some((Value::parse(&r.json).ok()?, r.truncated))
 }
 
 /// The phase a week falls in, by the phase ranges.
@@ -317,7 +317,7 @@ impl<'a, T: Transport> Run<'a, T> {
         *failures += 1;
         let Some(delay_ms) = self.policy.delay_ms(*failures, &err, self.t.random()) else { return Err(err) };
         let (attempt, reason) = (*failures + 1, err.to_string());
-        self.log(&format!("Retrying {what} in {:.1}s (attempt {attempt}): {reason}", delay_ms as f64 / 1000.0));
+        self.log(&format!("Retrying {what} in {}s (attempt {attempt}): {reason}", num::seconds_1dp(delay_ms)));
         self.emit(ProgressEvent::Retry { batch, attempt, delay_ms, reason });
         self.t.sleep(delay_ms).await?;
         self.check_abort()

@@ -1,7 +1,7 @@
 //! Turns parsed model JSON into weeks and an outline: lenient about shapes (numbers as strings, task
 //! objects), strict about what matters (week numbers, exactly 7 days numbered 1..7, titles, tasks).
 
-use serde_json::Value;
+use crate::json::{num, Value};
 
 use super::model::{Day, OutlineWeek, Phase, Week};
 
@@ -64,9 +64,7 @@ fn sort_by_number<T>(v: &mut Vec<T>, key: impl Fn(&T) -> u32) {
 
 fn number(v: Option<&Value>) -> Option<u32> {
     match v? {
-        Value::Number(n) => {
-            n.as_u64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
-        }
+        Value::Number(n) => num::whole(*n),
         Value::String(s) => {
             let digits: String =
                 s.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
@@ -80,7 +78,7 @@ fn number(v: Option<&Value>) -> Option<u32> {
 fn text(v: Option<&Value>) -> String {
     match v {
         Some(Value::String(s)) => s.trim().to_string(),
-        Some(Value::Number(n)) => n.to_string(),
+        Some(Value::Number(n)) => num::f64_to_string(*n),
         Some(Value::Object(o)) => ["title", "task", "name", "description", "text", "url"]
             .iter()
             .find_map(|k| o.get(*k).and_then(Value::as_str))
@@ -100,8 +98,8 @@ fn texts(v: Option<&Value>) -> Vec<String> {
 
 fn hours(v: Option<&Value>, default: f64) -> f64 {
     let h = match v {
-        Some(Value::Number(n)) => n.as_f64(),
-        Some(Value::String(s)) => s.trim().trim_end_matches(|c: char| c.is_alphabetic() || c == ' ').parse().ok(),
+        Some(Value::Number(n)) => Some(*n),
+        Some(Value::String(s)) => num::parse_f64(s.trim().trim_end_matches(|c: char| c.is_alphabetic() || c == ' ')),
         _ => None,
     };
     h.filter(|h| h.is_finite() && *h >= 0.0).unwrap_or(default)

@@ -6,21 +6,21 @@ use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Array, Promise};
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use web_sys::AbortSignal;
 
-use super::convert::{call, callback_of, decode_json, encode, get, json_to_js, signal_of};
+use super::convert::{call, callback_of, decode_error, encode, get, json_to_js, plain_value, signal_of};
 use super::error::to_js;
 use super::fetch::FetchTransport;
 use crate::chat::{read_json, send_request, Chat, ChatConfig, Turn};
 use crate::gemini::{Endpoint, GenerationConfig, Transport, Usage};
+use crate::json::{quote, DecodeError, Fields, FromJson, Obj, ToJson, Value};
 use crate::retry::{RetryNotice, RetryPolicy};
 use crate::Error;
 
 /// Options of `new GeminiChat(...)`.
-#[derive(Deserialize, tsify::Tsify)]
+#[derive(tsify::Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChatOptions {
     api_key: String,
@@ -46,7 +46,7 @@ pub struct ChatOptions {
 }
 
 /// One turn of a chat's history.
-#[derive(Serialize, Deserialize, tsify::Tsify)]
+#[derive(tsify::Tsify)]
 #[serde(deny_unknown_fields)]
 pub struct ChatTurn {
     #[tsify(type = "\"user\" | \"model\"")]
@@ -55,7 +55,7 @@ pub struct ChatTurn {
 }
 
 /// What `send` resolves to.
-#[derive(Serialize, tsify::Tsify)]
+#[derive(tsify::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct SendResult {
     text: String,
@@ -85,13 +85,13 @@ pub struct ChatHandle {
 
 /// Decodes options, hiding the key from any decoding error: its message and its `field` (an option
 /// named like the key), both as written and as serde quotes a string (`"a\"b"`, escaped).
-pub fn decode_redacted<T: serde::de::DeserializeOwned>(options: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
-    let key = get(options, "apiKey").as_string().filter(|k| !k.is_empty());
-    super::convert::decode(options, what, skip).map_err(|e| redact_error(e, key))
+pub fn decode_redacted<T: FromJson>(options: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
+    super::convert::decode(options, what, skip).map_err(|e| redact_error(e, options))
 }
 
-/// The part of [`decode_redacted`] that does not depend on `T` (kept out of its instances).
-fn redact_error(e: Error, key: Option<String>) -> Error {
+/// Hides the key of `options` in an `INVALID_INPUT` (kept out of [`decode_redacted`]'s instances).
+pub fn redact_error(e: Error, options: &JsValue) -> Error {
+    let key = get(options, "apiKey").as_string().filter(|k| !k.is_empty());
     match (e, key) {
         (Error::InvalidInput { field, message }, Some(k)) => {
             Error::InvalidInput { field: redact(&field, &k), message: redact(&message, &k) }
@@ -101,7 +101,7 @@ fn redact_error(e: Error, key: Option<String>) -> Error {
 }
 
 fn redact(text: &str, key: &str) -> String {
-    let quoted = format!("{key:?}");
+    let quoted = quote(key);
     text.replace(key, "***").replace(&quoted[1..quoted.len() - 1], "***")
 }
 
@@ -134,8 +134,9 @@ impl ChatHandle {
     }
 
     pub fn set_history(&self, turns: JsValue) -> Result<(), JsValue> {
-        let json: String = js_sys::JSON::stringify(&turns).map(Into::into).unwrap_or_default();
-        let turns: Vec<ChatTurn> = decode_json(&json, "history").map_err(|e| to_js(&e, None, &[]))?;
+        let turns: Vec<ChatTurn> = plain_value(&turns, "history", "must be an array of turns")
+            .and_then(|v| Vec::<ChatTurn>::from_json(&v).map_err(|e| decode_error(e, "history")))
+            .map_err(|e| to_js(&e, None, &[]))?;
         let turns = turns.into_iter().map(|t| Turn { role: t.role, text: t.text }).collect();
         self.chat.borrow_mut().set_history(turns).map_err(|e| to_js(&e, None, &[]))
     }
@@ -221,10 +222,9 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
     let h = handle.clone();
     enqueue(handle, async move {
         let opts = call_options(&opts).map_err(|e| to_js(&e, None, &[]))?;
-        let json: String = js_sys::JSON::stringify(&prompts).ok().and_then(|s| s.as_string()).unwrap_or_default();
-        let prompts: Vec<String> = decode_json(&json, "prompts").map_err(|_| {
-            to_js(&Error::invalid("prompts", "must be an array of strings"), None, &[])
-        })?;
+        let prompts: Vec<String> = plain_value(&prompts, "prompts", "must be an array of strings")
+            .and_then(|v| Vec::<String>::from_json(&v).map_err(|_| Error::invalid("prompts", "must be an array of strings")))
+            .map_err(|e| to_js(&e, None, &[]))?;
         if prompts.is_empty() || prompts.iter().any(|p| p.trim().is_empty()) {
             return Err(to_js(&Error::invalid("prompts", "must be a non-empty array of non-empty strings"), None, &[]));
         }
@@ -250,4 +250,46 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
         transport.log(&format!("Completed all {total} batches successfully"));
         Ok(results.into())
     })
+}
+
+const CHAT_OPTION_NAMES: [&str; 8] =
+    ["apiKey", "model", "baseUrl", "systemInstruction", "generationConfig", "timeoutMs", "maxRetries", "log"];
+
+impl FromJson for ChatOptions {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?.only(&CHAT_OPTION_NAMES)?;
+        Ok(ChatOptions {
+            api_key: f.req("apiKey")?,
+            model: f.opt("model")?,
+            base_url: f.opt("baseUrl")?,
+            system_instruction: f.opt("systemInstruction")?,
+            generation_config: f.opt("generationConfig")?,
+            timeout_ms: f.opt("timeoutMs")?,
+            max_retries: f.opt("maxRetries")?,
+            log: f.opt("log")?,
+        })
+    }
+}
+
+impl FromJson for ChatTurn {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let f = Fields::of(v)?.only(&["role", "text"])?;
+        Ok(ChatTurn { role: f.req("role")?, text: f.req("text")? })
+    }
+}
+
+impl ToJson for ChatTurn {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out).field("role", &self.role).field("text", &self.text).end();
+    }
+}
+
+impl ToJson for SendResult {
+    fn write_json(&self, out: &mut String) {
+        Obj::new(out)
+            .field("text", &self.text)
+            .field("finishReason", &self.finish_reason)
+            .field("usage", &self.usage)
+            .end();
+    }
 }

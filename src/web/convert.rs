@@ -2,22 +2,22 @@
 //! Unknown or mistyped options are an `INVALID_INPUT` error, never silently ignored.
 
 use js_sys::Reflect;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
+use crate::json::{DecodeError, FromJson, ToJson, Value};
 use crate::Error;
 
-/// Decodes plain data through `JSON.stringify` + serde_json: strict (`deny_unknown_fields` works,
-/// unlike field-by-field readers) and small. `skip` names keys holding JS objects read elsewhere.
-pub fn decode<T: DeserializeOwned>(value: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
-    decode_json(&to_json(value, what, skip)?, what)
+/// Decodes plain data through `JSON.stringify` + [`Value`]: strict (an unknown option is an error, which
+/// field-by-field readers cannot tell) and small. `skip` names keys holding JS objects read elsewhere.
+pub fn decode<T: FromJson>(value: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
+    let v = to_value(value, what, skip)?;
+    T::from_json(&v).map_err(|e| decode_error(e, what))
 }
 
-/// The part of [`decode`] that does not depend on `T` (kept out of its instances).
-fn to_json(value: &JsValue, what: &str, skip: &[&str]) -> Result<String, Error> {
+/// The options object as a [`Value`] (kept out of [`decode`]'s instances).
+pub fn to_value(value: &JsValue, what: &str, skip: &[&str]) -> Result<Value, Error> {
     if !value.is_object() || js_sys::Array::is_array(value) {
         return Err(Error::invalid(what, "an options object is required"));
     }
@@ -25,30 +25,33 @@ fn to_json(value: &JsValue, what: &str, skip: &[&str]) -> Result<String, Error> 
     for key in skip {
         let _ = Reflect::delete_property(&copy, &JsValue::from_str(key));
     }
-    let json: String = js_sys::JSON::stringify(&copy)
-        .map_err(|_| Error::invalid(what, "must be plain data (no cycles or BigInt)"))?
-        .into();
-    Ok(json)
+    plain_value(&copy.into(), what, "must be plain data (no cycles or BigInt)")
 }
 
-/// Decodes JSON text, naming the offending option in the error.
-pub fn decode_json<T: DeserializeOwned>(json: &str, what: &str) -> Result<T, Error> {
-    serde_json::from_str(json).map_err(|e| json_error(e, what))
+/// Any JavaScript value through `JSON.stringify` (no object check).
+pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, Error> {
+    let json = js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string());
+    json.and_then(|j| Value::parse(&j).ok()).ok_or_else(|| Error::invalid(what, problem))
 }
 
-/// A serde_json error as an `INVALID_INPUT` naming the option (kept out of [`decode_json`]'s instances).
-fn json_error(e: serde_json::Error, what: &str) -> Error {
-    let msg = e.to_string();
-    // "unknown field `temprature`, expected one of ..." → name the field the user got wrong.
-    let field = msg.split('`').nth(1).filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"));
-    let field = field.map_or_else(|| what.to_string(), str::to_string);
-    let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    Error::InvalidInput { field, message: msg }
+/// A decoding error as an `INVALID_INPUT` naming the option: `weeks`, `resumeFrom.weeks[2].days`,
+/// or, for another argument, `roadmap.weeks[0]`.
+pub fn decode_error(e: DecodeError, what: &str) -> Error {
+    let field = if e.path.is_empty() {
+        what.to_string()
+    } else if what == "options" {
+        e.path
+    } else if e.path.starts_with('[') {
+        format!("{what}{}", e.path)
+    } else {
+        format!("{what}.{}", e.path)
+    };
+    Error::InvalidInput { field, message: e.message }
 }
 
-/// Encodes through serde_json + `JSON.parse`: plain objects and arrays, no Maps.
-pub fn encode<T: Serialize>(value: &T) -> JsValue {
-    serde_json::to_string(value).map(|s| json_to_js(&s)).unwrap_or(JsValue::NULL)
+/// Encodes through our JSON writer + `JSON.parse`: plain objects and arrays, no Maps.
+pub fn encode<T: ToJson + ?Sized>(value: &T) -> JsValue {
+    json_to_js(&value.to_json())
 }
 
 /// Parses JSON text we produced (already valid) with the engine's own parser: faster than any glue.

@@ -3,10 +3,11 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::chat::decode_redacted;
-use super::convert::{call, callback_of, encode, signal_of};
+use super::chat::{decode_redacted, redact_error};
+use super::convert::{call, callback_of, decode_error, encode, plain_value, signal_of};
 use super::error::to_js;
 use super::fetch::FetchTransport;
+use crate::json::{FromJson, Value};
 use crate::roadmap::{self, Roadmap, RoadmapError, RoadmapOptions};
 
 const JS_ONLY: &[&str] = &["signal", "onProgress"];
@@ -54,19 +55,23 @@ pub async fn generate_roadmap(options: JsValue) -> Result<JsValue, JsValue> {
 pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let signal = signal_of(&options).map_err(|e| to_js(&e, None, &[]))?;
     let invalid = |field: &str, msg: &str| to_js(&crate::Error::invalid(field, msg), None, &[]);
-    let json: String = js_sys::JSON::stringify(&roadmap).ok().and_then(|s| s.as_string()).unwrap_or_default();
-    let rm: Roadmap = super::convert::decode_json(&json, "roadmap").map_err(|e| to_js(&e, None, &[]))?;
+    let rm = plain_value(&roadmap, "roadmap", "must be a roadmap object")
+        .and_then(|v| Roadmap::from_json(&v).map_err(|e| decode_error(e, "roadmap")))
+        .map_err(|e| to_js(&e, None, &[]))?;
     let week = week.as_f64().filter(|w| w.fract() == 0.0 && *w >= 1.0).ok_or_else(|| invalid("week", "must be a week number"))?;
     // Role and length come from the roadmap, so the caller need not repeat them.
-    let mut value: serde_json::Value =
-        decode_redacted(&options, "options", JS_ONLY).map_err(|e| to_js(&e, None, &[]))?;
-    if let Some(o) = value.as_object_mut() {
-        o.entry("role").or_insert_with(|| rm.role.clone().into());
-        o.entry("weeks").or_insert_with(|| rm.total_weeks.into());
+    let mut value: Value = decode_redacted(&options, "options", JS_ONLY).map_err(|e| to_js(&e, None, &[]))?;
+    if let Value::Object(o) = &mut value {
+        if !o.contains_key("role") {
+            o.insert("role", Value::String(rm.role.clone()));
+        }
+        if !o.contains_key("weeks") {
+            o.insert("weeks", Value::Number(f64::from(rm.total_weeks)));
+        }
     }
-    // Through text, not `from_value`: one deserializer per type keeps the wasm smaller.
-    let opts: RoadmapOptions =
-        super::convert::decode_json(&value.to_string(), "options").map_err(|e| to_js(&e, None, &[]))?;
+    let opts = RoadmapOptions::from_json(&value)
+        .map_err(|e| redact_error(decode_error(e, "options"), &options))
+        .map_err(|e| to_js(&e, None, &[]))?;
     let transport = FetchTransport::new(signal.clone(), opts.logging());
     roadmap::regenerate_week(&transport, &rm, week as u32, &opts)
         .await

@@ -16,6 +16,16 @@ pub use gemini_roadmap::Error;
 
 pub const ROLE: &str = "DevOps Engineer";
 
+/// A `serde_json` value as the crate's own JSON value (tests build values with `json!`).
+pub fn ours(v: &Value) -> gemini_roadmap::json::Value {
+    gemini_roadmap::json::Value::parse(&v.to_string()).expect("valid JSON")
+}
+
+/// The crate's own JSON value as a `serde_json` value, for indexing and comparing in tests.
+pub fn theirs(v: &gemini_roadmap::json::Value) -> Value {
+    serde_json::from_str(&v.to_json()).expect("valid JSON")
+}
+
 pub fn fixture(name: &str) -> String {
     let path = format!("{}/tests/fixtures/roadmap/{name}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))

@@ -17,10 +17,14 @@ function tsc(file) {
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
 
+// The wasm's internal export names carry a hash of the code (`..._invoke__h60702a48838d1764`) that changes
+// with any edit; they are not API, so they are compared without it.
+const unhashed = (dts) => dts.replace(/__h[0-9a-f]{16}\b/g, '__h<hash>');
+
 test('the generated declarations equal the golden copy', () => {
   const now = readFileSync(generated, 'utf8');
   if (process.env.UPDATE_GOLDEN) writeFileSync(golden, now);
-  assert.equal(now, readFileSync(golden, 'utf8'), 'the .d.ts changed: review it, then UPDATE_GOLDEN=1 npm test');
+  assert.equal(unhashed(now), unhashed(readFileSync(golden, 'utf8')), 'the .d.ts changed: review it, then UPDATE_GOLDEN=1 npm test');
 });
 
 test('a strict TypeScript user compiles against them', () => {

@@ -1,0 +1,310 @@
+//! Typed reading and writing over [`Value`]: `FromJson` names the exact path of a bad field, `ToJson`
+//! writes compact JSON text. Each type spells out its field names once, in its own module.
+
+use super::value::{write_str, Map, Value};
+use super::num;
+
+/// Why a value could not be read as the expected type, and where (`resumeFrom.weeks[2].days`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DecodeError {
+    pub path: String,
+    pub message: String,
+}
+
+impl DecodeError {
+    pub fn new(message: impl Into<String>) -> Self {
+        DecodeError { path: String::new(), message: message.into() }
+    }
+    fn expected(what: &str, got: &Value) -> Self {
+        let mut m = String::from("invalid type: expected ");
+        m.push_str(what);
+        m.push_str(", got ");
+        m.push_str(got.kind());
+        DecodeError::new(m)
+    }
+    /// Prefixes the path with an object key.
+    pub fn in_key(mut self, key: &str) -> Self {
+        if !self.path.is_empty() && !self.path.starts_with('[') {
+            self.path.insert(0, '.');
+        }
+        self.path.insert_str(0, key);
+        self
+    }
+    fn in_index(mut self, i: usize) -> Self {
+        if !self.path.is_empty() && !self.path.starts_with('[') {
+            self.path.insert(0, '.');
+        }
+        let mut p = String::from("[");
+        num::write_u64(&mut p, i as u64);
+        p.push(']');
+        self.path.insert_str(0, &p);
+        self
+    }
+}
+
+pub trait FromJson: Sized {
+    fn from_json(v: &Value) -> Result<Self, DecodeError>;
+}
+
+pub trait ToJson {
+    fn write_json(&self, out: &mut String);
+
+    fn to_json(&self) -> String {
+        let mut out = String::new();
+        self.write_json(&mut out);
+        out
+    }
+}
+
+/// Parses JSON text and reads it as `T`. A syntax error has an empty path.
+pub fn decode<T: FromJson>(text: &str) -> Result<T, DecodeError> {
+    let v = Value::parse(text).map_err(|e| DecodeError::new(e.message))?;
+    T::from_json(&v)
+}
+
+impl FromJson for Value {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        Ok(v.clone())
+    }
+}
+
+impl FromJson for String {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        v.as_str().map(str::to_string).ok_or_else(|| DecodeError::expected("a string", v))
+    }
+}
+
+impl FromJson for bool {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        match v {
+            Value::Bool(b) => Ok(*b),
+            _ => Err(DecodeError::expected("a boolean", v)),
+        }
+    }
+}
+
+impl FromJson for f64 {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        v.as_f64().ok_or_else(|| DecodeError::expected("a number", v))
+    }
+}
+
+fn whole_in(v: &Value, max: u64) -> Result<u64, DecodeError> {
+    match v.as_u64() {
+        Some(n) if n <= max => Ok(n),
+        _ if v.as_f64().is_some() => Err(DecodeError::new("expected a whole number from 0 to 2^32 - 1")),
+        _ => Err(DecodeError::expected("a whole number", v)),
+    }
+}
+
+impl FromJson for i32 {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        match v.as_f64() {
+            Some(n) if n.fract() == 0.0 && n >= i32::MIN as f64 && n <= i32::MAX as f64 => Ok(n as i32),
+            Some(_) => Err(DecodeError::new("expected a whole number from -2^31 to 2^31 - 1")),
+            None => Err(DecodeError::expected("a whole number", v)),
+        }
+    }
+}
+
+impl FromJson for u32 {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        whole_in(v, u32::MAX as u64).map(|n| n as u32)
+    }
+}
+
+impl FromJson for u64 {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        whole_in(v, u64::MAX)
+    }
+}
+
+/// `null` reads as `None`, as does a missing field (see [`Fields::opt`]).
+impl<T: FromJson> FromJson for Option<T> {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        match v {
+            Value::Null => Ok(None),
+            v => T::from_json(v).map(Some),
+        }
+    }
+}
+
+impl<T: FromJson> FromJson for Vec<T> {
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let a = v.as_array().ok_or_else(|| DecodeError::expected("an array", v))?;
+        a.iter().enumerate().map(|(i, x)| T::from_json(x).map_err(|e| e.in_index(i))).collect()
+    }
+}
+
+/// The members of an object being read into a struct.
+pub struct Fields<'a> {
+    map: &'a Map,
+}
+
+impl<'a> Fields<'a> {
+    pub fn of(v: &'a Value) -> Result<Self, DecodeError> {
+        v.as_object().map(|map| Fields { map }).ok_or_else(|| DecodeError::expected("an object", v))
+    }
+
+    /// Fails on the first member not in `known` (the path is that member's name).
+    pub fn only(self, known: &[&str]) -> Result<Self, DecodeError> {
+        if let Some((k, _)) = self.map.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
+            let mut m = String::from("unknown field; expected one of ");
+            m.push_str(&known.join(", "));
+            return Err(DecodeError::new(m).in_key(k));
+        }
+        Ok(self)
+    }
+
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.map.get(key)
+    }
+
+    /// A field that must be present.
+    pub fn req<T: FromJson>(&self, key: &str) -> Result<T, DecodeError> {
+        match self.map.get(key) {
+            Some(v) => T::from_json(v).map_err(|e| e.in_key(key)),
+            None => Err(DecodeError::new("missing field").in_key(key)),
+        }
+    }
+
+    /// A field that may be missing or `null`.
+    pub fn opt<T: FromJson>(&self, key: &str) -> Result<Option<T>, DecodeError> {
+        self.map.get(key).map_or(Ok(None), |v| Option::<T>::from_json(v).map_err(|e| e.in_key(key)))
+    }
+
+    /// A field that takes its default when missing or `null`.
+    pub fn or_default<T: FromJson + Default>(&self, key: &str) -> Result<T, DecodeError> {
+        self.opt(key).map(Option::unwrap_or_default)
+    }
+}
+
+impl ToJson for str {
+    fn write_json(&self, out: &mut String) {
+        write_str(out, self);
+    }
+}
+
+impl ToJson for String {
+    fn write_json(&self, out: &mut String) {
+        write_str(out, self);
+    }
+}
+
+impl ToJson for bool {
+    fn write_json(&self, out: &mut String) {
+        out.push_str(if *self { "true" } else { "false" });
+    }
+}
+
+impl ToJson for f64 {
+    fn write_json(&self, out: &mut String) {
+        num::write_f64(out, *self);
+    }
+}
+
+impl ToJson for u32 {
+    fn write_json(&self, out: &mut String) {
+        num::write_u64(out, u64::from(*self));
+    }
+}
+
+impl ToJson for u64 {
+    fn write_json(&self, out: &mut String) {
+        num::write_u64(out, *self);
+    }
+}
+
+impl ToJson for i32 {
+    fn write_json(&self, out: &mut String) {
+        if *self < 0 {
+            out.push('-');
+        }
+        num::write_u64(out, u64::from(self.unsigned_abs()));
+    }
+}
+
+impl ToJson for Value {
+    fn write_json(&self, out: &mut String) {
+        self.write(out);
+    }
+}
+
+impl<T: ToJson> ToJson for Option<T> {
+    fn write_json(&self, out: &mut String) {
+        match self {
+            Some(v) => v.write_json(out),
+            None => out.push_str("null"),
+        }
+    }
+}
+
+impl<T: ToJson> ToJson for Vec<T> {
+    fn write_json(&self, out: &mut String) {
+        out.push('[');
+        for (i, v) in self.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            v.write_json(out);
+        }
+        out.push(']');
+    }
+}
+
+impl<T: ToJson + ?Sized> ToJson for &T {
+    fn write_json(&self, out: &mut String) {
+        (**self).write_json(out);
+    }
+}
+
+/// Writes an object member by member: `Obj::new(out).field("a", &1).end()`.
+pub struct Obj<'a> {
+    out: &'a mut String,
+    first: bool,
+}
+
+impl<'a> Obj<'a> {
+    pub fn new(out: &'a mut String) -> Self {
+        out.push('{');
+        Obj { out, first: true }
+    }
+
+    pub fn field<T: ToJson + ?Sized>(mut self, key: &str, value: &T) -> Self {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        write_str(self.out, key);
+        self.out.push(':');
+        value.write_json(self.out);
+        self
+    }
+
+    /// A member that is left out when `None` (instead of written as `null`).
+    pub fn some<T: ToJson>(self, key: &str, value: &Option<T>) -> Self {
+        match value {
+            Some(v) => self.field(key, v),
+            None => self,
+        }
+    }
+
+    pub fn end(self) {
+        self.out.push('}');
+    }
+}
+
+/// Reads a string naming one of `names` (an enum written as a string).
+pub fn read_enum<T: Copy>(v: &Value, names: &[(T, &str)]) -> Result<T, DecodeError> {
+    let s = v.as_str().ok_or_else(|| DecodeError::expected("a string", v))?;
+    names.iter().find(|(_, n)| *n == s).map(|(t, _)| *t).ok_or_else(|| {
+        let mut m = String::from("expected one of ");
+        m.push_str(&names.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", "));
+        DecodeError::new(m)
+    })
+}
+
+/// The name of `x` in `names`.
+pub fn enum_name<T: PartialEq>(x: &T, names: &[(T, &'static str)]) -> &'static str {
+    names.iter().find(|(t, _)| t == x).map_or("", |(_, n)| n)
+}
