@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { startMock } from '../mock/gemini-mock.mjs';
 import { requests } from '../mock/control.mjs';
+import { measureSize, kb } from '../scripts/size.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -291,6 +292,10 @@ for (const n of args.weeks) {
       `${fmtS(p.timeToFirstWeekSeconds)} of ${fmtS(p.wallSeconds)} = ${ratio.toFixed(3)} ×`);
   }
 }
+// Bytes, the third cost: what a web app ships (the same figures as `npm run size`).
+const size = measureSize(`${root}pkg/web`);
+target('package size: .wasm + JS glue ≤ 40 KB gzip -9 (`@google/genai` chat: ~77 KB)', size.totalGzip <= 40 * 1024,
+  `${kb(size.totalGzip)} gzip (.wasm ${kb(size.wasmGzip)} + glue ${kb(size.totalGzip - size.wasmGzip)}); ${kb(size.totalRaw)} raw`);
 const targetLines = targets.map((t) => `- **${t.result}** ${t.name}: ${t.detail}`).join('\n');
 
 let commit = null;
@@ -311,7 +316,7 @@ const config = {
   date: new Date().toISOString(),
   benchSeconds,
 };
-const results = { config, rows, targets, errors };
+const results = { config, rows, size, targets, errors };
 writeFileSync(`${here}results.json`, JSON.stringify(results, null, 2) + '\n');
 const md = [
   `Latency model: ${config.latencyModel}; time scale ${args.timeScale} (times below are un-scaled); ` +

@@ -3,13 +3,13 @@
 
 use crate::json::{DecodeError, Fields, FromJson, Map, Obj, ToJson, Value};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Part {
     pub text: String,
     pub thought: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Content {
     pub role: Option<String>,
     pub parts: Vec<Part>,
@@ -108,9 +108,11 @@ impl GenerateRequest {
 }
 
 impl FromJson for Part {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(Part { text: f.or_default("text")?, thought: f.or_default("thought")? })
+        f.opt("text", &mut self.text)?;
+        f.opt("thought", &mut self.thought)?;
+        Ok(())
     }
 }
 
@@ -122,9 +124,11 @@ impl ToJson for Part {
 }
 
 impl FromJson for Content {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(Content { role: f.opt("role")?, parts: f.or_default("parts")? })
+        f.opt("role", &mut self.role)?;
+        f.opt("parts", &mut self.parts)?;
+        Ok(())
     }
 }
 
@@ -135,13 +139,12 @@ impl ToJson for Content {
 }
 
 impl FromJson for ThinkingConfig {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(ThinkingConfig {
-            thinking_budget: f.opt("thinkingBudget")?,
-            thinking_level: f.opt("thinkingLevel")?,
-            include_thoughts: f.opt("includeThoughts")?,
-        })
+        f.opt("thinkingBudget", &mut self.thinking_budget)?;
+        f.opt("thinkingLevel", &mut self.thinking_level)?;
+        f.opt("includeThoughts", &mut self.include_thoughts)?;
+        Ok(())
     }
 }
 
@@ -159,7 +162,7 @@ const GENERATION_CONFIG_FIELDS: [&str; 5] =
     ["responseMimeType", "responseJsonSchema", "maxOutputTokens", "temperature", "thinkingConfig"];
 
 impl FromJson for GenerationConfig {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
         let mut extra = Map::new();
         for (k, x) in v.as_object().map_or(&[][..], |m| &m.0[..]) {
@@ -167,14 +170,13 @@ impl FromJson for GenerationConfig {
                 extra.insert(k, x.clone());
             }
         }
-        Ok(GenerationConfig {
-            response_mime_type: f.opt("responseMimeType")?,
-            response_json_schema: f.opt("responseJsonSchema")?,
-            max_output_tokens: f.opt("maxOutputTokens")?,
-            temperature: f.opt("temperature")?,
-            thinking_config: f.opt("thinkingConfig")?,
-            extra,
-        })
+        f.opt("responseMimeType", &mut self.response_mime_type)?;
+        f.opt("responseJsonSchema", &mut self.response_json_schema)?;
+        f.opt("maxOutputTokens", &mut self.max_output_tokens)?;
+        f.opt("temperature", &mut self.temperature)?;
+        f.opt("thinkingConfig", &mut self.thinking_config)?;
+        self.extra = extra;
+        Ok(())
     }
 }
 

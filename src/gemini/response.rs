@@ -266,52 +266,52 @@ fn unreadable(what: &str, e: DecodeError) -> Error {
 
 /// Every field may be missing or `null`: Gemini leaves out what does not apply.
 impl FromJson for UsageMetadata {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(UsageMetadata {
-            prompt_token_count: f.or_default("promptTokenCount")?,
-            candidates_token_count: f.or_default("candidatesTokenCount")?,
-            thoughts_token_count: f.or_default("thoughtsTokenCount")?,
-            cached_content_token_count: f.or_default("cachedContentTokenCount")?,
-            total_token_count: f.or_default("totalTokenCount")?,
-        })
+        f.opt("promptTokenCount", &mut self.prompt_token_count)?;
+        f.opt("candidatesTokenCount", &mut self.candidates_token_count)?;
+        f.opt("thoughtsTokenCount", &mut self.thoughts_token_count)?;
+        f.opt("cachedContentTokenCount", &mut self.cached_content_token_count)?;
+        f.opt("totalTokenCount", &mut self.total_token_count)?;
+        Ok(())
     }
 }
 
 impl FromJson for Candidate {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(Candidate { content: f.opt("content")?, finish_reason: f.opt("finishReason")? })
+        f.opt("content", &mut self.content)?;
+        f.opt("finishReason", &mut self.finish_reason)?;
+        Ok(())
     }
 }
 
 impl FromJson for PromptFeedback {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
-        Ok(PromptFeedback { block_reason: Fields::of(v)?.opt("blockReason")? })
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+        Fields::of(v)?.opt("blockReason", &mut self.block_reason)?;
+        Ok(())
     }
 }
 
 impl FromJson for GenerateContentResponse {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(GenerateContentResponse {
-            candidates: f.opt("candidates")?,
-            prompt_feedback: f.opt("promptFeedback")?,
-            usage_metadata: f.opt("usageMetadata")?,
-            error: f.opt("error")?,
-        })
+        f.opt("candidates", &mut self.candidates)?;
+        f.opt("promptFeedback", &mut self.prompt_feedback)?;
+        f.opt("usageMetadata", &mut self.usage_metadata)?;
+        f.opt("error", &mut self.error)?;
+        Ok(())
     }
 }
 
 impl FromJson for ModelInfo {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(ModelInfo {
-            name: f.or_default("name")?,
-            input_token_limit: f.or_default("inputTokenLimit")?,
-            output_token_limit: f.or_default("outputTokenLimit")?,
-            thinking: f.or_default("thinking")?,
-        })
+        f.opt("name", &mut self.name)?;
+        f.opt("inputTokenLimit", &mut self.input_token_limit)?;
+        f.opt("outputTokenLimit", &mut self.output_token_limit)?;
+        f.opt("thinking", &mut self.thinking)?;
+        Ok(())
     }
 }
 

@@ -42,8 +42,16 @@ impl DecodeError {
     }
 }
 
-pub trait FromJson: Sized {
-    fn from_json(v: &Value) -> Result<Self, DecodeError>;
+/// Reading fills a default value in place: a struct's fields are read one call each, with no partly built
+/// struct to drop on every early return (which made the by-value version several times larger in wasm).
+pub trait FromJson: Default {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError>;
+
+    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+        let mut x = Self::default();
+        x.read_json(v)?;
+        Ok(x)
+    }
 }
 
 pub trait ToJson {
@@ -63,29 +71,33 @@ pub fn decode<T: FromJson>(text: &str) -> Result<T, DecodeError> {
 }
 
 impl FromJson for Value {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
-        Ok(v.clone())
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+        *self = v.clone();
+        Ok(())
     }
 }
 
 impl FromJson for String {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
-        v.as_str().map(str::to_string).ok_or_else(|| DecodeError::expected("a string", v))
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+        let s = v.as_str().ok_or_else(|| DecodeError::expected("a string", v))?;
+        s.clone_into(self);
+        Ok(())
     }
 }
 
 impl FromJson for bool {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         match v {
-            Value::Bool(b) => Ok(*b),
+            Value::Bool(b) => Ok(*self = *b),
             _ => Err(DecodeError::expected("a boolean", v)),
         }
     }
 }
 
 impl FromJson for f64 {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
-        v.as_f64().ok_or_else(|| DecodeError::expected("a number", v))
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+        *self = v.as_f64().ok_or_else(|| DecodeError::expected("a number", v))?;
+        Ok(())
     }
 }
 
@@ -98,9 +110,9 @@ fn whole_in(v: &Value, max: u64) -> Result<u64, DecodeError> {
 }
 
 impl FromJson for i32 {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         match v.as_f64() {
-            Some(n) if n.fract() == 0.0 && n >= i32::MIN as f64 && n <= i32::MAX as f64 => Ok(n as i32),
+            Some(n) if n.fract() == 0.0 && n >= i32::MIN as f64 && n <= i32::MAX as f64 => Ok(*self = n as i32),
             Some(_) => Err(DecodeError::new("expected a whole number from -2^31 to 2^31 - 1")),
             None => Err(DecodeError::expected("a whole number", v)),
         }
@@ -108,31 +120,38 @@ impl FromJson for i32 {
 }
 
 impl FromJson for u32 {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
-        whole_in(v, u32::MAX as u64).map(|n| n as u32)
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+        *self = whole_in(v, u32::MAX as u64)? as u32;
+        Ok(())
     }
 }
 
 impl FromJson for u64 {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
-        whole_in(v, u64::MAX)
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+        *self = whole_in(v, u64::MAX)?;
+        Ok(())
     }
 }
 
 /// `null` reads as `None`, as does a missing field (see [`Fields::opt`]).
 impl<T: FromJson> FromJson for Option<T> {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
-        match v {
-            Value::Null => Ok(None),
-            v => T::from_json(v).map(Some),
-        }
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+        *self = match v {
+            Value::Null => None,
+            v => Some(T::from_json(v)?),
+        };
+        Ok(())
     }
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let a = v.as_array().ok_or_else(|| DecodeError::expected("an array", v))?;
-        a.iter().enumerate().map(|(i, x)| T::from_json(x).map_err(|e| e.in_index(i))).collect()
+        self.clear();
+        for (i, x) in a.iter().enumerate() {
+            self.push(T::from_json(x).map_err(|e| e.in_index(i))?);
+        }
+        Ok(())
     }
 }
 
@@ -161,21 +180,21 @@ impl<'a> Fields<'a> {
     }
 
     /// A field that must be present.
-    pub fn req<T: FromJson>(&self, key: &str) -> Result<T, DecodeError> {
+    #[inline(never)]
+    pub fn req<T: FromJson>(&self, key: &str, slot: &mut T) -> Result<(), DecodeError> {
         match self.map.get(key) {
-            Some(v) => T::from_json(v).map_err(|e| e.in_key(key)),
+            Some(v) => slot.read_json(v).map_err(|e| e.in_key(key)),
             None => Err(DecodeError::new("missing field").in_key(key)),
         }
     }
 
-    /// A field that may be missing or `null`.
-    pub fn opt<T: FromJson>(&self, key: &str) -> Result<Option<T>, DecodeError> {
-        self.map.get(key).map_or(Ok(None), |v| Option::<T>::from_json(v).map_err(|e| e.in_key(key)))
-    }
-
-    /// A field that takes its default when missing or `null`.
-    pub fn or_default<T: FromJson + Default>(&self, key: &str) -> Result<T, DecodeError> {
-        self.opt(key).map(Option::unwrap_or_default)
+    /// A field that may be missing, or `null` (read as its default: `None`, `""`, `0`, `[]`).
+    #[inline(never)]
+    pub fn opt<T: FromJson>(&self, key: &str, slot: &mut T) -> Result<(), DecodeError> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => Ok(()),
+            Some(v) => slot.read_json(v).map_err(|e| e.in_key(key)),
+        }
     }
 }
 

@@ -7,7 +7,7 @@ use crate::json::codec::{enum_name, read_enum};
 use crate::json::{DecodeError, Fields, FromJson, Obj, ToJson, Value};
 use crate::Error;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Phase {
@@ -18,7 +18,7 @@ pub struct Phase {
 }
 
 /// One planned week: the outline entry every batch prompt repeats.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct OutlineWeek {
@@ -27,7 +27,7 @@ pub struct OutlineWeek {
     pub phase: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Day {
@@ -38,7 +38,7 @@ pub struct Day {
     pub hours: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Week {
@@ -71,11 +71,12 @@ impl RoadmapUsage {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
 pub enum BatchStatus {
     /// Every week came right the first time.
+    #[default]
     Ok,
     /// Every week came, after renumbering, dropping, truncation recovery or a correction.
     Recovered,
@@ -87,7 +88,7 @@ pub enum BatchStatus {
     Resumed,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct BatchReport {
@@ -99,7 +100,7 @@ pub struct BatchReport {
     pub status: BatchStatus,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase")]
 pub struct Roadmap {
@@ -188,9 +189,13 @@ impl std::error::Error for RoadmapError {}
 // The JSON mapping JavaScript sees; `tests/json_mapping.rs` checks it against the serde derives above.
 
 impl FromJson for Phase {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(Phase { name: f.req("name")?, start_week: f.req("startWeek")?, end_week: f.req("endWeek")?, goal: f.req("goal")? })
+        f.req("name", &mut self.name)?;
+        f.req("startWeek", &mut self.start_week)?;
+        f.req("endWeek", &mut self.end_week)?;
+        f.req("goal", &mut self.goal)?;
+        Ok(())
     }
 }
 
@@ -206,9 +211,12 @@ impl ToJson for Phase {
 }
 
 impl FromJson for OutlineWeek {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(OutlineWeek { week: f.req("week")?, title: f.req("title")?, phase: f.req("phase")? })
+        f.req("week", &mut self.week)?;
+        f.req("title", &mut self.title)?;
+        f.req("phase", &mut self.phase)?;
+        Ok(())
     }
 }
 
@@ -219,15 +227,14 @@ impl ToJson for OutlineWeek {
 }
 
 impl FromJson for Day {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(Day {
-            day: f.req("day")?,
-            title: f.req("title")?,
-            tasks: f.req("tasks")?,
-            resources: f.req("resources")?,
-            hours: f.req("hours")?,
-        })
+        f.req("day", &mut self.day)?;
+        f.req("title", &mut self.title)?;
+        f.req("tasks", &mut self.tasks)?;
+        f.req("resources", &mut self.resources)?;
+        f.req("hours", &mut self.hours)?;
+        Ok(())
     }
 }
 
@@ -244,15 +251,14 @@ impl ToJson for Day {
 }
 
 impl FromJson for Week {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(Week {
-            week: f.req("week")?,
-            title: f.req("title")?,
-            phase: f.req("phase")?,
-            fallback: f.req("fallback")?,
-            days: f.req("days")?,
-        })
+        f.req("week", &mut self.week)?;
+        f.req("title", &mut self.title)?;
+        f.req("phase", &mut self.phase)?;
+        f.req("fallback", &mut self.fallback)?;
+        f.req("days", &mut self.days)?;
+        Ok(())
     }
 }
 
@@ -269,15 +275,14 @@ impl ToJson for Week {
 }
 
 impl FromJson for RoadmapUsage {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(RoadmapUsage {
-            prompt_tokens: f.req("promptTokens")?,
-            output_tokens: f.req("outputTokens")?,
-            thoughts_tokens: f.req("thoughtsTokens")?,
-            total_tokens: f.req("totalTokens")?,
-            requests: f.req("requests")?,
-        })
+        f.req("promptTokens", &mut self.prompt_tokens)?;
+        f.req("outputTokens", &mut self.output_tokens)?;
+        f.req("thoughtsTokens", &mut self.thoughts_tokens)?;
+        f.req("totalTokens", &mut self.total_tokens)?;
+        f.req("requests", &mut self.requests)?;
+        Ok(())
     }
 }
 
@@ -302,8 +307,9 @@ const BATCH_STATUSES: [(BatchStatus, &str); 5] = [
 ];
 
 impl FromJson for BatchStatus {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
-        read_enum(v, &BATCH_STATUSES)
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+        *self = read_enum(v, &BATCH_STATUSES)?;
+        Ok(())
     }
 }
 
@@ -314,15 +320,14 @@ impl ToJson for BatchStatus {
 }
 
 impl FromJson for BatchReport {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(BatchReport {
-            start_week: f.req("startWeek")?,
-            end_week: f.req("endWeek")?,
-            attempts: f.req("attempts")?,
-            response_chars: f.req("responseChars")?,
-            status: f.req("status")?,
-        })
+        f.req("startWeek", &mut self.start_week)?;
+        f.req("endWeek", &mut self.end_week)?;
+        f.req("attempts", &mut self.attempts)?;
+        f.req("responseChars", &mut self.response_chars)?;
+        f.req("status", &mut self.status)?;
+        Ok(())
     }
 }
 
@@ -339,21 +344,20 @@ impl ToJson for BatchReport {
 }
 
 impl FromJson for Roadmap {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?;
-        Ok(Roadmap {
-            role: f.req("role")?,
-            total_weeks: f.req("totalWeeks")?,
-            user_id: f.opt("userId")?,
-            level: f.opt("level")?,
-            hours_per_day: f.opt("hoursPerDay")?,
-            phases: f.req("phases")?,
-            outline: f.req("outline")?,
-            weeks: f.req("weeks")?,
-            usage: f.req("usage")?,
-            batches: f.req("batches")?,
-            warnings: f.req("warnings")?,
-        })
+        f.req("role", &mut self.role)?;
+        f.req("totalWeeks", &mut self.total_weeks)?;
+        f.opt("userId", &mut self.user_id)?;
+        f.opt("level", &mut self.level)?;
+        f.opt("hoursPerDay", &mut self.hours_per_day)?;
+        f.req("phases", &mut self.phases)?;
+        f.req("outline", &mut self.outline)?;
+        f.req("weeks", &mut self.weeks)?;
+        f.req("usage", &mut self.usage)?;
+        f.req("batches", &mut self.batches)?;
+        f.req("warnings", &mut self.warnings)?;
+        Ok(())
     }
 }
 

@@ -241,14 +241,16 @@ const HISTORY_MODES: [(HistoryMode, &str); 2] = [(HistoryMode::Windowed, "window
 const STRATEGIES: [(Strategy, &str); 2] = [(Strategy::Sequential, "sequential"), (Strategy::Parallel, "parallel")];
 
 impl FromJson for HistoryMode {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
-        read_enum(v, &HISTORY_MODES)
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+        *self = read_enum(v, &HISTORY_MODES)?;
+        Ok(())
     }
 }
 
 impl FromJson for Strategy {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
-        read_enum(v, &STRATEGIES)
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+        *self = read_enum(v, &STRATEGIES)?;
+        Ok(())
     }
 }
 
@@ -259,27 +261,26 @@ pub const OPTION_NAMES: [&str; 18] = [
 ];
 
 impl FromJson for RoadmapOptions {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?.only(&OPTION_NAMES)?;
-        Ok(RoadmapOptions {
-            api_key: f.req("apiKey")?,
-            role: f.req("role")?,
-            weeks: f.req("weeks")?,
-            model: f.opt("model")?,
-            base_url: f.opt("baseUrl")?,
-            batch_weeks: f.opt("batchWeeks")?,
-            context_days: f.opt("contextDays")?,
-            max_retries: f.opt("maxRetries")?,
-            user_id: f.opt("userId")?,
-            level: f.opt("level")?,
-            hours_per_day: f.opt("hoursPerDay")?,
-            resume_from: f.opt("resumeFrom")?,
-            log: f.opt("log")?,
-            history: f.opt("history")?,
-            stream: f.opt("stream")?,
-            timeout_ms: f.opt("timeoutMs")?,
-            strategy: f.opt("strategy")?,
-            concurrency: f.opt("concurrency")?,
-        })
+        f.req("apiKey", &mut self.api_key)?;
+        f.req("role", &mut self.role)?;
+        f.req("weeks", &mut self.weeks)?;
+        f.opt("model", &mut self.model)?;
+        f.opt("baseUrl", &mut self.base_url)?;
+        f.opt("batchWeeks", &mut self.batch_weeks)?;
+        f.opt("contextDays", &mut self.context_days)?;
+        f.opt("maxRetries", &mut self.max_retries)?;
+        f.opt("userId", &mut self.user_id)?;
+        f.opt("level", &mut self.level)?;
+        f.opt("hoursPerDay", &mut self.hours_per_day)?;
+        f.opt("resumeFrom", &mut self.resume_from)?;
+        f.opt("log", &mut self.log)?;
+        f.opt("history", &mut self.history)?;
+        f.opt("stream", &mut self.stream)?;
+        f.opt("timeoutMs", &mut self.timeout_ms)?;
+        f.opt("strategy", &mut self.strategy)?;
+        f.opt("concurrency", &mut self.concurrency)?;
+        Ok(())
     }
 }

@@ -20,7 +20,7 @@ use crate::retry::{RetryNotice, RetryPolicy};
 use crate::Error;
 
 /// Options of `new GeminiChat(...)`.
-#[derive(tsify::Tsify)]
+#[derive(Default, tsify::Tsify)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChatOptions {
     api_key: String,
@@ -46,7 +46,7 @@ pub struct ChatOptions {
 }
 
 /// One turn of a chat's history.
-#[derive(tsify::Tsify)]
+#[derive(Default, tsify::Tsify)]
 #[serde(deny_unknown_fields)]
 pub struct ChatTurn {
     #[tsify(type = "\"user\" | \"model\"")]
@@ -256,25 +256,26 @@ const CHAT_OPTION_NAMES: [&str; 8] =
     ["apiKey", "model", "baseUrl", "systemInstruction", "generationConfig", "timeoutMs", "maxRetries", "log"];
 
 impl FromJson for ChatOptions {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?.only(&CHAT_OPTION_NAMES)?;
-        Ok(ChatOptions {
-            api_key: f.req("apiKey")?,
-            model: f.opt("model")?,
-            base_url: f.opt("baseUrl")?,
-            system_instruction: f.opt("systemInstruction")?,
-            generation_config: f.opt("generationConfig")?,
-            timeout_ms: f.opt("timeoutMs")?,
-            max_retries: f.opt("maxRetries")?,
-            log: f.opt("log")?,
-        })
+        f.req("apiKey", &mut self.api_key)?;
+        f.opt("model", &mut self.model)?;
+        f.opt("baseUrl", &mut self.base_url)?;
+        f.opt("systemInstruction", &mut self.system_instruction)?;
+        f.opt("generationConfig", &mut self.generation_config)?;
+        f.opt("timeoutMs", &mut self.timeout_ms)?;
+        f.opt("maxRetries", &mut self.max_retries)?;
+        f.opt("log", &mut self.log)?;
+        Ok(())
     }
 }
 
 impl FromJson for ChatTurn {
-    fn from_json(v: &Value) -> Result<Self, DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
         let f = Fields::of(v)?.only(&["role", "text"])?;
-        Ok(ChatTurn { role: f.req("role")?, text: f.req("text")? })
+        f.req("role", &mut self.role)?;
+        f.req("text", &mut self.text)?;
+        Ok(())
     }
 }
 
