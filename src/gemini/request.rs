@@ -108,7 +108,7 @@ impl GenerateRequest {
 }
 
 impl FromJson for Part {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.opt("text", &mut self.text)?;
         f.opt("thought", &mut self.thought)?;
@@ -124,7 +124,7 @@ impl ToJson for Part {
 }
 
 impl FromJson for Content {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.opt("role", &mut self.role)?;
         f.opt("parts", &mut self.parts)?;
@@ -139,7 +139,7 @@ impl ToJson for Content {
 }
 
 impl FromJson for ThinkingConfig {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.opt("thinkingBudget", &mut self.thinking_budget)?;
         f.opt("thinkingLevel", &mut self.thinking_level)?;
@@ -162,7 +162,7 @@ const GENERATION_CONFIG_FIELDS: [&str; 5] =
     ["responseMimeType", "responseJsonSchema", "maxOutputTokens", "temperature", "thinkingConfig"];
 
 impl FromJson for GenerationConfig {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         let mut extra = Map::new();
         for (k, x) in v.as_object().map_or(&[][..], |m| &m.0[..]) {

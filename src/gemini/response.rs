@@ -266,7 +266,7 @@ fn unreadable(what: &str, e: DecodeError) -> Error {
 
 /// Every field may be missing or `null`: Gemini leaves out what does not apply.
 impl FromJson for UsageMetadata {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.opt("promptTokenCount", &mut self.prompt_token_count)?;
         f.opt("candidatesTokenCount", &mut self.candidates_token_count)?;
@@ -278,7 +278,7 @@ impl FromJson for UsageMetadata {
 }
 
 impl FromJson for Candidate {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.opt("content", &mut self.content)?;
         f.opt("finishReason", &mut self.finish_reason)?;
@@ -287,14 +287,14 @@ impl FromJson for Candidate {
 }
 
 impl FromJson for PromptFeedback {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         Fields::of(v)?.opt("blockReason", &mut self.block_reason)?;
         Ok(())
     }
 }
 
 impl FromJson for GenerateContentResponse {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.opt("candidates", &mut self.candidates)?;
         f.opt("promptFeedback", &mut self.prompt_feedback)?;
@@ -305,7 +305,7 @@ impl FromJson for GenerateContentResponse {
 }
 
 impl FromJson for ModelInfo {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.opt("name", &mut self.name)?;
         f.opt("inputTokenLimit", &mut self.input_token_limit)?;

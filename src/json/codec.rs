@@ -44,12 +44,13 @@ impl DecodeError {
 
 /// Reading fills a default value in place: a struct's fields are read one call each, with no partly built
 /// struct to drop on every early return (which made the by-value version several times larger in wasm).
+/// The error is boxed so that passing it up a struct's many fields moves one pointer, not two strings.
 pub trait FromJson: Default {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError>;
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>>;
 
     fn from_json(v: &Value) -> Result<Self, DecodeError> {
         let mut x = Self::default();
-        x.read_json(v)?;
+        x.read_json(v).map_err(|e| *e)?;
         Ok(x)
     }
 }
@@ -71,14 +72,14 @@ pub fn decode<T: FromJson>(text: &str) -> Result<T, DecodeError> {
 }
 
 impl FromJson for Value {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = v.clone();
         Ok(())
     }
 }
 
 impl FromJson for String {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let s = v.as_str().ok_or_else(|| DecodeError::expected("a string", v))?;
         s.clone_into(self);
         Ok(())
@@ -86,16 +87,16 @@ impl FromJson for String {
 }
 
 impl FromJson for bool {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         match v {
             Value::Bool(b) => Ok(*self = *b),
-            _ => Err(DecodeError::expected("a boolean", v)),
+            _ => Err(Box::new(DecodeError::expected("a boolean", v))),
         }
     }
 }
 
 impl FromJson for f64 {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = v.as_f64().ok_or_else(|| DecodeError::expected("a number", v))?;
         Ok(())
     }
@@ -110,24 +111,24 @@ fn whole_in(v: &Value, max: u64) -> Result<u64, DecodeError> {
 }
 
 impl FromJson for i32 {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         match v.as_f64() {
             Some(n) if n.fract() == 0.0 && n >= i32::MIN as f64 && n <= i32::MAX as f64 => Ok(*self = n as i32),
-            Some(_) => Err(DecodeError::new("expected a whole number from -2^31 to 2^31 - 1")),
-            None => Err(DecodeError::expected("a whole number", v)),
+            Some(_) => Err(Box::new(DecodeError::new("expected a whole number from -2^31 to 2^31 - 1"))),
+            None => Err(Box::new(DecodeError::expected("a whole number", v))),
         }
     }
 }
 
 impl FromJson for u32 {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = whole_in(v, u32::MAX as u64)? as u32;
         Ok(())
     }
 }
 
 impl FromJson for u64 {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = whole_in(v, u64::MAX)?;
         Ok(())
     }
@@ -135,7 +136,7 @@ impl FromJson for u64 {
 
 /// `null` reads as `None`, as does a missing field (see [`Fields::opt`]).
 impl<T: FromJson> FromJson for Option<T> {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = match v {
             Value::Null => None,
             v => Some(T::from_json(v)?),
@@ -145,11 +146,12 @@ impl<T: FromJson> FromJson for Option<T> {
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let a = v.as_array().ok_or_else(|| DecodeError::expected("an array", v))?;
         self.clear();
-        for (i, x) in a.iter().enumerate() {
-            self.push(T::from_json(x).map_err(|e| e.in_index(i))?);
+        self.resize_with(a.len(), T::default);
+        for (i, (slot, x)) in self.iter_mut().zip(a).enumerate() {
+            slot.read_json(x).map_err(|e| Box::new(e.in_index(i)))?;
         }
         Ok(())
     }
@@ -181,19 +183,19 @@ impl<'a> Fields<'a> {
 
     /// A field that must be present.
     #[inline(never)]
-    pub fn req<T: FromJson>(&self, key: &str, slot: &mut T) -> Result<(), DecodeError> {
+    pub fn req<T: FromJson>(&self, key: &str, slot: &mut T) -> Result<(), Box<DecodeError>> {
         match self.map.get(key) {
-            Some(v) => slot.read_json(v).map_err(|e| e.in_key(key)),
-            None => Err(DecodeError::new("missing field").in_key(key)),
+            Some(v) => slot.read_json(v).map_err(|e| Box::new(e.in_key(key))),
+            None => Err(Box::new(DecodeError::new("missing field").in_key(key))),
         }
     }
 
     /// A field that may be missing, or `null` (read as its default: `None`, `""`, `0`, `[]`).
     #[inline(never)]
-    pub fn opt<T: FromJson>(&self, key: &str, slot: &mut T) -> Result<(), DecodeError> {
+    pub fn opt<T: FromJson>(&self, key: &str, slot: &mut T) -> Result<(), Box<DecodeError>> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(()),
-            Some(v) => slot.read_json(v).map_err(|e| e.in_key(key)),
+            Some(v) => slot.read_json(v).map_err(|e| Box::new(e.in_key(key))),
         }
     }
 }

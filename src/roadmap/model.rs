@@ -189,7 +189,7 @@ impl std::error::Error for RoadmapError {}
 // The JSON mapping JavaScript sees; `tests/json_mapping.rs` checks it against the serde derives above.
 
 impl FromJson for Phase {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.req("name", &mut self.name)?;
         f.req("startWeek", &mut self.start_week)?;
@@ -211,7 +211,7 @@ impl ToJson for Phase {
 }
 
 impl FromJson for OutlineWeek {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.req("week", &mut self.week)?;
         f.req("title", &mut self.title)?;
@@ -227,7 +227,7 @@ impl ToJson for OutlineWeek {
 }
 
 impl FromJson for Day {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.req("day", &mut self.day)?;
         f.req("title", &mut self.title)?;
@@ -251,7 +251,7 @@ impl ToJson for Day {
 }
 
 impl FromJson for Week {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.req("week", &mut self.week)?;
         f.req("title", &mut self.title)?;
@@ -275,7 +275,7 @@ impl ToJson for Week {
 }
 
 impl FromJson for RoadmapUsage {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.req("promptTokens", &mut self.prompt_tokens)?;
         f.req("outputTokens", &mut self.output_tokens)?;
@@ -307,7 +307,7 @@ const BATCH_STATUSES: [(BatchStatus, &str); 5] = [
 ];
 
 impl FromJson for BatchStatus {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = read_enum(v, &BATCH_STATUSES)?;
         Ok(())
     }
@@ -320,7 +320,7 @@ impl ToJson for BatchStatus {
 }
 
 impl FromJson for BatchReport {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.req("startWeek", &mut self.start_week)?;
         f.req("endWeek", &mut self.end_week)?;
@@ -344,7 +344,7 @@ impl ToJson for BatchReport {
 }
 
 impl FromJson for Roadmap {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.req("role", &mut self.role)?;
         f.req("totalWeeks", &mut self.total_weeks)?;

@@ -241,14 +241,14 @@ const HISTORY_MODES: [(HistoryMode, &str); 2] = [(HistoryMode::Windowed, "window
 const STRATEGIES: [(Strategy, &str); 2] = [(Strategy::Sequential, "sequential"), (Strategy::Parallel, "parallel")];
 
 impl FromJson for HistoryMode {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = read_enum(v, &HISTORY_MODES)?;
         Ok(())
     }
 }
 
 impl FromJson for Strategy {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = read_enum(v, &STRATEGIES)?;
         Ok(())
     }
@@ -261,7 +261,7 @@ pub const OPTION_NAMES: [&str; 18] = [
 ];
 
 impl FromJson for RoadmapOptions {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?.only(&OPTION_NAMES)?;
         f.req("apiKey", &mut self.api_key)?;
         f.req("role", &mut self.role)?;

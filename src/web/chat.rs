@@ -256,7 +256,7 @@ const CHAT_OPTION_NAMES: [&str; 8] =
     ["apiKey", "model", "baseUrl", "systemInstruction", "generationConfig", "timeoutMs", "maxRetries", "log"];
 
 impl FromJson for ChatOptions {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?.only(&CHAT_OPTION_NAMES)?;
         f.req("apiKey", &mut self.api_key)?;
         f.opt("model", &mut self.model)?;
@@ -271,7 +271,7 @@ impl FromJson for ChatOptions {
 }
 
 impl FromJson for ChatTurn {
-    fn read_json(&mut self, v: &Value) -> Result<(), DecodeError> {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?.only(&["role", "text"])?;
         f.req("role", &mut self.role)?;
         f.req("text", &mut self.text)?;
