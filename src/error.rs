@@ -88,7 +88,7 @@ impl Error {
     /// A per-day quota will not refill within any sensible wait: retrying only burns requests.
     pub fn is_daily_quota(&self) -> bool {
         match self {
-            Error::RateLimited { details, .. } => details.quota_ids.iter().any(|q| q.contains("PerDay")),
+            Error::RateLimited { details, .. } => details.quota_ids.iter().any(|q| crate::text::find(q, "PerDay").is_some()),
             _ => false,
         }
     }

@@ -7,6 +7,7 @@ pub mod gemini;
 pub mod json;
 pub mod retry;
 pub mod roadmap;
+pub mod text;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

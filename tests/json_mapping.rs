@@ -12,6 +12,7 @@ use gemini_roadmap::json::num::{f64_to_string, parse_f64, seconds_1dp};
 use gemini_roadmap::json::{decode, DecodeError, FromJson, ToJson, Value as Ours};
 use gemini_roadmap::roadmap::{Day, ProgressEvent, Roadmap, RoadmapOptions, Strategy as RunStrategy, Week};
 use proptest::prelude::*;
+use proptest::strategy::Strategy;
 use serde_json::{json, Value};
 use support::*;
 

@@ -324,3 +324,44 @@ fn options_and_results_speak_camel_case() {
         json!({"startWeek": 1, "endWeek": 3, "attempts": 1, "responseChars": 5, "status": "resumed"})
     );
 }
+
+proptest! {
+    #[test]
+    fn heapsort_sorts_like_the_standard_sort(mut v in prop::collection::vec((0u32..20, 0usize..1000), 0..200)) {
+        let mut want = v.clone();
+        want.sort_unstable();
+        gemini_roadmap::roadmap::validate::heapsort(&mut v);
+        prop_assert_eq!(v, want);
+    }
+}
+
+proptest! {
+    #[test]
+    fn text_find_and_replace_match_the_standard_ones(hay in "[ab\u{e9}]{0,12}", needle in "[ab\u{e9}]{0,3}", to in "[xy]{0,2}") {
+        prop_assert_eq!(gemini_roadmap::text::find(&hay, &needle), hay.find(needle.as_str()));
+        prop_assert_eq!(gemini_roadmap::text::char_count(&hay), hay.chars().count());
+        prop_assert_eq!(gemini_roadmap::text::join([hay.as_str(), &needle, &to], ", "), [hay.as_str(), &needle, &to].join(", "));
+        if !needle.is_empty() {
+            prop_assert_eq!(gemini_roadmap::text::replace(&hay, &needle, &to), hay.replace(needle.as_str(), &to));
+        }
+    }
+}
+
+#[test]
+fn hours_written_as_text_are_read_as_numbers() {
+    for (hours, want) in [
+        (json!("2.5 hours"), 2.5),
+        (json!("3h"), 3.0),
+        (json!(" 4 "), 4.0),
+        (json!("2 часа"), 2.0),
+        (json!("1.5 hrs."), 1.5),
+        (json!("lots"), 2.0),
+        (json!(-1), 2.0),
+        (json!(null), 2.0),
+        (json!(1.25), 1.25),
+    ] {
+        let mut w = week_value(3, 12);
+        w["days"][0]["hours"] = hours.clone();
+        assert_eq!(read_week(&ours(&w), 2.0).week.days[0].hours, want, "{hours}");
+    }
+}

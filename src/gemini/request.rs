@@ -1,6 +1,7 @@
 //! The request side of `generateContent`: typed bodies that serialize to exactly what v1beta accepts.
 //! Field names follow ai.google.dev/api (camelCase); absent options are omitted, never sent as null.
 
+use crate::json::codec::json_object;
 use crate::json::{DecodeError, Fields, FromJson, Map, Obj, ToJson, Value};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -101,7 +102,7 @@ impl GenerateRequest {
             .iter()
             .chain(self.system_instruction.iter())
             .flat_map(|c| c.parts.iter())
-            .map(|p| p.text.chars().count())
+            .map(|p| crate::text::char_count(&p.text))
             .sum();
         chars.div_ceil(4)
     }
@@ -123,40 +124,12 @@ impl ToJson for Part {
     }
 }
 
-impl FromJson for Content {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.opt("role", &mut self.role)?;
-        f.opt("parts", &mut self.parts)?;
-        Ok(())
-    }
-}
-
-impl ToJson for Content {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out).some("role", &self.role).field("parts", &self.parts).end();
-    }
-}
-
-impl FromJson for ThinkingConfig {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.opt("thinkingBudget", &mut self.thinking_budget)?;
-        f.opt("thinkingLevel", &mut self.thinking_level)?;
-        f.opt("includeThoughts", &mut self.include_thoughts)?;
-        Ok(())
-    }
-}
-
-impl ToJson for ThinkingConfig {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .some("thinkingBudget", &self.thinking_budget)
-            .some("thinkingLevel", &self.thinking_level)
-            .some("includeThoughts", &self.include_thoughts)
-            .end();
-    }
-}
+json_object!(Content { role: "role" skip, parts: "parts" opt });
+json_object!(ThinkingConfig {
+    thinking_budget: "thinkingBudget" skip,
+    thinking_level: "thinkingLevel" skip,
+    include_thoughts: "includeThoughts" skip,
+});
 
 const GENERATION_CONFIG_FIELDS: [&str; 5] =
     ["responseMimeType", "responseJsonSchema", "maxOutputTokens", "temperature", "thinkingConfig"];

@@ -3,7 +3,9 @@
 
 use super::request::Content;
 use crate::error::{ApiErrorDetails, Error};
-use crate::json::{DecodeError, Fields, FromJson, Obj, ToJson, Value};
+use crate::text::find;
+use crate::json::codec::json_object;
+use crate::json::{DecodeError, Value};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct UsageMetadata {
@@ -193,9 +195,8 @@ pub fn parse_error(status: u16, body: &str) -> Error {
 }
 
 fn non_json_message(status: u16, body: &str) -> String {
-    let title = body
-        .find("<title>")
-        .and_then(|s| body[s + 7..].find("</title>").map(|e| body[s + 7..s + 7 + e].trim()))
+    let title = find(body, "<title>")
+        .and_then(|s| find(&body[s + 7..], "</title>").map(|e| body[s + 7..s + 7 + e].trim()))
         .filter(|t| !t.is_empty());
     match title {
         Some(t) => format!("HTTP {status}: {}", t.chars().take(120).collect::<String>()),
@@ -264,66 +265,33 @@ fn unreadable(what: &str, e: DecodeError) -> Error {
     Error::malformed(m)
 }
 
-/// Every field may be missing or `null`: Gemini leaves out what does not apply.
-impl FromJson for UsageMetadata {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.opt("promptTokenCount", &mut self.prompt_token_count)?;
-        f.opt("candidatesTokenCount", &mut self.candidates_token_count)?;
-        f.opt("thoughtsTokenCount", &mut self.thoughts_token_count)?;
-        f.opt("cachedContentTokenCount", &mut self.cached_content_token_count)?;
-        f.opt("totalTokenCount", &mut self.total_token_count)?;
-        Ok(())
-    }
-}
-
-impl FromJson for Candidate {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.opt("content", &mut self.content)?;
-        f.opt("finishReason", &mut self.finish_reason)?;
-        Ok(())
-    }
-}
-
-impl FromJson for PromptFeedback {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        Fields::of(v)?.opt("blockReason", &mut self.block_reason)?;
-        Ok(())
-    }
-}
-
-impl FromJson for GenerateContentResponse {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.opt("candidates", &mut self.candidates)?;
-        f.opt("promptFeedback", &mut self.prompt_feedback)?;
-        f.opt("usageMetadata", &mut self.usage_metadata)?;
-        f.opt("error", &mut self.error)?;
-        Ok(())
-    }
-}
-
-impl FromJson for ModelInfo {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.opt("name", &mut self.name)?;
-        f.opt("inputTokenLimit", &mut self.input_token_limit)?;
-        f.opt("outputTokenLimit", &mut self.output_token_limit)?;
-        f.opt("thinking", &mut self.thinking)?;
-        Ok(())
-    }
-}
-
-impl ToJson for Usage {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .field("promptTokens", &self.prompt_tokens)
-            .field("outputTokens", &self.output_tokens)
-            .field("thoughtsTokens", &self.thoughts_tokens)
-            .field("cachedTokens", &self.cached_tokens)
-            .field("totalTokens", &self.total_tokens)
-            .field("requests", &self.requests)
-            .end();
-    }
-}
+// Every field may be missing or `null`: Gemini leaves out what does not apply.
+json_object!(UsageMetadata {
+    prompt_token_count: "promptTokenCount" opt,
+    candidates_token_count: "candidatesTokenCount" opt,
+    thoughts_token_count: "thoughtsTokenCount" opt,
+    cached_content_token_count: "cachedContentTokenCount" opt,
+    total_token_count: "totalTokenCount" opt,
+});
+json_object!(Candidate { content: "content" skip, finish_reason: "finishReason" skip });
+json_object!(PromptFeedback { block_reason: "blockReason" skip });
+json_object!(GenerateContentResponse {
+    candidates: "candidates" skip,
+    prompt_feedback: "promptFeedback" skip,
+    usage_metadata: "usageMetadata" skip,
+    error: "error" skip,
+});
+json_object!(ModelInfo {
+    name: "name" opt,
+    input_token_limit: "inputTokenLimit" opt,
+    output_token_limit: "outputTokenLimit" opt,
+    thinking: "thinking" opt,
+});
+json_object!(Usage {
+    prompt_tokens: "promptTokens" req,
+    output_tokens: "outputTokens" req,
+    thoughts_tokens: "thoughtsTokens" req,
+    cached_tokens: "cachedTokens" req,
+    total_tokens: "totalTokens" req,
+    requests: "requests" req,
+});

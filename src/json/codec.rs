@@ -168,13 +168,13 @@ impl<'a> Fields<'a> {
     }
 
     /// Fails on the first member not in `known` (the path is that member's name).
-    pub fn only(self, known: &[&str]) -> Result<Self, DecodeError> {
+    pub fn only(&self, known: &[&str]) -> Result<(), DecodeError> {
         if let Some((k, _)) = self.map.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
             let mut m = String::from("unknown field; expected one of ");
-            m.push_str(&known.join(", "));
+            m.push_str(&crate::text::join(known.iter().copied(), ", "));
             return Err(DecodeError::new(m).in_key(k));
         }
-        Ok(self)
+        Ok(())
     }
 
     pub fn get(&self, key: &str) -> Option<&'a Value> {
@@ -320,7 +320,7 @@ pub fn read_enum<T: Copy>(v: &Value, names: &[(T, &str)]) -> Result<T, DecodeErr
     let s = v.as_str().ok_or_else(|| DecodeError::expected("a string", v))?;
     names.iter().find(|(_, n)| *n == s).map(|(t, _)| *t).ok_or_else(|| {
         let mut m = String::from("expected one of ");
-        m.push_str(&names.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", "));
+        m.push_str(&crate::text::join(names.iter().map(|(_, n)| *n), ", "));
         DecodeError::new(m)
     })
 }
@@ -329,3 +329,56 @@ pub fn read_enum<T: Copy>(v: &Value, names: &[(T, &str)]) -> Result<T, DecodeErr
 pub fn enum_name<T: PartialEq>(x: &T, names: &[(T, &'static str)]) -> &'static str {
     names.iter().find(|(t, _)| t == x).map_or("", |(_, n)| n)
 }
+
+/// Implements [`FromJson`] and [`ToJson`] for a struct from one list of `field: "jsonName" mode` entries, so
+/// that every name is written once. `req`: must be present; `opt`: may be missing or `null`; `skip`: like
+/// `opt`, and left out of the output when `None`. A leading `deny` makes an unknown member an error.
+macro_rules! json_object {
+    (deny $ty:ident { $($body:tt)* }) => { $crate::json::codec::json_object!(@impl true, $ty { $($body)* }); };
+    ($ty:ident { $($body:tt)* }) => { $crate::json::codec::json_object!(@impl false, $ty { $($body)* }); };
+    (@impl $deny:literal, $ty:ident { $($field:ident: $key:literal $mode:ident),* $(,)? }) => {
+        impl $crate::json::FromJson for $ty {
+            fn read_json(&mut self, v: &$crate::json::Value) -> Result<(), Box<$crate::json::DecodeError>> {
+                let f = $crate::json::Fields::of(v)?;
+                if $deny {
+                    f.only(&[$($key),*])?;
+                }
+                $( $crate::json::codec::json_object!(@read $mode, f, $key, self.$field); )*
+                Ok(())
+            }
+        }
+        impl $crate::json::ToJson for $ty {
+            fn write_json(&self, out: &mut String) {
+                let o = $crate::json::Obj::new(out);
+                $( let o = $crate::json::codec::json_object!(@write $mode, o, $key, self.$field); )*
+                o.end();
+            }
+        }
+    };
+    (@read req, $f:ident, $key:literal, $slot:expr) => { $f.req($key, &mut $slot)? };
+    (@read $mode:ident, $f:ident, $key:literal, $slot:expr) => { $f.opt($key, &mut $slot)? };
+    (@write skip, $o:ident, $key:literal, $value:expr) => { $o.some($key, &$value) };
+    (@write $mode:ident, $o:ident, $key:literal, $value:expr) => { $o.field($key, &$value) };
+}
+pub(crate) use json_object;
+
+/// Implements [`FromJson`] and [`ToJson`] for an enum written as one of a few strings.
+macro_rules! json_enum {
+    ($ty:ident { $($variant:ident: $name:literal),* $(,)? }) => {
+        impl $ty {
+            const JSON_NAMES: &'static [($ty, &'static str)] = &[$(($ty::$variant, $name)),*];
+        }
+        impl $crate::json::FromJson for $ty {
+            fn read_json(&mut self, v: &$crate::json::Value) -> Result<(), Box<$crate::json::DecodeError>> {
+                *self = $crate::json::codec::read_enum(v, Self::JSON_NAMES)?;
+                Ok(())
+            }
+        }
+        impl $crate::json::ToJson for $ty {
+            fn write_json(&self, out: &mut String) {
+                $crate::json::ToJson::write_json($crate::json::codec::enum_name(self, Self::JSON_NAMES), out);
+            }
+        }
+    };
+}
+pub(crate) use json_enum;

@@ -2,6 +2,7 @@
 //! Hand-written instead of serde_json because the monomorphised serde code was most of the wasm.
 
 use super::num;
+use super::ToJson;
 
 /// A parsed JSON value. Objects keep their members in document order; a repeated key is kept twice
 /// and [`Map::get`] returns the last one, as `JSON.parse` does.
@@ -114,16 +115,7 @@ impl Value {
             Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::Number(n) => num::write_f64(out, *n),
             Value::String(s) => write_str(out, s),
-            Value::Array(a) => {
-                out.push('[');
-                for (i, v) in a.iter().enumerate() {
-                    if i > 0 {
-                        out.push(',');
-                    }
-                    v.write(out);
-                }
-                out.push(']');
-            }
+            Value::Array(a) => a.write_json(out),
             Value::Object(m) => {
                 out.push('{');
                 for (i, (k, v)) in m.0.iter().enumerate() {

@@ -20,7 +20,7 @@ pub fn fallback_week(o: &OutlineWeek, hours: f64) -> Week {
         .map(|(&(title, task), day)| Day {
             day,
             title: format!("{title}: {}", o.title),
-            tasks: vec![task.replace("{}", &o.title)],
+            tasks: vec![crate::text::replace(task, "{}", &o.title)],
             resources: vec![format!("Official documentation on {}", o.title)],
             hours,
         })

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::gemini::Usage;
-use crate::json::codec::{enum_name, read_enum};
-use crate::json::{DecodeError, Fields, FromJson, Obj, ToJson, Value};
+use crate::json::codec::{json_enum, json_object};
+use crate::json::{Obj, ToJson};
 use crate::Error;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -188,196 +188,44 @@ impl std::error::Error for RoadmapError {}
 
 // The JSON mapping JavaScript sees; `tests/json_mapping.rs` checks it against the serde derives above.
 
-impl FromJson for Phase {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.req("name", &mut self.name)?;
-        f.req("startWeek", &mut self.start_week)?;
-        f.req("endWeek", &mut self.end_week)?;
-        f.req("goal", &mut self.goal)?;
-        Ok(())
-    }
-}
-
-impl ToJson for Phase {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .field("name", &self.name)
-            .field("startWeek", &self.start_week)
-            .field("endWeek", &self.end_week)
-            .field("goal", &self.goal)
-            .end();
-    }
-}
-
-impl FromJson for OutlineWeek {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.req("week", &mut self.week)?;
-        f.req("title", &mut self.title)?;
-        f.req("phase", &mut self.phase)?;
-        Ok(())
-    }
-}
-
-impl ToJson for OutlineWeek {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out).field("week", &self.week).field("title", &self.title).field("phase", &self.phase).end();
-    }
-}
-
-impl FromJson for Day {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.req("day", &mut self.day)?;
-        f.req("title", &mut self.title)?;
-        f.req("tasks", &mut self.tasks)?;
-        f.req("resources", &mut self.resources)?;
-        f.req("hours", &mut self.hours)?;
-        Ok(())
-    }
-}
-
-impl ToJson for Day {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .field("day", &self.day)
-            .field("title", &self.title)
-            .field("tasks", &self.tasks)
-            .field("resources", &self.resources)
-            .field("hours", &self.hours)
-            .end();
-    }
-}
-
-impl FromJson for Week {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.req("week", &mut self.week)?;
-        f.req("title", &mut self.title)?;
-        f.req("phase", &mut self.phase)?;
-        f.req("fallback", &mut self.fallback)?;
-        f.req("days", &mut self.days)?;
-        Ok(())
-    }
-}
-
-impl ToJson for Week {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .field("week", &self.week)
-            .field("title", &self.title)
-            .field("phase", &self.phase)
-            .field("fallback", &self.fallback)
-            .field("days", &self.days)
-            .end();
-    }
-}
-
-impl FromJson for RoadmapUsage {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.req("promptTokens", &mut self.prompt_tokens)?;
-        f.req("outputTokens", &mut self.output_tokens)?;
-        f.req("thoughtsTokens", &mut self.thoughts_tokens)?;
-        f.req("totalTokens", &mut self.total_tokens)?;
-        f.req("requests", &mut self.requests)?;
-        Ok(())
-    }
-}
-
-impl ToJson for RoadmapUsage {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .field("promptTokens", &self.prompt_tokens)
-            .field("outputTokens", &self.output_tokens)
-            .field("thoughtsTokens", &self.thoughts_tokens)
-            .field("totalTokens", &self.total_tokens)
-            .field("requests", &self.requests)
-            .end();
-    }
-}
-
-const BATCH_STATUSES: [(BatchStatus, &str); 5] = [
-    (BatchStatus::Ok, "ok"),
-    (BatchStatus::Recovered, "recovered"),
-    (BatchStatus::Fallback, "fallback"),
-    (BatchStatus::Failed, "failed"),
-    (BatchStatus::Resumed, "resumed"),
-];
-
-impl FromJson for BatchStatus {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        *self = read_enum(v, &BATCH_STATUSES)?;
-        Ok(())
-    }
-}
-
-impl ToJson for BatchStatus {
-    fn write_json(&self, out: &mut String) {
-        enum_name(self, &BATCH_STATUSES).write_json(out);
-    }
-}
-
-impl FromJson for BatchReport {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.req("startWeek", &mut self.start_week)?;
-        f.req("endWeek", &mut self.end_week)?;
-        f.req("attempts", &mut self.attempts)?;
-        f.req("responseChars", &mut self.response_chars)?;
-        f.req("status", &mut self.status)?;
-        Ok(())
-    }
-}
-
-impl ToJson for BatchReport {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .field("startWeek", &self.start_week)
-            .field("endWeek", &self.end_week)
-            .field("attempts", &self.attempts)
-            .field("responseChars", &self.response_chars)
-            .field("status", &self.status)
-            .end();
-    }
-}
-
-impl FromJson for Roadmap {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?;
-        f.req("role", &mut self.role)?;
-        f.req("totalWeeks", &mut self.total_weeks)?;
-        f.opt("userId", &mut self.user_id)?;
-        f.opt("level", &mut self.level)?;
-        f.opt("hoursPerDay", &mut self.hours_per_day)?;
-        f.req("phases", &mut self.phases)?;
-        f.req("outline", &mut self.outline)?;
-        f.req("weeks", &mut self.weeks)?;
-        f.req("usage", &mut self.usage)?;
-        f.req("batches", &mut self.batches)?;
-        f.req("warnings", &mut self.warnings)?;
-        Ok(())
-    }
-}
-
-impl ToJson for Roadmap {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .field("role", &self.role)
-            .field("totalWeeks", &self.total_weeks)
-            .some("userId", &self.user_id)
-            .some("level", &self.level)
-            .some("hoursPerDay", &self.hours_per_day)
-            .field("phases", &self.phases)
-            .field("outline", &self.outline)
-            .field("weeks", &self.weeks)
-            .field("usage", &self.usage)
-            .field("batches", &self.batches)
-            .field("warnings", &self.warnings)
-            .end();
-    }
-}
+json_object!(Phase { name: "name" req, start_week: "startWeek" req, end_week: "endWeek" req, goal: "goal" req });
+json_object!(OutlineWeek { week: "week" req, title: "title" req, phase: "phase" req });
+json_object!(Day {
+    day: "day" req,
+    title: "title" req,
+    tasks: "tasks" req,
+    resources: "resources" req,
+    hours: "hours" req,
+});
+json_object!(Week { week: "week" req, title: "title" req, phase: "phase" req, fallback: "fallback" req, days: "days" req });
+json_object!(RoadmapUsage {
+    prompt_tokens: "promptTokens" req,
+    output_tokens: "outputTokens" req,
+    thoughts_tokens: "thoughtsTokens" req,
+    total_tokens: "totalTokens" req,
+    requests: "requests" req,
+});
+json_enum!(BatchStatus { Ok: "ok", Recovered: "recovered", Fallback: "fallback", Failed: "failed", Resumed: "resumed" });
+json_object!(BatchReport {
+    start_week: "startWeek" req,
+    end_week: "endWeek" req,
+    attempts: "attempts" req,
+    response_chars: "responseChars" req,
+    status: "status" req,
+});
+json_object!(Roadmap {
+    role: "role" req,
+    total_weeks: "totalWeeks" req,
+    user_id: "userId" skip,
+    level: "level" skip,
+    hours_per_day: "hoursPerDay" skip,
+    phases: "phases" req,
+    outline: "outline" req,
+    weeks: "weeks" req,
+    usage: "usage" req,
+    batches: "batches" req,
+    warnings: "warnings" req,
+});
 
 impl ToJson for ProgressEvent {
     fn write_json(&self, out: &mut String) {

@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::model::{OutlineWeek, Roadmap, Week};
 use crate::gemini::Endpoint;
-use crate::json::codec::read_enum;
-use crate::json::{quote, DecodeError, Fields, FromJson, Value};
+use crate::json::codec::{json_enum, json_object};
+use crate::json::quote;
 use crate::Error;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -90,7 +90,7 @@ fn int_in(field: &str, v: f64, lo: u32, hi: u32) -> Result<u32, Error> {
 }
 
 fn text(field: &str, v: &str, max: usize) -> Result<(), Error> {
-    let n = v.trim().chars().count();
+    let n = crate::text::char_count(v.trim());
     if n == 0 {
         Err(Error::invalid(field, "must not be empty"))
     } else if n > max {
@@ -237,50 +237,25 @@ pub fn finished_slots(total: u32, from: Option<&Roadmap>) -> Vec<Option<Week>> {
     slots
 }
 
-const HISTORY_MODES: [(HistoryMode, &str); 2] = [(HistoryMode::Windowed, "windowed"), (HistoryMode::Full, "full")];
-const STRATEGIES: [(Strategy, &str); 2] = [(Strategy::Sequential, "sequential"), (Strategy::Parallel, "parallel")];
-
-impl FromJson for HistoryMode {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        *self = read_enum(v, &HISTORY_MODES)?;
-        Ok(())
-    }
-}
-
-impl FromJson for Strategy {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        *self = read_enum(v, &STRATEGIES)?;
-        Ok(())
-    }
-}
-
-/// The option names, in declaration order.
-pub const OPTION_NAMES: [&str; 18] = [
-    "apiKey", "role", "weeks", "model", "baseUrl", "batchWeeks", "contextDays", "maxRetries", "userId", "level",
-    "hoursPerDay", "resumeFrom", "log", "history", "stream", "timeoutMs", "strategy", "concurrency",
-];
-
-impl FromJson for RoadmapOptions {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?.only(&OPTION_NAMES)?;
-        f.req("apiKey", &mut self.api_key)?;
-        f.req("role", &mut self.role)?;
-        f.req("weeks", &mut self.weeks)?;
-        f.opt("model", &mut self.model)?;
-        f.opt("baseUrl", &mut self.base_url)?;
-        f.opt("batchWeeks", &mut self.batch_weeks)?;
-        f.opt("contextDays", &mut self.context_days)?;
-        f.opt("maxRetries", &mut self.max_retries)?;
-        f.opt("userId", &mut self.user_id)?;
-        f.opt("level", &mut self.level)?;
-        f.opt("hoursPerDay", &mut self.hours_per_day)?;
-        f.opt("resumeFrom", &mut self.resume_from)?;
-        f.opt("log", &mut self.log)?;
-        f.opt("history", &mut self.history)?;
-        f.opt("stream", &mut self.stream)?;
-        f.opt("timeoutMs", &mut self.timeout_ms)?;
-        f.opt("strategy", &mut self.strategy)?;
-        f.opt("concurrency", &mut self.concurrency)?;
-        Ok(())
-    }
-}
+json_enum!(HistoryMode { Windowed: "windowed", Full: "full" });
+json_enum!(Strategy { Sequential: "sequential", Parallel: "parallel" });
+json_object!(deny RoadmapOptions {
+    api_key: "apiKey" req,
+    role: "role" req,
+    weeks: "weeks" req,
+    model: "model" skip,
+    base_url: "baseUrl" skip,
+    batch_weeks: "batchWeeks" skip,
+    context_days: "contextDays" skip,
+    max_retries: "maxRetries" skip,
+    user_id: "userId" skip,
+    level: "level" skip,
+    hours_per_day: "hoursPerDay" skip,
+    resume_from: "resumeFrom" skip,
+    log: "log" skip,
+    history: "history" skip,
+    stream: "stream" skip,
+    timeout_ms: "timeoutMs" skip,
+    strategy: "strategy" skip,
+    concurrency: "concurrency" skip,
+});

@@ -92,7 +92,7 @@ fn days_line(s: &mut String, days: &[Day], tasks: bool) {
     for d in days {
         let _ = write!(s, "Day {}: {}", d.day, d.title);
         if tasks && !d.tasks.is_empty() {
-            let _ = write!(s, " — {}", d.tasks.join("; "));
+            let _ = write!(s, " — {}", crate::text::join(d.tasks.iter().map(String::as_str), "; "));
         }
         s.push('\n');
     }

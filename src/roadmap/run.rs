@@ -637,7 +637,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 }
             };
             failures = 0;
-            report.response_chars += reply.text.chars().count() as u64;
+            report.response_chars += crate::text::char_count(&reply.text) as u64;
             self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
             let stopped = blocked(&reply, false)?;
             let parsed = parse_value(&reply.text);

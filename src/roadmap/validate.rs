@@ -53,13 +53,40 @@ impl Problem {
     }
 }
 
-/// A stable sort by a `u32` key, like `sort_by_key`, with one instance of the sort code for every type
-/// (the wasm carries `core`'s sort once, for `(key, index)` pairs, which are all distinct).
+/// A stable sort by a `u32` key, like `sort_by_key`, with one instance of the sort code for every type:
+/// `(key, index)` pairs are all distinct, so any sort orders them the same way.
 fn sort_by_number<T>(v: &mut Vec<T>, key: impl Fn(&T) -> u32) {
     let mut order: Vec<(u32, usize)> = v.iter().map(key).zip(0..).collect();
-    order.sort_unstable();
+    heapsort(&mut order);
     let mut slots: Vec<Option<T>> = v.drain(..).map(Some).collect();
     v.extend(order.iter().filter_map(|&(_, i)| slots[i].take()));
+}
+
+/// In place, O(n log n) for any input. `core`'s sort costs ~4 KB of wasm for lists of a few dozen items.
+pub fn heapsort(a: &mut [(u32, usize)]) {
+    fn sift(a: &mut [(u32, usize)], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && a[child] < a[child + 1] {
+                child += 1;
+            }
+            if a[root] >= a[child] {
+                return;
+            }
+            a.swap(root, child);
+            root = child;
+        }
+    }
+    for i in (0..a.len() / 2).rev() {
+        sift(a, i, a.len());
+    }
+    for end in (1..a.len()).rev() {
+        a.swap(0, end);
+        sift(a, 0, end);
+    }
 }
 
 fn number(v: Option<&Value>) -> Option<u32> {
@@ -99,7 +126,11 @@ fn texts(v: Option<&Value>) -> Vec<String> {
 fn hours(v: Option<&Value>, default: f64) -> f64 {
     let h = match v {
         Some(Value::Number(n)) => Some(*n),
-        Some(Value::String(s)) => num::parse_f64(s.trim().trim_end_matches(|c: char| c.is_alphabetic() || c == ' ')),
+        // "2.5 hours", "3h": the number the text starts with.
+        Some(Value::String(s)) => {
+            let s = s.trim_start();
+            num::parse_f64(&s[..s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len())])
+        }
         _ => None,
     };
     h.filter(|h| h.is_finite() && *h >= 0.0).unwrap_or(default)
@@ -215,7 +246,7 @@ pub fn read_batch(items: &[&Value], first: u32, last: u32, outline: &[OutlineWee
     let expected = cands.iter().zip(first..).all(|(c, n)| c.number == Some(n));
     if cands.len() == count && in_order && !expected {
         let got: Vec<String> = cands.iter().map(|c| c.number.map_or("?".into(), |n| n.to_string())).collect();
-        out.notes.push(format!("renumbered weeks {} to {first}-{last}", got.join(", ")));
+        out.notes.push(format!("renumbered weeks {} to {first}-{last}", crate::text::join(got.iter().map(String::as_str), ", ")));
         cands.iter_mut().zip(first..).for_each(|(c, n)| c.number = Some(n));
     }
     let mut taken = vec![false; count];
@@ -311,7 +342,7 @@ pub fn read_outline(v: &Value, total: u32) -> Option<(Vec<Phase>, Vec<OutlineWee
         })
         .collect();
     if !missing.is_empty() {
-        notes.push(format!("Outline: no title for week {}; used the phase name", missing.join(", ")));
+        notes.push(format!("Outline: no title for week {}; used the phase name", crate::text::join(missing.iter().map(String::as_str), ", ")));
     }
     Some((phases, outline, notes))
 }

@@ -15,7 +15,8 @@ use super::error::to_js;
 use super::fetch::FetchTransport;
 use crate::chat::{read_json, send_request, Chat, ChatConfig, Turn};
 use crate::gemini::{Endpoint, GenerationConfig, Transport, Usage};
-use crate::json::{quote, DecodeError, Fields, FromJson, Obj, ToJson, Value};
+use crate::json::codec::json_object;
+use crate::json::{quote, FromJson};
 use crate::retry::{RetryNotice, RetryPolicy};
 use crate::Error;
 
@@ -55,7 +56,7 @@ pub struct ChatTurn {
 }
 
 /// What `send` resolves to.
-#[derive(tsify::Tsify)]
+#[derive(Default, tsify::Tsify)]
 #[serde(rename_all = "camelCase")]
 pub struct SendResult {
     text: String,
@@ -102,7 +103,7 @@ pub fn redact_error(e: Error, options: &JsValue) -> Error {
 
 fn redact(text: &str, key: &str) -> String {
     let quoted = quote(key);
-    text.replace(key, "***").replace(&quoted[1..quoted.len() - 1], "***")
+    crate::text::replace(&crate::text::replace(text, key, "***"), &quoted[1..quoted.len() - 1], "***")
 }
 
 pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
@@ -252,45 +253,15 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
     })
 }
 
-const CHAT_OPTION_NAMES: [&str; 8] =
-    ["apiKey", "model", "baseUrl", "systemInstruction", "generationConfig", "timeoutMs", "maxRetries", "log"];
-
-impl FromJson for ChatOptions {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?.only(&CHAT_OPTION_NAMES)?;
-        f.req("apiKey", &mut self.api_key)?;
-        f.opt("model", &mut self.model)?;
-        f.opt("baseUrl", &mut self.base_url)?;
-        f.opt("systemInstruction", &mut self.system_instruction)?;
-        f.opt("generationConfig", &mut self.generation_config)?;
-        f.opt("timeoutMs", &mut self.timeout_ms)?;
-        f.opt("maxRetries", &mut self.max_retries)?;
-        f.opt("log", &mut self.log)?;
-        Ok(())
-    }
-}
-
-impl FromJson for ChatTurn {
-    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let f = Fields::of(v)?.only(&["role", "text"])?;
-        f.req("role", &mut self.role)?;
-        f.req("text", &mut self.text)?;
-        Ok(())
-    }
-}
-
-impl ToJson for ChatTurn {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out).field("role", &self.role).field("text", &self.text).end();
-    }
-}
-
-impl ToJson for SendResult {
-    fn write_json(&self, out: &mut String) {
-        Obj::new(out)
-            .field("text", &self.text)
-            .field("finishReason", &self.finish_reason)
-            .field("usage", &self.usage)
-            .end();
-    }
-}
+json_object!(deny ChatOptions {
+    api_key: "apiKey" req,
+    model: "model" skip,
+    base_url: "baseUrl" skip,
+    system_instruction: "systemInstruction" skip,
+    generation_config: "generationConfig" skip,
+    timeout_ms: "timeoutMs" skip,
+    max_retries: "maxRetries" skip,
+    log: "log" skip,
+});
+json_object!(deny ChatTurn { role: "role" req, text: "text" req });
+json_object!(SendResult { text: "text" req, finish_reason: "finishReason" opt, usage: "usage" req });

@@ -6,3 +6,8 @@ pub mod convert;
 pub mod error;
 pub mod fetch;
 pub mod roadmap;
+
+/// Talc instead of the default dlmalloc: about 6 KB less wasm, and faster for our many short-lived strings.
+#[cfg(not(target_feature = "atomics"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -1,0 +1,44 @@
+//! Substring search and replace for the few short texts that need it (error bodies, keys, templates).
+//! `str::find(&str)` brings core's two-way searcher (~2.5 KB of wasm); these texts are far too short to need it.
+
+/// Byte offset of the first `needle` in `hay`.
+pub fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    if n.is_empty() {
+        return Some(0);
+    }
+    (0..h.len().saturating_sub(n.len() - 1)).find(|&i| h[i..].starts_with(n))
+}
+
+/// `hay` with every non-overlapping `from` replaced by `to`, left to right.
+pub fn replace(hay: &str, from: &str, to: &str) -> String {
+    if from.is_empty() {
+        return hay.to_string();
+    }
+    let mut out = String::with_capacity(hay.len());
+    let mut rest = hay;
+    while let Some(i) = find(rest, from) {
+        out.push_str(&rest[..i]);
+        out.push_str(to);
+        rest = &rest[i + from.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The items with `sep` between them (`[String]::join` brings a ~1 KB copy routine per element type).
+pub fn join<'a>(items: impl IntoIterator<Item = &'a str>, sep: &str) -> String {
+    let mut out = String::new();
+    for (i, s) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        out.push_str(s);
+    }
+    out
+}
+
+/// The number of `char`s in `s` (what `s.chars().count()` returns, without core's vectorised counter).
+pub fn char_count(s: &str) -> usize {
+    s.bytes().filter(|b| b & 0xC0 != 0x80).count()
+}
