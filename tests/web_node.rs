@@ -143,3 +143,25 @@ async fn nodes_global_fetch_runs_a_chat_turn() {
     assert!(num_field(&field(&reply, "usage"), "promptTokens").unwrap() > 0.0);
     assert_eq!(requests(&k).await.len(), 1);
 }
+
+/// In wasm, floats are read and written by the engine (`Number`, `String`), not by Rust's float code:
+/// the results must be what `JSON.parse`/`JSON.stringify` give, and round-trip exactly.
+#[wasm_bindgen_test]
+fn numbers_go_through_the_engine_and_round_trip() {
+    use gemini_roadmap::json::num::{f64_to_string, parse_f64};
+    use gemini_roadmap::json::Value;
+    for (n, text) in [(0.1, "0.1"), (1.5, "1.5"), (-2.25, "-2.25"), (1e21, "1e+21"), (1e-7, "1e-7"), (5e-324, "5e-324"), (7.0, "7")] {
+        assert_eq!(f64_to_string(n), text);
+        assert_eq!(js_sys::JSON::stringify(&JsValue::from(n)).unwrap().as_string().unwrap(), text, "as JSON.stringify");
+        assert_eq!(parse_f64(text), Some(n));
+    }
+    for (text, n) in [("5.", 5.0), (".5", 0.5), ("+5", 5.0), ("1.5E-2", 0.015), ("0.30000000000000004", 0.30000000000000004)] {
+        assert_eq!(parse_f64(text), Some(n), "{text}");
+    }
+    assert_eq!([parse_f64(""), parse_f64("0x10"), parse_f64("Infinity"), parse_f64(" 1")], [None, None, None, None]);
+    // A value written and read again is the same value, as JSON.parse reads it.
+    let v = Value::parse(r#"{"a":[0.1,1e300,-0,123456789012345680000,2.5e-8]}"#).unwrap();
+    let again = js_sys::JSON::parse(&v.to_json()).unwrap();
+    let theirs = js_sys::JSON::parse(r#"{"a":[0.1,1e300,-0,123456789012345680000,2.5e-8]}"#).unwrap();
+    assert_eq!(js_sys::JSON::stringify(&again).unwrap(), js_sys::JSON::stringify(&theirs).unwrap());
+}
