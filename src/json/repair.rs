@@ -853,7 +853,7 @@ impl<'a> Parser<'a> {
             .iter()
             .fold(0i64, |v, &d| (v * 10 + (d - b'0') as i64).min(1 << 40));
         let exp = if b[ea - 1] == b'-' { -exp } else { exp };
-        // serde_json rejects numbers beyond f64 (`1e999`): those become strings too. The value is
+        // `Value::parse` (like serde_json) rejects numbers beyond f64 (`1e999`): those become strings too. The value is
         // below 10^mag; at mag 309 compare the digits with f64::MAX (no float parsing: its
         // tables would cost kilobytes of wasm).
         let mag = (ib - ia) as i64 - (&b[ia..ib] == b"0") as i64 + exp;
@@ -1366,7 +1366,7 @@ impl<'a> Parser<'a> {
                                 j += 6;
                                 continue;
                             }
-                            // A lone surrogate is rejected by serde_json.
+                            // A lone surrogate is rejected by serde_json and cannot live in a Rust string.
                             self.out.copy(run, j);
                             self.out.push(b"\\ufffd");
                             self.rep(Repair::InvalidEscape);
