@@ -85,7 +85,7 @@ pub struct ChatHandle {
 }
 
 /// Decodes options, hiding the key from any decoding error: its message and its `field` (an option
-/// named like the key), both as written and as serde quotes a string (`"a\"b"`, escaped).
+/// named like the key), both as written and as a JSON string literal writes it (`"a\"b"`, escaped).
 pub fn decode_redacted<T: FromJson>(options: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
     super::convert::decode(options, what, skip).map_err(|e| redact_error(e, options))
 }
