@@ -103,6 +103,10 @@ fn decoding_errors_name_the_exact_field() {
     v["weeks"] = json!([{"week": 1}]);
     assert_eq!(decode_err::<Roadmap>(&v.to_string()).path, "weeks[0].title");
     assert_eq!(decode_err::<Vec<Day>>(r#"[{"day":1,"title":"t","tasks":[1]}]"#).path, "[0].tasks[0]");
+    assert_eq!(decode_err::<u32>("4294967296").message, "expected a whole number from 0 to 2^32 - 1");
+    assert_eq!(decode_err::<u64>("-1").message, "expected a whole number from 0 to 2^53");
+    assert_eq!(decode_err::<u64>("1.5").message, "expected a whole number from 0 to 2^53");
+    assert_eq!(decode::<u64>("9007199254740992"), Ok(1 << 53));
 }
 
 #[test]

@@ -102,10 +102,10 @@ impl FromJson for f64 {
     }
 }
 
-fn whole_in(v: &Value, max: u64) -> Result<u64, DecodeError> {
+fn whole_in(v: &Value, max: u64, range: &str) -> Result<u64, DecodeError> {
     match v.as_u64() {
         Some(n) if n <= max => Ok(n),
-        _ if v.as_f64().is_some() => Err(DecodeError::new("expected a whole number from 0 to 2^32 - 1")),
+        _ if v.as_f64().is_some() => Err(DecodeError::new(range)),
         _ => Err(DecodeError::expected("a whole number", v)),
     }
 }
@@ -122,14 +122,14 @@ impl FromJson for i32 {
 
 impl FromJson for u32 {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        *self = whole_in(v, u32::MAX as u64)? as u32;
+        *self = whole_in(v, u32::MAX as u64, "expected a whole number from 0 to 2^32 - 1")? as u32;
         Ok(())
     }
 }
 
 impl FromJson for u64 {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        *self = whole_in(v, u64::MAX)?;
+        *self = whole_in(v, u64::MAX, "expected a whole number from 0 to 2^53")?;
         Ok(())
     }
 }
