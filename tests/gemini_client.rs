@@ -2,6 +2,8 @@
 //! bodies in tests/fixtures/gemini, the client over a replaying transport, retries and chat history rules.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod support;
+
 use gemini_roadmap::chat::{read_json, send_request, Chat, ChatConfig, Turn};
 use gemini_roadmap::gemini::replay::{block_on, ReplayTransport, Scripted};
 use gemini_roadmap::gemini::response::{parse_duration_ms, parse_error};
@@ -9,10 +11,7 @@ use gemini_roadmap::gemini::*;
 use gemini_roadmap::retry::RetryPolicy;
 use gemini_roadmap::Error;
 use serde_json::{json, Value};
-
-fn ours(v: &Value) -> gemini_roadmap::json::Value {
-    gemini_roadmap::json::Value::parse(&v.to_string()).unwrap()
-}
+use support::ours;
 
 fn fixture(name: &str) -> String {
     std::fs::read_to_string(format!("{}/tests/fixtures/gemini/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()

@@ -22,22 +22,21 @@ impl DecodeError {
         m.push_str(got.kind());
         DecodeError::new(m)
     }
-    /// Prefixes the path with an object key.
-    pub fn in_key(mut self, key: &str) -> Self {
-        if !self.path.is_empty() && !self.path.starts_with('[') {
-            self.path.insert(0, '.');
-        }
-        self.path.insert_str(0, key);
-        self
+    /// Prefixes the path with an object key (`weeks` + `[2].days` → `weeks[2].days`).
+    pub fn in_key(self, key: &str) -> Self {
+        self.prefixed(key)
     }
-    fn in_index(mut self, i: usize) -> Self {
-        if !self.path.is_empty() && !self.path.starts_with('[') {
-            self.path.insert(0, '.');
-        }
+    fn in_index(self, i: usize) -> Self {
         let mut p = String::from("[");
         num::write_u64(&mut p, i as u64);
         p.push(']');
-        self.path.insert_str(0, &p);
+        self.prefixed(&p)
+    }
+    fn prefixed(mut self, head: &str) -> Self {
+        if !self.path.is_empty() && !self.path.starts_with('[') {
+            self.path.insert(0, '.');
+        }
+        self.path.insert_str(0, head);
         self
     }
 }
@@ -175,10 +174,6 @@ impl<'a> Fields<'a> {
             return Err(DecodeError::new(m).in_key(k));
         }
         Ok(())
-    }
-
-    pub fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key)
     }
 
     /// A field that must be present.

@@ -39,9 +39,6 @@ impl Map {
     pub fn values(&self) -> impl Iterator<Item = &Value> {
         self.0.iter().map(|(_, v)| v)
     }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 impl Value {
@@ -129,12 +126,6 @@ impl Value {
                 out.push('}');
             }
         }
-    }
-}
-
-impl From<&str> for Value {
-    fn from(s: &str) -> Self {
-        Value::String(s.to_string())
     }
 }
 

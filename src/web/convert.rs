@@ -37,15 +37,9 @@ pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, 
 /// A decoding error as an `INVALID_INPUT` naming the option: `weeks`, `resumeFrom.weeks[2].days`,
 /// or, for another argument, `roadmap.weeks[0]`.
 pub fn decode_error(e: DecodeError, what: &str) -> Error {
-    let field = if e.path.is_empty() {
-        what.to_string()
-    } else if what == "options" {
-        e.path
-    } else if e.path.starts_with('[') {
-        format!("{what}{}", e.path)
-    } else {
-        format!("{what}.{}", e.path)
-    };
+    // Option names stand alone; another argument's path starts with the argument's name.
+    let e = if what == "options" { e } else { e.in_key(what) };
+    let field = if e.path.is_empty() { what.to_string() } else { e.path };
     Error::InvalidInput { field, message: e.message }
 }
 

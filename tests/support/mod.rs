@@ -252,7 +252,8 @@ pub fn error_body(code: u16, status: &str, message: &str, details: Value) -> Str
     json!({"error": {"code": code, "message": message, "status": status, "details": details}}).to_string()
 }
 
-pub fn rate_limited(retry_delay: &str) -> Scripted {
+/// Google's 429 for an exhausted quota, naming the quota and how long to wait.
+fn quota_exceeded(quota_id: &str, retry_delay: &str) -> Scripted {
     Scripted::status(
         429,
         error_body(
@@ -260,26 +261,19 @@ pub fn rate_limited(retry_delay: &str) -> Scripted {
             "RESOURCE_EXHAUSTED",
             "You exceeded your current quota.",
             json!([
-                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaId": quota_id}]},
                 {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": retry_delay}
             ]),
         ),
     )
 }
 
+pub fn rate_limited(retry_delay: &str) -> Scripted {
+    quota_exceeded("GenerateRequestsPerMinutePerProjectPerModel-FreeTier", retry_delay)
+}
+
 pub fn daily_quota() -> Scripted {
-    Scripted::status(
-        429,
-        error_body(
-            429,
-            "RESOURCE_EXHAUSTED",
-            "You exceeded your current quota.",
-            json!([
-                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier"}]},
-                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}
-            ]),
-        ),
-    )
+    quota_exceeded("GenerateRequestsPerDayPerProjectPerModel-FreeTier", "7s")
 }
 
 pub fn unavailable() -> Scripted {
