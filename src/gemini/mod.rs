@@ -11,7 +11,7 @@ pub mod transport;
 pub use client::{Endpoint, GeminiClient};
 pub use request::{Content, GenerateRequest, GenerationConfig, Part, ThinkingConfig};
 pub use response::{ModelInfo, Reply, Usage};
-pub use transport::{HttpRequest, Transport};
+pub use transport::{Counted, HttpRequest, Transport};
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
 pub const DEFAULT_MODEL: &str = "gemini-2.5-flash";

@@ -2,6 +2,8 @@
 //! browser and by replaying fakes in native tests.
 #![allow(async_fn_in_trait)]
 
+use std::cell::Cell;
+
 use crate::Error;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,4 +42,41 @@ pub trait Transport {
     fn random(&self) -> f64;
     /// Monitoring lines (the seed's `console.debug` lines).
     fn log(&self, line: &str);
+}
+
+/// Counts every request handed to the inner transport (failed ones too). The chat wraps its transport in it
+/// as well, so the wasm holds one copy of the client's code, not one per transport type.
+pub struct Counted<'a, T> {
+    inner: &'a T,
+    sent: Cell<u64>,
+}
+
+impl<'a, T> Counted<'a, T> {
+    pub fn new(inner: &'a T) -> Self {
+        Counted { inner, sent: Cell::new(0) }
+    }
+
+    pub fn sent(&self) -> u64 {
+        self.sent.get()
+    }
+}
+
+impl<T: Transport> Transport for Counted<'_, T> {
+    type Body = T::Body;
+    async fn send(&self, req: &HttpRequest) -> Result<(u16, T::Body), Error> {
+        self.sent.set(self.sent.get() + 1);
+        self.inner.send(req).await
+    }
+    async fn sleep(&self, ms: u64) -> Result<(), Error> {
+        self.inner.sleep(ms).await
+    }
+    fn is_aborted(&self) -> bool {
+        self.inner.is_aborted()
+    }
+    fn random(&self) -> f64 {
+        self.inner.random()
+    }
+    fn log(&self, line: &str) {
+        self.inner.log(line)
+    }
 }

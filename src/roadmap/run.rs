@@ -31,7 +31,7 @@ use super::schema::{outline_schema, weeks_schema};
 use super::stream::WeekDetector;
 use super::validate::{finish_week, read_batch, read_outline, read_outline_prefix, read_week, week_values, Problem};
 use crate::gemini::{
-    Content, Endpoint, GeminiClient, GenerateRequest, GenerationConfig, HttpRequest, Reply, ThinkingConfig, Transport,
+    Content, Counted, Endpoint, GeminiClient, GenerateRequest, GenerationConfig, Reply, ThinkingConfig, Transport,
 };
 use crate::json::repair_json;
 use crate::retry::RetryPolicy;
@@ -39,32 +39,6 @@ use crate::Error;
 
 const BLOCK_REASONS: [&str; 7] =
     ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "LANGUAGE", "IMAGE_SAFETY"];
-
-/// Counts every request handed to the real transport (failed ones too).
-struct Counting<'a, T> {
-    inner: &'a T,
-    sent: Cell<u64>,
-}
-
-impl<T: Transport> Transport for Counting<'_, T> {
-    type Body = T::Body;
-    async fn send(&self, req: &HttpRequest) -> Result<(u16, T::Body), Error> {
-        self.sent.set(self.sent.get() + 1);
-        self.inner.send(req).await
-    }
-    async fn sleep(&self, ms: u64) -> Result<(), Error> {
-        self.inner.sleep(ms).await
-    }
-    fn is_aborted(&self) -> bool {
-        self.inner.is_aborted()
-    }
-    fn random(&self) -> f64 {
-        self.inner.random()
-    }
-    fn log(&self, line: &str) {
-        self.inner.log(line)
-    }
-}
 
 /// Keeps thinking from eating the output budget. `None` leaves the model's default.
 pub fn thinking_for(model: &str) -> Option<ThinkingConfig> {
@@ -143,7 +117,7 @@ struct State {
 }
 
 struct Run<'a, T: Transport> {
-    t: Counting<'a, T>,
+    t: Counted<'a, T>,
     endpoint: Endpoint,
     opts: &'a RoadmapOptions,
     role: String,
@@ -214,7 +188,7 @@ impl<'a, T: Transport> Run<'a, T> {
             failure: None,
         };
         Ok(Run {
-            t: Counting { inner: transport, sent: Cell::new(0) },
+            t: Counted::new(transport),
             endpoint: opts.endpoint()?,
             opts,
             role,
@@ -260,7 +234,7 @@ impl<'a, T: Transport> Run<'a, T> {
 
     fn usage(&self) -> RoadmapUsage {
         let u = self.st.borrow().rm.usage;
-        RoadmapUsage { requests: u.requests + self.t.sent.get(), ..u }
+        RoadmapUsage { requests: u.requests + self.t.sent(), ..u }
     }
 
     fn hours(&self) -> f64 {

@@ -13,6 +13,7 @@ use web_sys::AbortSignal;
 use super::convert::{call, callback_of, decode_error, encode, get, json_to_js, plain_value, signal_of};
 use super::error::to_js;
 use super::fetch::FetchTransport;
+use crate::gemini::Counted;
 use crate::chat::{read_json, send_request, Chat, ChatConfig, Turn};
 use crate::gemini::{Endpoint, GenerationConfig, Transport, Usage};
 use crate::json::codec::json_object;
@@ -186,7 +187,9 @@ fn retry_event(n: &RetryNotice) -> JsValue {
 async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -> Result<JsValue, Error> {
     let req = handle.chat.borrow().request_for(text, json)?;
     let config = handle.chat.borrow().config.clone();
-    let transport = FetchTransport::new(opts.signal.clone(), handle.log);
+    let fetch = FetchTransport::new(opts.signal.clone(), handle.log);
+    // Counted, like the roadmap's transport, so both share one copy of the client in the wasm.
+    let transport = Counted::new(&fetch);
     let reply = send_request(&transport, &config, &req, &mut |n| call(&opts.on_progress, &retry_event(n))).await?;
     if json {
         let parsed = read_json(reply)?;
