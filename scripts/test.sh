@@ -7,7 +7,7 @@ scripts/ensure-tools.sh all || { echo "tool installation failed"; echo "0 passed
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 out=test-output; mkdir -p "$out"
-only="${TEST_SUITES:-native mock wasm-node chrome firefox types integration page resources}"
+only="${TEST_SUITES:-lint native mock wasm-node chrome firefox types integration page resources}"
 
 mock_pid=""
 cleanup() { [ -n "$mock_pid" ] && kill "$mock_pid" 2>/dev/null; }
@@ -55,6 +55,13 @@ suite() {
 }
 
 wasm_test() { wasm-pack --log-level warn test --mode no-install "$@"; }
+# Lints, native and wasm (the wasm-only modules are linted only there); runs no tests, fails on any warning.
+lint() {
+  # clippy ships with rustup's default profile; a toolchain without it cannot fetch it here (no rustup downloads).
+  cargo clippy --version > /dev/null 2>&1 || { echo "[lint] cargo clippy is not installed: skipped"; return 0; }
+  cargo clippy --all-targets -- -D warnings && cargo clippy --all-targets --target wasm32-unknown-unknown -- -D warnings
+}
+suite lint lint
 suite native "cargo test --all-targets --no-fail-fast 2>&1"
 suite mock "node --test --test-reporter=tap mock/test/"
 suite wasm-node "wasm_test --node -- --test web_node"

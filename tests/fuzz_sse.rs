@@ -285,7 +285,8 @@ fn best_of_5(f: &dyn Fn()) -> Duration {
 /// bytes must cost well under 4 × 16 the time (rescanning the buffer on every chunk would be 256×).
 #[test]
 fn sse_parser_time_is_linear() {
-    let shapes: [(&str, fn(usize) -> Vec<u8>); 4] = [
+    type Shape = (&'static str, fn(usize) -> Vec<u8>);
+    let shapes: [Shape; 4] = [
         ("one long line", |n| [b"data: ".to_vec(), vec![b'x'; n], b"\n\n".to_vec()].concat()),
         ("many small events", |n| b"data: {\"a\":1}\r\n\r\n".repeat(n / 17)),
         ("bare CRs", |n| b"\r".repeat(n)),

@@ -42,9 +42,12 @@ fn endpoint_defaults_and_urls() {
     assert_eq!(e.timeout_ms, 500);
 }
 
+/// Key, model, base URL, timeout, and the field the error must name.
+type EndpointCase = (&'static str, Option<&'static str>, Option<&'static str>, Option<u32>, &'static str);
+
 #[test]
 fn endpoint_rejects_bad_input_naming_the_field() {
-    let cases: [(&str, Option<&str>, Option<&str>, Option<u32>, &str); 6] = [
+    let cases: [EndpointCase; 6] = [
         ("", None, None, None, "apiKey"),
         ("  ", None, None, None, "apiKey"),
         ("key with space", None, None, None, "apiKey"),

@@ -88,7 +88,10 @@ impl FromJson for String {
 impl FromJson for bool {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         match v {
-            Value::Bool(b) => Ok(*self = *b),
+            Value::Bool(b) => {
+                *self = *b;
+                Ok(())
+            }
             _ => Err(Box::new(DecodeError::expected("a boolean", v))),
         }
     }
@@ -112,7 +115,10 @@ fn whole_in(v: &Value, max: u64, range: &str) -> Result<u64, DecodeError> {
 impl FromJson for i32 {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         match v.as_f64() {
-            Some(n) if n.fract() == 0.0 && n >= i32::MIN as f64 && n <= i32::MAX as f64 => Ok(*self = n as i32),
+            Some(n) if n.fract() == 0.0 && n >= i32::MIN as f64 && n <= i32::MAX as f64 => {
+                *self = n as i32;
+                Ok(())
+            }
             Some(_) => Err(Box::new(DecodeError::new("expected a whole number from -2^31 to 2^31 - 1"))),
             None => Err(Box::new(DecodeError::expected("a whole number", v))),
         }

@@ -3,7 +3,7 @@
 
 /// `n` as a `u64` when it is a non-negative whole number that a double holds exactly (at most 2^53).
 pub fn whole(n: f64) -> Option<u64> {
-    (n >= 0.0 && n <= 9_007_199_254_740_992.0 && n == (n as u64) as f64).then_some(n as u64)
+    ((0.0..=9_007_199_254_740_992.0).contains(&n) && n == (n as u64) as f64).then_some(n as u64)
 }
 
 pub fn write_u64(out: &mut String, mut n: u64) {

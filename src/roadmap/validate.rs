@@ -108,7 +108,7 @@ fn text(v: Option<&Value>) -> String {
         Some(Value::Number(n)) => num::f64_to_string(*n),
         Some(Value::Object(o)) => ["title", "task", "name", "description", "text", "url"]
             .iter()
-            .find_map(|k| o.get(*k).and_then(Value::as_str))
+            .find_map(|k| o.get(k).and_then(Value::as_str))
             .map(|s| s.trim().to_string())
             .unwrap_or_default(),
         _ => String::new(),
