@@ -18,9 +18,9 @@ pub fn replace(hay: &str, from: &str, to: &str) -> String {
     let mut out = String::with_capacity(hay.len());
     let mut rest = hay;
     while let Some(i) = find(rest, from) {
-        out.push_str(&rest[..i]);
+        out.push_str(slice(rest, ..i));
         out.push_str(to);
-        rest = &rest[i + from.len()..];
+        rest = slice(rest, i + from.len()..);
     }
     out.push_str(rest);
     out
@@ -36,6 +36,13 @@ pub fn join<'a>(items: impl IntoIterator<Item = &'a str>, sep: &str) -> String {
         out.push_str(s);
     }
     out
+}
+
+/// `s[range]` for a range the caller knows lies on char boundaries. Indexing a `str` links core's
+/// slicing panic, whose message formats chars with `Debug` and pulls ~4 KB of Unicode tables into the wasm.
+pub fn slice<R: std::slice::SliceIndex<str, Output = str> + Clone>(s: &str, range: R) -> &str {
+    debug_assert!(s.get(range.clone()).is_some(), "not a char boundary");
+    s.get(range).unwrap_or("")
 }
 
 /// The number of `char`s in `s` (what `s.chars().count()` returns, without core's vectorised counter).

@@ -345,6 +345,16 @@ proptest! {
             prop_assert_eq!(gemini_roadmap::text::replace(&hay, &needle, &to), hay.replace(needle.as_str(), &to));
         }
     }
+
+    #[test]
+    fn text_slice_matches_indexing_on_char_boundaries(hay in "[ab\u{e9}\u{1f600}]{0,12}", i in 0usize..64, j in 0usize..64) {
+        let bounds: Vec<usize> = hay.char_indices().map(|(k, _)| k).chain([hay.len()]).collect();
+        let (a, b) = (bounds[i % bounds.len()], bounds[j % bounds.len()]);
+        let (a, b) = (a.min(b), a.max(b));
+        prop_assert_eq!(gemini_roadmap::text::slice(&hay, a..b), &hay[a..b]);
+        prop_assert_eq!(gemini_roadmap::text::slice(&hay, a..), &hay[a..]);
+        prop_assert_eq!(gemini_roadmap::text::slice(&hay, ..b), &hay[..b]);
+    }
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use super::request::Content;
 use crate::error::{ApiErrorDetails, Error};
-use crate::text::find;
+use crate::text::{find, slice};
 use crate::json::codec::json_object;
 use crate::json::{DecodeError, Value};
 
@@ -154,7 +154,7 @@ impl ReplyBuilder {
         if let Some(u) = parsed.usage_metadata {
             self.reply.usage = u.into();
         }
-        Ok(&self.reply.text[start..])
+        Ok(slice(&self.reply.text, start..))
     }
 
     pub fn finish(mut self) -> Reply {
@@ -196,7 +196,7 @@ pub fn parse_error(status: u16, body: &str) -> Error {
 
 fn non_json_message(status: u16, body: &str) -> String {
     let title = find(body, "<title>")
-        .and_then(|s| find(&body[s + 7..], "</title>").map(|e| body[s + 7..s + 7 + e].trim()))
+        .and_then(|s| find(slice(body, s + 7..), "</title>").map(|e| slice(body, s + 7..s + 7 + e).trim()))
         .filter(|t| !t.is_empty());
     match title {
         Some(t) => format!("HTTP {status}: {}", t.chars().take(120).collect::<String>()),

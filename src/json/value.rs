@@ -146,7 +146,7 @@ pub fn write_str(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        out.push_str(crate::text::slice(s, start..i));
         if esc.is_empty() {
             out.push_str("\\u00");
             out.push(HEX[(b >> 4) as usize] as char);
@@ -156,7 +156,7 @@ pub fn write_str(out: &mut String, s: &str) {
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(crate::text::slice(s, start..));
     out.push('"');
 }
 

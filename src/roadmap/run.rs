@@ -420,7 +420,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 let mut on_delta = |d: &str| {
                     if early {
                         if let Some((_, range)) = det.push(d).pop() {
-                            self.outline_prefix(&det.text()[..range.end]);
+                            self.outline_prefix(crate::text::slice(det.text(), ..range.end));
                         }
                     }
                 };
@@ -591,7 +591,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 let mut on_delta = |d: &str| {
                     for (i, range) in det.push(d) {
                         let n = first + i as u32;
-                        let v = parse_value(&det.text()[range]).map(|p| p.0);
+                        let v = parse_value(crate::text::slice(det.text(), range)).map(|p| p.0);
                         let c = v.as_ref().filter(|_| n <= last).map(|v| read_week(v, hours));
                         complete.extend(v);
                         if let Some(c) = c.filter(|c| c.number == Some(n) && c.problem.is_none()) {

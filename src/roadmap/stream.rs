@@ -74,7 +74,7 @@ impl WeekDetector {
                     let weeks = match self.stack.last() {
                         None => true,
                         Some(Frame::Array { .. }) => false,
-                        Some(_) => &self.text[self.last_string.clone()] == "weeks",
+                        Some(_) => &bytes[self.last_string.clone()] == b"weeks",
                     };
                     self.stack.push(Frame::Array { weeks });
                 }

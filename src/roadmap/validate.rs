@@ -129,7 +129,7 @@ fn hours(v: Option<&Value>, default: f64) -> f64 {
         // "2.5 hours", "3h": the number the text starts with.
         Some(Value::String(s)) => {
             let s = s.trim_start();
-            num::parse_f64(&s[..s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len())])
+            num::parse_f64(crate::text::slice(s, ..s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len())))
         }
         _ => None,
     };

@@ -104,7 +104,7 @@ pub fn redact_error(e: Error, options: &JsValue) -> Error {
 
 fn redact(text: &str, key: &str) -> String {
     let quoted = quote(key);
-    crate::text::replace(&crate::text::replace(text, key, "***"), &quoted[1..quoted.len() - 1], "***")
+    crate::text::replace(&crate::text::replace(text, key, "***"), crate::text::slice(&quoted, 1..quoted.len() - 1), "***")
 }
 
 pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
