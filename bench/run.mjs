@@ -5,6 +5,7 @@
 //
 //   node bench/run.mjs [--time-scale 0.05] [--latency-ms 600] [--tokens-per-second 200]
 //                      [--weeks 12,26,52] [--strategies single-call,sdk-chat,full-history,windowed,parallel] [--quiet]
+//                      [--no-faults]  (skips the reliability runs: 12 weeks with the same scripted faults for each)
 //
 // Times are reported un-scaled: measured wall time divided by the time scale.
 import { readFileSync, writeFileSync, statSync, readdirSync, existsSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { startMock } from '../mock/gemini-mock.mjs';
-import { requests } from '../mock/control.mjs';
+import { requests, script } from '../mock/control.mjs';
 import { measureSize, kb } from '../scripts/size.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -28,6 +29,7 @@ const args = {
   strategies: ['single-call', 'sdk-chat', 'full-history', 'windowed', 'parallel'],
   role: 'DevOps Engineer',
   quiet: false,
+  faults: true,
 };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
@@ -49,6 +51,7 @@ for (let i = 2; i < process.argv.length; i++) {
     case '--strategies': args.strategies = next().split(','); break;
     case '--role': args.role = next(); break;
     case '--quiet': args.quiet = true; break;
+    case '--no-faults': args.faults = false; break;
     case '-h': case '--help':
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 8).join('\n'));
       process.exit(0);
@@ -65,7 +68,7 @@ const STRATEGIES = {
     options: (weeks) => ({ model: 'gemini-2.0-flash', batchWeeks: weeks }),
   },
   // The official SDK's chat (`@google/genai`), not this package: see sdkChatRoadmap below.
-  'sdk-chat': { label: `SDK chat (@google/genai ${sdkVersion()})`, run: (key, weeks, onWeek) => sdkChatRoadmap(key, weeks, onWeek) },
+  'sdk-chat': { label: `SDK chat (@google/genai ${sdkVersion()})`, run: sdkChatRoadmap },
   'full-history': { label: 'full-history', options: () => ({ history: 'full' }) },
   windowed: { label: 'windowed', options: () => ({}) },
   parallel: { label: 'parallel (4)', options: () => ({ strategy: 'parallel', concurrency: 4 }) },
@@ -103,7 +106,8 @@ await init({ module_or_path: readFileSync(wasmPath) });
 function problems(rm, n) {
   const out = [];
   const weeks = rm.weeks || [];
-  if (weeks.length !== n || weeks.some((w, i) => w.week !== i + 1)) out.push(`weeks ${weeks.map((w) => w.week).join(',')}`);
+  if (!weeks.length) out.push('no weeks');
+  else if (weeks.length !== n || weeks.some((w, i) => w.week !== i + 1)) out.push(`weeks ${weeks.map((w) => w.week).join(',')}`);
   for (const w of weeks) {
     const days = w.days || [];
     if (days.length !== 7 || days.some((d, i) => d.day !== i + 1)) out.push(`week ${w.week} days`);
@@ -141,7 +145,9 @@ const runId = Date.now().toString(36);
  */
 async function sdkChatRoadmap(key, weeks, onWeek) {
   const { GoogleGenAI } = await import('@google/genai');
-  const ai = new GoogleGenAI({ apiKey: key, apiVersion: 'v1beta', httpOptions: { baseUrl: mock.url } });
+  // Its own retries (off unless asked for) on, as a careful user would: 408, 429 and 5xx, up to 4 attempts.
+  const httpOptions = { baseUrl: mock.url, retryOptions: { attempts: 4 } };
+  const ai = new GoogleGenAI({ apiKey: key, apiVersion: 'v1beta', httpOptions });
   const chat = ai.chats.create({
     model: 'gemini-2.5-flash',
     config: { responseMimeType: 'application/json', temperature: 0.7, thinkingConfig: { thinkingBudget: 0 } },
@@ -175,8 +181,9 @@ async function sdkChatRoadmap(key, weeks, onWeek) {
   return rm;
 }
 
-async function runOne(strategy, weeks) {
-  const key = `bench-${runId}-${strategy}-${weeks}`;
+async function runOne(strategy, weeks, { faults = null } = {}) {
+  const key = `bench-${runId}-${strategy}-${weeks}${faults ? '-faults' : ''}`;
+  if (faults) await script(mock.url, key, faults);
   const spec = STRATEGIES[strategy];
   const extra = spec.options ? spec.options(weeks) : {};
   let firstWeekAt = null;
@@ -241,7 +248,8 @@ async function runOne(strategy, weeks) {
   // Cross-checks: the client's usage against what the mock received and charged.
   const check = (what, ours, theirs) => {
     const ratio = theirs ? ours / theirs : ours === theirs ? 1 : Infinity;
-    if (!(Math.abs(ratio - 1) <= 0.1)) errors.push(`${strategy} ${weeks}w: ${what}: usage says ${ours}, the mock logged ${theirs} (ratio ${ratio.toFixed(3)})`);
+    // With faults, a client may not see what a failed request cost (the SDK's own retries are invisible to it).
+    if (!faults && !(Math.abs(ratio - 1) <= 0.1)) errors.push(`${strategy} ${weeks}w: ${what}: usage says ${ours}, the mock logged ${theirs} (ratio ${ratio.toFixed(3)})`);
     return ratio;
   };
   if (usage) {
@@ -255,7 +263,7 @@ async function runOne(strategy, weeks) {
     };
     const textShare = (4 * usage.promptTokens) / Math.max(1, mockSide.bodyBytes);
     row.check.promptTextShareOfBytes = textShare;
-    if (!(textShare <= 1.1 && textShare >= 0.3)) {
+    if (!faults && !(textShare <= 1.1 && textShare >= 0.3)) {
       errors.push(`${strategy} ${weeks}w: ${usage.promptTokens} prompt tokens do not fit ${mockSide.bodyBytes} request bytes (4·tokens/bytes = ${textShare.toFixed(2)})`);
     }
   }
@@ -269,6 +277,20 @@ function verdict(r) {
   if (r.error) return `no: ${r.error.code}${r.problems && r.problems !== 'no roadmap' ? `, partial: ${r.problems}` : ''}`;
   return `no: ${r.problems}`;
 }
+
+// Reliability: every strategy gets these answers for its first generate requests, in order, then normal ones.
+// Which request meets which fault depends on the strategy (retries, concurrency); the mix is what a long run
+// can meet: an overloaded model, JSON with trailing commas, an answer cut at maxOutputTokens, fenced JSON,
+// and a stream (or body) that ends halfway.
+const FAULTS = [
+  {},
+  { fault: 'status', status: 503 },
+  { fault: 'trailing-comma' },
+  { fault: 'truncate', atChars: 8000 },
+  { fault: 'fenced' },
+  { fault: 'sse-cut' },
+];
+const faultRows = [];
 
 const started = performance.now();
 try {
@@ -284,6 +306,14 @@ try {
       rows.push(r);
       log(`bench:   ${fmtS(r.wallSeconds)} wall, ${fmtS(r.timeToFirstWeekSeconds)} to the first week, ` +
         `${r.requests} requests, ${fmtInt(r.promptTokens)} prompt / ${fmtInt(r.outputTokens)} output tokens, ${verdict(r)}`);
+    }
+  }
+  if (args.faults) {
+    for (const strategy of args.strategies.filter((s) => s !== 'single-call')) {
+      log(`bench: ${strategy} 12 weeks with faults ...`);
+      const r = await runOne(strategy, 12, { faults: FAULTS });
+      faultRows.push(r);
+      log(`bench:   ${r.requests} requests, ${verdict(r)}`);
     }
   }
 } catch (e) {
@@ -419,7 +449,13 @@ const config = {
   date: new Date().toISOString(),
   benchSeconds,
 };
-const results = { config, rows, size, sdkChatBundle: sdkBundle, targets, errors };
+const faultTable = faultRows.length ? [
+  '| strategy | requests (mock log) | weeks delivered | complete & valid | batches |',
+  '|---|---:|---:|---|---|',
+  ...faultRows.map((r) => `| ${r.label} | ${r.mock.requests} | ${r.weekEvents} | ${verdict(r)} | ${r.batches.join(' ') || '–'} |`),
+].join('\n') : null;
+const faultNames = FAULTS.map((f) => f.fault ? (f.status ? `${f.fault} ${f.status}` : f.atChars ? `${f.fault} at ${f.atChars} chars` : f.fault) : 'normal').join(', ');
+const results = { config, rows, size, sdkChatBundle: sdkBundle, targets, faults: { steps: FAULTS, rows: faultRows }, errors };
 writeFileSync(`${here}results.json`, JSON.stringify(results, null, 2) + '\n');
 const md = [
   `Latency model: ${config.latencyModel}; time scale ${args.timeScale} (times below are un-scaled); ` +
@@ -436,6 +472,7 @@ const md = [
   targetLines,
   '',
   ...(sdkLines.length ? ['Against the official SDK\'s chat (same model and settings; below 1 × is cheaper or faster):', '', ...sdkLines, ''] : []),
+  ...(faultTable ? [`Reliability, 12 weeks: the first generate requests of every run are answered, in order: ${faultNames}; then normally.`, '', faultTable, ''] : []),
 ].join('\n');
 writeFileSync(`${here}results.md`, md);
 
