@@ -1,5 +1,8 @@
 //! gemini-roadmap: long, valid, structured learning roadmaps from Gemini, straight from the browser.
 //! This file holds only the JavaScript exports: decode, delegate to the pure core, encode.
+// `&s[a..b]` on a `str` links core's slicing panic, whose message drags ~4 KB of Unicode tables into the wasm:
+// use `text::slice`.
+#![warn(clippy::string_slice)]
 
 pub mod chat;
 pub mod error;
