@@ -280,15 +280,15 @@ function verdict(r) {
 
 // Reliability: every strategy gets these answers for its first generate requests, in order, then normal ones.
 // Which request meets which fault depends on the strategy (retries, concurrency); the mix is what a long run
-// can meet: an overloaded model, JSON with trailing commas, an answer cut at maxOutputTokens, fenced JSON,
-// and a stream (or body) that ends halfway.
+// can meet, the most common first: an overloaded model, an answer cut at maxOutputTokens, a stream (or body)
+// that ends halfway, JSON with trailing commas, fenced JSON.
 const FAULTS = [
   {},
   { fault: 'status', status: 503 },
-  { fault: 'trailing-comma' },
   { fault: 'truncate', atChars: 8000 },
-  { fault: 'fenced' },
   { fault: 'sse-cut' },
+  { fault: 'trailing-comma' },
+  { fault: 'fenced' },
 ];
 const faultRows = [];
 
