@@ -476,10 +476,7 @@ impl<'a, T: Transport> Run<'a, T> {
             if n <= self.opts.retries() {
                 continue;
             }
-            let (problem, placeholder) = {
-                let st = self.st.borrow();
-                (st.problems[w as usize].clone(), fallback_week(&st.rm.outline[w as usize - 1], self.hours()))
-            };
+            let problem = self.st.borrow().problems[w as usize].clone();
             let (p, same) = problem.unwrap_or((Problem::Missing, n));
             let why = if same >= n {
                 format!("{} {}", p.model_did(), times(n))
@@ -489,6 +486,7 @@ impl<'a, T: Transport> Run<'a, T> {
             if self.regenerating {
                 return Err(Error::malformed(format!("Week {w}: {why}")));
             }
+            let placeholder = fallback_week(&self.st.borrow().rm.outline[w as usize - 1], self.hours());
             self.commit(placeholder);
             self.warn(format!("Week {w}: placeholder — {why}"));
             any = true;

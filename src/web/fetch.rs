@@ -78,7 +78,6 @@ impl FetchTransport {
     pub fn new(signal: Option<AbortSignal>, log: bool) -> Self {
         FetchTransport { signal, log }
     }
-
 }
 
 fn aborted(signal: &Option<AbortSignal>) -> bool {
