@@ -10,12 +10,11 @@
 // Times are reported un-scaled: measured wall time divided by the time scale.
 import { readFileSync, writeFileSync, statSync, readdirSync, existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { startMock } from '../mock/gemini-mock.mjs';
 import { requests, script } from '../mock/control.mjs';
-import { measureSize, kb } from '../scripts/size.mjs';
+import { gzipSize, measureSize, kb } from '../scripts/size.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -409,7 +408,7 @@ async function measureSdkChatBundle() {
       bundle: true, minify: true, format: 'esm', platform: 'browser', write: false, logLevel: 'silent',
     });
     const code = out.outputFiles[0].contents;
-    return { raw: code.length, gzip: gzipSync(code, { level: 9 }).length, esbuild: esbuild.version, sdk: sdkVersion() };
+    return { raw: code.length, gzip: gzipSize(code), esbuild: esbuild.version, sdk: sdkVersion() };
   } catch (e) {
     log(`bench: the SDK chat bundle was not measured: ${e.message}`);
     return null;
