@@ -506,6 +506,11 @@ export function buildWeeks(role, total, from, to) {
   return { weeks };
 }
 
+/** Days dayFrom..dayTo of one week: the very day objects of buildWeek(role, week, total). */
+export function buildDays(role, total, week, dayFrom, dayTo) {
+  return { days: buildWeek(role, week, total).days.slice(dayFrom - 1, dayTo) };
+}
+
 // ---------------------------------------------------------------------------
 // Prompt contract
 // ---------------------------------------------------------------------------
@@ -514,8 +519,10 @@ export function buildWeeks(role, total, from, to) {
  * Parse the prompt contract.
  *  - `Role: <role>` (last user turn, then systemInstruction), default "Software Engineer"
  *  - `Total weeks: N` (same lookup), default 12 (or the last requested week if larger)
- *  - `TASK: OUTLINE` | `TASK: WEEKS a-b` | `TASK: WEEK n` in the last user turn;
- *    fallback: natural language "weeks 4-6", "weeks 4 to 6", "week 7".
+ *  - `TASK: OUTLINE` | `TASK: WEEK n DAYS a-b` | `TASK: WEEK n DAY a` | `TASK: WEEKS a-b` |
+ *    `TASK: WEEK n` in the last user turn (the DAYS form is tried before `TASK: WEEK n`,
+ *    which would match its head); fallback: natural language "weeks 4-6", "weeks 4 to 6", "week 7".
+ *  - kind 'days' also carries dayFrom/dayTo (1..7); from = to = the week.
  */
 export function parsePrompt(lastUserText, systemText = '') {
   const user = String(lastUserText || '');
@@ -531,9 +538,13 @@ export function parsePrompt(lastUserText, systemText = '') {
   let kind = 'chat';
   let from = null;
   let to = null;
+  let dayFrom = null;
+  let dayTo = null;
   let m;
   if ((m = user.match(/TASK\s*:\s*OUTLINE\b/i))) {
     kind = 'outline';
+  } else if ((m = user.match(/TASK\s*:\s*WEEKS?\s+(\d+)(?:\s*[,;:]\s*|\s+)DAYS?\s+(\d+)(?:\s*(?:-|\u2013|\u2014|to|through|\.\.)\s*(\d+))?/i))) {
+    kind = 'days'; from = +m[1]; to = +m[1]; dayFrom = +m[2]; dayTo = m[3] != null ? +m[3] : +m[2];
   } else if ((m = user.match(/TASK\s*:\s*WEEKS?\s+(\d+)\s*(?:-|\u2013|\u2014|to|through|\.\.)\s*(\d+)/i))) {
     kind = 'weeks'; from = +m[1]; to = +m[2];
   } else if ((m = user.match(/TASK\s*:\s*WEEKS?\s+(\d+)/i))) {
@@ -548,8 +559,15 @@ export function parsePrompt(lastUserText, systemText = '') {
     from = Math.max(1, from);
     to = Math.max(from, Math.min(to, from + MAX_TOTAL_WEEKS - 1));
   }
-  if (total == null || !(total >= 1)) total = Math.max(DEFAULT_TOTAL_WEEKS, kind === 'weeks' ? to : 0);
+  if (kind === 'days') {
+    from = to = Math.max(1, from);
+    if (dayFrom > dayTo) [dayFrom, dayTo] = [dayTo, dayFrom];
+    dayFrom = Math.min(Math.max(1, dayFrom), 7);
+    dayTo = Math.min(Math.max(1, dayTo), 7);
+  }
+  if (total == null || !(total >= 1)) total = Math.max(DEFAULT_TOTAL_WEEKS, kind === 'weeks' || kind === 'days' ? to : 0);
   total = Math.min(Math.max(1, total), MAX_TOTAL_WEEKS);
+  if (kind === 'days') return { kind, role, total, from, to, dayFrom, dayTo, family: roleFamily(role) };
   return { kind, role, total, from, to, family: roleFamily(role) };
 }
 
@@ -568,9 +586,61 @@ const XSS_IMG = '<img src=x onerror="window.__xss=1">';
 const XSS_SCRIPT = '<script>window.__xss=2</script>';
 const XSS_LINK = 'javascript:alert(1)';
 
+/** xss payloads in day titles, tasks and resources (shared by the weeks and days kinds). */
+function xssDays(days) {
+  days.forEach((d, i) => {
+    d.title = `${d.title} ${XSS_IMG}`;
+    d.tasks[0] = `${d.tasks[0]} ${XSS_SCRIPT}`;
+    d.tasks.push(`Open <a href="${XSS_LINK}">this helpful link</a> ${XSS_IMG}`);
+    d.resources[0] = i % 2 ? XSS_LINK : `[Docs](${XSS_LINK}) <a href="${XSS_LINK}">docs</a>`;
+  });
+}
+
+/** Structural faults for the days kind: `obj` is {days:[...]} for days dayFrom..dayTo of week `from`. */
+function applyDaysFault(obj, task, step) {
+  const days = obj.days;
+  switch (step.fault) {
+    case 'wrong-week-numbers': {
+      // days numbered from 1 regardless of the request (from 2 when it already starts at 1)
+      const start = days.length && days[0].day === 1 ? 2 : 1;
+      const offset = step.offset != null ? Number(step.offset) : null;
+      days.forEach((d, i) => { d.day = offset != null ? d.day + offset : start + i; });
+      break;
+    }
+    case 'missing-day': {
+      if (!days.length) break;
+      const i = step.day != null ? days.findIndex((d) => d.day === Number(step.day)) : -1;
+      days.splice(i >= 0 ? i : days.length - 1, 1);
+      break;
+    }
+    case 'duplicate-week':
+      if (days.length) days.splice(1, 0, structuredClone(days[0]));
+      break;
+    case 'extra-week': {
+      const last = days.length ? days[days.length - 1].day : task.dayTo;
+      if (last < 7) {
+        days.push(buildWeek(task.role, task.from, task.total).days[last]);
+      } else {
+        const next = task.from + 1;
+        days.push(buildWeek(task.role, next, Math.max(task.total, next)).days[0]);
+      }
+      break;
+    }
+    case 'xss':
+      xssDays(days);
+      break;
+    case 'python-literals':
+      days.forEach((d) => { d.optional = d.day === 7; d.completed = false; });
+      break;
+    default:
+  }
+  return obj;
+}
+
 function applyStructFault(obj, task, step) {
   const fault = step && step.fault;
   if (!fault) return obj;
+  if (task.kind === 'days') return applyDaysFault(obj, task, step);
   const weeks = obj.weeks;
   switch (fault) {
     case 'wrong-week-numbers': {
@@ -609,12 +679,7 @@ function applyStructFault(obj, task, step) {
       weeks.forEach((w) => {
         w.title = `${w.title} ${XSS_IMG}`;
         if (w.phase) w.phase = `${w.phase} ${XSS_SCRIPT}`;
-        (w.days || []).forEach((d, i) => {
-          d.title = `${d.title} ${XSS_IMG}`;
-          d.tasks[0] = `${d.tasks[0]} ${XSS_SCRIPT}`;
-          d.tasks.push(`Open <a href="${XSS_LINK}">this helpful link</a> ${XSS_IMG}`);
-          d.resources[0] = i % 2 ? XSS_LINK : `[Docs](${XSS_LINK}) <a href="${XSS_LINK}">docs</a>`;
-        });
+        xssDays(w.days || []);
       });
       break;
     case 'python-literals':
@@ -675,6 +740,15 @@ function prose(task) {
       phases.map((p) => `During weeks ${p.startWeek} to ${p.endWeek} you will focus on ${p.name.toLowerCase()}: ${p.goal.toLowerCase()}.`).join('\n\n') +
       '\n\nLet me know if you would like me to expand any of these phases into a detailed day-by-day plan.\n';
   }
+  if (task.kind === 'days') {
+    const range = task.dayFrom === task.dayTo ? `day ${task.dayFrom}` : `days ${task.dayFrom} to ${task.dayTo}`;
+    const title = weekTitle(task.role, task.from, task.total);
+    const sessions = buildWeek(task.role, task.from, task.total).days.slice(task.dayFrom - 1, task.dayTo)
+      .map((d) => `On day ${d.day}, ${d.title.charAt(0).toLowerCase()}${d.title.slice(1)}, plan about ${d.hours} hour${d.hours === 1 ? '' : 's'}.`);
+    return `Here is how I would spend ${range} of week ${task.from}, which is all about ${title}.\n\n` +
+      `${sessions.join(' ')} Read the fundamentals first, then practise hands-on and write down what you learned.\n\n` +
+      'Adjust the pace to your schedule and keep notes so the rest of the week builds on these days.\n';
+  }
   if (task.kind === 'weeks') {
     const parts = [];
     for (let w = task.from; w <= Math.min(task.to, task.from + 5); w++) {
@@ -711,7 +785,9 @@ export function renderAnswer(task, { json = false, step = null, lastUserText = '
 
   let obj = task.kind === 'outline'
     ? buildOutline(task.role, task.total)
-    : buildWeeks(task.role, task.total, task.from, task.to);
+    : task.kind === 'days'
+      ? buildDays(task.role, task.total, task.from, task.dayFrom, task.dayTo)
+      : buildWeeks(task.role, task.total, task.from, task.to);
   obj = applyStructFault(obj, task, step);
 
   let body;
@@ -731,6 +807,9 @@ export function renderAnswer(task, { json = false, step = null, lastUserText = '
 export function thoughtSummary(task) {
   if (task.kind === 'outline') {
     return `**Planning the roadmap structure**\n\nI'm splitting ${task.total} weeks for a ${task.role} into phases and checking that week titles stay distinct.\n`;
+  }
+  if (task.kind === 'days') {
+    return `**Planning days ${task.dayFrom}-${task.dayTo} of week ${task.from}**\n\nI'm drafting these days for a ${task.role}, keeping them consistent with the rest of the week.\n`;
   }
   if (task.kind === 'weeks') {
     return `**Planning weeks ${task.from}-${task.to}**\n\nI'm drafting seven days per week for a ${task.role}, balancing reading, labs and review.\n`;

@@ -443,6 +443,7 @@ async function handleGenerate(ctx, modelRaw, method) {
   entry.promptTokens = out.P;
   entry.task = out.task.kind === 'chat' ? { kind: 'chat' }
     : { kind: out.task.kind, role: out.task.role, totalWeeks: out.task.total, from: out.task.from, to: out.task.to };
+  if (out.task.kind === 'days') entry.task.days = [out.task.dayFrom, out.task.dayTo];
   const rid = responseId();
   const C = countTokens(out.text);
   const T = out.T;

@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startMock } from '../gemini-mock.mjs';
-import { generate, parseSSE, responseText, roadmapPrompt, userRequest } from '../control.mjs';
+import { generate, parseSSE, requests, responseText, roadmapPrompt, script, userRequest } from '../control.mjs';
 
 const KEY = 'test-key-generation-01';
 const JSON_MODE = { responseMimeType: 'application/json' };
@@ -298,4 +298,88 @@ test('generation is deterministic across calls (same prompt, same text)', async 
   const b = await generate(base, { key: KEY, body });
   assert.equal(responseText(a.json), responseText(b.json));
   assert.notEqual(a.json.responseId, b.json.responseId);
+});
+
+test('TASK: WEEK n DAYS a-b: parts written by concurrent requests equal the whole week; the log records the days', async () => {
+  const key = `test-key-generation-days-${process.pid}`;
+  const prompt = (task) => roadmapPrompt({ role: 'Frontend Developer', totalWeeks: 16, task });
+  const askKey = async (task) => {
+    const r = await generate(base, { key, body: userRequest(prompt(task), JSON_MODE) });
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    assert.equal(r.json.candidates[0].finishReason, 'STOP');
+    return JSON.parse(responseText(r.json));
+  };
+  const tasks = ['WEEK 1 DAYS 1\u20133', 'WEEK 1 DAYS 4-5', 'WEEK 1 DAY 6', 'WEEK 1 DAYS 7 to 7'];
+  const parts = await Promise.all(tasks.map(askKey));
+  parts.forEach((p) => assert.deepEqual(Object.keys(p), ['days']));
+  const whole = await askKey('WEEK 1');
+  assert.deepEqual(parts.flatMap((p) => p.days), whole.weeks[0].days);
+  const log = await requests(base, { key });
+  assert.equal(log.length, 5);
+  const byText = (t) => log.find((e) => e.lastUserText === prompt(t)).task;
+  const head = { kind: 'days', role: 'Frontend Developer', totalWeeks: 16, from: 1, to: 1 };
+  assert.deepEqual(byText(tasks[0]), { ...head, days: [1, 3] });
+  assert.deepEqual(byText(tasks[1]), { ...head, days: [4, 5] });
+  assert.deepEqual(byText(tasks[2]), { ...head, days: [6, 6] });
+  assert.deepEqual(byText(tasks[3]), { ...head, days: [7, 7] });
+  assert.deepEqual(byText('WEEK 1'), { kind: 'weeks', role: 'Frontend Developer', totalWeeks: 16, from: 1, to: 1 }, 'other kinds unchanged');
+});
+
+test('a days answer past a small maxOutputTokens comes back cut with MAX_TOKENS (plain and SSE)', async () => {
+  const prompt = roadmapPrompt({ task: 'WEEK 2 DAYS 1-4' });
+  const full = responseText(await ask('gemini-2.0-flash', prompt, JSON_MODE));
+  assert.ok(full.length > 800, `full ${full.length}`);
+  JSON.parse(full);
+  const body = userRequest(prompt, { ...JSON_MODE, maxOutputTokens: 150 });
+  const j = (await generate(base, { key: KEY, body })).json;
+  assert.equal(j.candidates[0].finishReason, 'MAX_TOKENS');
+  assert.equal(j.usageMetadata.candidatesTokenCount, 150);
+  const text = responseText(j);
+  assert.equal(text, full.slice(0, 150 * 4));
+  assert.throws(() => JSON.parse(text), SyntaxError);
+  const events = parseSSE((await generate(base, { key: KEY, body, stream: true })).text);
+  assert.equal(events.map(responseText).join(''), text);
+  assert.equal(events.at(-1).candidates[0].finishReason, 'MAX_TOKENS');
+  // with thinking on, the thought summary names the days and thinking eats the budget first
+  const th = await ask('gemini-2.5-flash', prompt, { ...JSON_MODE, maxOutputTokens: 1000, thinkingConfig: { includeThoughts: true } });
+  const parts = th.candidates[0].content.parts;
+  assert.equal(parts[0].thought, true);
+  assert.match(parts[0].text, /^\*\*Planning days 1-4 of week 2\*\*/);
+  assert.equal(th.candidates[0].finishReason, 'MAX_TOKENS');
+  assert.equal(parts[1].text, full.slice(0, (1000 - th.usageMetadata.thoughtsTokenCount) * 4));
+});
+
+test('scripted faults on a days request: answers change as for weeks and the server never fails', async () => {
+  const key = `test-key-generation-days-faults-${process.pid}`;
+  const body = userRequest(roadmapPrompt({ task: 'WEEK 3 DAYS 2-4' }), JSON_MODE);
+  const normal = responseText((await generate(base, { key, body })).json);
+  const withStep = async (step, opts = {}) => {
+    await script(base, key, [step]);
+    return generate(base, { key, body, ...opts });
+  };
+  const days = async (step) => {
+    const r = await withStep(step);
+    assert.equal(r.status, 200, `${step.fault}: ${r.text.slice(0, 200)}`);
+    return JSON.parse(responseText(r.json)).days.map((d) => d.day);
+  };
+  assert.deepEqual(await days({ fault: 'wrong-week-numbers' }), [1, 2, 3]);
+  assert.deepEqual(await days({ fault: 'missing-day' }), [2, 3]);
+  assert.deepEqual(await days({ fault: 'missing-day', day: 2 }), [3, 4]);
+  assert.deepEqual(await days({ fault: 'duplicate-week' }), [2, 2, 3, 4]);
+  assert.deepEqual(await days({ fault: 'extra-week' }), [2, 3, 4, 5]);
+  assert.deepEqual(await days({ fault: 'xss' }), [2, 3, 4]);
+  for (const fault of ['fenced', 'commented', 'trailing-comma', 'single-quotes', 'python-literals', 'prose']) {
+    const r = await withStep({ fault });
+    assert.equal(r.status, 200, fault);
+    const text = responseText(r.json);
+    assert.notEqual(text, normal, fault);
+    assert.throws(() => JSON.parse(text), fault);
+  }
+  const cut = await withStep({ fault: 'sse-cut' }, { stream: true });
+  assert.equal(cut.status, 200);
+  assert.ok(!cut.text.endsWith('\r\n\r\n'));
+  const trunc = await withStep({ fault: 'truncate', atChars: 300 });
+  assert.equal(responseText(trunc.json), normal.slice(0, 300));
+  assert.equal(trunc.json.candidates[0].finishReason, 'MAX_TOKENS');
+  assert.equal((await withStep({ fault: 'status', status: 503 })).status, 503);
 });
