@@ -364,3 +364,46 @@ fn a_cut_stream_on_a_small_model_is_recovered() {
     assert!(rm.batches.iter().all(|b| b.status == BatchStatus::Recovered));
     assert!(rm.warnings.is_empty());
 }
+
+#[test]
+fn parallel_runs_write_the_first_week_in_parts_that_the_mock_accepts_and_recover_a_bad_part() {
+    let mock = Mock::start();
+    let parallel = |name: &str| RoadmapOptions { strategy: Some(Strategy::Parallel), ..mock_opts(&mock, name, 12) };
+    let whole = generate_on_mock(&transport(), &mock_opts(&mock, "whole", 12)).0.unwrap();
+    let t = transport();
+    let (r, events) = generate_on_mock(&t, &parallel("parts"));
+    let rm = r.unwrap();
+    assert_complete(&rm, 12);
+    assert!(rm.warnings.is_empty(), "{:?}", rm.warnings);
+    // Week 1 from its 3 parts is the week the mock writes when asked for it whole.
+    assert_eq!(rm.weeks, whole.weeks);
+    assert_eq!(week_events(&events)[0], 1);
+    let mut asked = tasks(&t);
+    asked.sort();
+    let parts = ["WEEK 1 DAYS 1-3", "WEEK 1 DAYS 4-5", "WEEK 1 DAYS 6-7"];
+    assert_eq!(asked[..2], ["GET", "OUTLINE"]);
+    assert_eq!(asked[2..5], parts);
+    assert_eq!(asked[5..], ["WEEKS 11-12", "WEEKS 2-4", "WEEKS 5-7", "WEEKS 8-10"]);
+    let log = mock_log(&mock, &key("parts"));
+    let days: Vec<&Value> = log.iter().filter(|r| r["task"]["kind"] == "days").collect();
+    assert_eq!(days.len(), 3);
+    for (r, range) in days.iter().zip([[1, 3], [4, 5], [6, 7]]) {
+        assert_eq!((r["status"].clone(), r["finishReason"].clone()), (json!(200), json!("STOP")), "{r}");
+        assert_eq!((r["task"]["from"].clone(), r["task"]["days"].clone()), (json!(1), json!(range)));
+    }
+
+    // A part numbered from 1 is renumbered; a part with a day missing has the week asked whole, once.
+    let k = key("bad-part");
+    script(&mock, &k, json!([{}, {}, {"fault": "wrong-week-numbers"}, {"fault": "missing-day"}]));
+    let t = transport();
+    let (r, events) = generate_on_mock(&t, &parallel("bad-part"));
+    let rm = r.unwrap();
+    assert_eq!(rm.weeks, whole.weeks);
+    let asked = tasks(&t);
+    assert_eq!(asked[2..5], parts);
+    assert_eq!(asked.iter().filter(|a| *a == "WEEK 1").count(), 1, "{asked:?}");
+    assert_eq!((rm.batches[0].end_week, rm.batches[0].status), (1, BatchStatus::Recovered));
+    assert!(events.iter().any(
+        |e| matches!(e, ProgressEvent::Retry { batch: 1, reason, .. } if reason.starts_with("days 6-7 of week 1 were not usable"))
+    ));
+}

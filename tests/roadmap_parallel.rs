@@ -226,6 +226,20 @@ fn assert_valid(rm: &Roadmap, n: u32) {
     }
 }
 
+/// The weeks that `asked` entries ("WEEKS a-b", "WEEK n DAYS a-b") ask for, ascending, each once.
+fn weeks_asked(asked: &[String]) -> Vec<u32> {
+    let mut weeks: Vec<u32> = Vec::new();
+    for a in asked {
+        let rest = a.trim_start_matches("WEEKS ").trim_start_matches("WEEK ");
+        let range = rest.split(' ').next().unwrap();
+        let (x, y) = range.split_once('-').unwrap_or((range, range));
+        weeks.extend(x.parse::<u32>().unwrap()..=y.parse().unwrap());
+    }
+    weeks.sort_unstable();
+    weeks.dedup();
+    weeks
+}
+
 fn kinds(events: &[ProgressEvent]) -> Vec<&'static str> {
     events
         .iter()
@@ -291,12 +305,16 @@ fn twelve_weeks_in_parallel_are_as_valid_as_sequential_and_identical() {
     let mut asked = t.asked();
     assert_eq!(asked[..2], ["GET", "OUTLINE"]);
     asked[2..].sort();
-    assert_eq!(asked[2..], ["WEEKS 1-3", "WEEKS 10-12", "WEEKS 4-6", "WEEKS 7-9"]);
-    assert_eq!(rm.usage.requests, 6);
+    // Week 1 in 3 parts at once (one request stays free for the next batch), then batches of 3.
+    let parts = ["WEEK 1 DAYS 1-3", "WEEK 1 DAYS 4-5", "WEEK 1 DAYS 6-7"];
+    assert_eq!(asked[2..5], parts);
+    assert_eq!(asked[5..], ["WEEKS 11-12", "WEEKS 2-4", "WEEKS 5-7", "WEEKS 8-10"]);
+    assert_eq!(rm.usage.requests, 9);
     let batches: Vec<(u32, u32, BatchStatus)> =
         rm.batches.iter().map(|b| (b.start_week, b.end_week, b.status)).collect();
     let fine = BatchStatus::Ok;
-    assert_eq!(batches, [(1, 3, fine), (4, 6, fine), (7, 9, fine), (10, 12, fine)]);
+    assert_eq!(batches, [(1, 1, fine), (2, 4, fine), (5, 7, fine), (8, 10, fine), (11, 12, fine)]);
+    assert_eq!(rm.batches[0].attempts, 3, "the week's batch counts its parts");
     // Events: the outline first, every week once, a start and a done per batch, done last.
     let kinds = kinds(&events);
     assert_eq!(kinds[0], "outline");
@@ -305,15 +323,16 @@ fn twelve_weeks_in_parallel_are_as_valid_as_sequential_and_identical() {
     assert_ne!(weeks, (1..=12).collect::<Vec<_>>(), "batches interleave, so weeks close out of order");
     weeks.sort_unstable();
     assert_eq!(weeks, (1..=12).collect::<Vec<_>>());
-    assert_eq!(kinds.iter().filter(|k| **k == "batch-start").count(), 4);
-    assert_eq!(kinds.iter().filter(|k| **k == "batch-done").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| **k == "batch-start").count(), 5);
+    assert_eq!(kinds.iter().filter(|k| **k == "batch-done").count(), 5);
     // Same content as a sequential run (the fake's weeks are a function of the week).
     let seq = ReplayTransport::with_responder(vec![], gemini());
     let (srm, _) = ok(&seq, &opts(12));
     assert_eq!(srm.weeks, rm.weeks);
     assert_eq!(srm.outline, rm.outline);
     let logs = t.inner.logs.borrow();
-    assert_eq!(logs.last().unwrap(), "Completed all 4 batches successfully");
+    assert_eq!(logs.last().unwrap(), "Completed all 5 batches successfully");
+    assert!(logs.iter().any(|l| l == "Batch 1: week 1 in 3 parts at once"), "{logs:?}");
 }
 
 #[test]
@@ -322,8 +341,10 @@ fn fifty_two_weeks_in_parallel_are_complete_and_valid() {
         let t = Slow::varied(gemini());
         let (rm, events) = ok_slow(&t, &parallel(weeks, concurrency));
         assert_valid(&rm, weeks);
-        let batches = weeks.div_ceil(3);
-        assert_eq!(rm.usage.requests, 2 + batches as u64);
+        // With 3 or more requests in flight, week 1 goes in up to 3 parts, alone in its batch.
+        let parts = (concurrency - 1).min(3);
+        let requests = if parts > 1 { parts + (weeks - 1).div_ceil(3) } else { weeks.div_ceil(3) };
+        assert_eq!(rm.usage.requests, 2 + requests as u64, "{weeks} weeks, concurrency {concurrency}");
         assert_eq!(week_events(&events).len(), weeks as usize);
         assert!(t.max_in_flight.get() <= concurrency as usize);
         let seq = ReplayTransport::with_responder(vec![], gemini());
@@ -357,9 +378,9 @@ fn at_most_concurrency_requests_are_in_flight_and_the_outline_counts() {
 fn batch_prompts_carry_the_planned_neighbours_instead_of_the_previous_days() {
     let t = Slow::varied(gemini());
     ok_slow(&t, &parallel(12, 4));
-    let first = prompt_for(&t, "WEEKS 1-3");
-    let middle = prompt_for(&t, "WEEKS 4-6");
-    let last = prompt_for(&t, "WEEKS 10-12");
+    let first = prompt_for(&t, "WEEKS 2-4");
+    let middle = prompt_for(&t, "WEEKS 5-7");
+    let last = prompt_for(&t, "WEEKS 11-12");
     for p in [&first, &middle, &last] {
         assert!(!p.contains("has just finished"), "no generated days from another batch: {p}");
         assert!(!p.contains("W3D"), "no day content at all");
@@ -368,12 +389,22 @@ fn batch_prompts_carry_the_planned_neighbours_instead_of_the_previous_days() {
         }
     }
     assert!(middle.contains(&format!(
-        "Week 3 ({}, phase Foundations) comes just before and is written separately",
-        week_title(3)
+        "Week 4 ({}, phase Containers) comes just before and is written separately",
+        week_title(4)
     )));
-    assert!(middle.contains(&format!("Week 7 ({}, phase Automation) comes just after", week_title(7))), "{middle}");
-    assert!(!first.contains("comes just before") && first.contains("Week 4 ("));
-    assert!(last.contains("Week 9 (") && !last.contains("comes just after"));
+    assert!(middle.contains(&format!("Week 8 ({}, phase Automation) comes just after", week_title(8))), "{middle}");
+    assert!(first.contains("Week 1 (") && first.contains("Week 5 ("));
+    assert!(last.contains("Week 10 (") && !last.contains("comes just after"));
+    // The parts of week 1 know the week, the next one and which days the other parts write.
+    let part = prompt_for(&t, "WEEK 1 DAYS 4-5");
+    assert!(part.contains(&format!("Week 1 ({}, phase Foundations) is written in parts", week_title(1))), "{part}");
+    assert!(part.contains("Days 1-3 come before") && part.contains("Days 6-7 come after"), "{part}");
+    assert!(part.contains(&format!("Week 2 ({}) comes after this week", week_title(2))));
+    assert!(part.contains("Return {\"days\":[...]} with exactly 2 days numbered 4 to 5"), "{part}");
+    assert!(!part.contains(&week_title(3)), "only the weeks it needs, so it can start early");
+    assert!(!part.contains("has just finished"));
+    let opening = prompt_for(&t, "WEEK 1 DAYS 1-3");
+    assert!(!opening.contains("come before") && opening.contains("Days 4-7 come after"), "{opening}");
     // Sequential prompts keep the window of the days just finished and name no neighbours.
     let seq = ReplayTransport::with_responder(vec![], gemini());
     ok(&seq, &opts(12));
@@ -385,9 +416,9 @@ fn batch_prompts_carry_the_planned_neighbours_instead_of_the_previous_days() {
 fn long_roadmaps_list_the_titles_around_each_batch_and_prompts_stay_flat() {
     let t = Slow::varied(gemini());
     ok_slow(&t, &parallel(52, 4));
-    let p = prompt_for(&t, "WEEKS 25-27");
-    assert!(p.contains(&format!("\n19. {}\n", week_title(19))) && p.contains(&format!("\n30. {}\n", week_title(30))));
-    assert!(!p.contains(&format!("\n18. {}\n", week_title(18))) && !p.contains(&format!("\n31. {}\n", week_title(31))));
+    let p = prompt_for(&t, "WEEKS 26-28");
+    assert!(p.contains(&format!("\n20. {}\n", week_title(20))) && p.contains(&format!("\n31. {}\n", week_title(31))));
+    assert!(!p.contains(&format!("\n19. {}\n", week_title(19))) && !p.contains(&format!("\n32. {}\n", week_title(32))));
     assert!(p.contains("the phases show the rest of the plan"));
     // Prompt size does not grow with the roadmap: the largest prompt at 52 weeks is about that at 24.
     let largest = |t: &Slow| week_posts(t).iter().map(String::len).max().unwrap();
@@ -399,33 +430,33 @@ fn long_roadmaps_list_the_titles_around_each_batch_and_prompts_stay_flat() {
 
 #[test]
 fn a_truncated_batch_recovers_its_missing_weeks_and_continues_from_its_own_days() {
-    let full = pretty(&weeks_value(4, 6, 12));
-    let cut = full[..full.find("W5D3 title").unwrap()].to_string();
-    let t = Slow::varied(first_times(1, is_weeks(4, 6), move |req, _| answer(req, &cut, "MAX_TOKENS")));
+    let full = pretty(&weeks_value(5, 7, 12));
+    let cut = full[..full.find("W6D3 title").unwrap()].to_string();
+    let t = Slow::varied(first_times(1, is_weeks(5, 7), move |req, _| answer(req, &cut, "MAX_TOKENS")));
     let (rm, _) = ok_slow(&t, &parallel(12, 4));
     assert_valid(&rm, 12);
-    assert!(t.asked().contains(&"WEEKS 5-6".to_string()));
-    assert_eq!(rm.batches[1].status, BatchStatus::Recovered);
-    assert_eq!(rm.batches[1].attempts, 2);
-    // The follow-up continues from week 4, which this batch wrote.
-    let follow = prompt_for(&t, "WEEKS 5-6");
-    assert!(follow.contains("The learner has just finished these days of week 4"), "{follow}");
-    assert!(follow.contains("Week 7 (") && follow.contains("comes just after"));
-    assert!(t.inner.logs.borrow().iter().any(|l| l == "Batch 2: recovered weeks 5-6 after truncation"));
+    assert!(t.asked().contains(&"WEEKS 6-7".to_string()));
+    assert_eq!(rm.batches[2].status, BatchStatus::Recovered);
+    assert_eq!(rm.batches[2].attempts, 2);
+    // The follow-up continues from week 5, which this batch wrote.
+    let follow = prompt_for(&t, "WEEKS 6-7");
+    assert!(follow.contains("The learner has just finished these days of week 5"), "{follow}");
+    assert!(follow.contains("Week 8 (") && follow.contains("comes just after"));
+    assert!(t.inner.logs.borrow().iter().any(|l| l == "Batch 3: recovered weeks 6-7 after truncation"));
 }
 
 #[test]
 fn corrections_retries_and_placeholders_work_per_batch() {
-    // Week 5 comes with 6 days once; batch 3 gets a 429 with RetryInfo, then a 503; week 11 never comes right.
+    // Week 5 comes with 6 days once; batch 4 gets a 429 with RetryInfo, then a 503; week 11 never comes right.
     let short = {
-        let mut v = weeks_value(4, 6, 12);
-        v["weeks"][1]["days"].as_array_mut().unwrap().pop();
+        let mut v = weeks_value(5, 7, 12);
+        v["weeks"][0]["days"].as_array_mut().unwrap().pop();
         pretty(&v)
     };
-    let (seen5, seen7) = (Cell::new(0), Cell::new(0));
+    let (seen5, seen8) = (Cell::new(0), Cell::new(0));
     let t = Slow::varied(gemini_with(move |req, _, task| match task {
-        Task::Weeks { first: 4, last: 6, .. } if seen5.replace(1) == 0 => Some(answer(req, &short, "STOP")),
-        Task::Weeks { first: 7, .. } => match seen7.replace(seen7.get() + 1) {
+        Task::Weeks { first: 5, last: 7, .. } if seen5.replace(1) == 0 => Some(answer(req, &short, "STOP")),
+        Task::Weeks { first: 8, .. } => match seen8.replace(seen8.get() + 1) {
             0 => Some(rate_limited("2s")),
             1 => Some(unavailable()),
             _ => None,
@@ -444,27 +475,33 @@ fn corrections_retries_and_placeholders_work_per_batch() {
     assert!(t.inner.sleeps.borrow().iter().any(|&ms| ms >= 2000), "RetryInfo honoured: {:?}", t.inner.sleeps.borrow());
     let retry_of = |e: &ProgressEvent| if let ProgressEvent::Retry { batch, .. } = e { Some(*batch) } else { None };
     let retries: Vec<u32> = events.iter().filter_map(retry_of).collect();
-    assert!(retries.iter().filter(|&&b| b == 3).count() >= 2, "{retries:?}");
+    assert!(retries.iter().filter(|&&b| b == 4).count() >= 2, "{retries:?}");
     assert!(rm.weeks[10].fallback, "week 11 became a placeholder");
     assert!(rm.weeks.iter().filter(|w| w.fallback).count() == 1);
     let statuses: Vec<BatchStatus> = rm.batches.iter().map(|b| b.status).collect();
-    assert_eq!(statuses, [BatchStatus::Ok, BatchStatus::Recovered, BatchStatus::Ok, BatchStatus::Fallback]);
+    use BatchStatus::{Fallback, Recovered};
+    assert_eq!(statuses, [BatchStatus::Ok, BatchStatus::Ok, Recovered, BatchStatus::Ok, Fallback]);
     assert!(rm.warnings.iter().any(|w| w.starts_with("Week 11: placeholder")), "{:?}", rm.warnings);
 }
 
 #[test]
 fn a_failed_batch_fails_the_run_with_every_week_the_others_finished() {
-    // Batch 2 hits the daily quota at once; batches 1, 3 and 4 are in flight and finish their answers.
-    let t = Slow::varied(first_times(1, is_weeks(4, 6), |_, _| daily_quota()));
+    // Batch 2 hits the daily quota at once: week 1's parts and the batches that started meanwhile finish
+    // their answers; the batches after them never start.
+    let t = Slow::varied(first_times(1, is_weeks(2, 4), |_, _| daily_quota()));
     let (r, events) = run_slow(&t, &parallel(12, 4));
     let e = r.unwrap_err();
     assert!(e.error.is_daily_quota(), "{:?}", e.error);
     assert_eq!(e.batch, Some(2));
     let p = e.partial.expect("a partial roadmap");
-    assert_eq!(week_numbers(&p), [1, 2, 3, 7, 8, 9, 10, 11, 12]);
+    let asked = t.asked();
+    assert!(asked.len() < 9 && asked.contains(&"WEEK 1 DAYS 6-7".to_string()), "{asked:?}");
+    let started: Vec<u32> = weeks_asked(&asked[2..]).into_iter().filter(|w| !(2..=4).contains(w)).collect();
+    assert_eq!(week_numbers(&p), started, "every request in flight finished its weeks");
     let statuses: Vec<(u32, BatchStatus)> = p.batches.iter().map(|b| (b.start_week, b.status)).collect();
-    assert_eq!(statuses, [(1, BatchStatus::Ok), (4, BatchStatus::Failed), (7, BatchStatus::Ok), (10, BatchStatus::Ok)]);
-    assert_eq!(p.usage.requests, 6);
+    assert_eq!(statuses[..2], [(1, BatchStatus::Ok), (2, BatchStatus::Failed)]);
+    assert!(statuses[2..].iter().all(|s| s.1 == BatchStatus::Ok));
+    assert_eq!(p.usage.requests, asked.len() as u64);
     assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Done { .. })));
     assert_eq!(t.in_flight.get(), 0);
 
@@ -476,14 +513,11 @@ fn a_failed_batch_fails_the_run_with_every_week_the_others_finished() {
     assert_eq!(e.batch, Some(2));
     let failed = t.number_of("WEEKS 4-6");
     let asked = t.asked();
-    let mut expected = Vec::new();
     for (i, a) in asked.iter().enumerate().skip(2).filter(|(_, a)| *a != "WEEKS 4-6") {
         assert!(t.started_before_end(i + 1, failed), "{a} started after batch 2 failed: {asked:?}");
-        let (x, y) = a.trim_start_matches("WEEKS ").split_once('-').unwrap();
-        expected.extend(x.parse::<u32>().unwrap()..=y.parse().unwrap());
     }
     assert!(asked.len() < 2 + 9, "the batches after it never started: {asked:?}");
-    expected.sort_unstable();
+    let expected: Vec<u32> = weeks_asked(&asked[2..]).into_iter().filter(|w| !(4..=6).contains(w)).collect();
     assert_eq!(week_numbers(&p), expected, "every batch in flight finished its weeks");
 
     // The partial resumes, in parallel, asking only for the missing weeks.
@@ -499,24 +533,25 @@ fn a_failed_batch_fails_the_run_with_every_week_the_others_finished() {
 
 #[test]
 fn a_batch_that_runs_out_of_retries_stops_the_others_at_their_next_request() {
-    // Batch 1 fails for good after its retries; batch 2 is cut and would need a follow-up, which never goes out.
-    let full = pretty(&weeks_value(4, 6, 12));
-    let cut = full[..full.find("W5D3 title").unwrap()].to_string();
+    // Batch 1 (week 1's parts) fails for good after its retries; batch 2 is cut and would need a follow-up,
+    // which never goes out.
+    let full = pretty(&weeks_value(2, 4, 6));
+    let cut = full[..full.find("W3D3 title").unwrap()].to_string();
     let t = Slow::new(
         gemini_with(move |req, _, task| match task {
-            Task::Weeks { first: 1, .. } => Some(unavailable()),
-            Task::Weeks { first: 4, last: 6, .. } => Some(answer(req, &cut, "MAX_TOKENS")),
+            Task::Days { .. } => Some(unavailable()),
+            Task::Weeks { first: 2, last: 4, .. } => Some(answer(req, &cut, "MAX_TOKENS")),
             _ => None,
         }),
         // Batch 2's answer is slow; batch 1 fails fast.
-        Box::new(|req, _| if last_user_text(req).ends_with("WEEKS 4-6") { (60, 20) } else { (1, 1) }),
+        Box::new(|req, _| if last_user_text(req).ends_with("WEEKS 2-4") { (60, 20) } else { (1, 1) }),
     );
     let (r, _) = run_slow(&t, &RoadmapOptions { max_retries: Some(1.0), ..parallel(6, 4) });
     let e = r.unwrap_err();
     assert_eq!(e.error.code(), "SERVER");
     assert_eq!(e.batch, Some(1));
-    assert_eq!(week_numbers(e.partial.as_ref().unwrap()), [4], "what batch 2's answer finished is kept");
-    assert!(!t.asked().contains(&"WEEKS 5-6".to_string()), "no new request after the failure: {:?}", t.asked());
+    assert_eq!(week_numbers(e.partial.as_ref().unwrap()), [2], "what batch 2's answer finished is kept");
+    assert!(!t.asked().contains(&"WEEKS 3-4".to_string()), "no new request after the failure: {:?}", t.asked());
     let p = e.partial.unwrap();
     assert_eq!(p.batches.len(), 1, "only the failed batch has a report: {:?}", p.batches);
 }
@@ -545,23 +580,26 @@ fn abort_stops_every_batch_in_flight() {
     assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Done { .. })));
 
     // An abort while batches wait for a retry stops at once too.
-    let t = Slow::varied(first_times(9, is_weeks(4, 6), |_, _| unavailable()));
+    let t = Slow::varied(first_times(9, is_weeks(2, 4), |_, _| unavailable()));
+    let at_abort = Cell::new(0);
     let r = block_on(generate(&t, &parallel(12, 4), &mut |e| {
-        if matches!(e, ProgressEvent::Retry { .. }) {
+        if matches!(e, ProgressEvent::Retry { .. }) && !t.is_aborted() {
             t.abort();
+            at_abort.set(t.inner.request_count());
         }
     }));
     assert_eq!(r.unwrap_err().error, Error::Aborted);
-    assert_eq!(t.inner.request_count(), 6);
+    assert_eq!(t.inner.request_count(), at_abort.get(), "no request after the abort");
+    assert_eq!(t.in_flight.get(), 0);
 }
 
 #[test]
 fn long_roadmaps_start_the_first_batches_while_the_outline_streams() {
-    // The outline's 4 SSE chunks take 10 polls each: batches 1-3 go out before it has ended.
+    // The outline's 4 SSE chunks take 10 polls each: week 1's parts go out before it has ended.
     let t = Slow::new(gemini(), slow_outline(10));
     let (rm, events) = ok_slow(&t, &parallel(52, 4));
     assert_valid(&rm, 52);
-    for batch in ["WEEKS 1-3", "WEEKS 4-6", "WEEKS 7-9"] {
+    for batch in ["WEEK 1 DAYS 1-3", "WEEK 1 DAYS 4-5", "WEEK 1 DAYS 6-7"] {
         let early = t.started_before_end(t.number_of(batch), 2);
         assert!(early, "{batch} before the outline ended: {:?}", t.trace.borrow());
     }
@@ -611,7 +649,7 @@ fn an_outline_retried_after_batches_started_keeps_the_plan_they_use() {
     let asked = t.asked();
     assert_eq!(asked.iter().filter(|a| *a == "OUTLINE").count(), 2, "{asked:?}");
     let second_outline = asked.iter().rposition(|a| a == "OUTLINE").unwrap();
-    assert!(asked[..second_outline].contains(&"WEEKS 1-3".to_string()), "a batch started from the first answer");
+    assert!(asked[..second_outline].contains(&"WEEK 1 DAYS 1-3".to_string()), "a part started from the first answer");
     assert_eq!(rm.outline[0].title, week_title(1), "started weeks keep the first plan");
     assert_eq!(rm.outline[39].title, format!("Second {}", week_title(40)), "the rest comes from the new answer");
     assert!(rm.warnings.iter().any(|w| w.contains("kept their plan")), "{:?}", rm.warnings);
@@ -666,12 +704,138 @@ fn a_cut_answer_uses_up_attempts_only_of_the_weeks_it_reached() {
         })
     };
     let one_call = |o: RoadmapOptions| RoadmapOptions { batch_weeks: Some(52.0), ..o };
-    for o in [one_call(opts(52)), one_call(parallel(52, 4))] {
+    for (o, batch, asked) in [
+        (one_call(opts(52)), 0, ["WEEKS 1-52", "WEEKS 6-31", "WEEKS 11-23"]),
+        // Parallel: week 1 in parts, then weeks 2-52 in one batch.
+        (one_call(parallel(52, 4)), 1, ["WEEKS 2-52", "WEEKS 7-32", "WEEKS 12-24"]),
+    ] {
         let t = Slow::varied(responder());
         let (rm, _) = ok_slow(&t, &o);
         assert_valid(&rm, 52);
         assert!(rm.warnings.is_empty(), "{:?}", rm.warnings);
-        assert_eq!(rm.batches[0].status, BatchStatus::Recovered);
-        assert_eq!(t.asked()[2..5], ["WEEKS 1-52", "WEEKS 6-31", "WEEKS 11-23"]);
+        assert_eq!(rm.batches[batch].status, BatchStatus::Recovered);
+        let weeks: Vec<String> = t.asked().into_iter().filter(|a| a.starts_with("WEEKS")).collect();
+        assert_eq!(weeks[..3], asked);
     }
+}
+
+fn is_days(first: u32, last: u32) -> impl Fn(Task) -> bool {
+    move |t| matches!(t, Task::Days { first: f, last: l, .. } if f == first && l == last)
+}
+
+/// Answers take polls in proportion to the days they hold, like a model writing at a steady rate.
+fn by_output() -> Timing {
+    Box::new(|req, _| match task_of(req) {
+        Task::Weeks { first, last, .. } => (2, 7 * (last - first + 1) as usize),
+        Task::Days { first, last, .. } => (2, (last - first + 1) as usize),
+        _ => (2, 2),
+    })
+}
+
+#[test]
+fn the_first_week_is_written_in_parts_and_arrives_before_any_whole_batch() {
+    let t = Slow::new(gemini(), by_output());
+    let whole_batches_done = Cell::new(None);
+    let mut events = Vec::new();
+    let r = block_on(generate(&t, &parallel(12, 4), &mut |e| {
+        if matches!(e, ProgressEvent::Week { .. }) && whole_batches_done.get().is_none() {
+            let asked = t.asked();
+            let done = t.finished().iter().filter(|&&n| asked[n - 1].starts_with("WEEKS")).count();
+            whole_batches_done.set(Some(done));
+        }
+        events.push(e.clone());
+    }));
+    let rm = r.unwrap();
+    assert_valid(&rm, 12);
+    assert_eq!(week_events(&events)[0], 1, "week 1 is the first week announced");
+    assert_eq!(whole_batches_done.get(), Some(0), "before any batch of whole weeks has its answer");
+    // Assembled from its parts, week 1 is the week the model writes when asked for it whole.
+    let seq = ReplayTransport::with_responder(vec![], gemini());
+    assert_eq!(ok(&seq, &opts(12)).0.weeks, rm.weeks);
+    // Concurrency 3 leaves room for 2 parts; 2 for none.
+    let t = Slow::varied(gemini());
+    ok_slow(&t, &parallel(12, 3));
+    assert!(t.asked().contains(&"WEEK 1 DAYS 1-4".to_string()) && t.asked().contains(&"WEEK 1 DAYS 5-7".to_string()));
+    assert!(t.max_in_flight.get() <= 3);
+    let t = Slow::varied(gemini());
+    ok_slow(&t, &parallel(12, 2));
+    assert!(t.asked().iter().all(|a| !a.contains("DAYS")) && t.asked().contains(&"WEEKS 1-3".to_string()));
+}
+
+#[test]
+fn an_unusable_part_has_the_whole_week_asked_for_instead() {
+    let prose = "Days 4 and 5 are all about practice.".to_string();
+    let short = pretty(&days_value(1, 4, 4, 12));
+    let cut = {
+        let full = pretty(&days_value(1, 4, 5, 12));
+        // In the middle of day 5's title, its last key: repaired, it would pass for a complete day.
+        full[..full.find("W1D5 title").unwrap() + 7].to_string()
+    };
+    type Fault = Box<dyn Fn(&HttpRequest) -> Scripted>;
+    let faults: Vec<(&str, Fault)> = vec![
+        ("prose", Box::new(move |req| answer(req, &prose, "STOP"))),
+        ("a day short", Box::new(move |req| answer(req, &short, "STOP"))),
+        ("cut", Box::new(move |req| answer(req, &cut, "MAX_TOKENS"))),
+        ("stopped", Box::new(|req| answer(req, &pretty(&days_value(1, 4, 5, 12)), "SAFETY"))),
+        ("unreadable body", Box::new(|_| Scripted::ok("{\"candidates\": [{\"content\""))),
+    ];
+    for (name, fault) in faults {
+        let t = Slow::varied(first_times(1, is_days(4, 5), move |req, _| fault(req)));
+        let (rm, events) = ok_slow(&t, &parallel(12, 4));
+        assert_valid(&rm, 12);
+        let asked = t.asked();
+        assert_eq!(asked.iter().filter(|a| *a == "WEEK 1").count(), 1, "{name}: {asked:?}");
+        let seq = ReplayTransport::with_responder(vec![], gemini());
+        assert_eq!(ok(&seq, &opts(12)).0.weeks, rm.weeks, "{name}");
+        let b = &rm.batches[0];
+        assert_eq!((b.start_week, b.end_week, b.status), (1, 1, BatchStatus::Recovered), "{name}");
+        assert_eq!(b.attempts, 4, "{name}: 3 parts and the whole week");
+        let retry = events.iter().find_map(|e| match e {
+            ProgressEvent::Retry { batch: 1, reason, .. } => Some(reason.clone()),
+            _ => None,
+        });
+        assert_eq!(retry.as_deref(), Some("days 4-5 of week 1 were not usable; asking for the whole week"), "{name}");
+        let starts = events.iter().filter(|e| matches!(e, ProgressEvent::BatchStart { batch: 1, .. })).count();
+        let dones = events.iter().filter(|e| matches!(e, ProgressEvent::BatchDone { batch: 1, .. })).count();
+        assert_eq!((starts, dones), (1, 1), "{name}: one start and one done for the week's batch");
+    }
+}
+
+#[test]
+fn parts_retry_transient_errors_and_keep_their_own_day_numbers() {
+    // Days 6-7 get a 503 first; days 4-5 come numbered 1-2, as a model may number them.
+    let renumbered = {
+        let mut v = days_value(1, 4, 5, 12);
+        v["days"][0]["day"] = json!(1);
+        v["days"][1]["day"] = json!(2);
+        pretty(&v)
+    };
+    let t = Slow::varied(gemini_with(move |req, n, task| match task {
+        Task::Days { first: 6, .. } if n < 8 => Some(unavailable()),
+        Task::Days { first: 4, .. } => Some(answer(req, &renumbered, "STOP")),
+        _ => None,
+    }));
+    let (rm, events) = ok_slow(&t, &parallel(12, 4));
+    assert_valid(&rm, 12);
+    let seq = ReplayTransport::with_responder(vec![], gemini());
+    assert_eq!(ok(&seq, &opts(12)).0.weeks[0], rm.weeks[0]);
+    assert_eq!(t.asked().iter().filter(|a| *a == "WEEK 1 DAYS 6-7").count(), 2);
+    assert!(!t.asked().contains(&"WEEK 1".to_string()), "transient errors are retried, not given up on");
+    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Retry { batch: 1, delay_ms, .. } if *delay_ms > 0)));
+    assert_eq!((rm.batches[0].status, rm.batches[0].attempts), (BatchStatus::Ok, 4));
+}
+
+#[test]
+fn a_resumed_run_writes_its_first_missing_week_in_parts_after_the_finished_days() {
+    let t = Slow::varied(first_times(1, is_weeks(4, 6), |_, _| daily_quota()));
+    let partial = run_slow(&t, &opts(12)).0.unwrap_err().partial.unwrap();
+    assert_eq!(week_numbers(&partial), [1, 2, 3]);
+    let t = Slow::varied(gemini());
+    let (rm, _) = ok_slow(&t, &RoadmapOptions { resume_from: Some(partial), ..parallel(12, 4) });
+    assert_valid(&rm, 12);
+    assert_eq!(t.asked()[1..4], ["WEEK 4 DAYS 1-3", "WEEK 4 DAYS 4-5", "WEEK 4 DAYS 6-7"]);
+    let part = prompt_for(&t, "WEEK 4 DAYS 4-5");
+    assert!(part.contains("The learner has just finished these days of week 3"), "{part}");
+    let spans: Vec<(u32, u32, BatchStatus)> = rm.batches.iter().map(|b| (b.start_week, b.end_week, b.status)).collect();
+    assert_eq!(spans[..3], [(1, 3, BatchStatus::Resumed), (4, 4, BatchStatus::Ok), (5, 7, BatchStatus::Ok)]);
 }

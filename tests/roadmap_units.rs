@@ -5,11 +5,11 @@
 mod support;
 
 use gemini_roadmap::roadmap::fallback::fallback_week;
-use gemini_roadmap::roadmap::planner::{halve, next_range, plan, Planned};
-use gemini_roadmap::roadmap::prompt::{outline_prompt, weeks_prompt, Learner, WeeksRequest};
-use gemini_roadmap::roadmap::schema::{outline_schema, weeks_schema};
+use gemini_roadmap::roadmap::planner::{day_parts, halve, next_range, plan, plan_with_lead, Planned};
+use gemini_roadmap::roadmap::prompt::{days_prompt, outline_prompt, weeks_prompt, DaysRequest, Learner, WeeksRequest};
+use gemini_roadmap::roadmap::schema::{days_schema, outline_schema, weeks_schema};
 use gemini_roadmap::roadmap::stream::WeekDetector;
-use gemini_roadmap::roadmap::validate::{read_batch, read_outline, read_week, week_values, Problem};
+use gemini_roadmap::roadmap::validate::{read_batch, read_days, read_outline, read_week, week_values, Problem};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use support::*;
@@ -35,6 +35,101 @@ fn planner_cuts_missing_runs_into_batches() {
     assert_eq!(next_range(&[4, 6], 3), (4, 4));
     assert_eq!(next_range(&[5], 0), (5, 5));
     assert_eq!([halve(1), halve(2), halve(3), halve(6)], [1, 1, 2, 3]);
+}
+
+#[test]
+fn the_parallel_plan_puts_the_first_missing_week_alone_and_splits_its_days() {
+    let none = |_: u32| false;
+    assert_eq!(plan_with_lead(12, 3, &none), [p(1, 1, false), p(2, 4, false), p(5, 7, false), p(8, 10, false), p(11, 12, false)]);
+    assert_eq!(plan_with_lead(1, 3, &none), [p(1, 1, false)]);
+    assert_eq!(plan_with_lead(5, 52, &none), [p(1, 1, false), p(2, 5, false)]);
+    // Resumed: the first week still missing is the one alone.
+    let done = |w: u32| w <= 4 || w == 8;
+    assert_eq!(
+        plan_with_lead(12, 3, &done),
+        [p(1, 3, true), p(4, 4, true), p(5, 5, false), p(6, 7, false), p(8, 8, true), p(9, 11, false), p(12, 12, false)]
+    );
+    assert_eq!(plan_with_lead(6, 3, &|_| true), plan(6, 3, &|_| true));
+    assert_eq!(day_parts(3), [(1, 3), (4, 5), (6, 7)]);
+    assert_eq!(day_parts(2), [(1, 4), (5, 7)]);
+    assert_eq!(day_parts(1), [(1, 7)]);
+    assert_eq!(day_parts(7), (1..=7).map(|d| (d, d)).collect::<Vec<_>>());
+    assert_eq!(day_parts(0), [(1, 7)]);
+    assert_eq!(day_parts(9), day_parts(7));
+    for n in 1..=7 {
+        let parts = day_parts(n);
+        assert_eq!(parts.len(), n as usize);
+        assert_eq!(parts.iter().flat_map(|&(a, b)| a..=b).collect::<Vec<_>>(), (1..=7).collect::<Vec<_>>());
+        let sizes: Vec<u32> = parts.iter().map(|&(a, b)| b - a + 1).collect();
+        assert!(sizes.windows(2).all(|s| s[0] >= s[1] && s[0] - s[1] <= 1), "{n}: {sizes:?}");
+    }
+}
+
+#[test]
+fn read_days_takes_exactly_the_days_of_a_part_and_renumbers_them() {
+    let part = days_value(3, 4, 5, 12);
+    let days = read_days(&ours(&part), 4, 5, 2.0).expect("usable");
+    assert_eq!(days.iter().map(|d| (d.day, d.title.as_str())).collect::<Vec<_>>(), [(4, "W3D4 title"), (5, "W3D5 title")]);
+    assert_eq!(days[1].tasks.len(), 2);
+    // Numbered from 1 (or in another order): renumbered by position, or put in order.
+    let mut from_one = part.clone();
+    from_one["days"][0]["day"] = json!(1);
+    from_one["days"][1]["day"] = json!(2);
+    assert_eq!(read_days(&ours(&from_one), 4, 5, 2.0), Some(days.clone()));
+    let mut swapped = part.clone();
+    swapped["days"].as_array_mut().unwrap().reverse();
+    assert_eq!(read_days(&ours(&swapped), 4, 5, 2.0), Some(days.clone()));
+    // A bare array, or a week object holding the days.
+    assert_eq!(read_days(&ours(&part["days"]), 4, 5, 2.0), Some(days.clone()));
+    assert_eq!(read_days(&ours(&json!({"week": 3, "days": part["days"]})), 4, 5, 2.0), Some(days.clone()));
+    assert_eq!(read_days(&ours(&json!({"weeks": [{"week": 3, "days": part["days"]}]})), 4, 5, 2.0), Some(days));
+    // Not usable: a day too few or too many, a day without a title or tasks, no days at all.
+    assert_eq!(read_days(&ours(&days_value(3, 4, 4, 12)), 4, 5, 2.0), None);
+    assert_eq!(read_days(&ours(&days_value(3, 4, 6, 12)), 4, 5, 2.0), None);
+    let mut untitled = part.clone();
+    untitled["days"][1]["title"] = json!("  ");
+    assert_eq!(read_days(&ours(&untitled), 4, 5, 2.0), None);
+    let mut idle = part.clone();
+    idle["days"][0]["tasks"] = json!([]);
+    assert_eq!(read_days(&ours(&idle), 4, 5, 2.0), None);
+    assert_eq!(read_days(&ours(&json!({"reply": "hello"})), 4, 5, 2.0), None);
+}
+
+#[test]
+fn the_days_schema_asks_for_exactly_the_days_of_a_part() {
+    let s = theirs(&days_schema(2));
+    assert_eq!(s["required"], json!(["days"]));
+    assert_eq!((s["properties"]["days"]["minItems"].clone(), s["properties"]["days"]["maxItems"].clone()), (json!(2), json!(2)));
+    let day = &s["properties"]["days"]["items"];
+    assert_eq!(day, &theirs(&weeks_schema(1))["properties"]["weeks"]["items"]["properties"]["days"]["items"]);
+}
+
+#[test]
+fn a_days_prompt_names_its_week_its_days_the_other_parts_and_what_comes_next() {
+    let outline: Vec<OutlineWeek> =
+        (1..=12).map(|w| OutlineWeek { week: w, title: week_title(w), phase: phase_of(w, 12).1 }).collect();
+    let phases = vec![Phase { name: "Foundations".into(), start_week: 1, end_week: 12, goal: "Learn".into() }];
+    let l = Learner { role: "SRE", total_weeks: 12, level: Some("beginner"), hours_per_day: Some(1.5) };
+    let r = DaysRequest { phases: &phases, week: &outline[0], next: outline.get(1), previous: None, context_days: 2, from: 4, to: 5 };
+    let p = days_prompt(&l, &r);
+    assert!(p.starts_with("Role: SRE\nLevel: beginner\nHours per day: 1.5\nTotal weeks: 12\n"), "{p}");
+    assert!(p.contains("- Foundations (weeks 1-12): Learn"));
+    assert!(p.contains("Week 1 (Topic 1: Skill 1, phase Foundations) is written in parts"));
+    assert!(p.contains("Days 1-3 come before") && p.contains("Days 6-7 come after"));
+    assert!(p.contains("Week 2 (Topic 2: Skill 2) comes after this week"));
+    assert!(p.contains("with exactly 2 days numbered 4 to 5") && p.contains("Pitch it at beginner level. Plan about 1.5 hours per day."));
+    assert!(p.ends_with("\n\nTASK: WEEK 1 DAYS 4-5"), "{p}");
+    // One day, the last part, the last week, with a finished week before it: its last days are the window.
+    let mut before = week_value(11, 12);
+    before["fallback"] = json!(false);
+    let before = serde_json::from_value::<Week>(before).unwrap();
+    let r = DaysRequest { week: &outline[11], next: None, previous: Some(&before), from: 7, to: 7, ..r };
+    let p = days_prompt(&l, &r);
+    assert!(p.contains("The learner has just finished these days of week 11 (Topic 11: Skill 11):\nDay 6: W11D6 title"), "{p}");
+    assert!(!p.contains("Day 5: W11D5"), "2 context days");
+    assert!(p.contains("Days 1-6 come before") && !p.contains("come after"));
+    assert!(p.contains("Write day 7 of week 12 in full") && p.contains("with exactly 1 day numbered 7 to 7"));
+    assert!(p.ends_with("TASK: WEEK 12 DAY 7"));
 }
 
 proptest! {

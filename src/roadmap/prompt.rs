@@ -102,13 +102,35 @@ pub fn weeks_prompt(l: &Learner, r: &WeeksRequest) -> String {
     weeks_prompt_with(l, r, &Neighbours::default())
 }
 
+fn plan_lines(s: &mut String, phases: &[Phase]) {
+    s.push_str("\nThe plan:\n");
+    for p in phases {
+        let _ = writeln!(s, "- {} (weeks {}-{}): {}", p.name, p.start_week, p.end_week, p.goal);
+    }
+}
+
+fn window_lines(s: &mut String, w: &Week, context_days: usize) {
+    let k = context_days.min(w.days.len());
+    let _ = writeln!(s, "\nThe learner has just finished these days of week {} ({}):", w.week, w.title);
+    days_line(s, &w.days[w.days.len() - k..], true);
+}
+
+const DAY_FIELDS: &str = "\"day\", \"title\", \"tasks\" (2 to 5 concrete tasks), \"resources\" (1 to 3 named docs, books or \
+     courses) and \"hours\" (a number).";
+
+fn pitch(s: &mut String, l: &Learner) {
+    if let Some(level) = l.level {
+        let _ = write!(s, " Pitch it at {level} level.");
+    }
+    if let Some(h) = l.hours_per_day {
+        let _ = write!(s, " Plan about {} hours per day.", crate::json::num::f64_to_string(h));
+    }
+}
+
 /// [`weeks_prompt`] plus the planned neighbouring weeks (used when `previous` is not available).
 pub fn weeks_prompt_with(l: &Learner, r: &WeeksRequest, n: &Neighbours) -> String {
     let mut s = header(l);
-    s.push_str("\nThe plan:\n");
-    for p in r.phases {
-        let _ = writeln!(s, "- {} (weeks {}-{}): {}", p.name, p.start_week, p.end_week, p.goal);
-    }
+    plan_lines(&mut s, r.phases);
     s.push_str("Week titles:\n");
     let (from, to) = title_window(r.first, r.last, l.total_weeks.max(r.outline.len() as u32));
     for o in r.outline.iter().filter(|o| (from..=to).contains(&o.week)) {
@@ -119,9 +141,7 @@ pub fn weeks_prompt_with(l: &Learner, r: &WeeksRequest, n: &Neighbours) -> Strin
     }
     let window = r.previous.filter(|_| r.context_days > 0);
     if let Some(w) = window {
-        let k = r.context_days.min(w.days.len());
-        let _ = writeln!(s, "\nThe learner has just finished these days of week {} ({}):", w.week, w.title);
-        days_line(&mut s, &w.days[w.days.len() - k..], true);
+        window_lines(&mut s, w, r.context_days);
     } else if let Some(b) = n.before {
         let _ = writeln!(
             s,
@@ -153,17 +173,10 @@ pub fn weeks_prompt_with(l: &Learner, r: &WeeksRequest, n: &Neighbours) -> Strin
         s,
         "\nWrite {what} in full, following the plan titles and continuing from where the learner is. \
          Return {{\"weeks\":[...]}} with exactly {}, numbered {a} to {b} in order. Each week has \"week\" \
-         (its number), \"title\", \"phase\" and \"days\": exactly 7 days numbered 1 to 7, each with \"day\", \
-         \"title\", \"tasks\" (2 to 5 concrete tasks), \"resources\" (1 to 3 named docs, books or courses) and \
-         \"hours\" (a number).",
+         (its number), \"title\", \"phase\" and \"days\": exactly 7 days numbered 1 to 7, each with {DAY_FIELDS}",
         if a == b { "1 week".to_string() } else { format!("{} weeks", b - a + 1) }
     );
-    if let Some(level) = l.level {
-        let _ = write!(s, " Pitch it at {level} level.");
-    }
-    if let Some(h) = l.hours_per_day {
-        let _ = write!(s, " Plan about {} hours per day.", crate::json::num::f64_to_string(h));
-    }
+    pitch(&mut s, l);
     if let Some(c) = r.correction {
         let _ = write!(
             s,
@@ -172,4 +185,64 @@ pub fn weeks_prompt_with(l: &Learner, r: &WeeksRequest, n: &Neighbours) -> Strin
     }
     let _ = write!(s, "\n\nTASK: {task}");
     s
+}
+
+/// One part of a week that is written in parts, by concurrent requests (the parallel strategy's first week).
+#[derive(Debug, Clone, Copy)]
+pub struct DaysRequest<'a> {
+    pub phases: &'a [Phase],
+    pub week: &'a OutlineWeek,
+    /// The planned week after it, if any.
+    pub next: Option<&'a OutlineWeek>,
+    /// The week before, when it was finished before the run (a resumed roadmap): the window comes from it.
+    pub previous: Option<&'a Week>,
+    pub context_days: usize,
+    pub from: u32,
+    pub to: u32,
+}
+
+/// The prompt for days `from..=to` of one week. It lists only the phases and the week's own plan, so it can be
+/// sent as soon as the outline has streamed that far.
+pub fn days_prompt(l: &Learner, r: &DaysRequest) -> String {
+    let mut s = header(l);
+    plan_lines(&mut s, r.phases);
+    let (w, a, b) = (r.week, r.from, r.to);
+    let _ = writeln!(
+        s,
+        "\nWeek {} ({}, phase {}) is written in parts, by separate requests at the same time. Its days go from \
+         the week's fundamentals on day 1, through hands-on practice, to a review on day 7.",
+        w.week, w.title, w.phase
+    );
+    if let Some(p) = r.previous.filter(|_| r.context_days > 0) {
+        window_lines(&mut s, p, r.context_days);
+    }
+    if a > 1 {
+        let _ = writeln!(s, "Days {} come before and are written separately: build on them without repeating them.", span(1, a - 1));
+    }
+    if b < 7 {
+        let _ = writeln!(s, "Days {} come after and are written separately: leave the rest of the week to them.", span(b + 1, 7));
+    }
+    if let Some(n) = r.next {
+        let _ = writeln!(s, "Week {} ({}) comes after this week: leave its material to it.", n.week, n.title);
+    }
+    let (what, task) = if a == b { (format!("day {a}"), format!("DAY {a}")) } else { (format!("days {a}-{b}"), format!("DAYS {a}-{b}")) };
+    let _ = write!(
+        s,
+        "\nWrite {what} of week {} in full. Return {{\"days\":[...]}} with exactly {} numbered {a} to {b} in order, \
+         each with {DAY_FIELDS}",
+        w.week,
+        if a == b { "1 day".to_string() } else { format!("{} days", b - a + 1) }
+    );
+    pitch(&mut s, l);
+    let _ = write!(s, "\n\nTASK: WEEK {} {task}", w.week);
+    s
+}
+
+/// `a` or `a-b`.
+pub fn span(a: u32, b: u32) -> String {
+    if a == b {
+        a.to_string()
+    } else {
+        format!("{a}-{b}")
+    }
 }

@@ -20,16 +20,19 @@ use crate::json::{num, Value};
 use super::fallback::fallback_week;
 use super::join::{join_limited, LocalFuture};
 use super::model::{
-    BatchReport, BatchStatus, OutlineWeek, Phase, ProgressEvent, Roadmap, RoadmapError, RoadmapUsage, Week,
+    BatchReport, BatchStatus, Day, OutlineWeek, Phase, ProgressEvent, Roadmap, RoadmapError, RoadmapUsage, Week,
 };
 use super::options::{finished_slots, one_line, outline_is_complete, RoadmapOptions};
-use super::planner::{halve, next_range, plan, Planned};
+use super::planner::{day_parts, halve, next_range, plan, plan_with_lead, Planned};
 use super::prompt::{
-    outline_prompt, title_window, weeks_prompt_with, Learner, Neighbours, WeeksRequest, SYSTEM_INSTRUCTION,
+    days_prompt, outline_prompt, span, title_window, weeks_prompt_with, DaysRequest, Learner, Neighbours,
+    WeeksRequest, SYSTEM_INSTRUCTION,
 };
-use super::schema::{outline_schema, weeks_schema};
+use super::schema::{days_schema, outline_schema, weeks_schema};
 use super::stream::WeekDetector;
-use super::validate::{finish_week, read_batch, read_outline, read_outline_prefix, read_week, week_values, Problem};
+use super::validate::{
+    finish_week, read_batch, read_days, read_outline, read_outline_prefix, read_week, week_values, Problem,
+};
 use crate::gemini::{
     Content, Counted, Endpoint, GeminiClient, GenerateRequest, GenerationConfig, Reply, ThinkingConfig, Transport,
 };
@@ -54,14 +57,6 @@ pub fn thinking_for(model: &str) -> Option<ThinkingConfig> {
     }
 }
 
-fn span(a: u32, b: u32) -> String {
-    if a == b {
-        a.to_string()
-    } else {
-        format!("{a}-{b}")
-    }
-}
-
 fn times(n: u32) -> String {
     match n {
         1 => "once".into(),
@@ -83,6 +78,17 @@ fn phase_name(phases: &[Phase], week: u32) -> String {
 /// The report of weeks `start_week..=end_week` before any request.
 fn new_report(start_week: u32, end_week: u32) -> BatchReport {
     BatchReport { start_week, end_week, attempts: 0, response_chars: 0, status: BatchStatus::Ok }
+}
+
+/// The first week of a parallel run, written in parts by concurrent requests (see [`day_parts`]).
+struct Split {
+    /// Each part's days, once they came.
+    parts: Vec<Option<Vec<Day>>>,
+    /// The report of the week's batch: every part's requests.
+    report: BatchReport,
+    started: bool,
+    /// A part's answer was unusable: the week is asked whole, like any batch, and the other parts are ignored.
+    whole: bool,
 }
 
 /// Everything the tasks of a run share. Borrowed only between awaits.
@@ -114,6 +120,7 @@ struct State {
     stop: bool,
     /// The first failure, and the batch it happened in.
     failure: Option<(Error, Option<u32>)>,
+    split: Option<Split>,
 }
 
 struct Run<'a, T: Transport> {
@@ -186,6 +193,7 @@ impl<'a, T: Transport> Run<'a, T> {
             held: None,
             stop: false,
             failure: None,
+            split: None,
         };
         Ok(Run {
             t: Counted::new(transport),
@@ -542,8 +550,6 @@ impl<'a, T: Transport> Run<'a, T> {
         report: &mut BatchReport,
     ) -> Result<bool, Error> {
         let (a, b) = (p.start, p.end);
-        self.emit(ProgressEvent::BatchStart { batch: index, total_batches, start_week: a, end_week: b });
-        self.log(&format!("Generating batch: weeks {a}-{b}"));
         let mut recovered = false;
         let (mut size, mut failures, mut stops) = (b - a + 1, 0, 0);
         let mut cut_weeks: Vec<u32> = Vec::new();
@@ -692,6 +698,16 @@ impl<'a, T: Transport> Run<'a, T> {
         if let (Some(&x), Some(&y)) = (cut_weeks.iter().min(), cut_weeks.iter().max()) {
             self.log(&format!("{scope}: recovered weeks {} after truncation", span(x, y)));
         }
+        self.batch_done(index, total_batches, report);
+        Ok(true)
+    }
+
+    fn batch_start(&self, index: u32, total_batches: u32, a: u32, b: u32) {
+        self.emit(ProgressEvent::BatchStart { batch: index, total_batches, start_week: a, end_week: b });
+        self.log(&format!("Generating batch: weeks {a}-{b}"));
+    }
+
+    fn batch_done(&self, index: u32, total_batches: u32, report: &BatchReport) {
         self.log(&format!("Batch {index} response length: {} chars", report.response_chars));
         self.emit(ProgressEvent::BatchDone {
             batch: index,
@@ -699,7 +715,60 @@ impl<'a, T: Transport> Run<'a, T> {
             response_chars: report.response_chars,
             usage: self.usage(),
         });
-        Ok(true)
+    }
+
+    /// Writes days `a..=b` of the split week. `Ok(None)`: the answer was not usable, or the run stopped or
+    /// went on to ask for the whole week. Only transport failures are retried here; anything else the
+    /// whole-week request, with all a batch's recovery, deals with.
+    async fn part(&self, index: u32, week: u32, (a, b): (u32, u32)) -> Result<Option<Vec<Day>>, Error> {
+        let mut failures = 0;
+        loop {
+            if self.with_split(|s, stop| stop || s.whole) {
+                return Ok(None);
+            }
+            self.check_abort()?;
+            let prompt = {
+                let st = self.st.borrow();
+                let w = week as usize;
+                days_prompt(
+                    &self.learner(),
+                    &DaysRequest {
+                        phases: &st.rm.phases,
+                        week: &st.rm.outline[w - 1],
+                        next: st.rm.outline.get(w),
+                        previous: st.slots[w - 1].as_ref(),
+                        context_days: self.opts.context_days(),
+                        from: a,
+                        to: b,
+                    },
+                )
+            };
+            let req = self.request(&prompt, days_schema(b - a + 1));
+            self.with_split(|s, _| s.report.attempts += 1);
+            let result = GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), &mut |_| {}).await;
+            let reply = match result {
+                Ok(r) => r,
+                Err(Error::Malformed { .. }) => return Ok(None),
+                Err(e) => {
+                    self.after_failure(index, &format!("batch {index}"), &mut failures, e).await?;
+                    continue;
+                }
+            };
+            self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
+            self.with_split(|s, _| s.report.response_chars += crate::text::char_count(&reply.text) as u64);
+            if blocked(&reply, false)?.is_some() || reply.finish_reason.as_deref() != Some("STOP") {
+                return Ok(None);
+            }
+            let hours = self.hours();
+            return Ok(parse_value(&reply.text).filter(|p| !p.1).and_then(|(v, _)| read_days(&v, a, b, hours)));
+        }
+    }
+
+    /// Runs `f` on the split week (there is one whenever a part task runs).
+    fn with_split<R: Default>(&self, f: impl FnOnce(&mut Split, bool) -> R) -> R {
+        let mut st = self.st.borrow_mut();
+        let stop = st.stop;
+        st.split.as_mut().map(|s| f(s, stop)).unwrap_or_default()
     }
 
     /// Waits until the plan of weeks `1..=needed` is certain (the whole outline, for sequential runs).
@@ -727,14 +796,70 @@ impl<'a, T: Transport> Run<'a, T> {
         }
     }
 
-    async fn batch_task(&self, pos: usize, index: u32, total_batches: u32, p: Planned) {
-        // Parallel batches start once the titles their prompts list have streamed in.
-        let needed = if self.parallel { title_window(p.start, p.end, self.total).1 } else { u32::MAX };
+    /// A batch, or one part of the split week (`part`: its index and days), from the plan's arrival to its
+    /// report. The last part to finish assembles the week; the first unusable part has it asked for whole.
+    async fn batch_task(&self, pos: usize, index: u32, total_batches: u32, p: Planned, part: Option<(usize, (u32, u32))>) {
+        // Parallel batches start once the titles their prompts list have streamed in; a part's prompt lists
+        // only the phases, its week and the next.
+        let needed = match part {
+            Some(_) => (p.start + 1).min(self.total),
+            None if self.parallel => title_window(p.start, p.end, self.total).1,
+            None => u32::MAX,
+        };
         if !self.wait_for_plan(needed).await {
             return;
         }
         let mut report = new_report(p.start, p.end);
-        let result = self.batch(index, total_batches, p, &format!("Batch {index}"), &mut report).await;
+        let mut result = Ok(true);
+        if let Some((k, days)) = part {
+            if let Some(parts) = self.with_split(|s, _| (!std::mem::replace(&mut s.started, true)).then_some(s.parts.len())) {
+                self.batch_start(index, total_batches, p.start, p.end);
+                self.log(&format!("Batch {index}: week {} in {parts} parts at once", p.start));
+            }
+            match self.part(index, p.start, days).await {
+                Ok(Some(d)) => {
+                    let assembled = self.with_split(|s, _| {
+                        if s.whole {
+                            return None;
+                        }
+                        s.parts[k] = Some(d);
+                        let done = s.parts.iter().all(Option::is_some);
+                        done.then(|| (s.parts.iter_mut().flat_map(|p| p.take().unwrap_or_default()).collect(), s.report.clone()))
+                    });
+                    let Some((days, report)) = assembled else { return };
+                    let w = finish_week(Week { days, ..Week::default() }, p.start, &self.st.borrow().rm.outline);
+                    self.commit(w);
+                    self.batch_done(index, total_batches, &report);
+                    self.st.borrow_mut().reports[pos] = Some(report);
+                    return;
+                }
+                // The first unusable part (while the run goes on) has the whole week asked for, like any batch.
+                Ok(None) => {
+                    let Some(r) = self.with_split(|s, stop| (!stop && !std::mem::replace(&mut s.whole, true)).then(|| s.report.clone()))
+                    else {
+                        return;
+                    };
+                    report = r;
+                    let reason = format!("days {} of week {} were not usable; asking for the whole week", span(days.0, days.1), p.start);
+                    let attempt = report.attempts + 1;
+                    self.log(&format!("Retrying batch {index} in 0.0s (attempt {attempt}): {reason}"));
+                    self.emit(ProgressEvent::Retry { batch: index, attempt, delay_ms: 0, reason });
+                }
+                Err(e) => {
+                    report = self.with_split(|s, _| s.report.clone());
+                    result = Err(e);
+                }
+            }
+        } else {
+            self.batch_start(index, total_batches, p.start, p.end);
+        }
+        if result.is_ok() {
+            let whole = part.is_some();
+            result = self.batch(index, total_batches, p, &format!("Batch {index}"), &mut report).await;
+            if whole && report.status == BatchStatus::Ok {
+                report.status = BatchStatus::Recovered;
+            }
+        }
         match result {
             Ok(true) => self.st.borrow_mut().reports[pos] = Some(report),
             Ok(false) => {}
@@ -759,9 +884,16 @@ impl<'a, T: Transport> Run<'a, T> {
             }
             need
         };
+        // The first week in parts, as long as one request stays free for the next batch.
+        let parts = if self.parallel { (self.opts.concurrency() as u32).saturating_sub(1).min(3) } else { 1 };
         let planned = {
             let st = self.st.borrow();
-            plan(total, self.opts.batch_size(), &|w| st.slots[w as usize].is_some())
+            let finished = |w: u32| st.slots[w as usize].is_some();
+            if parts > 1 {
+                plan_with_lead(total, self.opts.batch_size(), &finished)
+            } else {
+                plan(total, self.opts.batch_size(), &finished)
+            }
         };
         let total_batches = planned.iter().filter(|p| !p.resumed).count() as u32;
         let mut tasks: Vec<LocalFuture<'_, ()>> = Vec::new();
@@ -777,7 +909,20 @@ impl<'a, T: Transport> Run<'a, T> {
             }
             reports.push(None);
             index += 1;
-            tasks.push(Box::pin(self.batch_task(pos, index, total_batches, p)));
+            if parts > 1 && index == 1 {
+                let ranges = day_parts(parts);
+                self.st.borrow_mut().split = Some(Split {
+                    parts: vec![None; ranges.len()],
+                    report: new_report(p.start, p.end),
+                    started: false,
+                    whole: false,
+                });
+                for part in ranges.into_iter().enumerate() {
+                    tasks.push(Box::pin(self.batch_task(pos, index, total_batches, p, Some(part))));
+                }
+                continue;
+            }
+            tasks.push(Box::pin(self.batch_task(pos, index, total_batches, p, None)));
         }
         self.st.borrow_mut().reports = reports;
         join_limited(tasks, self.opts.concurrency(), &self.tick).await;
@@ -887,6 +1032,7 @@ pub async fn regenerate_week<T: Transport>(
     }
     let mut report = new_report(week, week);
     let one = Planned { start: week, end: week, resumed: false };
+    run.batch_start(1, 1, week, week);
     let result = run.batch(1, 1, one, &format!("Week {week}"), &mut report).await;
     match result {
         Ok(_) => Ok(run.snapshot()),

@@ -34,17 +34,25 @@ pub fn outline_schema(total: u32) -> Value {
     parse(obj(&[("phases", &array(&phase, 1, Some(total))), ("weeks", &array(&week, total, Some(total)))]))
 }
 
-/// `{"weeks":[{week,title,phase,days:[{day,title,tasks,resources,hours}] x 7}] x count}`.
-pub fn weeks_schema(count: u32) -> Value {
-    let strings = array(STR, 0, None);
-    let tasks = array(STR, 1, None);
+/// `[{day,title,tasks,resources,hours}] x count`.
+fn days(count: u32) -> String {
     let day = obj(&[
         ("day", INT),
         ("title", STR),
-        ("tasks", &tasks),
-        ("resources", &strings),
+        ("tasks", &array(STR, 1, None)),
+        ("resources", &array(STR, 0, None)),
         ("hours", r#"{"type":"number"}"#),
     ]);
-    let week = obj(&[("week", INT), ("title", STR), ("phase", STR), ("days", &array(&day, 7, Some(7)))]);
+    array(&day, count, Some(count))
+}
+
+/// `{"weeks":[{week,title,phase,days:[{day,title,tasks,resources,hours}] x 7}] x count}`.
+pub fn weeks_schema(count: u32) -> Value {
+    let week = obj(&[("week", INT), ("title", STR), ("phase", STR), ("days", &days(7))]);
     parse(obj(&[("weeks", &array(&week, count, Some(count)))]))
+}
+
+/// `{"days":[{day,title,tasks,resources,hours}] x count}`: one part of a week.
+pub fn days_schema(count: u32) -> Value {
+    parse(obj(&[("days", &days(count))]))
 }

@@ -155,6 +155,47 @@ pub fn week_problem(w: &Week) -> Option<Problem> {
     None
 }
 
+fn read_day_list(v: Option<&Value>, default_hours: f64) -> Vec<Day> {
+    let Some(Value::Array(a)) = v else { return Vec::new() };
+    a.iter()
+        .map(|d| Day {
+            day: number(d.get("day")).unwrap_or(0),
+            title: text(d.get("title")),
+            tasks: texts(d.get("tasks")),
+            resources: texts(d.get("resources")),
+            hours: hours(d.get("hours"), default_hours),
+        })
+        .collect()
+}
+
+/// Days numbered `first..` in some order are put in order; numbered otherwise, they are renumbered by position.
+fn number_days(days: &mut Vec<Day>, first: u32) {
+    let bit = |n: u32| 1u64.checked_shl(n).unwrap_or(0);
+    // Each number sets its bit: the same bits as first..first+len means exactly those numbers, in some order.
+    let want = (first..first + days.len() as u32).fold(0, |m, i| m | bit(i));
+    if days.iter().fold(0, |m, d| m | bit(d.day)) == want {
+        sort_by_number(days, |d| d.day);
+    } else {
+        days.iter_mut().zip(first..).for_each(|(d, i)| d.day = i);
+    }
+}
+
+/// Days `first..=last` of a week written in parts: `{"days":[..]}`, a bare array, or a week object.
+/// Exactly that many days, each with a title and a task, numbered in order (renumbered by position when the
+/// model numbered them otherwise, e.g. from 1); `None` when the answer is not usable.
+pub fn read_days(v: &Value, first: u32, last: u32, default_hours: f64) -> Option<Vec<Day>> {
+    let list = match v {
+        Value::Array(_) => Some(v),
+        _ => v.get("days").or_else(|| week_values(v)?.first()?.get("days")),
+    };
+    let mut days = read_day_list(list, default_hours);
+    if days.len() != (last + 1 - first) as usize {
+        return None;
+    }
+    number_days(&mut days, first);
+    days.iter().all(|d| !d.title.trim().is_empty() && d.tasks.iter().any(|t| !t.trim().is_empty())).then_some(days)
+}
+
 /// One week object as the model wrote it: its own number (if any), the week, and its problem.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Candidate {
@@ -166,26 +207,9 @@ pub struct Candidate {
 /// Reads a week leniently. Seven days numbered otherwise are put in order or renumbered by position.
 pub fn read_week(v: &Value, default_hours: f64) -> Candidate {
     let num = number(v.get("week"));
-    let mut days: Vec<Day> = match v.get("days") {
-        Some(Value::Array(a)) => a
-            .iter()
-            .map(|d| Day {
-                day: number(d.get("day")).unwrap_or(0),
-                title: text(d.get("title")),
-                tasks: texts(d.get("tasks")),
-                resources: texts(d.get("resources")),
-                hours: hours(d.get("hours"), default_hours),
-            })
-            .collect(),
-        _ => Vec::new(),
-    };
+    let mut days = read_day_list(v.get("days"), default_hours);
     if days.len() == 7 {
-        // Seven days whose numbers set bits 1 to 7: the numbers are exactly 1 to 7, in some order.
-        if days.iter().fold(0u32, |m, d| m | 1u32.checked_shl(d.day).unwrap_or(0)) == 0xfe {
-            sort_by_number(&mut days, |d| d.day);
-        } else {
-            days.iter_mut().zip(1..).for_each(|(d, i)| d.day = i);
-        }
+        number_days(&mut days, 1);
     }
     let week = Week {
         week: num.unwrap_or(0),

@@ -37,6 +37,8 @@ pub enum Task {
     ModelInfo,
     Outline { total: u32 },
     Weeks { first: u32, last: u32, total: u32 },
+    /// Days `first..=last` of one week (a week written in parts).
+    Days { week: u32, first: u32, last: u32, total: u32 },
 }
 
 pub fn body_json(req: &HttpRequest) -> Value {
@@ -86,6 +88,13 @@ pub fn task_of(req: &HttpRequest) -> Task {
         return Task::Weeks { first: a.parse().unwrap(), last: b.parse().unwrap(), total };
     }
     let n = after(&text, "TASK: WEEK ").and_then(leading_number).expect("a TASK line");
+    if let Some(rest) = after(&text, " DAYS ") {
+        let (a, b) = rest.trim().split_once('-').expect("DAYS a-b");
+        return Task::Days { week: n, first: a.parse().unwrap(), last: b.parse().unwrap(), total };
+    }
+    if let Some(d) = after(&text, &format!("TASK: WEEK {n} DAY ")).and_then(leading_number) {
+        return Task::Days { week: n, first: d, last: d, total };
+    }
     Task::Weeks { first: n, last: n, total }
 }
 
@@ -103,6 +112,7 @@ pub fn asked_in(requests: &[HttpRequest]) -> Vec<String> {
             Task::Outline { .. } => "OUTLINE".to_string(),
             Task::Weeks { first, last, .. } if first == last => format!("WEEK {first}"),
             Task::Weeks { first, last, .. } => format!("WEEKS {first}-{last}"),
+            Task::Days { week, first, last, .. } => format!("WEEK {week} DAYS {first}-{last}"),
         })
         .collect()
 }
@@ -146,6 +156,12 @@ pub fn week_value(week: u32, total: u32) -> Value {
         })
         .collect();
     json!({"week": week, "title": week_title(week), "phase": phase_of(week, total).1, "days": days})
+}
+
+/// `{"days":[..]}`: days `first..=last` of [`week_value`].
+pub fn days_value(week: u32, first: u32, last: u32, total: u32) -> Value {
+    let all = week_value(week, total)["days"].as_array().unwrap().clone();
+    json!({"days": all[first as usize - 1..last as usize]})
 }
 
 pub fn weeks_value(first: u32, last: u32, total: u32) -> Value {
@@ -219,6 +235,7 @@ pub fn good(req: &HttpRequest) -> Scripted {
         }
         Task::Outline { total } => answer(req, &pretty(&outline_value(total)), "STOP"),
         Task::Weeks { first, last, total } => answer(req, &pretty(&weeks_value(first, last, total)), "STOP"),
+        Task::Days { week, first, last, total } => answer(req, &pretty(&days_value(week, first, last, total)), "STOP"),
     }
 }
 
