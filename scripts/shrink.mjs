@@ -1,0 +1,189 @@
+// Shrinks a wasm-pack build in place, the way a minifying bundler would, so that what ships is what a web
+// app serves: the names the .wasm and its JS glue share (77 imports such as `__wbg_fetch_786db33e181960bd`,
+// the exports the glue calls) become `$0`, `$1`, ... in both, and the glue is minified with esbuild.
+// Behaviour is unchanged: the same functions are wired to each other, only the names are shorter.
+// Usage: node scripts/shrink.mjs pkg/web pkg/bundler      (run by scripts/build.sh after wasm-pack)
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const NAME = 'gemini_roadmap';
+const GLUE_MODULE = `./${NAME}_bg.js`;
+
+function leb(n) {
+  const out = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+/** A cursor over wasm bytes: LEB128 numbers and length-prefixed names. */
+function reader(bytes, pos = 0) {
+  const r = {
+    pos,
+    u32() {
+      let n = 0;
+      let shift = 0;
+      for (;;) {
+        const b = bytes[r.pos++];
+        n |= (b & 0x7f) << shift;
+        if (!(b & 0x80)) return n >>> 0;
+        shift += 7;
+      }
+    },
+    name() {
+      const len = r.u32();
+      const s = new TextDecoder().decode(bytes.subarray(r.pos, r.pos + len));
+      r.pos += len;
+      return s;
+    },
+    /** Skips an import's description (func, table, memory, global, tag). */
+    importDesc() {
+      const kind = bytes[r.pos++];
+      const limits = () => {
+        const flags = bytes[r.pos++];
+        r.u32();
+        if (flags & 1) r.u32();
+      };
+      if (kind === 0) r.u32();
+      else if (kind === 1) { r.pos++; limits(); }
+      else if (kind === 2) limits();
+      else if (kind === 3) r.pos += 2;
+      else if (kind === 4) { r.pos++; r.u32(); }
+      else throw new Error(`unknown import kind ${kind}`);
+    },
+  };
+  return r;
+}
+
+const encodeName = (s) => {
+  const b = new TextEncoder().encode(s);
+  return [...leb(b.length), ...b];
+};
+
+/** The import (module, name) pairs and export names of a module, in order. */
+export function wasmNames(bytes) {
+  const imports = [];
+  const exports = [];
+  const r = reader(bytes, 8);
+  while (r.pos < bytes.length) {
+    const id = bytes[r.pos++];
+    const size = r.u32();
+    const end = r.pos + size;
+    if (id === 2 || id === 7) {
+      for (let n = r.u32(); n > 0; n--) {
+        if (id === 2) {
+          imports.push({ module: r.name(), name: r.name() });
+          r.importDesc();
+        } else {
+          exports.push(r.name());
+          r.pos++;
+          r.u32();
+        }
+      }
+    }
+    r.pos = end;
+  }
+  return { imports, exports };
+}
+
+/** The module with its import and export names passed through `rename*` (other sections copied as they are). */
+export function renameWasm(bytes, { importModule = (m) => m, importName = (n) => n, exportName = (n) => n }) {
+  const out = [bytes.subarray(0, 8)];
+  const r = reader(bytes, 8);
+  while (r.pos < bytes.length) {
+    const start = r.pos;
+    const id = bytes[r.pos++];
+    const size = r.u32();
+    const end = r.pos + size;
+    if (id !== 2 && id !== 7) {
+      out.push(bytes.subarray(start, end));
+      r.pos = end;
+      continue;
+    }
+    const body = [];
+    const count = r.u32();
+    body.push(...leb(count));
+    for (let n = 0; n < count; n++) {
+      if (id === 2) {
+        const module = r.name();
+        const name = r.name();
+        const descStart = r.pos;
+        r.importDesc();
+        body.push(...encodeName(importModule(module)), ...encodeName(importName(name)));
+        body.push(...bytes.subarray(descStart, r.pos));
+      } else {
+        const name = r.name();
+        const descStart = r.pos;
+        r.pos++;
+        r.u32();
+        body.push(...encodeName(exportName(name)), ...bytes.subarray(descStart, r.pos));
+      }
+    }
+    if (r.pos !== end) throw new Error(`section ${id}: read ${r.pos - start} of ${end - start} bytes`);
+    out.push(Uint8Array.from([id, ...leb(body.length), ...body]));
+  }
+  return Buffer.concat(out);
+}
+
+const escape = (s) => s.replace(/[$]/g, '\\$');
+const token = (name) => new RegExp(`(?<![\\w$])${escape(name)}(?![\\w$])`, 'g');
+
+/** Shrinks the build in `dir` (web: one glue file; bundler: the entry and `_bg.js`). */
+export async function shrink(dir) {
+  const { transform } = await import('esbuild');
+  const wasmPath = `${dir}/${NAME}_bg.wasm`;
+  const glueFiles = [`${NAME}.js`, `${NAME}_bg.js`].map((f) => `${dir}/${f}`).filter(existsSync);
+  const glue = new Map(glueFiles.map((f) => [f, readFileSync(f, 'utf8')]));
+  const allGlue = [...glue.values()].join('\n');
+  if (/(?<![\w$])\$\d/.test(allGlue)) throw new Error(`${dir}: already shrunk (or uses $-names)`);
+  const bytes = readFileSync(wasmPath);
+  const { imports, exports } = wasmNames(bytes);
+  // Imports: every function the glue provides. Exports: those the glue calls as `wasm.<name>`, except
+  // `memory`, which apps read from what `init()` returns.
+  const importMap = new Map(imports.map((im, i) => [im.name, `$${i.toString(36)}`]));
+  const used = new Set([...allGlue.matchAll(/\bwasm\.([\w$]+)/g)].map((m) => m[1]));
+  for (const name of used) if (!exports.includes(name)) throw new Error(`${dir}: glue calls wasm.${name}, not exported`);
+  const renamed = exports.filter((e) => used.has(e) && e !== 'memory');
+  const exportMap = new Map(renamed.map((e, i) => [e, `$_${i.toString(36)}`]));
+  for (const name of importMap.keys()) if (exportMap.has(name)) throw new Error(`${dir}: ${name} is both imported and exported`);
+  // `--target web` passes the imports as an object, so the module name is just a key there; the bundler
+  // target imports it as a file, so its name stays.
+  const web = glue.size === 1;
+  const module = web ? 'a' : GLUE_MODULE;
+  for (const im of imports) if (im.module !== GLUE_MODULE) throw new Error(`${dir}: unexpected import module ${im.module}`);
+  writeFileSync(wasmPath, renameWasm(bytes, {
+    importModule: () => module,
+    importName: (n) => importMap.get(n),
+    exportName: (n) => exportMap.get(n) ?? n,
+  }));
+  for (const [file, text] of glue) {
+    let js = text;
+    for (const [from, to] of importMap) js = js.replace(token(from), to);
+    for (const [from, to] of exportMap) js = js.replace(new RegExp(`\\bwasm\\.${escape(from)}(?![\\w$])`, 'g'), `wasm.${to}`);
+    if (web) {
+      if (!js.includes(`"${GLUE_MODULE}": import0`)) throw new Error(`${file}: no imports object keyed "${GLUE_MODULE}"`);
+      js = js.replace(`"${GLUE_MODULE}": import0`, `"${module}": import0`);
+    }
+    const header = js.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/)?.[0] ?? '';
+    const min = await transform(js, { minify: true, format: 'esm', target: 'es2020', legalComments: 'none' });
+    writeFileSync(file, header + min.code);
+  }
+  const dts = `${wasmPath}.d.ts`;
+  if (existsSync(dts)) {
+    let text = readFileSync(dts, 'utf8');
+    for (const [from, to] of exportMap) text = text.replace(new RegExp(`\\bconst ${escape(from)}:`), `const ${to}:`);
+    writeFileSync(dts, text);
+  }
+  return { imports: importMap.size, exports: exportMap.size };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const dir of process.argv.slice(2)) {
+    const n = await shrink(dir);
+    console.error(`[shrink] ${dir}: ${n.imports} import and ${n.exports} export names shortened, glue minified`);
+  }
+}

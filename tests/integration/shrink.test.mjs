@@ -1,0 +1,56 @@
+// scripts/shrink.mjs: the names the .wasm and its glue share are shortened in both, consistently.
+// A hand-written module checks the rewrite itself; the shipped build checks that every import the
+// .wasm asks for is one the glue provides (the other integration tests run that build).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { renameWasm, wasmNames } from '../../scripts/shrink.mjs';
+import { DIST, ensureDist } from './helpers.mjs';
+
+const name = (s) => [s.length, ...Buffer.from(s)];
+const section = (id, body) => [id, body.length, ...body];
+// (import "./glue.js" "__wbg_answer_0123456789abcdef" (func (result i32)))
+// (memory (export "memory") 1) (func (export "generate_answer") (result i32) call 0)
+const MODULE = Uint8Array.from([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  ...section(1, [1, 0x60, 0, 1, 0x7f]),
+  ...section(2, [1, ...name('./glue.js'), ...name('__wbg_answer_0123456789abcdef'), 0x00, 0]),
+  ...section(3, [1, 0]),
+  ...section(5, [1, 0x00, 1]),
+  ...section(7, [2, ...name('memory'), 0x02, 0, ...name('generate_answer'), 0x00, 1]),
+  ...section(10, [1, 4, 0, 0x10, 0, 0x0b]),
+]);
+
+test('renameWasm renames imports and exports and nothing else: the module still links and runs', async () => {
+  assert.deepEqual(wasmNames(MODULE), {
+    imports: [{ module: './glue.js', name: '__wbg_answer_0123456789abcdef' }],
+    exports: ['memory', 'generate_answer'],
+  });
+  const short = renameWasm(MODULE, {
+    importModule: () => 'a',
+    importName: () => '$0',
+    exportName: (n) => (n === 'memory' ? n : '$_0'),
+  });
+  assert.ok(short.length < MODULE.length);
+  assert.deepEqual(wasmNames(short), { imports: [{ module: 'a', name: '$0' }], exports: ['memory', '$_0'] });
+  const { instance } = await WebAssembly.instantiate(short, { a: { $0: () => 42 } });
+  assert.equal(instance.exports.$_0(), 42);
+  assert.ok(instance.exports.memory instanceof WebAssembly.Memory);
+  // The old names are gone: linking with them fails.
+  await assert.rejects(WebAssembly.instantiate(short, { './glue.js': { __wbg_answer_0123456789abcdef: () => 1 } }));
+});
+
+test('the shipped web build: short shared names, minified glue, every import provided by the glue', async () => {
+  await ensureDist();
+  const wasm = readFileSync(join(DIST, 'web/gemini_roadmap_bg.wasm'));
+  const glue = readFileSync(join(DIST, 'web/gemini_roadmap.js'), 'utf8');
+  const { imports, exports } = wasmNames(wasm);
+  assert.ok(imports.length > 50);
+  assert.ok(imports.every((i) => i.module === 'a' && /^\$[0-9a-z]+$/.test(i.name)), JSON.stringify(imports.slice(0, 3)));
+  assert.ok(!/__wbg_|__wbindgen_/.test(glue.replace(/this\.__wbg_ptr|__wbg_ptr/g, '')), 'no long names left in the glue');
+  assert.ok(exports.includes('memory'), 'init() still returns exports.memory');
+  assert.match(glue, /^\/\* @ts-self-types="\.\/gemini_roadmap\.d\.ts" \*\/\n/);
+  assert.ok(glue.split('\n').length < 10, 'minified');
+  for (const i of imports) assert.ok(glue.includes(`${i.name}:`), `the glue provides ${i.name}`);
+});
