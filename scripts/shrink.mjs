@@ -162,8 +162,9 @@ export async function shrink(dir) {
   }));
   for (const [file, text] of glue) {
     let js = text;
-    for (const [from, to] of importMap) js = js.replace(token(from), to);
-    for (const [from, to] of exportMap) js = js.replace(new RegExp(`\\bwasm\\.${escape(from)}(?![\\w$])`, 'g'), `wasm.${to}`);
+    // Replacer functions: `$1` in a replacement string would mean a capture group.
+    for (const [from, to] of importMap) js = js.replace(token(from), () => to);
+    for (const [from, to] of exportMap) js = js.replace(new RegExp(`\\bwasm\\.${escape(from)}(?![\\w$])`, 'g'), () => `wasm.${to}`);
     if (web) {
       if (!js.includes(`"${GLUE_MODULE}": import0`)) throw new Error(`${file}: no imports object keyed "${GLUE_MODULE}"`);
       js = js.replace(`"${GLUE_MODULE}": import0`, `"${module}": import0`);
@@ -172,10 +173,11 @@ export async function shrink(dir) {
     const min = await transform(js, { minify: true, format: 'esm', target: 'es2020', legalComments: 'none' });
     writeFileSync(file, header + min.code);
   }
-  const dts = `${wasmPath}.d.ts`;
-  if (existsSync(dts)) {
+  // The raw exports are typed in `_bg.wasm.d.ts` (bundler) and in the `InitOutput` that `init()` returns (web).
+  for (const [dts, decl] of [[`${wasmPath}.d.ts`, 'const'], [`${dir}/${NAME}.d.ts`, 'readonly']]) {
+    if (!existsSync(dts)) continue;
     let text = readFileSync(dts, 'utf8');
-    for (const [from, to] of exportMap) text = text.replace(new RegExp(`\\bconst ${escape(from)}:`), `const ${to}:`);
+    for (const [from, to] of exportMap) text = text.replace(new RegExp(`\\b${decl} ${escape(from)}:`), () => `${decl} ${to}:`);
     writeFileSync(dts, text);
   }
   return { imports: importMap.size, exports: exportMap.size };

@@ -30,7 +30,8 @@ pub enum Strategy {
     Sequential,
     /// The outline first (streamed: the first batches start as soon as their part of the plan has arrived), then
     /// up to `concurrency` batches at once. Each batch gets the plan and its planned neighbouring weeks instead of
-    /// the days the previous batch wrote.
+    /// the days the previous batch wrote. The first week is written in parts (days 1-3, 4-5, 6-7) at once, so it
+    /// arrives sooner; if a part comes back unusable, the whole week is asked for instead.
     Parallel,
 }
 
@@ -72,6 +73,7 @@ pub struct RoadmapOptions {
     #[serde(default)]
     pub strategy: Option<Strategy>,
     /// Parallel only: at most this many requests in flight (the outline counts as one). 1 to 16, default 4.
+    /// With 3 or more, the first week is written in `concurrency - 1` parts (at most 3).
     #[serde(default)]
     pub concurrency: Option<f64>,
 }

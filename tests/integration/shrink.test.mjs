@@ -53,4 +53,10 @@ test('the shipped web build: short shared names, minified glue, every import pro
   assert.match(glue, /^\/\* @ts-self-types="\.\/gemini_roadmap\.d\.ts" \*\/\n/);
   assert.ok(glue.split('\n').length < 10, 'minified');
   for (const i of imports) assert.ok(glue.includes(`${i.name}:`), `the glue provides ${i.name}`);
+  // What `init()` resolves to is typed with the names the module really exports.
+  const types = readFileSync(join(DIST, 'web/gemini_roadmap.d.ts'), 'utf8');
+  const initOutput = types.match(/export interface InitOutput \{([^}]*)\}/)[1];
+  const typed = [...initOutput.matchAll(/readonly ([\w$]+):/g)].map((m) => m[1]);
+  assert.ok(typed.length > 20 && typed.includes('memory'), initOutput);
+  for (const name of typed) assert.ok(exports.includes(name), `InitOutput.${name} is exported`);
 });
