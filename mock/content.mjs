@@ -596,17 +596,23 @@ function xssDays(days) {
   });
 }
 
+/**
+ * `wrong-week-numbers`: items (weeks, or the days of a part) numbered from 1 regardless of the request, from 2
+ * when the request already starts at 1 so the numbers are still wrong; `step.offset` shifts them instead.
+ */
+function renumber(items, key, step) {
+  const start = items.length && items[0][key] === 1 ? 2 : 1;
+  const offset = step.offset != null ? Number(step.offset) : null;
+  items.forEach((it, i) => { it[key] = offset != null ? it[key] + offset : start + i; });
+}
+
 /** Structural faults for the days kind: `obj` is {days:[...]} for days dayFrom..dayTo of week `from`. */
 function applyDaysFault(obj, task, step) {
   const days = obj.days;
   switch (step.fault) {
-    case 'wrong-week-numbers': {
-      // days numbered from 1 regardless of the request (from 2 when it already starts at 1)
-      const start = days.length && days[0].day === 1 ? 2 : 1;
-      const offset = step.offset != null ? Number(step.offset) : null;
-      days.forEach((d, i) => { d.day = offset != null ? d.day + offset : start + i; });
+    case 'wrong-week-numbers':
+      renumber(days, 'day', step);
       break;
-    }
     case 'missing-day': {
       if (!days.length) break;
       const i = step.day != null ? days.findIndex((d) => d.day === Number(step.day)) : -1;
@@ -643,14 +649,9 @@ function applyStructFault(obj, task, step) {
   if (task.kind === 'days') return applyDaysFault(obj, task, step);
   const weeks = obj.weeks;
   switch (fault) {
-    case 'wrong-week-numbers': {
-      // weeks numbered from 1 regardless of the request; a request that already
-      // starts at 1 gets an offset instead so the numbers are still wrong.
-      const start = weeks.length && weeks[0].week === 1 ? 2 : 1;
-      const offset = step.offset != null ? Number(step.offset) : null;
-      weeks.forEach((w, i) => { w.week = offset != null ? w.week + offset : start + i; });
+    case 'wrong-week-numbers':
+      renumber(weeks, 'week', step);
       break;
-    }
     case 'missing-day': {
       const target = weeks.find((w) => Array.isArray(w.days)) || null;
       if (target) {
