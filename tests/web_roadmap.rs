@@ -63,6 +63,7 @@ async fn tasks(k: &str) -> Vec<String> {
                 (Some("outline"), _, _) => "TASK: OUTLINE".to_string(),
                 (Some("weeks"), Some(a), Some(b)) if a == b => format!("TASK: WEEK {a}"),
                 (Some("weeks"), Some(a), Some(b)) => format!("TASK: WEEKS {a}-{b}"),
+                (Some("days"), Some(a), _) => format!("TASK: WEEK {a} DAYS {}-{}", t["days"][0], t["days"][1]),
                 _ => format!("other: {t}"),
             }
         })
@@ -97,6 +98,37 @@ async fn twelve_weeks_with_the_defaults() {
     assert_eq!(gen.len(), 5, "outline and batches stream");
     assert_eq!(gen[1]["generationConfig"]["thinkingConfig"]["thinkingBudget"], 0);
     assert_eq!(gen[1]["generationConfig"]["responseMimeType"], "application/json");
+}
+
+#[wasm_bindgen_test]
+async fn parallel_runs_write_the_first_week_in_parts_at_once() {
+    let k = key("rm-parallel");
+    // The outline streams at 200 tokens/s (~3 s): the parts go out once its first two weeks are in, the other
+    // batches only when it ends. The parts take 300 ms to answer, so they are in flight together.
+    let part = json!({"latencyMs": 300});
+    script(&k, json!([{"tokensPerSecond": 200}, part, part, part])).await;
+    let (rm, events) = run(options(&k, json!({"strategy": "parallel"}))).await;
+    let rm = rm.unwrap();
+    assert_complete(&rm, 12);
+    let mut asked = tasks(&k).await;
+    asked.sort();
+    let parts = ["TASK: WEEK 1 DAYS 1-3", "TASK: WEEK 1 DAYS 4-5", "TASK: WEEK 1 DAYS 6-7"];
+    assert_eq!(asked[..4], ["TASK: OUTLINE", parts[0], parts[1], parts[2]]);
+    assert_eq!(asked[4..], ["TASK: WEEKS 11-12", "TASK: WEEKS 2-4", "TASK: WEEKS 5-7", "TASK: WEEKS 8-10"]);
+    let weeks: Vec<u64> =
+        events.iter().filter(|e| e["type"] == "week").map(|e| e["week"]["week"].as_u64().unwrap()).collect();
+    assert_eq!(weeks[0], 1, "week 1 comes first: {weeks:?}");
+    assert_eq!(rm["batches"][0]["endWeek"], 1);
+    assert_eq!(rm["batches"][0]["attempts"], 3);
+    // In flight at once, by the mock's clock: the 3 parts together, never more than 4 requests.
+    let spans: Vec<(f64, f64)> = requests(&k)
+        .await
+        .iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").contains("enerateContent"))
+        .map(|r| (r["startedAt"].as_f64().unwrap(), r["endedAt"].as_f64().unwrap()))
+        .collect();
+    let most = spans.iter().map(|&(t, _)| spans.iter().filter(|&&(a, b)| a <= t && t < b).count()).max().unwrap();
+    assert!((3..=4).contains(&most), "{most} in flight: {spans:?}");
 }
 
 #[wasm_bindgen_test]
