@@ -33,7 +33,7 @@ const FIELD_INPUTS = {
 const $ = (id) => document.getElementById(id);
 const ui = Object.fromEntries(
   [
-    'roadmap-form', 'role', 'weeks', 'hours', 'level', 'batch', 'apiKey', 'rememberKey', 'model', 'baseUrl',
+    'roadmap-form', 'role', 'weeks', 'hours', 'level', 'batch', 'parallel', 'apiKey', 'rememberKey', 'model', 'baseUrl',
     'backend-status', 'backend-label', 'form-error', 'generate', 'cancel', 'continue', 'empty-state',
     'status-card', 'status-title', 'status-detail', 'progress', 'error-box', 'error-code', 'error-title',
     'error-advice', 'error-detail', 'log', 'usage-card', 'u-requests', 'u-prompt', 'u-output', 'u-thoughts',
@@ -213,6 +213,7 @@ function readForm() {
     return null;
   }
   const params = { role, weeks, batchWeeks: batch };
+  if (ui.parallel.checked) params.strategy = 'parallel';
   if (ui.level.value) params.level = ui.level.value;
   if (hoursText) params.hoursPerDay = hours;
   return { params, backend: b };
@@ -224,6 +225,7 @@ function fillForm(params) {
   ui.level.value = params.level ?? '';
   ui.hours.value = params.hoursPerDay ?? '';
   ui.batch.value = params.batchWeeks ?? 3;
+  ui.parallel.checked = params.strategy === 'parallel';
 }
 
 // ───────────── rendering ─────────────
@@ -529,6 +531,7 @@ async function startRun(mode) {
       }
     },
   };
+  if (params.strategy) options.strategy = params.strategy;
   if (params.level) options.level = params.level;
   if (params.hoursPerDay) options.hoursPerDay = params.hoursPerDay;
   if (resumeFrom) options.resumeFrom = resumeFrom;

@@ -125,6 +125,32 @@ describe('generation', () => {
     }
   });
 
+  test('Batches in parallel: week 1 in 3 parts, the other batches at the same time, every week shown in order', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 12, parallel: true });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      assert.deepEqual(await weekNumbers(page), sequence(12));
+      const reqs = generateRequests(await env.requests());
+      const parts = reqs.filter((r) => r.task?.kind === 'days');
+      assert.deepEqual(parts.map((r) => `${r.task.from}: ${r.task.days.join('-')}`).sort(), ['1: 1-3', '1: 4-5', '1: 6-7']);
+      const batches = reqs.filter((r) => r.task?.kind === 'weeks');
+      assert.deepEqual(batches.map((r) => `${r.task.from}-${r.task.to}`).sort(), ['11-12', '2-4', '5-7', '8-10']);
+      const together = (a, b) => a.startedAt < b.endedAt && b.startedAt < a.endedAt;
+      assert.ok(batches.some((a) => batches.some((b) => a !== b && together(a, b))), 'batches were in flight together');
+      assert.match(await page.textContent('#roadmap-title'), /12-week roadmap/);
+      // The choice is part of the saved run: the form shows it again after a reload.
+      await page.reload();
+      await page.waitForSelector('#weeks-list > .week-card');
+      assert.equal(await page.isChecked('#parallel'), true);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('Cancel aborts the request in flight, sends nothing more, and Continue finishes without re-requesting kept weeks', async () => {
     const p = await openPage(env);
     const { page } = p;

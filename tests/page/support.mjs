@@ -98,10 +98,11 @@ export async function openPage(env, { viewport = { width: 1280, height: 900 }, c
   };
 }
 
-export async function fillForm(page, { role = 'DevOps Engineer', weeks = 6, batch = 3, key, baseUrl } = {}) {
+export async function fillForm(page, { role = 'DevOps Engineer', weeks = 6, batch = 3, parallel = false, key, baseUrl } = {}) {
   await page.fill('#role', role);
   await page.fill('#weeks', String(weeks));
   await page.fill('#batch', String(batch));
+  await page.setChecked('#parallel', parallel);
   if (key !== undefined) await page.fill('#apiKey', key);
   if (baseUrl !== undefined) {
     await page.click('.advanced summary');
