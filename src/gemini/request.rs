@@ -2,7 +2,7 @@
 //! Field names follow ai.google.dev/api (camelCase); absent options are omitted, never sent as null.
 
 use crate::json::codec::json_object;
-use crate::json::{DecodeError, Fields, FromJson, Map, Obj, ToJson, Value};
+use crate::json::{DecodeError, Fields, Map, Obj, ReadJson, ToJson, Value};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Part {
@@ -108,7 +108,7 @@ impl GenerateRequest {
     }
 }
 
-impl FromJson for Part {
+impl ReadJson for Part {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         f.opt("text", &mut self.text)?;
@@ -134,7 +134,7 @@ json_object!(ThinkingConfig {
 const GENERATION_CONFIG_FIELDS: [&str; 5] =
     ["responseMimeType", "responseJsonSchema", "maxOutputTokens", "temperature", "thinkingConfig"];
 
-impl FromJson for GenerationConfig {
+impl ReadJson for GenerationConfig {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
         let mut extra = Map::new();

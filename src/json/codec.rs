@@ -44,15 +44,22 @@ impl DecodeError {
 /// Reading fills a default value in place: a struct's fields are read one call each, with no partly built
 /// struct to drop on every early return (which made the by-value version several times larger in wasm).
 /// The error is boxed so that passing it up a struct's many fields moves one pointer, not two strings.
-pub trait FromJson: Default {
+/// The trait is object-safe so that [`Fields`] reads a field of any type through one function (`dyn`): one
+/// copy per field type made the wasm 2.4 KB gzip larger.
+pub trait ReadJson {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>>;
+}
 
+/// A [`ReadJson`] type that can be built from JSON on its own.
+pub trait FromJson: ReadJson + Default {
     fn from_json(v: &Value) -> Result<Self, DecodeError> {
         let mut x = Self::default();
         x.read_json(v).map_err(|e| *e)?;
         Ok(x)
     }
 }
+
+impl<T: ReadJson + Default> FromJson for T {}
 
 pub trait ToJson {
     fn write_json(&self, out: &mut String);
@@ -70,14 +77,14 @@ pub fn decode<T: FromJson>(text: &str) -> Result<T, DecodeError> {
     T::from_json(&v)
 }
 
-impl FromJson for Value {
+impl ReadJson for Value {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = v.clone();
         Ok(())
     }
 }
 
-impl FromJson for String {
+impl ReadJson for String {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let s = v.as_str().ok_or_else(|| DecodeError::expected("a string", v))?;
         s.clone_into(self);
@@ -85,7 +92,7 @@ impl FromJson for String {
     }
 }
 
-impl FromJson for bool {
+impl ReadJson for bool {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         match v {
             Value::Bool(b) => {
@@ -97,7 +104,7 @@ impl FromJson for bool {
     }
 }
 
-impl FromJson for f64 {
+impl ReadJson for f64 {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = v.as_f64().ok_or_else(|| DecodeError::expected("a number", v))?;
         Ok(())
@@ -112,7 +119,7 @@ fn whole_in(v: &Value, max: u64, range: &str) -> Result<u64, DecodeError> {
     }
 }
 
-impl FromJson for i32 {
+impl ReadJson for i32 {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         match v.as_f64() {
             Some(n) if n.fract() == 0.0 && n >= i32::MIN as f64 && n <= i32::MAX as f64 => {
@@ -125,14 +132,14 @@ impl FromJson for i32 {
     }
 }
 
-impl FromJson for u32 {
+impl ReadJson for u32 {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = whole_in(v, u32::MAX as u64, "expected a whole number from 0 to 2^32 - 1")? as u32;
         Ok(())
     }
 }
 
-impl FromJson for u64 {
+impl ReadJson for u64 {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = whole_in(v, u64::MAX, "expected a whole number from 0 to 2^53")?;
         Ok(())
@@ -140,7 +147,7 @@ impl FromJson for u64 {
 }
 
 /// `null` reads as `None`, as does a missing field (see [`Fields::opt`]).
-impl<T: FromJson> FromJson for Option<T> {
+impl<T: FromJson> ReadJson for Option<T> {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         *self = match v {
             Value::Null => None,
@@ -150,7 +157,7 @@ impl<T: FromJson> FromJson for Option<T> {
     }
 }
 
-impl<T: FromJson> FromJson for Vec<T> {
+impl<T: FromJson> ReadJson for Vec<T> {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let a = v.as_array().ok_or_else(|| DecodeError::expected("an array", v))?;
         self.clear();
@@ -183,8 +190,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A field that must be present.
-    #[inline(never)]
-    pub fn req<T: FromJson>(&self, key: &str, slot: &mut T) -> Result<(), Box<DecodeError>> {
+    pub fn req(&self, key: &str, slot: &mut dyn ReadJson) -> Result<(), Box<DecodeError>> {
         match self.map.get(key) {
             Some(v) => slot.read_json(v).map_err(|e| Box::new(e.in_key(key))),
             None => Err(Box::new(DecodeError::new("missing field").in_key(key))),
@@ -192,8 +198,7 @@ impl<'a> Fields<'a> {
     }
 
     /// A field that may be missing, or `null` (read as its default: `None`, `""`, `0`, `[]`).
-    #[inline(never)]
-    pub fn opt<T: FromJson>(&self, key: &str, slot: &mut T) -> Result<(), Box<DecodeError>> {
+    pub fn opt(&self, key: &str, slot: &mut dyn ReadJson) -> Result<(), Box<DecodeError>> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(()),
             Some(v) => slot.read_json(v).map_err(|e| Box::new(e.in_key(key))),
@@ -338,7 +343,7 @@ macro_rules! json_object {
     (deny $ty:ident { $($body:tt)* }) => { $crate::json::codec::json_object!(@impl true, $ty { $($body)* }); };
     ($ty:ident { $($body:tt)* }) => { $crate::json::codec::json_object!(@impl false, $ty { $($body)* }); };
     (@impl $deny:literal, $ty:ident { $($field:ident: $key:literal $mode:ident),* $(,)? }) => {
-        impl $crate::json::FromJson for $ty {
+        impl $crate::json::ReadJson for $ty {
             fn read_json(&mut self, v: &$crate::json::Value) -> Result<(), Box<$crate::json::DecodeError>> {
                 let f = $crate::json::Fields::of(v)?;
                 if $deny {
@@ -369,7 +374,7 @@ macro_rules! json_enum {
         impl $ty {
             const JSON_NAMES: &'static [($ty, &'static str)] = &[$(($ty::$variant, $name)),*];
         }
-        impl $crate::json::FromJson for $ty {
+        impl $crate::json::ReadJson for $ty {
             fn read_json(&mut self, v: &$crate::json::Value) -> Result<(), Box<$crate::json::DecodeError>> {
                 *self = $crate::json::codec::read_enum(v, Self::JSON_NAMES)?;
                 Ok(())

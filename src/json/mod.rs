@@ -6,7 +6,7 @@ pub mod num;
 mod repair;
 pub mod value;
 
-pub use codec::{decode, DecodeError, Fields, FromJson, Obj, ToJson};
+pub use codec::{decode, DecodeError, Fields, FromJson, Obj, ReadJson, ToJson};
 pub use repair::repair_json;
 pub use value::{quote, Map, ParseError, Value};
 
