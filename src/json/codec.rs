@@ -149,11 +149,12 @@ impl ReadJson for u64 {
 /// `null` reads as `None`, as does a missing field (see [`Fields::opt`]).
 impl<T: FromJson> ReadJson for Option<T> {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        *self = match v {
-            Value::Null => None,
-            v => Some(T::from_json(v)?),
-        };
-        Ok(())
+        if let Value::Null = v {
+            *self = None;
+            return Ok(());
+        }
+        // Read in place (a failed read fails the whole decode, so a half-read value is never seen).
+        self.get_or_insert_with(T::default).read_json(v)
     }
 }
 
@@ -162,11 +163,16 @@ impl<T: FromJson> ReadJson for Vec<T> {
         let a = v.as_array().ok_or_else(|| DecodeError::expected("an array", v))?;
         self.clear();
         self.resize_with(a.len(), T::default);
-        for (i, (slot, x)) in self.iter_mut().zip(a).enumerate() {
-            slot.read_json(x).map_err(|e| Box::new(e.in_index(i)))?;
-        }
-        Ok(())
+        read_items(a, &mut self.iter_mut().map(|x| x as &mut dyn ReadJson))
     }
+}
+
+/// The loop of every `Vec<T>`, compiled once.
+fn read_items(a: &[Value], slots: &mut dyn Iterator<Item = &mut dyn ReadJson>) -> Result<(), Box<DecodeError>> {
+    for (i, (slot, x)) in slots.zip(a).enumerate() {
+        slot.read_json(x).map_err(|e| Box::new(e.in_index(i)))?;
+    }
+    Ok(())
 }
 
 /// The members of an object being read into a struct.
@@ -344,6 +350,8 @@ macro_rules! json_object {
     ($ty:ident { $($body:tt)* }) => { $crate::json::codec::json_object!(@impl false, $ty { $($body)* }); };
     (@impl $deny:literal, $ty:ident { $($field:ident: $key:literal $mode:ident),* $(,)? }) => {
         impl $crate::json::ReadJson for $ty {
+            // Never inlined: `Option<$ty>`, `Vec<$ty>` and `from_json` would each carry a copy of it.
+            #[inline(never)]
             fn read_json(&mut self, v: &$crate::json::Value) -> Result<(), Box<$crate::json::DecodeError>> {
                 let f = $crate::json::Fields::of(v)?;
                 if $deny {
