@@ -350,8 +350,6 @@ macro_rules! json_object {
     ($ty:ident { $($body:tt)* }) => { $crate::json::codec::json_object!(@impl false, $ty { $($body)* }); };
     (@impl $deny:literal, $ty:ident { $($field:ident: $key:literal $mode:ident),* $(,)? }) => {
         impl $crate::json::ReadJson for $ty {
-            // Never inlined: `Option<$ty>`, `Vec<$ty>` and `from_json` would each carry a copy of it.
-            #[inline(never)]
             fn read_json(&mut self, v: &$crate::json::Value) -> Result<(), Box<$crate::json::DecodeError>> {
                 let f = $crate::json::Fields::of(v)?;
                 if $deny {
