@@ -163,14 +163,16 @@ impl<T: FromJson> ReadJson for Vec<T> {
         let a = v.as_array().ok_or_else(|| DecodeError::expected("an array", v))?;
         self.clear();
         self.resize_with(a.len(), T::default);
-        read_items(a, &mut self.iter_mut().map(|x| x as &mut dyn ReadJson))
+        read_items(a, &mut |i, x| self[i].read_json(x))
     }
 }
 
-/// The loop of every `Vec<T>`, compiled once.
-fn read_items(a: &[Value], slots: &mut dyn Iterator<Item = &mut dyn ReadJson>) -> Result<(), Box<DecodeError>> {
-    for (i, (slot, x)) in slots.zip(a).enumerate() {
-        slot.read_json(x).map_err(|e| Box::new(e.in_index(i)))?;
+type Read = Result<(), Box<DecodeError>>;
+
+/// The loop of every `Vec<T>`, compiled once: `read(i, x)` reads item `i`.
+fn read_items(a: &[Value], read: &mut dyn FnMut(usize, &Value) -> Read) -> Read {
+    for (i, x) in a.iter().enumerate() {
+        read(i, x).map_err(|e| Box::new(e.in_index(i)))?;
     }
     Ok(())
 }
