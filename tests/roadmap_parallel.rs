@@ -165,11 +165,7 @@ impl Transport for Slow {
 }
 
 fn parallel(weeks: u32, concurrency: u32) -> RoadmapOptions {
-    RoadmapOptions {
-        strategy: Some(Strategy::Parallel),
-        concurrency: Some(concurrency as f64),
-        ..opts(weeks)
-    }
+    RoadmapOptions { strategy: Some(Strategy::Parallel), concurrency: Some(concurrency as f64), ..opts(weeks) }
 }
 
 /// The outline's SSE chunks take `polls` polls each; everything else is quick.

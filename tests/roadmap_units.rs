@@ -40,14 +40,25 @@ fn planner_cuts_missing_runs_into_batches() {
 #[test]
 fn the_parallel_plan_puts_the_first_missing_week_alone_and_splits_its_days() {
     let none = |_: u32| false;
-    assert_eq!(plan_with_lead(12, 3, &none), [p(1, 1, false), p(2, 4, false), p(5, 7, false), p(8, 10, false), p(11, 12, false)]);
+    assert_eq!(
+        plan_with_lead(12, 3, &none),
+        [p(1, 1, false), p(2, 4, false), p(5, 7, false), p(8, 10, false), p(11, 12, false)]
+    );
     assert_eq!(plan_with_lead(1, 3, &none), [p(1, 1, false)]);
     assert_eq!(plan_with_lead(5, 52, &none), [p(1, 1, false), p(2, 5, false)]);
     // Resumed: the first week still missing is the one alone.
     let done = |w: u32| w <= 4 || w == 8;
     assert_eq!(
         plan_with_lead(12, 3, &done),
-        [p(1, 3, true), p(4, 4, true), p(5, 5, false), p(6, 7, false), p(8, 8, true), p(9, 11, false), p(12, 12, false)]
+        [
+            p(1, 3, true),
+            p(4, 4, true),
+            p(5, 5, false),
+            p(6, 7, false),
+            p(8, 8, true),
+            p(9, 11, false),
+            p(12, 12, false)
+        ]
     );
     assert_eq!(plan_with_lead(6, 3, &|_| true), plan(6, 3, &|_| true));
     assert_eq!(day_parts(3), [(1, 3), (4, 5), (6, 7)]);
@@ -69,7 +80,10 @@ fn the_parallel_plan_puts_the_first_missing_week_alone_and_splits_its_days() {
 fn read_days_takes_exactly_the_days_of_a_part_and_renumbers_them() {
     let part = days_value(3, 4, 5, 12);
     let days = read_days(&ours(&part), 4, 5, 2.0).expect("usable");
-    assert_eq!(days.iter().map(|d| (d.day, d.title.as_str())).collect::<Vec<_>>(), [(4, "W3D4 title"), (5, "W3D5 title")]);
+    assert_eq!(
+        days.iter().map(|d| (d.day, d.title.as_str())).collect::<Vec<_>>(),
+        [(4, "W3D4 title"), (5, "W3D5 title")]
+    );
     assert_eq!(days[1].tasks.len(), 2);
     // Numbered from 1 (or in another order): renumbered by position, or put in order.
     let mut from_one = part.clone();
@@ -99,7 +113,10 @@ fn read_days_takes_exactly_the_days_of_a_part_and_renumbers_them() {
 fn the_days_schema_asks_for_exactly_the_days_of_a_part() {
     let s = theirs(&days_schema(2));
     assert_eq!(s["required"], json!(["days"]));
-    assert_eq!((s["properties"]["days"]["minItems"].clone(), s["properties"]["days"]["maxItems"].clone()), (json!(2), json!(2)));
+    assert_eq!(
+        (s["properties"]["days"]["minItems"].clone(), s["properties"]["days"]["maxItems"].clone()),
+        (json!(2), json!(2))
+    );
     let day = &s["properties"]["days"]["items"];
     assert_eq!(day, &theirs(&weeks_schema(1))["properties"]["weeks"]["items"]["properties"]["days"]["items"]);
 }
@@ -110,14 +127,25 @@ fn a_days_prompt_names_its_week_its_days_the_other_parts_and_what_comes_next() {
         (1..=12).map(|w| OutlineWeek { week: w, title: week_title(w), phase: phase_of(w, 12).1 }).collect();
     let phases = vec![Phase { name: "Foundations".into(), start_week: 1, end_week: 12, goal: "Learn".into() }];
     let l = Learner { role: "SRE", total_weeks: 12, level: Some("beginner"), hours_per_day: Some(1.5) };
-    let r = DaysRequest { phases: &phases, week: &outline[0], next: outline.get(1), previous: None, context_days: 2, from: 4, to: 5 };
+    let r = DaysRequest {
+        phases: &phases,
+        week: &outline[0],
+        next: outline.get(1),
+        previous: None,
+        context_days: 2,
+        from: 4,
+        to: 5,
+    };
     let p = days_prompt(&l, &r);
     assert!(p.starts_with("Role: SRE\nLevel: beginner\nHours per day: 1.5\nTotal weeks: 12\n"), "{p}");
     assert!(p.contains("- Foundations (weeks 1-12): Learn"));
     assert!(p.contains("Week 1 (Topic 1: Skill 1, phase Foundations) is written in parts"));
     assert!(p.contains("Days 1-3 come before") && p.contains("Days 6-7 come after"));
     assert!(p.contains("Week 2 (Topic 2: Skill 2) comes after this week"));
-    assert!(p.contains("with exactly 2 days numbered 4 to 5") && p.contains("Pitch it at beginner level. Plan about 1.5 hours per day."));
+    assert!(
+        p.contains("with exactly 2 days numbered 4 to 5")
+            && p.contains("Pitch it at beginner level. Plan about 1.5 hours per day.")
+    );
     assert!(p.ends_with("\n\nTASK: WEEK 1 DAYS 4-5"), "{p}");
     // One day, the last part, the last week, with a finished week before it: its last days are the window.
     let mut before = week_value(11, 12);
@@ -125,7 +153,10 @@ fn a_days_prompt_names_its_week_its_days_the_other_parts_and_what_comes_next() {
     let before = serde_json::from_value::<Week>(before).unwrap();
     let r = DaysRequest { week: &outline[11], next: None, previous: Some(&before), from: 7, to: 7, ..r };
     let p = days_prompt(&l, &r);
-    assert!(p.contains("The learner has just finished these days of week 11 (Topic 11: Skill 11):\nDay 6: W11D6 title"), "{p}");
+    assert!(
+        p.contains("The learner has just finished these days of week 11 (Topic 11: Skill 11):\nDay 6: W11D6 title"),
+        "{p}"
+    );
     assert!(!p.contains("Day 5: W11D5"), "2 context days");
     assert!(p.contains("Days 1-6 come before") && !p.contains("come after"));
     assert!(p.contains("Write day 7 of week 12 in full") && p.contains("with exactly 1 day numbered 7 to 7"));

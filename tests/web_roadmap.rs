@@ -83,7 +83,10 @@ async fn twelve_weeks_with_the_defaults() {
     assert_eq!(rm["usage"]["requests"], 6, "model info + outline + 4 batches");
     assert!(rm["usage"]["promptTokens"].as_u64().unwrap() > 0);
     assert_eq!(rm["batches"].as_array().unwrap().len(), 4);
-    assert_eq!(tasks(&k).await, ["TASK: OUTLINE", "TASK: WEEKS 1-3", "TASK: WEEKS 4-6", "TASK: WEEKS 7-9", "TASK: WEEKS 10-12"]);
+    assert_eq!(
+        tasks(&k).await,
+        ["TASK: OUTLINE", "TASK: WEEKS 1-3", "TASK: WEEKS 4-6", "TASK: WEEKS 7-9", "TASK: WEEKS 10-12"]
+    );
     let kinds = kinds(&events);
     assert_eq!(kinds.first().map(String::as_str), Some("outline"));
     assert_eq!(kinds.last().map(String::as_str), Some("done"));
@@ -150,7 +153,8 @@ async fn fifty_two_weeks_complete() {
     let (rm, _) = run(options(&k, json!({"weeks": 52, "role": "Frontend Developer"}))).await;
     let rm = rm.unwrap();
     assert_complete(&rm, 52);
-    let titles: std::collections::HashSet<&str> = rm["weeks"].as_array().unwrap().iter().map(|w| w["title"].as_str().unwrap()).collect();
+    let titles: std::collections::HashSet<&str> =
+        rm["weeks"].as_array().unwrap().iter().map(|w| w["title"].as_str().unwrap()).collect();
     assert_eq!(titles.len(), 52, "no repeated week titles");
     assert_eq!(rm["usage"]["requests"], 2 + 18);
 }
@@ -239,12 +243,18 @@ async fn regenerate_week_replaces_one_week() {
     let (rm, _) = run(options(&k, json!({"weeks": 6}))).await;
     let rm = rm.unwrap();
     let before = tasks(&k).await.len();
-    let out = regenerate_week(obj(rm.clone()), JsValue::from(4), obj(json!({"apiKey": k, "baseUrl": mock_url(), "log": false}))).await;
+    let out = regenerate_week(
+        obj(rm.clone()),
+        JsValue::from(4),
+        obj(json!({"apiKey": k, "baseUrl": mock_url(), "log": false})),
+    )
+    .await;
     let out = to_json(&out.unwrap());
     assert_complete(&out, 6);
     assert_eq!(tasks(&k).await.split_off(before), ["TASK: WEEK 4"]);
     assert_eq!(out["weeks"][2], rm["weeks"][2], "other weeks untouched");
-    let bad = regenerate_week(obj(rm), JsValue::from(9), obj(json!({"apiKey": k, "baseUrl": mock_url()}))).await.unwrap_err();
+    let bad =
+        regenerate_week(obj(rm), JsValue::from(9), obj(json!({"apiKey": k, "baseUrl": mock_url()}))).await.unwrap_err();
     assert_eq!(str_field(&bad, "code").as_deref(), Some("INVALID_INPUT"));
 }
 

@@ -115,7 +115,8 @@ fn window_lines(s: &mut String, w: &Week, context_days: usize) {
     days_line(s, &w.days[w.days.len() - k..], true);
 }
 
-const DAY_FIELDS: &str = "\"day\", \"title\", \"tasks\" (2 to 5 concrete tasks), \"resources\" (1 to 3 named docs, books or \
+const DAY_FIELDS: &str =
+    "\"day\", \"title\", \"tasks\" (2 to 5 concrete tasks), \"resources\" (1 to 3 named docs, books or \
      courses) and \"hours\" (a number).";
 
 fn pitch(s: &mut String, l: &Learner) {
@@ -217,15 +218,27 @@ pub fn days_prompt(l: &Learner, r: &DaysRequest) -> String {
         window_lines(&mut s, p, r.context_days);
     }
     if a > 1 {
-        let _ = writeln!(s, "Days {} come before and are written separately: build on them without repeating them.", span(1, a - 1));
+        let _ = writeln!(
+            s,
+            "Days {} come before and are written separately: build on them without repeating them.",
+            span(1, a - 1)
+        );
     }
     if b < 7 {
-        let _ = writeln!(s, "Days {} come after and are written separately: leave the rest of the week to them.", span(b + 1, 7));
+        let _ = writeln!(
+            s,
+            "Days {} come after and are written separately: leave the rest of the week to them.",
+            span(b + 1, 7)
+        );
     }
     if let Some(n) = r.next {
         let _ = writeln!(s, "Week {} ({}) comes after this week: leave its material to it.", n.week, n.title);
     }
-    let (what, task) = if a == b { (format!("day {a}"), format!("DAY {a}")) } else { (format!("days {a}-{b}"), format!("DAYS {a}-{b}")) };
+    let (what, task) = if a == b {
+        (format!("day {a}"), format!("DAY {a}"))
+    } else {
+        (format!("days {a}-{b}"), format!("DAYS {a}-{b}"))
+    };
     let _ = write!(
         s,
         "\nWrite {what} of week {} in full. Return {{\"days\":[...]}} with exactly {} numbered {a} to {b} in order, \

@@ -25,8 +25,8 @@ use super::model::{
 use super::options::{finished_slots, one_line, outline_is_complete, RoadmapOptions};
 use super::planner::{day_parts, halve, next_range, plan, plan_with_lead, Planned};
 use super::prompt::{
-    days_prompt, outline_prompt, span, title_window, weeks_prompt_with, DaysRequest, Learner, Neighbours,
-    WeeksRequest, SYSTEM_INSTRUCTION,
+    days_prompt, outline_prompt, span, title_window, weeks_prompt_with, DaysRequest, Learner, Neighbours, WeeksRequest,
+    SYSTEM_INSTRUCTION,
 };
 use super::schema::{days_schema, outline_schema, weeks_schema};
 use super::stream::WeekDetector;
@@ -745,7 +745,8 @@ impl<'a, T: Transport> Run<'a, T> {
             };
             let req = self.request(&prompt, days_schema(b - a + 1));
             self.with_split(|s, _| s.report.attempts += 1);
-            let result = GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), &mut |_| {}).await;
+            let result =
+                GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), &mut |_| {}).await;
             let reply = match result {
                 Ok(r) => r,
                 Err(Error::Malformed { .. }) => return Ok(None),
@@ -798,7 +799,14 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// A batch, or one part of the split week (`part`: its index and days), from the plan's arrival to its
     /// report. The last part to finish assembles the week; the first unusable part has it asked for whole.
-    async fn batch_task(&self, pos: usize, index: u32, total_batches: u32, p: Planned, part: Option<(usize, (u32, u32))>) {
+    async fn batch_task(
+        &self,
+        pos: usize,
+        index: u32,
+        total_batches: u32,
+        p: Planned,
+        part: Option<(usize, (u32, u32))>,
+    ) {
         // Parallel batches start once the titles their prompts list have streamed in; a part's prompt lists
         // only the phases, its week and the next.
         let needed = match part {
@@ -812,7 +820,9 @@ impl<'a, T: Transport> Run<'a, T> {
         let mut report = new_report(p.start, p.end);
         let mut result = Ok(true);
         if let Some((k, days)) = part {
-            if let Some(parts) = self.with_split(|s, _| (!std::mem::replace(&mut s.started, true)).then_some(s.parts.len())) {
+            if let Some(parts) =
+                self.with_split(|s, _| (!std::mem::replace(&mut s.started, true)).then_some(s.parts.len()))
+            {
                 self.batch_start(index, total_batches, p.start, p.end);
                 self.log(&format!("Batch {index}: week {} in {parts} parts at once", p.start));
             }
@@ -824,7 +834,9 @@ impl<'a, T: Transport> Run<'a, T> {
                         }
                         s.parts[k] = Some(d);
                         let done = s.parts.iter().all(Option::is_some);
-                        done.then(|| (s.parts.iter_mut().flat_map(|p| p.take().unwrap_or_default()).collect(), s.report.clone()))
+                        done.then(|| {
+                            (s.parts.iter_mut().flat_map(|p| p.take().unwrap_or_default()).collect(), s.report.clone())
+                        })
                     });
                     let Some((days, report)) = assembled else { return };
                     let w = finish_week(Week { days, ..Week::default() }, p.start, &self.st.borrow().rm.outline);
@@ -835,12 +847,17 @@ impl<'a, T: Transport> Run<'a, T> {
                 }
                 // The first unusable part (while the run goes on) has the whole week asked for, like any batch.
                 Ok(None) => {
-                    let Some(r) = self.with_split(|s, stop| (!stop && !std::mem::replace(&mut s.whole, true)).then(|| s.report.clone()))
-                    else {
+                    let Some(r) = self.with_split(|s, stop| {
+                        (!stop && !std::mem::replace(&mut s.whole, true)).then(|| s.report.clone())
+                    }) else {
                         return;
                     };
                     report = r;
-                    let reason = format!("days {} of week {} were not usable; asking for the whole week", span(days.0, days.1), p.start);
+                    let reason = format!(
+                        "days {} of week {} were not usable; asking for the whole week",
+                        span(days.0, days.1),
+                        p.start
+                    );
                     let attempt = report.attempts + 1;
                     self.log(&format!("Retrying batch {index} in 0.0s (attempt {attempt}): {reason}"));
                     self.emit(ProgressEvent::Retry { batch: index, attempt, delay_ms: 0, reason });

@@ -35,10 +35,21 @@ pub fn fixture(name: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Task {
     ModelInfo,
-    Outline { total: u32 },
-    Weeks { first: u32, last: u32, total: u32 },
+    Outline {
+        total: u32,
+    },
+    Weeks {
+        first: u32,
+        last: u32,
+        total: u32,
+    },
     /// Days `first..=last` of one week (a week written in parts).
-    Days { week: u32, first: u32, last: u32, total: u32 },
+    Days {
+        week: u32,
+        first: u32,
+        last: u32,
+        total: u32,
+    },
 }
 
 pub fn body_json(req: &HttpRequest) -> Value {
