@@ -220,15 +220,15 @@ pub fn days_prompt(l: &Learner, r: &DaysRequest) -> String {
     if a > 1 {
         let _ = writeln!(
             s,
-            "Days {} come before and are written separately: build on them without repeating them.",
-            span(1, a - 1)
+            "{} before and written separately: build on them without repeating them.",
+            days_come(1, a - 1)
         );
     }
     if b < 7 {
         let _ = writeln!(
             s,
-            "Days {} come after and are written separately: leave the rest of the week to them.",
-            span(b + 1, 7)
+            "{} after and written separately: leave the rest of the week to them.",
+            days_come(b + 1, 7)
         );
     }
     if let Some(n) = r.next {
@@ -249,6 +249,15 @@ pub fn days_prompt(l: &Learner, r: &DaysRequest) -> String {
     pitch(&mut s, l);
     let _ = write!(s, "\n\nTASK: WEEK {} {task}", w.week);
     s
+}
+
+/// "Day 7 comes" or "Days 4-7 come".
+fn days_come(a: u32, b: u32) -> String {
+    if a == b {
+        format!("Day {a} comes")
+    } else {
+        format!("Days {a}-{b} come")
+    }
 }
 
 /// `a` or `a-b`.
