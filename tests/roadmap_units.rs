@@ -159,10 +159,10 @@ fn a_days_prompt_names_its_week_its_days_the_other_parts_and_what_comes_next() {
     );
     assert!(!p.contains("Day 5: W11D5"), "2 context days");
     assert!(p.contains("Days 1-6 come before") && !p.contains("come after"));
-    let p = days_prompt(&l, &DaysRequest { from: 2, to: 2, ..r });
-    assert!(p.contains("Day 1 comes before and written separately") && p.contains("Days 3-7 come after"), "{p}");
     assert!(p.contains("Write day 7 of week 12 in full") && p.contains("with exactly 1 day numbered 7 to 7"));
     assert!(p.ends_with("TASK: WEEK 12 DAY 7"));
+    let p = days_prompt(&l, &DaysRequest { from: 2, to: 2, ..r });
+    assert!(p.contains("Day 1 comes before and written separately") && p.contains("Days 3-7 come after"), "{p}");
 }
 
 proptest! {
