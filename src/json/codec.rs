@@ -162,17 +162,22 @@ impl<T: FromJson> ReadJson for Vec<T> {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let a = v.as_array().ok_or_else(|| DecodeError::expected("an array", v))?;
         self.clear();
-        self.resize_with(a.len(), T::default);
-        read_items(a, &mut |i, x| self[i].read_json(x))
+        self.reserve(a.len());
+        read_items(a, &mut |x| {
+            let mut item = T::default();
+            let read = item.read_json(x);
+            self.push(item);
+            read
+        })
     }
 }
 
 type Read = Result<(), Box<DecodeError>>;
 
-/// The loop of every `Vec<T>`, compiled once: `read(i, x)` reads item `i`.
-fn read_items(a: &[Value], read: &mut dyn FnMut(usize, &Value) -> Read) -> Read {
+/// The loop of every `Vec<T>`, compiled once: `read(x)` reads the next item.
+fn read_items(a: &[Value], read: &mut dyn FnMut(&Value) -> Read) -> Read {
     for (i, x) in a.iter().enumerate() {
-        read(i, x).map_err(|e| Box::new(e.in_index(i)))?;
+        read(x).map_err(|e| Box::new(e.in_index(i)))?;
     }
     Ok(())
 }
