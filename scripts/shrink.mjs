@@ -64,66 +64,67 @@ const encodeName = (s) => {
   return [...leb(b.length), ...b];
 };
 
-/** The import (module, name) pairs and export names of a module, in order. */
-export function wasmNames(bytes) {
-  const imports = [];
-  const exports = [];
+const IMPORTS = 2;
+const EXPORTS = 7;
+
+/**
+ * The sections of a module, in order: `{ id, bytes }`, plus for the import and export sections their
+ * `entries`: `{ module (imports only), name, desc }`, `desc` being the entry's bytes after its names.
+ */
+function sections(bytes) {
+  const out = [];
   const r = reader(bytes, 8);
   while (r.pos < bytes.length) {
+    const start = r.pos;
     const id = bytes[r.pos++];
-    const size = r.u32();
-    const end = r.pos + size;
-    if (id === 2 || id === 7) {
+    const end = r.u32() + r.pos;
+    const section = { id, bytes: bytes.subarray(start, end) };
+    if (id === IMPORTS || id === EXPORTS) {
+      section.entries = [];
       for (let n = r.u32(); n > 0; n--) {
-        if (id === 2) {
-          imports.push({ module: r.name(), name: r.name() });
+        const entry = id === IMPORTS ? { module: r.name(), name: r.name() } : { name: r.name() };
+        const descStart = r.pos;
+        if (id === IMPORTS) {
           r.importDesc();
         } else {
-          exports.push(r.name());
           r.pos++;
           r.u32();
         }
+        entry.desc = bytes.subarray(descStart, r.pos);
+        section.entries.push(entry);
       }
+      if (r.pos !== end) throw new Error(`section ${id}: read ${r.pos - start} of ${end - start} bytes`);
     }
+    out.push(section);
     r.pos = end;
   }
-  return { imports, exports };
+  return out;
+}
+
+/** The import (module, name) pairs and export names of a module, in order. */
+export function wasmNames(bytes) {
+  const all = sections(bytes);
+  const entries = (id) => all.filter((s) => s.id === id).flatMap((s) => s.entries);
+  return {
+    imports: entries(IMPORTS).map(({ module, name }) => ({ module, name })),
+    exports: entries(EXPORTS).map((e) => e.name),
+  };
 }
 
 /** The module with its import and export names passed through `rename*` (other sections copied as they are). */
 export function renameWasm(bytes, { importModule = (m) => m, importName = (n) => n, exportName = (n) => n }) {
   const out = [bytes.subarray(0, 8)];
-  const r = reader(bytes, 8);
-  while (r.pos < bytes.length) {
-    const start = r.pos;
-    const id = bytes[r.pos++];
-    const size = r.u32();
-    const end = r.pos + size;
-    if (id !== 2 && id !== 7) {
-      out.push(bytes.subarray(start, end));
-      r.pos = end;
+  for (const { id, bytes: raw, entries } of sections(bytes)) {
+    if (!entries) {
+      out.push(raw);
       continue;
     }
-    const body = [];
-    const count = r.u32();
-    body.push(...leb(count));
-    for (let n = 0; n < count; n++) {
-      if (id === 2) {
-        const module = r.name();
-        const name = r.name();
-        const descStart = r.pos;
-        r.importDesc();
-        body.push(...encodeName(importModule(module)), ...encodeName(importName(name)));
-        body.push(...bytes.subarray(descStart, r.pos));
-      } else {
-        const name = r.name();
-        const descStart = r.pos;
-        r.pos++;
-        r.u32();
-        body.push(...encodeName(exportName(name)), ...bytes.subarray(descStart, r.pos));
-      }
+    const body = [...leb(entries.length)];
+    for (const e of entries) {
+      if (id === IMPORTS) body.push(...encodeName(importModule(e.module)), ...encodeName(importName(e.name)));
+      else body.push(...encodeName(exportName(e.name)));
+      body.push(...e.desc);
     }
-    if (r.pos !== end) throw new Error(`section ${id}: read ${r.pos - start} of ${end - start} bytes`);
     out.push(Uint8Array.from([id, ...leb(body.length), ...body]));
   }
   return Buffer.concat(out);
