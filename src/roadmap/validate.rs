@@ -145,14 +145,22 @@ pub fn week_problem(w: &Week) -> Option<Problem> {
         if d.day != i {
             return Some(Problem::DayNumbers);
         }
-        if d.title.trim().is_empty() {
-            return Some(Problem::NoTitle(i));
-        }
-        if d.tasks.iter().all(|t| t.trim().is_empty()) {
-            return Some(Problem::NoTasks(i));
+        if let Some(p) = day_problem(d) {
+            return Some(p);
         }
     }
     None
+}
+
+/// A day without a title or without a task (named by its own number).
+fn day_problem(d: &Day) -> Option<Problem> {
+    if d.title.trim().is_empty() {
+        Some(Problem::NoTitle(d.day))
+    } else if d.tasks.iter().all(|t| t.trim().is_empty()) {
+        Some(Problem::NoTasks(d.day))
+    } else {
+        None
+    }
 }
 
 fn read_day_list(v: Option<&Value>, default_hours: f64) -> Vec<Day> {
@@ -193,7 +201,7 @@ pub fn read_days(v: &Value, first: u32, last: u32, default_hours: f64) -> Option
         return None;
     }
     number_days(&mut days, first);
-    days.iter().all(|d| !d.title.trim().is_empty() && d.tasks.iter().any(|t| !t.trim().is_empty())).then_some(days)
+    days.iter().all(|d| day_problem(d).is_none()).then_some(days)
 }
 
 /// One week object as the model wrote it: its own number (if any), the week, and its problem.
