@@ -83,21 +83,21 @@ pub mod exports {
     }
 
     /// Generates a complete roadmap: outline, then batches of weeks; see the README for the options.
-    #[wasm_bindgen(js_name = generateRoadmap, unchecked_return_type = "Roadmap")]
-    pub async fn generate_roadmap(
+    #[wasm_bindgen(js_name = generateRoadmap, unchecked_return_type = "Promise<Roadmap>")]
+    pub fn generate_roadmap(
         #[wasm_bindgen(unchecked_param_type = "GenerateRoadmapOptions")] options: JsValue,
-    ) -> Result<JsValue, JsValue> {
-        web::roadmap::generate_roadmap(options).await
+    ) -> js_sys::Promise {
+        web::promise(Box::pin(web::roadmap::generate_roadmap(options)))
     }
 
     /// Returns a new roadmap with `week` written again in keeping with its neighbours.
-    #[wasm_bindgen(js_name = regenerateWeek, unchecked_return_type = "Roadmap")]
-    pub async fn regenerate_week(
+    #[wasm_bindgen(js_name = regenerateWeek, unchecked_return_type = "Promise<Roadmap>")]
+    pub fn regenerate_week(
         #[wasm_bindgen(unchecked_param_type = "Roadmap")] roadmap: JsValue,
         #[wasm_bindgen(unchecked_param_type = "number")] week: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RegenerateWeekOptions")] options: JsValue,
-    ) -> Result<JsValue, JsValue> {
-        web::roadmap::regenerate_week(roadmap, week, options).await
+    ) -> js_sys::Promise {
+        web::promise(Box::pin(web::roadmap::regenerate_week(roadmap, week, options)))
     }
 
     /// Repairs model output into valid JSON text (fences, prose, trailing commas, truncation, ...).

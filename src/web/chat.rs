@@ -2,17 +2,17 @@
 //! `RefCell` borrow is ever held across an `await` (so re-entrant calls from callbacks are safe).
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use super::convert::{call, callback_of, decode_error, encode, get, json_to_js, plain_value, signal_of};
 use super::error::to_js;
 use super::fetch::FetchTransport;
+use super::JsTask;
 use crate::chat::{read_json, send_request, Chat, ChatConfig, Turn};
 use crate::gemini::{Counted, Endpoint, GenerationConfig, Transport, Usage};
 use crate::json::codec::json_object;
@@ -148,17 +148,14 @@ impl ChatHandle {
 }
 
 /// Runs `work` after every earlier call on the same chat has settled.
-fn enqueue<F>(handle: &Rc<ChatHandle>, work: F) -> Promise
-where
-    F: Future<Output = Result<JsValue, JsValue>> + 'static,
-{
+fn enqueue(handle: &Rc<ChatHandle>, work: JsTask) -> Promise {
     let prev = handle.tail.borrow_mut().take();
-    let promise = future_to_promise(async move {
+    let promise = super::promise(Box::pin(async move {
         if let Some(p) = prev {
             let _ = JsFuture::from(p).await;
         }
         work.await
-    });
+    }));
     let settled = promise.then2(&handle.swallow, &handle.swallow);
     *handle.tail.borrow_mut() = Some(settled);
     promise
@@ -203,10 +200,10 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
 
 pub fn send(handle: &Rc<ChatHandle>, text: String, opts: JsValue, json: bool) -> Promise {
     let h = handle.clone();
-    enqueue(handle, async move {
+    enqueue(handle, Box::pin(async move {
         let opts = call_options(&opts).map_err(|e| to_js(&e, None, &[]))?;
         turn(&h, &text, json, &opts).await.map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
-    })
+    }))
 }
 
 fn progress(kind: &str, index: usize, total: usize, extra: Option<(&str, JsValue)>) -> JsValue {
@@ -223,7 +220,7 @@ fn progress(kind: &str, index: usize, total: usize, extra: Option<(&str, JsValue
 /// The seed's `generate_json_batched`: prompts in order, one chat, each answer parsed through the fallbacks.
 pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: JsValue) -> Promise {
     let h = handle.clone();
-    enqueue(handle, async move {
+    enqueue(handle, Box::pin(async move {
         let opts = call_options(&opts).map_err(|e| to_js(&e, None, &[]))?;
         let prompts: Vec<String> = plain_value(&prompts, "prompts", "must be an array of strings")
             .and_then(|v| Vec::<String>::from_json(&v).map_err(|_| Error::invalid("prompts", "must be an array of strings")))
@@ -252,7 +249,7 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
         }
         transport.log(&format!("Completed all {total} batches successfully"));
         Ok(results.into())
-    })
+    }))
 }
 
 json_object!(deny ChatOptions {
