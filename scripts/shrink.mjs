@@ -1,9 +1,13 @@
 // Shrinks a wasm-pack build in place, the way a minifying bundler would, so that what ships is what a web
 // app serves: the names the .wasm and its JS glue share (77 imports such as `__wbg_fetch_786db33e181960bd`,
 // the exports the glue calls) become `$0`, `$1`, ... in both, and the glue is minified with esbuild.
-// Behaviour is unchanged: the same functions are wired to each other, only the names are shorter.
+// The function bodies are also reordered so that like ones sit together, which gzip rewards.
+// Behaviour is unchanged: the same functions are wired to each other, only names and order differ.
 // Usage: node scripts/shrink.mjs pkg/web pkg/bundler      (run by scripts/build.sh after wasm-pack)
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const NAME = 'gemini_roadmap';
@@ -130,6 +134,88 @@ export function renameWasm(bytes, { importModule = (m) => m, importName = (n) =>
   return Buffer.concat(out);
 }
 
+const CODE = 10;
+// binaryen from npm (Debian's wasm-opt 108 writes broken modules), as the build puts it first on PATH.
+const LOCAL_WASM_OPT = fileURLToPath(new URL('../node_modules/.bin/wasm-opt', import.meta.url));
+const WASM_OPT = existsSync(LOCAL_WASM_OPT) ? LOCAL_WASM_OPT : 'wasm-opt';
+
+/** The body bytes of each function the module defines, and how many functions it imports. */
+export function functionBodies(bytes) {
+  const all = sections(bytes);
+  const imported = all.filter((s) => s.id === IMPORTS).flatMap((s) => s.entries).filter((e) => e.desc[0] === 0).length;
+  const bodies = [];
+  for (const { bytes: raw } of all.filter((s) => s.id === CODE)) {
+    const r = reader(raw, 1);
+    r.u32();
+    for (let n = r.u32(); n > 0; n--) {
+      const len = r.u32();
+      bodies.push(raw.subarray(r.pos, r.pos + len));
+      r.pos += len;
+    }
+  }
+  return { imported, bodies };
+}
+
+/**
+ * An order of the bodies in which each is followed by the one most like it (the share of its 3-byte
+ * sequences the previous body also has), so that gzip's 32 KB window finds more repeats. Greedy, from
+ * the largest body; ties go to the lower index, so the order is the same on every machine.
+ */
+export function similarOrder(bodies) {
+  const grams = bodies.map((b) => {
+    const set = new Set();
+    for (let i = 0; i + 3 <= b.length; i++) set.add((b[i] << 16) | (b[i + 1] << 8) | b[i + 2]);
+    return set;
+  });
+  const left = new Set(bodies.keys());
+  let cur = 0;
+  for (const i of left) if (bodies[i].length > bodies[cur].length) cur = i;
+  const order = [cur];
+  left.delete(cur);
+  while (left.size) {
+    let best = -1;
+    let score = -1;
+    for (const i of left) {
+      let shared = 0;
+      for (const g of grams[i]) if (grams[cur].has(g)) shared++;
+      const s = shared / (1 + grams[i].size);
+      if (s > score) [best, score] = [i, s];
+    }
+    order.push(best);
+    left.delete(best);
+    cur = best;
+  }
+  return order;
+}
+
+/**
+ * The module with its function bodies reordered by [`similarOrder`]: -0.9 KB gzip on the shipped build.
+ * The order is handed to binaryen as function names (its `--reorder-functions-by-name` renumbers every
+ * call, table entry and export), and the names are stripped again.
+ */
+export function orderForGzip(bytes) {
+  const { imported, bodies } = functionBodies(bytes);
+  if (bodies.length < 2) return bytes;
+  const width = String(bodies.length).length;
+  const names = [...leb(bodies.length)];
+  similarOrder(bodies).forEach((body, rank) => names.push(...leb(imported + body), ...encodeName(`f${String(rank).padStart(width, '0')}`)));
+  const payload = [...encodeName('name'), 1, ...leb(names.length), ...names];
+  const dir = mkdtempSync(join(tmpdir(), 'shrink-'));
+  try {
+    writeFileSync(join(dir, 'in.wasm'), Buffer.concat([bytes, Uint8Array.from([0, ...leb(payload.length), ...payload])]));
+    const features = ['bulk-memory', 'nontrapping-float-to-int', 'reference-types', 'multivalue', 'sign-ext', 'mutable-globals'];
+    // The levels and Stack IR flags keep the writer as compact as the -Oz run that made the module.
+    execFileSync(WASM_OPT, [
+      '--reorder-functions-by-name', '--strip-debug', ...features.map((f) => `--enable-${f}`),
+      '--optimize-level', '2', '--shrink-level', '2', '--generate-stack-ir', '--optimize-stack-ir',
+      join(dir, 'in.wasm'), '-o', join(dir, 'out.wasm'),
+    ]);
+    return readFileSync(join(dir, 'out.wasm'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const escape = (s) => s.replace(/[$]/g, '\\$');
 const token = (name) => new RegExp(`(?<![\\w$])${escape(name)}(?![\\w$])`, 'g');
 
@@ -141,7 +227,7 @@ export async function shrink(dir) {
   const glue = new Map(glueFiles.map((f) => [f, readFileSync(f, 'utf8')]));
   const allGlue = [...glue.values()].join('\n');
   if (/(?<![\w$])\$\d/.test(allGlue)) throw new Error(`${dir}: already shrunk (or uses $-names)`);
-  const bytes = readFileSync(wasmPath);
+  const bytes = orderForGzip(readFileSync(wasmPath));
   const { imports, exports } = wasmNames(bytes);
   // Imports: every function the glue provides. Exports: those the glue calls as `wasm.<name>`, except
   // `memory`, which apps read from what `init()` returns.

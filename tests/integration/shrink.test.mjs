@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { renameWasm, wasmNames } from '../../scripts/shrink.mjs';
+import { functionBodies, orderForGzip, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
 import { DIST, ensureDist } from './helpers.mjs';
 
 const name = (s) => [s.length, ...Buffer.from(s)];
@@ -39,6 +39,40 @@ test('renameWasm renames imports and exports and nothing else: the module still 
   assert.ok(instance.exports.memory instanceof WebAssembly.Memory);
   // The old names are gone: linking with them fails.
   await assert.rejects(WebAssembly.instantiate(short, { './glue.js': { __wbg_answer_0123456789abcdef: () => 1 } }));
+});
+
+// (import "./glue.js" "ten" (func (result i32))); three exported functions, the first one calling the
+// import and the third, whose body is like the first's: the order puts them side by side.
+const CALLS = Uint8Array.from([
+  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+  ...section(1, [1, 0x60, 0, 1, 0x7f]),
+  ...section(2, [1, ...name('./glue.js'), ...name('ten'), 0x00, 0]),
+  ...section(3, [3, 0, 0, 0]),
+  ...section(7, [3, ...name('a'), 0x00, 1, ...name('b'), 0x00, 2, ...name('c'), 0x00, 3]),
+  ...section(10, [3,
+    10, 0, 0x10, 0, 0x10, 3, 0x6a, 0x41, 1, 0x6a, 0x0b, // a: ten() + c() + 1
+    4, 0, 0x41, 7, 0x0b, // b: 7
+    10, 0, 0x10, 0, 0x10, 0, 0x6a, 0x41, 2, 0x6a, 0x0b, // c: ten() + ten() + 2
+  ]),
+]);
+
+test('orderForGzip puts like bodies side by side, and every call and export still reaches its function', async () => {
+  const { imported, bodies } = functionBodies(CALLS);
+  assert.equal(imported, 1);
+  assert.deepEqual(bodies.map((b) => b.length), [10, 4, 10]);
+  const order = similarOrder(bodies);
+  assert.deepEqual(order, [0, 2, 1], 'from the largest (the first of two ties), then the one most like it');
+  const ordered = orderForGzip(CALLS);
+  const after = functionBodies(ordered).bodies.map((b) => Buffer.from(b).toString('hex'));
+  assert.notDeepEqual(after, bodies.map((b) => Buffer.from(b).toString('hex')), 'the bodies moved');
+  const run = async (bytes) => {
+    const { instance } = await WebAssembly.instantiate(bytes, { './glue.js': { ten: () => 10 } });
+    const { a, b, c } = instance.exports;
+    return [a(), b(), c()];
+  };
+  assert.deepEqual(await run(CALLS), [33, 7, 22]);
+  assert.deepEqual(await run(ordered), [33, 7, 22]);
+  assert.ok(!Buffer.from(ordered).includes(Buffer.from('name')), 'the names that carried the order are stripped');
 });
 
 test('the shipped web build: short shared names, minified glue, every import provided by the glue', async () => {
