@@ -23,6 +23,8 @@
 //   webpack: /bundler import Node with --experimental-wasm-modules (no browser loads .wasm ES modules yet);
 //                            webpack.test.mjs runs the bundled equivalent
 //   No bundler (html)        Chromium: the page as written, the package served under /node_modules
+//   Loading on first use     Chromium: nothing of the package is fetched before the first call; two racing
+//                            calls fetch the glue and the .wasm once, and both get every week
 //   Web Worker (2 blocks)    Chromium: both blocks together; the worker imports the glue by its path, as the
 //                            README says to without a bundler (worker.test.mjs runs it bundled by Vite)
 //   Node                     Node: initSync, then the README's repairJson line against its comment
@@ -70,6 +72,7 @@ const CHECKED = {
   'webpack-config': (b) => b.lang === 'js' && /^\/\/ webpack\.config\.js/.test(b.code),
   'bundler-import': (b) => b.lang === 'js' && b.heading === 'webpack 5' && /from 'gemini-roadmap\/bundler'/.test(b.code),
   'no-bundler-html': (b) => b.lang === 'html' && b.heading === 'No bundler',
+  'lazy-load': (b) => b.lang === 'js' && b.heading === 'Loading it on first use',
   'worker': (b) => b.lang === 'js' && /^\/\/ roadmap\.worker\.js/.test(b.code),
   'worker-main': (b) => b.lang === 'js' && /^\/\/ main thread/.test(b.code),
   'node': (b) => b.lang === 'js' && b.heading === 'Node' && /initSync/.test(b.code),
@@ -311,6 +314,25 @@ test(`No bundler (${at('no-bundler-html')}): the page as written, served with th
     [{ path: '/node_modules/gemini-roadmap/web/gemini_roadmap_bg.wasm', status: 200, type: 'application/wasm' }],
     'init() fetched gemini_roadmap_bg.wasm from next to gemini_roadmap.js, once',
   );
+});
+
+test(`Loading it on first use (${at('lazy-load')}): nothing of the package is fetched before the first call; two racing calls fetch the glue and the .wasm once, and both get N weeks`, async () => {
+  const weeks = weeksOption(block('lazy-load').code);
+  const r = await runExample('lazy-load', {
+    epilogue: `
+const __fetched = () => performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname).filter((p) => p.includes('/gemini-roadmap/'));
+const __before = __fetched();
+const [__a, __b] = await Promise.all([onGenerateClick(), onGenerateClick()]);
+__readme.out = { before: __before, after: __fetched(), a: __a.weeks.map((w) => w.week), b: __b.weeks.map((w) => w.week) };`,
+  });
+  const { before, after, a, b } = r.state.out;
+  assert.deepEqual(before, [], 'nothing of the package was fetched with the page');
+  assert.deepEqual(a, range(weeks));
+  assert.deepEqual(b, range(weeks));
+  assert.deepEqual(after.filter((p) => p.endsWith('.js')), ['/node_modules/gemini-roadmap/web/gemini_roadmap.js'], 'the glue, once');
+  assert.deepEqual(r.wasm.map((w) => w.path), ['/node_modules/gemini-roadmap/web/gemini_roadmap_bg.wasm'], 'the .wasm, once');
+  assert.deepEqual([...r.state.rendered].sort((x, y) => x - y), range(weeks).flatMap((w) => [w, w]), 'render() got every week of both runs');
+  await assertKeyOnlyInHeader(r);
 });
 
 test(`In a Web Worker (${at('worker')} + ${at('worker-main')}): the worker generates N weeks, progress and the roadmap reach the main thread, render() gets every week`, async () => {
