@@ -298,11 +298,15 @@ impl<'a, T: Transport> Run<'a, T> {
     async fn after_failure(&self, batch: u32, what: &str, failures: &mut u32, err: Error) -> Result<(), Error> {
         *failures += 1;
         let Some(delay_ms) = self.policy.delay_ms(*failures, &err, self.t.random()) else { return Err(err) };
-        let (attempt, reason) = (*failures + 1, err.to_string());
-        self.log(&format!("Retrying {what} in {}s (attempt {attempt}): {reason}", num::seconds_1dp(delay_ms)));
-        self.emit(ProgressEvent::Retry { batch, attempt, delay_ms, reason });
+        self.announce_retry(batch, what, *failures + 1, delay_ms, err.to_string());
         self.t.sleep(delay_ms).await?;
         self.check_abort()
+    }
+
+    /// Logs and reports that `what` is tried again (attempt number `attempt`) after `delay_ms`.
+    fn announce_retry(&self, batch: u32, what: &str, attempt: u32, delay_ms: u64, reason: String) {
+        self.log(&format!("Retrying {what} in {}s (attempt {attempt}): {reason}", num::seconds_1dp(delay_ms)));
+        self.emit(ProgressEvent::Retry { batch, attempt, delay_ms, reason });
     }
 
     fn request(&self, prompt: &str, schema: Value) -> GenerateRequest {
@@ -461,8 +465,7 @@ impl<'a, T: Transport> Run<'a, T> {
             if tries > self.opts.retries() {
                 return Err(Error::malformed(format!("{reason} after {tries} attempts")));
             }
-            self.log(&format!("Retrying outline in 0.0s (attempt {}): {reason}", tries + 1));
-            self.emit(ProgressEvent::Retry { batch: 0, attempt: tries + 1, delay_ms: 0, reason });
+            self.announce_retry(0, "outline", tries + 1, 0, reason);
         }
     }
 
@@ -642,9 +645,7 @@ impl<'a, T: Transport> Run<'a, T> {
                     }
                 }
                 let reason = "the answer was not readable JSON weeks".to_string();
-                let attempt = report.attempts + 1;
-                self.log(&format!("Retrying batch {index} in 0.0s (attempt {attempt}): {reason}"));
-                self.emit(ProgressEvent::Retry { batch: index, attempt, delay_ms: 0, reason });
+                self.announce_retry(index, &format!("batch {index}"), report.attempts + 1, 0, reason);
                 recovered = true;
                 continue;
             };
@@ -858,9 +859,7 @@ impl<'a, T: Transport> Run<'a, T> {
                         span(days.0, days.1),
                         p.start
                     );
-                    let attempt = report.attempts + 1;
-                    self.log(&format!("Retrying batch {index} in 0.0s (attempt {attempt}): {reason}"));
-                    self.emit(ProgressEvent::Retry { batch: index, attempt, delay_ms: 0, reason });
+                    self.announce_retry(index, &format!("batch {index}"), report.attempts + 1, 0, reason);
                 }
                 Err(e) => {
                     report = self.with_split(|s, _| s.report.clone());
