@@ -170,8 +170,11 @@ fn finish_reasons_and_block_reasons_become_the_right_outcome() {
     assert_eq!(safety.into_result().unwrap_err().code(), "BLOCKED");
     let empty = read(r#"{"candidates":[],"usageMetadata":{"promptTokenCount":3}}"#);
     assert_eq!(empty.into_result().unwrap_err().code(), "MALFORMED");
-    let recitation = read(r#"{"candidates":[{"content":{"parts":[{"text":"x"}]},"finishReason":"RECITATION"}]}"#);
-    assert_eq!(recitation.into_result().unwrap_err().code(), "BLOCKED");
+    // Every stop for content, as the roadmap loop also treats them.
+    for reason in ["RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT"] {
+        let body = format!(r#"{{"candidates":[{{"content":{{"parts":[{{"text":"x"}}]}},"finishReason":"{reason}"}}]}}"#);
+        assert!(matches!(read(&body).into_result(), Err(Error::Blocked { reason: r, .. }) if r == reason), "{reason}");
+    }
 }
 
 #[test]

@@ -245,6 +245,9 @@ fn invalid_options_fail_before_any_request() {
         ("timeoutMs", Box::new(|o| o.timeout_ms = Some(0.0))),
         ("resumeFrom", Box::new(move |o| o.resume_from = Some(other.clone()))),
         ("resumeFrom", Box::new(|o| o.resume_from = Some(empty_roadmap(10)))),
+        ("resumeFrom", Box::new(|o| o.resume_from = Some(Roadmap { hours_per_day: Some(100.0), ..empty_roadmap(12) }))),
+        ("resumeFrom", Box::new(|o| o.resume_from = Some(Roadmap { level: Some(" \n ".into()), ..empty_roadmap(12) }))),
+        ("resumeFrom", Box::new(|o| o.resume_from = Some(Roadmap { level: Some("x".repeat(500)), ..empty_roadmap(12) }))),
     ];
     for (field, edit) in cases {
         let mut o = base.clone();

@@ -17,8 +17,9 @@ use gemini_roadmap::roadmap::join::{join_limited, LocalFuture};
 use serde_json::json;
 use support::*;
 
-/// Returns `Pending` `n` times (waking itself), failing with `Aborted` as soon as the abort flag is set.
-async fn polls(n: usize, aborted: &Cell<bool>) -> Result<(), Error> {
+/// Returns `Pending` `n` times (waking itself, counting each in `spent`), failing with `Aborted` as soon as
+/// the abort flag is set.
+async fn polls_counted(n: usize, aborted: &Cell<bool>, spent: &Cell<usize>) -> Result<(), Error> {
     let mut left = n;
     poll_fn(|cx| {
         if aborted.get() {
@@ -28,10 +29,15 @@ async fn polls(n: usize, aborted: &Cell<bool>) -> Result<(), Error> {
             return Poll::Ready(Ok(()));
         }
         left -= 1;
+        spent.set(spent.get() + 1);
         cx.waker().wake_by_ref();
         Poll::Pending
     })
     .await
+}
+
+async fn polls(n: usize, aborted: &Cell<bool>) -> Result<(), Error> {
+    polls_counted(n, aborted, &Cell::new(0)).await
 }
 
 /// How long request `n` takes: polls before the response, and polls before each body chunk.
@@ -61,6 +67,9 @@ struct Slow {
     at_start: RefCell<Vec<usize>>,
     /// `(true, n)` when request `n` started, `(false, n)` when it ended.
     trace: Rc<RefCell<Vec<(bool, usize)>>>,
+    /// Polls a retry wait takes, and the polls all waits took.
+    sleep_polls: Cell<usize>,
+    slept: Cell<usize>,
 }
 
 struct SlowBody {
@@ -87,6 +96,8 @@ impl Slow {
             max_in_flight: Cell::new(0),
             at_start: RefCell::default(),
             trace: Rc::default(),
+            sleep_polls: Cell::new(3),
+            slept: Cell::new(0),
         }
     }
 
@@ -148,7 +159,7 @@ impl Transport for Slow {
         }
         self.inner.sleep(ms).await?;
         // A wait takes a few polls too, so other batches move meanwhile.
-        polls(3, &self.aborted).await
+        polls_counted(self.sleep_polls.get(), &self.aborted, &self.slept).await
     }
 
     fn is_aborted(&self) -> bool {
@@ -550,6 +561,97 @@ fn a_batch_that_runs_out_of_retries_stops_the_others_at_their_next_request() {
     assert!(!t.asked().contains(&"WEEKS 3-4".to_string()), "no new request after the failure: {:?}", t.asked());
     let p = e.partial.unwrap();
     assert_eq!(p.batches.len(), 1, "only the failed batch has a report: {:?}", p.batches);
+}
+
+#[test]
+fn once_the_run_has_failed_no_retry_wait_starts_and_one_under_way_ends() {
+    let refused = || Scripted::status(400, error_body(400, "INVALID_ARGUMENT", "bad", json!([])));
+    let faults = move |_: &HttpRequest, _, task| match task {
+        Task::Weeks { first: 1, .. } => Some(refused()),
+        Task::Weeks { first: 4, .. } => Some(unavailable()),
+        _ => None,
+    };
+    let retries = |events: &[ProgressEvent]| events.iter().filter(|e| matches!(e, ProgressEvent::Retry { .. })).count();
+    // Batch 2 is waiting to retry (a wait of 10000 polls) when batch 1 is refused: the wait ends there.
+    let t = Slow::new(
+        gemini_with(faults),
+        Box::new(|req, _| if last_user_text(req).ends_with("WEEKS 1-3") { (30, 1) } else { (1, 1) }),
+    );
+    t.sleep_polls.set(10_000);
+    let (r, events) = run_slow(&t, &parallel(6, 2));
+    let e = r.unwrap_err();
+    assert_eq!((e.error.code(), e.batch), ("BAD_REQUEST", Some(1)));
+    assert_eq!(retries(&events), 1, "batch 2 was waiting to retry");
+    assert!(t.slept.get() < 100, "the wait went on for {} polls after the run failed", t.slept.get());
+    assert_eq!(t.asked().iter().filter(|a| *a == "WEEKS 4-6").count(), 1);
+    // Batch 2's 503 comes after batch 1 was refused: no retry is announced, no wait starts.
+    let t = Slow::new(
+        gemini_with(faults),
+        Box::new(|req, _| if last_user_text(req).ends_with("WEEKS 4-6") { (60, 1) } else { (1, 1) }),
+    );
+    let (r, events) = run_slow(&t, &parallel(6, 2));
+    assert_eq!(r.unwrap_err().batch, Some(1));
+    assert!(t.started_before_end(t.number_of("WEEKS 4-6"), t.number_of("WEEKS 1-3")));
+    assert_eq!(retries(&events), 0);
+    assert!(t.inner.sleeps.borrow().is_empty());
+}
+
+#[test]
+fn a_part_failing_after_the_whole_week_was_asked_for_does_not_fail_the_run() {
+    // Days 4-5 come back as prose, so week 1 is asked for whole; days 6-7, a part now ignored, get a 503 later,
+    // with no retry left. The run goes on.
+    let t = Slow::new(
+        gemini_with(|req, _, task| match task {
+            Task::Days { first: 4, .. } => Some(answer(req, "Days 4 and 5 are all about practice.", "STOP")),
+            Task::Days { first: 6, .. } => Some(unavailable()),
+            _ => None,
+        }),
+        Box::new(|req, _| if last_user_text(req).ends_with("DAYS 6-7") { (40, 1) } else { (1, 1) }),
+    );
+    let (rm, _) = ok_slow(&t, &RoadmapOptions { max_retries: Some(0.0), ..parallel(6, 4) });
+    assert_valid(&rm, 6);
+    assert!(t.started_before_end(t.number_of("WEEK 1"), t.number_of("WEEK 1 DAYS 6-7")), "{:?}", t.asked());
+    assert_eq!(rm.batches[0].status, BatchStatus::Recovered);
+}
+
+#[test]
+fn weeks_finished_before_the_outline_fails_for_good_are_kept_announced_and_resumable() {
+    // The outline streams weeks 1-20, then an in-stream error; batches start from that plan meanwhile. Its
+    // retry is refused for good.
+    let served = Cell::new(0);
+    let t = Slow::new(
+        gemini_with(move |_, _, task| match task {
+            Task::Outline { total } if served.replace(served.get() + 1) == 0 => {
+                let text = pretty(&outline_value(total));
+                let head = text[..text.find("\"week\": 21").unwrap()].to_string();
+                let mid = head.len() / 2;
+                let err = json!({"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}});
+                Some(Scripted::sse(&[sse_text(&head[..mid], None), sse_text(&head[mid..], None), err.to_string()]))
+            }
+            Task::Outline { .. } => Some(Scripted::status(400, error_body(400, "INVALID_ARGUMENT", "bad", json!([])))),
+            _ => None,
+        }),
+        slow_outline(40),
+    );
+    let (r, events) = run_slow(&t, &parallel(40, 4));
+    let e = r.unwrap_err();
+    assert_eq!((e.error.code(), e.batch), ("BAD_REQUEST", None));
+    let p = e.partial.expect("the weeks finished from the streamed plan");
+    let done = week_numbers(&p);
+    assert!(done.starts_with(&[1, 2, 3, 4]), "{done:?}");
+    let mut announced = week_events(&events);
+    announced.sort_unstable();
+    assert_eq!(announced, done, "their events, held for the outline, are sent");
+    assert!(p.outline.is_empty() && p.phases.is_empty(), "an unfinished plan is not passed on");
+    // Resumed: a new outline, and only the weeks not finished are asked for.
+    let mut o = parallel(40, 4);
+    o.resume_from = Some(p);
+    let t = Slow::varied(gemini());
+    let (rm, _) = ok_slow(&t, &o);
+    assert_valid(&rm, 40);
+    let asked = weeks_asked(&t.asked().into_iter().filter(|a| a.starts_with("WEEK")).collect::<Vec<_>>());
+    assert!(asked.iter().all(|w| !done.contains(w)), "{asked:?}");
+    assert_eq!(asked.len() + done.len(), 40);
 }
 
 #[test]

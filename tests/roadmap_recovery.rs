@@ -21,18 +21,47 @@ fn warnings(rm: &Roadmap) -> Vec<&str> {
 
 #[test]
 fn weeks_numbered_wrongly_but_complete_are_renumbered_in_order() {
-    let mut v = weeks_value(1, 3, 12);
+    // Weeks 4-6 as the model counted them: from 1.
+    let mut v = weeks_value(4, 6, 12);
+    for (i, w) in v["weeks"].as_array_mut().unwrap().iter_mut().enumerate() {
+        w["week"] = json!(i + 1);
+    }
     v["weeks"][1]["title"] = json!("");
     let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(4, 6), text_answer(pretty(&v))));
     let (rm, events) = ok(&t, &opts(12));
     assert_complete(&rm, 12);
     assert_eq!(t.request_count(), 6, "renumbering costs no request");
     assert_eq!(warnings(&rm), ["Batch 2: renumbered weeks 1, 2, 3 to 4-6"]);
-    assert_eq!(rm.weeks[3].title, week_title(1), "the model's content, renumbered");
+    assert_eq!(rm.weeks[3].days[0].title, "W4D1 title", "the model's content, renumbered");
     assert_eq!(rm.weeks[4].title, week_title(5), "an empty title comes from the outline");
     assert_eq!(rm.batches[1].status, BatchStatus::Recovered);
     assert_eq!(week_events(&events), (1..=12).collect::<Vec<_>>());
     assert!(events.iter().any(|e| matches!(e, ProgressEvent::Warning { message } if message.contains("renumbered"))));
+}
+
+#[test]
+fn an_answer_starting_a_week_early_keeps_the_weeks_numbered_as_requested() {
+    // Asked for weeks 4-6, the model writes weeks 3, 4 and 5: weeks 4 and 5 are taken as numbered, week 3
+    // is dropped and week 6 asked for again (shifting all three would put week 3's content in week 4).
+    let early = pretty(&weeks_value(3, 5, 6));
+    let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(4, 6), text_answer(early)));
+    let (rm, _) = ok(&t, &opts(6));
+    assert_complete(&rm, 6);
+    let titles: Vec<&str> = rm.weeks.iter().map(|w| w.title.as_str()).collect();
+    assert_eq!(titles, (1..=6).map(week_title).collect::<Vec<_>>());
+    assert_eq!(rm.weeks[3].days[0].title, "W4D1 title");
+    assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEK 6"]);
+    assert_eq!(warnings(&rm), ["Batch 2: dropped week 3, which was not requested"]);
+    // The same weeks numbered 3-5 but titled as planned for weeks 4-6 were only numbered wrong.
+    let mut shifted = weeks_value(4, 6, 6);
+    for w in shifted["weeks"].as_array_mut().unwrap() {
+        w["week"] = json!(w["week"].as_u64().unwrap() - 1);
+    }
+    let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(4, 6), text_answer(pretty(&shifted))));
+    let (rm, _) = ok(&t, &opts(6));
+    assert_complete(&rm, 6);
+    assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6"]);
+    assert_eq!(warnings(&rm), ["Batch 2: renumbered weeks 3, 4, 5 to 4-6"]);
 }
 
 #[test]
@@ -190,11 +219,21 @@ fn prose_is_asked_again_and_the_work_is_bounded() {
     );
     let mut o = opts(6);
     o.max_retries = Some(2.0);
-    let (rm, _) = ok(&t, &o);
+    let (rm, events) = ok(&t, &o);
     assert_complete(&rm, 6);
     assert_eq!(t.request_count(), 2 + 2 * 3);
     assert!(rm.weeks.iter().all(|w| w.fallback));
     assert_eq!(rm.warnings[0], "Week 1: placeholder — the answer was not readable JSON 3 times");
+    // Each retry announced is made: two per batch, none after the last attempt.
+    let retries: Vec<(u32, u32)> = events
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::Retry { batch, attempt, .. } => Some((*batch, *attempt)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(retries, [(1, 2), (1, 3), (2, 2), (2, 3)]);
+    assert_eq!(t.logs.borrow().iter().filter(|l| l.starts_with("Retrying")).count(), 4);
 }
 
 #[test]

@@ -181,6 +181,18 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
         assert!(matches!(&e.error, Error::InvalidInput { field, .. } if field == "week"));
     }
     assert_eq!(t.request_count(), 0);
+    // So is a roadmap whose weeks are out of range or repeated (edited, or stored by an older version).
+    for (i, n) in [(3, 13), (3, 0), (3, 2)] {
+        let mut bad = rm.clone();
+        bad.weeks[i].week = n;
+        let e = block_on(regenerate_week(&t, &bad, 5, &only_key)).unwrap_err();
+        assert!(
+            matches!(&e.error, Error::InvalidInput { field, message } if field == "roadmap" && message.contains(&format!("week {n} "))),
+            "{:?}",
+            e.error
+        );
+    }
+    assert_eq!(t.request_count(), 0);
 
     // A week that stays wrong is an error; the roadmap comes back unchanged as `partial`.
     let t = ReplayTransport::with_responder(

@@ -286,10 +286,33 @@ fn read_batch_renumbers_drops_and_reports() {
     assert_eq!(r.weeks.iter().map(|w| w.week).collect::<Vec<_>>(), [4, 5, 6]);
     assert!(r.notes.is_empty() && r.problems.is_empty());
 
-    let r = read(weeks_value(1, 3, 12), 4, 6);
+    // Weeks 4-6 counted from 1: renumbered.
+    let numbered = |first: u32, last: u32, from: u32| {
+        let mut v = weeks_value(first, last, 12);
+        for (w, n) in v["weeks"].as_array_mut().unwrap().iter_mut().zip(from..) {
+            w["week"] = json!(n);
+        }
+        v
+    };
+    let r = read(numbered(4, 6, 1), 4, 6);
     assert_eq!(r.weeks.iter().map(|w| w.week).collect::<Vec<_>>(), [4, 5, 6]);
     assert_eq!(r.notes, ["renumbered weeks 1, 2, 3 to 4-6"]);
     assert_eq!(r.weeks[0].phase, "Containers", "the phase comes from the outline");
+    assert_eq!(r.weeks[0].title, week_title(4));
+    // Weeks 1-3 as planned, though 4-6 were asked for: the numbers were right, the weeks are not wanted.
+    let r = read(weeks_value(1, 3, 12), 4, 6);
+    assert!(r.weeks.is_empty() && r.notes.len() == 3, "{:?}", r.notes);
+    // Numbers and titles both one week early: weeks 4 and 5 are kept as numbered.
+    let r = read(weeks_value(3, 5, 12), 4, 6);
+    assert_eq!(r.weeks.iter().map(|w| w.week).collect::<Vec<_>>(), [4, 5]);
+    assert_eq!(r.notes, ["dropped week 3, which was not requested"]);
+    // Titles the plan does not know: numbers in the request are trusted, numbers all outside it are not.
+    let untitled = |mut v: Value| {
+        v["weeks"].as_array_mut().unwrap().iter_mut().for_each(|w| w["title"] = json!("Something else"));
+        v
+    };
+    assert_eq!(read(untitled(weeks_value(3, 5, 12)), 4, 6).weeks.len(), 2);
+    assert_eq!(read(untitled(weeks_value(7, 9, 12)), 4, 6).notes, ["renumbered weeks 7, 8, 9 to 4-6"]);
 
     // Count wrong: nothing is renumbered, strays are dropped, the missing week is simply missing.
     let r = read(weeks_value(5, 8, 12), 4, 6);

@@ -10,7 +10,7 @@ pub mod transport;
 
 pub use client::{Endpoint, GeminiClient};
 pub use request::{Content, GenerateRequest, GenerationConfig, Part, ThinkingConfig};
-pub use response::{ModelInfo, Reply, Usage};
+pub use response::{ModelInfo, Reply, Usage, BLOCK_REASONS};
 pub use transport::{Counted, HttpRequest, Transport};
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";

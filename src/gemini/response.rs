@@ -84,6 +84,19 @@ pub struct Reply {
     pub usage: Usage,
 }
 
+/// `finishReason`s that stop an answer for its content: asking again the same way does not help.
+pub const BLOCK_REASONS: [&str; 9] = [
+    "SAFETY",
+    "RECITATION",
+    "BLOCKLIST",
+    "PROHIBITED_CONTENT",
+    "SPII",
+    "LANGUAGE",
+    "IMAGE_SAFETY",
+    "IMAGE_PROHIBITED_CONTENT",
+    "IMAGE_RECITATION",
+];
+
 impl Reply {
     pub fn is_truncated(&self) -> bool {
         self.finish_reason.as_deref() == Some("MAX_TOKENS")
@@ -96,7 +109,7 @@ impl Reply {
         }
         match self.finish_reason.as_deref() {
             Some("STOP") | Some("MAX_TOKENS") => {}
-            Some(r @ ("SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII" | "LANGUAGE")) => {
+            Some(r) if BLOCK_REASONS.contains(&r) => {
                 return Err(Error::Blocked { reason: r.to_string(), message: "the answer was stopped".into() })
             }
             Some(other) => return Err(Error::malformed(format!("the answer ended with finishReason {other}"))),

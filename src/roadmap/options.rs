@@ -82,6 +82,11 @@ const MAX_ROLE_CHARS: usize = 120;
 const MAX_CONCURRENCY: u32 = 16;
 const DEFAULT_CONCURRENCY: usize = 4;
 const MAX_LEVEL_CHARS: usize = 60;
+const HOURS_RANGE: &str = "must be a number above 0 and at most 16";
+
+fn hours_in_range(h: f64) -> bool {
+    h > 0.0 && h <= 16.0
+}
 
 fn int_in(field: &str, v: f64, lo: u32, hi: u32) -> Result<u32, Error> {
     if v.fract() == 0.0 && v >= lo as f64 && v <= hi as f64 {
@@ -137,8 +142,8 @@ impl RoadmapOptions {
             text("level", l, MAX_LEVEL_CHARS)?;
         }
         if let Some(h) = self.hours_per_day {
-            if !(h > 0.0 && h <= 16.0) {
-                return Err(Error::invalid("hoursPerDay", "must be a number above 0 and at most 16"));
+            if !hours_in_range(h) {
+                return Err(Error::invalid("hoursPerDay", HOURS_RANGE));
             }
         }
         if let Some(r) = &self.resume_from {
@@ -179,11 +184,17 @@ impl RoadmapOptions {
         if !r.outline.is_empty() && !outline_is_complete(&r.outline, r.total_weeks) {
             return bad("its outline must list weeks 1 to totalWeeks once each, with titles".into());
         }
-        let mut seen = vec![false; r.total_weeks as usize + 1];
-        for w in &r.weeks {
-            if w.week == 0 || w.week > r.total_weeks || std::mem::replace(&mut seen[w.week as usize], true) {
-                return bad(format!("week {} is out of range or repeated", w.week));
+        // What the prompts take from it is checked like the options of the same name.
+        if r.hours_per_day.is_some_and(|h| !hours_in_range(h)) {
+            return bad(format!("hoursPerDay {HOURS_RANGE}"));
+        }
+        if let Some(l) = &r.level {
+            if let Err(Error::InvalidInput { message, .. }) = text("level", l, MAX_LEVEL_CHARS) {
+                return bad(format!("level {message}"));
             }
+        }
+        check_week_numbers(r).map_err(|m| Error::invalid("resumeFrom", m))?;
+        for w in &r.weeks {
             if let Some(p) = super::validate::week_problem(w) {
                 return bad(format!("week {} {}", w.week, p.had()));
             }
@@ -230,11 +241,25 @@ pub fn outline_is_complete(outline: &[OutlineWeek], total: u32) -> bool {
         && outline.iter().enumerate().all(|(i, o)| o.week == i as u32 + 1 && !o.title.trim().is_empty())
 }
 
-/// Weeks already finished in a resumed roadmap, indexed by week number (index 0 unused).
+/// Each week of the roadmap numbered from 1 to `totalWeeks`, and only once: the error says which is not.
+pub fn check_week_numbers(r: &Roadmap) -> Result<(), String> {
+    let mut seen = vec![false; r.total_weeks as usize + 1];
+    for w in &r.weeks {
+        if w.week == 0 || w.week > r.total_weeks || std::mem::replace(&mut seen[w.week as usize], true) {
+            return Err(format!("week {} is out of range or repeated", w.week));
+        }
+    }
+    Ok(())
+}
+
+/// Weeks already finished in a resumed roadmap, indexed by week number (index 0 unused; weeks out of range
+/// are left out, though callers check them first).
 pub fn finished_slots(total: u32, from: Option<&Roadmap>) -> Vec<Option<Week>> {
     let mut slots = vec![None; total as usize + 1];
     for w in from.map(|r| r.weeks.as_slice()).unwrap_or_default() {
-        slots[w.week as usize] = Some(w.clone());
+        if let Some(slot) = slots.get_mut(w.week as usize).filter(|_| w.week > 0) {
+            *slot = Some(w.clone());
+        }
     }
     slots
 }

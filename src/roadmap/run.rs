@@ -9,10 +9,12 @@
 //! Parallel runs stream the outline and start the first batches as soon as the part of the plan their
 //! prompts show has arrived (their events are held until the whole outline is announced). A batch gets the
 //! plan and its planned neighbouring weeks instead of the previous batch's days. When a task fails for good,
-//! nothing new starts; batches in flight stop at their next request or wait, keeping the weeks they finished.
+//! nothing new starts; batches in flight stop at their next request or wait (a wait under way is cut short),
+//! keeping the weeks they finished.
 
 use std::cell::{Cell, RefCell};
-use std::future::poll_fn;
+use std::future::{poll_fn, Future};
+use std::pin::pin;
 use std::task::Poll;
 
 use crate::json::{num, Value};
@@ -22,7 +24,7 @@ use super::join::{join_limited, LocalFuture};
 use super::model::{
     BatchReport, BatchStatus, Day, OutlineWeek, Phase, ProgressEvent, Roadmap, RoadmapError, RoadmapUsage, Week,
 };
-use super::options::{finished_slots, one_line, outline_is_complete, RoadmapOptions};
+use super::options::{check_week_numbers, finished_slots, one_line, outline_is_complete, RoadmapOptions};
 use super::planner::{day_parts, halve, next_range, plan, plan_with_lead, Planned};
 use super::prompt::{
     days_prompt, outline_prompt, span, title_window, weeks_prompt_with, DaysRequest, Learner, Neighbours, WeeksRequest,
@@ -35,13 +37,11 @@ use super::validate::{
 };
 use crate::gemini::{
     Content, Counted, Endpoint, GeminiClient, GenerateRequest, GenerationConfig, Reply, ThinkingConfig, Transport,
+    BLOCK_REASONS,
 };
 use crate::json::repair_json;
 use crate::retry::RetryPolicy;
 use crate::Error;
-
-const BLOCK_REASONS: [&str; 7] =
-    ["SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "LANGUAGE", "IMAGE_SAFETY"];
 
 /// Keeps thinking from eating the output budget. `None` leaves the model's default.
 pub fn thinking_for(model: &str) -> Option<ThinkingConfig> {
@@ -151,7 +151,7 @@ impl<'a, T: Transport> Run<'a, T> {
     ) -> Result<Self, Error> {
         let total = opts.total_weeks();
         let role = one_line(&opts.role);
-        let level = opts.level.as_deref().map(one_line).or_else(|| base.and_then(|r| r.level.clone()));
+        let level = opts.level.as_deref().or_else(|| base.and_then(|r| r.level.as_deref())).map(one_line);
         let user_id = opts.user_id.clone().or_else(|| base.and_then(|r| r.user_id.clone()));
         let hours_per_day = opts.hours_per_day.or(base.and_then(|r| r.hours_per_day));
         let rm = match base {
@@ -294,12 +294,18 @@ impl<'a, T: Transport> Run<'a, T> {
         }
     }
 
-    /// After a failed request: waits and returns `Ok` to try again, or the error to fail with.
+    /// After a failed request: waits and returns `Ok` to try again, or the error to fail with. Once the run
+    /// has stopped, returns `Ok` at once (or as soon as it stops, mid-wait): the caller's loop sees the stop.
     async fn after_failure(&self, batch: u32, what: &str, failures: &mut u32, err: Error) -> Result<(), Error> {
         *failures += 1;
         let Some(delay_ms) = self.policy.delay_ms(*failures, &err, self.t.random()) else { return Err(err) };
+        if self.stopped() {
+            return Ok(());
+        }
         self.announce_retry(batch, what, *failures + 1, delay_ms, err.to_string());
-        self.t.sleep(delay_ms).await?;
+        // `fail_run` bumps the tick, so the join polls this wait again when the run stops.
+        let mut sleep = pin!(self.t.sleep(delay_ms));
+        poll_fn(|cx| if self.stopped() { Poll::Ready(Ok(())) } else { sleep.as_mut().poll(cx) }).await?;
         self.check_abort()
     }
 
@@ -426,6 +432,9 @@ impl<'a, T: Transport> Run<'a, T> {
         let (mut failures, mut tries) = (0, 0);
         loop {
             self.check_abort()?;
+            if self.stopped() {
+                return Ok(());
+            }
             let req = self.request(&prompt, outline_schema(total));
             let mut det = WeekDetector::new();
             let result = {
@@ -644,8 +653,15 @@ impl<'a, T: Transport> Run<'a, T> {
                         self.note_problem(w, Problem::Unreadable);
                     }
                 }
-                let reason = "the answer was not readable JSON weeks".to_string();
-                self.announce_retry(index, &format!("batch {index}"), report.attempts + 1, 0, reason);
+                // Announced only when some week of the batch has an attempt left; otherwise placeholders follow.
+                let more = {
+                    let st = self.st.borrow();
+                    (a..=b).any(|w| st.slots[w as usize].is_none() && st.attempts[w as usize] <= self.opts.retries())
+                };
+                if more {
+                    let reason = "the answer was not readable JSON weeks".to_string();
+                    self.announce_retry(index, &format!("batch {index}"), report.attempts + 1, 0, reason);
+                }
                 recovered = true;
                 continue;
             };
@@ -862,7 +878,9 @@ impl<'a, T: Transport> Run<'a, T> {
                     self.announce_retry(index, &format!("batch {index}"), report.attempts + 1, 0, reason);
                 }
                 Err(e) => {
-                    report = self.with_split(|s, _| s.report.clone());
+                    // Once the whole week is asked for, the other parts no longer matter, nor do their failures.
+                    let Some(r) = self.with_split(|s, _| (!s.whole).then(|| s.report.clone())) else { return };
+                    report = r;
                     result = Err(e);
                 }
             }
@@ -965,9 +983,24 @@ impl<'a, T: Transport> Run<'a, T> {
         Roadmap { weeks: st.slots.iter().flatten().cloned().collect(), usage: self.usage(), ..st.rm.clone() }
     }
 
+    /// The error, with every finished week. Weeks finished from a streamed outline that never became final are
+    /// announced now (their events were held for it), and come without that unfinished plan, so `resumeFrom`
+    /// plans the roadmap again around them.
     fn fail(self, error: Error, batch: Option<u32>) -> RoadmapError {
         self.log(&format!("Roadmap generation failed: {error}"));
-        let partial = self.st.borrow().outline_ready.then(|| self.snapshot());
+        let held = self.st.borrow_mut().held.take();
+        for e in held.into_iter().flatten() {
+            self.emit(e);
+        }
+        let (ready, any) = {
+            let st = self.st.borrow();
+            (st.outline_ready, st.slots.iter().any(Option::is_some))
+        };
+        let partial = match (ready, any) {
+            (true, _) => Some(self.snapshot()),
+            (false, true) => Some(Roadmap { phases: Vec::new(), outline: Vec::new(), ..self.snapshot() }),
+            (false, false) => None,
+        };
         RoadmapError { error, partial, batch }
     }
 }
@@ -1034,6 +1067,7 @@ pub async fn regenerate_week<T: Transport>(
     if !outline_is_complete(&roadmap.outline, roadmap.total_weeks) {
         return Err(Error::invalid("roadmap", "has no complete outline to regenerate from").into());
     }
+    check_week_numbers(roadmap).map_err(|m| Error::invalid("roadmap", m))?;
     let mut quiet = |_: &ProgressEvent| {};
     let mut run = Run::new(transport, &opts, Some(roadmap), &mut quiet)?;
     run.regenerating = true;

@@ -267,8 +267,10 @@ pub struct BatchRead {
 }
 
 /// Reads the week objects of an answer for the request `first..=last`.
-/// Count right but numbers off (in increasing order) → renumbered in order; otherwise weeks outside
-/// the request and repeats are dropped (the first usable copy wins).
+/// Count right but numbers off (in increasing order) → renumbered in order, unless the titles say the
+/// numbers were right: more weeks carry the planned title of their number than of their place, or as many
+/// and some numbers are requested ones. Otherwise weeks outside the request and repeats are dropped (the
+/// first usable copy wins).
 pub fn read_batch(items: &[&Value], first: u32, last: u32, outline: &[OutlineWeek], default_hours: f64) -> BatchRead {
     let mut out = BatchRead::default();
     let mut cands: Vec<Candidate> = items.iter().map(|v| read_week(v, default_hours)).collect();
@@ -276,7 +278,16 @@ pub fn read_batch(items: &[&Value], first: u32, last: u32, outline: &[OutlineWee
     let numbers: Vec<u32> = cands.iter().filter_map(|c| c.number).collect();
     let in_order = numbers.windows(2).all(|p| p[0] < p[1]);
     let expected = cands.iter().zip(first..).all(|(c, n)| c.number == Some(n));
-    if cands.len() == count && in_order && !expected {
+    let planned = |c: &Candidate, n: u32| {
+        let title = c.week.title.trim();
+        !title.is_empty()
+            && (n as usize).checked_sub(1).and_then(|i| outline.get(i)).is_some_and(|o| o.title.trim().eq_ignore_ascii_case(title))
+    };
+    let by_place = cands.iter().zip(first..).filter(|(c, n)| planned(c, *n)).count();
+    let by_number = cands.iter().filter(|c| c.number.is_some_and(|n| planned(c, n))).count();
+    let requested = numbers.iter().any(|n| (first..=last).contains(n));
+    let numbers_right = by_number > by_place || (by_number == by_place && requested);
+    if cands.len() == count && in_order && !expected && !numbers_right {
         let got: Vec<String> = cands.iter().map(|c| c.number.map_or("?".into(), |n| n.to_string())).collect();
         out.notes.push(format!("renumbered weeks {} to {first}-{last}", crate::text::join(got.iter().map(String::as_str), ", ")));
         cands.iter_mut().zip(first..).for_each(|(c, n)| c.number = Some(n));
