@@ -737,11 +737,16 @@ async function regenerate(weekNo, button) {
     regenerating--;
     current = { ...current, roadmap };
     const w = roadmap.weeks.find((x) => x.week === weekNo);
+    // A new card replaces this one; an unchanged week keeps it, so it must leave its busy state here.
+    card.removeAttribute('aria-busy');
+    button.textContent = 'Regenerate week';
     const fresh = w ? upsertCard(roadmap, w) : null;
+    const same = fresh === card;
+    if (same) msg.textContent = 'The model returned this week unchanged.';
     renderHeader(roadmap);
     renderUsage();
     save();
-    addLog(`Regenerated week ${weekNo}${w?.fallback ? ' (still a placeholder)' : ''}`, w?.fallback ? 'warn' : 'ok');
+    addLog(`Regenerated week ${weekNo}${w?.fallback ? ' (still a placeholder)' : same ? ' (unchanged)' : ''}`, w?.fallback ? 'warn' : 'ok');
     setState(document.body.dataset.state);
     fresh?.querySelector('.week-card__title')?.focus();
   } catch (err) {

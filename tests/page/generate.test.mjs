@@ -275,6 +275,33 @@ describe('generation', () => {
     }
   });
 
+  test('"Regenerate week" that brings back the same week ends the busy state: label, aria-busy and the button restored', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 2, batch: 2 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      const before = await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent));
+
+      // The offline model is deterministic: week 1 comes back exactly as it was.
+      await page.click('#week-1 [data-action="regenerate"]');
+      await until(async () => (await logLines(page)).some((l) => /Regenerated week 1/.test(l)), { message: 'the regeneration to end' });
+      const button = page.locator('#week-1 [data-action="regenerate"]');
+      assert.equal(await button.textContent(), 'Regenerate week');
+      assert.equal(await button.isDisabled(), false);
+      assert.equal(await page.getAttribute('#week-1', 'aria-busy'), null);
+      assert.equal(await page.locator('[aria-busy="true"]').count(), 0);
+      assert.match(await page.textContent('#week-1 .week-card__msg'), /unchanged/);
+      assert.deepEqual(await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent)), before);
+      const asked = generateRequests(await env.requests()).at(-1);
+      assert.deepEqual([asked.task.from, asked.task.to], [1, 1], 'only week 1 was requested');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the last roadmap is restored after a reload, and Clear removes it', async () => {
     const p = await openPage(env);
     const { page } = p;
