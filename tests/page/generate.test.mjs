@@ -302,6 +302,41 @@ describe('generation', () => {
     }
   });
 
+  test('while a week regenerates Generate is disabled, and Clear stops it: the cleared roadmap does not come back', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 2, batch: 2 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+
+      await env.script('*', [{ fault: 'hang' }]); // the regeneration waits until it is aborted
+      await page.click('#week-1 [data-action="regenerate"]');
+      await page.waitForSelector('#week-1[aria-busy="true"]');
+      assert.equal(await page.isDisabled('#generate'), true, 'Generate waits for the regeneration');
+      assert.equal(await page.isDisabled('#clear'), false, 'Clear stays available');
+
+      await page.click('#clear');
+      await waitState(page, 'idle');
+      await until(async () => generateRequests(await env.requests()).some((r) => r.fault === 'hang' && r.aborted), {
+        message: 'the regeneration request to be aborted',
+      });
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), null);
+      assert.equal(await page.locator('.week-card').count(), 0);
+      assert.equal(await page.isVisible('#roadmap'), false);
+      assert.equal(await page.isVisible('#empty-state'), true);
+      assert.equal(await page.isDisabled('#generate'), false);
+
+      // The page is not stuck: a new roadmap generates right away.
+      await page.click('#generate');
+      await waitState(page, 'done');
+      assert.deepEqual(await weekNumbers(page), [1, 2]);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the last roadmap is restored after a reload, and Clear removes it', async () => {
     const p = await openPage(env);
     const { page } = p;
