@@ -49,7 +49,8 @@ let current = null;
 /** The active generateRoadmap call. */
 let run = null;
 let runSeq = 0;
-let regenerating = 0;
+/** The active regenerateWeek call: { controller }. Clear aborts it; a new run waits for it. */
+let regen = null;
 
 // ───────────── small helpers ─────────────
 
@@ -66,10 +67,11 @@ function setState(state) {
   document.body.dataset.state = state;
   const resumable = (state === 'cancelled' || state === 'failed' || state === 'partial') && outlineComplete(current?.roadmap) && weeksLeft(current.roadmap) > 0;
   ui.generate.hidden = state === 'running';
-  ui.generate.disabled = !wasmReady || state === 'running';
+  ui.generate.disabled = !wasmReady || state === 'running' || !!regen;
   ui.cancel.hidden = state !== 'running';
   ui.clear.disabled = state === 'running';
   ui.continue.hidden = !resumable;
+  ui.continue.disabled = !!regen;
   if (resumable) {
     const left = weeksLeft(current.roadmap);
     ui.continue.textContent = `Continue (${plural(left, 'week')} left)`;
@@ -77,7 +79,7 @@ function setState(state) {
   // After a stop, Continue is the recommended action.
   ui.generate.className = `btn ${resumable ? 'btn--secondary' : 'btn--primary'}`;
   ui.generate.textContent = current?.roadmap && state !== 'idle' ? 'Generate new roadmap' : 'Generate roadmap';
-  for (const b of ui.weeksList.querySelectorAll('[data-action="regenerate"]')) b.disabled = state === 'running' || regenerating > 0;
+  for (const b of ui.weeksList.querySelectorAll('[data-action="regenerate"]')) b.disabled = state === 'running' || !!regen;
 }
 
 function addLog(text, kind = '') {
@@ -279,7 +281,7 @@ function upsertCard(rm, w) {
   const sig = JSON.stringify([w, w.fallback ? rm.warnings?.find((x) => x.startsWith(`Week ${w.week}:`)) : '']);
   const existing = ui.weeksList.querySelector(`:scope > [data-week="${w.week}"]`);
   if (existing && cardSig.get(existing) === sig) return existing;
-  const card = weekCard(rm, w, { canRegenerate: !run && regenerating === 0 });
+  const card = weekCard(rm, w, { canRegenerate: !run && !regen });
   cardSig.set(card, sig);
   if (existing) {
     // Keep the days the reader had opened.
@@ -449,7 +451,7 @@ function showError(err, offline) {
 // ───────────── the run ─────────────
 
 async function startRun(mode) {
-  if (run || regenerating || !wasmReady) return;
+  if (run || regen || !wasmReady) return;
   clearErrors();
   let params;
   let b;
@@ -718,7 +720,7 @@ function failRun(err) {
 }
 
 async function regenerate(weekNo, button) {
-  if (run || regenerating || !current?.roadmap) return;
+  if (run || regen || !current?.roadmap) return;
   clearErrors();
   const errors = {};
   const b = readBackend(errors);
@@ -726,26 +728,34 @@ async function regenerate(weekNo, button) {
   if (Object.keys(errors).length) return showFieldErrors(errors);
   const card = button.closest('.week-card');
   const msg = card.querySelector('.week-card__msg');
-  regenerating++;
+  const me = (regen = { controller: new AbortController() });
   setState(document.body.dataset.state);
   card.setAttribute('aria-busy', 'true');
   button.textContent = 'Regenerating…';
   msg.textContent = '';
   addLog(`Regenerating week ${weekNo}`);
   try {
-    const roadmap = await regenerateWeek(current.roadmap, weekNo, { apiKey: b.apiKey, model: b.model, baseUrl: b.baseUrl });
-    regenerating--;
+    const options = { apiKey: b.apiKey, model: b.model, baseUrl: b.baseUrl, signal: me.controller.signal };
+    const roadmap = await regenerateWeek(current.roadmap, weekNo, options);
+    if (regen !== me) return; // cleared meanwhile: that roadmap is gone, do not bring it back or save it
+    regen = null;
     current = { ...current, roadmap };
     const w = roadmap.weeks.find((x) => x.week === weekNo);
+    // A new card replaces this one; an unchanged week keeps it, so it must leave its busy state here.
+    card.removeAttribute('aria-busy');
+    button.textContent = 'Regenerate week';
     const fresh = w ? upsertCard(roadmap, w) : null;
+    const same = fresh === card;
+    if (same) msg.textContent = 'The model returned this week unchanged.';
     renderHeader(roadmap);
     renderUsage();
     save();
-    addLog(`Regenerated week ${weekNo}${w?.fallback ? ' (still a placeholder)' : ''}`, w?.fallback ? 'warn' : 'ok');
+    addLog(`Regenerated week ${weekNo}${w?.fallback ? ' (still a placeholder)' : same ? ' (unchanged)' : ''}`, w?.fallback ? 'warn' : 'ok');
     setState(document.body.dataset.state);
     fresh?.querySelector('.week-card__title')?.focus();
   } catch (err) {
-    regenerating--;
+    if (regen !== me) return;
+    regen = null;
     card.removeAttribute('aria-busy');
     button.textContent = 'Regenerate week';
     const [title, advice] = err?.code ? explain(err, b.offline) : ['Something went wrong', 'Try again.'];
@@ -814,6 +824,9 @@ function wire() {
   });
   ui.clear.addEventListener('click', () => {
     if (run) return;
+    // A regeneration patches the roadmap being cleared: stop it, and let nothing it returns come back.
+    regen?.controller.abort();
+    regen = null;
     try {
       localStorage.removeItem(STORE_KEY);
     } catch {

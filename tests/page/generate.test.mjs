@@ -275,6 +275,68 @@ describe('generation', () => {
     }
   });
 
+  test('"Regenerate week" that brings back the same week ends the busy state: label, aria-busy and the button restored', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 2, batch: 2 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      const before = await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent));
+
+      // The offline model is deterministic: week 1 comes back exactly as it was.
+      await page.click('#week-1 [data-action="regenerate"]');
+      await until(async () => (await logLines(page)).some((l) => /Regenerated week 1/.test(l)), { message: 'the regeneration to end' });
+      const button = page.locator('#week-1 [data-action="regenerate"]');
+      assert.equal(await button.textContent(), 'Regenerate week');
+      assert.equal(await button.isDisabled(), false);
+      assert.equal(await page.getAttribute('#week-1', 'aria-busy'), null);
+      assert.equal(await page.locator('[aria-busy="true"]').count(), 0);
+      assert.match(await page.textContent('#week-1 .week-card__msg'), /unchanged/);
+      assert.deepEqual(await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent)), before);
+      const asked = generateRequests(await env.requests()).at(-1);
+      assert.deepEqual([asked.task.from, asked.task.to], [1, 1], 'only week 1 was requested');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('while a week regenerates Generate is disabled, and Clear stops it: the cleared roadmap does not come back', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 2, batch: 2 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+
+      await env.script('*', [{ fault: 'hang' }]); // the regeneration waits until it is aborted
+      await page.click('#week-1 [data-action="regenerate"]');
+      await page.waitForSelector('#week-1[aria-busy="true"]');
+      assert.equal(await page.isDisabled('#generate'), true, 'Generate waits for the regeneration');
+      assert.equal(await page.isDisabled('#clear'), false, 'Clear stays available');
+
+      await page.click('#clear');
+      await waitState(page, 'idle');
+      await until(async () => generateRequests(await env.requests()).some((r) => r.fault === 'hang' && r.aborted), {
+        message: 'the regeneration request to be aborted',
+      });
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), null);
+      assert.equal(await page.locator('.week-card').count(), 0);
+      assert.equal(await page.isVisible('#roadmap'), false);
+      assert.equal(await page.isVisible('#empty-state'), true);
+      assert.equal(await page.isDisabled('#generate'), false);
+
+      // The page is not stuck: a new roadmap generates right away.
+      await page.click('#generate');
+      await waitState(page, 'done');
+      assert.deepEqual(await weekNumbers(page), [1, 2]);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the last roadmap is restored after a reload, and Clear removes it', async () => {
     const p = await openPage(env);
     const { page } = p;
