@@ -208,6 +208,29 @@ fn google_error_bodies_are_read_in_full() {
 }
 
 #[test]
+fn an_abort_or_timeout_while_an_error_body_arrives_is_not_a_bad_request() {
+    let generate = |t: &ReplayTransport| block_on(GeminiClient::new(t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {}));
+    for error in [Error::Aborted, Error::Timeout { ms: 500 }] {
+        let t = ReplayTransport::new(vec![Scripted::Broken {
+            status: 400,
+            chunks: vec![br#"{"error": {"#.to_vec()],
+            error: error.clone(),
+        }]);
+        assert_eq!(generate(&t).unwrap_err(), error, "not BAD_REQUEST from half a body");
+    }
+    // The connection lost midway: what came is still Google's error.
+    let body = fixture("error-429-retry.json").into_bytes();
+    let t = ReplayTransport::new(vec![Scripted::Broken {
+        status: 429,
+        chunks: vec![body],
+        error: Error::Network { message: "connection reset".into() },
+    }]);
+    let err = generate(&t).unwrap_err();
+    assert_eq!(err.code(), "RATE_LIMITED");
+    assert_eq!(err.retry_delay_ms(), Some(34_400));
+}
+
+#[test]
 fn protobuf_durations() {
     assert_eq!(parse_duration_ms("34.4s"), Some(34_400));
     assert_eq!(parse_duration_ms("34s"), Some(34_000));
