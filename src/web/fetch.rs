@@ -35,6 +35,32 @@ impl Drop for AbortLink {
     }
 }
 
+/// Waits until `promise` settles (either way), or fails with `Error::Aborted` as soon as `signal` aborts (at once if
+/// it already has). The abort listener is removed when this returns or is dropped.
+pub async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>) -> Result<(), Error> {
+    if signal.is_some_and(|s| s.aborted()) {
+        return Err(Error::Aborted);
+    }
+    let mut link: Option<AbortLink> = None;
+    let mut race = promise.clone();
+    if let Some(s) = signal {
+        let on_abort = Promise::new(&mut |_, reject| {
+            let listener = Closure::<dyn FnMut()>::new(move || {
+                let _ = reject.call0(&JsValue::UNDEFINED);
+            });
+            let _ = s.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+            link = Some(AbortLink { signal: s.clone(), listener });
+        });
+        race = Promise::race(&js_sys::Array::of2(promise, &on_abort));
+    }
+    let _ = JsFuture::from(race).await;
+    drop(link);
+    if signal.is_some_and(|s| s.aborted()) {
+        return Err(Error::Aborted);
+    }
+    Ok(())
+}
+
 /// A restartable timer that aborts the request when it expires; dropped with the response.
 struct Deadline {
     ms: u32,
