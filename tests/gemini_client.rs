@@ -329,6 +329,37 @@ fn only_completed_turns_enter_the_history() {
 }
 
 #[test]
+fn an_answer_without_text_is_asked_again_and_never_kept() {
+    // What Gemini really sends now and then: STOP, and a content with a role but no parts.
+    let empty = || {
+        Scripted::ok(
+            r#"{"candidates":[{"content":{"role":"model"},"finishReason":"STOP","index":0}],
+                "usageMetadata":{"promptTokenCount":5,"totalTokenCount":5}}"#,
+        )
+    };
+    let t = ReplayTransport::new(vec![empty(), Scripted::ok(reply_body("hello", "STOP"))]);
+    let mut chat = Chat::new(chat_config(1));
+    assert_eq!(turn(&mut chat, &t, "hi").unwrap().text, "hello");
+    assert_eq!(t.request_count(), 2, "the empty answer was asked again");
+    assert_eq!(t.sleeps.borrow().len(), 1, "after a backoff, like a transient failure");
+    let t = ReplayTransport::new(vec![empty(), empty()]);
+    let err = turn(&mut chat, &t, "again").unwrap_err();
+    assert_eq!(err.code(), "MALFORMED", "retries spent: {err}");
+    assert!(err.is_transient(), "another try may answer");
+    assert_eq!(t.request_count(), 2);
+    let texts: Vec<&str> = chat.history().iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(texts, ["hi", "hello"], "the empty turn is not kept");
+    // A JSON turn asks again too, instead of failing on an empty text at once.
+    let t = ReplayTransport::new(vec![empty(), Scripted::ok(reply_body("[1]", "STOP"))]);
+    let req = chat.request_for("json", true).unwrap();
+    let parsed = read_json(block_on(send_request(&t, &chat.config, &req, &mut |_| {})).unwrap()).unwrap();
+    assert_eq!(parsed.repaired.json, "[1]");
+    // Nothing empty is ever recorded, even when asked to.
+    chat.record("q", "");
+    assert_eq!(chat.history().len(), 2);
+}
+
+#[test]
 fn transient_failures_retry_with_backoff_and_retry_info() {
     let t = ReplayTransport::new(vec![
         Scripted::status(503, r#"{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}"#),

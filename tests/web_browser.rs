@@ -174,6 +174,36 @@ async fn transient_errors_are_retried_then_succeed() {
 }
 
 #[wasm_bindgen_test]
+async fn an_answer_without_text_is_asked_again_and_never_kept() {
+    let k = key("empty-stop");
+    let c = chat(&k, json!({"maxRetries": 1}));
+    script(&k, json!([{"fault": "empty-stop"}, {}, {"fault": "empty-stop"}, {"fault": "empty-stop"}])).await;
+    let events = js_sys::Array::new();
+    let ev = events.clone();
+    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        ev.push(&e);
+    });
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"onProgress".into(), on_progress.as_ref()).unwrap();
+    let r = settle(c.send("hello".into(), opts.into())).await.unwrap();
+    assert!(!str_field(&r, "text").unwrap().is_empty(), "the answer of the second try");
+    let ev = to_json(&events.into());
+    assert_eq!(ev.as_array().unwrap().len(), 1, "one retry: {ev}");
+    assert!(ev[0]["reason"].as_str().unwrap().contains("without any text"), "{ev}");
+    let e = send_err(&c, "are you there?").await;
+    assert_eq!(code(&e), "MALFORMED");
+    assert_eq!(field(&e, "retryable"), JsValue::TRUE);
+    let h = to_json(&c.history());
+    assert_eq!(h.as_array().unwrap().len(), 2, "only the answered turn is kept: {h}");
+    assert!(h.as_array().unwrap().iter().all(|t| !t["text"].as_str().unwrap().is_empty()), "{h}");
+    settle(c.send("third try".into(), JsValue::UNDEFINED)).await.expect("Gemini accepts the history");
+    let reqs = requests(&k).await;
+    assert_eq!(reqs.len(), 5);
+    assert_eq!(reqs[4]["contentsTurns"], 3, "hello, its answer, third try");
+    assert_eq!(reqs[4]["status"], 200);
+}
+
+#[wasm_bindgen_test]
 async fn abort_mid_request_rejects_with_abort_error() {
     let k = key("abort");
     let c = chat(&k, json!({"maxRetries": 3}));
