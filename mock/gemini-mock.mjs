@@ -26,6 +26,7 @@ export const KNOWN_FAULTS = [
   'status', 'quota-day', 'html502', 'hang', 'reset', 'blocked', 'safety', 'recitation', 'empty-candidates',
   'thoughts-only', 'fenced', 'commented', 'trailing-comma', 'truncate', 'wrong-week-numbers', 'missing-day',
   'duplicate-week', 'extra-week', 'prose', 'xss', 'sse-cut', 'sse-error', 'python-literals', 'single-quotes', 'stall',
+  'empty-stop',
 ];
 
 const ALLOWED_CORS_HEADERS = new Set(['content-type', 'x-goog-api-key', 'x-goog-api-client', 'authorization']);
@@ -297,6 +298,12 @@ function generate(req, model, modelId, step) {
 
   if (fault === 'blocked' || fault === 'empty-candidates') {
     out.special = fault;
+    return out;
+  }
+  if (fault === 'empty-stop') {
+    // Gemini sometimes ends its turn (STOP) without a word: a candidate whose content has a role and no parts.
+    // Any thinking is still charged; the thought summary is not sent.
+    out.T = T;
     return out;
   }
   if (fault === 'thoughts-only') {

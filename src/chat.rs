@@ -1,5 +1,6 @@
 //! An in-memory Gemini chat: the history of user/model turns and the rules for what enters it.
-//! Only answers that completed (`STOP`, readable) are kept, so a truncated or failed turn is never resent.
+//! Only answers that completed (`STOP`, with text, readable) are kept, so a truncated, empty or failed turn is never
+//! resent.
 
 use crate::gemini::{Content, Endpoint, GeminiClient, GenerateRequest, GenerationConfig, Reply, Transport};
 use crate::json::{repair_json, Repaired};
@@ -78,13 +79,19 @@ impl Chat {
         Ok(req)
     }
 
+    /// Keeps one exchange. An empty answer is never kept: Gemini refuses (400) every later request that resends it.
     pub fn record(&mut self, user: &str, model: &str) {
+        if model.is_empty() {
+            return;
+        }
         self.history.push(Turn { role: "user".into(), text: user.into() });
         self.history.push(Turn { role: "model".into(), text: model.into() });
     }
 }
 
 /// Sends one prepared request with retries. Never touches the history: the caller records success.
+/// An answer that ended (`STOP`) without any text is no answer: it is asked again like a transient failure, and once
+/// the retries are spent it is a `MALFORMED` error, so `send` never resolves to a turn it could not keep.
 pub async fn send_request<T: Transport>(
     transport: &T,
     config: &ChatConfig,
@@ -95,7 +102,13 @@ pub async fn send_request<T: Transport>(
     with_retries(
         transport,
         &config.retry,
-        |_| async { client.generate(req, false, &mut |_| {}).await?.into_result() },
+        |_| async {
+            let reply = client.generate(req, false, &mut |_| {}).await?.into_result()?;
+            if reply.text.is_empty() {
+                return Err(Error::malformed(crate::error::EMPTY_ANSWER));
+            }
+            Ok(reply)
+        },
         on_retry,
     )
     .await

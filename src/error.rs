@@ -16,6 +16,9 @@ pub struct ApiErrorDetails {
     pub retry_delay_ms: Option<u64>,
 }
 
+/// The message of the `MALFORMED` error for an answer that ended (`STOP`) without any text.
+pub const EMPTY_ANSWER: &str = "Gemini ended its turn (STOP) without any text";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// Bad options: nothing was sent.
@@ -93,12 +96,14 @@ impl Error {
         }
     }
 
-    /// Only 408, 429 (per-minute), 500, 502, 503, 504, network failures and timeouts are worth another try.
+    /// Only 408, 429 (per-minute), 500, 502, 503, 504, network failures, timeouts and an answer that ended without
+    /// any text (a hiccup of Gemini's that another try usually cures) are worth another try.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::RateLimited { .. } => !self.is_daily_quota(),
             Error::Server { status, .. } => matches!(status, 408 | 500 | 502 | 503 | 504) || *status == 0,
             Error::Network { .. } | Error::Timeout { .. } => true,
+            Error::Malformed { message, position: None } => message == EMPTY_ANSWER,
             _ => false,
         }
     }

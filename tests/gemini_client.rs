@@ -211,6 +211,29 @@ fn google_error_bodies_are_read_in_full() {
 }
 
 #[test]
+fn an_abort_or_timeout_while_an_error_body_arrives_is_not_a_bad_request() {
+    let generate = |t: &ReplayTransport| block_on(GeminiClient::new(t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {}));
+    for error in [Error::Aborted, Error::Timeout { ms: 500 }] {
+        let t = ReplayTransport::new(vec![Scripted::Broken {
+            status: 400,
+            chunks: vec![br#"{"error": {"#.to_vec()],
+            error: error.clone(),
+        }]);
+        assert_eq!(generate(&t).unwrap_err(), error, "not BAD_REQUEST from half a body");
+    }
+    // The connection lost midway: what came is still Google's error.
+    let body = fixture("error-429-retry.json").into_bytes();
+    let t = ReplayTransport::new(vec![Scripted::Broken {
+        status: 429,
+        chunks: vec![body],
+        error: Error::Network { message: "connection reset".into() },
+    }]);
+    let err = generate(&t).unwrap_err();
+    assert_eq!(err.code(), "RATE_LIMITED");
+    assert_eq!(err.retry_delay_ms(), Some(34_400));
+}
+
+#[test]
 fn protobuf_durations() {
     assert_eq!(parse_duration_ms("34.4s"), Some(34_400));
     assert_eq!(parse_duration_ms("34s"), Some(34_000));
@@ -306,6 +329,37 @@ fn only_completed_turns_enter_the_history() {
     let last: Value = serde_json::from_str(t.request_bodies().last().unwrap()).unwrap();
     assert_eq!(last["contents"].as_array().unwrap().len(), 3, "q1, one, q5: nothing broken is resent");
     assert_eq!(last["systemInstruction"]["parts"][0]["text"], "be brief");
+}
+
+#[test]
+fn an_answer_without_text_is_asked_again_and_never_kept() {
+    // What Gemini really sends now and then: STOP, and a content with a role but no parts.
+    let empty = || {
+        Scripted::ok(
+            r#"{"candidates":[{"content":{"role":"model"},"finishReason":"STOP","index":0}],
+                "usageMetadata":{"promptTokenCount":5,"totalTokenCount":5}}"#,
+        )
+    };
+    let t = ReplayTransport::new(vec![empty(), Scripted::ok(reply_body("hello", "STOP"))]);
+    let mut chat = Chat::new(chat_config(1));
+    assert_eq!(turn(&mut chat, &t, "hi").unwrap().text, "hello");
+    assert_eq!(t.request_count(), 2, "the empty answer was asked again");
+    assert_eq!(t.sleeps.borrow().len(), 1, "after a backoff, like a transient failure");
+    let t = ReplayTransport::new(vec![empty(), empty()]);
+    let err = turn(&mut chat, &t, "again").unwrap_err();
+    assert_eq!(err.code(), "MALFORMED", "retries spent: {err}");
+    assert!(err.is_transient(), "another try may answer");
+    assert_eq!(t.request_count(), 2);
+    let texts: Vec<&str> = chat.history().iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(texts, ["hi", "hello"], "the empty turn is not kept");
+    // A JSON turn asks again too, instead of failing on an empty text at once.
+    let t = ReplayTransport::new(vec![empty(), Scripted::ok(reply_body("[1]", "STOP"))]);
+    let req = chat.request_for("json", true).unwrap();
+    let parsed = read_json(block_on(send_request(&t, &chat.config, &req, &mut |_| {})).unwrap()).unwrap();
+    assert_eq!(parsed.repaired.json, "[1]");
+    // Nothing empty is ever recorded, even when asked to.
+    chat.record("q", "");
+    assert_eq!(chat.history().len(), 2);
 }
 
 #[test]

@@ -174,6 +174,36 @@ async fn transient_errors_are_retried_then_succeed() {
 }
 
 #[wasm_bindgen_test]
+async fn an_answer_without_text_is_asked_again_and_never_kept() {
+    let k = key("empty-stop");
+    let c = chat(&k, json!({"maxRetries": 1}));
+    script(&k, json!([{"fault": "empty-stop"}, {}, {"fault": "empty-stop"}, {"fault": "empty-stop"}])).await;
+    let events = js_sys::Array::new();
+    let ev = events.clone();
+    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        ev.push(&e);
+    });
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"onProgress".into(), on_progress.as_ref()).unwrap();
+    let r = settle(c.send("hello".into(), opts.into())).await.unwrap();
+    assert!(!str_field(&r, "text").unwrap().is_empty(), "the answer of the second try");
+    let ev = to_json(&events.into());
+    assert_eq!(ev.as_array().unwrap().len(), 1, "one retry: {ev}");
+    assert!(ev[0]["reason"].as_str().unwrap().contains("without any text"), "{ev}");
+    let e = send_err(&c, "are you there?").await;
+    assert_eq!(code(&e), "MALFORMED");
+    assert_eq!(field(&e, "retryable"), JsValue::TRUE);
+    let h = to_json(&c.history());
+    assert_eq!(h.as_array().unwrap().len(), 2, "only the answered turn is kept: {h}");
+    assert!(h.as_array().unwrap().iter().all(|t| !t["text"].as_str().unwrap().is_empty()), "{h}");
+    settle(c.send("third try".into(), JsValue::UNDEFINED)).await.expect("Gemini accepts the history");
+    let reqs = requests(&k).await;
+    assert_eq!(reqs.len(), 5);
+    assert_eq!(reqs[4]["contentsTurns"], 3, "hello, its answer, third try");
+    assert_eq!(reqs[4]["status"], 200);
+}
+
+#[wasm_bindgen_test]
 async fn abort_mid_request_rejects_with_abort_error() {
     let k = key("abort");
     let c = chat(&k, json!({"maxRetries": 3}));
@@ -329,6 +359,61 @@ async fn concurrent_calls_on_one_chat_are_serialised() {
     assert_eq!(roles, ["user", "model", "user", "model"]);
     assert_eq!(h[2]["text"], "two");
     assert_eq!(requests(&k).await[1]["contentsTurns"], 3);
+}
+
+/// Call options holding `signal`.
+fn with_signal(signal: &web_sys::AbortSignal) -> JsValue {
+    let opts = obj(json!({}));
+    js_sys::Reflect::set(&opts, &"signal".into(), signal).unwrap();
+    opts
+}
+
+#[wasm_bindgen_test]
+async fn a_call_waiting_its_turn_still_hears_its_signal() {
+    const TIMEOUT_MS: f64 = 20_000.0;
+    let k = key("queued-abort");
+    script(&k, json!([{"fault": "hang"}])).await;
+    let c = chat(&k, json!({"maxRetries": 0, "timeoutMs": TIMEOUT_MS}));
+    let first_ctrl = web_sys::AbortController::new().unwrap();
+    let first = c.send("first".into(), with_signal(&first_ctrl.signal()));
+    for _ in 0..200 {
+        if !requests(&k).await.is_empty() {
+            break;
+        }
+        sleep_ms(10).await;
+    }
+    // A signal aborted before the call rejects at once, though a call is ahead of it.
+    let gone = web_sys::AbortController::new().unwrap();
+    gone.abort();
+    let started = now_ms();
+    let e = settle(c.send("never".into(), with_signal(&gone.signal()))).await.unwrap_err();
+    let took = now_ms() - started;
+    assert_eq!(str_field(&e, "name").as_deref(), Some("AbortError"));
+    assert!(took < TIMEOUT_MS / 10.0, "rejected {took} ms later, not when the call ahead settles");
+    // A signal that aborts while its call waits in the queue: rejects then, with the signal's own AbortError.
+    let ctrl = web_sys::AbortController::new().unwrap();
+    let second = c.send("second".into(), with_signal(&ctrl.signal()));
+    let third = c.send("third".into(), JsValue::UNDEFINED);
+    sleep_ms(100).await;
+    let aborted_at = now_ms();
+    ctrl.abort();
+    let e = settle(second).await.unwrap_err();
+    let took = now_ms() - aborted_at;
+    assert_eq!(str_field(&e, "name").as_deref(), Some("AbortError"));
+    assert!(e.loose_eq(&ctrl.signal().reason()), "the same AbortError as an abort during a request");
+    assert!(took < TIMEOUT_MS / 10.0, "rejected {took} ms after the abort, not when the call ahead settles");
+    // The call behind it still waits for the first one.
+    sleep_ms(300).await;
+    assert_eq!(requests(&k).await.len(), 1, "nothing is sent while the first call runs");
+    first_ctrl.abort();
+    assert_eq!(str_field(&settle(first).await.unwrap_err(), "name").as_deref(), Some("AbortError"));
+    settle(third).await.unwrap();
+    let reqs = requests(&k).await;
+    assert_eq!(reqs.len(), 2, "the aborted calls sent nothing");
+    assert_eq!(reqs[1]["lastUserText"], "third");
+    let h = to_json(&c.history());
+    assert_eq!(h.as_array().unwrap().len(), 2);
+    assert_eq!(h[0]["text"], "third");
 }
 
 #[wasm_bindgen_test]

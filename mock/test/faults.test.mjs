@@ -185,6 +185,32 @@ test('empty-candidates and thoughts-only', async () => {
   assert.equal(t.json.usageMetadata.thoughtsTokenCount, 4000);
 });
 
+test('empty-stop ends the turn with STOP and a candidate without parts, streamed or not', async () => {
+  const candidate = { content: { role: 'model' }, finishReason: 'STOP', index: 0 };
+  const r = await withFault({ fault: 'empty-stop' });
+  assert.equal(r.status, 200);
+  assert.deepEqual(Object.keys(r.json), ['candidates', 'usageMetadata', 'modelVersion', 'responseId']);
+  assert.deepEqual(r.json.candidates, [candidate]);
+  assert.ok(r.json.usageMetadata.promptTokenCount > 0);
+  assert.equal(r.json.usageMetadata.candidatesTokenCount, undefined, 'zero output tokens are omitted, as in proto3');
+  const s = await withFault({ fault: 'empty-stop' }, { stream: true });
+  assert.equal(s.status, 200);
+  const events = parseSSE(s.text);
+  assert.equal(events.length, 1);
+  assert.deepEqual(events[0].candidates, [candidate]);
+  assert.deepEqual(events[0].usageMetadata, r.json.usageMetadata);
+  const [entry] = await requests(base, { key: s.key });
+  assert.equal(entry.fault, 'empty-stop');
+  assert.equal(entry.finishReason, 'STOP');
+  assert.equal(entry.candidatesTokenCount, 0);
+  // Sending that empty turn back is what Gemini refuses.
+  const key = freshKey();
+  const history = { contents: [{ role: 'user', parts: [{ text: 'hi' }] }, { role: 'model', parts: [{ text: '' }] }, { role: 'user', parts: [{ text: 'again' }] }] };
+  const again = await generate(base, { key, body: history });
+  assert.equal(again.status, 400);
+  assert.match(again.json.error.message, /empty text parameter/);
+});
+
 test('fenced wraps JSON-mode output in ```json fences', async () => {
   const r = await withFault({ fault: 'fenced' });
   const text = responseText(r.json);

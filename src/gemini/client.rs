@@ -74,6 +74,20 @@ impl Endpoint {
     }
 }
 
+/// The body of a non-2xx response, as far as it arrives. The user's abort and our timeout while it arrives stay
+/// what they are (not a `BAD_REQUEST` built from half a body); a connection lost midway keeps what came.
+async fn read_error_body<B: Body>(resp: &mut B) -> Result<Vec<u8>, Error> {
+    let mut bytes = Vec::new();
+    loop {
+        match resp.next_chunk().await {
+            Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+            Ok(None) => return Ok(bytes),
+            Err(e @ (Error::Aborted | Error::Timeout { .. })) => return Err(e),
+            Err(_) => return Ok(bytes),
+        }
+    }
+}
+
 pub struct GeminiClient<'a, T: Transport> {
     pub transport: &'a T,
     pub endpoint: &'a Endpoint,
@@ -99,7 +113,7 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         let req = self.endpoint.describe_generate(body, stream);
         let (status, mut resp) = self.transport.send(&req).await?;
         if !(200..300).contains(&status) {
-            let bytes = resp.read_all().await.unwrap_or_default();
+            let bytes = read_error_body(&mut resp).await?;
             return Err(parse_error(status, &String::from_utf8_lossy(&bytes)));
         }
         let mut reply = ReplyBuilder::new();

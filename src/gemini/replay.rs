@@ -17,6 +17,8 @@ pub enum Scripted {
     Respond { status: u16, chunks: Vec<Vec<u8>> },
     /// `send` fails: network error, timeout, ...
     Fail(Error),
+    /// A status and the first chunks of the body, then reading the rest fails with `error` (abort, timeout, cut).
+    Broken { status: u16, chunks: Vec<Vec<u8>>, error: Error },
 }
 
 impl Scripted {
@@ -71,11 +73,18 @@ impl ReplayTransport {
     }
 }
 
-pub struct ReplayBody(VecDeque<Vec<u8>>);
+pub struct ReplayBody {
+    chunks: VecDeque<Vec<u8>>,
+    /// What reading past the last chunk gives instead of the end of the body.
+    then: Option<Error>,
+}
 
 impl Body for ReplayBody {
     async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
-        Ok(self.0.pop_front())
+        match self.chunks.pop_front() {
+            Some(chunk) => Ok(Some(chunk)),
+            None => self.then.take().map_or(Ok(None), Err),
+        }
     }
 }
 
@@ -102,7 +111,10 @@ impl Transport for ReplayTransport {
             (None, None) => panic!("ReplayTransport: no scripted response for request {n} to {}", req.url),
         };
         match scripted {
-            Scripted::Respond { status, chunks } => Ok((status, ReplayBody(chunks.into()))),
+            Scripted::Respond { status, chunks } => Ok((status, ReplayBody { chunks: chunks.into(), then: None })),
+            Scripted::Broken { status, chunks, error } => {
+                Ok((status, ReplayBody { chunks: chunks.into(), then: Some(error) }))
+            }
             Scripted::Fail(e) => Err(e),
         }
     }

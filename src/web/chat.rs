@@ -6,12 +6,11 @@ use std::rc::Rc;
 
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
 use super::convert::{call, callback_of, decode_error, encode, get, json_to_js, plain_value, signal_of};
 use super::error::to_js;
-use super::fetch::FetchTransport;
+use super::fetch::{wait_unless_aborted, FetchTransport};
 use super::JsTask;
 use crate::chat::{read_json, send_request, Chat, ChatConfig, Turn};
 use crate::gemini::{Counted, Endpoint, GenerationConfig, Transport, Usage};
@@ -147,17 +146,24 @@ impl ChatHandle {
     }
 }
 
-/// Runs `work` after every earlier call on the same chat has settled.
-fn enqueue(handle: &Rc<ChatHandle>, work: JsTask) -> Promise {
+/// Runs `work` after every earlier call on the same chat has settled. While it waits its turn, `signal` still
+/// counts: an abort rejects it at once, and the calls queued behind it keep waiting for the ones ahead.
+fn enqueue(handle: &Rc<ChatHandle>, signal: Option<AbortSignal>, work: JsTask) -> Promise {
     let prev = handle.tail.borrow_mut().take();
+    let ahead = prev.clone();
     let promise = super::promise(Box::pin(async move {
-        if let Some(p) = prev {
-            let _ = JsFuture::from(p).await;
+        if let Some(p) = ahead {
+            wait_unless_aborted(&p, signal.as_ref()).await.map_err(|e| to_js(&e, signal.as_ref(), &[]))?;
         }
         work.await
     }));
     let settled = promise.then2(&handle.swallow, &handle.swallow);
-    *handle.tail.borrow_mut() = Some(settled);
+    // The next call waits for this one and for the one ahead of it, which is still running if this one left early.
+    let tail = match prev {
+        Some(p) => Promise::all(&Array::of2(&p, &settled)),
+        None => settled,
+    };
+    *handle.tail.borrow_mut() = Some(tail);
     promise
 }
 
@@ -200,8 +206,10 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
 
 pub fn send(handle: &Rc<ChatHandle>, text: String, opts: JsValue, json: bool) -> Promise {
     let h = handle.clone();
-    enqueue(handle, Box::pin(async move {
-        let opts = call_options(&opts).map_err(|e| to_js(&e, None, &[]))?;
+    let opts = call_options(&opts);
+    let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
+    enqueue(handle, signal, Box::pin(async move {
+        let opts = opts.map_err(|e| to_js(&e, None, &[]))?;
         turn(&h, &text, json, &opts).await.map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
     }))
 }
@@ -220,8 +228,10 @@ fn progress(kind: &str, index: usize, total: usize, extra: Option<(&str, JsValue
 /// The seed's `generate_json_batched`: prompts in order, one chat, each answer parsed through the fallbacks.
 pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: JsValue) -> Promise {
     let h = handle.clone();
-    enqueue(handle, Box::pin(async move {
-        let opts = call_options(&opts).map_err(|e| to_js(&e, None, &[]))?;
+    let opts = call_options(&opts);
+    let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
+    enqueue(handle, signal, Box::pin(async move {
+        let opts = opts.map_err(|e| to_js(&e, None, &[]))?;
         let prompts: Vec<String> = plain_value(&prompts, "prompts", "must be an array of strings")
             .and_then(|v| Vec::<String>::from_json(&v).map_err(|_| Error::invalid("prompts", "must be an array of strings")))
             .map_err(|e| to_js(&e, None, &[]))?;

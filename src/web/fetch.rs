@@ -35,6 +35,41 @@ impl Drop for AbortLink {
     }
 }
 
+/// Waits until `promise` settles (either way), or fails with `Error::Aborted` as soon as `signal` aborts (at once if
+/// it already has). The abort listener is removed when this returns or is dropped.
+pub async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>) -> Result<(), Error> {
+    if signal.is_some_and(|s| s.aborted()) {
+        return Err(Error::Aborted);
+    }
+    let mut link: Option<AbortLink> = None;
+    let mut race = promise.clone();
+    if let Some(s) = signal {
+        let on_abort = Promise::new(&mut |_, reject| {
+            let listener = Closure::<dyn FnMut()>::new(move || {
+                let _ = reject.call0(&JsValue::UNDEFINED);
+            });
+            let _ = s.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+            link = Some(AbortLink { signal: s.clone(), listener });
+        });
+        race = Promise::race(&js_sys::Array::of2(promise, &on_abort));
+    }
+    let _ = JsFuture::from(race).await;
+    drop(link);
+    if signal.is_some_and(|s| s.aborted()) {
+        return Err(Error::Aborted);
+    }
+    Ok(())
+}
+
+/// A `setTimeout` that is cleared when dropped.
+struct Timer(JsValue);
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.0);
+    }
+}
+
 /// A restartable timer that aborts the request when it expires; dropped with the response.
 struct Deadline {
     ms: u32,
@@ -184,22 +219,13 @@ impl Transport for FetchTransport {
         if self.is_aborted() {
             return Err(Error::Aborted);
         }
-        let signal = self.signal.clone();
-        // Held across the await: if this future is dropped mid-wait, the guard still detaches the listener.
-        let mut link: Option<AbortLink> = None;
-        let promise = Promise::new(&mut |resolve, reject| {
-            set_timeout(&resolve, ms as f64);
-            if let Some(s) = &signal {
-                let listener = Closure::<dyn FnMut()>::new(move || {
-                    let _ = reject.call0(&JsValue::UNDEFINED);
-                });
-                let _ = s.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-                link = Some(AbortLink { signal: s.clone(), listener });
-            }
-        });
-        let result = JsFuture::from(promise).await;
-        drop(link);
-        result.map(|_| ()).map_err(|_| Error::Aborted)
+        // Held across the await: the timer is cleared on an abort and if this future is dropped mid-wait, so a
+        // wait given up on never keeps Node's event loop alive.
+        let mut timer: Option<Timer> = None;
+        let elapsed = Promise::new(&mut |resolve, _| timer = Some(Timer(set_timeout(&resolve, ms as f64))));
+        let result = wait_unless_aborted(&elapsed, self.signal.as_ref()).await;
+        drop(timer);
+        result
     }
 
     fn is_aborted(&self) -> bool {

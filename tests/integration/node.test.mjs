@@ -1,0 +1,60 @@
+// The web build in plain Node (initSync with the bytes), for what only Node shows: a pending timer keeps
+// the process alive, so a wait the package gave up on must not leave its setTimeout behind.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { startMock } from '../../mock/gemini-mock.mjs';
+import { script } from '../../mock/control.mjs';
+import { DIST, ROOT, ensureDist } from './helpers.mjs';
+
+const WORK = join(ROOT, 'test-output', 'node');
+let mock;
+
+before(async () => {
+  await ensureDist();
+  mkdirSync(WORK, { recursive: true });
+  mock = await startMock({ port: 0, quiet: true });
+});
+
+after(async () => {
+  await mock?.close();
+});
+
+/** Runs `code` in a child Node process; resolves to its output and when it exited (Date.now()). */
+function runChild(name, code, { env = {}, timeoutMs }) {
+  const file = join(WORK, `${name}.mjs`);
+  writeFileSync(file, code);
+  return new Promise((ok) => {
+    const child = execFile(process.execPath, [file], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, ...env } },
+      (error, stdout, stderr) => ok({ code: child.exitCode, killed: Boolean(error?.killed), stdout, stderr, exitedAt: Date.now() }));
+  });
+}
+
+test('an abort during a retry wait lets Node exit at once: the wait leaves no timer behind', async () => {
+  const DELAY_S = 20;
+  const key = 'test-key-node-abort-wait';
+  await script(mock.url, key, [{ fault: 'status', status: 429, retryDelay: `${DELAY_S}s` }]);
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  const r = await runChild('abort-retry-wait', `
+import { readFileSync } from 'node:fs';
+import { initSync, GeminiChat } from ${JSON.stringify(glue)};
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+const chat = new GeminiChat({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, maxRetries: 1 });
+const ctrl = new AbortController();
+// The retry event comes just before the ${DELAY_S} s wait begins: abort 200 ms into the wait.
+const onProgress = (ev) => ev.type === 'retry' && setTimeout(() => ctrl.abort(), 200);
+const e = await chat.send('hi', { signal: ctrl.signal, onProgress }).catch((x) => x);
+console.log('REJECTED ' + JSON.stringify({ name: e.name, at: Date.now() }));
+`, { env: { KEY: key, MOCK_URL: mock.url }, timeoutMs: (DELAY_S + 30) * 1000 });
+  assert.equal(r.code, 0, `${r.stderr}${r.killed ? ' (killed)' : ''}`);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('REJECTED '));
+  assert.ok(line, r.stdout);
+  const rejected = JSON.parse(line.slice('REJECTED '.length));
+  assert.equal(rejected.name, 'AbortError');
+  const lingered = r.exitedAt - rejected.at;
+  assert.ok(lingered < (DELAY_S * 1000) / 4, `Node exited ${lingered} ms after the abort; the wait was ${DELAY_S} s`);
+});
