@@ -26,6 +26,19 @@ fn code(e: &JsValue) -> String {
     str_field(e, "code").unwrap_or_else(|| str_field(e, "name").unwrap_or_default())
 }
 
+/// Call options whose `onProgress` pushes every event into the returned array; keep the closure alive
+/// for as long as the call runs.
+fn collecting_progress() -> (js_sys::Array, JsValue, Closure<dyn FnMut(JsValue)>) {
+    let events = js_sys::Array::new();
+    let ev = events.clone();
+    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        ev.push(&e);
+    });
+    let opts = js_sys::Object::new();
+    js_sys::Reflect::set(&opts, &"onProgress".into(), on_progress.as_ref()).unwrap();
+    (events, opts.into(), on_progress)
+}
+
 #[wasm_bindgen_test]
 async fn multi_turn_history_is_kept_and_resent() {
     let k = key("history");
@@ -158,14 +171,8 @@ async fn transient_errors_are_retried_then_succeed() {
     let k = key("retry");
     let c = chat(&k, json!({"maxRetries": 2}));
     script(&k, json!([{"fault": "status", "status": 503}, {"fault": "status", "status": 429, "retryDelay": "0.2s"}])).await;
-    let events = js_sys::Array::new();
-    let ev = events.clone();
-    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-        ev.push(&e);
-    });
-    let opts = js_sys::Object::new();
-    js_sys::Reflect::set(&opts, &"onProgress".into(), on_progress.as_ref()).unwrap();
-    let r = settle(c.send("hello".into(), opts.into())).await.unwrap();
+    let (events, opts, _on_progress) = collecting_progress();
+    let r = settle(c.send("hello".into(), opts.clone())).await.unwrap();
     assert_eq!(str_field(&r, "finishReason").as_deref(), Some("STOP"));
     assert_eq!(requests(&k).await.len(), 3);
     let ev = to_json(&events.into());
@@ -178,14 +185,8 @@ async fn an_answer_without_text_is_asked_again_and_never_kept() {
     let k = key("empty-stop");
     let c = chat(&k, json!({"maxRetries": 1}));
     script(&k, json!([{"fault": "empty-stop"}, {}, {"fault": "empty-stop"}, {"fault": "empty-stop"}])).await;
-    let events = js_sys::Array::new();
-    let ev = events.clone();
-    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-        ev.push(&e);
-    });
-    let opts = js_sys::Object::new();
-    js_sys::Reflect::set(&opts, &"onProgress".into(), on_progress.as_ref()).unwrap();
-    let r = settle(c.send("hello".into(), opts.into())).await.unwrap();
+    let (events, opts, _on_progress) = collecting_progress();
+    let r = settle(c.send("hello".into(), opts.clone())).await.unwrap();
     assert!(!str_field(&r, "text").unwrap().is_empty(), "the answer of the second try");
     let ev = to_json(&events.into());
     assert_eq!(ev.as_array().unwrap().len(), 1, "one retry: {ev}");
@@ -325,16 +326,8 @@ async fn generate_json_batched_runs_prompts_in_one_chat() {
         "Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 1-3",
         "Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 4-6"
     ]));
-    let events = js_sys::Array::new();
-    let ev = events.clone();
-    let cc = c.history();
-    drop(cc);
-    let on_progress = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-        ev.push(&e);
-    });
-    let opts = js_sys::Object::new();
-    js_sys::Reflect::set(&opts, &"onProgress".into(), on_progress.as_ref()).unwrap();
-    let out = to_json(&settle(c.generate_json_batched(prompts, opts.into())).await.unwrap());
+    let (events, opts, _on_progress) = collecting_progress();
+    let out = to_json(&settle(c.generate_json_batched(prompts, opts.clone())).await.unwrap());
     assert_eq!(out.as_array().unwrap().len(), 2);
     assert_eq!(out[1]["weeks"][2]["week"], 6);
     let ev = to_json(&events.into());

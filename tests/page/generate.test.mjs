@@ -10,6 +10,20 @@ import {
 
 const env = useEnv();
 
+/** A page that has generated a roadmap from `form` (closed again if that fails); the caller closes it. */
+async function pageWithRoadmap(env, form) {
+  const p = await openPage(env);
+  try {
+    await fillForm(p.page, form);
+    await p.page.click('#generate');
+    await waitState(p.page, 'done');
+    return p;
+  } catch (e) {
+    await p.close();
+    throw e;
+  }
+}
+
 describe('generation', () => {
   test('generates 6 weeks offline: every week in order with 7 days, phases, usage and the log', async () => {
     const p = await openPage(env);
@@ -276,12 +290,9 @@ describe('generation', () => {
   });
 
   test('"Regenerate week" that brings back the same week ends the busy state: label, aria-busy and the button restored', async () => {
-    const p = await openPage(env);
+    const p = await pageWithRoadmap(env, { weeks: 2, batch: 2 });
     const { page } = p;
     try {
-      await fillForm(page, { weeks: 2, batch: 2 });
-      await page.click('#generate');
-      await waitState(page, 'done');
       const before = await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent));
 
       // The offline model is deterministic: week 1 comes back exactly as it was.
@@ -303,12 +314,9 @@ describe('generation', () => {
   });
 
   test('while a week regenerates Generate is disabled, and Clear stops it: the cleared roadmap does not come back', async () => {
-    const p = await openPage(env);
+    const p = await pageWithRoadmap(env, { weeks: 2, batch: 2 });
     const { page } = p;
     try {
-      await fillForm(page, { weeks: 2, batch: 2 });
-      await page.click('#generate');
-      await waitState(page, 'done');
 
       await env.script('*', [{ fault: 'hang' }]); // the regeneration waits until it is aborted
       await page.click('#week-1 [data-action="regenerate"]');
