@@ -253,6 +253,12 @@ fn truncation() {
         "{\"text\": \"ends with a comma,\"}",
     );
     check("{\"a\": [1, 2, 3,\n", "{\"a\": [1, 2, 3]}");
+    // Cut inside a string whose text ends with a bracket: the partial text is kept, and brackets the model
+    // wrote inside it are not read as JSON.
+    check(r#"{"weeks":[{"week":7,"title":"Terraform: {locals}"#, r#"{"weeks":[{"week":7,"title":"Terraform: {locals}"}]}"#);
+    check(r#"{"title":"IaC [part 1]"#, r#"{"title":"IaC [part 1]"}"#);
+    check(r#"["x","{\"a\":1}"#, r#"["x","{\"a\":1}"]"#);
+    assert!(repaired(r#"{"title":"IaC [part 1]"#).truncated);
 }
 
 const ROADMAP: &str = r#"{"weeks":[{"week":1,"title":"Rust basics","days":[{"day":1,"title":"Setup","tasks":["Install rustup","Hello world"],"resources":["https://rust-lang.org"],"hours":2}]}]}"#;

@@ -1197,9 +1197,12 @@ impl<'a> Parser<'a> {
             }
             j += 1;
         }
-        // The text ends inside this string: cut off, or (`["abc]`) just missing its end quote.
+        // The text ends inside this string: cut off, or (`["abc]`) just missing its end quote. Not the latter
+        // when the string would stop at an opening bracket: `"title":"Terraform: {locals}` was cut, and reading
+        // its `{locals}` as JSON would invent structure from the model's text.
         self.truncated = true;
-        if self.last_closer {
+        let stop = self.stop_scan(from, cls);
+        if self.last_closer && !(stop < end && matches!(b[stop], b'{' | b'[')) {
             self.memo[cls] = end;
             End::Stop
         } else {
