@@ -298,3 +298,23 @@ fn lenient_shapes_are_read() {
     assert_eq!(rm.weeks[0].days[1].hours, 1.5);
     assert_eq!(rm.weeks[0].days[2].title, "W1D3 title");
 }
+
+#[test]
+fn a_cut_outline_plans_only_its_complete_week_entries() {
+    // Cut by MAX_TOKENS in the middle of week 4's title: weeks 1-3 keep their titles; week 4, like 5 and 6,
+    // gets its phase's name, not "Topic 4: Sk".
+    // Keys in schema order (week, title, phase), as Gemini writes them for `responseJsonSchema`.
+    let weeks: Vec<String> = (1..=6)
+        .map(|w| format!(r#"{{"week": {w}, "title": "{}", "phase": "{}"}}"#, week_title(w), phase_of(w, 6).1))
+        .collect();
+    let text = format!(r#"{{"phases": {}, "weeks": [{}]}}"#, outline_value(6)["phases"], weeks.join(", "));
+    let cut = text[..text.find("Topic 4: Skill 4").unwrap() + "Topic 4: Sk".len()].to_string();
+    let outline = move |t: Task| matches!(t, Task::Outline { .. });
+    let t = ReplayTransport::with_responder(vec![], first_times(1, outline, move |req, _| answer(req, &cut, "MAX_TOKENS")));
+    let (rm, _) = ok(&t, &opts(6));
+    assert_complete(&rm, 6);
+    let titles: Vec<&str> = rm.outline.iter().map(|o| o.title.as_str()).collect();
+    assert_eq!(titles[..3], [week_title(1), week_title(2), week_title(3)]);
+    assert!(!titles.contains(&"Topic 4: Sk"), "a half-written title was planned: {titles:?}");
+    assert!(rm.warnings.iter().any(|w| w.contains("no title for week 4, 5, 6")), "{:?}", rm.warnings);
+}

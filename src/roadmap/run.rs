@@ -70,6 +70,14 @@ fn parse_value(text: &str) -> Option<(Value, bool)> {
     Some((Value::parse(&r.json).ok()?, r.truncated))
 }
 
+/// An outline answer up to its last complete week entry, closed there: a cut answer's last entry may be half
+/// written (a title cut mid-word), and a half-written title must not become the plan of a week.
+fn complete_outline(text: &str) -> Option<Value> {
+    let mut det = WeekDetector::new();
+    let end = det.push(text).last()?.1.end;
+    parse_value(&format!("{}]}}", crate::text::slice(det.text(), ..end))).map(|p| p.0)
+}
+
 /// The phase a week falls in, by the phase ranges.
 fn phase_name(phases: &[Phase], week: u32) -> String {
     phases.iter().find(|p| p.end_week >= week).or(phases.first()).map(|p| p.name.clone()).unwrap_or_default()
@@ -461,8 +469,11 @@ impl<'a, T: Transport> Run<'a, T> {
             tries += 1;
             self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
             blocked(&reply, true)?;
-            if let Some((phases, outline, notes)) = parse_value(&reply.text).and_then(|(v, _)| read_outline(&v, total))
-            {
+            let value = match parse_value(&reply.text) {
+                Some((_, true)) => complete_outline(&reply.text),
+                parsed => parsed.map(|p| p.0),
+            };
+            if let Some((phases, outline, notes)) = value.and_then(|v| read_outline(&v, total)) {
                 if reply.finish_reason.as_deref() == Some("STOP") {
                     self.remember(&prompt, &reply.text);
                 }
