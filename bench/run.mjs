@@ -150,37 +150,76 @@ const runId = Date.now().toString(36);
  * then one turn per 3 weeks, each answer read with `JSON.parse`. Same model and settings as the package (JSON
  * mode, temperature 0.7, thinking off), so the rows differ by approach only: the SDK resends the whole chat
  * every turn and returns an answer only when it is complete; it has no repair of cut or broken JSON.
+ *
+ * Around it, what a careful app would write: a failed turn (sendMessage throws, or its text is not JSON) is
+ * taken out of the chat history if the SDK kept it, and the same prompt is sent again, up to SDK_ATTEMPTS
+ * times per turn, the attempts our package makes by default. Nothing is repaired: an answer is used only when
+ * JSON.parse reads it.
  */
+// Our default: maxRetries 3 (src/roadmap/options.rs `retries()`), so 4 attempts per batch.
+const SDK_ATTEMPTS = 4;
+// Waits as src/retry.rs `RetryPolicy::default()` (base 1 s, doubling, at most 30 s, jittered to 50-100 %) after
+// a failed request; an unusable answer is asked again at once, as our package asks again (a retry with no wait).
+const sdkBackoffMs = (retry) => {
+  const exp = Math.min(30_000, 1_000 * 2 ** (retry - 1));
+  return exp / 2 + Math.random() * (exp / 2);
+};
 async function sdkChatRoadmap(key, weeks, onWeek) {
   if (!GoogleGenAI) throw new Error('@google/genai is not installed');
   // Its own retries (off unless asked for) on, as a careful user would: 408, 429 and 5xx, up to 4 attempts.
   const httpOptions = { baseUrl: mock.url, retryOptions: { attempts: 4 } };
   const ai = new GoogleGenAI({ apiKey: key, apiVersion: 'v1beta', httpOptions });
-  const chat = ai.chats.create({
-    model: 'gemini-2.5-flash',
-    config: { responseMimeType: 'application/json', temperature: 0.7, thinkingConfig: { thinkingBudget: 0 } },
-  });
+  const model = 'gemini-2.5-flash';
+  const config = { responseMimeType: 'application/json', temperature: 0.7, thinkingConfig: { thinkingBudget: 0 } };
+  let chat = ai.chats.create({ model, config });
   const usage = { requests: 0, promptTokens: 0, outputTokens: 0 };
   const rm = { phases: [], weeks: [], usage, batches: [], warnings: [] };
-  const ask = async (message) => {
-    usage.requests++;
-    const r = await chat.sendMessage({ message });
-    usage.promptTokens += r.usageMetadata?.promptTokenCount ?? 0;
-    usage.outputTokens += r.usageMetadata?.candidatesTokenCount ?? 0;
-    try {
-      return JSON.parse(r.text);
-    } catch (e) {
-      throw Object.assign(new Error(`JSON.parse: ${e.message}`), { code: 'SyntaxError', partial: rm });
+  // Turns in the chat history: a user turn and the model's answer per answered turn (counted here rather than
+  // read with getHistory(), which deep-copies the whole chat, inside the timed runs).
+  let kept = 0;
+  const ask = async (message, what) => {
+    const report = { what, status: 'ok', attempts: 0, failures: [] };
+    rm.batches.push(report);
+    for (;;) {
+      report.attempts++;
+      usage.requests++;
+      let failure;
+      try {
+        const r = await chat.sendMessage({ message });
+        usage.promptTokens += r.usageMetadata?.promptTokenCount ?? 0;
+        usage.outputTokens += r.usageMetadata?.candidatesTokenCount ?? 0;
+        try {
+          const parsed = JSON.parse(r.text);
+          kept += 2;
+          if (report.attempts > 1) report.status = 'recovered';
+          return parsed;
+        } catch (e) {
+          failure = Object.assign(new Error(`JSON.parse: ${e.message}`), { code: 'SyntaxError', wait: false });
+        }
+      } catch (e) {
+        failure = Object.assign(e, { wait: true });
+      }
+      // The SDK keeps a turn whose answer arrived, cut or not: it would be resent with every later turn, and
+      // the same prompt asked again would follow it. A new chat from the history before the turn drops it.
+      const history = chat.getHistory();
+      if (history.length > kept) chat = ai.chats.create({ model, config, history: history.slice(0, kept) });
+      report.failures.push(String(failure.message).slice(0, 80));
+      if (report.attempts >= SDK_ATTEMPTS) {
+        report.status = 'failed';
+        throw Object.assign(failure, { partial: rm });
+      }
+      if (failure.wait) await new Promise((resolve) => setTimeout(resolve, sdkBackoffMs(report.attempts)));
     }
   };
   const head = `Role: ${args.role}\nTotal weeks: ${weeks}\n`;
   const plan = await ask(`${head}TASK: OUTLINE\nPlan the roadmap as JSON: ` +
-    '{"phases":[{"name","startWeek","endWeek"}],"weeks":[{"week","title","phase"}]}.');
+    '{"phases":[{"name","startWeek","endWeek"}],"weeks":[{"week","title","phase"}]}.', 'outline');
   rm.phases = plan.phases ?? [];
   for (let a = 1; a <= weeks; a += 3) {
     const b = Math.min(weeks, a + 2);
     const answer = await ask(`${head}TASK: WEEKS ${a}-${b}\nWrite weeks ${a}-${b} of the plan as JSON: ` +
-      '{"weeks":[{"week","title","phase","days":[{"day","title","tasks","hours"}]}]}, 7 days each, continuing from the weeks before.');
+      '{"weeks":[{"week","title","phase","days":[{"day","title","tasks","hours"}]}]}, 7 days each, continuing from the weeks before.',
+    `${a}-${b}`);
     for (const w of answer.weeks ?? []) {
       rm.weeks.push(w);
       onWeek();
@@ -248,8 +287,11 @@ async function runOne(strategy, weeks, { faults = null } = {}) {
     error: error ? { code: error.code || error.name, message: String(error.message).slice(0, 300) } : null,
     problems: rm ? problems(rm, weeks) : 'no roadmap',
     fallbackWeeks: rm ? rm.weeks.filter((w) => w.fallback).length : null,
-    batches: rm ? rm.batches.map((b) => `${b.startWeek}-${b.endWeek}:${b.status}${b.attempts > 1 ? `x${b.attempts}` : ''}`) : [],
+    batches: rm ? rm.batches.map((b) => `${b.what ?? `${b.startWeek}-${b.endWeek}`}:${b.status}${b.attempts > 1 ? `x${b.attempts}` : ''}`) : [],
     warnings: rm ? rm.warnings.length : null,
+    // The SDK chat's failed attempts, per turn (why it asked again); our package reports them as warnings.
+    failedAttempts: rm && rm.batches.some((b) => b.failures) ? rm.batches.filter((b) => b.failures?.length)
+      .map((b) => ({ turn: b.what, failures: b.failures })) : undefined,
     mock: mockSide,
   };
   row.completeAndValid = !error && row.problems === '';
@@ -460,9 +502,9 @@ const config = {
   benchSeconds,
 };
 const faultTable = faultRows.length ? [
-  '| strategy | requests (mock log) | weeks delivered | complete & valid | batches |',
-  '|---|---:|---:|---|---|',
-  ...faultRows.map((r) => `| ${r.label} | ${r.mock.requests} | ${r.weekEvents} | ${verdict(r)} | ${r.batches.join(' ') || '–'} |`),
+  '| strategy | requests (mock log) | prompt tokens (mock log) | output tokens (mock log) | weeks delivered | complete & valid | batches |',
+  '|---|---:|---:|---:|---:|---|---|',
+  ...faultRows.map((r) => `| ${r.label} | ${r.mock.requests} | ${fmtInt(r.mock.promptTokens)} | ${fmtInt(r.mock.candidatesTokens)} | ${r.weekEvents} | ${verdict(r)} | ${r.batches.join(' ') || '–'} |`),
 ].join('\n') : null;
 const faultNames = FAULTS.map((f) => f.fault ? (f.status ? `${f.fault} ${f.status}` : f.atChars ? `${f.fault} at ${f.atChars} chars` : f.fault) : 'normal').join(', ');
 const results = { config, rows, size, sdkChatBundle: sdkBundle, targets, faults: { steps: FAULTS, rows: faultRows }, errors };
