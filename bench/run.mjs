@@ -310,27 +310,40 @@ async function runOne(strategy, weeks, { faults = null } = {}) {
       return { step: faultName(step), seq: e ? e.seq : null, tookEffect: ok };
     });
   }
-  // Cross-checks: the client's usage against what the mock received and charged.
-  const check = (what, ours, theirs) => {
+  // Cross-checks. (1) Per request, the mock's charge against the token rule it documents (mock/README.md:
+  // ceil(code points / 4) of the systemInstruction text plus every turn's text), computed here from the prompt
+  // characters of the body the mock received (its log's `promptChars`): they must be equal. (2) Per run, the
+  // client's usage against the sum of those expected counts (exact without faults; with faults a client may
+  // not see what a failed request cost, e.g. the SDK's own retries) and against the mock's log.
+  const charged = api.filter((r) => r.promptTokens != null);
+  const expectedOf = (r) => Math.ceil(r.promptChars / 4);
+  const wrong = charged.filter((r) => !Number.isInteger(r.promptChars) || r.promptTokens !== expectedOf(r) ||
+    r.promptChars > r.bodyBytes);
+  for (const r of wrong.slice(0, 3)) {
+    errors.push(`${strategy} ${weeks}w${faults ? ' with faults' : ''}: request ${r.seq} was charged ${r.promptTokens} prompt tokens; ` +
+      `its body holds ${r.promptChars} prompt characters in ${r.bodyBytes} bytes, ceil(chars / 4) = ${expectedOf(r)}`);
+  }
+  if (wrong.length > 3) errors.push(`${strategy} ${weeks}w${faults ? ' with faults' : ''}: ${wrong.length - 3} more requests charged off the token rule`);
+  mockSide.promptChars = charged.reduce((s, r) => s + (r.promptChars || 0), 0);
+  mockSide.expectedPromptTokens = charged.reduce((s, r) => s + expectedOf(r), 0);
+  const check = (what, ours, theirs, exact = false) => {
     const ratio = theirs ? ours / theirs : ours === theirs ? 1 : Infinity;
-    // With faults, a client may not see what a failed request cost (the SDK's own retries are invisible to it).
-    if (!faults && !(Math.abs(ratio - 1) <= 0.1)) errors.push(`${strategy} ${weeks}w: ${what}: usage says ${ours}, the mock logged ${theirs} (ratio ${ratio.toFixed(3)})`);
+    if (!faults && !(exact ? ours === theirs : Math.abs(ratio - 1) <= 0.1)) {
+      errors.push(`${strategy} ${weeks}w: ${what}: usage says ${ours}, expected ${theirs} (ratio ${ratio.toFixed(3)})`);
+    }
     return ratio;
   };
   if (usage) {
     row.check = {
-      promptTokensVsMock: check('prompt tokens', usage.promptTokens, mockSide.promptTokens),
+      requestsChargedByTheRule: `${charged.length - wrong.length}/${charged.length}`,
+      promptTokensVsExpected: check('prompt tokens (against ceil(chars / 4) of each request body)', usage.promptTokens, mockSide.expectedPromptTokens, true),
+      promptTokensVsMock: check('prompt tokens (against the mock log)', usage.promptTokens, mockSide.promptTokens, true),
       outputTokensVsMock: check('output tokens', usage.outputTokens, mockSide.candidatesTokens),
       requestsVsMock: check('requests', usage.requests, mockSide.requests),
-      // ~4 code points per token: prompt text can never be more than the bytes sent (the rest is JSON,
-      // the response schema and escapes), and it is most of them.
       promptBytesPerToken: mockSide.bodyBytes / Math.max(1, usage.promptTokens),
+      // How much of the bytes sent is prompt text (the rest is JSON, the response schema and escapes).
+      promptTextShareOfBytes: mockSide.promptChars / Math.max(1, mockSide.bodyBytes),
     };
-    const textShare = (4 * usage.promptTokens) / Math.max(1, mockSide.bodyBytes);
-    row.check.promptTextShareOfBytes = textShare;
-    if (!faults && !(textShare <= 1.1 && textShare >= 0.3)) {
-      errors.push(`${strategy} ${weeks}w: ${usage.promptTokens} prompt tokens do not fit ${mockSide.bodyBytes} request bytes (4·tokens/bytes = ${textShare.toFixed(2)})`);
-    }
   }
   return row;
 }
@@ -408,11 +421,12 @@ const table = [
 ].join('\n');
 
 const crossTable = [
-  '| strategy | weeks | prompt tokens: usage / mock log | output tokens: usage / mock log | requests: usage / mock log | request bytes | bytes per prompt token |',
-  '|---|---:|---:|---:|---:|---:|---:|',
-  ...rows.filter((r) => r.check).map((r) => `| ${r.label} | ${r.weeks} | ${fmtInt(r.promptTokens)} / ${fmtInt(r.mock.promptTokens)} (${r.check.promptTokensVsMock.toFixed(3)}) | ` +
+  '| strategy | weeks | requests charged ceil(chars / 4) | prompt tokens: usage / expected from the bodies | output tokens: usage / mock log | requests: usage / mock log | request bytes | prompt chars | bytes per prompt token |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.filter((r) => r.check).map((r) => `| ${r.label} | ${r.weeks} | ${r.check.requestsChargedByTheRule} | ` +
+    `${fmtInt(r.promptTokens)} / ${fmtInt(r.mock.expectedPromptTokens)} (${r.check.promptTokensVsExpected.toFixed(3)}) | ` +
     `${fmtInt(r.outputTokens)} / ${fmtInt(r.mock.candidatesTokens)} (${r.check.outputTokensVsMock.toFixed(3)}) | ${r.requests} / ${r.mock.requests} | ` +
-    `${fmtInt(r.mock.bodyBytes)} | ${r.check.promptBytesPerToken.toFixed(2)} |`),
+    `${fmtInt(r.mock.bodyBytes)} | ${fmtInt(r.mock.promptChars)} | ${r.check.promptBytesPerToken.toFixed(2)} |`),
 ].join('\n');
 
 const find = (s, w) => rows.find((r) => r.strategy === s && r.weeks === w);
@@ -539,7 +553,9 @@ const md = [
   '',
   table,
   '',
-  'Token figures cross-checked against the mock\'s request log (`GET /__mock/requests?key=K`):',
+  'Token figures cross-checked against the mock\'s request log (`GET /__mock/requests?key=K`): every request\'s charge ' +
+    'must equal ceil(code points / 4) of the prompt text in the body the mock received (`promptChars`), and the usage ' +
+    'the sum of those:',
   '',
   crossTable,
   '',

@@ -193,6 +193,7 @@ function newEntry(ctx, kind) {
     headers,
     headerNames,
     bodyBytes: 0,
+    promptChars: null,
     promptTokens: null,
     lastUserText: null,
     contentsTurns: null,
@@ -515,8 +516,29 @@ async function handleGenerate(ctx, modelRaw, method) {
   sendJson(ctx, httpStatus, body);
 }
 
+/**
+ * Code points of the prompt text in a request body as received (systemInstruction, then every turn; text parts
+ * only, thought parts excluded): what the token rule counts. Read from the raw JSON, snake_case included, apart
+ * from the code that charges the tokens, so that a client can check the charge against it.
+ */
+function bodyPromptChars(raw) {
+  const textOf = (c) => {
+    const parts = c && Array.isArray(c.parts) ? c.parts : [];
+    let n = 0;
+    for (const p of parts) if (p && typeof p.text === 'string' && p.thought !== true) n += [...p.text].length;
+    return n;
+  };
+  const si = raw.systemInstruction ?? raw.system_instruction;
+  let n = si ? textOf(si) : 0;
+  for (const c of Array.isArray(raw.contents) ? raw.contents : []) n += textOf(c);
+  return n;
+}
+
 function recordRequestShape(entry, raw, req) {
   const r = req || {};
+  try {
+    entry.promptChars = bodyPromptChars(raw);
+  } catch { entry.promptChars = null; }
   const contents = Array.isArray(r.contents) ? r.contents : Array.isArray(raw.contents) ? raw.contents : [];
   entry.contentsTurns = contents.length;
   const last = [...contents].reverse().find((c) => c && c.role !== 'model') || contents[contents.length - 1];
