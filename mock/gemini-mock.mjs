@@ -683,6 +683,7 @@ async function handleCountTokens(ctx, modelRaw) {
 }
 
 async function handleGetModel(ctx, modelRaw) {
+  const { state } = ctx;
   const entry = newEntry(ctx, modelRaw == null ? 'listModels' : 'getModel');
   await readBody(ctx.req);
   const key = apiKeyOf(ctx);
@@ -690,6 +691,10 @@ async function handleGetModel(ctx, modelRaw) {
   entry.keyLength = key ? key.length : null;
   if (!key) return sendError(ctx, 403, MISSING_KEY());
   if (isInvalidKey(key)) return sendError(ctx, 400, INVALID_KEY());
+  // The model's metadata costs a round trip like any answer: the time to first token, with no output tokens.
+  const { latencyMs, scale } = effectiveTiming(state, null);
+  await sleep(ctx, latencyMs * scale);
+  if (ctx.aborted) return;
   if (modelRaw == null) {
     return sendJson(ctx, 200, { models: Object.keys(MODELS).map(modelResource) });
   }
