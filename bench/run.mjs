@@ -228,8 +228,11 @@ async function sdkChatRoadmap(key, weeks, onWeek) {
   return rm;
 }
 
-async function runOne(strategy, weeks, { faults = null } = {}) {
-  const key = `bench-${runId}-${strategy}-${weeks}${faults ? '-faults' : ''}`;
+// Every run gets its own key (a run number in it): a week count given twice (`--weeks 12,12`) or a warm-up of
+// the same length as a timed run must not share a key, or their scripts and request logs would mix.
+let runSeq = 0;
+async function runOne(strategy, weeks, { faults = null, tag = '' } = {}) {
+  const key = `bench-${runId}-${++runSeq}-${strategy}-${weeks}${faults ? '-faults' : ''}${tag ? `-${tag}` : ''}`;
   if (faults) await script(mock.url, key, faults);
   const spec = STRATEGIES[strategy];
   const extra = spec.options ? spec.options(weeks) : {};
@@ -277,6 +280,7 @@ async function runOne(strategy, weeks, { faults = null } = {}) {
     strategy,
     label: spec.label,
     weeks,
+    key,
     options: extra,
     requests: usage ? usage.requests : mockSide.requests,
     promptTokens: usage ? usage.promptTokens : null,
@@ -385,7 +389,7 @@ try {
   // opening connections. Every timed strategy gets the same one run of 3 weeks first, the SDK chat included.
   for (const strategy of args.strategies) {
     log(`bench: warm-up ${strategy} 3 weeks ...`);
-    const r = await runOne(strategy, 3);
+    const r = await runOne(strategy, 3, { tag: 'warmup' });
     if (!r.completeAndValid) errors.push(`warm-up ${strategy} 3 weeks failed: ${verdict(r)}`);
   }
   for (const weeks of args.weeks) {
