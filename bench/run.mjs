@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { startMock } from '../mock/gemini-mock.mjs';
 import { requests, script } from '../mock/control.mjs';
 import { gzipSize, measureSize, kb } from '../scripts/size.mjs';
+import { problems } from './checks.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -107,30 +108,6 @@ if (args.strategies.includes('sdk-chat')) {
   } catch (e) {
     console.error(`bench: @google/genai cannot be loaded (${e.message}); the sdk-chat runs will fail`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------- checks
-/** "" when the roadmap is complete and valid, else why not. */
-function problems(rm, n) {
-  const out = [];
-  const weeks = rm.weeks || [];
-  if (!weeks.length) out.push('no weeks');
-  else if (weeks.length !== n || weeks.some((w, i) => w.week !== i + 1)) out.push(`weeks ${weeks.map((w) => w.week).join(',')}`);
-  for (const w of weeks) {
-    const days = w.days || [];
-    if (days.length !== 7 || days.some((d, i) => d.day !== i + 1)) out.push(`week ${w.week} days`);
-  }
-  const titles = weeks.map((w) => w.title.trim().toLowerCase());
-  if (new Set(titles).size !== titles.length) out.push('repeated week titles');
-  const phaseIndex = weeks.map((w) => rm.phases.findIndex((p) => p.name === w.phase));
-  if (phaseIndex.some((p, i) => p < 0 || (i > 0 && p < phaseIndex[i - 1]))) out.push('phases out of order');
-  weeks.forEach((w, i) => {
-    const p = rm.phases[phaseIndex[i]];
-    if (p && (w.week < p.startWeek || w.week > p.endWeek)) out.push(`week ${w.week} outside its phase`);
-  });
-  const fallbacks = weeks.filter((w) => w.fallback).length;
-  if (fallbacks) out.push(`${fallbacks} fallback weeks`);
-  return out.join('; ');
 }
 
 // ---------------------------------------------------------------------------------------------- runs
