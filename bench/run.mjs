@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { startMock } from '../mock/gemini-mock.mjs';
 import { requests, script } from '../mock/control.mjs';
 import { gzipSize, measureSize, kb } from '../scripts/size.mjs';
+import { problems } from './checks.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -99,29 +100,14 @@ if (stale) console.error('bench: WARNING: src/ changed after the last build; run
 
 const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
 await init({ module_or_path: readFileSync(wasmPath) });
-
-// ---------------------------------------------------------------------------------------------- checks
-/** "" when the roadmap is complete and valid, else why not. */
-function problems(rm, n) {
-  const out = [];
-  const weeks = rm.weeks || [];
-  if (!weeks.length) out.push('no weeks');
-  else if (weeks.length !== n || weeks.some((w, i) => w.week !== i + 1)) out.push(`weeks ${weeks.map((w) => w.week).join(',')}`);
-  for (const w of weeks) {
-    const days = w.days || [];
-    if (days.length !== 7 || days.some((d, i) => d.day !== i + 1)) out.push(`week ${w.week} days`);
+// The SDK is loaded here too, before any clock starts, as our package is: neither run pays for loading its module.
+let GoogleGenAI = null;
+if (args.strategies.includes('sdk-chat')) {
+  try {
+    ({ GoogleGenAI } = await import('@google/genai'));
+  } catch (e) {
+    console.error(`bench: @google/genai cannot be loaded (${e.message}); the sdk-chat runs will fail`);
   }
-  const titles = weeks.map((w) => w.title.trim().toLowerCase());
-  if (new Set(titles).size !== titles.length) out.push('repeated week titles');
-  const phaseIndex = weeks.map((w) => rm.phases.findIndex((p) => p.name === w.phase));
-  if (phaseIndex.some((p, i) => p < 0 || (i > 0 && p < phaseIndex[i - 1]))) out.push('phases out of order');
-  weeks.forEach((w, i) => {
-    const p = rm.phases[phaseIndex[i]];
-    if (p && (w.week < p.startWeek || w.week > p.endWeek)) out.push(`week ${w.week} outside its phase`);
-  });
-  const fallbacks = weeks.filter((w) => w.fallback).length;
-  if (fallbacks) out.push(`${fallbacks} fallback weeks`);
-  return out.join('; ');
 }
 
 // ---------------------------------------------------------------------------------------------- runs
@@ -141,37 +127,76 @@ const runId = Date.now().toString(36);
  * then one turn per 3 weeks, each answer read with `JSON.parse`. Same model and settings as the package (JSON
  * mode, temperature 0.7, thinking off), so the rows differ by approach only: the SDK resends the whole chat
  * every turn and returns an answer only when it is complete; it has no repair of cut or broken JSON.
+ *
+ * Around it, what a careful app would write: a failed turn (sendMessage throws, or its text is not JSON) is
+ * taken out of the chat history if the SDK kept it, and the same prompt is sent again, up to SDK_ATTEMPTS
+ * times per turn, the attempts our package makes by default. Nothing is repaired: an answer is used only when
+ * JSON.parse reads it.
  */
+// Our default: maxRetries 3 (src/roadmap/options.rs `retries()`), so 4 attempts per batch.
+const SDK_ATTEMPTS = 4;
+// Waits as src/retry.rs `RetryPolicy::default()` (base 1 s, doubling, at most 30 s, jittered to 50-100 %) after
+// a failed request; an unusable answer is asked again at once, as our package asks again (a retry with no wait).
+const sdkBackoffMs = (retry) => {
+  const exp = Math.min(30_000, 1_000 * 2 ** (retry - 1));
+  return exp / 2 + Math.random() * (exp / 2);
+};
 async function sdkChatRoadmap(key, weeks, onWeek) {
-  const { GoogleGenAI } = await import('@google/genai');
+  if (!GoogleGenAI) throw new Error('@google/genai is not installed');
   // Its own retries (off unless asked for) on, as a careful user would: 408, 429 and 5xx, up to 4 attempts.
   const httpOptions = { baseUrl: mock.url, retryOptions: { attempts: 4 } };
   const ai = new GoogleGenAI({ apiKey: key, apiVersion: 'v1beta', httpOptions });
-  const chat = ai.chats.create({
-    model: 'gemini-2.5-flash',
-    config: { responseMimeType: 'application/json', temperature: 0.7, thinkingConfig: { thinkingBudget: 0 } },
-  });
+  const model = 'gemini-2.5-flash';
+  const config = { responseMimeType: 'application/json', temperature: 0.7, thinkingConfig: { thinkingBudget: 0 } };
+  let chat = ai.chats.create({ model, config });
   const usage = { requests: 0, promptTokens: 0, outputTokens: 0 };
   const rm = { phases: [], weeks: [], usage, batches: [], warnings: [] };
-  const ask = async (message) => {
-    usage.requests++;
-    const r = await chat.sendMessage({ message });
-    usage.promptTokens += r.usageMetadata?.promptTokenCount ?? 0;
-    usage.outputTokens += r.usageMetadata?.candidatesTokenCount ?? 0;
-    try {
-      return JSON.parse(r.text);
-    } catch (e) {
-      throw Object.assign(new Error(`JSON.parse: ${e.message}`), { code: 'SyntaxError', partial: rm });
+  // Turns in the chat history: a user turn and the model's answer per answered turn (counted here rather than
+  // read with getHistory(), which deep-copies the whole chat, inside the timed runs).
+  let kept = 0;
+  const ask = async (message, what) => {
+    const report = { what, status: 'ok', attempts: 0, failures: [] };
+    rm.batches.push(report);
+    for (;;) {
+      report.attempts++;
+      usage.requests++;
+      let failure;
+      try {
+        const r = await chat.sendMessage({ message });
+        usage.promptTokens += r.usageMetadata?.promptTokenCount ?? 0;
+        usage.outputTokens += r.usageMetadata?.candidatesTokenCount ?? 0;
+        try {
+          const parsed = JSON.parse(r.text);
+          kept += 2;
+          if (report.attempts > 1) report.status = 'recovered';
+          return parsed;
+        } catch (e) {
+          failure = Object.assign(new Error(`JSON.parse: ${e.message}`), { code: 'SyntaxError', wait: false });
+        }
+      } catch (e) {
+        failure = Object.assign(e, { wait: true });
+      }
+      // The SDK keeps a turn whose answer arrived, cut or not: it would be resent with every later turn, and
+      // the same prompt asked again would follow it. A new chat from the history before the turn drops it.
+      const history = chat.getHistory();
+      if (history.length > kept) chat = ai.chats.create({ model, config, history: history.slice(0, kept) });
+      report.failures.push(String(failure.message).slice(0, 80));
+      if (report.attempts >= SDK_ATTEMPTS) {
+        report.status = 'failed';
+        throw Object.assign(failure, { partial: rm });
+      }
+      if (failure.wait) await new Promise((resolve) => setTimeout(resolve, sdkBackoffMs(report.attempts)));
     }
   };
   const head = `Role: ${args.role}\nTotal weeks: ${weeks}\n`;
   const plan = await ask(`${head}TASK: OUTLINE\nPlan the roadmap as JSON: ` +
-    '{"phases":[{"name","startWeek","endWeek"}],"weeks":[{"week","title","phase"}]}.');
+    '{"phases":[{"name","startWeek","endWeek"}],"weeks":[{"week","title","phase"}]}.', 'outline');
   rm.phases = plan.phases ?? [];
   for (let a = 1; a <= weeks; a += 3) {
     const b = Math.min(weeks, a + 2);
     const answer = await ask(`${head}TASK: WEEKS ${a}-${b}\nWrite weeks ${a}-${b} of the plan as JSON: ` +
-      '{"weeks":[{"week","title","phase","days":[{"day","title","tasks","hours"}]}]}, 7 days each, continuing from the weeks before.');
+      '{"weeks":[{"week","title","phase","days":[{"day","title","tasks","hours"}]}]}, 7 days each, continuing from the weeks before.',
+    `${a}-${b}`);
     for (const w of answer.weeks ?? []) {
       rm.weeks.push(w);
       onWeek();
@@ -180,8 +205,11 @@ async function sdkChatRoadmap(key, weeks, onWeek) {
   return rm;
 }
 
-async function runOne(strategy, weeks, { faults = null } = {}) {
-  const key = `bench-${runId}-${strategy}-${weeks}${faults ? '-faults' : ''}`;
+// Every run gets its own key (a run number in it): a week count given twice (`--weeks 12,12`) or a warm-up of
+// the same length as a timed run must not share a key, or their scripts and request logs would mix.
+let runSeq = 0;
+async function runOne(strategy, weeks, { faults = null, tag = '' } = {}) {
+  const key = `bench-${runId}-${++runSeq}-${strategy}-${weeks}${faults ? '-faults' : ''}${tag ? `-${tag}` : ''}`;
   if (faults) await script(mock.url, key, faults);
   const spec = STRATEGIES[strategy];
   const extra = spec.options ? spec.options(weeks) : {};
@@ -229,6 +257,7 @@ async function runOne(strategy, weeks, { faults = null } = {}) {
     strategy,
     label: spec.label,
     weeks,
+    key,
     options: extra,
     requests: usage ? usage.requests : mockSide.requests,
     promptTokens: usage ? usage.promptTokens : null,
@@ -239,36 +268,74 @@ async function runOne(strategy, weeks, { faults = null } = {}) {
     error: error ? { code: error.code || error.name, message: String(error.message).slice(0, 300) } : null,
     problems: rm ? problems(rm, weeks) : 'no roadmap',
     fallbackWeeks: rm ? rm.weeks.filter((w) => w.fallback).length : null,
-    batches: rm ? rm.batches.map((b) => `${b.startWeek}-${b.endWeek}:${b.status}${b.attempts > 1 ? `x${b.attempts}` : ''}`) : [],
+    batches: rm ? rm.batches.map((b) => `${b.what ?? `${b.startWeek}-${b.endWeek}`}:${b.status}${b.attempts > 1 ? `x${b.attempts}` : ''}`) : [],
     warnings: rm ? rm.warnings.length : null,
+    // The SDK chat's failed attempts, per turn (why it asked again); our package reports them as warnings.
+    failedAttempts: rm && rm.batches.some((b) => b.failures) ? rm.batches.filter((b) => b.failures?.length)
+      .map((b) => ({ turn: b.what, failures: b.failures })) : undefined,
     mock: mockSide,
   };
   row.completeAndValid = !error && row.problems === '';
-  // Cross-checks: the client's usage against what the mock received and charged.
-  const check = (what, ours, theirs) => {
+  if (faults) {
+    // Every scripted step must have been used and have had its effect (the mock's `faultApplied`), or the row
+    // measures less than it claims (a cut past the end of a short answer is no cut).
+    const scripted = api.filter((r) => r.scripted);
+    row.faultsTookEffect = faults.map((step) => {
+      const e = scripted.find((r) => (r.fault ?? null) === (step.fault ?? null));
+      const ok = !!e && (!step.fault || e.faultApplied === true) &&
+        (step.fault !== 'truncate' || e.finishReason === 'MAX_TOKENS') && (step.fault !== 'status' || e.status === step.status);
+      if (!ok) {
+        errors.push(`${strategy} ${weeks}w with faults: the scripted step "${faultName(step)}" had no effect ` +
+          `(${e ? `logged faultApplied ${e.faultApplied}, status ${e.status}, finishReason ${e.finishReason}` : 'never used'})`);
+      }
+      return { step: faultName(step), seq: e ? e.seq : null, tookEffect: ok };
+    });
+  }
+  // Cross-checks. (1) Per request, the mock's charge against the token rule it documents (mock/README.md:
+  // ceil(code points / 4) of the systemInstruction text plus every turn's text), computed here from the prompt
+  // characters of the body the mock received (its log's `promptChars`): they must be equal. (2) Per run, the
+  // client's usage against the sum of those expected counts (exact without faults; with faults a client may
+  // not see what a failed request cost, e.g. the SDK's own retries) and against the mock's log.
+  const charged = api.filter((r) => r.promptTokens != null);
+  const expectedOf = (r) => Math.ceil(r.promptChars / 4);
+  const wrong = charged.filter((r) => !Number.isInteger(r.promptChars) || r.promptTokens !== expectedOf(r) ||
+    r.promptChars > r.bodyBytes);
+  for (const r of wrong.slice(0, 3)) {
+    errors.push(`${strategy} ${weeks}w${faults ? ' with faults' : ''}: request ${r.seq} was charged ${r.promptTokens} prompt tokens; ` +
+      `its body holds ${r.promptChars} prompt characters in ${r.bodyBytes} bytes, ceil(chars / 4) = ${expectedOf(r)}`);
+  }
+  if (wrong.length > 3) errors.push(`${strategy} ${weeks}w${faults ? ' with faults' : ''}: ${wrong.length - 3} more requests charged off the token rule`);
+  mockSide.promptChars = charged.reduce((s, r) => s + (r.promptChars || 0), 0);
+  mockSide.expectedPromptTokens = charged.reduce((s, r) => s + expectedOf(r), 0);
+  const check = (what, ours, theirs, exact = false) => {
     const ratio = theirs ? ours / theirs : ours === theirs ? 1 : Infinity;
-    // With faults, a client may not see what a failed request cost (the SDK's own retries are invisible to it).
-    if (!faults && !(Math.abs(ratio - 1) <= 0.1)) errors.push(`${strategy} ${weeks}w: ${what}: usage says ${ours}, the mock logged ${theirs} (ratio ${ratio.toFixed(3)})`);
+    if (!faults && !(exact ? ours === theirs : Math.abs(ratio - 1) <= 0.1)) {
+      errors.push(`${strategy} ${weeks}w: ${what}: usage says ${ours}, expected ${theirs} (ratio ${ratio.toFixed(3)})`);
+    }
     return ratio;
   };
   if (usage) {
     row.check = {
-      promptTokensVsMock: check('prompt tokens', usage.promptTokens, mockSide.promptTokens),
+      requestsChargedByTheRule: `${charged.length - wrong.length}/${charged.length}`,
+      promptTokensVsExpected: check('prompt tokens (against ceil(chars / 4) of each request body)', usage.promptTokens, mockSide.expectedPromptTokens, true),
+      promptTokensVsMock: check('prompt tokens (against the mock log)', usage.promptTokens, mockSide.promptTokens, true),
       outputTokensVsMock: check('output tokens', usage.outputTokens, mockSide.candidatesTokens),
       requestsVsMock: check('requests', usage.requests, mockSide.requests),
-      // ~4 code points per token: prompt text can never be more than the bytes sent (the rest is JSON,
-      // the response schema and escapes), and it is most of them.
       promptBytesPerToken: mockSide.bodyBytes / Math.max(1, usage.promptTokens),
+      // How much of the bytes sent is prompt text (the rest is JSON, the response schema and escapes).
+      promptTextShareOfBytes: mockSide.promptChars / Math.max(1, mockSide.bodyBytes),
     };
-    const textShare = (4 * usage.promptTokens) / Math.max(1, mockSide.bodyBytes);
-    row.check.promptTextShareOfBytes = textShare;
-    if (!faults && !(textShare <= 1.1 && textShare >= 0.3)) {
-      errors.push(`${strategy} ${weeks}w: ${usage.promptTokens} prompt tokens do not fit ${mockSide.bodyBytes} request bytes (4·tokens/bytes = ${textShare.toFixed(2)})`);
-    }
   }
   return row;
 }
 
+function faultName(f) {
+  if (!f.fault) return 'normal';
+  if (f.status) return `${f.fault} ${f.status}`;
+  if (f.atChars != null) return `${f.fault} at ${f.atChars} chars`;
+  if (f.atFraction != null) return `${f.fault} at ${Math.round(f.atFraction * 100)} % of the answer`;
+  return f.fault;
+}
 const fmtInt = (n) => (n === null || n === undefined ? '–' : Math.round(n).toLocaleString('en-US'));
 const fmtS = (s) => (s === null || s === undefined ? '–' : `${s.toFixed(1)} s`);
 function verdict(r) {
@@ -284,7 +351,9 @@ function verdict(r) {
 const FAULTS = [
   {},
   { fault: 'status', status: 503 },
-  { fault: 'truncate', atChars: 8000 },
+  // A share of the answer, not a count of characters: parallel's first answers (parts of week 1, ~2,600
+  // characters) are shorter than a fixed cut of 8,000 characters and would come back whole.
+  { fault: 'truncate', atFraction: 0.5 },
   { fault: 'sse-cut' },
   { fault: 'trailing-comma' },
   { fault: 'fenced' },
@@ -293,9 +362,11 @@ const faultRows = [];
 
 const started = performance.now();
 try {
-  // Warm-up (not reported): the first run in a process pays for compiling the wasm and opening connections.
-  for (const strategy of ['windowed', 'parallel']) {
-    const r = await runOne(strategy, 3);
+  // Warm-up (not reported): the first run of a code path pays for compiling it (the wasm, the SDK's JS) and for
+  // opening connections. Every timed strategy gets the same one run of 3 weeks first, the SDK chat included.
+  for (const strategy of args.strategies) {
+    log(`bench: warm-up ${strategy} 3 weeks ...`);
+    const r = await runOne(strategy, 3, { tag: 'warmup' });
     if (!r.completeAndValid) errors.push(`warm-up ${strategy} 3 weeks failed: ${verdict(r)}`);
   }
   for (const weeks of args.weeks) {
@@ -331,11 +402,12 @@ const table = [
 ].join('\n');
 
 const crossTable = [
-  '| strategy | weeks | prompt tokens: usage / mock log | output tokens: usage / mock log | requests: usage / mock log | request bytes | bytes per prompt token |',
-  '|---|---:|---:|---:|---:|---:|---:|',
-  ...rows.filter((r) => r.check).map((r) => `| ${r.label} | ${r.weeks} | ${fmtInt(r.promptTokens)} / ${fmtInt(r.mock.promptTokens)} (${r.check.promptTokensVsMock.toFixed(3)}) | ` +
+  '| strategy | weeks | requests charged ceil(chars / 4) | prompt tokens: usage / expected from the bodies | output tokens: usage / mock log | requests: usage / mock log | request bytes | prompt chars | bytes per prompt token |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...rows.filter((r) => r.check).map((r) => `| ${r.label} | ${r.weeks} | ${r.check.requestsChargedByTheRule} | ` +
+    `${fmtInt(r.promptTokens)} / ${fmtInt(r.mock.expectedPromptTokens)} (${r.check.promptTokensVsExpected.toFixed(3)}) | ` +
     `${fmtInt(r.outputTokens)} / ${fmtInt(r.mock.candidatesTokens)} (${r.check.outputTokensVsMock.toFixed(3)}) | ${r.requests} / ${r.mock.requests} | ` +
-    `${fmtInt(r.mock.bodyBytes)} | ${r.check.promptBytesPerToken.toFixed(2)} |`),
+    `${fmtInt(r.mock.bodyBytes)} | ${fmtInt(r.mock.promptChars)} | ${r.check.promptBytesPerToken.toFixed(2)} |`),
 ].join('\n');
 
 const find = (s, w) => rows.find((r) => r.strategy === s && r.weeks === w);
@@ -449,11 +521,11 @@ const config = {
   benchSeconds,
 };
 const faultTable = faultRows.length ? [
-  '| strategy | requests (mock log) | weeks delivered | complete & valid | batches |',
-  '|---|---:|---:|---|---|',
-  ...faultRows.map((r) => `| ${r.label} | ${r.mock.requests} | ${r.weekEvents} | ${verdict(r)} | ${r.batches.join(' ') || '–'} |`),
+  '| strategy | requests (mock log) | prompt tokens (mock log) | output tokens (mock log) | weeks delivered | complete & valid | batches |',
+  '|---|---:|---:|---:|---:|---|---|',
+  ...faultRows.map((r) => `| ${r.label} | ${r.mock.requests} | ${fmtInt(r.mock.promptTokens)} | ${fmtInt(r.mock.candidatesTokens)} | ${r.weekEvents} | ${verdict(r)} | ${r.batches.join(' ') || '–'} |`),
 ].join('\n') : null;
-const faultNames = FAULTS.map((f) => f.fault ? (f.status ? `${f.fault} ${f.status}` : f.atChars ? `${f.fault} at ${f.atChars} chars` : f.fault) : 'normal').join(', ');
+const faultNames = FAULTS.map(faultName).join(', ');
 const results = { config, rows, size, sdkChatBundle: sdkBundle, targets, faults: { steps: FAULTS, rows: faultRows }, errors };
 writeFileSync(`${here}results.json`, JSON.stringify(results, null, 2) + '\n');
 const md = [
@@ -462,7 +534,9 @@ const md = [
   '',
   table,
   '',
-  'Token figures cross-checked against the mock\'s request log (`GET /__mock/requests?key=K`):',
+  'Token figures cross-checked against the mock\'s request log (`GET /__mock/requests?key=K`): every request\'s charge ' +
+    'must equal ceil(code points / 4) of the prompt text in the body the mock received (`promptChars`), and the usage ' +
+    'the sum of those:',
   '',
   crossTable,
   '',

@@ -29,6 +29,12 @@ export const KNOWN_FAULTS = [
   'empty-stop',
 ];
 
+// Faults that change the answer's text (content.mjs renderAnswer); the others act on the response or the transport.
+const CONTENT_FAULTS = new Set([
+  'fenced', 'commented', 'trailing-comma', 'wrong-week-numbers', 'missing-day', 'duplicate-week', 'extra-week', 'prose',
+  'xss', 'python-literals', 'single-quotes',
+]);
+
 const ALLOWED_CORS_HEADERS = new Set(['content-type', 'x-goog-api-key', 'x-goog-api-client', 'authorization']);
 const KEY_SYMBOL = Symbol('apiKey');
 
@@ -187,6 +193,7 @@ function newEntry(ctx, kind) {
     headers,
     headerNames,
     bodyBytes: 0,
+    promptChars: null,
     promptTokens: null,
     lastUserText: null,
     contentsTurns: null,
@@ -195,6 +202,7 @@ function newEntry(ctx, kind) {
     task: null,
     scripted: false,
     fault: null,
+    faultApplied: null,
     step: null,
     status: null,
     finishReason: null,
@@ -294,22 +302,27 @@ function generate(req, model, modelId, step) {
   let T = Math.min(plannedThinking(model, gc.thinkingConfig, P), maxOut);
   let thought = gc.thinkingConfig && gc.thinkingConfig.includeThoughts === true && T > 0 ? thoughtSummary(task) : null;
 
-  const out = { task, P, T: 0, text: '', thought: null, finishReason: 'STOP', special: null, lastUserText, sysText };
+  const out = {
+    task, P, T: 0, text: '', thought: null, finishReason: 'STOP', special: null, lastUserText, sysText, faultApplied: null,
+  };
 
   if (fault === 'blocked' || fault === 'empty-candidates') {
     out.special = fault;
+    out.faultApplied = true;
     return out;
   }
   if (fault === 'empty-stop') {
     // Gemini sometimes ends its turn (STOP) without a word: a candidate whose content has a role and no parts.
     // Any thinking is still charged; the thought summary is not sent.
     out.T = T;
+    out.faultApplied = true;
     return out;
   }
   if (fault === 'thoughts-only') {
     out.T = maxOut;
     out.thought = thoughtSummary(task);
     out.finishReason = 'MAX_TOKENS';
+    out.faultApplied = true;
     return out;
   }
 
@@ -318,7 +331,10 @@ function generate(req, model, modelId, step) {
   const remaining = maxOut - T;
   const cuts = [];
   if (countTokens(full) > remaining) cuts.push([remaining * 4, 'MAX_TOKENS']);
-  if (fault === 'truncate') cuts.push([Math.max(0, Number(step.atChars ?? Math.floor(fullLen / 2))), 'MAX_TOKENS']);
+  if (fault === 'truncate') {
+    const at = step.atFraction != null ? Math.floor(fullLen * Number(step.atFraction)) : Number(step.atChars ?? Math.floor(fullLen / 2));
+    cuts.push([Math.max(0, at), 'MAX_TOKENS']);
+  }
   if (fault === 'safety') cuts.push([Math.floor(fullLen * 0.4), 'SAFETY']);
   if (fault === 'recitation') cuts.push([Math.floor(fullLen * 0.6), 'RECITATION']);
   let text = full;
@@ -330,6 +346,11 @@ function generate(req, model, modelId, step) {
       out.finishReason = reason;
     }
   }
+  // Did the scripted fault change the answer? A cut at or past the end of the answer does not; nor does a
+  // content fault that leaves this answer as it was. The stream faults are marked when they happen.
+  if (fault === 'truncate') out.faultApplied = out.finishReason === 'MAX_TOKENS' && text !== full;
+  else if (fault === 'safety' || fault === 'recitation') out.faultApplied = out.finishReason === fault.toUpperCase();
+  else if (CONTENT_FAULTS.has(fault)) out.faultApplied = full !== renderAnswer(task, { json, step: null, lastUserText });
   out.T = T;
   out.text = text;
   out.thought = thought;
@@ -399,6 +420,9 @@ async function handleGenerate(ctx, modelRaw, method) {
     step = normalizeStep(step);
     entry.scripted = true;
     entry.fault = step.fault || null;
+    // false until the fault has had its effect: a step used up by a request that failed validation, or a cut
+    // past the end of the answer, stays false.
+    entry.faultApplied = step.fault ? false : null;
     entry.step = step;
   }
   const timing = effectiveTiming(state, step);
@@ -411,6 +435,7 @@ async function handleGenerate(ctx, modelRaw, method) {
 
   // 2. transport-level faults
   const fault = step && step.fault;
+  if (['status', 'quota-day', 'html502', 'hang', 'reset'].includes(fault)) entry.faultApplied = true;
   switch (fault) {
     case 'status': {
       const status = Number(step.status) || 500;
@@ -448,6 +473,7 @@ async function handleGenerate(ctx, modelRaw, method) {
   // 6. generation
   const out = generate(v.req, model, modelId, step);
   entry.promptTokens = out.P;
+  if (out.faultApplied != null) entry.faultApplied = out.faultApplied;
   entry.task = out.task.kind === 'chat' ? { kind: 'chat' }
     : { kind: out.task.kind, role: out.task.role, totalWeeks: out.task.total, from: out.task.from, to: out.task.to };
   if (out.task.kind === 'days') entry.task.days = [out.task.dayFrom, out.task.dayTo];
@@ -466,6 +492,7 @@ async function handleGenerate(ctx, modelRaw, method) {
   // non-streaming
   await sleep(ctx, (timing.latencyMs + tokensMs(T + C, timing.tps)) * timing.scale);
   if (ctx.aborted) return;
+  if (fault === 'sse-error' || fault === 'stall' || fault === 'sse-cut') entry.faultApplied = true;
   if (fault === 'sse-error') return sendError(ctx, 500, googleError(500));
   if (fault === 'stall') { await waitForAbort(ctx); return; }
   const body = out.special
@@ -489,8 +516,29 @@ async function handleGenerate(ctx, modelRaw, method) {
   sendJson(ctx, httpStatus, body);
 }
 
+/**
+ * Code points of the prompt text in a request body as received (systemInstruction, then every turn; text parts
+ * only, thought parts excluded): what the token rule counts. Read from the raw JSON, snake_case included, apart
+ * from the code that charges the tokens, so that a client can check the charge against it.
+ */
+function bodyPromptChars(raw) {
+  const textOf = (c) => {
+    const parts = c && Array.isArray(c.parts) ? c.parts : [];
+    let n = 0;
+    for (const p of parts) if (p && typeof p.text === 'string' && p.thought !== true) n += [...p.text].length;
+    return n;
+  };
+  const si = raw.systemInstruction ?? raw.system_instruction;
+  let n = si ? textOf(si) : 0;
+  for (const c of Array.isArray(raw.contents) ? raw.contents : []) n += textOf(c);
+  return n;
+}
+
 function recordRequestShape(entry, raw, req) {
   const r = req || {};
+  try {
+    entry.promptChars = bodyPromptChars(raw);
+  } catch { entry.promptChars = null; }
   const contents = Array.isArray(r.contents) ? r.contents : Array.isArray(raw.contents) ? raw.contents : [];
   entry.contentsTurns = contents.length;
   const last = [...contents].reverse().find((c) => c && c.role !== 'model') || contents[contents.length - 1];
@@ -574,6 +622,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
   for (let i = 0; i < events.length; i++) {
     const ev = events[i];
     if (fault === 'sse-error' && written >= afterChunks) {
+      if (ctx.entry) ctx.entry.faultApplied = true;
       const err = googleError(500);
       await writeChunk(ctx, sse ? `data: ${JSON.stringify(err)}\r\n\r\n` : (written === 0 ? '[' : '\n,\r\n') + pretty(err));
       if (!sse) await writeChunk(ctx, '\n]');
@@ -581,12 +630,14 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       return;
     }
     if (fault === 'sse-cut' && written >= afterChunks) {
+      if (ctx.entry) ctx.entry.faultApplied = true;
       const full = frame(ev.obj, i);
       await writeChunk(ctx, full.slice(0, Math.floor(full.length / 2)));
       if (step.mode === 'destroy') { ctx.selfDestroyed = true; ctx.res.destroy(); } else ctx.res.end();
       return;
     }
     if (fault === 'stall' && written >= afterChunks) {
+      if (ctx.entry) ctx.entry.faultApplied = true;
       await waitForAbort(ctx);
       return;
     }
@@ -598,6 +649,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
   }
   if (fault === 'stall') {
     // every event was sent (finishReason included) but the stream never ends
+    if (ctx.entry) ctx.entry.faultApplied = true;
     await waitForAbort(ctx);
     return;
   }
@@ -631,6 +683,7 @@ async function handleCountTokens(ctx, modelRaw) {
 }
 
 async function handleGetModel(ctx, modelRaw) {
+  const { state } = ctx;
   const entry = newEntry(ctx, modelRaw == null ? 'listModels' : 'getModel');
   await readBody(ctx.req);
   const key = apiKeyOf(ctx);
@@ -638,6 +691,10 @@ async function handleGetModel(ctx, modelRaw) {
   entry.keyLength = key ? key.length : null;
   if (!key) return sendError(ctx, 403, MISSING_KEY());
   if (isInvalidKey(key)) return sendError(ctx, 400, INVALID_KEY());
+  // The model's metadata costs a round trip like any answer: the time to first token, with no output tokens.
+  const { latencyMs, scale } = effectiveTiming(state, null);
+  await sleep(ctx, latencyMs * scale);
+  if (ctx.aborted) return;
   if (modelRaw == null) {
     return sendJson(ctx, 200, { models: Object.keys(MODELS).map(modelResource) });
   }
@@ -730,6 +787,12 @@ async function handleControl(ctx) {
         return controlJson(ctx, 400, { error: `steps[${i}].fault "${s.fault}" is unknown`, knownFaults: KNOWN_FAULTS });
       }
       if (s.fault === 'status' && s.status == null) return controlJson(ctx, 400, { error: `steps[${i}]: fault "status" needs "status"` });
+      if (s.atFraction != null) {
+        if (typeof s.atFraction !== 'number' || !(s.atFraction >= 0 && s.atFraction < 1)) {
+          return controlJson(ctx, 400, { error: `steps[${i}].atFraction must be a number from 0 up to (not including) 1` });
+        }
+        if (s.atChars != null) return controlJson(ctx, 400, { error: `steps[${i}]: give "atChars" or "atFraction", not both` });
+      }
     }
     const q = body.replace ? [] : state.scripts.get(key) || [];
     q.push(...body.steps.map((s) => ({ ...s })));

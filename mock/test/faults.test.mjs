@@ -245,6 +245,40 @@ test('truncate cuts at atChars with MAX_TOKENS', async () => {
   assert.throws(() => JSON.parse(text));
 });
 
+test('truncate with atFraction cuts that share of the answer, short answers included; past the end is no cut', async () => {
+  const full = responseText((await generate(base, { key: freshKey(), body: weeksBody('WEEK 1 DAYS 1-3') })).json);
+  const short = await withFault({ fault: 'truncate', atFraction: 0.5 }, { body: weeksBody('WEEK 1 DAYS 1-3') });
+  const text = responseText(short.json);
+  assert.ok(full.length < 8000, `a days answer is shorter than 8000 chars (${full.length})`);
+  assert.equal(text, full.slice(0, Math.floor(full.length * 0.5)));
+  assert.equal(short.json.candidates[0].finishReason, 'MAX_TOKENS');
+  const [entry] = await requests(base, { key: short.key });
+  assert.equal(entry.finishReason, 'MAX_TOKENS');
+  assert.equal(entry.faultApplied, true);
+  // atChars past the end of the answer: the answer is whole, the fault had no effect and the log says so
+  const past = await withFault({ fault: 'truncate', atChars: 8000 }, { body: weeksBody('WEEK 1 DAYS 1-3') });
+  assert.equal(responseText(past.json), full);
+  assert.equal(past.json.candidates[0].finishReason, 'STOP');
+  assert.equal((await requests(base, { key: past.key }))[0].faultApplied, false);
+  for (const bad of [{ atFraction: 1 }, { atFraction: -0.1 }, { atFraction: '0.5' }, { atFraction: 0.5, atChars: 10 }]) {
+    await assert.rejects(script(base, freshKey(), [{ fault: 'truncate', ...bad }]), /400/);
+  }
+});
+
+test('faultApplied: null without a fault, true once the fault acted, false when it could not', async () => {
+  const applied = async (step, opts) => (await requests(base, { key: (await withFault(step, opts)).key }))[0].faultApplied;
+  assert.equal(await applied({}), null);
+  assert.equal(await applied({ fault: 'status', status: 503 }), true);
+  assert.equal(await applied({ fault: 'trailing-comma' }), true);
+  assert.equal(await applied({ fault: 'fenced' }), true);
+  assert.equal(await applied({ fault: 'sse-cut' }, { stream: true }), true);
+  assert.equal(await applied({ fault: 'sse-cut' }), true);
+  // fenced only changes JSON-mode answers: a text answer is already fenced
+  assert.equal(await applied({ fault: 'fenced' }, { body: weeksBody('WEEKS 4-6', {}) }), false);
+  // a request that fails validation uses the step up without its effect
+  assert.equal(await applied({ fault: 'trailing-comma' }, { body: { contents: [] } }), false);
+});
+
 test('wrong-week-numbers, missing-day, duplicate-week and extra-week', async () => {
   const weeksOf = async (step, task = 'WEEKS 4-6') => JSON.parse(responseText((await withFault(step, { body: weeksBody(task) })).json)).weeks;
   assert.deepEqual((await weeksOf({ fault: 'wrong-week-numbers' })).map((w) => w.week), [1, 2, 3]);

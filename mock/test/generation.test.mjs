@@ -22,6 +22,26 @@ const ask = async (model, text, gc, extra) => {
   return r.json;
 };
 
+test('the log holds each request body\'s prompt characters (code points, thoughts excluded), and the charge is ceil(chars/4) of them', async () => {
+  const key = 'test-key-generation-prompt-chars';
+  const body = {
+    system_instruction: { parts: [{ text: 'Plan in JSON. ' }] },
+    contents: [
+      { role: 'user', parts: [{ text: 'Wochen 1–3, bitte 🚀' }] },
+      { role: 'model', parts: [{ text: 'secret plan', thought: true }, { text: 'Gern.' }] },
+      { role: 'user', parts: [{ text: 'Weiter: 𝔚𝔬𝔠𝔥𝔢 4' }] },
+    ],
+  };
+  const r = await generate(base, { key, model: 'gemini-2.0-flash', body });
+  assert.equal(r.status, 200, r.text.slice(0, 300));
+  const chars = [...'Plan in JSON. Wochen 1–3, bitte 🚀Gern.Weiter: 𝔚𝔬𝔠𝔥𝔢 4'].length;
+  const [e] = await requests(base, { key });
+  assert.equal(e.promptChars, chars);
+  assert.equal(e.promptTokens, Math.ceil(chars / 4));
+  assert.equal(r.json.usageMetadata.promptTokenCount, Math.ceil(chars / 4));
+  assert.ok(e.promptChars <= e.bodyBytes);
+});
+
 test('usageMetadata: promptTokenCount = ceil(chars/4) of systemInstruction + all turns; total = sum', async () => {
   const sys = 'You are a careful planner who answers in JSON. ';
   const body = {

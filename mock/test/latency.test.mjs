@@ -59,6 +59,27 @@ test('latency-ms is the time to first byte: doubling it doubles the wait', async
   assert.ok(ratio > 1.5 && ratio < 2.5, `ratio ${ratio} (${a.total} vs ${b.total})`);
 });
 
+test('GET models/{id} and GET models pay the time to first token too (no output tokens)', async () => {
+  const get = async (path) => {
+    const t0 = performance.now();
+    const res = await fetch(`${base}/v1beta/${path}`, { headers: { 'x-goog-api-key': KEY } });
+    await res.text();
+    assert.equal(res.status, 200);
+    return performance.now() - t0;
+  };
+  const bestGet = async (path) => Math.min(await get(path), await get(path));
+  await setConfig(base, { latencyMs: 150, tokensPerSecond: 1, timeScale: 1 });
+  const a = await bestGet('models/gemini-2.5-flash');
+  const list = await bestGet('models');
+  await setConfig(base, { latencyMs: 300 });
+  const b = await bestGet('models/gemini-2.5-flash');
+  note(`GET model ${a} ms at 150 ms, ${b} ms at 300 ms; list ${list} ms`);
+  assert.ok(a >= 150 && list >= 150, `${a} / ${list} ms`);
+  // 1 token/s would add seconds if the metadata were charged as output
+  const ratio = b / a;
+  assert.ok(ratio > 1.5 && ratio < 2.5, `ratio ${ratio} (${a} vs ${b})`);
+});
+
 test('tokens-per-second paces output: 4 weeks take ~4x as long as 1 week', async () => {
   await setConfig(base, { latencyMs: 0, tokensPerSecond: 20000, timeScale: 1 });
   const one = await best({ body: weeks('WEEKS 1-1') });
