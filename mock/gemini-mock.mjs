@@ -2,7 +2,7 @@
 // Mock of the Google Gemini v1beta REST API (generativelanguage.googleapis.com)
 // for offline tests. Zero dependencies: node:http + node:crypto only.
 //
-//   node mock/gemini-mock.mjs --port 0 [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--quiet]
+//   node mock/gemini-mock.mjs --port 0 [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--quiet]
 //
 // See mock/README.md for the prompt contract, the scripted faults and the
 // /__mock/ control endpoints.
@@ -19,7 +19,7 @@ import {
 import { parseBody, validateGenerateRequest, validateCountTokensRequest, contentText, promptChars } from './validate.mjs';
 import {
   parsePrompt, renderAnswer, thoughtSummary, countTokens, codePointLength, sliceCodePoints,
-  splitCodePoints, rngFor, hash32,
+  splitCodePoints, rngFor, hash32, promptPlan, inventedWeeks,
 } from './content.mjs';
 
 export const KNOWN_FAULTS = [
@@ -287,7 +287,7 @@ function usage(P, C, T) {
  * Compute the full outcome of a validated request: text, thinking, finish reason,
  * and the special response shapes of some faults.
  */
-function generate(req, model, modelId, step) {
+function generate(req, model, modelId, step, followPrompt = false) {
   const fault = step && step.fault;
   const gc = req.generationConfig || {};
   const json = gc.responseMimeType === 'application/json';
@@ -296,6 +296,8 @@ function generate(req, model, modelId, step) {
   const lastUserText = contentText(last);
   const sysText = req.systemInstruction ? contentText(req.systemInstruction) : '';
   const task = parsePrompt(lastUserText, sysText);
+  // prompt-following mode: week titles and phases come from what the request shows (content.mjs promptPlan)
+  const plan = followPrompt && (task.kind === 'weeks' || task.kind === 'days') ? promptPlan(req) : null;
   const P = countTokens(promptChars(req));
   const maxOut = gc.maxOutputTokens ?? model.outputTokenLimit;
 
@@ -303,7 +305,7 @@ function generate(req, model, modelId, step) {
   let thought = gc.thinkingConfig && gc.thinkingConfig.includeThoughts === true && T > 0 ? thoughtSummary(task) : null;
 
   const out = {
-    task, P, T: 0, text: '', thought: null, finishReason: 'STOP', special: null, lastUserText, sysText, faultApplied: null,
+    task, P, T: 0, text: '', thought: null, finishReason: 'STOP', special: null, lastUserText, sysText, faultApplied: null, plan,
   };
 
   if (fault === 'blocked' || fault === 'empty-candidates') {
@@ -326,7 +328,7 @@ function generate(req, model, modelId, step) {
     return out;
   }
 
-  const full = renderAnswer(task, { json, step, lastUserText });
+  const full = renderAnswer(task, { json, step, lastUserText, plan });
   const fullLen = codePointLength(full);
   const remaining = maxOut - T;
   const cuts = [];
@@ -471,12 +473,13 @@ async function handleGenerate(ctx, modelRaw, method) {
   if (!v.ok) return sendError(ctx, v.status, v.body);
 
   // 6. generation
-  const out = generate(v.req, model, modelId, step);
+  const out = generate(v.req, model, modelId, step, state.config.followPrompt);
   entry.promptTokens = out.P;
   if (out.faultApplied != null) entry.faultApplied = out.faultApplied;
   entry.task = out.task.kind === 'chat' ? { kind: 'chat' }
     : { kind: out.task.kind, role: out.task.role, totalWeeks: out.task.total, from: out.task.from, to: out.task.to };
   if (out.task.kind === 'days') entry.task.days = [out.task.dayFrom, out.task.dayTo];
+  if (out.plan) entry.task.invented = inventedWeeks(out.plan, out.task.from, out.task.to);
   const rid = responseId();
   const C = countTokens(out.text);
   const T = out.T;
@@ -830,9 +833,13 @@ async function handleControl(ctx) {
           state.config[k] = n;
         }
       }
+      if (body.followPrompt != null) {
+        if (typeof body.followPrompt !== 'boolean') return controlJson(ctx, 400, { error: 'followPrompt must be a boolean' });
+        state.config.followPrompt = body.followPrompt;
+      }
     }
-    const { latencyMs, tokensPerSecond, timeScale } = state.config;
-    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale });
+    const { latencyMs, tokensPerSecond, timeScale, followPrompt } = state.config;
+    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt });
   }
   return controlJson(ctx, 404, { error: `unknown control endpoint ${req.method} /__mock/${p}` });
 }
@@ -876,7 +883,7 @@ async function route(state, req, res) {
 
 /**
  * Start the mock.
- * @param {object} opts { port=0, host='127.0.0.1', latencyMs=0, tokensPerSecond=0, timeScale=1, quiet=true }
+ * @param {object} opts { port=0, host='127.0.0.1', latencyMs=0, tokensPerSecond=0, timeScale=1, followPrompt=false, quiet=true }
  * @returns {Promise<{url:string, port:number, close:() => Promise<void>, state:object}>}
  */
 export async function startMock(opts = {}) {
@@ -887,6 +894,7 @@ export async function startMock(opts = {}) {
       latencyMs: Number(opts.latencyMs ?? 0),
       tokensPerSecond: Number(opts.tokensPerSecond ?? 0),
       timeScale: Number(opts.timeScale ?? 1),
+      followPrompt: opts.followPrompt === true,
       quiet: opts.quiet ?? true,
     },
     log: [],
@@ -926,7 +934,7 @@ export async function startMock(opts = {}) {
 }
 
 function parseArgs(argv) {
-  const opts = { port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, quiet: false };
+  const opts = { port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, followPrompt: false, quiet: false };
   const num = (name, v) => {
     const n = Number(v);
     if (v == null || !Number.isFinite(n) || n < 0) throw new Error(`${name} needs a non-negative number`);
@@ -943,6 +951,7 @@ function parseArgs(argv) {
       case '--latency-ms': opts.latencyMs = num('--latency-ms', next()); break;
       case '--tokens-per-second': opts.tokensPerSecond = num('--tokens-per-second', next()); break;
       case '--time-scale': opts.timeScale = num('--time-scale', next()); break;
+      case '--follow-prompt': opts.followPrompt = true; break;
       case '--quiet': opts.quiet = true; break;
       case '-h': case '--help': opts.help = true; break;
       default: throw new Error(`unknown argument ${a}`);
@@ -960,7 +969,7 @@ async function main() {
     process.exit(2);
   }
   if (opts.help) {
-    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--quiet]\n');
+    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--quiet]\n');
     return;
   }
   let mock;

@@ -34,7 +34,7 @@ test('CLI prints exactly one MOCK_GEMINI_LISTENING line, serves, and exits 0 on 
   const health = await (await fetch(`${url}/__mock/health`)).json();
   assert.deepEqual(health, { ok: true });
   const cfg = await (await fetch(`${url}/__mock/config`)).json();
-  assert.deepEqual(cfg, { latencyMs: 5, tokensPerSecond: 900, timeScale: 0.5 });
+  assert.deepEqual(cfg, { latencyMs: 5, tokensPerSecond: 900, timeScale: 0.5, followPrompt: false });
   const code = await new Promise((resolve) => { child.on('exit', (c, sig) => resolve(c ?? sig)); child.kill('SIGTERM'); });
   assert.equal(code, 0);
   assert.equal(out.split('\n').filter(Boolean).length, 1, `stdout: ${JSON.stringify(out)}`);
