@@ -1,4 +1,4 @@
-// What "complete & valid" means in `npm run bench` (bench/run.mjs); bench/checks.test.mjs shows it can fail.
+// What "complete & valid" means in `npm run bench` (bench/run.mjs); tests/integration/bench-checks.test.mjs shows it can fail.
 
 /**
  * "" when the roadmap is complete and valid, else why not: weeks 1..n once each, 7 days numbered 1..7 per week

@@ -116,6 +116,9 @@ const mock = await startMock({
   latencyMs: args.latencyMs,
   tokensPerSecond: args.tokensPerSecond,
   timeScale: args.timeScale,
+  // Answers follow what each request shows (titles, phases), and invent colliding titles for weeks it does
+  // not: "no repeated week titles" then tests whether a strategy's prompts carry the plan.
+  followPrompt: true,
   quiet: true,
 });
 const errors = [];
