@@ -4,6 +4,29 @@
 //   import { startMock } from './gemini-mock.mjs';
 //   import { script, requests, reset, generate, parseSSE } from './control.mjs';
 
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Starts the mock's CLI in a child process with `args`; resolves with `{ child, url, stdout }` once it prints
+ * its listening line (`stdout()` is everything it printed so far). Rejects if it exits first or takes 5 s.
+ */
+export function spawnMock(args) {
+  const script = fileURLToPath(new URL('./gemini-mock.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('mock did not start')), 5000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/^MOCK_GEMINI_LISTENING (http:\/\/127\.0\.0\.1:\d+)\n/);
+      if (m) { clearTimeout(t); resolve({ child, url: m[1], stdout: () => out }); }
+    });
+    child.on('exit', (code) => reject(new Error(`exited early with ${code}`)));
+  });
+}
+
 async function jsonFetch(url, init) {
   const res = await fetch(url, init);
   const text = await res.text();

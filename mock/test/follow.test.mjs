@@ -2,11 +2,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 
 import { startMock } from '../gemini-mock.mjs';
-import { generate, requests, responseText, setConfig } from '../control.mjs';
+import { generate, requests, responseText, setConfig, spawnMock } from '../control.mjs';
 import { buildWeeks, buildDays, INVENTED_TITLE, INVENTED_PHASE } from '../content.mjs';
 
 const KEY = 'test-key-follow-0001';
@@ -174,20 +172,8 @@ test('follow mode is set per instance: /__mock/config turns it on and off, --fol
   } finally {
     await m.close();
   }
-  const script = fileURLToPath(new URL('../gemini-mock.mjs', import.meta.url));
-  const child = spawn(process.execPath, [script, '--port', '0', '--quiet', '--follow-prompt'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child, url } = await spawnMock(['--port', '0', '--quiet', '--follow-prompt']);
   try {
-    let out = '';
-    child.stdout.setEncoding('utf8');
-    const url = await new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('mock did not start')), 5000);
-      child.stdout.on('data', (d) => {
-        out += d;
-        const m2 = out.match(/^MOCK_GEMINI_LISTENING (http:\/\/127\.0\.0\.1:\d+)\n/);
-        if (m2) { clearTimeout(t); resolve(m2[1]); }
-      });
-      child.on('exit', (code) => reject(new Error(`exited early with ${code}`)));
-    });
     assert.equal((await (await fetch(`${url}/__mock/config`)).json()).followPrompt, true);
     assert.equal(JSON.parse(await ask({ url }, [user(batchPrompt({ first: 3, last: 3, listed: [3] }))])).weeks[0].title, title(3));
   } finally {

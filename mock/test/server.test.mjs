@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { startMock } from '../gemini-mock.mjs';
-import { generate, requests, reset, roadmapPrompt, userRequest, script } from '../control.mjs';
+import { generate, requests, reset, roadmapPrompt, userRequest, script, spawnMock } from '../control.mjs';
 
 const KEY = 'test-key-server-0001';
 let mock;
@@ -18,26 +18,14 @@ before(async () => {
 after(() => mock.close());
 
 test('CLI prints exactly one MOCK_GEMINI_LISTENING line, serves, and exits 0 on SIGTERM', async () => {
-  const script = fileURLToPath(new URL('../gemini-mock.mjs', import.meta.url));
-  const child = spawn(process.execPath, [script, '--port', '0', '--quiet', '--latency-ms', '5', '--tokens-per-second=900', '--time-scale', '0.5'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.setEncoding('utf8');
-  const url = await new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('mock did not start')), 5000);
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/^MOCK_GEMINI_LISTENING (http:\/\/127\.0\.0\.1:(\d+))\n/);
-      if (m) { clearTimeout(t); resolve(m[1]); }
-    });
-    child.on('exit', (code) => reject(new Error(`exited early with ${code}`)));
-  });
+  const { child, url, stdout } = await spawnMock(['--port', '0', '--quiet', '--latency-ms', '5', '--tokens-per-second=900', '--time-scale', '0.5']);
   const health = await (await fetch(`${url}/__mock/health`)).json();
   assert.deepEqual(health, { ok: true });
   const cfg = await (await fetch(`${url}/__mock/config`)).json();
   assert.deepEqual(cfg, { latencyMs: 5, tokensPerSecond: 900, timeScale: 0.5, followPrompt: false });
   const code = await new Promise((resolve) => { child.on('exit', (c, sig) => resolve(c ?? sig)); child.kill('SIGTERM'); });
   assert.equal(code, 0);
-  assert.equal(out.split('\n').filter(Boolean).length, 1, `stdout: ${JSON.stringify(out)}`);
+  assert.equal(stdout().split('\n').filter(Boolean).length, 1, `stdout: ${JSON.stringify(stdout())}`);
 });
 
 test('CLI refuses a non-loopback host', async () => {
