@@ -37,7 +37,8 @@ pub struct ChatOptions {
     /// Per request: the longest wait for the response to start or for its next chunk.
     #[serde(default)]
     timeout_ms: Option<u32>,
-    /// Retries of transient failures (408, 429, 5xx, network, timeout). Default 2.
+    /// Retries of transient failures (408, per-minute 429, 500, 502, 503, 504, network, timeout, an answer that
+    /// ended with no text). Default 2.
     #[serde(default)]
     max_retries: Option<u32>,
     /// Print monitoring lines on `console.debug`. Default false.
@@ -69,7 +70,7 @@ const CALL_OPTIONS_TS: &'static str = r#"
 /** Per-call options of `GeminiChat` methods. */
 export interface CallOptions {
     signal?: AbortSignal;
-    /** `retry` events ({ type, attempt, delayMs, reason }) and, for `generateJsonBatched`, `batch-start` / `batch-done`. */
+    /** `retry` events ({ type, attempt, delayMs, reason }; `attempt` counts retries from 1) and, for `generateJsonBatched`, `batch-start` / `batch-done`. */
     onProgress?: (event: { type: string; [key: string]: unknown }) => void;
 }
 "#;
