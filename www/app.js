@@ -405,9 +405,17 @@ function retryIn(ms) {
   return s >= 90 ? `${Math.ceil(s / 60)} minutes` : plural(s, 'second');
 }
 
-/** [title, advice] for an error from the package. */
-function explain(err, offline) {
+/**
+ * [title, advice] for an error from the package. The advice points only at buttons that are on screen after it:
+ * `next` is 'continue' (Continue is shown: the outline is complete and weeks are left), 'week' (a failed
+ * "Regenerate week") or 'generate' (nothing to continue: generate again).
+ */
+function explain(err, offline, next = 'generate') {
   const status = err.status ? ` (HTTP ${err.status})` : '';
+  const who = offline ? 'The demo model' : 'Gemini';
+  const then = { continue: 'press Continue', week: 'try the week again with “Regenerate week”', generate: 'generate again' }[next];
+  const kept = { continue: ' — finished weeks are kept.', week: ' — the rest of the roadmap is unchanged.', generate: '.' }[next];
+  const retry = { continue: 'Press Continue to try again. Finished weeks are kept.', week: 'Try the week again with “Regenerate week”.', generate: 'Generate again to start over.' }[next];
   switch (err.code) {
     case 'AUTH':
       return offline
@@ -415,32 +423,39 @@ function explain(err, offline) {
         : ['Google did not accept the API key', 'Check the key: copy it again from Google AI Studio (aistudio.google.com/apikey), make sure it is complete and that the Generative Language API is enabled for its project.'];
     case 'RATE_LIMITED': {
       const daily = (err.quotaIds || []).some((q) => /PerDay/i.test(q));
-      if (err.retryDelayMs) return ['Rate limit reached', `Google asks to wait ${retryIn(err.retryDelayMs)}. Then press Continue — finished weeks are kept.`];
-      if (daily) return ['Daily quota used up', `This key has used its daily quota for ${current?.model ?? 'this model'} (${err.quotaIds.join(', ')}). Choose another model and press Continue, or come back tomorrow. Finished weeks are kept.`];
-      return ['Rate limit reached', `Too many requests${err.quotaIds?.length ? ` (${err.quotaIds.join(', ')})` : ''}. Wait a minute, then press Continue — finished weeks are kept.`];
+      if (err.retryDelayMs) return ['Rate limit reached', `${offline ? 'The demo model' : 'Google'} asks to wait ${retryIn(err.retryDelayMs)}. Then ${then}${kept}`];
+      if (daily) {
+        const used = offline
+          ? `The demo model reports the daily quota for ${current?.model ?? 'this model'} used up`
+          : `This key has used its daily quota for ${current?.model ?? 'this model'}`;
+        return ['Daily quota used up', `${used} (${err.quotaIds.join(', ')}). Choose another model and ${then}, or come back tomorrow.${next === 'continue' ? ' Finished weeks are kept.' : ''}`];
+      }
+      return ['Rate limit reached', `Too many requests${err.quotaIds?.length ? ` (${err.quotaIds.join(', ')})` : ''}. Wait a minute, then ${then}${kept}`];
     }
     case 'SERVER':
-      return [`Google is having trouble${status}`, 'This is on Google’s side and usually passes quickly. Wait a moment and press Continue — finished weeks are kept.'];
+      return offline
+        ? [`The demo model is having trouble${status}`, `This is on the local demo model’s side. Wait a moment and ${then}${kept}`]
+        : [`Google is having trouble${status}`, `This is on Google’s side and usually passes quickly. Wait a moment and ${then}${kept}`];
     case 'NETWORK':
-      return ['Could not reach the server', offline ? 'The local demo model did not answer. Check that `npm run demo` is still running, then press Continue.' : 'Check your internet connection (and any VPN, proxy or ad blocker that may block generativelanguage.googleapis.com), then press Continue.'];
+      return ['Could not reach the server', offline ? `The local demo model did not answer. Check that \`npm run demo\` is still running, then ${then}.` : `Check your internet connection (and any VPN, proxy or ad blocker that may block generativelanguage.googleapis.com), then ${then}.`];
     case 'TIMEOUT':
-      return ['Gemini took too long to answer', 'Press Continue to try again; fewer weeks per request makes each answer shorter.'];
+      return [`${who} took too long to answer`, next === 'continue' ? 'Press Continue to try again; a smaller “Batch size” (weeks per request) makes each answer shorter.' : retry];
     case 'BLOCKED':
-      return [`Gemini blocked the request${err.reason ? ` (${err.reason})` : ''}`, 'Rephrase the role in plain, neutral words and try again.'];
+      return [`${who} blocked the request${err.reason ? ` (${err.reason})` : ''}`, 'Rephrase the role in plain, neutral words and try again.'];
     case 'NOT_FOUND':
-      return ['Model not available', `“${current?.model ?? ui.model.value}” is not available for this key. Choose another model and press Continue.`];
+      return ['Model not available', `“${current?.model ?? ui.model.value}” is not available for this key. Choose another model and ${then}.`];
     case 'BAD_REQUEST':
-      return [`Gemini rejected the request${status}`, 'Try another model, or fewer weeks per request.'];
+      return [`${who} rejected the request${status}`, next === 'week' ? 'Try another model, then try the week again.' : 'Try another model, or fewer weeks per request.'];
     case 'MALFORMED':
     case 'TRUNCATED':
-      return ['Gemini’s answer could not be read', 'Lower “Weeks per request” and press Continue — finished weeks are kept.'];
+      return [`${who}’s answer could not be read`, next === 'continue' ? 'Lower “Batch size” (weeks per request) and press Continue — finished weeks are kept.' : retry];
     default:
-      return ['Something went wrong', 'Press Continue to try again. Finished weeks are kept.'];
+      return ['Something went wrong', retry];
   }
 }
 
-function showError(err, offline) {
-  const [title, advice] = explain(err, offline);
+function showError(err, offline, next) {
+  const [title, advice] = explain(err, offline, next);
   ui.errorCode.textContent = err.code || err.name || 'ERROR';
   ui.errorTitle.textContent = title;
   ui.errorAdvice.textContent = advice;
@@ -707,7 +722,8 @@ function failRun(err) {
   if (kept.weeks.length || outlineComplete(kept)) renderRoadmap(kept);
   renderUsage();
   if (err.batch) segState(err.batch, 'failed');
-  showError(err, me.backend.offline);
+  // The advice names Continue only when setState('failed') below shows it.
+  showError(err, me.backend.offline, outlineComplete(kept) && weeksLeft(kept) > 0 ? 'continue' : 'generate');
   addLog(`Failed: ${err.code} — ${err.message}`, 'error');
   ui.statusTitle.textContent = 'Generation stopped';
   ui.statusDetail.textContent = kept.weeks.length
@@ -758,7 +774,7 @@ async function regenerate(weekNo, button) {
     regen = null;
     card.removeAttribute('aria-busy');
     button.textContent = 'Regenerate week';
-    const [title, advice] = err?.code ? explain(err, b.offline) : ['Something went wrong', 'Try again.'];
+    const [title, advice] = err?.code ? explain(err, b.offline, 'week') : ['Something went wrong', 'Try the week again.'];
     msg.textContent = `${err?.code ?? 'ERROR'}: ${title}. ${advice}`;
     addLog(`Regenerating week ${weekNo} failed: ${err?.code ?? ''} ${err?.message ?? ''}`, 'error');
     setState(document.body.dataset.state);

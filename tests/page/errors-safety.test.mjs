@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  apiRequests, fillForm, generateRequests, logLines, openPage, sequence, waitState, weekNumbers, useEnv,
+  apiRequests, fillForm, generateRequests, logLines, openPage, sequence, until, waitState, weekNumbers, useEnv,
 } from './support.mjs';
 
 const env = useEnv();
@@ -155,6 +155,42 @@ describe('errors and safety', () => {
       assert.ok(!(await page.evaluate(() => Object.values(sessionStorage).join('\n'))).includes(key));
       await p.reload();
       assert.equal(await page.inputValue('#apiKey'), '', 'gone after unticking');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('error advice names only the buttons on screen: no Continue before the outline or for a failed "Regenerate week", no Google offline', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // The outline is unreadable on every attempt: nothing to continue.
+      await env.script('*', [{ fault: 'prose', repeat: 4 }]);
+      await fillForm(page, { weeks: 2, batch: 2 });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      assert.equal(await page.textContent('#error-code'), 'MALFORMED');
+      assert.equal(await page.isVisible('#continue'), false);
+      const advice = await page.textContent('#error-advice');
+      assert.doesNotMatch(advice, /Continue/);
+      assert.match(advice, /[Gg]enerate again/);
+
+      // A roadmap, then a regeneration that fails with 503 on every attempt (the offline model).
+      await env.script('*', [], { replace: true });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      await env.script('*', [{ fault: 'status', status: 503, repeat: 10 }]);
+      await page.click('#week-1 [data-action="regenerate"]');
+      await until(async () => (await logLines(page)).some((l) => /Regenerating week 1 failed/.test(l)), {
+        timeout: 60_000, message: 'the regeneration to fail',
+      });
+      assert.equal(await page.isVisible('#continue'), false);
+      const msg = await page.textContent('#week-1 .week-card__msg');
+      assert.match(msg, /^SERVER: /);
+      assert.doesNotMatch(msg, /Continue/);
+      assert.doesNotMatch(msg, /Google/, 'the offline demo model is not Google');
+      assert.match(msg, /try the week again/);
       p.assertClean();
     } finally {
       await p.close();
