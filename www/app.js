@@ -190,6 +190,14 @@ function readBackend(errors) {
   return b;
 }
 
+/** Batch size from the form (3 when empty); a message in `errors.batch` when it is not valid. */
+function readBatch(errors) {
+  const batchText = ui.batch.value.trim();
+  const batch = batchText ? Number(batchText) : 3;
+  if (!Number.isInteger(batch) || batch < 1 || batch > 52) errors.batch = 'Enter a whole number from 1 to 52 (3 works well).';
+  return batch;
+}
+
 /** Validates the form; returns { params, backend } or null after showing the errors. */
 function readForm() {
   const errors = {};
@@ -205,9 +213,7 @@ function readForm() {
   const hours = Number(hoursText);
   if (hoursText && !(Number.isFinite(hours) && hours > 0 && hours <= 16)) errors.hours = 'Enter hours per day above 0 and at most 16.';
 
-  const batchText = ui.batch.value.trim();
-  const batch = batchText ? Number(batchText) : 3;
-  if (!Number.isInteger(batch) || batch < 1 || batch > 52) errors.batch = 'Enter a whole number from 1 to 52 (3 works well).';
+  const batch = readBatch(errors);
 
   const b = readBackend(errors);
   if (Object.keys(errors).length) {
@@ -474,10 +480,15 @@ async function startRun(mode) {
   if (mode === 'continue') {
     if (!current?.roadmap) return;
     const errors = {};
+    // Batch size and "Batches in parallel" may change between runs (the error advice may ask for a smaller batch);
+    // role, weeks, level and hours belong to the roadmap being continued.
+    const batch = readBatch(errors);
     b = readBackend(errors);
     checkSameBackend(b, errors);
     if (Object.keys(errors).length) return showFieldErrors(errors);
-    params = current.params;
+    params = { ...current.params, batchWeeks: batch };
+    if (ui.parallel.checked) params.strategy = 'parallel';
+    else delete params.strategy;
     resumeFrom = current.roadmap;
   } else {
     const form = readForm();

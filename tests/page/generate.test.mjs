@@ -252,6 +252,38 @@ describe('generation', () => {
     }
   });
 
+  test('Continue uses the Batch size on the form (validated like Generate) and saves it', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // outline, weeks 1-3, then weeks 4-6 fail with a daily quota.
+      await env.script('*', [{}, {}, { fault: 'quota-day' }]);
+      await fillForm(page, { weeks: 6, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      const lastSeq = (await env.requests()).at(-1).seq;
+
+      await page.fill('#batch', '0');
+      await page.getByRole('button', { name: /^Continue/ }).click();
+      assert.equal(await page.isVisible('#batch-error'), true, 'an invalid batch size is shown next to the field');
+      assert.equal(await page.getAttribute('#batch', 'aria-invalid'), 'true');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'failed');
+      assert.equal((await env.requests()).at(-1).seq, lastSeq, 'nothing was sent');
+
+      await page.fill('#batch', '1');
+      await page.getByRole('button', { name: /^Continue/ }).click();
+      await waitState(page, 'done');
+      assert.deepEqual(await weekNumbers(page), sequence(6));
+      const after = generateRequests((await env.requests()).filter((r) => r.seq > lastSeq));
+      assert.deepEqual(after.map((r) => `${r.task.from}-${r.task.to}`), ['4-4', '5-5', '6-6'], 'one week per request');
+      const saved = JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY));
+      assert.equal(saved.params.batchWeeks, 1);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('fallback weeks are flagged with the reason and "Regenerate week" replaces the card', async () => {
     const p = await openPage(env);
     const { page } = p;
