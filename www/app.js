@@ -49,7 +49,7 @@ let current = null;
 /** The active generateRoadmap call. */
 let run = null;
 let runSeq = 0;
-/** The active regenerateWeek call: { controller }. Clear aborts it; a new run waits for it. */
+/** The active regenerateWeek call: { controller, button }. Its button cancels it, Clear aborts it; a new run waits for it. */
 let regen = null;
 
 // ───────────── small helpers ─────────────
@@ -79,7 +79,8 @@ function setState(state) {
   // After a stop, Continue is the recommended action.
   ui.generate.className = `btn ${resumable ? 'btn--secondary' : 'btn--primary'}`;
   ui.generate.textContent = current?.roadmap && state !== 'idle' ? 'Generate new roadmap' : 'Generate roadmap';
-  for (const b of ui.weeksList.querySelectorAll('[data-action="regenerate"]')) b.disabled = state === 'running' || !!regen;
+  // While a week regenerates, its own button (then "Cancel regeneration") stays enabled.
+  for (const b of ui.weeksList.querySelectorAll('[data-action="regenerate"]')) b.disabled = state === 'running' || (!!regen && b !== regen.button);
 }
 
 function addLog(text, kind = '') {
@@ -755,10 +756,10 @@ async function regenerate(weekNo, button) {
   if (Object.keys(errors).length) return showFieldErrors(errors);
   const card = button.closest('.week-card');
   const msg = card.querySelector('.week-card__msg');
-  const me = (regen = { controller: new AbortController() });
+  const me = (regen = { controller: new AbortController(), button });
   setState(document.body.dataset.state);
   card.setAttribute('aria-busy', 'true');
-  button.textContent = 'Regenerating…';
+  button.textContent = 'Cancel regeneration';
   msg.textContent = '';
   addLog(`Regenerating week ${weekNo}`);
   try {
@@ -785,6 +786,12 @@ async function regenerate(weekNo, button) {
     regen = null;
     card.removeAttribute('aria-busy');
     button.textContent = 'Regenerate week';
+    if (err?.name === 'AbortError') {
+      // Cancelled with its button: the week and the roadmap stay as they were.
+      addLog(`Regenerating week ${weekNo} cancelled; the week is unchanged`, 'warn');
+      setState(document.body.dataset.state);
+      return;
+    }
     const [title, advice] = err?.code ? explain(err, b.offline, 'week') : ['Something went wrong', 'Try the week again.'];
     msg.textContent = `${err?.code ?? 'ERROR'}: ${title}. ${advice}`;
     addLog(`Regenerating week ${weekNo} failed: ${err?.code ?? ''} ${err?.message ?? ''}`, 'error');
@@ -835,7 +842,11 @@ function wire() {
 
   ui.weeksList.addEventListener('click', (e) => {
     const b = e.target.closest('[data-action="regenerate"]');
-    if (b && !b.disabled) regenerate(Number(b.dataset.week), b);
+    if (!b || b.disabled) return;
+    if (regen?.button === b) {
+      b.textContent = 'Cancelling…';
+      regen.controller.abort();
+    } else regenerate(Number(b.dataset.week), b);
   });
 
   ui.exportJson.addEventListener('click', () => {

@@ -377,6 +377,48 @@ describe('generation', () => {
     }
   });
 
+  test('a hung "Regenerate week" is cancelled with its own button: the request is aborted, the roadmap stays, no error', async () => {
+    const p = await pageWithRoadmap(env, { weeks: 2, batch: 2 });
+    const { page } = p;
+    try {
+      const before = await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent));
+      const saved = await page.evaluate((k) => localStorage.getItem(k), STORE_KEY);
+
+      await env.script('*', [{ fault: 'hang' }]); // the regeneration waits until it is aborted
+      await page.click('#week-1 [data-action="regenerate"]');
+      await page.waitForSelector('#week-1[aria-busy="true"]');
+      const button = page.locator('#week-1 [data-action="regenerate"]');
+      assert.equal(await button.textContent(), 'Cancel regeneration');
+      assert.equal(await button.isDisabled(), false, 'the busy week offers Cancel');
+      assert.equal(await page.isDisabled('#week-2 [data-action="regenerate"]'), true);
+      assert.equal(await page.isDisabled('#generate'), true);
+
+      await button.click();
+      await until(async () => generateRequests(await env.requests()).some((r) => r.fault === 'hang' && r.aborted), {
+        message: 'the regeneration request to be aborted',
+      });
+      await until(async () => (await logLines(page)).some((l) => /Regenerating week 1 cancelled/.test(l)), { message: 'the cancel to be logged' });
+      assert.equal(await button.textContent(), 'Regenerate week');
+      assert.equal(await page.getAttribute('#week-1', 'aria-busy'), null);
+      assert.equal(await page.locator('[aria-busy="true"]').count(), 0);
+      assert.equal(await button.isDisabled(), false);
+      assert.equal(await page.isDisabled('#week-2 [data-action="regenerate"]'), false);
+      assert.equal(await page.isDisabled('#generate'), false);
+      assert.equal(await page.textContent('#week-1 .week-card__msg'), '', 'no error on the card');
+      assert.equal(await page.isVisible('#error-box'), false);
+      assert.equal(await page.getAttribute('body', 'data-state'), 'done');
+      assert.deepEqual(await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent)), before);
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), saved, 'the saved roadmap is unchanged');
+
+      // The page is not stuck: the week regenerates normally afterwards.
+      await button.click();
+      await until(async () => (await logLines(page)).some((l) => /Regenerated week 1/.test(l)), { message: 'the regeneration to end' });
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the last roadmap is restored after a reload, and Clear removes it', async () => {
     const p = await openPage(env);
     const { page } = p;
