@@ -6,6 +6,7 @@
 //   node bench/run.mjs [--time-scale 0.05] [--latency-ms 600] [--tokens-per-second 200]
 //                      [--weeks 12,26,52] [--strategies single-call,sdk-chat,full-history,windowed,parallel] [--quiet]
 //                      [--no-faults]  (skips the reliability runs: 12 weeks with the same scripted faults for each)
+//                      [--rpm 5]      (the free-tier runs: windowed and parallel under a per-minute quota; 0 skips them)
 //
 // Times are reported un-scaled: measured wall time divided by the time scale.
 import { readFileSync, writeFileSync, statSync, readdirSync, existsSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { startMock } from '../mock/gemini-mock.mjs';
-import { requests, script } from '../mock/control.mjs';
+import { requests, script, setConfig } from '../mock/control.mjs';
 import { gzipSize, measureSize, kb } from '../scripts/size.mjs';
 import { problems } from './checks.mjs';
 
@@ -30,6 +31,9 @@ const args = {
   role: 'DevOps Engineer',
   quiet: false,
   faults: true,
+  // gemini-2.5-flash's free tier since December 2025: 5 requests per minute (and 20 a day, which a 52-week run
+  // would not fit in; the mock leaves that quota out).
+  rpm: 5,
 };
 for (let i = 2; i < process.argv.length; i++) {
   const a = process.argv[i];
@@ -52,6 +56,12 @@ for (let i = 2; i < process.argv.length; i++) {
     case '--role': args.role = next(); break;
     case '--quiet': args.quiet = true; break;
     case '--no-faults': args.faults = false; break;
+    case '--rpm': {
+      const v = Number(next());
+      if (!Number.isInteger(v) || v < 0) throw new Error(`--rpm: ${process.argv[i]} is not a whole number`);
+      args.rpm = v;
+      break;
+    }
     case '-h': case '--help':
       console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(0, 8).join('\n'));
       process.exit(0);
@@ -72,6 +82,8 @@ const STRATEGIES = {
   'full-history': { label: 'full-history', options: () => ({ history: 'full' }) },
   windowed: { label: 'windowed', options: () => ({}) },
   parallel: { label: 'parallel (4)', options: () => ({ strategy: 'parallel', concurrency: 4 }) },
+  // Free-tier runs only: two requests in flight, so the first week is not split into parts (fewer requests).
+  'parallel-2': { label: 'parallel (2)', options: () => ({ strategy: 'parallel', concurrency: 2 }) },
 };
 function sdkVersion() {
   try {
@@ -253,6 +265,8 @@ async function runOne(strategy, weeks, { faults = null, tag = '' } = {}) {
     promptTokens: sum('promptTokens'),
     candidatesTokens: sum('candidatesTokenCount'),
     maxTokensAnswers: api.filter((r) => r.finishReason === 'MAX_TOKENS').length,
+    // refused by the per-minute quota (free-tier runs)
+    rateLimited: api.filter((r) => r.rateLimited).length,
   };
   const usage = rm ? rm.usage : null;
   const scale = args.timeScale;
@@ -362,6 +376,7 @@ const FAULTS = [
   { fault: 'fenced' },
 ];
 const faultRows = [];
+const freeTierRows = [];
 
 const started = performance.now();
 try {
@@ -387,6 +402,23 @@ try {
       const r = await runOne(strategy, 12, { faults: FAULTS });
       faultRows.push(r);
       log(`bench:   ${r.requests} requests, ${verdict(r)}`);
+    }
+  }
+  if (args.rpm > 0) {
+    await setConfig(mock.url, { rpm: args.rpm });
+    try {
+      for (const weeks of args.weeks) {
+        const strategies = args.strategies.filter((s) => s === 'windowed' || s === 'parallel');
+        if (strategies.includes('parallel')) strategies.push('parallel-2');
+        for (const strategy of strategies) {
+          log(`bench: ${strategy} ${weeks} weeks at ${args.rpm} requests per minute ...`);
+          const r = await runOne(strategy, weeks, { tag: `rpm${args.rpm}` });
+          freeTierRows.push(r);
+          log(`bench:   ${fmtS(r.wallSeconds)} wall, ${r.requests} requests (${r.mock.rateLimited} refused), ${verdict(r)}`);
+        }
+      }
+    } finally {
+      await setConfig(mock.url, { rpm: 0 });
     }
   }
 } catch (e) {
@@ -529,7 +561,17 @@ const faultTable = faultRows.length ? [
   ...faultRows.map((r) => `| ${r.label} | ${r.mock.requests} | ${fmtInt(r.mock.promptTokens)} | ${fmtInt(r.mock.candidatesTokens)} | ${r.weekEvents} | ${verdict(r)} | ${r.batches.join(' ') || '–'} |`),
 ].join('\n') : null;
 const faultNames = FAULTS.map(faultName).join(', ');
-const results = { config, rows, size, sdkChatBundle: sdkBundle, targets, faults: { steps: FAULTS, rows: faultRows }, errors };
+const unlimited = (r) => rows.find((u) => u.strategy === r.strategy && u.weeks === r.weeks);
+const freeTierTable = freeTierRows.length ? [
+  '| strategy | weeks | requests | refused (429) | wall time | without the quota | time to first week | complete & valid |',
+  '|---|---:|---:|---:|---:|---:|---:|---|',
+  ...freeTierRows.map((r) => `| ${r.label} | ${r.weeks} | ${r.requests} | ${r.mock.rateLimited} | ${fmtS(r.wallSeconds)} | ` +
+    `${fmtS(unlimited(r)?.wallSeconds)} | ${fmtS(r.timeToFirstWeekSeconds)} | ${verdict(r)} |`),
+].join('\n') : null;
+const results = {
+  config, rows, size, sdkChatBundle: sdkBundle, targets, faults: { steps: FAULTS, rows: faultRows },
+  freeTier: { rpm: args.rpm, rows: freeTierRows }, errors,
+};
 writeFileSync(`${here}results.json`, JSON.stringify(results, null, 2) + '\n');
 const md = [
   `Latency model: ${config.latencyModel}; time scale ${args.timeScale} (times below are un-scaled); ` +
@@ -549,6 +591,8 @@ const md = [
   '',
   ...(sdkLines.length ? ['Against the official SDK\'s chat (same model and settings; below 1 × is cheaper or faster):', '', ...sdkLines, ''] : []),
   ...(faultTable ? [`Reliability, 12 weeks: the first generate requests of every run are answered, in order: ${faultNames}; then normally.`, '', faultTable, ''] : []),
+  ...(freeTierTable ? [`Free tier: the mock refuses a key's request beyond ${args.rpm} per minute (sliding window, mock clock) with ` +
+    'Gemini\'s 429: `RetryInfo` with whole seconds, the exact wait in the message.', '', freeTierTable, ''] : []),
 ].join('\n');
 writeFileSync(`${here}results.md`, md);
 

@@ -72,23 +72,46 @@ function parseDelaySeconds(retryDelay) {
   return m ? Number(m[1]) : null;
 }
 
-/** 429 per-minute (or per-day) free-tier quota error with QuotaFailure, Help and optional RetryInfo. */
-export function quotaError(model, { perDay = false, retryDelay = null, message = null } = {}) {
-  const quotaId = perDay ? 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' : 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier';
-  const quotaValue = perDay ? '250' : '10';
-  const secs = retryDelay != null ? parseDelaySeconds(retryDelay) : null;
+const QUOTAS = {
+  minute: {
+    metric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+    id: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+    value: 10,
+  },
+  day: {
+    metric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
+    id: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+    value: 250,
+  },
+  tokens: {
+    metric: 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count',
+    id: 'GenerateContentInputTokensPerModelPerMinute-FreeTier',
+    value: 250000,
+  },
+};
+
+/**
+ * 429 free-tier quota error with QuotaFailure, Help and optional RetryInfo: requests per minute (default), per
+ * day (`perDay`) or input tokens per minute (`tokens`). `limit` overrides the quota's value. The message says
+ * `Please retry in <retryIn>s.` when given (Gemini writes the exact wait there, e.g. `22.362138795s`, and only
+ * whole seconds in `RetryInfo`), else the seconds of `retryDelay`.
+ */
+export function quotaError(model, { perDay = false, tokens = false, limit = null, retryDelay = null, retryIn = null, message = null } = {}) {
+  const quota = tokens ? QUOTAS.tokens : perDay ? QUOTAS.day : QUOTAS.minute;
+  const quotaValue = String(limit ?? quota.value);
+  const secs = retryIn ?? (retryDelay != null ? parseDelaySeconds(retryDelay) : null);
   let msg = message;
   if (!msg) {
     msg = 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/usage?tab=rate-limit. \n' +
-      `* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: ${quotaValue}, model: ${model}` +
+      `* Quota exceeded for metric: ${quota.metric}, limit: ${quotaValue}, model: ${model}` +
       (secs != null ? `\nPlease retry in ${secs}s.` : '');
   }
   const details = [
     {
       '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
       violations: [{
-        quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
-        quotaId,
+        quotaMetric: quota.metric,
+        quotaId: quota.id,
         quotaDimensions: { location: 'global', model },
         quotaValue,
       }],

@@ -2,7 +2,8 @@
 // Mock of the Google Gemini v1beta REST API (generativelanguage.googleapis.com)
 // for offline tests. Zero dependencies: node:http + node:crypto only.
 //
-//   node mock/gemini-mock.mjs --port 0 [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--quiet]
+//   node mock/gemini-mock.mjs --port 0 [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt]
+//                             [--rpm N] [--tpm N] [--quiet]
 //
 // See mock/README.md for the prompt contract, the scripted faults and the
 // /__mock/ control endpoints.
@@ -16,6 +17,7 @@ import {
   googleError, MISSING_KEY, INVALID_KEY, MODEL_NOT_FOUND, quotaError, statusFaultBody,
   htmlErrorPage, SAFETY_RATINGS_BLOCKED,
 } from './errors.mjs';
+import { RateLimiter, QUOTA_WINDOW_MS } from './limits.mjs';
 import { parseBody, validateGenerateRequest, validateCountTokensRequest, contentText, promptChars } from './validate.mjs';
 import {
   parsePrompt, renderAnswer, thoughtSummary, countTokens, codePointLength, sliceCodePoints,
@@ -195,6 +197,7 @@ function newEntry(ctx, kind) {
     bodyBytes: 0,
     promptChars: null,
     promptTokens: null,
+    rateLimited: null,
     lastUserText: null,
     contentsTurns: null,
     generationConfig: null,
@@ -401,6 +404,29 @@ function effectiveTiming(state, step) {
   };
 }
 
+/**
+ * The 429 body when the request goes over `rpm` or `tpm` of its key and model, else null (the request is counted).
+ * Like Gemini, the message names the exact wait and `RetryInfo` only its whole seconds, so a client that waits
+ * just `retryDelay` can come back a little early and be refused again.
+ */
+function quotaRefusal(ctx, key, modelId, req) {
+  const { rpm, tpm, timeScale } = ctx.state.config;
+  if (!(rpm > 0) && !(tpm > 0)) return null;
+  const tokens = countTokens(promptChars(req));
+  const refused = ctx.state.limiter.admit({ key, model: modelId, tokens, rpm, tpm, now: nowMs(), windowMs: QUOTA_WINDOW_MS * timeScale });
+  if (!refused) return null;
+  ctx.entry.rateLimited = refused.quota;
+  // Both are wall-clock seconds, what the client waits. RetryInfo drops the fraction of a second of the
+  // mock's clock (which runs 1/timeScale times as fast), so at any time scale it undershoots as Gemini's does.
+  const clockSeconds = timeScale > 0 ? Math.floor(refused.waitMs / (1000 * timeScale) + 1e-9) : 0;
+  return quotaError(modelId, {
+    tokens: refused.quota === 'tokens',
+    limit: refused.limit,
+    retryIn: Number((refused.waitMs / 1000).toFixed(9)),
+    retryDelay: `${Number((clockSeconds * timeScale).toFixed(6))}s`,
+  });
+}
+
 const tokensMs = (tokens, tps) => (tps > 0 ? (tokens / tps) * 1000 : 0);
 
 async function handleGenerate(ctx, modelRaw, method) {
@@ -472,7 +498,11 @@ async function handleGenerate(ctx, modelRaw, method) {
   recordRequestShape(entry, parsed.json, v.ok ? v.req : null);
   if (!v.ok) return sendError(ctx, v.status, v.body);
 
-  // 6. generation
+  // 6. per-minute quotas (off unless configured)
+  const refusal = quotaRefusal(ctx, key, modelId, v.req);
+  if (refusal) return sendError(ctx, 429, refusal);
+
+  // 7. generation
   const out = generate(v.req, model, modelId, step, state.config.followPrompt);
   entry.promptTokens = out.P;
   if (out.faultApplied != null) entry.faultApplied = out.faultApplied;
@@ -818,15 +848,17 @@ async function handleControl(ctx) {
     if (typeof body.key === 'string' && body.key) {
       state.scripts.delete(body.key);
       state.log = state.log.filter((e) => e[KEY_SYMBOL] !== body.key);
+      state.limiter.forget(body.key);
     } else {
       state.scripts.clear();
       state.log = [];
+      state.limiter = new RateLimiter();
     }
     return controlJson(ctx, 200, { ok: true });
   }
   if (p === 'config') {
     if (req.method === 'POST') {
-      for (const k of ['latencyMs', 'tokensPerSecond', 'timeScale']) {
+      for (const k of ['latencyMs', 'tokensPerSecond', 'timeScale', 'rpm', 'tpm']) {
         if (body[k] != null) {
           const n = Number(body[k]);
           if (!Number.isFinite(n) || n < 0) return controlJson(ctx, 400, { error: `${k} must be a non-negative number` });
@@ -838,8 +870,8 @@ async function handleControl(ctx) {
         state.config.followPrompt = body.followPrompt;
       }
     }
-    const { latencyMs, tokensPerSecond, timeScale, followPrompt } = state.config;
-    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt });
+    const { latencyMs, tokensPerSecond, timeScale, followPrompt, rpm, tpm } = state.config;
+    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt, rpm, tpm });
   }
   return controlJson(ctx, 404, { error: `unknown control endpoint ${req.method} /__mock/${p}` });
 }
@@ -883,7 +915,8 @@ async function route(state, req, res) {
 
 /**
  * Start the mock.
- * @param {object} opts { port=0, host='127.0.0.1', latencyMs=0, tokensPerSecond=0, timeScale=1, followPrompt=false, quiet=true }
+ * @param {object} opts { port=0, host='127.0.0.1', latencyMs=0, tokensPerSecond=0, timeScale=1, followPrompt=false, rpm=0, tpm=0,
+ *   quiet=true }
  * @returns {Promise<{url:string, port:number, close:() => Promise<void>, state:object}>}
  */
 export async function startMock(opts = {}) {
@@ -895,11 +928,14 @@ export async function startMock(opts = {}) {
       tokensPerSecond: Number(opts.tokensPerSecond ?? 0),
       timeScale: Number(opts.timeScale ?? 1),
       followPrompt: opts.followPrompt === true,
+      rpm: Number(opts.rpm ?? 0),
+      tpm: Number(opts.tpm ?? 0),
       quiet: opts.quiet ?? true,
     },
     log: [],
     maxLog: opts.maxLog ?? 5000,
     scripts: new Map(),
+    limiter: new RateLimiter(),
     seq: 0,
   };
   const server = http.createServer((req, res) => {
@@ -934,7 +970,7 @@ export async function startMock(opts = {}) {
 }
 
 function parseArgs(argv) {
-  const opts = { port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, followPrompt: false, quiet: false };
+  const opts = { port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, followPrompt: false, rpm: 0, tpm: 0, quiet: false };
   const num = (name, v) => {
     const n = Number(v);
     if (v == null || !Number.isFinite(n) || n < 0) throw new Error(`${name} needs a non-negative number`);
@@ -952,6 +988,8 @@ function parseArgs(argv) {
       case '--tokens-per-second': opts.tokensPerSecond = num('--tokens-per-second', next()); break;
       case '--time-scale': opts.timeScale = num('--time-scale', next()); break;
       case '--follow-prompt': opts.followPrompt = true; break;
+      case '--rpm': opts.rpm = num('--rpm', next()); break;
+      case '--tpm': opts.tpm = num('--tpm', next()); break;
       case '--quiet': opts.quiet = true; break;
       case '-h': case '--help': opts.help = true; break;
       default: throw new Error(`unknown argument ${a}`);
@@ -969,7 +1007,7 @@ async function main() {
     process.exit(2);
   }
   if (opts.help) {
-    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--quiet]\n');
+    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--rpm N] [--tpm N] [--quiet]\n');
     return;
   }
   let mock;

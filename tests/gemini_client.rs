@@ -210,6 +210,32 @@ fn google_error_bodies_are_read_in_full() {
     }
 }
 
+/// Gemini's RetryInfo holds only the whole seconds of a quota wait; the message names it exactly. Waiting the
+/// whole seconds alone came back up to a second early and was refused again (found with the mock's `--rpm`).
+#[test]
+fn a_quota_wait_is_the_exact_one_of_the_message_not_the_whole_seconds_of_retry_info() {
+    let err = parse_error(429, &fixture("error-429-per-minute-whole-seconds.json"));
+    assert!(err.is_transient() && !err.is_daily_quota());
+    assert_eq!(err.retry_delay_ms(), Some(58_935));
+    let body = |message: &str, delay: &str| {
+        format!(
+            r#"{{"error":{{"code":429,"message":"{message}","status":"RESOURCE_EXHAUSTED","details":[{{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"{delay}"}}]}}}}"#
+        )
+    };
+    let delay = |message: &str, retry_delay: &str| parse_error(429, &body(message, retry_delay)).retry_delay_ms();
+    assert_eq!(delay("limit: 5\\nPlease retry in 2.05s.", "2s"), Some(2_051), "a millisecond over, never early");
+    assert_eq!(delay("Please retry in 0.0004s.", "0s"), Some(1), "rounded up, never early");
+    // The message only refines RetryInfo within its lost fraction of a second; otherwise RetryInfo stands.
+    assert_eq!(delay("Please retry in 1.5s.", "2s"), Some(2_000));
+    assert_eq!(delay("Please retry in 3.5s.", "2s"), Some(2_000));
+    assert_eq!(delay("Please retry in 900.2ms.", "0s"), Some(0));
+    assert_eq!(delay("Please retry in soon.", "7s"), Some(7_000));
+    assert_eq!(delay("no hint", "34.4s"), Some(34_400));
+    // No RetryInfo: the message alone is not taken as a wait.
+    let bare = r#"{"error":{"code":429,"message":"Please retry in 5.5s.","status":"RESOURCE_EXHAUSTED"}}"#;
+    assert_eq!(parse_error(429, bare).retry_delay_ms(), None);
+}
+
 #[test]
 fn an_abort_or_timeout_while_an_error_body_arrives_is_not_a_bad_request() {
     let generate = |t: &ReplayTransport| block_on(GeminiClient::new(t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {}));

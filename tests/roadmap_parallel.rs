@@ -70,6 +70,8 @@ struct Slow {
     /// Polls a retry wait takes, and the polls all waits took.
     sleep_polls: Cell<usize>,
     slept: Cell<usize>,
+    /// Each wait as the span of `trace` it lasted: (trace length when it began, when it ended).
+    sleep_spans: RefCell<Vec<(usize, usize)>>,
 }
 
 struct SlowBody {
@@ -98,6 +100,7 @@ impl Slow {
             trace: Rc::default(),
             sleep_polls: Cell::new(3),
             slept: Cell::new(0),
+            sleep_spans: RefCell::default(),
         }
     }
 
@@ -158,8 +161,11 @@ impl Transport for Slow {
             return Err(Error::Aborted);
         }
         self.inner.sleep(ms).await?;
+        let began = self.trace.borrow().len();
         // A wait takes a few polls too, so other batches move meanwhile.
-        polls_counted(self.sleep_polls.get(), &self.aborted, &self.slept).await
+        polls_counted(self.sleep_polls.get(), &self.aborted, &self.slept).await?;
+        self.sleep_spans.borrow_mut().push((began, self.trace.borrow().len()));
+        Ok(())
     }
 
     fn is_aborted(&self) -> bool {
@@ -489,6 +495,46 @@ fn corrections_retries_and_placeholders_work_per_batch() {
     use BatchStatus::{Fallback, Recovered};
     assert_eq!(statuses, [BatchStatus::Ok, BatchStatus::Ok, Recovered, BatchStatus::Ok, Fallback]);
     assert!(rm.warnings.iter().any(|w| w.starts_with("Week 11: placeholder")), "{:?}", rm.warnings);
+}
+
+/// Gemini's per-minute quota counts the whole project: while one batch waits out a 429, a request from
+/// another batch would only be refused too, spending one of its retries (found with the mock's `--rpm`: a
+/// 52-week parallel run at 5 requests per minute failed RATE_LIMITED).
+#[test]
+fn while_a_batch_waits_out_a_per_minute_quota_no_other_request_is_sent() {
+    let t = Slow::varied(first_times(1, is_weeks(2, 4), |_, _| rate_limited("30s")));
+    t.sleep_polls.set(40);
+    let (rm, _) = ok_slow(&t, &parallel(26, 4));
+    assert_complete(&rm, 26);
+    let spans = t.sleep_spans.borrow().clone();
+    assert_eq!(spans.len(), 1, "the quota wait is the only wait");
+    let (began, ended) = spans[0];
+    let trace = t.trace.borrow();
+    let started: Vec<usize> = trace[began..ended].iter().filter(|e| e.0).map(|e| e.1).collect();
+    assert!(started.is_empty(), "requests {started:?} were sent during the quota wait");
+    // Requests already in flight when the 429 came were not held back: they finished during the wait.
+    assert!(trace[began..ended].iter().any(|e| !e.0), "something was in flight meanwhile");
+    assert!(t.inner.sleeps.borrow()[0] >= 30_000);
+    // Then one request at a time, so that the batches do not race for the one freed minute-slot; one more may
+    // go with each answer to a request sent since, until the batches go on at full concurrency again.
+    let after: Vec<usize> = trace[ended..].iter().filter(|e| e.0).map(|e| e.1).collect();
+    assert!(after.len() >= 4, "{after:?}");
+    assert_eq!(t.at_start.borrow()[after[0] - 1], 1, "the first request after the wait goes alone");
+    assert!(!t.started_before_end(after[1], after[0]), "the second waits for the first answer");
+    assert!(t.max_in_flight.get() >= 3);
+    let in_flight_after: Vec<usize> = after.iter().map(|&n| t.at_start.borrow()[n - 1]).collect();
+    assert!(in_flight_after.iter().any(|&n| n >= 2), "concurrency grows back: {in_flight_after:?}");
+}
+
+/// A 503 is not a quota: the other batches go on while one batch waits to try again.
+#[test]
+fn a_wait_after_a_server_error_does_not_hold_the_other_batches() {
+    let t = Slow::varied(first_times(1, is_weeks(2, 4), |_, _| unavailable()));
+    t.sleep_polls.set(40);
+    let (rm, _) = ok_slow(&t, &parallel(12, 4));
+    assert_complete(&rm, 12);
+    let (began, ended) = t.sleep_spans.borrow()[0];
+    assert!(t.trace.borrow()[began..ended].iter().any(|e| e.0), "other batches sent requests during the wait");
 }
 
 #[test]

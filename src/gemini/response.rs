@@ -241,7 +241,22 @@ pub fn error_from_value(http_status: u16, err: &Value) -> Error {
             }
         }
     }
+    // RetryInfo keeps only the whole seconds of the wait (`"58s"`) while the message names it exactly
+    // (`Please retry in 58.934310785s.`): waiting just RetryInfo comes back early and is refused again.
+    if let (Some(whole), Some(exact)) = (details.retry_delay_ms, retry_in_message(&message)) {
+        if exact > whole && exact < whole + 1000 {
+            details.retry_delay_ms = Some(exact);
+        }
+    }
     error_for(status, message, details)
+}
+
+/// The wait in Gemini's quota message, `Please retry in 58.934310785s.`, in milliseconds, never rounded down.
+#[inline(never)]
+fn retry_in_message(message: &str) -> Option<u64> {
+    let rest = crate::text::slice(message, crate::text::find(message, "Please retry in ")? + 16..);
+    let end = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+    rest.get(..=end).and_then(parse_duration_ms).map(|ms| ms + 1)
 }
 
 fn error_for(status: u16, message: String, details: ApiErrorDetails) -> Error {

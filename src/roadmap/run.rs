@@ -128,6 +128,14 @@ struct State {
     stop: bool,
     /// The first failure, and the batch it happened in.
     failure: Option<(Error, Option<u32>)>,
+    /// Tasks waiting out a per-minute quota: meanwhile no other task sends, since Gemini would refuse it too.
+    quota_waits: u32,
+    /// Generate requests in flight, and how many may be once a per-minute quota was hit: one, growing by one
+    /// with each answer to a request sent since, so that a freed minute-slot is not raced for by every batch.
+    in_flight: u32,
+    quota_cap: Option<u32>,
+    /// Per-minute quota refusals so far.
+    quota_hits: u32,
     split: Option<Split>,
 }
 
@@ -201,6 +209,10 @@ impl<'a, T: Transport> Run<'a, T> {
             held: None,
             stop: false,
             failure: None,
+            quota_waits: 0,
+            in_flight: 0,
+            quota_cap: None,
+            quota_hits: 0,
             split: None,
         };
         Ok(Run {
@@ -311,10 +323,58 @@ impl<'a, T: Transport> Run<'a, T> {
             return Ok(());
         }
         self.announce_retry(batch, what, *failures + 1, delay_ms, err.to_string());
+        let quota = is_minute_quota(&err);
+        self.st.borrow_mut().quota_waits += quota as u32;
         // `fail_run` bumps the tick, so the join polls this wait again when the run stops.
         let mut sleep = pin!(self.t.sleep(delay_ms));
-        poll_fn(|cx| if self.stopped() { Poll::Ready(Ok(())) } else { sleep.as_mut().poll(cx) }).await?;
+        let slept = poll_fn(|cx| if self.stopped() { Poll::Ready(Ok(())) } else { sleep.as_mut().poll(cx) }).await;
+        if quota {
+            self.st.borrow_mut().quota_waits -= 1;
+            self.bump();
+        }
+        slept?;
         self.check_abort()
+    }
+
+    /// Waits while a request sent now would meet a full per-minute quota: while a task waits one out, and,
+    /// once one was hit, while the requests in flight fill the cap. Returns at once when the run stops.
+    async fn quota_clear(&self) {
+        poll_fn(|_| {
+            let st = self.st.borrow();
+            let room = st.quota_waits == 0 && st.quota_cap.is_none_or(|cap| st.in_flight < cap);
+            if st.stop || room {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+
+    /// The run's one door for generate requests (callers pass `quota_clear` first, with no await between).
+    async fn generate(&self, req: &GenerateRequest, on_delta: &mut dyn FnMut(&str)) -> Result<Reply, Error> {
+        let hits = {
+            let mut st = self.st.borrow_mut();
+            st.in_flight += 1;
+            st.quota_hits
+        };
+        let result = GeminiClient::new(&self.t, &self.endpoint).generate(req, self.opts.streaming(), on_delta).await;
+        let mut st = self.st.borrow_mut();
+        st.in_flight -= 1;
+        match &result {
+            Err(e) if is_minute_quota(e) => {
+                st.quota_hits += 1;
+                st.quota_cap = Some(1);
+            }
+            // Answers to requests sent before the last refusal say nothing about the room there is now.
+            Ok(_) if hits == st.quota_hits => {
+                st.quota_cap = st.quota_cap.map(|cap| cap + 1).filter(|&cap| (cap as usize) < self.opts.concurrency());
+            }
+            _ => {}
+        }
+        drop(st);
+        self.bump();
+        result
     }
 
     /// Logs and reports that `what` is tried again (attempt number `attempt`) after `delay_ms`.
@@ -439,6 +499,7 @@ impl<'a, T: Transport> Run<'a, T> {
         let early = self.parallel && self.opts.streaming();
         let (mut failures, mut tries) = (0, 0);
         loop {
+            self.quota_clear().await;
             self.check_abort()?;
             if self.stopped() {
                 return Ok(());
@@ -453,7 +514,7 @@ impl<'a, T: Transport> Run<'a, T> {
                         }
                     }
                 };
-                GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), &mut on_delta).await
+                self.generate(&req, &mut on_delta).await
             };
             let reply = match result {
                 Ok(r) => r,
@@ -577,6 +638,7 @@ impl<'a, T: Transport> Run<'a, T> {
         let (mut size, mut failures, mut stops) = (b - a + 1, 0, 0);
         let mut cut_weeks: Vec<u32> = Vec::new();
         loop {
+            self.quota_clear().await;
             let missing: Vec<u32> = {
                 let st = self.st.borrow();
                 (a..=b).filter(|&w| st.slots[w as usize].is_none()).collect()
@@ -627,7 +689,7 @@ impl<'a, T: Transport> Run<'a, T> {
                         }
                     }
                 };
-                GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), &mut on_delta).await
+                self.generate(&req, &mut on_delta).await
             };
             let reply = match result {
                 Ok(r) => r,
@@ -751,6 +813,7 @@ impl<'a, T: Transport> Run<'a, T> {
     async fn part(&self, index: u32, week: u32, (a, b): (u32, u32)) -> Result<Option<Vec<Day>>, Error> {
         let mut failures = 0;
         loop {
+            self.quota_clear().await;
             if self.with_split(|s, stop| stop || s.whole) {
                 return Ok(None);
             }
@@ -773,8 +836,7 @@ impl<'a, T: Transport> Run<'a, T> {
             };
             let req = self.request(&prompt, days_schema(b - a + 1));
             self.with_split(|s, _| s.report.attempts += 1);
-            let result =
-                GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), &mut |_| {}).await;
+            let result = self.generate(&req, &mut |_| {}).await;
             let reply = match result {
                 Ok(r) => r,
                 Err(Error::Malformed { .. }) => return Ok(None),
@@ -1018,6 +1080,11 @@ impl<'a, T: Transport> Run<'a, T> {
 
 /// A refused prompt fails at once. A stopped answer (`SAFETY`, ...) returns its reason: the outline
 /// fails, a batch keeps the complete weeks and asks once more for the rest.
+/// A per-minute quota refusal that says how long to wait (a per-day one is not transient).
+fn is_minute_quota(err: &Error) -> bool {
+    matches!(err, Error::RateLimited { .. }) && err.is_transient() && err.retry_delay_ms().is_some()
+}
+
 fn blocked(reply: &Reply, fail_on_stop: bool) -> Result<Option<String>, Error> {
     if let Some(reason) = &reply.block_reason {
         return Err(Error::Blocked { reason: reason.clone(), message: "the prompt was blocked".into() });

@@ -1,0 +1,131 @@
+// Per-minute quotas (--rpm, --tpm): the sliding window itself, and the 429 bodies Gemini sends when it is full.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startMock } from '../gemini-mock.mjs';
+import { RateLimiter } from '../limits.mjs';
+import { generate, requests, reset, setConfig, userRequest } from '../control.mjs';
+
+const WINDOW = 60_000;
+const admit = (limiter, at, { key = 'k', model = 'm', tokens = 1, rpm = 0, tpm = 0 } = {}) =>
+  limiter.admit({ key, model, tokens, rpm, tpm, now: at, windowMs: WINDOW });
+
+test('requests per minute: the window slides, a refusal names the wait until the oldest counted request leaves', () => {
+  const l = new RateLimiter();
+  assert.equal(admit(l, 0, { rpm: 2 }), null);
+  assert.equal(admit(l, 10_000, { rpm: 2 }), null);
+  assert.deepEqual(admit(l, 20_000, { rpm: 2 }), { quota: 'requests', limit: 2, waitMs: 40_000 });
+  // the refusal was not counted: once the first request left the window, one more gets in, and no more
+  assert.deepEqual(admit(l, 59_999, { rpm: 2 }), { quota: 'requests', limit: 2, waitMs: 1 });
+  assert.equal(admit(l, 60_000, { rpm: 2 }), null);
+  assert.deepEqual(admit(l, 60_001, { rpm: 2 }), { quota: 'requests', limit: 2, waitMs: 9_999 });
+});
+
+test('requests per minute are counted per key and per model', () => {
+  const l = new RateLimiter();
+  assert.equal(admit(l, 0, { rpm: 1 }), null);
+  assert.equal(admit(l, 1, { rpm: 1, key: 'other' }), null);
+  assert.equal(admit(l, 2, { rpm: 1, model: 'other' }), null);
+  assert.equal(admit(l, 3, { rpm: 1 }).quota, 'requests');
+  l.forget('k');
+  assert.equal(admit(l, 4, { rpm: 1 }), null);
+  assert.equal(admit(l, 5, { rpm: 1, key: 'other' }).quota, 'requests');
+});
+
+test('input tokens per minute: a request waits until enough earlier tokens have left the window', () => {
+  const l = new RateLimiter();
+  assert.equal(admit(l, 0, { tpm: 100, tokens: 40 }), null);
+  assert.equal(admit(l, 1_000, { tpm: 100, tokens: 40 }), null);
+  // 80 used: 30 more would make 110, so the first 40 must leave (at 60 s)
+  assert.deepEqual(admit(l, 2_000, { tpm: 100, tokens: 30 }), { quota: 'tokens', limit: 100, waitMs: 58_000 });
+  // 70 more needs both earlier requests gone
+  assert.deepEqual(admit(l, 2_000, { tpm: 100, tokens: 70 }), { quota: 'tokens', limit: 100, waitMs: 59_000 });
+  assert.equal(admit(l, 2_000, { tpm: 100, tokens: 20 }), null);
+  // larger than the whole quota: never fits, the full window is named
+  assert.deepEqual(admit(l, 3_000, { tpm: 100, tokens: 101 }), { quota: 'tokens', limit: 100, waitMs: WINDOW });
+  // both limits: requests are checked first
+  assert.equal(admit(l, 4_000, { rpm: 3, tpm: 100, tokens: 1 }).quota, 'requests');
+});
+
+let mock;
+let n = 0;
+const freshKey = () => `limits-key-${process.pid}-${++n}`;
+before(async () => {
+  mock = await startMock({ port: 0, quiet: true, rpm: 2 });
+});
+after(() => mock.close());
+
+const detail = (body, type) => body.error.details.find((d) => d['@type'] === `type.googleapis.com/google.rpc.${type}`);
+
+test('over --rpm: 429 RESOURCE_EXHAUSTED per-minute quota; RetryInfo holds only the whole seconds of the exact wait', async () => {
+  const key = freshKey();
+  const body = userRequest('hello there');
+  assert.equal((await generate(mock.url, { key, body })).status, 200);
+  assert.equal((await generate(mock.url, { key, body, stream: true })).status, 200);
+  const refused = await generate(mock.url, { key, body });
+  assert.equal(refused.status, 429);
+  assert.equal(refused.json.error.status, 'RESOURCE_EXHAUSTED');
+  const v = detail(refused.json, 'QuotaFailure').violations[0];
+  assert.equal(v.quotaId, 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier');
+  assert.equal(v.quotaMetric, 'generativelanguage.googleapis.com/generate_content_free_tier_requests');
+  assert.equal(v.quotaValue, '2');
+  assert.deepEqual(v.quotaDimensions, { location: 'global', model: 'gemini-2.0-flash' });
+  const exact = Number(refused.json.error.message.match(/Please retry in ([\d.]+)s\.$/)[1]);
+  const retryDelay = detail(refused.json, 'RetryInfo').retryDelay;
+  assert.match(retryDelay, /^\d+s$/);
+  assert.ok(exact > 55 && exact <= 60, `exact wait ${exact}`);
+  assert.equal(Number(retryDelay.slice(0, -1)), Math.floor(exact));
+  // another model and another key have quotas of their own; model lookups and countTokens are not counted
+  assert.equal((await generate(mock.url, { key, body, model: 'gemini-2.5-flash' })).status, 200);
+  assert.equal((await generate(mock.url, { key: freshKey(), body })).status, 200);
+  const log = await requests(mock.url, { key });
+  assert.deepEqual(log.map((e) => [e.status, e.rateLimited]), [[200, null], [200, null], [429, 'requests'], [200, null]]);
+  // a key's reset forgets its usage
+  await reset(mock.url, key);
+  assert.equal((await generate(mock.url, { key, body })).status, 200);
+});
+
+test('over --tpm: 429 with the input-token quota; config changes the limits at run time', async () => {
+  const key = freshKey();
+  const cfg = await setConfig(mock.url, { rpm: 0, tpm: 50 });
+  assert.equal(cfg.rpm, 0);
+  assert.equal(cfg.tpm, 50);
+  try {
+    const body = userRequest('x'.repeat(120)); // 30 tokens
+    assert.equal((await generate(mock.url, { key, body })).status, 200);
+    const refused = await generate(mock.url, { key, body });
+    assert.equal(refused.status, 429);
+    const v = detail(refused.json, 'QuotaFailure').violations[0];
+    assert.equal(v.quotaId, 'GenerateContentInputTokensPerModelPerMinute-FreeTier');
+    assert.equal(v.quotaMetric, 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count');
+    assert.equal(v.quotaValue, '50');
+    assert.match(refused.json.error.message, /input_token_count, limit: 50, model: gemini-2\.0-flash\nPlease retry in [\d.]+s\.$/);
+    assert.equal((await requests(mock.url, { key })).at(-1).rateLimited, 'tokens');
+    // a smaller request still fits
+    assert.equal((await generate(mock.url, { key, body: userRequest('x'.repeat(40)) })).status, 200);
+  } finally {
+    await setConfig(mock.url, { rpm: 2, tpm: 0 });
+  }
+});
+
+test('the window runs on the mock clock: at time scale 0.01 a minute lasts 600 ms, and RetryInfo is scaled', async () => {
+  const fast = await startMock({ port: 0, quiet: true, rpm: 1, timeScale: 0.01 });
+  try {
+    const key = freshKey();
+    const body = userRequest('hello');
+    assert.equal((await generate(fast.url, { key, body })).status, 200);
+    const refused = await generate(fast.url, { key, body });
+    assert.equal(refused.status, 429);
+    // wall-clock seconds: a minute of the mock's clock is 0.6 s
+    const exact = Number(refused.json.error.message.match(/Please retry in ([\d.]+)s\.$/)[1]);
+    assert.ok(exact > 0.5 && exact <= 0.6, `exact wait ${exact}`);
+    const delay = Number(detail(refused.json, 'RetryInfo').retryDelay.slice(0, -1));
+    assert.equal(delay, Number((Math.floor(exact * 100 + 1e-9) * 0.01).toFixed(6)), 'whole seconds of the mock clock, scaled');
+    assert.ok(delay <= exact && exact - delay < 0.01);
+    // waiting out the exact wait gets the request in; the test's own wait is what is under test
+    await new Promise((r) => setTimeout(r, exact * 1000 + 20));
+    assert.equal((await generate(fast.url, { key, body })).status, 200);
+  } finally {
+    await fast.close();
+  }
+});

@@ -1,0 +1,44 @@
+// The built package against the mock's per-minute quota (`rpm`), as on Gemini's free tier (gemini-2.5-flash:
+// 5 requests per minute since December 2025): a long parallel run waits out the 429s and finishes. Before the
+// fix it failed RATE_LIMITED: batches kept sending while one waited, and each came back at RetryInfo's whole
+// seconds, a fraction of a second too early, to be refused again until their retries were spent.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+import { requests } from '../../mock/control.mjs';
+import { startMock } from '../../mock/gemini-mock.mjs';
+import { problems } from '../../bench/checks.mjs';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+test('parallel, 52 weeks at 5 requests per minute: every 429 is waited out and the roadmap is complete', async () => {
+  const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
+  await init({ module_or_path: readFileSync(`${root}pkg/web/gemini_roadmap_bg.wasm`) });
+  // gemini-2.5-flash timing; a minute of the mock's clock lasts 1.2 s
+  const timeScale = 0.02;
+  const mock = await startMock({ port: 0, quiet: true, followPrompt: true, rpm: 5, latencyMs: 600, tokensPerSecond: 200, timeScale });
+  try {
+    const key = 'rate-limit-test-key-52';
+    const retries = [];
+    const rm = await generateRoadmap({
+      apiKey: key, baseUrl: mock.url, role: 'DevOps Engineer', weeks: 52, log: false, strategy: 'parallel',
+      onProgress: (e) => { if (e.type === 'retry') retries.push(e); },
+    });
+    assert.equal(problems(rm, 52), '');
+    const log = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate' || r.kind === 'stream');
+    const refused = log.filter((r) => r.status === 429);
+    assert.ok(refused.length > 0, 'the quota was reached (or this test tests nothing)');
+    assert.ok(refused.every((r) => r.rateLimited === 'requests'));
+    // Every refusal was announced as a retry that waited for the quota (at least RetryInfo's delay).
+    const quotaRetries = retries.filter((e) => /Rate limited/.test(e.reason));
+    assert.equal(quotaRetries.length, refused.length);
+    // A request is never refused twice in a row for being early: at most one refusal per minute-slot freed, so
+    // fewer refusals than a third of the requests (before the fix, 14 of 26 requests were refused).
+    assert.ok(refused.length * 3 < log.length, `${refused.length} of ${log.length} requests refused`);
+    assert.equal(rm.usage.requests, log.length + 1, 'every request counted, the model lookup too');
+  } finally {
+    await mock.close();
+  }
+});
