@@ -76,12 +76,13 @@ const QUOTAS = {
   minute: {
     metric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
     id: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
-    value: 10,
+    // gemini-2.5-flash's free tier since December 2025 (10 before)
+    value: 5,
   },
   day: {
     metric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests',
     id: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
-    value: 250,
+    value: 20,
   },
   tokens: {
     metric: 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count',
@@ -102,11 +103,16 @@ export function quotaError(model, { perDay = false, tokens = false, limit = null
   const secs = retryIn ?? (retryDelay != null ? parseDelaySeconds(retryDelay) : null);
   let msg = message;
   if (!msg) {
-    msg = 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/usage?tab=rate-limit. \n' +
+    msg = 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. \n' +
       `* Quota exceeded for metric: ${quota.metric}, limit: ${quotaValue}, model: ${model}` +
       (secs != null ? `\nPlease retry in ${secs}s.` : '');
   }
+  // In the order Gemini sends them since 2026: Help first.
   const details = [
+    {
+      '@type': 'type.googleapis.com/google.rpc.Help',
+      links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+    },
     {
       '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
       violations: [{
@@ -115,10 +121,6 @@ export function quotaError(model, { perDay = false, tokens = false, limit = null
         quotaDimensions: { location: 'global', model },
         quotaValue,
       }],
-    },
-    {
-      '@type': 'type.googleapis.com/google.rpc.Help',
-      links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
     },
   ];
   if (retryDelay != null) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: String(retryDelay) });

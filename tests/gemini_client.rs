@@ -216,15 +216,16 @@ fn google_error_bodies_are_read_in_full() {
 fn a_quota_wait_is_the_exact_one_of_the_message_not_the_whole_seconds_of_retry_info() {
     let err = parse_error(429, &fixture("error-429-per-minute-whole-seconds.json"));
     assert!(err.is_transient() && !err.is_daily_quota());
-    assert_eq!(err.retry_delay_ms(), Some(58_935));
+    assert_eq!(err.retry_delay_ms(), Some(58_934));
     let body = |message: &str, delay: &str| {
         format!(
             r#"{{"error":{{"code":429,"message":"{message}","status":"RESOURCE_EXHAUSTED","details":[{{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"{delay}"}}]}}}}"#
         )
     };
     let delay = |message: &str, retry_delay: &str| parse_error(429, &body(message, retry_delay)).retry_delay_ms();
-    assert_eq!(delay("limit: 5\\nPlease retry in 2.05s.", "2s"), Some(2_051), "a millisecond over, never early");
-    assert_eq!(delay("Please retry in 0.0004s.", "0s"), Some(1), "rounded up, never early");
+    assert_eq!(delay("limit: 5\\nPlease retry in 2.05s.", "2s"), Some(2_050));
+    assert_eq!(delay("Please retry in 0.6s.", "0s"), Some(600));
+    assert_eq!(delay("Please retry in 34.4s.", "34.4s"), Some(34_400), "the same wait in both");
     // The message only refines RetryInfo within its lost fraction of a second; otherwise RetryInfo stands.
     assert_eq!(delay("Please retry in 1.5s.", "2s"), Some(2_000));
     assert_eq!(delay("Please retry in 3.5s.", "2s"), Some(2_000));

@@ -14,7 +14,6 @@ const KEY_SLOT = 'gemini-roadmap:api-key'; // sessionStorage, only when "Remembe
 export const PRICES = {
   'gemini-2.5-flash': { input: 0.3, output: 2.5 },
   'gemini-2.5-flash-lite': { input: 0.1, output: 0.4 },
-  'gemini-2.0-flash': { input: 0.1, output: 0.4 },
   'gemini-2.5-pro': { input: 1.25, output: 10 },
 };
 

@@ -251,12 +251,12 @@ pub fn error_from_value(http_status: u16, err: &Value) -> Error {
     error_for(status, message, details)
 }
 
-/// The wait in Gemini's quota message, `Please retry in 58.934310785s.`, in milliseconds, never rounded down.
+/// The wait in Gemini's quota message, `Please retry in 58.934310785s.`, in milliseconds.
 #[inline(never)]
 fn retry_in_message(message: &str) -> Option<u64> {
     let rest = crate::text::slice(message, crate::text::find(message, "Please retry in ")? + 16..);
     let end = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
-    rest.get(..=end).and_then(parse_duration_ms).map(|ms| ms + 1)
+    rest.get(..=end).and_then(parse_duration_ms)
 }
 
 fn error_for(status: u16, message: String, details: ApiErrorDetails) -> Error {
