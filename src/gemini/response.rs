@@ -200,7 +200,7 @@ pub fn parse_error(status: u16, body: &str) -> Error {
             };
             match v.get("error") {
                 Some(err) => error_from_value(status, err),
-                None => error_for(status, format!("HTTP {status}"), ApiErrorDetails::default()),
+                None => error_for(status, format!("HTTP {}", u32::from(status)), ApiErrorDetails::default()),
             }
         }
         Err(_) => error_for(status, non_json_message(status, body), ApiErrorDetails::default()),
@@ -208,6 +208,8 @@ pub fn parse_error(status: u16, body: &str) -> Error {
 }
 
 fn non_json_message(status: u16, body: &str) -> String {
+    // As a `u32`: see `Error`'s `Display`.
+    let status = u32::from(status);
     let title = find(body, "<title>")
         .and_then(|s| find(slice(body, s + 7..), "</title>").map(|e| slice(body, s + 7..s + 7 + e).trim()))
         .filter(|t| !t.is_empty());

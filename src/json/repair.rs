@@ -264,7 +264,13 @@ impl<'a> Parser<'a> {
 
     fn unexpected(&self, pos: usize) -> RepairError {
         match self.text.get(pos..).and_then(|s| s.chars().next()) {
-            Some(c) => err(pos, &format!("Unexpected character '{c}'")),
+            Some(c) => {
+                // Pushed, not formatted: a `char` argument would link core's `char` formatter for this one message.
+                let mut m = String::from("Unexpected character '");
+                m.push(c);
+                m.push('\'');
+                RepairError { position: pos, message: m }
+            }
             None => err(pos, "Unexpected end of JSON text"),
         }
     }

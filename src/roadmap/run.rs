@@ -736,7 +736,8 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     fn batch_done(&self, index: u32, total_batches: u32, report: &BatchReport) {
-        self.log(&format!("Batch {index} response length: {} chars", report.response_chars));
+        // A `u64` argument would link core's `u64` formatter for this one line.
+        self.log(&format!("Batch {index} response length: {} chars", num::u64_to_string(report.response_chars)));
         self.emit(ProgressEvent::BatchDone {
             batch: index,
             total_batches,
