@@ -119,6 +119,12 @@ impl Error {
     pub fn malformed(message: impl Into<String>) -> Self {
         Error::Malformed { message: message.into(), position: None }
     }
+
+    /// The `Display` text, like `to_string()`, through `format!`: `ToString`'s own copy of the formatting loop
+    /// and its panic location are then left out of the wasm.
+    pub fn text(&self) -> String {
+        format!("{self}")
+    }
 }
 
 impl fmt::Display for Error {

@@ -310,7 +310,7 @@ impl<'a, T: Transport> Run<'a, T> {
         if self.stopped() {
             return Ok(());
         }
-        self.announce_retry(batch, what, *failures + 1, delay_ms, err.to_string());
+        self.announce_retry(batch, what, *failures + 1, delay_ms, err.text());
         // `fail_run` bumps the tick, so the join polls this wait again when the run stops.
         let mut sleep = pin!(self.t.sleep(delay_ms));
         poll_fn(|cx| if self.stopped() { Poll::Ready(Ok(())) } else { sleep.as_mut().poll(cx) }).await?;

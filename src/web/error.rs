@@ -46,7 +46,7 @@ pub fn to_js(err: &Error, signal: Option<&AbortSignal>, extra: &[(&str, JsValue)
             new_abort_error(signal)
         }
     } else {
-        let e = js_sys::Error::new(&err.to_string());
+        let e = js_sys::Error::new(&err.text());
         e.set_name(ERROR_NAME);
         let js: JsValue = e.into();
         set(&js, "code", err.code().into());
