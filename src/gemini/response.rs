@@ -194,8 +194,8 @@ pub fn parse_error(status: u16, body: &str) -> Error {
     match Value::parse(body) {
         Ok(v) => {
             // `streamGenerateContent` without SSE wraps the error in an array.
-            let v = match v {
-                Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
+            let v = match &v {
+                Value::Array(a) => a.first().unwrap_or(&v),
                 other => other,
             };
             match v.get("error") {
