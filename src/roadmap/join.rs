@@ -18,7 +18,12 @@ pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// Runs every future to completion, starting them in list order with at most `limit` (at least 1) running
 /// at once; returns their outputs in list order. A future "starts" when it is first polled; a finished
 /// future's slot goes to the next waiting one within the same poll.
-pub async fn join_limited<'a, T>(futures: Vec<LocalFuture<'a, T>>, limit: usize, tick: &Cell<u64>) -> Vec<T> {
+/// (The poll function itself is the future: an `async fn` around it would add a state machine to the wasm.)
+pub fn join_limited<'a, T: 'a>(
+    futures: Vec<LocalFuture<'a, T>>,
+    limit: usize,
+    tick: &'a Cell<u64>,
+) -> impl Future<Output = Vec<T>> + 'a {
     let limit = limit.max(1);
     let mut out: Vec<Option<T>> = futures.iter().map(|_| None).collect();
     // Started in list order, so the waiting ones are simply the rest of the list (no `VecDeque` code in the wasm).
@@ -56,5 +61,4 @@ pub async fn join_limited<'a, T>(futures: Vec<LocalFuture<'a, T>>, limit: usize,
             return Poll::Pending;
         }
     })
-    .await
 }

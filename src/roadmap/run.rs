@@ -803,8 +803,9 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// Waits until the plan of weeks `1..=needed` is certain (the whole outline, for sequential runs).
     /// `false` when the run stopped first. Wakes through the join's `tick` (see [`join_limited`]).
-    async fn wait_for_plan(&self, needed: u32) -> bool {
-        poll_fn(|_| {
+    /// (The `poll_fn` itself is the future: an `async fn` around it would add a state machine to the wasm.)
+    fn wait_for_plan(&self, needed: u32) -> impl Future<Output = bool> + use<'_, 'a, T> {
+        poll_fn(move |_| {
             let mut st = self.st.borrow_mut();
             if st.stop {
                 Poll::Ready(false)
@@ -817,7 +818,6 @@ impl<'a, T: Transport> Run<'a, T> {
                 Poll::Pending
             }
         })
-        .await
     }
 
     async fn outline_task(&self) {
