@@ -149,6 +149,13 @@ fn hex(c: u8) -> Option<u32> {
     (c as char).to_digit(16)
 }
 
+/// Whether `b` holds a line break. A plain loop: `<[u8]>::contains` brings core's word-at-a-time `memchr`, too much
+/// code for the short gaps searched here.
+#[allow(clippy::manual_contains)]
+fn has_newline(b: &[u8]) -> bool {
+    b.iter().any(|&c| c == b'\n')
+}
+
 fn err(position: usize, message: &str) -> RepairError {
     RepairError {
         position,
@@ -1265,7 +1272,7 @@ impl<'a> Parser<'a> {
             c,
             b',' | b':' | b'[' | b']' | b'{' | b'}' | b'(' | b')' | b'+' | b'/'
         ) || c.is_ascii_digit()
-            || b[n..k].contains(&b'\n')
+            || has_newline(&b[n..k])
             || quote_at(b, k, end).is_some()
         {
             return Judge::Accept;
