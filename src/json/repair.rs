@@ -141,6 +141,15 @@ fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// `s` without JSON whitespace at either end. By bytes: `trim_matches` with a `char` predicate brings core's
+/// UTF-8 searchers, in both directions.
+fn trim_ws(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_ws(c)).map_or(start, |e| e + 1);
+    crate::text::slice(s, start..end)
+}
+
 fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
 }
@@ -1465,16 +1474,16 @@ impl<'a> Parser<'a> {
         self.wa = self.wb;
         let out = &mut self.out;
         // Whitespace kept before a top-level value (after `...` or inside `name( ... )`) is not part of it.
-        let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
         let json = if out.buf.is_empty() {
-            text.get(out.a..out.b).unwrap_or_default().trim_matches(ws).to_string()
+            trim_ws(text.get(out.a..out.b).unwrap_or_default()).to_string()
         } else {
             out.flush();
             let buf = std::mem::take(&mut out.buf);
             let json = String::from_utf8(buf)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            if json.starts_with(ws) || json.ends_with(ws) {
-                json.trim_matches(ws).to_string()
+            let trimmed = trim_ws(&json);
+            if trimmed.len() < json.len() {
+                trimmed.to_string()
             } else {
                 json
             }
