@@ -525,6 +525,12 @@ impl<'a, T: Transport> Run<'a, T> {
         Ok(any)
     }
 
+    /// The weeks of `a..=b` not finished yet, except those `skip` names (one filter loop in the wasm for all).
+    fn unfinished(&self, a: u32, b: u32, skip: &dyn Fn(u32) -> bool) -> Vec<u32> {
+        let st = self.st.borrow();
+        (a..=b).filter(|&w| st.slots[w as usize].is_none() && !skip(w)).collect()
+    }
+
     /// The prompt for weeks `first..=last` of the batch starting at week `start`.
     fn weeks_prompt(&self, start: u32, first: u32, last: u32, correction: Option<&str>) -> String {
         let st = self.st.borrow();
@@ -577,10 +583,7 @@ impl<'a, T: Transport> Run<'a, T> {
         let (mut size, mut failures, mut stops) = (b - a + 1, 0, 0);
         let mut cut_weeks: Vec<u32> = Vec::new();
         loop {
-            let missing: Vec<u32> = {
-                let st = self.st.borrow();
-                (a..=b).filter(|&w| st.slots[w as usize].is_none()).collect()
-            };
+            let missing = self.unfinished(a, b, &|_| false);
             if self.spend(&missing)? {
                 continue;
             }
@@ -685,12 +688,7 @@ impl<'a, T: Transport> Run<'a, T> {
             for w in read.weeks {
                 self.commit(w);
             }
-            let lost: Vec<u32> = {
-                let st = self.st.borrow();
-                (first..=last)
-                    .filter(|&w| st.slots[w as usize].is_none() && !read.problems.iter().any(|p| p.0 == w))
-                    .collect()
-            };
+            let lost = self.unfinished(first, last, &|w| read.problems.iter().any(|p| p.0 == w));
             for (w, p) in read.problems {
                 self.note_problem(w, p);
             }
