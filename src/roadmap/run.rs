@@ -862,7 +862,12 @@ impl<'a, T: Transport> Run<'a, T> {
                         s.parts[k] = Some(d);
                         let done = s.parts.iter().all(Option::is_some);
                         done.then(|| {
-                            (s.parts.iter_mut().flat_map(|p| p.take().unwrap_or_default()).collect(), s.report.clone())
+                            // Appended part by part: a `flat_map` collect compiles its own iterator and drop code.
+                            let mut days = Vec::new();
+                            for p in &mut s.parts {
+                                days.append(&mut p.take().unwrap_or_default());
+                            }
+                            (days, s.report.clone())
                         })
                     });
                     let Some((days, report)) = assembled else { return };
