@@ -229,14 +229,14 @@ pub fn error_from_value(http_status: u16, err: &Value) -> Error {
         status: err.get("status").and_then(Value::as_str).map(str::to_string),
         ..Default::default()
     };
-    for d in err.get("details").and_then(Value::as_array).into_iter().flatten() {
+    for d in err.get("details").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
         let kind = d.get("@type").and_then(Value::as_str).unwrap_or("");
         if kind.ends_with("google.rpc.RetryInfo") {
             details.retry_delay_ms = d.get("retryDelay").and_then(Value::as_str).and_then(parse_duration_ms);
         } else if kind.ends_with("google.rpc.ErrorInfo") {
             details.reason = d.get("reason").and_then(Value::as_str).map(str::to_string);
         } else if kind.ends_with("google.rpc.QuotaFailure") {
-            for v in d.get("violations").and_then(Value::as_array).into_iter().flatten() {
+            for v in d.get("violations").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
                 if let Some(id) = v.get("quotaId").and_then(Value::as_str) {
                     details.quota_ids.push(id.to_string());
                 }
