@@ -119,20 +119,27 @@ impl Error {
     pub fn malformed(message: impl Into<String>) -> Self {
         Error::Malformed { message: message.into(), position: None }
     }
+
+    /// The `Display` text, like `to_string()`, through `format!`: `ToString`'s own copy of the formatting loop
+    /// and its panic location are then left out of the wasm.
+    pub fn text(&self) -> String {
+        format!("{self}")
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Statuses print as `u32`: a `u16` argument would link core's `u16` formatter too (the `u32` one is needed anyway).
         match self {
             Error::InvalidInput { field, message } => write!(f, "Invalid option `{field}`: {message}"),
-            Error::Auth { status, message, .. } => write!(f, "Authentication failed ({status}): {message}"),
+            Error::Auth { status, message, .. } => write!(f, "Authentication failed ({}): {message}", u32::from(*status)),
             Error::RateLimited { message, details } => match details.retry_delay_ms {
                 Some(ms) => write!(f, "Rate limited (retry in {}s): {message}", crate::json::num::seconds_1dp(ms)),
                 None => write!(f, "Rate limited: {message}"),
             },
-            Error::BadRequest { status, message, .. } => write!(f, "Request rejected ({status}): {message}"),
+            Error::BadRequest { status, message, .. } => write!(f, "Request rejected ({}): {message}", u32::from(*status)),
             Error::NotFound { message } => write!(f, "Not found (404): {message}"),
-            Error::Server { status, message, .. } => write!(f, "Gemini server error ({status}): {message}"),
+            Error::Server { status, message, .. } => write!(f, "Gemini server error ({}): {message}", u32::from(*status)),
             Error::Network { message } => write!(f, "Network error: {message}"),
             Error::Timeout { ms } => write!(f, "Request timed out after {ms} ms"),
             Error::Blocked { reason, message } => write!(f, "Blocked by Gemini ({reason}): {message}"),

@@ -103,6 +103,6 @@ pub mod exports {
     /// Repairs model output into valid JSON text (fences, prose, trailing commas, truncation, ...).
     #[wasm_bindgen(js_name = repairJson)]
     pub fn repair_json(text: &str) -> Result<String, JsValue> {
-        crate::json::repair_json(text).map(|r| r.json).map_err(|e| web::error::to_js(&e.into(), None, &[]))
+        crate::json::repair_json(text).map(|r| r.json).map_err(|e| web::error::js_error(e.into()))
     }
 }

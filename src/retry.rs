@@ -67,7 +67,7 @@ where
                 let Some(delay_ms) = policy.delay_ms(attempt, &err, transport.random()) else {
                     return Err(err);
                 };
-                on_retry(&RetryNotice { attempt, delay_ms, reason: err.to_string() });
+                on_retry(&RetryNotice { attempt, delay_ms, reason: err.text() });
                 transport.sleep(delay_ms).await?;
                 attempt += 1;
             }

@@ -35,7 +35,7 @@ impl Endpoint {
         let base = base_url.map(str::trim).filter(|b| !b.is_empty()).unwrap_or(super::DEFAULT_BASE_URL);
         let base = base.trim_end_matches('/');
         let rest = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://"));
-        if rest.is_none_or(|r| r.is_empty() || r.contains(['?', '#', ' '])) {
+        if rest.is_none_or(|r| r.is_empty() || r.bytes().any(|b| b"?# ".contains(&b))) {
             return Err(Error::invalid("baseUrl", "must be an http(s) URL without query or fragment"));
         }
         let timeout_ms = timeout_ms.unwrap_or(super::DEFAULT_TIMEOUT_MS);

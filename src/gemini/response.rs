@@ -194,13 +194,13 @@ pub fn parse_error(status: u16, body: &str) -> Error {
     match Value::parse(body) {
         Ok(v) => {
             // `streamGenerateContent` without SSE wraps the error in an array.
-            let v = match v {
-                Value::Array(mut a) if !a.is_empty() => a.swap_remove(0),
+            let v = match &v {
+                Value::Array(a) => a.first().unwrap_or(&v),
                 other => other,
             };
             match v.get("error") {
                 Some(err) => error_from_value(status, err),
-                None => error_for(status, format!("HTTP {status}"), ApiErrorDetails::default()),
+                None => error_for(status, format!("HTTP {}", u32::from(status)), ApiErrorDetails::default()),
             }
         }
         Err(_) => error_for(status, non_json_message(status, body), ApiErrorDetails::default()),
@@ -208,6 +208,8 @@ pub fn parse_error(status: u16, body: &str) -> Error {
 }
 
 fn non_json_message(status: u16, body: &str) -> String {
+    // As a `u32`: see `Error`'s `Display`.
+    let status = u32::from(status);
     let title = find(body, "<title>")
         .and_then(|s| find(slice(body, s + 7..), "</title>").map(|e| slice(body, s + 7..s + 7 + e).trim()))
         .filter(|t| !t.is_empty());
@@ -227,14 +229,14 @@ pub fn error_from_value(http_status: u16, err: &Value) -> Error {
         status: err.get("status").and_then(Value::as_str).map(str::to_string),
         ..Default::default()
     };
-    for d in err.get("details").and_then(Value::as_array).into_iter().flatten() {
+    for d in err.get("details").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
         let kind = d.get("@type").and_then(Value::as_str).unwrap_or("");
         if kind.ends_with("google.rpc.RetryInfo") {
             details.retry_delay_ms = d.get("retryDelay").and_then(Value::as_str).and_then(parse_duration_ms);
         } else if kind.ends_with("google.rpc.ErrorInfo") {
             details.reason = d.get("reason").and_then(Value::as_str).map(str::to_string);
         } else if kind.ends_with("google.rpc.QuotaFailure") {
-            for v in d.get("violations").and_then(Value::as_array).into_iter().flatten() {
+            for v in d.get("violations").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
                 if let Some(id) = v.get("quotaId").and_then(Value::as_str) {
                     details.quota_ids.push(id.to_string());
                 }

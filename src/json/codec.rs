@@ -33,10 +33,13 @@ impl DecodeError {
         self.prefixed(&p)
     }
     fn prefixed(mut self, head: &str) -> Self {
+        // Built anew rather than with `String::insert`, whose char-boundary check links a panic location.
+        let mut path = String::from(head);
         if !self.path.is_empty() && !self.path.starts_with('[') {
-            self.path.insert(0, '.');
+            path.push('.');
         }
-        self.path.insert_str(0, head);
+        path.push_str(&self.path);
+        self.path = path;
         self
     }
 }

@@ -6,18 +6,12 @@ pub fn whole(n: f64) -> Option<u64> {
     ((0.0..=9_007_199_254_740_992.0).contains(&n) && n == (n as u64) as f64).then_some(n as u64)
 }
 
-pub fn write_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+/// Leading digits first, by recursion (at most 20 deep): no digit buffer, so no index checks nor UTF-8 check.
+pub fn write_u64(out: &mut String, n: u64) {
+    if n >= 10 {
+        write_u64(out, n / 10);
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    out.push(char::from(b'0' + (n % 10) as u8));
 }
 
 pub fn u64_to_string(n: u64) -> String {

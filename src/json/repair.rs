@@ -141,12 +141,28 @@ fn is_ws(c: u8) -> bool {
     matches!(c, b' ' | b'\t' | b'\n' | b'\r')
 }
 
+/// `s` without JSON whitespace at either end. By bytes: `trim_matches` with a `char` predicate brings core's
+/// UTF-8 searchers, in both directions.
+fn trim_ws(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b.iter().position(|&c| !is_ws(c)).unwrap_or(b.len());
+    let end = b.iter().rposition(|&c| !is_ws(c)).map_or(start, |e| e + 1);
+    crate::text::slice(s, start..end)
+}
+
 fn is_ident(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$'
 }
 
 fn hex(c: u8) -> Option<u32> {
     (c as char).to_digit(16)
+}
+
+/// Whether `b` holds a line break. A plain loop: `<[u8]>::contains` brings core's word-at-a-time `memchr`, too much
+/// code for the short gaps searched here.
+#[allow(clippy::manual_contains)]
+fn has_newline(b: &[u8]) -> bool {
+    b.iter().any(|&c| c == b'\n')
 }
 
 fn err(position: usize, message: &str) -> RepairError {
@@ -264,7 +280,13 @@ impl<'a> Parser<'a> {
 
     fn unexpected(&self, pos: usize) -> RepairError {
         match self.text.get(pos..).and_then(|s| s.chars().next()) {
-            Some(c) => err(pos, &format!("Unexpected character '{c}'")),
+            Some(c) => {
+                // Pushed, not formatted: a `char` argument would link core's `char` formatter for this one message.
+                let mut m = String::from("Unexpected character '");
+                m.push(c);
+                m.push('\'');
+                RepairError { position: pos, message: m }
+            }
             None => err(pos, "Unexpected end of JSON text"),
         }
     }
@@ -1259,7 +1281,7 @@ impl<'a> Parser<'a> {
             c,
             b',' | b':' | b'[' | b']' | b'{' | b'}' | b'(' | b')' | b'+' | b'/'
         ) || c.is_ascii_digit()
-            || b[n..k].contains(&b'\n')
+            || has_newline(&b[n..k])
             || quote_at(b, k, end).is_some()
         {
             return Judge::Accept;
@@ -1452,16 +1474,16 @@ impl<'a> Parser<'a> {
         self.wa = self.wb;
         let out = &mut self.out;
         // Whitespace kept before a top-level value (after `...` or inside `name( ... )`) is not part of it.
-        let ws = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r');
         let json = if out.buf.is_empty() {
-            text.get(out.a..out.b).unwrap_or_default().trim_matches(ws).to_string()
+            trim_ws(text.get(out.a..out.b).unwrap_or_default()).to_string()
         } else {
             out.flush();
             let buf = std::mem::take(&mut out.buf);
             let json = String::from_utf8(buf)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-            if json.starts_with(ws) || json.ends_with(ws) {
-                json.trim_matches(ws).to_string()
+            let trimmed = trim_ws(&json);
+            if trimmed.len() < json.len() {
+                trimmed.to_string()
             } else {
                 json
             }

@@ -8,7 +8,6 @@
 //! `tick` without changing anything, or the join would spin.
 
 use std::cell::Cell;
-use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::Poll;
@@ -19,14 +18,20 @@ pub type LocalFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 /// Runs every future to completion, starting them in list order with at most `limit` (at least 1) running
 /// at once; returns their outputs in list order. A future "starts" when it is first polled; a finished
 /// future's slot goes to the next waiting one within the same poll.
-pub async fn join_limited<'a, T>(futures: Vec<LocalFuture<'a, T>>, limit: usize, tick: &Cell<u64>) -> Vec<T> {
+/// (The poll function itself is the future: an `async fn` around it would add a state machine to the wasm.)
+pub fn join_limited<'a, T: 'a>(
+    futures: Vec<LocalFuture<'a, T>>,
+    limit: usize,
+    tick: &'a Cell<u64>,
+) -> impl Future<Output = Vec<T>> + 'a {
     let limit = limit.max(1);
     let mut out: Vec<Option<T>> = futures.iter().map(|_| None).collect();
-    let mut waiting: VecDeque<(usize, LocalFuture<'a, T>)> = futures.into_iter().enumerate().collect();
+    // Started in list order, so the waiting ones are simply the rest of the list (no `VecDeque` code in the wasm).
+    let mut waiting = futures.into_iter().enumerate();
     let mut running: Vec<(usize, LocalFuture<'a, T>)> = Vec::with_capacity(limit);
     poll_fn(move |cx| loop {
         while running.len() < limit {
-            match waiting.pop_front() {
+            match waiting.next() {
                 Some(f) => running.push(f),
                 None => break,
             }
@@ -56,5 +61,4 @@ pub async fn join_limited<'a, T>(futures: Vec<LocalFuture<'a, T>>, limit: usize,
             return Poll::Pending;
         }
     })
-    .await
 }

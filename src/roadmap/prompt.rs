@@ -263,7 +263,7 @@ fn days_come(a: u32, b: u32) -> String {
 /// `a` or `a-b`.
 pub fn span(a: u32, b: u32) -> String {
     if a == b {
-        a.to_string()
+        crate::json::num::u64_to_string(a.into())
     } else {
         format!("{a}-{b}")
     }

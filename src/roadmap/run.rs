@@ -322,7 +322,7 @@ impl<'a, T: Transport> Run<'a, T> {
         if self.stopped() {
             return Ok(());
         }
-        self.announce_retry(batch, what, *failures + 1, delay_ms, err.to_string());
+        self.announce_retry(batch, what, *failures + 1, delay_ms, err.text());
         let quota = is_minute_quota(&err);
         self.st.borrow_mut().quota_waits += quota as u32;
         // `fail_run` bumps the tick, so the join polls this wait again when the run stops.
@@ -586,6 +586,12 @@ impl<'a, T: Transport> Run<'a, T> {
         Ok(any)
     }
 
+    /// The weeks of `a..=b` not finished yet, except those `skip` names (one filter loop in the wasm for all).
+    fn unfinished(&self, a: u32, b: u32, skip: &dyn Fn(u32) -> bool) -> Vec<u32> {
+        let st = self.st.borrow();
+        (a..=b).filter(|&w| st.slots[w as usize].is_none() && !skip(w)).collect()
+    }
+
     /// The prompt for weeks `first..=last` of the batch starting at week `start`.
     fn weeks_prompt(&self, start: u32, first: u32, last: u32, correction: Option<&str>) -> String {
         let st = self.st.borrow();
@@ -639,10 +645,7 @@ impl<'a, T: Transport> Run<'a, T> {
         let mut cut_weeks: Vec<u32> = Vec::new();
         loop {
             self.quota_clear().await;
-            let missing: Vec<u32> = {
-                let st = self.st.borrow();
-                (a..=b).filter(|&w| st.slots[w as usize].is_none()).collect()
-            };
+            let missing = self.unfinished(a, b, &|_| false);
             if self.spend(&missing)? {
                 continue;
             }
@@ -747,12 +750,7 @@ impl<'a, T: Transport> Run<'a, T> {
             for w in read.weeks {
                 self.commit(w);
             }
-            let lost: Vec<u32> = {
-                let st = self.st.borrow();
-                (first..=last)
-                    .filter(|&w| st.slots[w as usize].is_none() && !read.problems.iter().any(|p| p.0 == w))
-                    .collect()
-            };
+            let lost = self.unfinished(first, last, &|w| read.problems.iter().any(|p| p.0 == w));
             for (w, p) in read.problems {
                 self.note_problem(w, p);
             }
@@ -798,7 +796,8 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     fn batch_done(&self, index: u32, total_batches: u32, report: &BatchReport) {
-        self.log(&format!("Batch {index} response length: {} chars", report.response_chars));
+        // A `u64` argument would link core's `u64` formatter for this one line.
+        self.log(&format!("Batch {index} response length: {} chars", num::u64_to_string(report.response_chars)));
         self.emit(ProgressEvent::BatchDone {
             batch: index,
             total_batches,
@@ -864,8 +863,9 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// Waits until the plan of weeks `1..=needed` is certain (the whole outline, for sequential runs).
     /// `false` when the run stopped first. Wakes through the join's `tick` (see [`join_limited`]).
-    async fn wait_for_plan(&self, needed: u32) -> bool {
-        poll_fn(|_| {
+    /// (The `poll_fn` itself is the future: an `async fn` around it would add a state machine to the wasm.)
+    fn wait_for_plan(&self, needed: u32) -> impl Future<Output = bool> + use<'_, 'a, T> {
+        poll_fn(move |_| {
             let mut st = self.st.borrow_mut();
             if st.stop {
                 Poll::Ready(false)
@@ -878,7 +878,6 @@ impl<'a, T: Transport> Run<'a, T> {
                 Poll::Pending
             }
         })
-        .await
     }
 
     async fn outline_task(&self) {
@@ -925,7 +924,12 @@ impl<'a, T: Transport> Run<'a, T> {
                         s.parts[k] = Some(d);
                         let done = s.parts.iter().all(Option::is_some);
                         done.then(|| {
-                            (s.parts.iter_mut().flat_map(|p| p.take().unwrap_or_default()).collect(), s.report.clone())
+                            // Appended part by part: a `flat_map` collect compiles its own iterator and drop code.
+                            let mut days = Vec::new();
+                            for p in &mut s.parts {
+                                days.append(&mut p.take().unwrap_or_default());
+                            }
+                            (days, s.report.clone())
                         })
                     });
                     let Some((days, report)) = assembled else { return };

@@ -288,7 +288,7 @@ pub fn read_batch(items: &[&Value], first: u32, last: u32, outline: &[OutlineWee
     let requested = numbers.iter().any(|n| (first..=last).contains(n));
     let numbers_right = by_number > by_place || (by_number == by_place && requested);
     if cands.len() == count && in_order && !expected && !numbers_right {
-        let got: Vec<String> = cands.iter().map(|c| c.number.map_or("?".into(), |n| n.to_string())).collect();
+        let got: Vec<String> = cands.iter().map(|c| c.number.map_or("?".into(), |n| num::u64_to_string(n.into()))).collect();
         out.notes.push(format!("renumbered weeks {} to {first}-{last}", crate::text::join(got.iter().map(String::as_str), ", ")));
         cands.iter_mut().zip(first..).for_each(|(c, n)| c.number = Some(n));
     }
@@ -373,12 +373,15 @@ pub fn read_outline(v: &Value, total: u32) -> Option<(Vec<Phase>, Vec<OutlineWee
         }
     }
     let mut missing = Vec::new();
-    let outline = (1..=total)
-        .map(|week| {
+    // Over the titles, not `1..=total`: a `RangeInclusive`'s size hint may be unbounded, which links a panic.
+    let outline = titles
+        .into_iter()
+        .zip(1..)
+        .map(|(mut title, week)| {
             let phase = phases.iter().find(|p| p.end_week >= week).unwrap_or(&phases[0]);
-            let mut title = std::mem::take(&mut titles[week as usize - 1]);
             if title.is_empty() {
-                missing.push(week.to_string());
+                // `num`'s writer, not `u32::to_string`: its own digit code would be one more copy in the wasm.
+                missing.push(num::u64_to_string(week.into()));
                 title = format!("{} (week {})", phase.name, week - phase.start_week + 1);
             }
             OutlineWeek { week, title, phase: phase.name.clone() }

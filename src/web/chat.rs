@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::convert::{call, callback_of, decode_error, encode, get, json_to_js, plain_value, signal_of};
-use super::error::to_js;
+use super::error::{js_error, to_js};
 use super::fetch::{wait_unless_aborted, FetchTransport};
 use super::JsTask;
 use crate::chat::{read_json, send_request, Chat, ChatConfig, Turn};
@@ -107,7 +107,7 @@ fn redact(text: &str, key: &str) -> String {
 }
 
 pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
-    let o: ChatOptions = decode_redacted(&options, "options", &[]).map_err(|e| to_js(&e, None, &[]))?;
+    let o: ChatOptions = decode_redacted(&options, "options", &[]).map_err(js_error)?;
     let build = || -> Result<Chat, Error> {
         let endpoint = Endpoint::new(&o.api_key, o.model.as_deref(), o.base_url.as_deref(), o.timeout_ms)?;
         let retry = RetryPolicy { max_retries: o.max_retries.unwrap_or(2), ..RetryPolicy::default() };
@@ -118,7 +118,7 @@ pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
             retry,
         }))
     };
-    let chat = build().map_err(|e| to_js(&e, None, &[]))?;
+    let chat = build().map_err(js_error)?;
     Ok(ChatHandle {
         chat: RefCell::new(chat),
         tail: RefCell::new(None),
@@ -137,9 +137,9 @@ impl ChatHandle {
     pub fn set_history(&self, turns: JsValue) -> Result<(), JsValue> {
         let turns: Vec<ChatTurn> = plain_value(&turns, "history", "must be an array of turns")
             .and_then(|v| Vec::<ChatTurn>::from_json(&v).map_err(|e| decode_error(e, "history")))
-            .map_err(|e| to_js(&e, None, &[]))?;
+            .map_err(js_error)?;
         let turns = turns.into_iter().map(|t| Turn { role: t.role, text: t.text }).collect();
-        self.chat.borrow_mut().set_history(turns).map_err(|e| to_js(&e, None, &[]))
+        self.chat.borrow_mut().set_history(turns).map_err(js_error)
     }
 
     pub fn clear(&self) {
@@ -210,7 +210,7 @@ pub fn send(handle: &Rc<ChatHandle>, text: String, opts: JsValue, json: bool) ->
     let opts = call_options(&opts);
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
     enqueue(handle, signal, Box::pin(async move {
-        let opts = opts.map_err(|e| to_js(&e, None, &[]))?;
+        let opts = opts.map_err(js_error)?;
         turn(&h, &text, json, &opts).await.map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
     }))
 }
@@ -232,12 +232,12 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
     let opts = call_options(&opts);
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
     enqueue(handle, signal, Box::pin(async move {
-        let opts = opts.map_err(|e| to_js(&e, None, &[]))?;
+        let opts = opts.map_err(js_error)?;
         let prompts: Vec<String> = plain_value(&prompts, "prompts", "must be an array of strings")
             .and_then(|v| Vec::<String>::from_json(&v).map_err(|_| Error::invalid("prompts", "must be an array of strings")))
-            .map_err(|e| to_js(&e, None, &[]))?;
+            .map_err(js_error)?;
         if prompts.is_empty() || prompts.iter().any(|p| p.trim().is_empty()) {
-            return Err(to_js(&Error::invalid("prompts", "must be a non-empty array of non-empty strings"), None, &[]));
+            return Err(js_error(Error::invalid("prompts", "must be a non-empty array of non-empty strings")));
         }
         let transport = FetchTransport::new(None, h.log);
         let results = Array::new();

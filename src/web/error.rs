@@ -35,6 +35,12 @@ fn new_abort_error(signal: Option<&AbortSignal>) -> JsValue {
     err
 }
 
+/// Converts an error raised before any request (no signal, no extra fields). Taken by value and used as
+/// `.map_err(js_error)`: one call per site instead of an inlined closure that converts, then drops the error.
+pub fn js_error(err: Error) -> JsValue {
+    to_js(&err, None, &[])
+}
+
 /// Converts an error; `extra` adds fields such as `batch` or `partial`.
 pub fn to_js(err: &Error, signal: Option<&AbortSignal>, extra: &[(&str, JsValue)]) -> JsValue {
     let js: JsValue = if matches!(err, Error::Aborted) {
@@ -46,7 +52,7 @@ pub fn to_js(err: &Error, signal: Option<&AbortSignal>, extra: &[(&str, JsValue)
             new_abort_error(signal)
         }
     } else {
-        let e = js_sys::Error::new(&err.to_string());
+        let e = js_sys::Error::new(&err.text());
         e.set_name(ERROR_NAME);
         let js: JsValue = e.into();
         set(&js, "code", err.code().into());

@@ -5,7 +5,7 @@ use wasm_bindgen::prelude::*;
 
 use super::chat::{decode_redacted, redact_error};
 use super::convert::{call, callback_of, decode_error, encode, plain_value, signal_of};
-use super::error::to_js;
+use super::error::{js_error, to_js};
 use super::fetch::FetchTransport;
 use crate::json::{FromJson, Value};
 use crate::roadmap::{self, Roadmap, RoadmapError, RoadmapOptions};
@@ -41,10 +41,10 @@ fn reject(e: RoadmapError, signal: Option<&web_sys::AbortSignal>) -> JsValue {
 }
 
 pub async fn generate_roadmap(options: JsValue) -> Result<JsValue, JsValue> {
-    let signal = signal_of(&options).map_err(|e| to_js(&e, None, &[]))?;
-    let on_progress = callback_of(&options, "onProgress").map_err(|e| to_js(&e, None, &[]))?;
+    let signal = signal_of(&options).map_err(js_error)?;
+    let on_progress = callback_of(&options, "onProgress").map_err(js_error)?;
     let opts: RoadmapOptions =
-        decode_redacted(&options, "options", JS_ONLY).map_err(|e| to_js(&e, None, &[]))?;
+        decode_redacted(&options, "options", JS_ONLY).map_err(js_error)?;
     let transport = FetchTransport::new(signal.clone(), opts.logging());
     roadmap::generate(&transport, &opts, &mut |event| call(&on_progress, &encode(event)))
         .await
@@ -53,14 +53,14 @@ pub async fn generate_roadmap(options: JsValue) -> Result<JsValue, JsValue> {
 }
 
 pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let signal = signal_of(&options).map_err(|e| to_js(&e, None, &[]))?;
-    let invalid = |field: &str, msg: &str| to_js(&crate::Error::invalid(field, msg), None, &[]);
+    let signal = signal_of(&options).map_err(js_error)?;
+    let invalid = |field: &str, msg: &str| js_error(crate::Error::invalid(field, msg));
     let rm = plain_value(&roadmap, "roadmap", "must be a roadmap object")
         .and_then(|v| Roadmap::from_json(&v).map_err(|e| decode_error(e, "roadmap")))
-        .map_err(|e| to_js(&e, None, &[]))?;
+        .map_err(js_error)?;
     let week = week.as_f64().filter(|w| w.fract() == 0.0 && *w >= 1.0).ok_or_else(|| invalid("week", "must be a week number"))?;
     // Role and length come from the roadmap, so the caller need not repeat them.
-    let mut value: Value = decode_redacted(&options, "options", JS_ONLY).map_err(|e| to_js(&e, None, &[]))?;
+    let mut value: Value = decode_redacted(&options, "options", JS_ONLY).map_err(js_error)?;
     if let Value::Object(o) = &mut value {
         if !o.contains_key("role") {
             o.insert("role", Value::String(rm.role.clone()));
@@ -71,7 +71,7 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
     }
     let opts = RoadmapOptions::from_json(&value)
         .map_err(|e| redact_error(decode_error(e, "options"), &options))
-        .map_err(|e| to_js(&e, None, &[]))?;
+        .map_err(js_error)?;
     let transport = FetchTransport::new(signal.clone(), opts.logging());
     roadmap::regenerate_week(&transport, &rm, week as u32, &opts)
         .await
