@@ -128,7 +128,7 @@ export function quotaError(model, { perDay = false, tokens = false, limit = null
 }
 
 export function statusFaultBody(status, model, step) {
-  if (status === 429) return quotaError(model, { retryDelay: step.retryDelay ?? null, message: step.message ?? null });
+  if (status === 429) return quotaError(model, { retryDelay: step.retryDelay ?? null, limit: step.limit ?? null, message: step.message ?? null });
   return googleError(status, step.message ?? undefined);
 }
 

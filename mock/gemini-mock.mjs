@@ -470,7 +470,7 @@ async function handleGenerate(ctx, modelRaw, method) {
       return sendError(ctx, status, statusFaultBody(status, modelId, step));
     }
     case 'quota-day':
-      return sendError(ctx, 429, quotaError(modelId, { perDay: true, retryDelay: step.retryDelay ?? null, message: step.message ?? null }));
+      return sendError(ctx, 429, quotaError(modelId, { perDay: true, retryDelay: step.retryDelay ?? null, limit: step.limit ?? null, message: step.message ?? null }));
     case 'html502':
       return sendHtml(ctx, 502, htmlErrorPage(502));
     case 'hang':

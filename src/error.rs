@@ -12,8 +12,11 @@ pub struct ApiErrorDetails {
     pub reason: Option<String>,
     /// `QuotaFailure.violations[].quotaId`.
     pub quota_ids: Vec<String>,
-    /// `RetryInfo.retryDelay` in milliseconds.
-    pub retry_delay_ms: Option<u64>,
+    /// `RetryInfo.retryDelay` in milliseconds (at most a day: `u32` keeps `Error` small).
+    pub retry_delay_ms: Option<u32>,
+    /// The quota is 0 (`quotaValue: "0"`, or `limit: 0` in the message): the key may not use the model at all
+    /// (e.g. a model outside the free tier), so no wait helps, though Gemini still names one.
+    pub zero_quota: bool,
 }
 
 /// The message of the `MALFORMED` error for an answer that ended (`STOP`) without any text.
@@ -25,7 +28,7 @@ pub enum Error {
     InvalidInput { field: String, message: String },
     /// 401/403, or 400 with `API_KEY_INVALID`.
     Auth { status: u16, message: String, details: ApiErrorDetails },
-    /// 429: per-minute (retryable) or per-day quota.
+    /// 429: per-minute (retryable), per-day or zero quota.
     RateLimited { message: String, details: ApiErrorDetails },
     /// Any other 4xx: the request itself is wrong (never retried).
     BadRequest { status: u16, message: String, details: ApiErrorDetails },
@@ -100,7 +103,7 @@ impl Error {
     /// any text (a hiccup of Gemini's that another try usually cures) are worth another try.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::RateLimited { .. } => !self.is_daily_quota(),
+            Error::RateLimited { details, .. } => !self.is_daily_quota() && !details.zero_quota,
             Error::Server { status, .. } => matches!(status, 408 | 500 | 502 | 503 | 504) || *status == 0,
             Error::Network { .. } | Error::Timeout { .. } => true,
             Error::Malformed { message, position: None } => message == EMPTY_ANSWER,
@@ -109,7 +112,7 @@ impl Error {
     }
 
     pub fn retry_delay_ms(&self) -> Option<u64> {
-        self.details().and_then(|d| d.retry_delay_ms)
+        self.details().and_then(|d| d.retry_delay_ms).map(u64::from)
     }
 
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
@@ -134,7 +137,7 @@ impl fmt::Display for Error {
             Error::InvalidInput { field, message } => write!(f, "Invalid option `{field}`: {message}"),
             Error::Auth { status, message, .. } => write!(f, "Authentication failed ({}): {message}", u32::from(*status)),
             Error::RateLimited { message, details } => match details.retry_delay_ms {
-                Some(ms) => write!(f, "Rate limited (retry in {}s): {message}", crate::json::num::seconds_1dp(ms)),
+                Some(ms) => write!(f, "Rate limited (retry in {}s): {message}", crate::json::num::seconds_1dp(ms.into())),
                 None => write!(f, "Rate limited: {message}"),
             },
             Error::BadRequest { status, message, .. } => write!(f, "Request rejected ({}): {message}", u32::from(*status)),

@@ -237,6 +237,31 @@ fn a_quota_wait_is_the_exact_one_of_the_message_not_the_whole_seconds_of_retry_i
     assert_eq!(parse_error(429, bare).retry_delay_ms(), None);
 }
 
+/// A model outside the key's tier answers every call with a per-minute 429 of `limit: 0` and a RetryInfo;
+/// waiting never helps, so it is not retried (it used to be waited out `maxRetries` times, about a minute each).
+#[test]
+fn a_zero_quota_is_not_worth_a_retry() {
+    let quota = |message: &str, quota_value: Option<&str>| {
+        let mut violation = serde_json::json!({"quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"});
+        if let Some(v) = quota_value {
+            violation["quotaValue"] = v.into();
+        }
+        let body = serde_json::json!({"error": {"code": 429, "message": message, "status": "RESOURCE_EXHAUSTED", "details": [
+            {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [violation]},
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "54s"}]}});
+        parse_error(429, &body.to_string())
+    };
+    let zero = "* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 0, model: gemini-2.5-pro\nPlease retry in 54.396583285s.";
+    for e in [quota(zero, None), quota("You exceeded your current quota.", Some("0")), quota("..., limit: 0", None)] {
+        assert_eq!(e.code(), "RATE_LIMITED");
+        assert!(!e.is_transient() && !e.is_daily_quota(), "{e:?}");
+        assert!(RetryPolicy::default().delay_ms(1, &e, 0.5).is_none());
+    }
+    for e in [quota(&zero.replace("limit: 0", "limit: 5"), Some("5")), quota("limit: 05 is not zero", None), quota("limit: 10", Some("10"))] {
+        assert!(e.is_transient(), "{e:?}");
+    }
+}
+
 #[test]
 fn an_abort_or_timeout_while_an_error_body_arrives_is_not_a_bad_request() {
     let generate = |t: &ReplayTransport| block_on(GeminiClient::new(t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {}));
@@ -461,5 +486,5 @@ fn a_retry_info_longer_than_five_minutes_is_not_waited_out() {
     };
     assert_eq!(policy.delay_ms(1, &limited(34_400), 0.0), Some(34_400));
     assert_eq!(policy.delay_ms(1, &limited(3_600_000), 0.5), None, "an hour-long wait fails fast");
-    assert!(policy.delay_ms(1, &limited(u64::MAX), 1.0).is_none());
+    assert!(policy.delay_ms(1, &limited(u32::MAX), 1.0).is_none());
 }

@@ -645,3 +645,16 @@ async fn n6_weeks_streamed_before_an_error_event_are_kept() {
     assert_eq!(r.partial_weeks(), Some(announced.clone()), "every announced week is in partial");
     assert_eq!(trace(&k).await, ["model", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6 !sse-error"]);
 }
+
+#[wasm_bindgen_test]
+async fn f39_429_with_a_zero_quota_fails_fast() {
+    // A model outside the key's tier: every call is refused with `limit: 0`, and Gemini still names a wait.
+    let step = json!({"fault": "status", "status": 429, "limit": 0, "retryDelay": "54s"});
+    let (k, r) = scripted("m-zero", json!([{}, {}, step]), json!({"maxRetries": 3})).await;
+    assert_eq!(r.code(), "RATE_LIMITED");
+    assert_eq!(field(r.error(), "retryable").as_bool(), Some(false));
+    assert!(str_field(r.error(), "message").unwrap().contains("limit: 0"));
+    assert_eq!(r.partial_weeks(), Some(weeks(1..=3)));
+    assert_eq!(trace(&k).await, ["model", "OUTLINE", "WEEKS 1-3", "!429"], "waiting for a quota of 0 never helps");
+    assert_eq!(r.count("retry"), 0);
+}

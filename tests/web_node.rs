@@ -51,6 +51,7 @@ fn google_details_and_extras_become_fields() {
         reason: None,
         quota_ids: vec!["GenerateRequestsPerDayPerProjectPerModel-FreeTier".into()],
         retry_delay_ms: Some(34_400),
+        zero_quota: false,
     };
     let err = Error::RateLimited { message: "You exceeded your current quota".into(), details };
     let js = to_js(&err, None, &[("batch", JsValue::from(2)), ("partial", JsValue::from_str("p"))]);

@@ -429,6 +429,10 @@ function explain(err, offline, next = 'generate') {
         : ['Google did not accept the API key', 'Check the key: copy it again from Google AI Studio (aistudio.google.com/apikey), make sure it is complete and that the Generative Language API is enabled for its project.'];
     case 'RATE_LIMITED': {
       const daily = (err.quotaIds || []).some((q) => /PerDay/i.test(q));
+      // Not retryable and not daily: a quota of 0, the model is outside the key's tier (Gemini still names a wait).
+      if (err.retryable === false && !daily) {
+        return ['No quota for this model', `${offline ? 'The demo model reports' : 'Google reports'} a quota of 0 for ${current?.model ?? 'this model'} on this key (its tier does not include it): waiting will not help. Choose another model and ${then}${kept}`];
+      }
       if (err.retryDelayMs) return ['Rate limit reached', `${offline ? 'The demo model' : 'Google'} asks to wait ${retryIn(err.retryDelayMs)}. Then ${then}${kept}`];
       if (daily) {
         const used = offline

@@ -232,7 +232,7 @@ pub fn error_from_value(http_status: u16, err: &Value) -> Error {
     for d in err.get("details").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
         let kind = d.get("@type").and_then(Value::as_str).unwrap_or("");
         if kind.ends_with("google.rpc.RetryInfo") {
-            details.retry_delay_ms = d.get("retryDelay").and_then(Value::as_str).and_then(parse_duration_ms);
+            details.retry_delay_ms = d.get("retryDelay").and_then(Value::as_str).and_then(parse_duration_ms).map(|ms| ms as u32);
         } else if kind.ends_with("google.rpc.ErrorInfo") {
             details.reason = d.get("reason").and_then(Value::as_str).map(str::to_string);
         } else if kind.ends_with("google.rpc.QuotaFailure") {
@@ -240,14 +240,17 @@ pub fn error_from_value(http_status: u16, err: &Value) -> Error {
                 if let Some(id) = v.get("quotaId").and_then(Value::as_str) {
                     details.quota_ids.push(id.to_string());
                 }
+                details.zero_quota |= v.get("quotaValue").and_then(Value::as_str) == Some("0");
             }
         }
     }
+    // `* Quota exceeded for metric: …, limit: 0, model: …` (bodies do not always carry `quotaValue`).
+    details.zero_quota |= find(&message, "limit: 0").is_some_and(|i| !message.as_bytes().get(i + 8).is_some_and(u8::is_ascii_digit));
     // RetryInfo keeps only the whole seconds of the wait (`"58s"`) while the message names it exactly
     // (`Please retry in 58.934310785s.`): waiting just RetryInfo comes back early and is refused again.
     if let (Some(whole), Some(exact)) = (details.retry_delay_ms, retry_in_message(&message)) {
-        if exact > whole && exact < whole + 1000 {
-            details.retry_delay_ms = Some(exact);
+        if exact > whole.into() && exact < u64::from(whole) + 1000 {
+            details.retry_delay_ms = Some(exact as u32);
         }
     }
     error_for(status, message, details)

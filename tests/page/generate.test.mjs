@@ -252,6 +252,27 @@ describe('generation', () => {
     }
   });
 
+  test('a zero quota (a model outside the key\'s tier) says to choose another model, not to wait', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // outline, batch 1, then batch 2 is refused with `limit: 0`, which still names a wait of 54 s.
+      await env.script('*', [{}, {}, { fault: 'status', status: 429, limit: 0, retryDelay: '54s' }]);
+      await fillForm(page, { weeks: 6, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      assert.equal(await page.textContent('#error-code'), 'RATE_LIMITED');
+      assert.match(await page.textContent('#error-title'), /No quota for this model/);
+      const advice = await page.textContent('#error-advice');
+      assert.match(advice, /quota of 0 for gemini-2\.5-flash.*Choose another model and press Continue/s);
+      assert.doesNotMatch(advice, /wait 54|Wait a minute/, 'waiting will not help');
+      assert.deepEqual(await weekNumbers(page), [1, 2, 3]);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('Continue uses the Batch size on the form (validated like Generate) and saves it', async () => {
     const p = await openPage(env);
     const { page } = p;
