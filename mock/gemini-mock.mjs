@@ -712,6 +712,10 @@ async function handleCountTokens(ctx, modelRaw) {
   if (!v.ok) return sendError(ctx, v.status, v.body);
   const P = countTokens(promptChars(v.req));
   entry.promptTokens = P;
+  // A round trip like the model lookup: the time to first token, with no output tokens.
+  const { latencyMs, scale } = effectiveTiming(ctx.state, null);
+  await sleep(ctx, latencyMs * scale);
+  if (ctx.aborted) return;
   sendJson(ctx, 200, { totalTokens: P, promptTokensDetails: [{ modality: 'TEXT', tokenCount: P }] });
 }
 

@@ -59,10 +59,14 @@ test('latency-ms is the time to first byte: doubling it doubles the wait', async
   assert.ok(ratio > 1.5 && ratio < 2.5, `ratio ${ratio} (${a.total} vs ${b.total})`);
 });
 
-test('GET models/{id} and GET models pay the time to first token too (no output tokens)', async () => {
+test('GET models/{id}, GET models and countTokens pay the time to first token too (no output tokens)', async () => {
   const get = async (path) => {
     const t0 = performance.now();
-    const res = await fetch(`${base}/v1beta/${path}`, { headers: { 'x-goog-api-key': KEY } });
+    const res = path.endsWith(':countTokens')
+      ? await fetch(`${base}/v1beta/${path}`, {
+        method: 'POST', headers: { 'x-goog-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(chat),
+      })
+      : await fetch(`${base}/v1beta/${path}`, { headers: { 'x-goog-api-key': KEY } });
     await res.text();
     assert.equal(res.status, 200);
     return performance.now() - t0;
@@ -71,13 +75,14 @@ test('GET models/{id} and GET models pay the time to first token too (no output 
   await setConfig(base, { latencyMs: 150, tokensPerSecond: 1, timeScale: 1 });
   const a = await bestGet('models/gemini-2.5-flash');
   const list = await bestGet('models');
+  const count = await bestGet('models/gemini-2.5-flash:countTokens');
   await setConfig(base, { latencyMs: 300 });
   const b = await bestGet('models/gemini-2.5-flash');
-  note(`GET model ${a} ms at 150 ms, ${b} ms at 300 ms; list ${list} ms`);
-  assert.ok(a >= 150 && list >= 150, `${a} / ${list} ms`);
-  // 1 token/s would add seconds if the metadata were charged as output
-  const ratio = b / a;
-  assert.ok(ratio > 1.5 && ratio < 2.5, `ratio ${ratio} (${a} vs ${b})`);
+  const count2 = await bestGet('models/gemini-2.5-flash:countTokens');
+  note(`GET model ${a} ms at 150 ms, ${b} ms at 300 ms; list ${list} ms; countTokens ${count} / ${count2} ms`);
+  assert.ok(a >= 150 && list >= 150 && count >= 150, `${a} / ${list} / ${count} ms`);
+  // 1 token/s would add seconds if the metadata or the count were charged as output
+  for (const ratio of [b / a, count2 / count]) assert.ok(ratio > 1.5 && ratio < 2.5, `ratio ${ratio} (${a} vs ${b}, ${count} vs ${count2})`);
 });
 
 test('tokens-per-second paces output: 4 weeks take ~4x as long as 1 week', async () => {
