@@ -105,7 +105,7 @@ pub async fn send_request<T: Transport>(
         |_| async {
             let reply = client.generate(req, false, &mut |_| {}).await?.into_result()?;
             if reply.text.is_empty() {
-                return Err(Error::malformed(crate::error::EMPTY_ANSWER));
+                return Err(Error::EmptyAnswer);
             }
             Ok(reply)
         },

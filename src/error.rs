@@ -19,9 +19,6 @@ pub struct ApiErrorDetails {
     pub zero_quota: bool,
 }
 
-/// The message of the `MALFORMED` error for an answer that ended (`STOP`) without any text.
-pub const EMPTY_ANSWER: &str = "Gemini ended its turn (STOP) without any text";
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// Bad options: nothing was sent.
@@ -44,6 +41,8 @@ pub enum Error {
     Blocked { reason: String, message: String },
     /// The answer could not be read: not JSON, empty, cut, or not the shape we asked for.
     Malformed { message: String, position: Option<usize> },
+    /// The answer ended (`STOP`) without any text: `MALFORMED` to callers, but a hiccup another try usually cures.
+    EmptyAnswer,
     /// The answer was cut at `maxOutputTokens`: what came is incomplete.
     Truncated { message: String },
     /// The user's `AbortSignal` fired.
@@ -63,7 +62,7 @@ impl Error {
             Error::Network { .. } => "NETWORK",
             Error::Timeout { .. } => "TIMEOUT",
             Error::Blocked { .. } => "BLOCKED",
-            Error::Malformed { .. } => "MALFORMED",
+            Error::Malformed { .. } | Error::EmptyAnswer => "MALFORMED",
             Error::Truncated { .. } => "TRUNCATED",
             Error::Aborted => "ABORTED",
         }
@@ -106,7 +105,7 @@ impl Error {
             Error::RateLimited { details, .. } => !self.is_daily_quota() && !details.zero_quota,
             Error::Server { status, .. } => matches!(status, 408 | 500 | 502 | 503 | 504) || *status == 0,
             Error::Network { .. } | Error::Timeout { .. } => true,
-            Error::Malformed { message, position: None } => message == EMPTY_ANSWER,
+            Error::EmptyAnswer => true,
             _ => false,
         }
     }
@@ -148,6 +147,7 @@ impl fmt::Display for Error {
             Error::Blocked { reason, message } => write!(f, "Blocked by Gemini ({reason}): {message}"),
             Error::Malformed { message, position: Some(p) } => write!(f, "Malformed answer at position {p}: {message}"),
             Error::Malformed { message, position: None } => write!(f, "Malformed answer: {message}"),
+            Error::EmptyAnswer => f.write_str("Malformed answer: Gemini ended its turn (STOP) without any text"),
             Error::Truncated { message } => write!(f, "Truncated answer: {message}"),
             Error::Aborted => f.write_str("The operation was aborted."),
         }
