@@ -28,7 +28,7 @@ export const KNOWN_FAULTS = [
   'status', 'quota-day', 'html502', 'hang', 'reset', 'blocked', 'safety', 'recitation', 'empty-candidates',
   'thoughts-only', 'fenced', 'commented', 'trailing-comma', 'truncate', 'wrong-week-numbers', 'missing-day',
   'duplicate-week', 'extra-week', 'prose', 'xss', 'sse-cut', 'sse-error', 'python-literals', 'single-quotes', 'stall',
-  'empty-stop',
+  'empty-stop', 'fragmented', 'coalesced',
 ];
 
 // Faults that change the answer's text (content.mjs renderAnswer); the others act on the response or the transport.
@@ -527,6 +527,17 @@ async function handleGenerate(ctx, modelRaw, method) {
   if (ctx.aborted) return;
   if (fault === 'sse-error' || fault === 'stall' || fault === 'sse-cut') entry.faultApplied = true;
   if (fault === 'sse-error') return sendError(ctx, 500, googleError(500));
+  if (fault === 'fragmented') {
+    entry.faultApplied = true;
+    const body = pretty(out.special
+      ? specialResponse(out, modelId, rid, step)
+      : { candidates: [candidateFor(out, out.text)], usageMetadata: usage(out.P, C, T), modelVersion: modelId, responseId: rid }) + '\n';
+    finish(ctx, httpStatus);
+    markFirstByte(ctx);
+    ctx.res.writeHead(httpStatus, googleHeaders(ctx, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(body) }));
+    if (await writeFragmented(ctx, body)) ctx.res.end();
+    return;
+  }
   if (fault === 'stall') { await waitForAbort(ctx); return; }
   const body = out.special
     ? specialResponse(out, modelId, rid, step)
@@ -598,6 +609,39 @@ async function writeChunk(ctx, data) {
   return !ctx.aborted;
 }
 
+/**
+ * `data`'s bytes as a network may deliver them: reads of 1 to 200 bytes, cut inside every multi-byte character
+ * and between every `\r` and `\n`.
+ */
+export function fragments(data) {
+  const buf = Buffer.from(data, 'utf8');
+  const cuts = new Set();
+  const sizes = [3, 50, 17, 200, 1, 90];
+  for (let at = 0, k = 0; at < buf.length; at += sizes[k++ % sizes.length]) cuts.add(at);
+  for (let i = 0; i < buf.length; i++) {
+    if (buf[i] === 0x0d || buf[i] >= 0xc0) cuts.add(i + 1); // after \r, and after a lead byte
+  }
+  const points = [...cuts].filter((c) => c > 0 && c < buf.length).sort((a, b) => a - b);
+  const out = [];
+  let prev = 0;
+  for (const p of points) {
+    out.push(buf.subarray(prev, p));
+    prev = p;
+  }
+  out.push(buf.subarray(prev));
+  return out;
+}
+
+/** Writes `data` in fragments, 1 ms apart so that the client reads them one by one. */
+async function writeFragmented(ctx, data) {
+  for (const piece of fragments(data)) {
+    if (!(await writeChunk(ctx, piece))) return false;
+    await sleep(ctx, 1);
+    if (ctx.aborted) return false;
+  }
+  return true;
+}
+
 async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpStatus, C, T }) {
   const fault = step && step.fault;
   const scale = timing.scale;
@@ -652,6 +696,8 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
   // a cut or an in-stream error must come before the event that carries finishReason
   if (fault === 'sse-cut' || fault === 'sse-error') afterChunks = Math.max(0, Math.min(afterChunks, events.length - 1));
   let written = 0;
+  let pending = '';
+  let held = 0;
   for (let i = 0; i < events.length; i++) {
     const ev = events[i];
     if (fault === 'sse-error' && written >= afterChunks) {
@@ -677,7 +723,19 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
     await sleep(ctx, tokensMs(ev.tokens, timing.tps) * scale);
     if (ctx.aborted) return;
     markFirstByte(ctx);
-    if (!(await writeChunk(ctx, frame(ev.obj, i)))) return;
+    if (fault === 'fragmented') {
+      if (ctx.entry) ctx.entry.faultApplied = true;
+      if (!(await writeFragmented(ctx, frame(ev.obj, i)))) return;
+    } else if (fault === 'coalesced') {
+      // Events reach the client three to a read (the last read may hold fewer).
+      pending += frame(ev.obj, i);
+      if (++held === 3 || i === events.length - 1) {
+        if (held > 1 && ctx.entry) ctx.entry.faultApplied = true;
+        if (!(await writeChunk(ctx, pending))) return;
+        pending = '';
+        held = 0;
+      }
+    } else if (!(await writeChunk(ctx, frame(ev.obj, i)))) return;
     written++;
   }
   if (fault === 'stall') {

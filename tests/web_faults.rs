@@ -658,3 +658,33 @@ async fn f39_429_with_a_zero_quota_fails_fast() {
     assert_eq!(trace(&k).await, ["model", "OUTLINE", "WEEKS 1-3", "!429"], "waiting for a quota of 0 never helps");
     assert_eq!(r.count("retry"), 0);
 }
+
+/// Every answer as a network may deliver it: reads of 1-200 bytes, cut inside multi-byte characters and between
+/// `\r` and `\n` (`fragmented`), or several SSE events to a read (`coalesced`). The role is non-ASCII, and the mock
+/// writes it into tasks and phase goals, so a character decoded from half its bytes would show.
+async fn read_across_reads(fault: &str) {
+    let role = "Ingénieur·e DevOps — SRE ✓";
+    let (k, r) = scripted(&format!("m-{fault}"), json!([{"fault": fault, "repeat": 3}]), json!({"role": role})).await;
+    assert_complete(r.roadmap(), 6, 0);
+    let step = format!("!{fault}");
+    let asked: Vec<String> = ["OUTLINE", "WEEKS 1-3", "WEEKS 4-6"].iter().map(|t| format!("{t} {step}")).collect();
+    assert_eq!(trace(&k).await, ["model", asked[0].as_str(), asked[1].as_str(), asked[2].as_str()]);
+    assert_eq!(r.count("retry"), 0);
+    assert_eq!(r.count("week"), 6, "every week streamed as it closed");
+    let rm = r.roadmap();
+    let goals = rm["phases"].as_array().unwrap().iter().filter(|p| p["goal"].as_str().unwrap().contains(role)).count();
+    assert!(goals > 0, "the role arrives intact in the phase goals: {}", rm["phases"]);
+    let text = rm["weeks"].to_string();
+    assert!(text.contains(role), "and in the tasks");
+    assert!(!text.contains('\u{FFFD}'), "no character was decoded from half its bytes");
+}
+
+#[wasm_bindgen_test]
+async fn f40_answers_fragmented_across_reads() {
+    read_across_reads("fragmented").await;
+}
+
+#[wasm_bindgen_test]
+async fn f41_several_events_in_one_read() {
+    read_across_reads("coalesced").await;
+}

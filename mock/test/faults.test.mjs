@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startMock } from '../gemini-mock.mjs';
+import { fragments, startMock } from '../gemini-mock.mjs';
 import { generate, parseSSE, requests, responseText, roadmapPrompt, script, userRequest } from '../control.mjs';
 
 const JSON_MODE = { responseMimeType: 'application/json' };
@@ -392,4 +392,26 @@ test('delayMs adds latency before the response; status overrides the HTTP status
   const r = await withFault({ fault: 'prose', status: 500 });
   assert.equal(r.status, 500);
   assert.ok(responseText(r.json).length > 0);
+});
+
+test('fragmented and coalesced deliver the same answer in other reads; fragments cut inside characters and CRLFs', async () => {
+  const frame = 'data: {"text":"Ingénieur — ✓"}\r\n\r\n';
+  const pieces = fragments(frame);
+  assert.equal(Buffer.concat(pieces).toString('utf8'), frame);
+  assert.ok(pieces.some((p) => p.at(-1) === 0x0d), 'a read ends between \\r and \\n');
+  assert.ok(pieces.some((p) => p.at(-1) >= 0xc0), 'a read ends inside a multi-byte character');
+  assert.ok(pieces.every((p) => p.length >= 1 && p.length <= 200));
+
+  const body = userRequest(roadmapPrompt({ role: 'Ingénieur·e — SRE ✓', task: 'WEEKS 1-2' }), JSON_MODE);
+  const plain = await generate(base, { key: freshKey(), body, stream: true });
+  const textOf = (r) => parseSSE(r.text).map((e) => responseText(e)).join('');
+  for (const fault of ['fragmented', 'coalesced']) {
+    const r = await withFault({ fault }, { body, stream: true });
+    assert.equal(r.status, 200);
+    assert.equal(textOf(r), textOf(plain), fault);
+    assert.equal(parseSSE(r.text).length, parseSSE(plain.text).length, `${fault}: the same events`);
+    assert.equal((await requests(base, { key: r.key }))[0].faultApplied, true);
+  }
+  const whole = await withFault({ fault: 'fragmented' }, { body });
+  assert.equal(responseText(whole.json), responseText((await generate(base, { key: freshKey(), body })).json), 'non-streamed too');
 });
