@@ -660,12 +660,17 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       });
     }
     const pieces = out.text ? splitCodePoints(out.text, chunkSizes(out.text)) : [];
+    // A stream that a filter stops ends with an event whose candidate has no content at all: only the reason
+    // (Vertex's FinishReason docs: "When streaming, content is empty if content filters blocks the output").
+    const stopped = pieces.length > 0 && (out.finishReason === 'SAFETY' || out.finishReason === 'RECITATION');
+    if (stopped) pieces.push('');
     let soFar = 0;
     pieces.forEach((piece, i) => {
       soFar += codePointLength(piece);
       const isLast = i === pieces.length - 1;
       const running = isLast ? C : Math.ceil(soFar / 4);
       const cand = candidateFor({ ...out, thought: null }, piece, { final: isLast });
+      if (stopped && isLast) delete cand.content;
       events.push({
         obj: { candidates: [cand], usageMetadata: usage(out.P, running, T), modelVersion: modelId, responseId: rid },
         tokens: Math.ceil(codePointLength(piece) / 4),

@@ -170,6 +170,10 @@ test('safety and recitation cut the answer part-way with their finishReason', as
   const ss = parseSSE((await withFault({ fault: 'safety' }, { stream: true })).text);
   assert.equal(ss.at(-1).candidates[0].finishReason, 'SAFETY');
   assert.equal(ss.map(responseText).join(''), st);
+  // Streamed, the stop comes in an event of its own whose candidate has no content at all, as at Gemini.
+  assert.equal(ss.at(-1).candidates[0].content, undefined);
+  assert.ok(ss.at(-1).candidates[0].safetyRatings.length > 0);
+  assert.ok(ss.slice(0, -1).every((e) => e.candidates[0].finishReason === undefined && e.candidates[0].content.parts[0].text));
 });
 
 test('empty-candidates and thoughts-only', async () => {
