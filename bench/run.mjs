@@ -267,6 +267,8 @@ async function runOne(strategy, weeks, { faults = null, tag = '' } = {}) {
     maxTokensAnswers: api.filter((r) => r.finishReason === 'MAX_TOKENS').length,
     // refused by the per-minute quota (free-tier runs)
     rateLimited: api.filter((r) => r.rateLimited).length,
+    // prompt tokens served from the mock's implicit cache (a prefix shared with an earlier request of the run)
+    cachedTokens: sum('cachedTokens'),
   };
   const usage = rm ? rm.usage : null;
   const scale = args.timeScale;
@@ -537,6 +539,22 @@ const sdkLines = args.weeks.map((n) => {
   return parts.length ? `- ${n} weeks: ${parts.join('; ')}` : null;
 }).filter(Boolean);
 
+// What the input costs once implicit caching is counted: on gemini-2.5-flash a cached token is billed at 10 % of
+// an input token ($0.03 against $0.30 per million). The mock caches every shared prefix from 2,048 tokens up, the
+// most favourable case for strategies that resend a growing history.
+const CACHED_PRICE = 0.1;
+const billed = (r) => r.mock.promptTokens - r.mock.cachedTokens * (1 - CACHED_PRICE);
+const cacheRows = rows.filter((r) => r.mock.promptTokens > 0 && r.strategy !== 'single-call');
+const cacheTable = cacheRows.length ? [
+  '| strategy | weeks | prompt tokens (mock log) | of which cached | billed as input tokens | against the SDK chat |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...cacheRows.map((r) => {
+    const sdk = find('sdk-chat', r.weeks);
+    const vs = sdk && sdk.mock.promptTokens ? `${(billed(r) / billed(sdk)).toFixed(2)} ×` : '–';
+    return `| ${r.label} | ${r.weeks} | ${fmtInt(r.mock.promptTokens)} | ${fmtInt(r.mock.cachedTokens)} | ${fmtInt(billed(r))} | ${vs} |`;
+  }),
+].join('\n') : null;
+
 let commit = null;
 try {
   commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
@@ -590,6 +608,8 @@ const md = [
   targetLines,
   '',
   ...(sdkLines.length ? ['Against the official SDK\'s chat (same model and settings; below 1 × is cheaper or faster):', '', ...sdkLines, ''] : []),
+  ...(cacheTable ? ['With implicit caching (the mock serves every prompt prefix of 2,048 tokens or more shared with an earlier ' +
+    'request from its cache, as gemini-2.5-flash may; a cached token is billed at 10 % of an input token):', '', cacheTable, ''] : []),
   ...(faultTable ? [`Reliability, 12 weeks: the first generate requests of every run are answered, in order: ${faultNames}; then normally.`, '', faultTable, ''] : []),
   ...(freeTierTable ? [`Free tier: the mock refuses a key's request beyond ${args.rpm} per minute (sliding window, mock clock) with ` +
     'Gemini\'s 429: `RetryInfo` with whole seconds, the exact wait in the message.', '', freeTierTable, ''] : []),

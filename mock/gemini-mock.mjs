@@ -18,6 +18,7 @@ import {
   htmlErrorPage, SAFETY_RATINGS_BLOCKED,
 } from './errors.mjs';
 import { RateLimiter, QUOTA_WINDOW_MS } from './limits.mjs';
+import { ImplicitCache, CACHE_TTL_MS, implicitCacheMin } from './cache.mjs';
 import { parseBody, validateGenerateRequest, validateCountTokensRequest, contentText, promptChars } from './validate.mjs';
 import {
   parsePrompt, renderAnswer, thoughtSummary, countTokens, codePointLength, sliceCodePoints,
@@ -198,6 +199,7 @@ function newEntry(ctx, kind) {
     promptChars: null,
     promptTokens: null,
     rateLimited: null,
+    cachedTokens: null,
     lastUserText: null,
     contentsTurns: null,
     generationConfig: null,
@@ -277,11 +279,16 @@ export function chunkSizes(text) {
   return sizes;
 }
 
-function usage(P, C, T) {
+/** `usageMetadata` for an answer to `out` (its prompt tokens `P`, of which `cached` came from the cache). */
+function usage(out, C, T) {
+  const P = out.P;
+  const cached = out.cached || 0;
   const u = { promptTokenCount: P };
   if (C > 0) u.candidatesTokenCount = C;
   u.totalTokenCount = P + C + T;
+  if (cached > 0) u.cachedContentTokenCount = cached;
   u.promptTokensDetails = [{ modality: 'TEXT', tokenCount: P }];
+  if (cached > 0) u.cacheTokensDetails = [{ modality: 'TEXT', tokenCount: cached }];
   if (T > 0) u.thoughtsTokenCount = T;
   return u;
 }
@@ -386,9 +393,9 @@ function specialResponse(out, modelId, rid, step) {
     const reason = step.reason || 'SAFETY';
     const pf = { blockReason: reason };
     if (reason === 'SAFETY') pf.safetyRatings = SAFETY_RATINGS_BLOCKED('HARM_CATEGORY_HARASSMENT');
-    return { promptFeedback: pf, usageMetadata: usage(out.P, 0, 0), modelVersion: modelId, responseId: rid };
+    return { promptFeedback: pf, usageMetadata: usage(out, 0, 0), modelVersion: modelId, responseId: rid };
   }
-  return { candidates: [], usageMetadata: usage(out.P, 0, 0), modelVersion: modelId, responseId: rid };
+  return { candidates: [], usageMetadata: usage(out, 0, 0), modelVersion: modelId, responseId: rid };
 }
 
 // ---------------------------------------------------------------------------
@@ -505,6 +512,13 @@ async function handleGenerate(ctx, modelRaw, method) {
   // 7. generation
   const out = generate(v.req, model, modelId, step, state.config.followPrompt);
   entry.promptTokens = out.P;
+  const cacheMin = implicitCacheMin(modelId);
+  if (state.config.implicitCache && cacheMin != null) {
+    out.cached = state.cache.lookup({
+      key, model: modelId, text: promptChars(v.req), minTokens: cacheMin, now: nowMs(), ttlMs: CACHE_TTL_MS * state.config.timeScale,
+    });
+  }
+  entry.cachedTokens = out.cached || 0;
   if (out.faultApplied != null) entry.faultApplied = out.faultApplied;
   entry.task = out.task.kind === 'chat' ? { kind: 'chat' }
     : { kind: out.task.kind, role: out.task.role, totalWeeks: out.task.total, from: out.task.from, to: out.task.to };
@@ -531,7 +545,7 @@ async function handleGenerate(ctx, modelRaw, method) {
     entry.faultApplied = true;
     const body = pretty(out.special
       ? specialResponse(out, modelId, rid, step)
-      : { candidates: [candidateFor(out, out.text)], usageMetadata: usage(out.P, C, T), modelVersion: modelId, responseId: rid }) + '\n';
+      : { candidates: [candidateFor(out, out.text)], usageMetadata: usage(out, C, T), modelVersion: modelId, responseId: rid }) + '\n';
     finish(ctx, httpStatus);
     markFirstByte(ctx);
     ctx.res.writeHead(httpStatus, googleHeaders(ctx, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(body) }));
@@ -543,7 +557,7 @@ async function handleGenerate(ctx, modelRaw, method) {
     ? specialResponse(out, modelId, rid, step)
     : {
       candidates: [candidateFor(out, out.text)],
-      usageMetadata: usage(out.P, C, T),
+      usageMetadata: usage(out, C, T),
       modelVersion: modelId,
       responseId: rid,
     };
@@ -653,7 +667,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       events.push({
         obj: {
           candidates: [{ content: { parts: [{ text: out.thought, thought: true }], role: 'model' }, index: 0 }],
-          usageMetadata: usage(out.P, 0, T), modelVersion: modelId, responseId: rid,
+          usageMetadata: usage(out, 0, T), modelVersion: modelId, responseId: rid,
         },
         tokens: 0,
         thoughtOnly: true,
@@ -672,14 +686,14 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       const cand = candidateFor({ ...out, thought: null }, piece, { final: isLast });
       if (stopped && isLast) delete cand.content;
       events.push({
-        obj: { candidates: [cand], usageMetadata: usage(out.P, running, T), modelVersion: modelId, responseId: rid },
+        obj: { candidates: [cand], usageMetadata: usage(out, running, T), modelVersion: modelId, responseId: rid },
         tokens: Math.ceil(codePointLength(piece) / 4),
       });
     });
     if (!pieces.length) {
       // nothing visible (thinking used the whole budget, or an empty cut)
       const cand = candidateFor({ ...out, thought: null }, '', { final: true });
-      events.push({ obj: { candidates: [cand], usageMetadata: usage(out.P, 0, T), modelVersion: modelId, responseId: rid }, tokens: 0 });
+      events.push({ obj: { candidates: [cand], usageMetadata: usage(out, 0, T), modelVersion: modelId, responseId: rid }, tokens: 0 });
     }
   }
 
@@ -916,10 +930,12 @@ async function handleControl(ctx) {
       state.scripts.delete(body.key);
       state.log = state.log.filter((e) => e[KEY_SYMBOL] !== body.key);
       state.limiter.forget(body.key);
+      state.cache.forget(body.key);
     } else {
       state.scripts.clear();
       state.log = [];
       state.limiter = new RateLimiter();
+      state.cache = new ImplicitCache();
     }
     return controlJson(ctx, 200, { ok: true });
   }
@@ -932,13 +948,15 @@ async function handleControl(ctx) {
           state.config[k] = n;
         }
       }
-      if (body.followPrompt != null) {
-        if (typeof body.followPrompt !== 'boolean') return controlJson(ctx, 400, { error: 'followPrompt must be a boolean' });
-        state.config.followPrompt = body.followPrompt;
+      for (const k of ['followPrompt', 'implicitCache']) {
+        if (body[k] != null) {
+          if (typeof body[k] !== 'boolean') return controlJson(ctx, 400, { error: `${k} must be a boolean` });
+          state.config[k] = body[k];
+        }
       }
     }
-    const { latencyMs, tokensPerSecond, timeScale, followPrompt, rpm, tpm } = state.config;
-    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt, rpm, tpm });
+    const { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm } = state.config;
+    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm });
   }
   return controlJson(ctx, 404, { error: `unknown control endpoint ${req.method} /__mock/${p}` });
 }
@@ -995,6 +1013,7 @@ export async function startMock(opts = {}) {
       tokensPerSecond: Number(opts.tokensPerSecond ?? 0),
       timeScale: Number(opts.timeScale ?? 1),
       followPrompt: opts.followPrompt === true,
+      implicitCache: opts.implicitCache !== false,
       rpm: Number(opts.rpm ?? 0),
       tpm: Number(opts.tpm ?? 0),
       quiet: opts.quiet ?? true,
@@ -1003,6 +1022,7 @@ export async function startMock(opts = {}) {
     maxLog: opts.maxLog ?? 5000,
     scripts: new Map(),
     limiter: new RateLimiter(),
+    cache: new ImplicitCache(),
     seq: 0,
   };
   const server = http.createServer((req, res) => {
@@ -1037,7 +1057,10 @@ export async function startMock(opts = {}) {
 }
 
 function parseArgs(argv) {
-  const opts = { port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, followPrompt: false, rpm: 0, tpm: 0, quiet: false };
+  const opts = {
+    port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, followPrompt: false, implicitCache: true, rpm: 0, tpm: 0,
+    quiet: false,
+  };
   const num = (name, v) => {
     const n = Number(v);
     if (v == null || !Number.isFinite(n) || n < 0) throw new Error(`${name} needs a non-negative number`);
@@ -1055,6 +1078,7 @@ function parseArgs(argv) {
       case '--tokens-per-second': opts.tokensPerSecond = num('--tokens-per-second', next()); break;
       case '--time-scale': opts.timeScale = num('--time-scale', next()); break;
       case '--follow-prompt': opts.followPrompt = true; break;
+      case '--no-implicit-cache': opts.implicitCache = false; break;
       case '--rpm': opts.rpm = num('--rpm', next()); break;
       case '--tpm': opts.tpm = num('--tpm', next()); break;
       case '--quiet': opts.quiet = true; break;
@@ -1074,7 +1098,7 @@ async function main() {
     process.exit(2);
   }
   if (opts.help) {
-    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--rpm N] [--tpm N] [--quiet]\n');
+    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--no-implicit-cache] [--rpm N] [--tpm N] [--quiet]\n');
     return;
   }
   let mock;

@@ -71,7 +71,7 @@ test('GET models/{id}, GET models and countTokens pay the time to first token to
     assert.equal(res.status, 200);
     return performance.now() - t0;
   };
-  const bestGet = async (path) => Math.min(await get(path), await get(path));
+  const bestGet = async (path) => Math.min(await get(path), await get(path), await get(path));
   await setConfig(base, { latencyMs: 150, tokensPerSecond: 1, timeScale: 1 });
   const a = await bestGet('models/gemini-2.5-flash');
   const list = await bestGet('models');

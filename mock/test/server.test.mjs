@@ -24,7 +24,7 @@ test('CLI prints exactly one MOCK_GEMINI_LISTENING line, serves, and exits 0 on 
     const health = await (await fetch(`${url}/__mock/health`)).json();
     assert.deepEqual(health, { ok: true });
     const cfg = await (await fetch(`${url}/__mock/config`)).json();
-    assert.deepEqual(cfg, { latencyMs: 5, tokensPerSecond: 900, timeScale: 0.5, followPrompt: false, rpm: 5, tpm: 250000 });
+    assert.deepEqual(cfg, { latencyMs: 5, tokensPerSecond: 900, timeScale: 0.5, followPrompt: false, implicitCache: true, rpm: 5, tpm: 250000 });
   } catch (e) {
     child.kill('SIGKILL');
     throw e;
