@@ -163,24 +163,41 @@ impl<T: FromJson> ReadJson for Option<T> {
 
 impl<T: FromJson> ReadJson for Vec<T> {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let a = v.as_array().ok_or_else(|| DecodeError::expected("an array", v))?;
-        self.clear();
-        self.reserve(a.len());
-        read_items(a, &mut |x| {
-            let mut item = T::default();
-            let read = item.read_json(x);
-            self.push(item);
-            read
-        })
+        read_list(self, v)
     }
 }
 
 type Read = Result<(), Box<DecodeError>>;
 
-/// The loop of every `Vec<T>`, compiled once: `read(x)` reads the next item.
-fn read_items(a: &[Value], read: &mut dyn FnMut(&Value) -> Read) -> Read {
+/// What [`read_list`] needs of a `Vec<T>`: the loop over the array is compiled once for every item type,
+/// which keeps only these two short functions each.
+trait Items {
+    /// Empties the list, with room for `n` items.
+    fn reset(&mut self, n: usize);
+    /// Appends a default item and lends it out to be read (a failed read fails the whole decode). Always
+    /// `Some`: the `Option` stands in for an `unwrap` and its panic code (`Vec::push_mut` is newer than our MSRV).
+    fn push_default(&mut self) -> Option<&mut dyn ReadJson>;
+}
+
+impl<T: FromJson> Items for Vec<T> {
+    fn reset(&mut self, n: usize) {
+        self.clear();
+        self.reserve(n);
+    }
+
+    fn push_default(&mut self) -> Option<&mut dyn ReadJson> {
+        self.push(T::default());
+        self.last_mut().map(|item| item as &mut dyn ReadJson)
+    }
+}
+
+fn read_list(list: &mut dyn Items, v: &Value) -> Read {
+    let a = v.as_array().ok_or_else(|| DecodeError::expected("an array", v))?;
+    list.reset(a.len());
     for (i, x) in a.iter().enumerate() {
-        read(x).map_err(|e| Box::new(e.in_index(i)))?;
+        if let Some(item) = list.push_default() {
+            item.read_json(x).map_err(|e| Box::new(e.in_index(i)))?;
+        }
     }
     Ok(())
 }

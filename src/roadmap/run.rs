@@ -351,30 +351,65 @@ impl<'a, T: Transport> Run<'a, T> {
         .await
     }
 
-    /// The run's one door for generate requests (callers pass `quota_clear` first, with no await between).
-    async fn generate(&self, req: &GenerateRequest, on_delta: &mut dyn FnMut(&str)) -> Result<Reply, Error> {
+    /// Asks once: the run's one door for generate requests (callers pass `quota_clear` first, with no await
+    /// between). `batch` 0 is the outline. A failure worth trying again is waited out here and comes back as
+    /// `Ok(None)`, for the caller's loop to ask again (or to see the stop); an unreadable answer comes back as
+    /// `Err(Malformed)`, for the caller to judge. The outline, the batches and the parts share this one await:
+    /// each await of a future adds its polling and drop code to the caller's state machine.
+    async fn ask(
+        &self,
+        batch: u32,
+        prompt: &str,
+        schema: Value,
+        on_delta: &mut dyn FnMut(&str),
+        failures: &mut u32,
+    ) -> Result<Option<Reply>, Error> {
+        let req = self.request(prompt, schema);
         let hits = {
             let mut st = self.st.borrow_mut();
             st.in_flight += 1;
             st.quota_hits
         };
-        let result = GeminiClient::new(&self.t, &self.endpoint).generate(req, self.opts.streaming(), on_delta).await;
-        let mut st = self.st.borrow_mut();
-        st.in_flight -= 1;
-        match &result {
-            Err(e) if is_minute_quota(e) => {
-                st.quota_hits += 1;
-                st.quota_cap = Some(1);
+        let result = GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), on_delta).await;
+        {
+            let mut st = self.st.borrow_mut();
+            st.in_flight -= 1;
+            match &result {
+                Err(e) if is_minute_quota(e) => {
+                    st.quota_hits += 1;
+                    st.quota_cap = Some(1);
+                }
+                // Answers to requests sent before the last refusal say nothing about the room there is now.
+                Ok(_) if hits == st.quota_hits => {
+                    st.quota_cap =
+                        st.quota_cap.map(|cap| cap + 1).filter(|&cap| (cap as usize) < self.opts.concurrency());
+                }
+                _ => {}
             }
-            // Answers to requests sent before the last refusal say nothing about the room there is now.
-            Ok(_) if hits == st.quota_hits => {
-                st.quota_cap = st.quota_cap.map(|cap| cap + 1).filter(|&cap| (cap as usize) < self.opts.concurrency());
-            }
-            _ => {}
         }
-        drop(st);
         self.bump();
-        result
+        match result {
+            Ok(reply) => {
+                *failures = 0;
+                self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
+                Ok(Some(reply))
+            }
+            Err(e @ Error::Malformed { .. }) => {
+                *failures = 0;
+                Err(e)
+            }
+            Err(e) => {
+                let what = if batch == 0 {
+                    // What it streamed must be forgotten before the wait, while batches may look at it.
+                    self.outline_attempt_failed();
+                    "outline".to_string()
+                } else {
+                    format!("batch {batch}")
+                };
+                self.after_failure(batch, &what, failures, e).await?;
+                Ok(None)
+            }
+        }
     }
 
     /// Logs and reports that `what` is tried again (attempt number `attempt`) after `delay_ms`.
@@ -504,7 +539,6 @@ impl<'a, T: Transport> Run<'a, T> {
             if self.stopped() {
                 return Ok(());
             }
-            let req = self.request(&prompt, outline_schema(total));
             let mut det = WeekDetector::new();
             let result = {
                 let mut on_delta = |d: &str| {
@@ -514,21 +548,16 @@ impl<'a, T: Transport> Run<'a, T> {
                         }
                     }
                 };
-                self.generate(&req, &mut on_delta).await
+                self.ask(0, &prompt, outline_schema(total), &mut on_delta, &mut failures).await
             };
             let reply = match result {
-                Ok(r) => r,
+                Ok(Some(r)) => r,
+                Ok(None) => continue,
                 // An unreadable response body is an unusable answer: asked again like prose.
                 Err(Error::Malformed { .. }) => Reply::default(),
-                Err(e) => {
-                    self.outline_attempt_failed();
-                    self.after_failure(0, "outline", &mut failures, e).await?;
-                    continue;
-                }
+                Err(e) => return Err(e),
             };
-            failures = 0;
             tries += 1;
-            self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
             blocked(&reply, true)?;
             let value = match parse_value(&reply.text) {
                 Some((_, true)) => complete_outline(&reply.text),
@@ -674,7 +703,6 @@ impl<'a, T: Transport> Run<'a, T> {
             };
             self.check_abort()?;
             let prompt = self.weeks_prompt(a, first, last, correction.as_deref());
-            let req = self.request(&prompt, weeks_schema(last - first + 1));
             report.attempts += 1;
             let hours = self.hours();
             let mut det = WeekDetector::new();
@@ -692,19 +720,15 @@ impl<'a, T: Transport> Run<'a, T> {
                         }
                     }
                 };
-                self.generate(&req, &mut on_delta).await
+                self.ask(index, &prompt, weeks_schema(last - first + 1), &mut on_delta, &mut failures).await
             };
             let reply = match result {
-                Ok(r) => r,
+                Ok(Some(r)) => r,
+                Ok(None) => continue,
                 Err(Error::Malformed { .. }) => Reply { finish_reason: Some("STOP".into()), ..Reply::default() },
-                Err(e) => {
-                    self.after_failure(index, &format!("batch {index}"), &mut failures, e).await?;
-                    continue;
-                }
+                Err(e) => return Err(e),
             };
-            failures = 0;
             report.response_chars += crate::text::char_count(&reply.text) as u64;
-            self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
             let stopped = blocked(&reply, false)?;
             let parsed = parse_value(&reply.text);
             let cut = reply.finish_reason.as_deref() != Some("STOP") || parsed.as_ref().is_some_and(|p| p.1);
@@ -833,18 +857,13 @@ impl<'a, T: Transport> Run<'a, T> {
                     },
                 )
             };
-            let req = self.request(&prompt, days_schema(b - a + 1));
             self.with_split(|s, _| s.report.attempts += 1);
-            let result = self.generate(&req, &mut |_| {}).await;
-            let reply = match result {
-                Ok(r) => r,
+            let reply = match self.ask(index, &prompt, days_schema(b - a + 1), &mut |_| {}, &mut failures).await {
+                Ok(Some(r)) => r,
+                Ok(None) => continue,
                 Err(Error::Malformed { .. }) => return Ok(None),
-                Err(e) => {
-                    self.after_failure(index, &format!("batch {index}"), &mut failures, e).await?;
-                    continue;
-                }
+                Err(e) => return Err(e),
             };
-            self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
             self.with_split(|s, _| s.report.response_chars += crate::text::char_count(&reply.text) as u64);
             if blocked(&reply, false)?.is_some() || reply.finish_reason.as_deref() != Some("STOP") {
                 return Ok(None);
