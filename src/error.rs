@@ -136,6 +136,8 @@ impl fmt::Display for Error {
             Error::InvalidInput { field, message } => write!(f, "Invalid option `{field}`: {message}"),
             Error::Auth { status, message, .. } => write!(f, "Authentication failed ({}): {message}", u32::from(*status)),
             Error::RateLimited { message, details } => match details.retry_delay_ms {
+                // Gemini names a wait even then, but none helps.
+                _ if details.zero_quota => write!(f, "Rate limited (no quota for this model): {message}"),
                 Some(ms) => write!(f, "Rate limited (retry in {}s): {message}", crate::json::num::seconds_1dp(ms.into())),
                 None => write!(f, "Rate limited: {message}"),
             },

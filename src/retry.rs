@@ -7,6 +7,25 @@ use crate::Error;
 /// The longest `RetryInfo.retryDelay` we wait out (per-minute quotas ask for up to a minute).
 pub const MAX_RETRY_INFO_WAIT_MS: u64 = 5 * 60 * 1000;
 
+/// Per-minute quota refusals waited out in a row for one request before giving up (about a minute each).
+pub const MAX_QUOTA_REFUSALS: u32 = 10;
+
+/// One request's failed tries in a row. Failures count against `max_retries`; refusals by a per-minute quota
+/// (a 429 that names its wait) only say "later", so they have a budget of their own: concurrent requests that
+/// keep losing the race for a freed minute-slot must not fail the run.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tries {
+    pub failures: u32,
+    pub refusals: u32,
+}
+
+impl Tries {
+    /// The number of the attempt about to run.
+    pub fn next_attempt(&self) -> u32 {
+        self.failures + self.refusals + 1
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
     pub max_retries: u32,
@@ -39,6 +58,23 @@ impl RetryPolicy {
     }
 }
 
+impl RetryPolicy {
+    /// Counts `err` in `tries` and returns the wait before trying again, or `None` to fail with it.
+    pub fn next_delay_ms(&self, tries: &mut Tries, err: &Error, random: f64) -> Option<u64> {
+        if is_minute_quota(err) {
+            tries.refusals += 1;
+            return (tries.refusals <= MAX_QUOTA_REFUSALS).then(|| self.delay_ms(1, err, random)).flatten();
+        }
+        tries.failures += 1;
+        self.delay_ms(tries.failures, err, random)
+    }
+}
+
+/// A per-minute quota refusal that says how long to wait (a per-day or zero quota is not transient).
+pub fn is_minute_quota(err: &Error) -> bool {
+    matches!(err, Error::RateLimited { .. }) && err.is_transient() && err.retry_delay_ms().is_some()
+}
+
 /// What a retry looked like, for progress reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryNotice {
@@ -59,17 +95,17 @@ where
     F: FnMut(u32) -> Fut,
     Fut: std::future::Future<Output = Result<R, Error>>,
 {
-    let mut attempt = 1;
+    let mut tries = Tries::default();
     loop {
-        match op(attempt).await {
+        match op(tries.next_attempt()).await {
             Ok(v) => return Ok(v),
             Err(err) => {
-                let Some(delay_ms) = policy.delay_ms(attempt, &err, transport.random()) else {
+                let attempt = tries.next_attempt();
+                let Some(delay_ms) = policy.next_delay_ms(&mut tries, &err, transport.random()) else {
                     return Err(err);
                 };
                 on_retry(&RetryNotice { attempt, delay_ms, reason: err.text() });
                 transport.sleep(delay_ms).await?;
-                attempt += 1;
             }
         }
     }

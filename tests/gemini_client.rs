@@ -8,7 +8,7 @@ use gemini_roadmap::chat::{read_json, send_request, Chat, ChatConfig, Turn};
 use gemini_roadmap::gemini::replay::{block_on, ReplayTransport, Scripted};
 use gemini_roadmap::gemini::response::{parse_duration_ms, parse_error};
 use gemini_roadmap::gemini::*;
-use gemini_roadmap::retry::RetryPolicy;
+use gemini_roadmap::retry::{RetryPolicy, Tries, MAX_QUOTA_REFUSALS};
 use gemini_roadmap::Error;
 use serde_json::{json, Value};
 use support::ours;
@@ -256,8 +256,9 @@ fn a_zero_quota_is_not_worth_a_retry() {
         assert_eq!(e.code(), "RATE_LIMITED");
         assert!(!e.is_transient() && !e.is_daily_quota(), "{e:?}");
         assert!(RetryPolicy::default().delay_ms(1, &e, 0.5).is_none());
+        assert!(e.to_string().starts_with("Rate limited (no quota for this model): "), "no wait is named: {e}");
     }
-    for e in [quota(&zero.replace("limit: 0", "limit: 5"), Some("5")), quota("limit: 05 is not zero", None), quota("limit: 10", Some("10"))] {
+    for e in [quota(&zero.replace("limit: 0", "limit: 5"), Some("5")), quota("limit: 05 is not zero", None), quota("limit: 0.5", None), quota("limit: 10", Some("10"))] {
         assert!(e.is_transient(), "{e:?}");
     }
 }
@@ -430,6 +431,35 @@ fn transient_failures_retry_with_backoff_and_retry_info() {
     assert!((500..=1000).contains(&sleeps[0]), "first backoff ~1s with jitter: {sleeps:?}");
     assert!((1000..=2000).contains(&sleeps[1]), "then ~2s: {sleeps:?}");
     assert!(sleeps[2] >= 34_400, "RetryInfo wins: {sleeps:?}");
+}
+
+/// Refusals by a per-minute quota only say "later": they do not use up `maxRetries` (found with the mock's
+/// `--rpm`: concurrent requests losing the race for a freed minute-slot failed the run), within a budget of their own.
+#[test]
+fn per_minute_quota_refusals_have_a_budget_of_their_own() {
+    let refused = || Scripted::status(429, fixture("error-429-per-minute-whole-seconds.json"));
+    let mut script: Vec<Scripted> = (0..5).map(|_| refused()).collect();
+    script.push(Scripted::status(503, "{}"));
+    script.push(Scripted::ok(reply_body("done", "STOP")));
+    let t = ReplayTransport::new(script);
+    let mut chat = Chat::new(chat_config(1));
+    assert_eq!(turn(&mut chat, &t, "q").unwrap().text, "done", "5 refusals and 1 failure, with maxRetries 1");
+    assert_eq!(t.request_count(), 7);
+    assert!(t.sleeps.borrow()[..5].iter().all(|&ms| ms >= 58_934));
+
+    let t = ReplayTransport::new((0..=MAX_QUOTA_REFUSALS).map(|_| refused()).collect());
+    let err = turn(&mut Chat::new(chat_config(3)), &t, "q").unwrap_err();
+    assert_eq!(err.code(), "RATE_LIMITED");
+    assert_eq!(t.request_count() as u32, MAX_QUOTA_REFUSALS + 1, "the budget is spent");
+
+    // The failures keep their own count: a refusal between two failures does not reset it.
+    let policy = RetryPolicy { max_retries: 1, ..RetryPolicy::default() };
+    let (mut tries, overloaded) = (Tries::default(), Error::Server { status: 503, message: String::new(), details: Default::default() });
+    assert!(policy.next_delay_ms(&mut tries, &overloaded, 0.5).is_some());
+    assert!(policy.next_delay_ms(&mut tries, &parse_error(429, &fixture("error-429-per-minute-whole-seconds.json")), 0.5).is_some());
+    assert_eq!(tries, Tries { failures: 1, refusals: 1 });
+    assert_eq!(tries.next_attempt(), 3);
+    assert!(policy.next_delay_ms(&mut tries, &overloaded, 0.5).is_none(), "the second failure is one too many");
 }
 
 #[test]

@@ -526,6 +526,24 @@ fn while_a_batch_waits_out_a_per_minute_quota_no_other_request_is_sent() {
     assert!(in_flight_after.iter().any(|&n| n >= 2), "concurrency grows back: {in_flight_after:?}");
 }
 
+/// A batch that keeps losing the race for a freed minute-slot is refused more often than `maxRetries` allows
+/// failures: refusals have a budget of their own, and the run completes. Past that budget it fails, with `partial`.
+#[test]
+fn per_minute_quota_refusals_do_not_use_up_the_retries() {
+    let t = Slow::varied(first_times(6, is_weeks(2, 4), |_, _| rate_limited("30s")));
+    let (rm, events) = ok_slow(&t, &parallel(12, 4));
+    assert_complete(&rm, 12);
+    let attempts: Vec<u32> =
+        events.iter().filter_map(|e| if let ProgressEvent::Retry { batch: 2, attempt, .. } = e { Some(*attempt) } else { None }).collect();
+    assert_eq!(attempts, [2, 3, 4, 5, 6, 7], "six refusals with maxRetries 3");
+
+    let t = Slow::varied(first_times(11, is_weeks(2, 4), |_, _| rate_limited("30s")));
+    let (r, _) = run_slow(&t, &parallel(12, 4));
+    let e = r.unwrap_err();
+    assert_eq!((e.error.code(), e.batch), ("RATE_LIMITED", Some(2)));
+    assert!(e.partial.is_some());
+}
+
 /// A 503 is not a quota: the other batches go on while one batch waits to try again.
 #[test]
 fn a_wait_after_a_server_error_does_not_hold_the_other_batches() {

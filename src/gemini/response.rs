@@ -245,7 +245,8 @@ pub fn error_from_value(http_status: u16, err: &Value) -> Error {
         }
     }
     // `* Quota exceeded for metric: …, limit: 0, model: …` (bodies do not always carry `quotaValue`).
-    details.zero_quota |= find(&message, "limit: 0").is_some_and(|i| !message.as_bytes().get(i + 8).is_some_and(u8::is_ascii_digit));
+    details.zero_quota |= find(&message, "limit: 0")
+        .is_some_and(|i| !message.as_bytes().get(i + 8).is_some_and(|&b| b.is_ascii_digit() || b == b'.'));
     // RetryInfo keeps only the whole seconds of the wait (`"58s"`) while the message names it exactly
     // (`Please retry in 58.934310785s.`): waiting just RetryInfo comes back early and is refused again.
     if let (Some(whole), Some(exact)) = (details.retry_delay_ms, retry_in_message(&message)) {

@@ -40,7 +40,7 @@ use crate::gemini::{
     BLOCK_REASONS,
 };
 use crate::json::repair_json;
-use crate::retry::RetryPolicy;
+use crate::retry::{is_minute_quota, RetryPolicy, Tries};
 use crate::Error;
 
 /// Keeps thinking from eating the output budget. `None` leaves the model's default.
@@ -134,8 +134,9 @@ struct State {
     /// with each answer to a request sent since, so that a freed minute-slot is not raced for by every batch.
     in_flight: u32,
     quota_cap: Option<u32>,
-    /// Per-minute quota refusals so far.
+    /// Per-minute quota refusals so far, and answers since the cap last grew.
     quota_hits: u32,
+    quota_acks: u32,
     split: Option<Split>,
 }
 
@@ -213,6 +214,7 @@ impl<'a, T: Transport> Run<'a, T> {
             in_flight: 0,
             quota_cap: None,
             quota_hits: 0,
+            quota_acks: 0,
             split: None,
         };
         Ok(Run {
@@ -316,13 +318,12 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// After a failed request: waits and returns `Ok` to try again, or the error to fail with. Once the run
     /// has stopped, returns `Ok` at once (or as soon as it stops, mid-wait): the caller's loop sees the stop.
-    async fn after_failure(&self, batch: u32, what: &str, failures: &mut u32, err: Error) -> Result<(), Error> {
-        *failures += 1;
-        let Some(delay_ms) = self.policy.delay_ms(*failures, &err, self.t.random()) else { return Err(err) };
+    async fn after_failure(&self, batch: u32, what: &str, tries: &mut Tries, err: Error) -> Result<(), Error> {
+        let Some(delay_ms) = self.policy.next_delay_ms(tries, &err, self.t.random()) else { return Err(err) };
         if self.stopped() {
             return Ok(());
         }
-        self.announce_retry(batch, what, *failures + 1, delay_ms, err.text());
+        self.announce_retry(batch, what, tries.next_attempt(), delay_ms, err.text());
         let quota = is_minute_quota(&err);
         self.st.borrow_mut().quota_waits += quota as u32;
         // `fail_run` bumps the tick, so the join polls this wait again when the run stops.
@@ -362,7 +363,7 @@ impl<'a, T: Transport> Run<'a, T> {
         prompt: &str,
         schema: Value,
         on_delta: &mut dyn FnMut(&str),
-        failures: &mut u32,
+        tries: &mut Tries,
     ) -> Result<Option<Reply>, Error> {
         let req = self.request(prompt, schema);
         let hits = {
@@ -378,11 +379,19 @@ impl<'a, T: Transport> Run<'a, T> {
                 Err(e) if is_minute_quota(e) => {
                     st.quota_hits += 1;
                     st.quota_cap = Some(1);
+                    st.quota_acks = 0;
                 }
-                // Answers to requests sent before the last refusal say nothing about the room there is now.
+                // Answers to requests sent before the last refusal say nothing about the room there is now. The
+                // cap grows by one per `cap` answers (one round of requests), not per answer: answers much faster
+                // than the quota's minute would otherwise bring back full concurrency within that minute.
                 Ok(_) if hits == st.quota_hits => {
-                    st.quota_cap =
-                        st.quota_cap.map(|cap| cap + 1).filter(|&cap| (cap as usize) < self.opts.concurrency());
+                    if let Some(cap) = st.quota_cap {
+                        st.quota_acks += 1;
+                        if st.quota_acks >= cap {
+                            st.quota_acks = 0;
+                            st.quota_cap = Some(cap + 1).filter(|&cap| (cap as usize) < self.opts.concurrency());
+                        }
+                    }
                 }
                 _ => {}
             }
@@ -390,12 +399,12 @@ impl<'a, T: Transport> Run<'a, T> {
         self.bump();
         match result {
             Ok(reply) => {
-                *failures = 0;
+                *tries = Tries::default();
                 self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
                 Ok(Some(reply))
             }
             Err(e @ Error::Malformed { .. }) => {
-                *failures = 0;
+                *tries = Tries::default();
                 Err(e)
             }
             Err(e) => {
@@ -406,7 +415,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 } else {
                     format!("batch {batch}")
                 };
-                self.after_failure(batch, &what, failures, e).await?;
+                self.after_failure(batch, &what, tries, e).await?;
                 Ok(None)
             }
         }
@@ -437,12 +446,12 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     async fn model_lookup(&self) -> Result<(), Error> {
-        let mut failures = 0;
+        let mut tries = Tries::default();
         let info = loop {
             self.check_abort()?;
             match GeminiClient::new(&self.t, &self.endpoint).model_info().await {
                 Ok(info) => break info,
-                Err(e) => self.after_failure(0, "model lookup", &mut failures, e).await?,
+                Err(e) => self.after_failure(0, "model lookup", &mut tries, e).await?,
             }
         };
         let mut st = self.st.borrow_mut();
@@ -532,7 +541,7 @@ impl<'a, T: Transport> Run<'a, T> {
         let total = self.total;
         let prompt = outline_prompt(&self.learner());
         let early = self.parallel && self.opts.streaming();
-        let (mut failures, mut tries) = (0, 0);
+        let (mut failed, mut tries) = (Tries::default(), 0);
         loop {
             self.quota_clear().await;
             self.check_abort()?;
@@ -548,7 +557,7 @@ impl<'a, T: Transport> Run<'a, T> {
                         }
                     }
                 };
-                self.ask(0, &prompt, outline_schema(total), &mut on_delta, &mut failures).await
+                self.ask(0, &prompt, outline_schema(total), &mut on_delta, &mut failed).await
             };
             let reply = match result {
                 Ok(Some(r)) => r,
@@ -670,7 +679,7 @@ impl<'a, T: Transport> Run<'a, T> {
     ) -> Result<bool, Error> {
         let (a, b) = (p.start, p.end);
         let mut recovered = false;
-        let (mut size, mut failures, mut stops) = (b - a + 1, 0, 0);
+        let (mut size, mut failed, mut stops) = (b - a + 1, Tries::default(), 0);
         let mut cut_weeks: Vec<u32> = Vec::new();
         loop {
             self.quota_clear().await;
@@ -720,7 +729,7 @@ impl<'a, T: Transport> Run<'a, T> {
                         }
                     }
                 };
-                self.ask(index, &prompt, weeks_schema(last - first + 1), &mut on_delta, &mut failures).await
+                self.ask(index, &prompt, weeks_schema(last - first + 1), &mut on_delta, &mut failed).await
             };
             let reply = match result {
                 Ok(Some(r)) => r,
@@ -834,7 +843,7 @@ impl<'a, T: Transport> Run<'a, T> {
     /// went on to ask for the whole week. Only transport failures are retried here; anything else the
     /// whole-week request, with all a batch's recovery, deals with.
     async fn part(&self, index: u32, week: u32, (a, b): (u32, u32)) -> Result<Option<Vec<Day>>, Error> {
-        let mut failures = 0;
+        let mut failed = Tries::default();
         loop {
             self.quota_clear().await;
             if self.with_split(|s, stop| stop || s.whole) {
@@ -858,7 +867,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 )
             };
             self.with_split(|s, _| s.report.attempts += 1);
-            let reply = match self.ask(index, &prompt, days_schema(b - a + 1), &mut |_| {}, &mut failures).await {
+            let reply = match self.ask(index, &prompt, days_schema(b - a + 1), &mut |_| {}, &mut failed).await {
                 Ok(Some(r)) => r,
                 Ok(None) => continue,
                 Err(Error::Malformed { .. }) => return Ok(None),
@@ -1103,11 +1112,6 @@ impl<'a, T: Transport> Run<'a, T> {
 
 /// A refused prompt fails at once. A stopped answer (`SAFETY`, ...) returns its reason: the outline
 /// fails, a batch keeps the complete weeks and asks once more for the rest.
-/// A per-minute quota refusal that says how long to wait (a per-day one is not transient).
-fn is_minute_quota(err: &Error) -> bool {
-    matches!(err, Error::RateLimited { .. }) && err.is_transient() && err.retry_delay_ms().is_some()
-}
-
 fn blocked(reply: &Reply, fail_on_stop: bool) -> Result<Option<String>, Error> {
     if let Some(reason) = &reply.block_reason {
         return Err(Error::Blocked { reason: reason.clone(), message: "the prompt was blocked".into() });

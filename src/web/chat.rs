@@ -37,8 +37,8 @@ pub struct ChatOptions {
     /// Per request: the longest wait for the response to start or for its next chunk.
     #[serde(default)]
     timeout_ms: Option<u32>,
-    /// Retries of transient failures (408, per-minute 429, 500, 502, 503, 504, network, timeout, an answer that
-    /// ended with no text). Default 2.
+    /// Retries of transient failures (408, 500, 502, 503, 504, network, timeout, an answer that ended with no
+    /// text). Default 2. A per-minute 429 is waited out as Gemini asks, up to 10 times in a row, outside this count.
     #[serde(default)]
     max_retries: Option<u32>,
     /// Print monitoring lines on `console.debug`. Default false.

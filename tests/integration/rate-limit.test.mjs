@@ -34,10 +34,30 @@ test('parallel, 52 weeks at 5 requests per minute: every 429 is waited out and t
     // Every refusal was announced as a retry that waited for the quota (at least RetryInfo's delay).
     const quotaRetries = retries.filter((e) => /Rate limited/.test(e.reason));
     assert.equal(quotaRetries.length, refused.length);
-    // A request is never refused twice in a row for being early: at most one refusal per minute-slot freed, so
-    // fewer refusals than a third of the requests (before the fix, 14 of 26 requests were refused).
+    // After a refusal requests go one at a time, not all at once into the one freed minute-slot: fewer refusals
+    // than a third of the requests (before the fix, 14 of 26 requests were refused).
     assert.ok(refused.length * 3 < log.length, `${refused.length} of ${log.length} requests refused`);
     assert.equal(rm.usage.requests, log.length + 1, 'every request counted, the model lookup too');
+  } finally {
+    await mock.close();
+  }
+});
+
+test('parallel, 52 weeks, 16 requests in flight at 2 per minute with instant answers: still complete', async () => {
+  // Answers far faster than the quota's minute: concurrency must not come back within the minute, and the
+  // batches that lose the race for a freed slot again and again must not fail the run (before the fix their
+  // refusals used up maxRetries: RATE_LIMITED with 40 of 58 requests refused).
+  const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
+  await init({ module_or_path: readFileSync(`${root}pkg/web/gemini_roadmap_bg.wasm`) });
+  const mock = await startMock({ port: 0, quiet: true, followPrompt: true, rpm: 2, timeScale: 0.01 });
+  try {
+    const key = 'rate-limit-test-key-16';
+    const rm = await generateRoadmap({
+      apiKey: key, baseUrl: mock.url, role: 'DevOps Engineer', weeks: 52, log: false, strategy: 'parallel', concurrency: 16,
+    });
+    assert.equal(problems(rm, 52), '');
+    const log = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate' || r.kind === 'stream');
+    assert.ok(log.some((r) => r.status === 429), 'the quota was reached');
   } finally {
     await mock.close();
   }
