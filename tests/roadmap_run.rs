@@ -9,7 +9,7 @@ use std::rc::Rc;
 use gemini_roadmap::gemini::transport::Body;
 use gemini_roadmap::gemini::Transport;
 use gemini_roadmap::roadmap::stream::WeekDetector;
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::*;
 
 #[test]
@@ -183,6 +183,40 @@ fn every_batch_prompt_carries_the_whole_plan_and_the_contract_lines() {
         assert_eq!(text.matches("TASK:").count(), 1);
         let body = body_json(r);
         assert!(body["systemInstruction"]["parts"][0]["text"].as_str().unwrap().contains("exactly 7 days"));
+    }
+}
+
+/// Google retires a model by routing its name to a newer one, "with different parameter rules" (gemini-2.5-flash
+/// from 2026-12-01): the thinking settings chosen for the old model may then be refused with a 400. They are
+/// dropped once, with a warning, and the request asked again without costing an attempt.
+#[test]
+fn thinking_settings_the_model_refuses_are_dropped_once() {
+    let refusals = [
+        "Budget 0 is invalid. This model only works in thinking mode.",
+        "thinking_config is not supported.",
+        "Thinking level is not supported for this model.",
+    ];
+    for message in refusals {
+        let bad = move |_: &HttpRequest, _: Task| Scripted::status(400, error_body(400, "INVALID_ARGUMENT", message, json!([])));
+        let t = ReplayTransport::with_responder(vec![], first_times(1, |t| matches!(t, Task::Outline { .. }), bad));
+        let mut o = opts(6);
+        o.max_retries = Some(0.0);
+        let (rm, events) = ok(&t, &o);
+        assert_complete(&rm, 6);
+        let p = posts(&t);
+        assert_eq!(p.len(), 4, "{message}: the outline asked again, then two batches");
+        assert_eq!(body_json(&p[0])["generationConfig"]["thinkingConfig"], json!({"thinkingBudget": 0}));
+        assert!(p[1..].iter().all(|r| body_json(r)["generationConfig"].get("thinkingConfig").is_none()), "{message}");
+        assert!(rm.warnings.iter().any(|w| w.contains("refused the thinking settings") && w.contains(message)), "{:?}", rm.warnings);
+        assert!(events.iter().any(|e| matches!(e, ProgressEvent::Warning { .. })));
+    }
+    // Any other 400, or a second refusal once the settings are gone, fails as before.
+    for message in ["Request contains an invalid argument.", "thinking, again"] {
+        let bad = move |_: &HttpRequest, _: Task| Scripted::status(400, error_body(400, "INVALID_ARGUMENT", message, json!([])));
+        let times = if message.starts_with("thinking") { 2 } else { 1 };
+        let t = ReplayTransport::with_responder(vec![], first_times(times, |t| matches!(t, Task::Outline { .. }), bad));
+        let (e, _) = err(&t, &opts(6));
+        assert_eq!(e.error.code(), "BAD_REQUEST", "{message}");
     }
 }
 

@@ -688,3 +688,16 @@ async fn f40_answers_fragmented_across_reads() {
 async fn f41_several_events_in_one_read() {
     read_across_reads("coalesced").await;
 }
+
+#[wasm_bindgen_test]
+async fn f42_thinking_settings_refused_after_a_model_is_rerouted() {
+    // Google retires a model by routing its name to a newer one with other parameter rules: our thinking
+    // settings are refused once, dropped with a warning, and the outline asked again.
+    let step = json!({"fault": "status", "status": 400, "message": "Budget 0 is invalid. This model only works in thinking mode."});
+    let (k, r) = scripted("m-thinking", json!([step]), json!({"maxRetries": 0})).await;
+    assert_complete(r.roadmap(), 6, 0);
+    assert_eq!(trace(&k).await, ["model", "!400", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6"]);
+    assert_eq!(r.count("retry"), 0);
+    let warnings = r.roadmap()["warnings"].to_string();
+    assert!(warnings.contains("refused the thinking settings"), "{warnings}");
+}

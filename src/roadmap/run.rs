@@ -407,6 +407,12 @@ impl<'a, T: Transport> Run<'a, T> {
                 *tries = Tries::default();
                 Err(e)
             }
+            Err(Error::BadRequest { message, .. }) if self.refused_thinking(&message) => {
+                if batch == 0 {
+                    self.outline_attempt_failed();
+                }
+                Ok(None)
+            }
             Err(e) => {
                 let what = if batch == 0 {
                     // What it streamed must be forgotten before the wait, while batches may look at it.
@@ -419,6 +425,20 @@ impl<'a, T: Transport> Run<'a, T> {
                 Ok(None)
             }
         }
+    }
+
+    /// Whether a 400 refused the thinking settings we chose for the model: they are then dropped (once) and the
+    /// model's own used, so that a model whose rules changed under its name (Google retires a model by routing
+    /// its name to a newer one) still answers. The request is asked again without costing an attempt.
+    fn refused_thinking(&self, message: &str) -> bool {
+        let mut st = self.st.borrow_mut();
+        if st.config.thinking_config.is_none() || crate::text::find(&message.to_ascii_lowercase(), "thinking").is_none() {
+            return false;
+        }
+        st.config.thinking_config = None;
+        drop(st);
+        self.warn(format!("{} refused the thinking settings ({message}); asking again with the model's own", self.endpoint.model));
+        true
     }
 
     /// Logs and reports that `what` is tried again (attempt number `attempt`) after `delay_ms`.
