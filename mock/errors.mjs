@@ -127,7 +127,30 @@ export function quotaError(model, { perDay = false, tokens = false, limit = null
   return googleError(429, msg, details);
 }
 
+/**
+ * A 429 naming several exhausted quotas at once (`kinds`: "minute", "day", "tokens"), each violation without a
+ * `quotaValue`, as Gemini sends when a project's free tier is used up on every count.
+ */
+function severalQuotasError(model, kinds, retryDelay) {
+  const quotas = kinds.map((k) => QUOTAS[k] || QUOTAS.minute);
+  const msg = 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. \n' +
+    quotas.map((q) => `* Quota exceeded for metric: ${q.metric}, limit: ${q.value}, model: ${model}`).join('\n') +
+    (retryDelay != null ? `\nPlease retry in ${parseDelaySeconds(retryDelay)}s.` : '');
+  const details = [
+    { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] },
+    {
+      '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+      violations: quotas.map((q) => ({ quotaMetric: q.metric, quotaId: q.id, quotaDimensions: { location: 'global', model } })),
+    },
+  ];
+  if (retryDelay != null) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: String(retryDelay) });
+  return googleError(429, msg, details);
+}
+
 export function statusFaultBody(status, model, step) {
+  // A bare 429: Gemini's generic body, no details at all.
+  if (status === 429 && step.bare === true) return googleError(429, step.message ?? undefined);
+  if (status === 429 && Array.isArray(step.quotas)) return severalQuotasError(model, step.quotas, step.retryDelay ?? null);
   if (status === 429) return quotaError(model, { retryDelay: step.retryDelay ?? null, limit: step.limit ?? null, message: step.message ?? null });
   return googleError(status, step.message ?? undefined);
 }

@@ -701,3 +701,28 @@ async fn f42_thinking_settings_refused_after_a_model_is_rerouted() {
     let warnings = r.roadmap()["warnings"].to_string();
     assert!(warnings.contains("refused the thinking settings"), "{warnings}");
 }
+
+#[wasm_bindgen_test]
+async fn f43_bare_429_is_retried_with_backoff() {
+    // Gemini's generic 429, with no details: no wait named, so our backoff; the run completes.
+    let (k, r) = scripted("m-bare429", json!([{}, {"fault": "status", "status": 429, "bare": true}]), json!({})).await;
+    assert_complete(r.roadmap(), 6, 0);
+    assert_eq!(trace(&k).await, ["model", "OUTLINE", "!429", "WEEKS 1-3", "WEEKS 4-6"]);
+    let retries = r.retries();
+    assert_eq!(retries.len(), 1);
+    let delay = retries[0]["delayMs"].as_f64().unwrap();
+    assert!((500.0..=1000.0).contains(&delay), "the first backoff step, not a quota wait: {delay}");
+}
+
+#[wasm_bindgen_test]
+async fn f44_429_naming_a_daily_quota_among_others_fails_fast() {
+    // Several quotas exhausted at once, the day's among them, with a RetryInfo: waiting a minute would not help.
+    let step = json!({"fault": "status", "status": 429, "quotas": ["minute", "day", "tokens"], "retryDelay": "47s"});
+    let (k, r) = scripted("m-several429", json!([{}, {}, step]), json!({"maxRetries": 3})).await;
+    assert_eq!(r.code(), "RATE_LIMITED");
+    assert_eq!(field(r.error(), "retryable").as_bool(), Some(false));
+    assert!(to_json(&field(r.error(), "quotaIds")).to_string().contains("PerDay"));
+    assert_eq!(r.partial_weeks(), Some(weeks(1..=3)));
+    assert_eq!(trace(&k).await, ["model", "OUTLINE", "WEEKS 1-3", "!429"]);
+    assert_eq!(r.count("retry"), 0);
+}

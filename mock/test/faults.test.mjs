@@ -419,3 +419,19 @@ test('fragmented and coalesced deliver the same answer in other reads; fragments
   const whole = await withFault({ fault: 'fragmented' }, { body });
   assert.equal(responseText(whole.json), responseText((await generate(base, { key: freshKey(), body })).json), 'non-streamed too');
 });
+
+test('429 variants: a bare body with no details, and several exhausted quotas at once', async () => {
+  const bare = await withFault({ fault: 'status', status: 429, bare: true });
+  assert.equal(bare.status, 429);
+  assert.deepEqual(Object.keys(bare.json.error).sort(), ['code', 'message', 'status']);
+  assert.equal(bare.json.error.message, 'Resource has been exhausted (e.g. check quota).');
+  const several = await withFault({ fault: 'status', status: 429, quotas: ['minute', 'day', 'tokens'], retryDelay: '47s' });
+  const violations = several.json.error.details.find((d) => d['@type'].endsWith('QuotaFailure')).violations;
+  assert.deepEqual(violations.map((v) => v.quotaId), [
+    'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+    'GenerateContentInputTokensPerModelPerMinute-FreeTier',
+  ]);
+  assert.ok(violations.every((v) => v.quotaValue === undefined));
+  assert.equal(several.json.error.details.at(-1).retryDelay, '47s');
+  assert.equal(several.json.error.message.split('\n').filter((l) => l.startsWith('* Quota exceeded')).length, 3);
+});
