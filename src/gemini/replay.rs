@@ -140,14 +140,35 @@ impl Transport for ReplayTransport {
     }
 }
 
-/// Runs a future that never waits on anything outside itself (all replay futures are ready at once).
+/// Records whether it was woken.
+struct Flag(std::sync::atomic::AtomicBool);
+
+impl std::task::Wake for Flag {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Runs a future that never waits on anything outside itself (all replay futures are ready at once, or wake
+/// themselves). Like a browser's executor, it polls again only when woken: a future that returns `Pending`
+/// without arranging a wake-up would hang there, and panics here.
 pub fn block_on<F: Future>(fut: F) -> F::Output {
     let mut fut = pin!(fut);
-    let mut cx = Context::from_waker(Waker::noop());
+    let flag = std::sync::Arc::new(Flag(std::sync::atomic::AtomicBool::new(false)));
+    let waker = Waker::from(flag.clone());
+    let mut cx = Context::from_waker(&waker);
     for _ in 0..1_000_000 {
+        flag.0.store(false, std::sync::atomic::Ordering::SeqCst);
         if let Poll::Ready(v) = fut.as_mut().poll(&mut cx) {
             return v;
         }
+        assert!(
+            flag.0.load(std::sync::atomic::Ordering::SeqCst),
+            "block_on: the future returned Pending and nothing will wake it (a browser would hang here)"
+        );
     }
     panic!("block_on: the future never completed (it waits on something a replay cannot provide)");
 }
