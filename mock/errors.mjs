@@ -92,21 +92,17 @@ const QUOTAS = {
 };
 
 /**
- * 429 free-tier quota error with QuotaFailure, Help and optional RetryInfo: requests per minute (default), per
- * day (`perDay`) or input tokens per minute (`tokens`). `limit` overrides the quota's value. The message says
- * `Please retry in <retryIn>s.` when given (Gemini writes the exact wait there, e.g. `22.362138795s`, and only
- * whole seconds in `RetryInfo`), else the seconds of `retryDelay`.
+ * Gemini's 429 for exhausted quotas: the message names each (`limit:` its value) and ends with the wait, then
+ * Help, QuotaFailure (one violation per quota; `quotaValue` only where `value` is given) and optional RetryInfo.
+ * `retryIn` is the exact wait the message names (Gemini writes it there, e.g. `22.362138795s`, and only whole
+ * seconds in RetryInfo); without it, the seconds of `retryDelay`.
  */
-export function quotaError(model, { perDay = false, tokens = false, limit = null, retryDelay = null, retryIn = null, message = null } = {}) {
-  const quota = tokens ? QUOTAS.tokens : perDay ? QUOTAS.day : QUOTAS.minute;
-  const quotaValue = String(limit ?? quota.value);
+function quotaBody(model, violations, { retryDelay = null, retryIn = null, message = null } = {}) {
   const secs = retryIn ?? (retryDelay != null ? parseDelaySeconds(retryDelay) : null);
-  let msg = message;
-  if (!msg) {
-    msg = 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. \n' +
-      `* Quota exceeded for metric: ${quota.metric}, limit: ${quotaValue}, model: ${model}` +
+  const msg = message ||
+    'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. \n' +
+      violations.map(({ quota, value }) => `* Quota exceeded for metric: ${quota.metric}, limit: ${value ?? quota.value}, model: ${model}`).join('\n') +
       (secs != null ? `\nPlease retry in ${secs}s.` : '');
-  }
   // In the order Gemini sends them since 2026: Help first.
   const details = [
     {
@@ -115,12 +111,12 @@ export function quotaError(model, { perDay = false, tokens = false, limit = null
     },
     {
       '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
-      violations: [{
+      violations: violations.map(({ quota, value }) => ({
         quotaMetric: quota.metric,
         quotaId: quota.id,
         quotaDimensions: { location: 'global', model },
-        quotaValue,
-      }],
+        ...(value != null ? { quotaValue: value } : {}),
+      })),
     },
   ];
   if (retryDelay != null) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: String(retryDelay) });
@@ -128,23 +124,20 @@ export function quotaError(model, { perDay = false, tokens = false, limit = null
 }
 
 /**
+ * 429 free-tier quota error: requests per minute (default), per day (`perDay`) or input tokens per minute
+ * (`tokens`). `limit` overrides the quota's value. See `quotaBody` for `retryDelay` and `retryIn`.
+ */
+export function quotaError(model, { perDay = false, tokens = false, limit = null, retryDelay = null, retryIn = null, message = null } = {}) {
+  const quota = tokens ? QUOTAS.tokens : perDay ? QUOTAS.day : QUOTAS.minute;
+  return quotaBody(model, [{ quota, value: String(limit ?? quota.value) }], { retryDelay, retryIn, message });
+}
+
+/**
  * A 429 naming several exhausted quotas at once (`kinds`: "minute", "day", "tokens"), each violation without a
  * `quotaValue`, as Gemini sends when a project's free tier is used up on every count.
  */
 function severalQuotasError(model, kinds, retryDelay) {
-  const quotas = kinds.map((k) => QUOTAS[k] || QUOTAS.minute);
-  const msg = 'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. \n' +
-    quotas.map((q) => `* Quota exceeded for metric: ${q.metric}, limit: ${q.value}, model: ${model}`).join('\n') +
-    (retryDelay != null ? `\nPlease retry in ${parseDelaySeconds(retryDelay)}s.` : '');
-  const details = [
-    { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }] },
-    {
-      '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
-      violations: quotas.map((q) => ({ quotaMetric: q.metric, quotaId: q.id, quotaDimensions: { location: 'global', model } })),
-    },
-  ];
-  if (retryDelay != null) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: String(retryDelay) });
-  return googleError(429, msg, details);
+  return quotaBody(model, kinds.map((k) => ({ quota: QUOTAS[k] || QUOTAS.minute, value: null })), { retryDelay });
 }
 
 export function statusFaultBody(status, model, step) {
