@@ -295,9 +295,10 @@ function usage(out, C, T) {
 
 /**
  * Compute the full outcome of a validated request: text, thinking, finish reason,
- * and the special response shapes of some faults.
+ * and the special response shapes of some faults. `promptText` is its prompt text (`promptChars`), which the
+ * caller reads once for the quotas, this charge and the implicit cache.
  */
-function generate(req, model, modelId, step, followPrompt = false) {
+function generate(req, model, modelId, step, followPrompt, promptText) {
   const fault = step && step.fault;
   const gc = req.generationConfig || {};
   const json = gc.responseMimeType === 'application/json';
@@ -308,7 +309,7 @@ function generate(req, model, modelId, step, followPrompt = false) {
   const task = parsePrompt(lastUserText, sysText);
   // prompt-following mode: week titles and phases come from what the request shows (content.mjs promptPlan)
   const plan = followPrompt && (task.kind === 'weeks' || task.kind === 'days') ? promptPlan(req) : null;
-  const P = countTokens(promptChars(req));
+  const P = countTokens(promptText);
   const maxOut = gc.maxOutputTokens ?? model.outputTokenLimit;
 
   let T = Math.min(plannedThinking(model, gc.thinkingConfig, P), maxOut);
@@ -416,10 +417,10 @@ function effectiveTiming(state, step) {
  * Like Gemini, the message names the exact wait and `RetryInfo` only its whole seconds, so a client that waits
  * just `retryDelay` can come back a little early and be refused again.
  */
-function quotaRefusal(ctx, key, modelId, req) {
+function quotaRefusal(ctx, key, modelId, promptText) {
   const { rpm, tpm, timeScale } = ctx.state.config;
   if (!(rpm > 0) && !(tpm > 0)) return null;
-  const tokens = countTokens(promptChars(req));
+  const tokens = countTokens(promptText);
   const refused = ctx.state.limiter.admit({ key, model: modelId, tokens, rpm, tpm, now: nowMs(), windowMs: QUOTA_WINDOW_MS * timeScale });
   if (!refused) return null;
   ctx.entry.rateLimited = refused.quota;
@@ -505,17 +506,18 @@ async function handleGenerate(ctx, modelRaw, method) {
   recordRequestShape(entry, parsed.json, v.ok ? v.req : null);
   if (!v.ok) return sendError(ctx, v.status, v.body);
 
-  // 6. per-minute quotas (off unless configured)
-  const refusal = quotaRefusal(ctx, key, modelId, v.req);
+  // 6. per-minute quotas (off unless configured); the prompt text is what quotas, the charge and the cache read
+  const promptText = promptChars(v.req);
+  const refusal = quotaRefusal(ctx, key, modelId, promptText);
   if (refusal) return sendError(ctx, 429, refusal);
 
   // 7. generation
-  const out = generate(v.req, model, modelId, step, state.config.followPrompt);
+  const out = generate(v.req, model, modelId, step, state.config.followPrompt, promptText);
   entry.promptTokens = out.P;
   const cacheMin = implicitCacheMin(modelId);
   if (state.config.implicitCache && cacheMin != null) {
     out.cached = state.cache.lookup({
-      key, model: modelId, text: promptChars(v.req), minTokens: cacheMin, now: nowMs(), ttlMs: CACHE_TTL_MS * state.config.timeScale,
+      key, model: modelId, text: promptText, minTokens: cacheMin, now: nowMs(), ttlMs: CACHE_TTL_MS * state.config.timeScale,
     });
   }
   entry.cachedTokens = out.cached || 0;
@@ -541,17 +543,6 @@ async function handleGenerate(ctx, modelRaw, method) {
   if (ctx.aborted) return;
   if (fault === 'sse-error' || fault === 'stall' || fault === 'sse-cut') entry.faultApplied = true;
   if (fault === 'sse-error') return sendError(ctx, 500, googleError(500));
-  if (fault === 'fragmented') {
-    entry.faultApplied = true;
-    const body = pretty(out.special
-      ? specialResponse(out, modelId, rid, step)
-      : { candidates: [candidateFor(out, out.text)], usageMetadata: usage(out, C, T), modelVersion: modelId, responseId: rid }) + '\n';
-    finish(ctx, httpStatus);
-    markFirstByte(ctx);
-    ctx.res.writeHead(httpStatus, googleHeaders(ctx, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(body) }));
-    if (await writeFragmented(ctx, body)) ctx.res.end();
-    return;
-  }
   if (fault === 'stall') { await waitForAbort(ctx); return; }
   const body = out.special
     ? specialResponse(out, modelId, rid, step)
@@ -569,6 +560,15 @@ async function handleGenerate(ctx, modelRaw, method) {
     ctx.res.writeHead(httpStatus, googleHeaders(ctx, { 'content-type': 'application/json; charset=UTF-8' }));
     ctx.res.write(text.slice(0, Math.floor(text.length / 2)));
     if (step.mode === 'destroy') { ctx.selfDestroyed = true; ctx.res.destroy(); } else ctx.res.end();
+    return;
+  }
+  if (fault === 'fragmented') {
+    entry.faultApplied = true;
+    const text = pretty(body) + '\n';
+    finish(ctx, httpStatus);
+    markFirstByte(ctx);
+    ctx.res.writeHead(httpStatus, googleHeaders(ctx, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) }));
+    if (await writeFragmented(ctx, text)) ctx.res.end();
     return;
   }
   sendJson(ctx, httpStatus, body);
