@@ -68,6 +68,10 @@ function makeCtx(state, req, res) {
     selfDestroyed: false,
     abortListeners: new Set(),
     entry: null,
+    // The latency model's times count from the request's arrival (as a client measures them), not from the end of
+    // the mock's own work on it, and each event is due at its own time: relative sleeps would add up every timer's
+    // overshoot, which at a small --time-scale is magnified into seconds.
+    arrivedAt: performance.now(),
   };
   res.on('close', () => {
     if (!res.writableFinished && !ctx.selfDestroyed) {
@@ -93,6 +97,11 @@ function sleep(ctx, ms) {
     const t = setTimeout(done, ms);
     ctx.abortListeners.add(done);
   });
+}
+
+/** Sleeps until `dueMs` after the request's arrival (or after its scripted delay). */
+function sleepUntil(ctx, dueMs) {
+  return sleep(ctx, ctx.arrivedAt + dueMs - performance.now());
 }
 
 function waitForAbort(ctx) {
@@ -462,7 +471,10 @@ async function handleGenerate(ctx, modelRaw, method) {
     entry.step = step;
   }
   const timing = effectiveTiming(state, step);
-  if (step && step.delayMs) await sleep(ctx, Number(step.delayMs) * timing.scale);
+  if (step && step.delayMs) {
+    await sleep(ctx, Number(step.delayMs) * timing.scale);
+    ctx.arrivedAt = performance.now();
+  }
   if (ctx.aborted) return;
 
   // 1. auth
@@ -539,7 +551,7 @@ async function handleGenerate(ctx, modelRaw, method) {
   if (stream) return streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpStatus, C, T });
 
   // non-streaming
-  await sleep(ctx, (timing.latencyMs + tokensMs(T + C, timing.tps)) * timing.scale);
+  await sleepUntil(ctx, (timing.latencyMs + tokensMs(T + C, timing.tps)) * timing.scale);
   if (ctx.aborted) return;
   if (fault === 'sse-error' || fault === 'stall' || fault === 'sse-cut') entry.faultApplied = true;
   if (fault === 'sse-error') return sendError(ctx, 500, googleError(500));
@@ -702,7 +714,8 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
     : (obj, i) => (i === 0 ? '[' : '\n,\r\n') + pretty(obj);
 
   // time to first token: latency + thinking time
-  await sleep(ctx, (timing.latencyMs + tokensMs(T, timing.tps)) * scale);
+  let due = (timing.latencyMs + tokensMs(T, timing.tps)) * scale;
+  await sleepUntil(ctx, due);
   if (ctx.aborted) return;
 
   finish(ctx, httpStatus);
@@ -739,7 +752,8 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       await waitForAbort(ctx);
       return;
     }
-    await sleep(ctx, tokensMs(ev.tokens, timing.tps) * scale);
+    due += tokensMs(ev.tokens, timing.tps) * scale;
+    await sleepUntil(ctx, due);
     if (ctx.aborted) return;
     markFirstByte(ctx);
     if (fault === 'fragmented') {
@@ -791,7 +805,7 @@ async function handleCountTokens(ctx, modelRaw) {
   entry.promptTokens = P;
   // A round trip like the model lookup: the time to first token, with no output tokens.
   const { latencyMs, scale } = effectiveTiming(ctx.state, null);
-  await sleep(ctx, latencyMs * scale);
+  await sleepUntil(ctx, latencyMs * scale);
   if (ctx.aborted) return;
   sendJson(ctx, 200, { totalTokens: P, promptTokensDetails: [{ modality: 'TEXT', tokenCount: P }] });
 }
@@ -807,7 +821,7 @@ async function handleGetModel(ctx, modelRaw) {
   if (isInvalidKey(key)) return sendError(ctx, 400, INVALID_KEY());
   // The model's metadata costs a round trip like any answer: the time to first token, with no output tokens.
   const { latencyMs, scale } = effectiveTiming(state, null);
-  await sleep(ctx, latencyMs * scale);
+  await sleepUntil(ctx, latencyMs * scale);
   if (ctx.aborted) return;
   if (modelRaw == null) {
     return sendJson(ctx, 200, { models: Object.keys(MODELS).map(modelResource) });

@@ -155,3 +155,18 @@ test('a client disconnect mid-stream stops the writes and is recorded as aborted
   const fast = await timed({ body: chat });
   assert.ok(slow.total > fast.total * 3, `${slow.total} vs ${fast.total}`);
 });
+
+test("the time to first token counts from the request's arrival: the mock's own work on a large request is inside it", async () => {
+  // A client measures Gemini's latency from its send; time the mock spends reading, validating and counting a
+  // large prompt must not come on top, or every request of a run would be slower than the model it emulates.
+  const big = userRequest('lorem ipsum dolor sit amet, '.repeat(40000));
+  const small = userRequest('hi');
+  await setConfig(base, { latencyMs: 0, tokensPerSecond: 0, timeScale: 1 });
+  const work = (await best({ body: big })).total - (await best({ body: small })).total;
+  assert.ok(work > 5, `the large request costs the mock only ${work} ms: too little to measure`);
+  await setConfig(base, { latencyMs: Math.ceil(work * 4) });
+  const a = await best({ body: small });
+  const b = await best({ body: big });
+  note(`work ${work} ms; with latency ${Math.ceil(work * 4)} ms: small ${a.total}, big ${b.total}`);
+  assert.ok(b.total - a.total < work / 2, `big ${b.total} ms vs small ${a.total} ms: the mock's ${work} ms of work came on top of the latency`);
+});
