@@ -3,7 +3,7 @@
 // for offline tests. Zero dependencies: node:http + node:crypto only.
 //
 //   node mock/gemini-mock.mjs --port 0 [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt]
-//                             [--rpm N] [--tpm N] [--quiet]
+//                             [--rpm N] [--tpm N] [--rpd N] [--quiet]
 //
 // See mock/README.md for the prompt contract, the scripted faults and the
 // /__mock/ control endpoints.
@@ -17,7 +17,7 @@ import {
   googleError, MISSING_KEY, INVALID_KEY, MODEL_NOT_FOUND, quotaError, statusFaultBody,
   htmlErrorPage, SAFETY_RATINGS_BLOCKED,
 } from './errors.mjs';
-import { RateLimiter, QUOTA_WINDOW_MS } from './limits.mjs';
+import { RateLimiter, QUOTA_WINDOW_MS, QUOTA_DAY_MS } from './limits.mjs';
 import { ImplicitCache, CACHE_TTL_MS, implicitCacheMin } from './cache.mjs';
 import { parseBody, validateGenerateRequest, validateCountTokensRequest, contentText, promptChars } from './validate.mjs';
 import {
@@ -422,15 +422,19 @@ function effectiveTiming(state, step) {
 }
 
 /**
- * The 429 body when the request goes over `rpm` or `tpm` of its key and model, else null (the request is counted).
- * Like Gemini, the message names the exact wait and `RetryInfo` only its whole seconds, so a client that waits
- * just `retryDelay` can come back a little early and be refused again.
+ * The 429 body when the request goes over `rpm`, `tpm` or `rpd` of its key and model, else null (the request is
+ * counted). Like Gemini, the message names the exact wait and `RetryInfo` only its whole seconds, so a client that
+ * waits just `retryDelay` can come back a little early and be refused again. Past the day's quota the wait runs to
+ * the next midnight Pacific (`retryDelay: "65205s"` in a public capture): hours that only a client which knows a
+ * per-day quotaId from a per-minute one will not wait.
  */
 function quotaRefusal(ctx, key, modelId, promptText) {
-  const { rpm, tpm, timeScale } = ctx.state.config;
-  if (!(rpm > 0) && !(tpm > 0)) return null;
+  const { rpm, tpm, rpd, timeScale } = ctx.state.config;
+  if (!(rpm > 0) && !(tpm > 0) && !(rpd > 0)) return null;
   const tokens = countTokens(promptText);
-  const refused = ctx.state.limiter.admit({ key, model: modelId, tokens, rpm, tpm, now: nowMs(), windowMs: QUOTA_WINDOW_MS * timeScale });
+  const refused = ctx.state.limiter.admit({
+    key, model: modelId, tokens, rpm, tpm, rpd, now: nowMs(), windowMs: QUOTA_WINDOW_MS * timeScale, dayMs: QUOTA_DAY_MS * timeScale,
+  });
   if (!refused) return null;
   ctx.entry.rateLimited = refused.quota;
   // Both are wall-clock seconds, what the client waits. RetryInfo drops the fraction of a second of the
@@ -438,6 +442,7 @@ function quotaRefusal(ctx, key, modelId, promptText) {
   const clockSeconds = timeScale > 0 ? Math.floor(refused.waitMs / (1000 * timeScale) + 1e-9) : 0;
   return quotaError(modelId, {
     tokens: refused.quota === 'tokens',
+    perDay: refused.quota === 'day',
     limit: refused.limit,
     retryIn: Number((refused.waitMs / 1000).toFixed(9)),
     retryDelay: `${Number((clockSeconds * timeScale).toFixed(6))}s`,
@@ -955,7 +960,7 @@ async function handleControl(ctx) {
   }
   if (p === 'config') {
     if (req.method === 'POST') {
-      for (const k of ['latencyMs', 'tokensPerSecond', 'timeScale', 'rpm', 'tpm']) {
+      for (const k of ['latencyMs', 'tokensPerSecond', 'timeScale', 'rpm', 'tpm', 'rpd']) {
         if (body[k] != null) {
           const n = Number(body[k]);
           if (!Number.isFinite(n) || n < 0) return controlJson(ctx, 400, { error: `${k} must be a non-negative number` });
@@ -969,8 +974,8 @@ async function handleControl(ctx) {
         }
       }
     }
-    const { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm } = state.config;
-    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm });
+    const { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm, rpd } = state.config;
+    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm, rpd });
   }
   return controlJson(ctx, 404, { error: `unknown control endpoint ${req.method} /__mock/${p}` });
 }
@@ -1014,7 +1019,7 @@ async function route(state, req, res) {
 
 /**
  * Start the mock.
- * @param {object} opts { port=0, host='127.0.0.1', latencyMs=0, tokensPerSecond=0, timeScale=1, followPrompt=false, rpm=0, tpm=0,
+ * @param {object} opts { port=0, host='127.0.0.1', latencyMs=0, tokensPerSecond=0, timeScale=1, followPrompt=false, rpm=0, tpm=0, rpd=0,
  *   quiet=true }
  * @returns {Promise<{url:string, port:number, close:() => Promise<void>, state:object}>}
  */
@@ -1029,6 +1034,7 @@ export async function startMock(opts = {}) {
       followPrompt: opts.followPrompt === true,
       implicitCache: opts.implicitCache !== false,
       rpm: Number(opts.rpm ?? 0),
+      rpd: Number(opts.rpd ?? 0),
       tpm: Number(opts.tpm ?? 0),
       quiet: opts.quiet ?? true,
     },
@@ -1072,7 +1078,7 @@ export async function startMock(opts = {}) {
 
 function parseArgs(argv) {
   const opts = {
-    port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, followPrompt: false, implicitCache: true, rpm: 0, tpm: 0,
+    port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, followPrompt: false, implicitCache: true, rpm: 0, tpm: 0, rpd: 0,
     quiet: false,
   };
   const num = (name, v) => {
@@ -1094,6 +1100,7 @@ function parseArgs(argv) {
       case '--follow-prompt': opts.followPrompt = true; break;
       case '--no-implicit-cache': opts.implicitCache = false; break;
       case '--rpm': opts.rpm = num('--rpm', next()); break;
+      case '--rpd': opts.rpd = num('--rpd', next()); break;
       case '--tpm': opts.tpm = num('--tpm', next()); break;
       case '--quiet': opts.quiet = true; break;
       case '-h': case '--help': opts.help = true; break;
@@ -1112,7 +1119,7 @@ async function main() {
     process.exit(2);
   }
   if (opts.help) {
-    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--no-implicit-cache] [--rpm N] [--tpm N] [--quiet]\n');
+    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--no-implicit-cache] [--rpm N] [--tpm N] [--rpd N] [--quiet]\n');
     return;
   }
   let mock;

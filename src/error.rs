@@ -138,6 +138,9 @@ impl fmt::Display for Error {
             Error::RateLimited { message, details } => match details.retry_delay_ms {
                 // Gemini names a wait even then, but none helps.
                 _ if details.zero_quota => write!(f, "Rate limited (no quota for this model): {message}"),
+                _ if self.is_daily_quota() => {
+                    write!(f, "Rate limited (daily quota used up; it resets at midnight Pacific time): {message}")
+                }
                 Some(ms) => write!(f, "Rate limited (retry in {}s): {message}", crate::json::num::seconds_1dp(ms.into())),
                 None => write!(f, "Rate limited: {message}"),
             },

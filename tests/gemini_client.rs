@@ -263,6 +263,24 @@ fn a_zero_quota_is_not_worth_a_retry() {
     }
 }
 
+/// A per-day quota names a wait too: up to midnight Pacific (`"65205s"`), or, in other captures, a few seconds
+/// that do not help. The error must not promise either as the time to retry.
+#[test]
+fn a_per_day_quota_promises_no_retry_time() {
+    for delay in ["65205s", "38s"] {
+        let body = serde_json::json!({"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
+            "message": format!("* Quota exceeded for metric: generativelanguage.googleapis.com/generate_content_free_tier_requests, limit: 20, model: gemini-2.5-flash\nPlease retry in {delay}."),
+            "details": [
+                {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier", "quotaValue": "20"}]},
+                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}]}});
+        let e = parse_error(429, &body.to_string());
+        assert!(e.is_daily_quota() && !e.is_transient(), "{e:?}");
+        let shown = e.to_string();
+        assert!(shown.starts_with("Rate limited (daily quota used up; it resets at midnight Pacific time): "), "{shown}");
+        assert!(!shown.starts_with("Rate limited (retry in"), "{shown}");
+    }
+}
+
 #[test]
 fn an_abort_or_timeout_while_an_error_body_arrives_is_not_a_bad_request() {
     let generate = |t: &ReplayTransport| block_on(GeminiClient::new(t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {}));

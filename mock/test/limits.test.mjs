@@ -7,8 +7,11 @@ import { RateLimiter } from '../limits.mjs';
 import { generate, requests, reset, setConfig, userRequest } from '../control.mjs';
 
 const WINDOW = 60_000;
-const admit = (limiter, at, { key = 'k', model = 'm', tokens = 1, rpm = 0, tpm = 0 } = {}) =>
-  limiter.admit({ key, model, tokens, rpm, tpm, now: at, windowMs: WINDOW });
+const admit = (limiter, at, { key = 'k', model = 'm', tokens = 1, rpm = 0, tpm = 0, rpd = 0 } = {}) =>
+  limiter.admit({ key, model, tokens, rpm, tpm, rpd, now: at, windowMs: WINDOW });
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 
 test('requests per minute: the window slides, a refusal names the wait until the oldest counted request leaves', () => {
   const l = new RateLimiter();
@@ -45,6 +48,24 @@ test('input tokens per minute: a request waits until enough earlier tokens have 
   assert.deepEqual(admit(l, 3_000, { tpm: 100, tokens: 101 }), { quota: 'tokens', limit: 100, waitMs: WINDOW });
   // both limits: requests are checked first
   assert.equal(admit(l, 4_000, { rpm: 3, tpm: 100, tokens: 1 }).quota, 'requests');
+});
+
+test('requests per day: counted per key and model until midnight Pacific (08:00 UTC), where the day starts again', () => {
+  const l = new RateLimiter();
+  const day0 = 20_000 * DAY + 8 * HOUR; // a midnight Pacific, in Unix time
+  assert.equal(admit(l, day0 + 1, { rpd: 2 }), null);
+  assert.equal(admit(l, day0 + 10 * HOUR, { rpd: 2, model: 'other' }), null);
+  assert.equal(admit(l, day0 + 11 * HOUR, { rpd: 2 }), null);
+  // the third request of the day waits for the next midnight, not a minute
+  assert.deepEqual(admit(l, day0 + 12 * HOUR, { rpd: 2 }), { quota: 'day', limit: 2, waitMs: 12 * HOUR });
+  assert.deepEqual(admit(l, day0 + DAY - 1, { rpd: 2 }), { quota: 'day', limit: 2, waitMs: 1 });
+  assert.equal(admit(l, day0 + DAY, { rpd: 2 }), null);
+  // a refusal is not counted, and the minute's quota is checked after the day's
+  assert.equal(admit(l, day0 + DAY + 1, { rpd: 2, rpm: 1 }).quota, 'requests');
+  assert.equal(admit(l, day0 + DAY + 2 * WINDOW, { rpd: 2, rpm: 1 }), null);
+  assert.equal(admit(l, day0 + DAY + 4 * WINDOW, { rpd: 2, rpm: 1 }).quota, 'day');
+  l.forget('k');
+  assert.equal(admit(l, day0 + DAY + 5 * WINDOW, { rpd: 2 }), null);
 });
 
 let mock;
@@ -127,5 +148,38 @@ test('the window runs on the mock clock: at time scale 0.01 a minute lasts 600 m
     assert.equal((await generate(fast.url, { key, body })).status, 200);
   } finally {
     await fast.close();
+  }
+});
+
+test('over --rpd: the per-day quotaId and value, and a wait to midnight Pacific that RetryInfo names too', async () => {
+  // A client that waits what RetryInfo says without reading the quotaId sleeps for hours; at time scale 0.01
+  // a day of the mock's clock lasts 14.4 minutes.
+  const daily = await startMock({ port: 0, quiet: true, rpd: 2, timeScale: 0.01 });
+  try {
+    const key = freshKey();
+    const body = userRequest('hello');
+    assert.equal((await generate(daily.url, { key, body })).status, 200);
+    assert.equal((await generate(daily.url, { key, body, stream: true })).status, 200);
+    const refused = await generate(daily.url, { key, body });
+    assert.equal(refused.status, 429);
+    const v = detail(refused.json, 'QuotaFailure').violations[0];
+    assert.equal(v.quotaId, 'GenerateRequestsPerDayPerProjectPerModel-FreeTier');
+    assert.equal(v.quotaValue, '2');
+    assert.match(refused.json.error.message, /free_tier_requests, limit: 2, model: gemini-2\.0-flash\nPlease retry in [\d.]+s\.$/);
+    const exact = Number(refused.json.error.message.match(/Please retry in ([\d.]+)s\.$/)[1]);
+    // until the next 08:00 UTC of the mock's clock (which runs 100 times as fast)
+    const now = Date.now();
+    const dayMs = DAY * 0.01;
+    const expected = (Math.floor((now - 8 * HOUR * 0.01) / dayMs) + 1) * dayMs + 8 * HOUR * 0.01 - now;
+    assert.ok(Math.abs(exact * 1000 - expected) < 100, `wait ${exact} s, expected ${expected / 1000} s`);
+    assert.ok(Number(detail(refused.json, 'RetryInfo').retryDelay.slice(0, -1)) <= exact);
+    assert.equal((await requests(daily.url, { key })).at(-1).rateLimited, 'day');
+    // the next model has a day of its own; a reset (a new day for this key) lets the key in again
+    assert.equal((await generate(daily.url, { key, body, model: 'gemini-2.5-flash' })).status, 200);
+    assert.equal((await setConfig(daily.url, {})).rpd, 2);
+    await reset(daily.url, key);
+    assert.equal((await generate(daily.url, { key, body })).status, 200);
+  } finally {
+    await daily.close();
   }
 });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-import { requests } from '../../mock/control.mjs';
+import { requests, reset } from '../../mock/control.mjs';
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { problems } from '../../bench/checks.mjs';
 
@@ -58,6 +58,39 @@ test('parallel, 52 weeks, 16 requests in flight at 2 per minute with instant ans
     assert.equal(problems(rm, 52), '');
     const log = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate' || r.kind === 'stream');
     assert.ok(log.some((r) => r.status === 429), 'the quota was reached');
+  } finally {
+    await mock.close();
+  }
+});
+
+test("the day's quota runs out mid-run: RATE_LIMITED at once, finished weeks kept, and resumeFrom finishes the next day", async () => {
+  // Gemini names a wait of hours (to midnight Pacific) in RetryInfo: waiting it, or retrying sooner, is wrong.
+  const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
+  await init({ module_or_path: readFileSync(`${root}pkg/web/gemini_roadmap_bg.wasm`) });
+  const mock = await startMock({ port: 0, quiet: true, followPrompt: true, rpd: 3, timeScale: 0.01 });
+  try {
+    const key = 'rate-limit-test-key-day';
+    const opts = { apiKey: key, baseUrl: mock.url, role: 'DevOps Engineer', weeks: 12, log: false };
+    const err = await generateRoadmap(opts).then(() => null, (e) => e);
+    assert.ok(err instanceof Error, `the run should stop at the day's quota, got ${err}`);
+    assert.equal(err.code, 'RATE_LIMITED');
+    assert.equal(err.retryable, false);
+    assert.deepEqual(err.quotaIds, ['GenerateRequestsPerDayPerProjectPerModel-FreeTier']);
+    // Gemini's own message ends "Please retry in 725.2s."; ours promises no such time.
+    assert.match(err.message, /^Rate limited \(daily quota used up; it resets at midnight Pacific time\): You exceeded/);
+    // the outline and the first two batches got in; the third was refused once and not asked again
+    const log = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate' || r.kind === 'stream');
+    assert.deepEqual(log.map((r) => r.status), [200, 200, 200, 429]);
+    assert.equal(log[3].rateLimited, 'day');
+    assert.equal(err.batch, 3);
+    assert.deepEqual(err.partial.weeks.map((w) => w.week), [1, 2, 3, 4, 5, 6]);
+    // A new day (the key's usage forgotten): resuming asks only for what is missing.
+    await reset(mock.url, key);
+    const rm = await generateRoadmap({ ...opts, resumeFrom: err.partial });
+    assert.equal(problems(rm, 12), '');
+    assert.deepEqual(rm.weeks.slice(0, 6), err.partial.weeks);
+    const after = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate' || r.kind === 'stream');
+    assert.deepEqual(after.map((r) => r.status), [200, 200], 'batches 3 and 4 only');
   } finally {
     await mock.close();
   }
