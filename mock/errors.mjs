@@ -64,6 +64,59 @@ export const INVALID_KEY = () => googleError(400, 'API key not valid. Please pas
   },
 ]);
 
+/** A key Google found published (GitHub, a web page): refused on every call, with no details. */
+export const LEAKED_KEY = () => googleError(403, 'Your API key was reported as leaked. Please use another API key.');
+
+/**
+ * A key whose API restrictions leave out the Generative Language API (e.g. restricted to "Gemini for Google Cloud
+ * API"): `method` is the refused RPC, `GenerateContent`, `StreamGenerateContent`, `CountTokens`, `GetModel`, ...
+ */
+export const SERVICE_BLOCKED = (method) => {
+  const methodName = `google.ai.generativelanguage.v1beta.${method === 'GetModel' || method === 'ListModels' ? 'ModelService' : 'GenerativeService'}.${method}`;
+  const message = `Requests to this API generativelanguage.googleapis.com method ${methodName} are blocked.`;
+  return googleError(403, message, [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'API_KEY_SERVICE_BLOCKED',
+      domain: 'googleapis.com',
+      metadata: { consumer: 'projects/123456789012', service: 'generativelanguage.googleapis.com', apiName: 'generativelanguage.googleapis.com', methodName },
+    },
+    { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message },
+  ]);
+};
+
+/** A caller outside the API's available regions (or behind a proxy that is): 400, but no argument is wrong. */
+export const LOCATION_UNSUPPORTED = () => ({
+  error: { code: 400, message: 'User location is not supported for the API use.', status: 'FAILED_PRECONDITION' },
+});
+
+/**
+ * The state of a key, read from its prefix: `missing`, `invalid` (`bad…` or under 8 characters), `leaked`
+ * (`leaked-…`), `blocked` (`blocked-…`: restricted to other APIs), `region` (`region-…`: used from an unsupported
+ * location), or null for a usable key.
+ */
+export function keyState(key) {
+  if (!key) return 'missing';
+  if (key.startsWith('bad') || key.length < 8) return 'invalid';
+  for (const s of ['leaked', 'blocked', 'region']) if (key.startsWith(`${s}-`)) return s;
+  return null;
+}
+
+/** What Gemini answers a key in `state` (see `keyState`) before anything else, for the RPC `method`. */
+export function keyRefusalFor(state, method) {
+  switch (state) {
+    case 'missing': return { status: 403, body: MISSING_KEY() };
+    case 'invalid': return { status: 400, body: INVALID_KEY() };
+    case 'leaked': return { status: 403, body: LEAKED_KEY() };
+    case 'blocked': return { status: 403, body: SERVICE_BLOCKED(method) };
+    case 'region': return { status: 400, body: LOCATION_UNSUPPORTED() };
+    default: return null;
+  }
+}
+
+/** `keyRefusalFor(keyState(key), method)`: null for a usable key. */
+export const keyRefusal = (key, method) => keyRefusalFor(keyState(key), method);
+
 export const MODEL_NOT_FOUND = (id, method = 'generateContent') => googleError(404,
   `models/${id} is not found for API version v1beta, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`);
 

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 
 import { MODELS, getModel, modelResource, normalizeModelId, plannedThinking } from './models.mjs';
 import {
-  googleError, MISSING_KEY, INVALID_KEY, MODEL_NOT_FOUND, quotaError, statusFaultBody,
+  googleError, keyRefusal, keyRefusalFor, MODEL_NOT_FOUND, quotaError, statusFaultBody,
   htmlErrorPage, SAFETY_RATINGS_BLOCKED,
 } from './errors.mjs';
 import { RateLimiter, QUOTA_WINDOW_MS, QUOTA_DAY_MS } from './limits.mjs';
@@ -26,7 +26,7 @@ import {
 } from './content.mjs';
 
 export const KNOWN_FAULTS = [
-  'status', 'quota-day', 'html502', 'hang', 'reset', 'blocked', 'safety', 'recitation', 'empty-candidates',
+  'status', 'key', 'quota-day', 'html502', 'hang', 'reset', 'blocked', 'safety', 'recitation', 'empty-candidates',
   'thoughts-only', 'fenced', 'commented', 'trailing-comma', 'truncate', 'wrong-week-numbers', 'missing-day',
   'duplicate-week', 'extra-week', 'prose', 'xss', 'sse-cut', 'sse-error', 'python-literals', 'single-quotes', 'stall',
   'empty-stop', 'fragmented', 'coalesced',
@@ -43,9 +43,6 @@ const KEY_SYMBOL = Symbol('apiKey');
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
-function isInvalidKey(key) {
-  return key.startsWith('bad') || key.length < 8;
-}
 
 function nowMs() {
   return Date.now();
@@ -483,13 +480,21 @@ async function handleGenerate(ctx, modelRaw, method) {
   if (ctx.aborted) return;
 
   // 1. auth
-  if (!key) return sendError(ctx, 403, MISSING_KEY());
-  if (isInvalidKey(key)) return sendError(ctx, 400, INVALID_KEY());
+  const rpc = method === 'streamGenerateContent' ? 'StreamGenerateContent' : 'GenerateContent';
+  const keyRefused = keyRefusal(key, rpc);
+  if (keyRefused) return sendError(ctx, keyRefused.status, keyRefused.body);
 
   // 2. transport-level faults
   const fault = step && step.fault;
   if (['status', 'quota-day', 'html502', 'hang', 'reset'].includes(fault)) entry.faultApplied = true;
   switch (fault) {
+    case 'key': {
+      // The answer a key in that state gets (a page test cannot choose the demo's key).
+      const r = keyRefusalFor(step.as, rpc);
+      if (!r) return sendError(ctx, 500, googleError(500, `mock: fault "key" needs "as": missing, invalid, leaked, blocked or region`));
+      entry.faultApplied = true;
+      return sendError(ctx, r.status, r.body);
+    }
     case 'status': {
       const status = Number(step.status) || 500;
       return sendError(ctx, status, statusFaultBody(status, modelId, step));
@@ -797,8 +802,8 @@ async function handleCountTokens(ctx, modelRaw) {
   const key = apiKeyOf(ctx);
   entry[KEY_SYMBOL] = key;
   entry.keyLength = key ? key.length : null;
-  if (!key) return sendError(ctx, 403, MISSING_KEY());
-  if (isInvalidKey(key)) return sendError(ctx, 400, INVALID_KEY());
+  const refusal = keyRefusal(key, 'CountTokens');
+  if (refusal) return sendError(ctx, refusal.status, refusal.body);
   const parsed = parseBody(bodyBuf.toString('utf8'));
   if (!parsed.ok) return sendError(ctx, parsed.status, parsed.body);
   const model = getModel(modelId);
@@ -822,8 +827,8 @@ async function handleGetModel(ctx, modelRaw) {
   const key = apiKeyOf(ctx);
   entry[KEY_SYMBOL] = key;
   entry.keyLength = key ? key.length : null;
-  if (!key) return sendError(ctx, 403, MISSING_KEY());
-  if (isInvalidKey(key)) return sendError(ctx, 400, INVALID_KEY());
+  const refusal = keyRefusal(key, modelRaw == null ? 'ListModels' : 'GetModel');
+  if (refusal) return sendError(ctx, refusal.status, refusal.body);
   // The model's metadata costs a round trip like any answer: the time to first token, with no output tokens.
   const { latencyMs, scale } = effectiveTiming(state, null);
   await sleepUntil(ctx, latencyMs * scale);

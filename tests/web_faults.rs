@@ -726,3 +726,28 @@ async fn f44_429_naming_a_daily_quota_among_others_fails_fast() {
     assert_eq!(trace(&k).await, ["model", "OUTLINE", "WEEKS 1-3", "!429"]);
     assert_eq!(r.count("retry"), 0);
 }
+
+#[wasm_bindgen_test]
+async fn f45_a_leaked_blocked_or_out_of_region_key_fails_at_the_first_request_with_its_own_error() {
+    // Refused on every call, the model lookup first: one request, no retry, the reason kept for the app to explain.
+    let cases = [
+        ("leaked", "AUTH", 403_u16, "PERMISSION_DENIED", None),
+        ("blocked", "AUTH", 403, "PERMISSION_DENIED", Some("API_KEY_SERVICE_BLOCKED")),
+        ("region", "BAD_REQUEST", 400, "FAILED_PRECONDITION", None),
+    ];
+    for (state, code, status, google_status, reason) in cases {
+        let k = format!("{state}-{}", key("f45"));
+        let r = run(options(&k, json!({"maxRetries": 3}))).await;
+        assert_eq!(r.code(), code, "{state}");
+        let e = r.error();
+        assert_eq!(field(e, "retryable").as_bool(), Some(false), "{state}");
+        assert_eq!(num_field(e, "status"), Some(f64::from(status)), "{state}");
+        assert_eq!(str_field(e, "googleStatus").as_deref(), Some(google_status), "{state}");
+        assert_eq!(str_field(e, "reason").as_deref(), reason, "{state}");
+        assert!(!str_field(e, "message").unwrap_or_default().contains(&k), "{state}: the key is not in the message");
+        let log = requests(&k).await;
+        assert_eq!(log.len(), 1, "{state}: {log:?}");
+        assert_eq!((log[0]["kind"].as_str(), log[0]["status"].as_u64()), (Some("getModel"), Some(u64::from(status))), "{state}");
+        assert_eq!(r.count("retry"), 0, "{state}");
+    }
+}

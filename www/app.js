@@ -424,6 +424,12 @@ function explain(err, offline, next = 'generate') {
   const retry = { continue: 'Press Continue to try again. Finished weeks are kept.', week: 'Try the week again with “Regenerate week”.', generate: 'Generate again to start over.' }[next];
   switch (err.code) {
     case 'AUTH':
+      if (/reported as leaked/i.test(err.message)) {
+        return ['This API key was reported as leaked', `${offline ? 'The demo model reports' : 'Google reports'} that this key was published somewhere public, and refuses it for good. Create a new key in Google AI Studio (aistudio.google.com/apikey) and keep it out of code, repositories and shared pages.`];
+      }
+      if (err.reason === 'API_KEY_SERVICE_BLOCKED') {
+        return ['This API key may not call the Gemini API', 'The key’s API restrictions leave out the Generative Language API. In Google Cloud Console (APIs & Services, Credentials), add “Generative Language API” to the key’s allowed APIs, or use a key from Google AI Studio.'];
+      }
       return offline
         ? ['The demo model refused the request', 'Reload the page and try again.']
         : ['Google did not accept the API key', 'Check the key: copy it again from Google AI Studio (aistudio.google.com/apikey), make sure it is complete and that the Generative Language API is enabled for its project.'];
@@ -433,13 +439,14 @@ function explain(err, offline, next = 'generate') {
       if (err.retryable === false && !daily) {
         return ['No quota for this model', `${offline ? 'The demo model reports' : 'Google reports'} a quota of 0 for ${current?.model ?? 'this model'} on this key (its tier does not include it): waiting will not help. Choose another model and ${then}${kept}`];
       }
-      if (err.retryDelayMs) return ['Rate limit reached', `${offline ? 'The demo model' : 'Google'} asks to wait ${retryIn(err.retryDelayMs)}. Then ${then}${kept}`];
+      // Before the named wait: Gemini names one for a daily quota too (to midnight Pacific, or a useless few seconds).
       if (daily) {
         const used = offline
           ? `The demo model reports the daily quota for ${current?.model ?? 'this model'} used up`
           : `This key has used its daily quota for ${current?.model ?? 'this model'}`;
-        return ['Daily quota used up', `${used} (${err.quotaIds.join(', ')}). Choose another model and ${then}, or come back tomorrow.${next === 'continue' ? ' Finished weeks are kept.' : ''}`];
+        return ['Daily quota used up', `${used} (${err.quotaIds.join(', ')}). It resets at midnight Pacific time. Choose another model and ${then}, or come back tomorrow.${next === 'continue' ? ' Finished weeks are kept.' : ''}`];
       }
+      if (err.retryDelayMs) return ['Rate limit reached', `${offline ? 'The demo model' : 'Google'} asks to wait ${retryIn(err.retryDelayMs)}. Then ${then}${kept}`];
       return ['Rate limit reached', `Too many requests${err.quotaIds?.length ? ` (${err.quotaIds.join(', ')})` : ''}. Wait a minute, then ${then}${kept}`];
     }
     case 'SERVER':
@@ -455,6 +462,9 @@ function explain(err, offline, next = 'generate') {
     case 'NOT_FOUND':
       return ['Model not available', `“${current?.model ?? ui.model.value}” is not available for this key. Choose another model and ${then}.`];
     case 'BAD_REQUEST':
+      if (err.googleStatus === 'FAILED_PRECONDITION' && /location/i.test(err.message)) {
+        return ['Gemini is not available from your location', `${offline ? 'The demo model reports' : 'Google reports'} that the Gemini API is not served where this request came from (or the VPN or proxy it went through). See ai.google.dev/gemini-api/docs/available-regions.`];
+      }
       return [`${who} rejected the request${status}`, next === 'week' ? 'Try another model, then try the week again.' : 'Try another model, or fewer weeks per request.'];
     case 'MALFORMED':
     case 'TRUNCATED':

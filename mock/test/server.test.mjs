@@ -127,6 +127,43 @@ test('missing API key -> 403 PERMISSION_DENIED with Google\'s message', async ()
   });
 });
 
+test("a leaked key, a key restricted to other APIs and an unsupported location: Gemini's 403 and 400 bodies on every call", async () => {
+  const get = (key, path) => fetch(`${base}/v1beta/${path}`, { headers: { 'x-goog-api-key': key } }).then(async (r) => ({ status: r.status, json: await r.json() }));
+  const calls = (key) => [
+    generate(base, { key, body: userRequest('hi') }),
+    generate(base, { key, body: userRequest('hi'), stream: true }),
+    get(key, 'models/gemini-2.5-flash'),
+  ];
+  for (const r of await Promise.all(calls('leaked-key-0001'))) {
+    assert.equal(r.status, 403);
+    assert.deepEqual(r.json, { error: { code: 403, message: 'Your API key was reported as leaked. Please use another API key.', status: 'PERMISSION_DENIED' } });
+  }
+  const methods = ['GenerativeService.GenerateContent', 'GenerativeService.StreamGenerateContent', 'ModelService.GetModel'];
+  for (const [i, r] of (await Promise.all(calls('blocked-key-0001'))).entries()) {
+    assert.equal(r.status, 403);
+    const methodName = `google.ai.generativelanguage.v1beta.${methods[i]}`;
+    assert.equal(r.json.error.status, 'PERMISSION_DENIED');
+    assert.equal(r.json.error.message, `Requests to this API generativelanguage.googleapis.com method ${methodName} are blocked.`);
+    const info = r.json.error.details.find((d) => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo');
+    assert.equal(info.reason, 'API_KEY_SERVICE_BLOCKED');
+    assert.equal(info.metadata.methodName, methodName);
+  }
+  for (const r of await Promise.all(calls('region-key-0001'))) {
+    assert.equal(r.status, 400);
+    assert.deepEqual(r.json, { error: { code: 400, message: 'User location is not supported for the API use.', status: 'FAILED_PRECONDITION' } });
+  }
+  // the same answers as scripted steps, for a client whose key a test cannot choose
+  const key = 'scripted-key-states-0001';
+  await script(base, key, [{ fault: 'key', as: 'leaked' }, { fault: 'key', as: 'blocked' }, { fault: 'key', as: 'region' }, { fault: 'key', as: 'nonsense' }]);
+  const leaked = await generate(base, { key, body: userRequest('hi') });
+  assert.equal(leaked.json.error.message, 'Your API key was reported as leaked. Please use another API key.');
+  const blocked = await generate(base, { key, body: userRequest('hi'), stream: true });
+  assert.match(blocked.json.error.message, /GenerativeService\.StreamGenerateContent are blocked\.$/);
+  assert.equal((await generate(base, { key, body: userRequest('hi') })).json.error.status, 'FAILED_PRECONDITION');
+  assert.equal((await generate(base, { key, body: userRequest('hi') })).status, 500, 'an unknown state is a mistake in the test');
+  assert.equal((await generate(base, { key, body: userRequest('hi') })).status, 200);
+});
+
 test('invalid API key (bad* or < 8 chars) -> 400 API_KEY_INVALID with the full error body', async () => {
   const expected = {
     error: {

@@ -273,6 +273,50 @@ describe('generation', () => {
     }
   });
 
+  test('a daily quota says so, whatever wait Gemini names (a few seconds here): no "wait 38 seconds"', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await env.script('*', [{}, {}, { fault: 'quota-day', retryDelay: '38s' }]);
+      await fillForm(page, { weeks: 6, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      assert.equal(await page.textContent('#error-code'), 'RATE_LIMITED');
+      assert.equal(await page.textContent('#error-title'), 'Daily quota used up');
+      const advice = await page.textContent('#error-advice');
+      assert.match(advice, /daily quota for gemini-2\.5-flash used up.*come back tomorrow/s);
+      assert.doesNotMatch(advice, /38 seconds|wait/i);
+      assert.deepEqual(await weekNumbers(page), [1, 2, 3]);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a leaked key, a key restricted to other APIs and an unsupported location each get their own advice', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      const cases = [
+        ['leaked', 'AUTH', /reported as leaked/, /Create a new key/],
+        ['blocked', 'AUTH', /may not call the Gemini API/, /Generative Language API/],
+        ['region', 'BAD_REQUEST', /not available from your location/, /available-regions/],
+      ];
+      for (const [as, code, title, advice] of cases) {
+        await env.script('*', [{ fault: 'key', as }]);
+        await fillForm(page, { weeks: 6, batch: 3 });
+        await page.click('#generate');
+        await waitState(page, 'failed');
+        assert.equal(await page.textContent('#error-code'), code, as);
+        assert.match(await page.textContent('#error-title'), title, as);
+        assert.match(await page.textContent('#error-advice'), advice, as);
+      }
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('Continue uses the Batch size on the form (validated like Generate) and saves it', async () => {
     const p = await openPage(env);
     const { page } = p;
