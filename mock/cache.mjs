@@ -1,6 +1,8 @@
 // Implicit caching, on by default for Gemini 2.5 and newer: a request whose prompt begins like the prompt of a
 // recent request (same key and model) gets that shared prefix from the cache, reported as cachedContentTokenCount.
 
+import { forgetKey } from './limits.mjs';
+
 /** Minimum cacheable prefix, in tokens, by model family (ai.google.dev/gemini-api/docs/caching, Oct. 2026). */
 export function implicitCacheMin(modelId) {
   if (modelId.startsWith('gemini-2.5-')) return 2048;
@@ -43,6 +45,6 @@ export class ImplicitCache {
   }
 
   forget(key) {
-    for (const id of [...this.recent.keys()]) if (id.startsWith(`${key}\n`)) this.recent.delete(id);
+    forgetKey(this.recent, key);
   }
 }

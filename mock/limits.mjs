@@ -11,6 +11,11 @@ export const QUOTA_DAY_MS = 86_400_000;
 /** Daily quotas reset at midnight Pacific time: 08:00 UTC (standard time; daylight saving is not modelled). */
 export const QUOTA_DAY_STARTS_MS = 8 * 3_600_000;
 
+/** Deletes from `map` (keyed "key\nmodel") every entry of `key`, on every model. */
+export function forgetKey(map, key) {
+  for (const id of [...map.keys()]) if (id.startsWith(`${key}\n`)) map.delete(id);
+}
+
 export class RateLimiter {
   constructor() {
     /** "key\nmodel" -> admitted requests still in the window, oldest first: [{at, tokens}] */
@@ -21,9 +26,8 @@ export class RateLimiter {
 
   /** Forgets what `key` used, on every model. */
   forget(key) {
-    for (const map of [this.admitted, this.daily]) {
-      for (const id of [...map.keys()]) if (id.startsWith(`${key}\n`)) map.delete(id);
-    }
+    forgetKey(this.admitted, key);
+    forgetKey(this.daily, key);
   }
 
   /**

@@ -37,6 +37,38 @@ export const MODELS = {
     outputTokenLimit: 65536, topK: 64,
     thinking: { kind: 'budget', min: 128, max: 32768, allowZero: false, default: 'dynamic', dynamicBase: 1200 },
   },
+  // The current generation (November 2026). Thinking is set by level; the Flash and Flash-Lite models take no
+  // budget of 0 (`minimal` is the lowest a Flash-Lite goes, `low` a Flash or Pro).
+  'gemini-3.8-flash': {
+    version: '3.8', displayName: 'Gemini 3.8 Flash',
+    description: 'Gemini 3.8 Flash, our most intelligent workhorse model',
+    outputTokenLimit: 65536, topK: 64,
+    thinking: { kind: 'level', levels: { low: 250, medium: 900, high: 2400 }, default: 'medium', min: 128, max: 32768, allowZero: false, dynamicBase: 900 },
+  },
+  'gemini-3.7-flash': {
+    version: '3.7', displayName: 'Gemini 3.7 Flash',
+    description: 'Gemini 3.7 Flash',
+    outputTokenLimit: 65536, topK: 64,
+    thinking: { kind: 'level', levels: { low: 200, medium: 700, high: 2000 }, default: 'medium', min: 128, max: 32768, allowZero: false, dynamicBase: 700 },
+  },
+  'gemini-3.5-flash-lite': {
+    version: '3.5-flash-lite', displayName: 'Gemini 3.5 Flash-Lite',
+    description: 'Gemini 3.5 Flash-Lite, our most cost-efficient model',
+    outputTokenLimit: 65536, topK: 64,
+    thinking: { kind: 'level', levels: { minimal: 0, low: 150, medium: 500, high: 1500 }, default: 'minimal', min: 512, max: 24576, allowZero: false, dynamicBase: 400 },
+  },
+  'gemini-3.1-flash-lite': {
+    version: '3.1-flash-lite', displayName: 'Gemini 3.1 Flash-Lite',
+    description: 'Gemini 3.1 Flash-Lite',
+    outputTokenLimit: 65536, topK: 64,
+    thinking: { kind: 'level', levels: { minimal: 0, low: 150, medium: 500, high: 1500 }, default: 'minimal', min: 512, max: 24576, allowZero: false, dynamicBase: 400 },
+  },
+  'gemini-3.1-pro-preview': {
+    version: '3.1-pro-preview', displayName: 'Gemini 3.1 Pro Preview',
+    description: 'Gemini 3.1 Pro Preview',
+    outputTokenLimit: 65536, topK: 64,
+    thinking: { kind: 'level', levels: { low: 300, medium: 1000, high: 2000 }, default: 'high', min: 128, max: 32768, allowZero: false, dynamicBase: 2000 },
+  },
   'gemini-3-pro-preview': {
     version: '3-pro-preview-11-2025', displayName: 'Gemini 3 Pro Preview',
     description: 'Gemini 3 Pro Preview',

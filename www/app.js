@@ -11,10 +11,12 @@ const STORE_KEY = 'gemini-roadmap:last-roadmap'; // localStorage: the last roadm
 const KEY_SLOT = 'gemini-roadmap:api-key'; // sessionStorage, only when "Remember in this tab" is ticked
 
 /** USD per 1M tokens (list prices, paid tier, text). Thinking tokens are billed as output. */
+// USD per 1M tokens, list prices of November 2026 (thinking is billed as output).
 export const PRICES = {
   'gemini-2.5-flash': { input: 0.3, output: 2.5 },
-  'gemini-2.5-flash-lite': { input: 0.1, output: 0.4 },
-  'gemini-2.5-pro': { input: 1.25, output: 10 },
+  'gemini-3.8-flash': { input: 0.75, output: 3.75 },
+  'gemini-3.1-flash-lite': { input: 0.25, output: 1.5 },
+  'gemini-3.1-pro-preview': { input: 2, output: 12 },
 };
 
 /** Form fields by the name `generateRoadmap` uses in `err.field`. */

@@ -122,6 +122,20 @@ test('thinkingLevel on a non-3.x model -> 400; unsupported levels on 3-pro -> 40
   await expect200('gemini-3-pro-preview', userRequest('hi', { thinkingConfig: { thinkingLevel: 'LOW' } }));
 });
 
+test('the current models think by level: Flash low to high, Flash-Lite from minimal; none takes a budget of 0', async () => {
+  for (const model of ['gemini-3.8-flash', 'gemini-3.7-flash', 'gemini-3.1-pro-preview']) {
+    for (const level of ['low', 'medium', 'high']) await expect200(model, userRequest('hi', { thinkingConfig: { thinkingLevel: level } }));
+    await expect400(model, userRequest('hi', { thinkingConfig: { thinkingLevel: 'minimal' } }), 'Thinking level MINIMAL is not supported for this model.');
+  }
+  for (const model of ['gemini-3.5-flash-lite', 'gemini-3.1-flash-lite']) {
+    for (const level of ['minimal', 'low', 'medium', 'high']) await expect200(model, userRequest('hi', { thinkingConfig: { thinkingLevel: level } }));
+  }
+  // the budget a 2.5 Flash request carries, sent to a model its name may be routed to
+  for (const model of ['gemini-3.8-flash', 'gemini-3.5-flash-lite']) {
+    await expect400(model, userRequest('hi', { thinkingConfig: { thinkingBudget: 0 } }), 'Budget 0 is invalid. This model only works in thinking mode.');
+  }
+});
+
 test('responseJsonSchema together with responseSchema -> 400; schema without application/json -> 400', async () => {
   const schema = { type: 'object', properties: { weeks: { type: 'array' } } };
   await expect400('gemini-2.5-flash', userRequest('hi', { responseMimeType: 'application/json', responseSchema: schema, responseJsonSchema: schema }),
