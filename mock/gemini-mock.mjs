@@ -3,7 +3,7 @@
 // for offline tests. Zero dependencies: node:http + node:crypto only.
 //
 //   node mock/gemini-mock.mjs --port 0 [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt]
-//                             [--rpm N] [--tpm N] [--rpd N] [--quiet]
+//                             [--rpm N] [--tpm N] [--rpd N] [--route RETIRED=SUCCESSOR] [--quiet]
 //
 // See mock/README.md for the prompt contract, the scripted faults and the
 // /__mock/ control endpoints.
@@ -446,6 +446,21 @@ function quotaRefusal(ctx, key, modelId, promptText) {
   });
 }
 
+/** The model that serves requests for `id`: its successor when `routes` sends the name on, else itself. */
+function routedModel(state, id) {
+  return Object.prototype.hasOwnProperty.call(state.config.routes, id) ? state.config.routes[id] : id;
+}
+
+/** `routes` from options or the control API, checked: `{retired: successor}`, both served models. */
+function checkRoutes(routes) {
+  if (routes == null) return {};
+  if (typeof routes !== 'object' || Array.isArray(routes)) throw new Error('routes must be an object {"retired-model": "successor"}');
+  for (const [from, to] of Object.entries(routes)) {
+    if (!getModel(to)) throw new Error(`routes: ${from} is routed to ${to}, which the mock does not serve`);
+  }
+  return { ...routes };
+}
+
 const tokensMs = (tokens, tps) => (tps > 0 ? (tokens / tps) * 1000 : 0);
 
 async function handleGenerate(ctx, modelRaw, method) {
@@ -453,8 +468,11 @@ async function handleGenerate(ctx, modelRaw, method) {
   const stream = method === 'streamGenerateContent';
   const sse = stream && url.searchParams.get('alt') === 'sse';
   const entry = newEntry(ctx, stream ? 'stream' : 'generate');
-  const modelId = normalizeModelId(modelRaw);
-  Object.assign(entry, { model: modelId, stream, sse });
+  const requested = normalizeModelId(modelRaw);
+  // A retired name routed to its successor is served by the successor, under its rules and in its name.
+  const modelId = routedModel(state, requested);
+  Object.assign(entry, { model: requested, stream, sse });
+  if (modelId !== requested) entry.routedTo = modelId;
 
   const bodyBuf = await readBody(req);
   entry.bodyBytes = bodyBuf.length;
@@ -795,8 +813,8 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
 
 async function handleCountTokens(ctx, modelRaw) {
   const entry = newEntry(ctx, 'countTokens');
-  const modelId = normalizeModelId(modelRaw);
-  entry.model = modelId;
+  entry.model = normalizeModelId(modelRaw);
+  const modelId = routedModel(ctx.state, entry.model);
   const bodyBuf = await readBody(ctx.req);
   entry.bodyBytes = bodyBuf.length;
   const key = apiKeyOf(ctx);
@@ -972,6 +990,13 @@ async function handleControl(ctx) {
           state.config[k] = n;
         }
       }
+      if (body.routes !== undefined) {
+        try {
+          state.config.routes = checkRoutes(body.routes);
+        } catch (e) {
+          return controlJson(ctx, 400, { error: e.message });
+        }
+      }
       for (const k of ['followPrompt', 'implicitCache']) {
         if (body[k] != null) {
           if (typeof body[k] !== 'boolean') return controlJson(ctx, 400, { error: `${k} must be a boolean` });
@@ -979,8 +1004,8 @@ async function handleControl(ctx) {
         }
       }
     }
-    const { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm, rpd } = state.config;
-    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm, rpd });
+    const { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm, rpd, routes } = state.config;
+    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm, rpd, routes });
   }
   return controlJson(ctx, 404, { error: `unknown control endpoint ${req.method} /__mock/${p}` });
 }
@@ -1024,7 +1049,7 @@ async function route(state, req, res) {
 
 /**
  * Start the mock.
- * @param {object} opts { port=0, host='127.0.0.1', latencyMs=0, tokensPerSecond=0, timeScale=1, followPrompt=false, rpm=0, tpm=0, rpd=0,
+ * @param {object} opts { port=0, host='127.0.0.1', latencyMs=0, tokensPerSecond=0, timeScale=1, followPrompt=false, rpm=0, tpm=0, rpd=0, routes={},
  *   quiet=true }
  * @returns {Promise<{url:string, port:number, close:() => Promise<void>, state:object}>}
  */
@@ -1041,6 +1066,7 @@ export async function startMock(opts = {}) {
       rpm: Number(opts.rpm ?? 0),
       rpd: Number(opts.rpd ?? 0),
       tpm: Number(opts.tpm ?? 0),
+      routes: checkRoutes(opts.routes),
       quiet: opts.quiet ?? true,
     },
     log: [],
@@ -1084,7 +1110,7 @@ export async function startMock(opts = {}) {
 function parseArgs(argv) {
   const opts = {
     port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, followPrompt: false, implicitCache: true, rpm: 0, tpm: 0, rpd: 0,
-    quiet: false,
+    routes: {}, quiet: false,
   };
   const num = (name, v) => {
     const n = Number(v);
@@ -1106,6 +1132,13 @@ function parseArgs(argv) {
       case '--no-implicit-cache': opts.implicitCache = false; break;
       case '--rpm': opts.rpm = num('--rpm', next()); break;
       case '--rpd': opts.rpd = num('--rpd', next()); break;
+      case '--route': {
+        const v = String(next() ?? '');
+        const at = v.indexOf('=');
+        if (at <= 0 || at === v.length - 1) throw new Error('--route needs retired=successor, e.g. gemini-2.5-flash=gemini-3.5-flash-lite');
+        opts.routes[v.slice(0, at)] = v.slice(at + 1);
+        break;
+      }
       case '--tpm': opts.tpm = num('--tpm', next()); break;
       case '--quiet': opts.quiet = true; break;
       case '-h': case '--help': opts.help = true; break;
@@ -1124,7 +1157,7 @@ async function main() {
     process.exit(2);
   }
   if (opts.help) {
-    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--no-implicit-cache] [--rpm N] [--tpm N] [--rpd N] [--quiet]\n');
+    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--no-implicit-cache] [--rpm N] [--tpm N] [--rpd N] [--route RETIRED=SUCCESSOR] [--quiet]\n');
     return;
   }
   let mock;

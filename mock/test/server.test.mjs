@@ -19,12 +19,12 @@ after(() => mock.close());
 
 test('CLI prints exactly one MOCK_GEMINI_LISTENING line, serves, and exits 0 on SIGTERM', async () => {
   const { child, url, stdout } = await spawnMock(['--port', '0', '--quiet', '--latency-ms', '5', '--tokens-per-second=900', '--time-scale', '0.5',
-    '--rpm', '5', '--tpm=250000', '--rpd', '20']);
+    '--rpm', '5', '--tpm=250000', '--rpd', '20', '--route', 'gemini-2.5-flash=gemini-3.5-flash-lite']);
   try {
     const health = await (await fetch(`${url}/__mock/health`)).json();
     assert.deepEqual(health, { ok: true });
     const cfg = await (await fetch(`${url}/__mock/config`)).json();
-    assert.deepEqual(cfg, { latencyMs: 5, tokensPerSecond: 900, timeScale: 0.5, followPrompt: false, implicitCache: true, rpm: 5, tpm: 250000, rpd: 20 });
+    assert.deepEqual(cfg, { latencyMs: 5, tokensPerSecond: 900, timeScale: 0.5, followPrompt: false, implicitCache: true, rpm: 5, tpm: 250000, rpd: 20, routes: { 'gemini-2.5-flash': 'gemini-3.5-flash-lite' } });
   } catch (e) {
     child.kill('SIGKILL');
     throw e;
@@ -336,4 +336,29 @@ test('unknown paths get Google\'s HTML 404; unknown faults are rejected by the c
   const bad = await fetch(`${base}/__mock/script`, { method: 'POST', body: JSON.stringify({ key: KEY, steps: [{ fault: 'nope' }] }) });
   assert.equal(bad.status, 400);
   assert.ok((await bad.json()).knownFaults.includes('sse-cut'));
+});
+
+test('a retired name routed to its successor (--route) is served by the successor, under its rules and in its name', async () => {
+  const routed = await startMock({ port: 0, quiet: true, routes: { 'gemini-2.5-flash': 'gemini-3.5-flash-lite' } });
+  try {
+    const key = 'route-test-key-0001';
+    // the thinking budget a 2.5 Flash request carries is refused by the successor
+    const refused = await generate(routed.url, { key, model: 'gemini-2.5-flash', body: userRequest('hi', { thinkingConfig: { thinkingBudget: 0 } }) });
+    assert.equal(refused.status, 400);
+    assert.equal(refused.json.error.message, 'Budget 0 is invalid. This model only works in thinking mode.');
+    const ok = await generate(routed.url, { key, model: 'gemini-2.5-flash', body: userRequest('hi') });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.json.modelVersion, 'gemini-3.5-flash-lite');
+    const log = await requests(routed.url, { key });
+    assert.deepEqual(log.map((e) => [e.model, e.routedTo]), [['gemini-2.5-flash', 'gemini-3.5-flash-lite'], ['gemini-2.5-flash', 'gemini-3.5-flash-lite']]);
+    // other names are served as before; a route to a model the mock does not serve is refused
+    assert.equal((await generate(routed.url, { key, model: 'gemini-2.5-pro', body: userRequest('hi') })).json.modelVersion, 'gemini-2.5-pro');
+    const bad = await fetch(`${routed.url}/__mock/config`, { method: 'POST', body: JSON.stringify({ routes: { 'gemini-2.5-pro': 'gemini-9' } }) });
+    assert.equal(bad.status, 400);
+    const cleared = await fetch(`${routed.url}/__mock/config`, { method: 'POST', body: JSON.stringify({ routes: {} }) });
+    assert.deepEqual((await cleared.json()).routes, {});
+    assert.equal((await generate(routed.url, { key, model: 'gemini-2.5-flash', body: userRequest('hi') })).json.modelVersion, 'gemini-2.5-flash');
+  } finally {
+    await routed.close();
+  }
 });

@@ -34,3 +34,27 @@ test('gemini-3.8-flash, gemini-3.1-flash-lite, gemini-3.5-flash-lite and gemini-
     await mock.close();
   }
 });
+
+test("the default model's name routed to gemini-3.5-flash-lite (announced from 2026-12-01): its budget is refused once, then the run completes", async () => {
+  const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
+  await init({ module_or_path: readFileSync(`${root}pkg/web/gemini_roadmap_bg.wasm`) });
+  const mock = await startMock({ port: 0, quiet: true, followPrompt: true, routes: { 'gemini-2.5-flash': 'gemini-3.5-flash-lite' } });
+  try {
+    for (const strategy of ['sequential', 'parallel']) {
+      const key = `models-test-routed-${strategy}`;
+      const rm = await generateRoadmap({ apiKey: key, baseUrl: mock.url, role: 'DevOps Engineer', weeks: 9, log: false, strategy });
+      assert.equal(problems(rm, 9), '', strategy);
+      const sent = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate' || r.kind === 'stream');
+      assert.ok(sent.every((r) => r.model === 'gemini-2.5-flash' && r.routedTo === 'gemini-3.5-flash-lite'), strategy);
+      // The first request (the outline; every other waits for its plan) is refused for its thinkingBudget 0;
+      // no later request carries thinking settings.
+      assert.deepEqual(sent.map((r) => r.status).filter((s) => s !== 200), [400], strategy);
+      assert.equal(sent[0].status, 400, strategy);
+      assert.ok(sent.slice(1).every((r) => r.generationConfig.thinkingConfig === undefined), strategy);
+      assert.match(JSON.stringify(rm.warnings), /refused the thinking settings/, strategy);
+    }
+  } finally {
+    await mock.close();
+  }
+});
+
