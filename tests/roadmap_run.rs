@@ -241,6 +241,9 @@ fn generation_config_follows_the_model() {
     for (model, thinking) in [
         ("gemini-2.5-pro", serde_json::json!({"thinkingBudget": 128})),
         ("gemini-3-pro-preview", serde_json::json!({"thinkingLevel": "low"})),
+        ("gemini-3.8-flash", serde_json::json!({"thinkingLevel": "low"})),
+        // The least thinking each model allows, as for 2.5 Flash: Flash-Lite goes down to `minimal`, no thinking.
+        ("gemini-3.1-flash-lite", serde_json::json!({"thinkingLevel": "minimal"})),
         ("gemini-2.0-flash", Value::Null),
     ] {
         let t = ReplayTransport::with_responder(vec![], gemini());

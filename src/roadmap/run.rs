@@ -43,7 +43,7 @@ use crate::json::repair_json;
 use crate::retry::{is_minute_quota, RetryPolicy, Tries};
 use crate::Error;
 
-/// Keeps thinking from eating the output budget. `None` leaves the model's default.
+/// Keeps thinking from eating the output budget: the least each model allows. `None` leaves the model's default.
 pub fn thinking_for(model: &str) -> Option<ThinkingConfig> {
     let t = ThinkingConfig::default();
     if model.starts_with("gemini-2.5-pro") {
@@ -51,7 +51,9 @@ pub fn thinking_for(model: &str) -> Option<ThinkingConfig> {
     } else if model.starts_with("gemini-2.5") {
         Some(ThinkingConfig { thinking_budget: Some(0), ..t })
     } else if model.starts_with("gemini-3") {
-        Some(ThinkingConfig { thinking_level: Some("low".into()), ..t })
+        // A 3.x Flash-Lite goes down to `minimal` (no thinking); Flash and Pro models refuse it.
+        let lite = crate::text::find(model, "flash-lite").is_some();
+        Some(ThinkingConfig { thinking_level: Some(if lite { "minimal" } else { "low" }.into()), ..t })
     } else {
         None
     }
