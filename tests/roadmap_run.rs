@@ -254,6 +254,9 @@ fn generation_config_follows_the_model() {
         assert!(p[1].url.contains(&format!("models/{model}:streamGenerateContent?alt=sse")));
         let cfg = &body_json(&p[1])["generationConfig"];
         assert_eq!(cfg["thinkingConfig"], thinking, "{model}");
+        // Google: keep Gemini 3 at its default temperature (1.0); lower values can make it loop.
+        let temperature = if model.starts_with("gemini-3") { Value::Null } else { serde_json::json!(0.7) };
+        assert_eq!(cfg["temperature"], temperature, "{model}");
         let limit = if model == "gemini-2.0-flash" { 8192 } else { 65536 };
         assert_eq!(cfg["maxOutputTokens"], limit);
     }

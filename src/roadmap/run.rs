@@ -191,10 +191,12 @@ impl<'a, T: Transport> Run<'a, T> {
         };
         let n = total as usize + 1;
         let slots = finished_slots(total, base);
+        let endpoint = opts.endpoint()?;
         let state = State {
             config: GenerationConfig {
                 response_mime_type: Some("application/json".into()),
-                temperature: Some(0.7),
+                // Google asks to keep Gemini 3 at its default temperature (1.0): lower values can make it loop.
+                temperature: (!endpoint.model.starts_with("gemini-3")).then_some(0.7),
                 ..Default::default()
             },
             resumed: slots.iter().map(Option::is_some).collect(),
@@ -221,7 +223,7 @@ impl<'a, T: Transport> Run<'a, T> {
         };
         Ok(Run {
             t: Counted::new(transport),
-            endpoint: opts.endpoint()?,
+            endpoint,
             opts,
             role,
             level,

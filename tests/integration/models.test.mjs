@@ -28,6 +28,7 @@ test('gemini-3.8-flash, gemini-3.1-flash-lite, gemini-3.5-flash-lite and gemini-
           assert.equal(r.status, 200, `${model} ${strategy}`);
           const level = model.includes('flash-lite') ? 'minimal' : 'low';
           assert.deepEqual(r.generationConfig.thinkingConfig, { thinkingLevel: level }, `${model} ${strategy}`);
+          assert.equal(r.generationConfig.temperature, undefined, `${model} ${strategy}: Gemini 3 keeps its default temperature`);
         }
         assert.deepEqual(rm.warnings ?? [], [], `${model} ${strategy}: no thinking settings were refused`);
       }
