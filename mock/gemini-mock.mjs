@@ -379,7 +379,7 @@ function generate(req, model, modelId, step, followPrompt, promptText) {
 function candidateFor(out, text, { final = true } = {}) {
   const parts = [];
   if (out.thought) parts.push({ text: out.thought, thought: true });
-  if (text) parts.push({ text });
+  if (text) parts.push(out.signature && final === true ? { text, thoughtSignature: out.signature } : { text });
   const cand = { content: parts.length ? { parts, role: 'model' } : { role: 'model' } };
   if (final === true) {
     cand.finishReason = out.finishReason;
@@ -567,6 +567,11 @@ async function handleGenerate(ctx, modelRaw, method) {
   if (out.task.kind === 'days') entry.task.days = [out.task.dayFrom, out.task.dayTo];
   if (out.plan) entry.task.invented = inventedWeeks(out.plan, out.task.from, out.task.to);
   const rid = responseId();
+  // Gemini 3 models sign their reasoning even at the lowest level: the answer's last part carries an opaque
+  // `thoughtSignature` (streamed, in a last event of its own whose part has no text).
+  if (model.thinking && model.thinking.kind === 'level' && !out.special && out.text) {
+    out.signature = crypto.createHash('sha256').update(rid).digest('base64');
+  }
   const C = countTokens(out.text);
   const T = out.T;
   if (!out.special) {
@@ -717,7 +722,8 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
     // A stream that a filter stops ends with an event whose candidate has no content at all: only the reason
     // (Vertex's FinishReason docs: "When streaming, content is empty if content filters blocks the output").
     const stopped = pieces.length > 0 && (out.finishReason === 'SAFETY' || out.finishReason === 'RECITATION');
-    if (stopped) pieces.push('');
+    const signed = pieces.length > 0 && !stopped && out.signature;
+    if (stopped || signed) pieces.push('');
     let soFar = 0;
     pieces.forEach((piece, i) => {
       soFar += codePointLength(piece);
@@ -725,6 +731,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       const running = isLast ? C : Math.ceil(soFar / 4);
       const cand = candidateFor({ ...out, thought: null }, piece, { final: isLast });
       if (stopped && isLast) delete cand.content;
+      if (signed && isLast) cand.content = { parts: [{ thoughtSignature: out.signature }], role: 'model' };
       events.push({
         obj: { candidates: [cand], usageMetadata: usage(out, running, T), modelVersion: modelId, responseId: rid },
         tokens: Math.ceil(codePointLength(piece) / 4),

@@ -333,6 +333,20 @@ fn a_recorded_sse_stream_split_anywhere_gives_the_same_reply() {
     }
 }
 
+/// Gemini 3 signs its answers: streamed, the last event's part holds only a `thoughtSignature`, no text.
+#[test]
+fn a_signed_gemini_3_stream_ends_with_a_part_without_text() {
+    let t = ReplayTransport::new(vec![Scripted::sse(&[
+        r#"{"candidates":[{"content":{"parts":[{"text":"{\"a\": "}],"role":"model"},"index":0}]}"#,
+        r#"{"candidates":[{"content":{"parts":[{"text":"1}"}],"role":"model"},"index":0}]}"#,
+        r#"{"candidates":[{"content":{"parts":[{"thoughtSignature":"EjQKMgEMOdbHJ9"}],"role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":5,"candidatesTokenCount":3,"totalTokenCount":8},"modelVersion":"gemini-3.8-flash"}"#,
+    ])]);
+    let r = block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), true, &mut |_| {})).unwrap();
+    assert_eq!(r.text, r#"{"a": 1}"#);
+    assert_eq!(r.finish_reason.as_deref(), Some("STOP"));
+    assert_eq!(r.usage.total_tokens, 8);
+}
+
 #[test]
 fn an_error_inside_the_stream_and_a_cut_stream() {
     let first = r#"{"candidates":[{"content":{"parts":[{"text":"{\"a\":"}]}}]}"#;

@@ -403,3 +403,22 @@ test('scripted faults on a days request: answers change as for weeks and the ser
   assert.equal(trunc.json.candidates[0].finishReason, 'MAX_TOKENS');
   assert.equal((await withStep({ fault: 'status', status: 503 })).status, 503);
 });
+
+test('Gemini 3 signs its answers: the last part carries a thoughtSignature; streamed, a last event whose part has no text', async () => {
+  const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), { ...JSON_MODE, thinkingConfig: { thinkingLevel: 'low' } });
+  const plain = await generate(base, { key: KEY, model: 'gemini-3.8-flash', body });
+  assert.equal(plain.status, 200);
+  const parts = plain.json.candidates[0].content.parts;
+  assert.match(parts.at(-1).thoughtSignature, /^[A-Za-z0-9+/]+=*$/);
+  assert.equal(typeof parts.at(-1).text, 'string');
+  const streamed = await generate(base, { key: KEY, model: 'gemini-3.8-flash', body, stream: true });
+  const events = parseSSE(streamed.text);
+  const last = events.at(-1).candidates[0];
+  assert.deepEqual(Object.keys(last.content.parts[0]), ['thoughtSignature']);
+  assert.equal(last.finishReason, 'STOP');
+  assert.ok(events.slice(0, -1).every((e) => !e.candidates[0].finishReason), 'only the signature event ends the answer');
+  assert.equal(events.map(responseText).join(''), responseText(plain.json));
+  // 2.5 models do not sign a plain answer
+  const old = await generate(base, { key: KEY, model: 'gemini-2.5-flash', body: userRequest('hi', { thinkingConfig: { thinkingBudget: 0 } }) });
+  assert.ok(old.json.candidates[0].content.parts.every((p) => !('thoughtSignature' in p)));
+});
