@@ -301,10 +301,10 @@ function usage(out, C, T) {
 
 /**
  * Compute the full outcome of a validated request: text, thinking, finish reason,
- * and the special response shapes of some faults. `promptText` is its prompt text (`promptChars`), which the
- * caller reads once for the quotas, this charge and the implicit cache.
+ * and the special response shapes of some faults. `P` is its prompt tokens, which the caller counts once for
+ * the quotas and this charge.
  */
-function generate(req, model, modelId, step, followPrompt, promptText) {
+function generate(req, model, modelId, step, followPrompt, P) {
   const fault = step && step.fault;
   const gc = req.generationConfig || {};
   const json = gc.responseMimeType === 'application/json';
@@ -315,7 +315,6 @@ function generate(req, model, modelId, step, followPrompt, promptText) {
   const task = parsePrompt(lastUserText, sysText);
   // prompt-following mode: week titles and phases come from what the request shows (content.mjs promptPlan)
   const plan = followPrompt && (task.kind === 'weeks' || task.kind === 'days') ? promptPlan(req) : null;
-  const P = countTokens(promptText);
   const maxOut = gc.maxOutputTokens ?? model.outputTokenLimit;
 
   let T = Math.min(plannedThinking(model, gc.thinkingConfig, P), maxOut);
@@ -419,16 +418,15 @@ function effectiveTiming(state, step) {
 }
 
 /**
- * The 429 body when the request goes over `rpm`, `tpm` or `rpd` of its key and model, else null (the request is
- * counted). Like Gemini, the message names the exact wait and `RetryInfo` only its whole seconds, so a client that
+ * The 429 body when the request (of `tokens` input tokens) goes over `rpm`, `tpm` or `rpd` of its key and model,
+ * else null (the request is counted). Like Gemini, the message names the exact wait and `RetryInfo` only its whole seconds, so a client that
  * waits just `retryDelay` can come back a little early and be refused again. Past the day's quota the wait runs to
  * the next midnight Pacific (`retryDelay: "65205s"` in a public capture): hours that only a client which knows a
  * per-day quotaId from a per-minute one will not wait.
  */
-function quotaRefusal(ctx, key, modelId, promptText) {
+function quotaRefusal(ctx, key, modelId, tokens) {
   const { rpm, tpm, rpd, timeScale } = ctx.state.config;
   if (!(rpm > 0) && !(tpm > 0) && !(rpd > 0)) return null;
-  const tokens = countTokens(promptText);
   const refused = ctx.state.limiter.admit({
     key, model: modelId, tokens, rpm, tpm, rpd, now: nowMs(), windowMs: QUOTA_WINDOW_MS * timeScale, dayMs: QUOTA_DAY_MS * timeScale,
   });
@@ -546,13 +544,15 @@ async function handleGenerate(ctx, modelRaw, method) {
   recordRequestShape(entry, parsed.json, v.ok ? v.req : null);
   if (!v.ok) return sendError(ctx, v.status, v.body);
 
-  // 6. per-minute quotas (off unless configured); the prompt text is what quotas, the charge and the cache read
+  // 6. quotas (off unless configured); the prompt text is read, and its tokens counted, once for the quotas, the
+  // charge and the implicit cache
   const promptText = promptChars(v.req);
-  const refusal = quotaRefusal(ctx, key, modelId, promptText);
+  const promptTokens = countTokens(promptText);
+  const refusal = quotaRefusal(ctx, key, modelId, promptTokens);
   if (refusal) return sendError(ctx, 429, refusal);
 
   // 7. generation
-  const out = generate(v.req, model, modelId, step, state.config.followPrompt, promptText);
+  const out = generate(v.req, model, modelId, step, state.config.followPrompt, promptTokens);
   entry.promptTokens = out.P;
   const cacheMin = implicitCacheMin(modelId);
   if (state.config.implicitCache && cacheMin != null) {
