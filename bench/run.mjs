@@ -32,7 +32,7 @@ const args = {
   quiet: false,
   faults: true,
   // gemini-2.5-flash's free tier since December 2025: 5 requests per minute (and 20 a day, which a 52-week run
-  // would not fit in; the mock leaves that quota out).
+  // would not fit in; these runs leave the mock's daily quota, `rpd`, off).
   rpm: 5,
 };
 for (let i = 2; i < process.argv.length; i++) {

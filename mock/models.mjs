@@ -8,6 +8,11 @@ const COMMON_METHODS = ['generateContent', 'countTokens', 'createCachedContent',
  *   { kind: 'budget', min, max, allowZero, default: 'dynamic'|'off', dynamicBase }
  *   { kind: 'level', levels: {low, high}, default: 'high', min, max }  (3.x; budget accepted too)
  */
+/** The thinking rules every 3.x Flash-Lite shares: levels from `minimal` (no thinking, the default) up. */
+const FLASH_LITE_3_THINKING = {
+  kind: 'level', levels: { minimal: 0, low: 150, medium: 500, high: 1500 }, default: 'minimal', min: 512, max: 24576, allowZero: false, dynamicBase: 400,
+};
+
 export const MODELS = {
   'gemini-2.0-flash': {
     version: '2.0', displayName: 'Gemini 2.0 Flash',
@@ -55,13 +60,13 @@ export const MODELS = {
     version: '3.5-flash-lite', displayName: 'Gemini 3.5 Flash-Lite',
     description: 'Gemini 3.5 Flash-Lite, our most cost-efficient model',
     outputTokenLimit: 65536, topK: 64,
-    thinking: { kind: 'level', levels: { minimal: 0, low: 150, medium: 500, high: 1500 }, default: 'minimal', min: 512, max: 24576, allowZero: false, dynamicBase: 400 },
+    thinking: FLASH_LITE_3_THINKING,
   },
   'gemini-3.1-flash-lite': {
     version: '3.1-flash-lite', displayName: 'Gemini 3.1 Flash-Lite',
     description: 'Gemini 3.1 Flash-Lite',
     outputTokenLimit: 65536, topK: 64,
-    thinking: { kind: 'level', levels: { minimal: 0, low: 150, medium: 500, high: 1500 }, default: 'minimal', min: 512, max: 24576, allowZero: false, dynamicBase: 400 },
+    thinking: FLASH_LITE_3_THINKING,
   },
   'gemini-3.1-pro-preview': {
     version: '3.1-pro-preview', displayName: 'Gemini 3.1 Pro Preview',

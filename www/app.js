@@ -10,8 +10,7 @@ const DEMO_KEY = 'offline-demo-key';
 const STORE_KEY = 'gemini-roadmap:last-roadmap'; // localStorage: the last roadmap, never the key
 const KEY_SLOT = 'gemini-roadmap:api-key'; // sessionStorage, only when "Remember in this tab" is ticked
 
-/** USD per 1M tokens (list prices, paid tier, text). Thinking tokens are billed as output. */
-// USD per 1M tokens, list prices of November 2026 (thinking is billed as output).
+/** USD per 1M tokens (list prices of November 2026, paid tier, text). Thinking tokens are billed as output. */
 export const PRICES = {
   'gemini-2.5-flash': { input: 0.3, output: 2.5 },
   'gemini-3.8-flash': { input: 0.75, output: 3.75 },
