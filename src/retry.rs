@@ -56,9 +56,7 @@ impl RetryPolicy {
         let exp = self.base_delay_ms.saturating_mul(1u64 << (retry - 1).min(20)).min(self.max_delay_ms);
         Some(exp / 2 + (random * (exp / 2) as f64) as u64)
     }
-}
 
-impl RetryPolicy {
     /// Counts `err` in `tries` and returns the wait before trying again, or `None` to fail with it.
     pub fn next_delay_ms(&self, tries: &mut Tries, err: &Error, random: f64) -> Option<u64> {
         if is_minute_quota(err) {
