@@ -3,19 +3,14 @@
 // for), and failing once a week repeats a day title or a week title.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 import { requests } from '../../mock/control.mjs';
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { problems } from '../../bench/checks.mjs';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const wasmPath = `${root}pkg/web/gemini_roadmap_bg.wasm`;
+import { loadWebPackage } from './helpers.mjs';
 
 test('problems(): a parallel roadmap is valid; a week that repeats a day title is not', async () => {
-  const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
-  await init({ module_or_path: readFileSync(wasmPath) });
+  const { generateRoadmap } = await loadWebPackage();
   const mock = await startMock({ port: 0, quiet: true, followPrompt: true });
   try {
     for (const weeks of [13, 26]) {

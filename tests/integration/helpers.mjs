@@ -15,6 +15,13 @@ export const APPS = join(ROOT, 'tests', 'integration', 'apps');
 export const OUT = join(ROOT, 'test-output', 'apps');
 export const VERSION = readFileSync(join(ROOT, 'Cargo.toml'), 'utf8').match(/^version\s*=\s*"([^"]+)"/m)[1];
 
+/** The built web package (`pkg/web`), initialised from its `.wasm` for Node: its exports, `generateRoadmap` first. */
+export async function loadWebPackage() {
+  const pkg = await import(join(ROOT, 'pkg', 'web', 'gemini_roadmap.js'));
+  await pkg.default({ module_or_path: readFileSync(join(ROOT, 'pkg', 'web', 'gemini_roadmap_bg.wasm')) });
+  return pkg;
+}
+
 const log = (...a) => process.env.INTEGRATION_VERBOSE && console.error('[integration]', ...a);
 
 // The environment of child npm processes: without the variables of the `npm test` that runs us, so a

@@ -3,18 +3,14 @@
 // and the roadmap comes out whole.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 import { requests } from '../../mock/control.mjs';
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { problems } from '../../bench/checks.mjs';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { loadWebPackage } from './helpers.mjs';
 
 test('gemini-3.8-flash, gemini-3.1-flash-lite, gemini-3.5-flash-lite and gemini-3.1-pro-preview: the lowest thinking level each takes, complete roadmaps', async () => {
-  const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
-  await init({ module_or_path: readFileSync(`${root}pkg/web/gemini_roadmap_bg.wasm`) });
+  const { generateRoadmap } = await loadWebPackage();
   const mock = await startMock({ port: 0, quiet: true, followPrompt: true });
   try {
     for (const model of ['gemini-3.8-flash', 'gemini-3.1-flash-lite', 'gemini-3.5-flash-lite', 'gemini-3.1-pro-preview']) {
@@ -39,8 +35,7 @@ test('gemini-3.8-flash, gemini-3.1-flash-lite, gemini-3.5-flash-lite and gemini-
 });
 
 test("the default model's name routed to gemini-3.5-flash-lite (announced from 2026-12-01): its budget is refused once, then the run completes", async () => {
-  const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
-  await init({ module_or_path: readFileSync(`${root}pkg/web/gemini_roadmap_bg.wasm`) });
+  const { generateRoadmap } = await loadWebPackage();
   const mock = await startMock({ port: 0, quiet: true, followPrompt: true, routes: { 'gemini-2.5-flash': 'gemini-3.5-flash-lite' } });
   try {
     for (const strategy of ['sequential', 'parallel']) {

@@ -4,18 +4,14 @@
 // seconds, a fraction of a second too early, to be refused again until their retries were spent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
 import { requests, reset } from '../../mock/control.mjs';
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { problems } from '../../bench/checks.mjs';
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
+import { loadWebPackage } from './helpers.mjs';
 
 test('parallel, 52 weeks at 5 requests per minute: every 429 is waited out and the roadmap is complete', async () => {
-  const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
-  await init({ module_or_path: readFileSync(`${root}pkg/web/gemini_roadmap_bg.wasm`) });
+  const { generateRoadmap } = await loadWebPackage();
   // gemini-2.5-flash timing; a minute of the mock's clock lasts 1.2 s
   const timeScale = 0.02;
   const mock = await startMock({ port: 0, quiet: true, followPrompt: true, rpm: 5, latencyMs: 600, tokensPerSecond: 200, timeScale });
@@ -47,8 +43,7 @@ test('parallel, 52 weeks, 16 requests in flight at 2 per minute with instant ans
   // Answers far faster than the quota's minute: concurrency must not come back within the minute, and the
   // batches that lose the race for a freed slot again and again must not fail the run (before the fix their
   // refusals used up maxRetries: RATE_LIMITED with 40 of 58 requests refused).
-  const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
-  await init({ module_or_path: readFileSync(`${root}pkg/web/gemini_roadmap_bg.wasm`) });
+  const { generateRoadmap } = await loadWebPackage();
   const mock = await startMock({ port: 0, quiet: true, followPrompt: true, rpm: 2, timeScale: 0.01 });
   try {
     const key = 'rate-limit-test-key-16';
@@ -65,8 +60,7 @@ test('parallel, 52 weeks, 16 requests in flight at 2 per minute with instant ans
 
 test("the day's quota runs out mid-run: RATE_LIMITED at once, finished weeks kept, and resumeFrom finishes the next day", async () => {
   // Gemini names a wait of hours (to midnight Pacific) in RetryInfo: waiting it, or retrying sooner, is wrong.
-  const { default: init, generateRoadmap } = await import(`${root}pkg/web/gemini_roadmap.js`);
-  await init({ module_or_path: readFileSync(`${root}pkg/web/gemini_roadmap_bg.wasm`) });
+  const { generateRoadmap } = await loadWebPackage();
   const mock = await startMock({ port: 0, quiet: true, followPrompt: true, rpd: 3, timeScale: 0.01 });
   try {
     const key = 'rate-limit-test-key-day';
