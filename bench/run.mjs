@@ -31,7 +31,7 @@ const args = {
   role: 'DevOps Engineer',
   quiet: false,
   faults: true,
-  // gemini-2.5-flash's free tier since December 2025: 5 requests per minute (and 20 a day, which a 52-week run
+  // A free-tier key: 5 requests per minute, gemini-2.5-flash's free tier since December 2025 (and 20 a day, which a 52-week run
   // would not fit in; these runs leave the mock's daily quota, `rpd`, off).
   rpm: 5,
 };
@@ -72,10 +72,11 @@ for (let i = 2; i < process.argv.length; i++) {
 
 const STRATEGIES = {
   'single-call': {
-    label: 'single-call (gemini-2.0-flash)',
-    // The seed's "before": every week in one request. gemini-2.0-flash's 8,192-token limit cuts it, as it
-    // would cut a real 12-week answer; gemini-2.5-flash's 65,536 would hide the problem.
-    options: (weeks) => ({ model: 'gemini-2.0-flash', batchWeeks: weeks }),
+    label: 'single-call',
+    // The seed's "before": every week in one request, on the default model with its own output limit (65,536
+    // tokens). The seed's gemini-2.0-flash cut such an answer at 8,192 tokens, but Google shut it down on
+    // 2026-06-01 (it answers 404, as the mock does): today a single call is cut only past about 40 weeks.
+    options: (weeks) => ({ batchWeeks: weeks }),
   },
   // The official SDK's chat (`@google/genai`), not this package: see sdkChatRoadmap below.
   'sdk-chat': { label: `SDK chat (@google/genai ${sdkVersion()})`, run: sdkChatRoadmap },
@@ -140,7 +141,7 @@ const runId = Date.now().toString(36);
 /**
  * The official SDK's chat, used the way its documentation shows: one `ai.chats.create` chat, the outline and
  * then one turn per 3 weeks, each answer read with `JSON.parse`. Same model and settings as the package (JSON
- * mode, temperature 0.7, thinking off), so the rows differ by approach only: the SDK resends the whole chat
+ * mode, the model's own temperature, no thinking), so the rows differ by approach only: the SDK resends the whole chat
  * every turn and returns an answer only when it is complete; it has no repair of cut or broken JSON.
  *
  * Around it, what a careful app would write: a failed turn (sendMessage throws, or its text is not JSON) is
@@ -161,8 +162,9 @@ async function sdkChatRoadmap(key, weeks, onWeek) {
   // Its own retries (off unless asked for) on, as a careful user would: 408, 429 and 5xx, up to 4 attempts.
   const httpOptions = { baseUrl: mock.url, retryOptions: { attempts: 4 } };
   const ai = new GoogleGenAI({ apiKey: key, apiVersion: 'v1beta', httpOptions });
-  const model = 'gemini-2.5-flash';
-  const config = { responseMimeType: 'application/json', temperature: 0.7, thinkingConfig: { thinkingBudget: 0 } };
+  // The package's default model and what the package sends it: no temperature (Gemini 3 keeps its 1.0), no thinking.
+  const model = 'gemini-3.1-flash-lite';
+  const config = { responseMimeType: 'application/json', thinkingConfig: { thinkingLevel: 'minimal' } };
   let chat = ai.chats.create({ model, config });
   const usage = { requests: 0, promptTokens: 0, outputTokens: 0 };
   const rm = { phases: [], weeks: [], usage, batches: [], warnings: [] };
@@ -509,7 +511,7 @@ async function measureSdkChatBundle() {
       stdin: {
         contents: "import { GoogleGenAI } from '@google/genai';\n" +
           'export async function ask(apiKey, message) {\n' +
-          "  const chat = new GoogleGenAI({ apiKey }).chats.create({ model: 'gemini-2.5-flash' });\n" +
+          "  const chat = new GoogleGenAI({ apiKey }).chats.create({ model: 'gemini-3.1-flash-lite' });\n" +
           '  return (await chat.sendMessage({ message })).text;\n}\n',
         resolveDir: root,
         loader: 'js',
@@ -539,9 +541,9 @@ const sdkLines = args.weeks.map((n) => {
   return parts.length ? `- ${n} weeks: ${parts.join('; ')}` : null;
 }).filter(Boolean);
 
-// What the input costs once implicit caching is counted: on gemini-2.5-flash a cached token is billed at 10 % of
-// an input token ($0.03 against $0.30 per million). The mock caches every shared prefix from 2,048 tokens up, the
-// most favourable case for strategies that resend a growing history.
+// What the input costs once implicit caching is counted: on gemini-3.1-flash-lite a cached token is billed at 10 %
+// of an input token ($0.025 against $0.25 per million). The mock caches every shared prefix from 4,096 tokens up
+// (2,048 on 2.5 models), the most favourable case for strategies that resend a growing history.
 const CACHED_PRICE = 0.1;
 const billed = (r) => r.mock.promptTokens - r.mock.cachedTokens * (1 - CACHED_PRICE);
 const cacheRows = rows.filter((r) => r.mock.promptTokens > 0 && r.strategy !== 'single-call');
@@ -608,8 +610,8 @@ const md = [
   targetLines,
   '',
   ...(sdkLines.length ? ['Against the official SDK\'s chat (same model and settings; below 1 × is cheaper or faster):', '', ...sdkLines, ''] : []),
-  ...(cacheTable ? ['With implicit caching (the mock serves every prompt prefix of 2,048 tokens or more shared with an earlier ' +
-    'request from its cache, as gemini-2.5-flash may; a cached token is billed at 10 % of an input token):', '', cacheTable, ''] : []),
+  ...(cacheTable ? ['With implicit caching (the mock serves every prompt prefix of 4,096 tokens or more shared with an earlier ' +
+    'request from its cache, as gemini-3.1-flash-lite may; a cached token is billed at 10 % of an input token):', '', cacheTable, ''] : []),
   ...(faultTable ? [`Reliability, 12 weeks: the first generate requests of every run are answered, in order: ${faultNames}; then normally.`, '', faultTable, ''] : []),
   ...(freeTierTable ? [`Free tier: the mock refuses a key's request beyond ${args.rpm} per minute (sliding window, mock clock) with ` +
     'Gemini\'s 429: `RetryInfo` with whole seconds, the exact wait in the message.', '', freeTierTable, ''] : []),

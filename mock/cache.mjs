@@ -7,7 +7,7 @@ import { forgetKey } from './limits.mjs';
 export function implicitCacheMin(modelId) {
   if (modelId.startsWith('gemini-2.5-')) return 2048;
   if (/^gemini-[3-9]/.test(modelId)) return 4096;
-  return null; // 2.0 models have no implicit caching
+  return null; // 2.0 models had none (they are shut down: every served model caches)
 }
 
 /** How long a prompt stays cached, on the mock's clock. */

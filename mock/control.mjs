@@ -74,11 +74,12 @@ export function roadmapPrompt({ role = 'DevOps Engineer', totalWeeks = 12, task 
 
 /**
  * POST to generateContent / streamGenerateContent.
- * opts: { model, key, body (object or raw string), stream, sse (default true when stream), headers, keyInUrl, signal }
+ * opts: { model (default gemini-3.1-flash-lite, the package's default model), key, body (object or raw string), stream,
+ *   sse (default true when stream), headers, keyInUrl, signal }
  * Returns { status, headers, text, json? }
  */
 export async function generate(base, opts = {}) {
-  const model = opts.model || 'gemini-2.0-flash';
+  const model = opts.model || 'gemini-3.1-flash-lite';
   const method = opts.method || (opts.stream ? 'streamGenerateContent' : 'generateContent');
   const q = new URLSearchParams();
   if (opts.stream && opts.sse !== false) q.set('alt', 'sse');

@@ -3,8 +3,7 @@
 const COMMON_METHODS = ['generateContent', 'countTokens', 'createCachedContent', 'batchGenerateContent'];
 
 /**
- * thinking:
- *   null                                  model cannot think; any thinking config -> 400
+ * thinking (every served model thinks; the 2.0 models, which could not, are shut down):
  *   { kind: 'budget', min, max, allowZero, default: 'dynamic'|'off', dynamicBase }
  *   { kind: 'level', levels: {low, high}, default: 'high', min, max }  (3.x; budget accepted too)
  */
@@ -14,16 +13,6 @@ const FLASH_LITE_3_THINKING = {
 };
 
 export const MODELS = {
-  'gemini-2.0-flash': {
-    version: '2.0', displayName: 'Gemini 2.0 Flash',
-    description: 'Gemini 2.0 Flash',
-    outputTokenLimit: 8192, topK: 40, thinking: null,
-  },
-  'gemini-2.0-flash-lite': {
-    version: '2.0', displayName: 'Gemini 2.0 Flash-Lite',
-    description: 'Gemini 2.0 Flash-Lite',
-    outputTokenLimit: 8192, topK: 40, thinking: null,
-  },
   'gemini-2.5-flash': {
     version: '001', displayName: 'Gemini 2.5 Flash',
     description: 'Stable version of Gemini 2.5 Flash, our mid-size multimodal model that supports up to 1 million tokens, released in June of 2025.',
@@ -74,12 +63,23 @@ export const MODELS = {
     outputTokenLimit: 65536, topK: 64,
     thinking: { kind: 'level', levels: { low: 300, medium: 1000, high: 2000 }, default: 'high', min: 128, max: 32768, allowZero: false, dynamicBase: 2000 },
   },
-  'gemini-3-pro-preview': {
-    version: '3-pro-preview-11-2025', displayName: 'Gemini 3 Pro Preview',
-    description: 'Gemini 3 Pro Preview',
-    outputTokenLimit: 65536, topK: 64,
-    thinking: { kind: 'level', levels: { low: 300, high: 2000 }, default: 'high', min: 128, max: 32768, allowZero: false, dynamicBase: 2000 },
-  },
+};
+
+/**
+ * Models Google has shut down: Gemini answers 404 for them, on every method, exactly as for a name it never had
+ * (`MODEL_NOT_FOUND`), and ListModels leaves them out. The mock does not serve them either; this table is for the
+ * README and the tests. `replacement` is Google's recommended successor, or, where that is shut down too
+ * (gemini-1.5-flash's was gemini-2.0-flash), the successor's: always a served model, so that
+ * `--route <id>=<replacement>` is accepted.
+ */
+export const SHUT_DOWN = {
+  'gemini-1.5-flash': { shutDown: '2025-09-24', replacement: 'gemini-2.5-flash' },
+  'gemini-1.5-pro': { shutDown: '2025-09-24', replacement: 'gemini-2.5-pro' },
+  'gemini-2.0-flash': { shutDown: '2026-06-01', replacement: 'gemini-2.5-flash' },
+  'gemini-2.0-flash-001': { shutDown: '2026-06-01', replacement: 'gemini-2.5-flash' },
+  'gemini-2.0-flash-lite': { shutDown: '2026-06-01', replacement: 'gemini-2.5-flash-lite' },
+  'gemini-2.0-flash-lite-001': { shutDown: '2026-06-01', replacement: 'gemini-2.5-flash-lite' },
+  'gemini-3-pro-preview': { shutDown: '2026-03-09', replacement: 'gemini-3.1-pro-preview' },
 };
 
 export const INPUT_TOKEN_LIMIT = 1048576;

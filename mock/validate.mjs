@@ -345,15 +345,15 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
   if (tc) {
     const hasBudget = tc.thinkingBudget !== undefined;
     const hasLevel = tc.thinkingLevel !== undefined && String(tc.thinkingLevel).toLowerCase() !== 'thinking_level_unspecified';
+    // Every served model thinks (the 2.0 models, which refused any thinking config, are shut down).
     const t = model.thinking;
     if (hasBudget && hasLevel) return invalidArgument('You can only set only one of thinking budget and thinking level.');
-    if (hasLevel && (!t || t.kind !== 'level')) return invalidArgument('Thinking level is not supported for this model.');
-    if (!t && (hasBudget || tc.includeThoughts === true)) return invalidArgument('thinking_config is not supported.');
-    if (t && hasLevel) {
+    if (hasLevel && t.kind !== 'level') return invalidArgument('Thinking level is not supported for this model.');
+    if (hasLevel) {
       const lv = String(tc.thinkingLevel).toLowerCase();
       if (!(lv in t.levels)) return invalidArgument(`Thinking level ${lv.toUpperCase()} is not supported for this model.`);
     }
-    if (t && hasBudget) {
+    if (hasBudget) {
       const b = tc.thinkingBudget;
       if (b === 0 && !t.allowZero) return invalidArgument('Budget 0 is invalid. This model only works in thinking mode.');
       if (b !== 0 && b !== -1 && (b < t.min || b > t.max)) {

@@ -28,14 +28,14 @@ fn user_request(text: &str) -> GenerateRequest {
 #[test]
 fn endpoint_defaults_and_urls() {
     let e = endpoint();
-    assert_eq!(e.model, "gemini-2.5-flash");
+    assert_eq!(e.model, "gemini-3.1-flash-lite");
     assert_eq!(
         e.generate_url(false),
-        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent"
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-3.1-flash-lite:generateContent"
     );
     assert_eq!(
         e.generate_url(true),
-        "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse"
+        "https://generativelanguage.googleapis.com/v1beta/models/gemini-3.1-flash-lite:streamGenerateContent?alt=sse"
     );
     let e = Endpoint::new("k1234567", Some("models/gemini-2.0-flash"), Some("http://127.0.0.1:8787/"), Some(500)).unwrap();
     assert_eq!(e.describe_model_info().url, "http://127.0.0.1:8787/v1beta/models/gemini-2.0-flash");

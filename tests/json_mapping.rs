@@ -58,12 +58,13 @@ fn options_are_read_as_serde_reads_them() {
     let o: RoadmapOptions = decode(
         r#"{"apiKey":"k","role":"DevOps","weeks":12,"batchWeeks":2,"contextDays":0,"maxRetries":1,"userId":"u",
             "level":"junior","hoursPerDay":1.5,"log":false,"history":"full","stream":false,"timeoutMs":5000,
-            "strategy":"parallel","concurrency":3,"model":null,"baseUrl":"http://localhost:1"}"#,
+            "strategy":"parallel","concurrency":3,"model":null,"baseUrl":"http://localhost:1","maxOutputTokens":8192}"#,
     )
     .unwrap();
     let via_serde: RoadmapOptions = serde_json::from_value(serde_json::to_value(&o).unwrap()).unwrap();
     assert_eq!(o, via_serde);
     assert_eq!((o.strategy, o.concurrency, o.hours_per_day, o.model), (Some(RunStrategy::Parallel), Some(3.0), Some(1.5), None));
+    assert_eq!(o.max_output_tokens, Some(8192.0));
     // With a resumed roadmap inside.
     let (rm, _) = roadmap_and_events(&opts(3));
     let text = format!(r#"{{"apiKey":"k","role":"r","weeks":3,"resumeFrom":{}}}"#, rm.to_json());

@@ -173,7 +173,7 @@ fn tasks(t: &Http) -> Vec<String> {
 fn every_model_accepts_our_requests_and_the_roadmap_matches_the_outline() {
     let mock = Mock::start();
     for model in
-        ["gemini-2.5-flash", "gemini-2.0-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-3-pro-preview"]
+        ["gemini-3.1-flash-lite", "gemini-2.5-flash", "gemini-2.5-pro", "gemini-2.5-flash-lite", "gemini-3.1-pro-preview"]
     {
         let t = transport();
         let mut o = mock_opts(&mock, model, 12);
@@ -351,10 +351,10 @@ fn transport_faults_are_retried_or_fail_fast() {
 #[test]
 fn a_cut_stream_on_a_small_model_is_recovered() {
     let mock = Mock::start();
-    // gemini-2.0-flash has 8192 output tokens: a 6-week batch does not fit and comes back cut.
+    // 8,192 output tokens (what gemini-2.0-flash allowed): a 6-week batch does not fit and comes back cut.
     let t = transport();
     let mut o = mock_opts(&mock, "small", 12);
-    o.model = Some("gemini-2.0-flash".into());
+    o.max_output_tokens = Some(8192.0);
     o.batch_weeks = Some(6.0);
     let rm = generate_on_mock(&t, &o).0.unwrap();
     assert_complete(&rm, 12);
@@ -363,6 +363,21 @@ fn a_cut_stream_on_a_small_model_is_recovered() {
     assert!(asked.len() > 4, "the cut batches were finished in smaller requests: {asked:?}");
     assert!(rm.batches.iter().all(|b| b.status == BatchStatus::Recovered));
     assert!(rm.warnings.is_empty());
+    assert!(t.sent.borrow()[1..].iter().all(|r| body_json(r)["generationConfig"]["maxOutputTokens"] == 8192));
+}
+
+/// Google shuts models down: their names then answer 404 (gemini-2.0-flash since 2026-06-01). The run fails on
+/// the model lookup, before any generate request, and is not retried.
+#[test]
+fn a_shut_down_model_fails_on_its_lookup() {
+    let mock = Mock::start();
+    let t = transport();
+    let mut o = mock_opts(&mock, "gone", 12);
+    o.model = Some("gemini-2.0-flash".into());
+    let e = generate_on_mock(&t, &o).0.unwrap_err();
+    assert_eq!(e.error.code(), "NOT_FOUND");
+    assert!(e.error.text().contains("models/gemini-2.0-flash is not found"), "{}", e.error.text());
+    assert_eq!(tasks(&t), ["GET"]);
 }
 
 #[test]

@@ -161,7 +161,8 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     assert!(prompt.contains("\n5. Topic 5: Skill 5\n"));
     assert!(!prompt.contains("u-1"));
     let cfg = &body_json(&posts(&t)[0])["generationConfig"];
-    assert_eq!(cfg["thinkingConfig"]["thinkingBudget"], 0);
+    assert_eq!(cfg["thinkingConfig"]["thinkingLevel"], "minimal");
+    assert_eq!(cfg["maxOutputTokens"], serde_json::Value::Null, "no lookup, so no limit is known");
     assert_eq!(new.weeks[4].title, "Fresh week five");
     assert!(!new.weeks[4].fallback);
     assert!(new.warnings.is_empty(), "the week's warnings are cleared");
@@ -173,6 +174,11 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     assert!(new.usage.prompt_tokens > rm.usage.prompt_tokens);
     assert_eq!(new.batches, rm.batches);
     assert_eq!(new.user_id.as_deref(), Some("u-1"));
+
+    // `maxOutputTokens` caps the one request as it caps a run's.
+    let t2 = ReplayTransport::with_responder(vec![], gemini_with(|req, _, _| Some(answer(req, &pretty(&weeks_value(5, 5, 12)), "STOP"))));
+    block_on(regenerate_week(&t2, &rm, 5, &RoadmapOptions { max_output_tokens: Some(4096.0), ..only_key.clone() })).unwrap();
+    assert_eq!(body_json(&posts(&t2)[0])["generationConfig"]["maxOutputTokens"], 4096);
 
     // Out of range: nothing is sent.
     let t = ReplayTransport::new(vec![]);

@@ -201,6 +201,7 @@ fn thinking_settings_the_model_refuses_are_dropped_once() {
         let t = ReplayTransport::with_responder(vec![], first_times(1, |t| matches!(t, Task::Outline { .. }), bad));
         let mut o = opts(6);
         o.max_retries = Some(0.0);
+        o.model = Some("gemini-2.5-flash".into());
         let (rm, events) = ok(&t, &o);
         assert_complete(&rm, 6);
         let p = posts(&t);
@@ -227,8 +228,9 @@ fn generation_config_follows_the_model() {
     let cfg = &body_json(&posts(&t)[1])["generationConfig"];
     assert_eq!(cfg["responseMimeType"], "application/json");
     assert_eq!(cfg["maxOutputTokens"], 65536);
-    assert_eq!(cfg["temperature"], 0.7);
-    assert_eq!(cfg["thinkingConfig"], serde_json::json!({"thinkingBudget": 0}));
+    // The default model is a Gemini 3 Flash-Lite: the least thinking it allows (none) and its own temperature.
+    assert_eq!(cfg["temperature"], Value::Null);
+    assert_eq!(cfg["thinkingConfig"], serde_json::json!({"thinkingLevel": "minimal"}));
     let schema = &cfg["responseJsonSchema"];
     assert_eq!(schema["properties"]["weeks"]["minItems"], 3);
     assert_eq!(schema["properties"]["weeks"]["items"]["properties"]["days"]["maxItems"], 7);
@@ -236,9 +238,10 @@ fn generation_config_follows_the_model() {
     assert_eq!(outline_schema["required"], serde_json::json!(["phases", "weeks"]));
     let get = &t.requests.borrow()[0];
     assert_eq!(get.method, "GET");
-    assert!(get.url.ends_with("/v1beta/models/gemini-2.5-flash"));
+    assert!(get.url.ends_with("/v1beta/models/gemini-3.1-flash-lite"));
 
     for (model, thinking) in [
+        ("gemini-2.5-flash", serde_json::json!({"thinkingBudget": 0})),
         ("gemini-2.5-pro", serde_json::json!({"thinkingBudget": 128})),
         ("gemini-3-pro-preview", serde_json::json!({"thinkingLevel": "low"})),
         ("gemini-3.8-flash", serde_json::json!({"thinkingLevel": "low"})),
@@ -259,6 +262,17 @@ fn generation_config_follows_the_model() {
         assert_eq!(cfg["temperature"], temperature, "{model}");
         let limit = if model == "gemini-2.0-flash" { 8192 } else { 65536 };
         assert_eq!(cfg["maxOutputTokens"], limit);
+    }
+
+    // `maxOutputTokens` lowers the model's limit on every request, and never raises it.
+    for (cap, sent) in [(4096.0, 4096), (100_000.0, 65536)] {
+        let t = ReplayTransport::with_responder(vec![], gemini());
+        let mut o = opts(3);
+        o.max_output_tokens = Some(cap);
+        ok(&t, &o);
+        for p in &posts(&t) {
+            assert_eq!(body_json(p)["generationConfig"]["maxOutputTokens"], sent, "cap {cap}");
+        }
     }
 }
 

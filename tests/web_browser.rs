@@ -102,7 +102,8 @@ async fn truncated_and_failed_turns_never_enter_the_history() {
 #[wasm_bindgen_test]
 async fn twelve_weeks_in_one_call_is_cut_by_the_mock() {
     let k = key("single-call");
-    let c = chat(&k, json!({"maxRetries": 0}));
+    // 8,192 output tokens, as gemini-2.0-flash allowed (shut down since 2026-06-01).
+    let c = chat(&k, json!({"maxRetries": 0, "generationConfig": {"maxOutputTokens": 8192}}));
     let prompt = "Role: DevOps Engineer\nTotal weeks: 12\nTASK: WEEKS 1-12";
     let r = settle(c.send(prompt.into(), JsValue::UNDEFINED)).await.unwrap();
     assert_eq!(str_field(&r, "finishReason").as_deref(), Some("MAX_TOKENS"));
@@ -268,7 +269,7 @@ async fn connection_refused_is_a_network_error() {
 }
 
 async fn stream(k: &str, prompt: &str) -> (Result<gemini_roadmap::gemini::Reply, gemini_roadmap::Error>, usize) {
-    let endpoint = Endpoint::new(k, Some("gemini-2.0-flash"), Some(mock_url()), None).unwrap();
+    let endpoint = Endpoint::new(k, None, Some(mock_url()), None).unwrap();
     let t = FetchTransport::new(None, false);
     let client = GeminiClient::new(&t, &endpoint);
     let req = GenerateRequest { contents: vec![Content::user(prompt)], ..Default::default() };

@@ -200,7 +200,7 @@ async fn the_key_never_leaks_into_console_errors_events_or_storage() {
 
     // The chat API: a failed send, a truncated sendJson, a batched call failing half-way.
     let chat = GeminiChat::new(obj(
-        json!({"apiKey": k, "baseUrl": mock_url(), "model": "gemini-2.0-flash", "maxRetries": 0, "log": true}),
+        json!({"apiKey": k, "baseUrl": mock_url(), "maxRetries": 0, "log": true}),
     ))
     .unwrap();
     script(&k, json!([{"fault": "status", "status": 500}, {"fault": "truncate", "atChars": 50}, {}, {"fault": "status", "status": 429, "retryDelay": "9s"}])).await;

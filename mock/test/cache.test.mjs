@@ -24,8 +24,9 @@ test('the longest prefix shared with a recent prompt counts, from the minimum up
   c.forget('k');
   assert.equal(look(c, MIN + 11, `${base}z`), 0, 'forgotten');
   assert.equal(implicitCacheMin('gemini-2.5-flash'), 2048);
-  assert.equal(implicitCacheMin('gemini-3-pro-preview'), 4096);
-  assert.equal(implicitCacheMin('gemini-2.0-flash'), null);
+  assert.equal(implicitCacheMin('gemini-3.1-flash-lite'), 4096);
+  assert.equal(implicitCacheMin('gemini-3.1-pro-preview'), 4096);
+  assert.equal(implicitCacheMin('gemini-2.0-flash'), null, '2.0 models had none (and are shut down)');
 });
 
 let mock;
@@ -55,13 +56,20 @@ test('a resent chat history is served from the cache on 2.5 models: cachedConten
   assert.deepEqual(log.map((e) => e.cachedTokens), [0, 3002, 3001]);
 });
 
-test('no implicit cache on 2.0 models, below the minimum, or when turned off', async () => {
+test('no implicit cache below the model\'s minimum (4,096 tokens on 3.x, 2,048 on 2.5), or when turned off', async () => {
   const key = freshKey();
-  const history = 'lorem ipsum '.repeat(1000);
+  const history = 'lorem ipsum '.repeat(1000); // 3,000 tokens: enough on 2.5 (above), not on 3.x
   for (let i = 0; i < 2; i++) {
-    const r = await generate(mock.url, { key, model: 'gemini-2.0-flash', body: { contents: [{ role: 'user', parts: [{ text: history }] }] } });
+    const r = await generate(mock.url, { key, model: 'gemini-3.1-flash-lite', body: { contents: [{ role: 'user', parts: [{ text: history }] }] } });
+    assert.equal(r.status, 200, r.text.slice(0, 300));
     assert.equal(r.json.usageMetadata.cachedContentTokenCount, undefined);
   }
+  // the same model past its minimum: a resent 4,500-token prefix is served from the cache
+  const longer = 'lorem ipsum '.repeat(1500);
+  const first = await generate(mock.url, { key, model: 'gemini-3.1-flash-lite', body: { contents: [{ role: 'user', parts: [{ text: `${longer}a` }] }] } });
+  assert.equal(first.json.usageMetadata.cachedContentTokenCount, undefined, 'only 3,000 tokens shared with the earlier prompts');
+  const hit = await generate(mock.url, { key, model: 'gemini-3.1-flash-lite', body: { contents: [{ role: 'user', parts: [{ text: `${longer}b` }] }] } });
+  assert.equal(hit.json.usageMetadata.cachedContentTokenCount, 4500);
   const short = 'lorem ipsum '.repeat(600); // 1,800 tokens: below 2.5's 2,048
   for (let i = 0; i < 2; i++) {
     const r = await generate(mock.url, { key, model: 'gemini-2.5-flash', body: chat(`${short}${i}`) });

@@ -54,7 +54,7 @@ test('scripts are isolated per key; GET models does not consume steps; repeat an
   const b = freshKey();
   await script(base, a, [{ fault: 'status', status: 500, repeat: 2 }]);
   assert.equal((await generate(base, { key: b, body: userRequest('hi') })).status, 200);
-  const get = await fetch(`${base}/v1beta/models/gemini-2.0-flash`, { headers: { 'x-goog-api-key': a } });
+  const get = await fetch(`${base}/v1beta/models/gemini-3.1-flash-lite`, { headers: { 'x-goog-api-key': a } });
   assert.equal(get.status, 200);
   assert.equal((await generate(base, { key: a, body: userRequest('hi') })).status, 500);
   assert.equal((await generate(base, { key: a, body: userRequest('hi') })).status, 500);
@@ -367,7 +367,7 @@ test('stall streams some chunks then goes silent until the client gives up', asy
   const key = freshKey();
   await script(base, key, [{ fault: 'stall', afterChunks: 1 }]);
   const ac = new AbortController();
-  const res = await fetch(`${base}/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse`, {
+  const res = await fetch(`${base}/v1beta/models/gemini-3.1-flash-lite:streamGenerateContent?alt=sse`, {
     method: 'POST', headers: { 'x-goog-api-key': key }, body: JSON.stringify(weeksBody()), signal: ac.signal,
   });
   const reader = res.body.getReader();

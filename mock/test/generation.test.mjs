@@ -32,7 +32,7 @@ test('the log holds each request body\'s prompt characters (code points, thought
       { role: 'user', parts: [{ text: 'Weiter: 𝔚𝔬𝔠𝔥𝔢 4' }] },
     ],
   };
-  const r = await generate(base, { key, model: 'gemini-2.0-flash', body });
+  const r = await generate(base, { key, model: 'gemini-2.5-flash-lite', body });
   assert.equal(r.status, 200, r.text.slice(0, 300));
   const chars = [...'Plan in JSON. Wochen 1–3, bitte 🚀Gern.Weiter: 𝔚𝔬𝔠𝔥𝔢 4'].length;
   const [e] = await requests(base, { key });
@@ -52,7 +52,7 @@ test('usageMetadata: promptTokenCount = ceil(chars/4) of systemInstruction + all
       { role: 'user', parts: [{ text: 'I want a quick reply please.' }] },
     ],
   };
-  const r = await generate(base, { key: KEY, model: 'gemini-2.0-flash', body });
+  const r = await generate(base, { key: KEY, model: 'gemini-2.5-flash-lite', body });
   const chars = sys.length + 'What should I learn?'.length + ' Keep it short.'.length + 'Tell me your role.'.length + 'I want a quick reply please.'.length;
   const u = r.json.usageMetadata;
   assert.equal(u.promptTokenCount, Math.ceil(chars / 4));
@@ -61,7 +61,7 @@ test('usageMetadata: promptTokenCount = ceil(chars/4) of systemInstruction + all
   assert.equal(u.candidatesTokenCount, Math.ceil(text.length / 4));
   assert.equal(u.totalTokenCount, u.promptTokenCount + u.candidatesTokenCount);
   assert.equal(u.thoughtsTokenCount, undefined);
-  assert.equal(r.json.modelVersion, 'gemini-2.0-flash');
+  assert.equal(r.json.modelVersion, 'gemini-2.5-flash-lite');
   assert.match(r.json.responseId, /^[A-Za-z0-9_-]{16,}$/);
   assert.equal(r.json.candidates[0].index, 0);
   assert.equal(r.json.candidates[0].content.role, 'model');
@@ -86,9 +86,9 @@ test('2.5-flash thinks by default (dynamic, counted in total); thinkingBudget:0 
   assert.equal(lite.usageMetadata.thoughtsTokenCount, undefined, 'flash-lite does not think by default');
   const pro = await ask('gemini-2.5-pro', prompt, JSON_MODE);
   assert.ok(pro.usageMetadata.thoughtsTokenCount > u.thoughtsTokenCount);
-  const g3 = await ask('gemini-3-pro-preview', prompt, JSON_MODE);
+  const g3 = await ask('gemini-3.1-pro-preview', prompt, JSON_MODE);
   assert.equal(g3.usageMetadata.thoughtsTokenCount, 2000);
-  const g3low = await ask('gemini-3-pro-preview', prompt, { ...JSON_MODE, thinkingConfig: { thinkingLevel: 'low' } });
+  const g3low = await ask('gemini-3.1-pro-preview', prompt, { ...JSON_MODE, thinkingConfig: { thinkingLevel: 'low' } });
   assert.equal(g3low.usageMetadata.thoughtsTokenCount, 300);
 });
 
@@ -125,8 +125,8 @@ test('includeThoughts:true adds a thought part first', async () => {
   JSON.parse(parts[1].text);
 });
 
-test('12 weeks in one call on gemini-2.0-flash come back cut with MAX_TOKENS and JSON.parse fails', async () => {
-  const j = await ask('gemini-2.0-flash', roadmapPrompt({ task: 'WEEKS 1-12' }), JSON_MODE);
+test('12 weeks in one call under maxOutputTokens 8192 (2.0 Flash\'s limit) come back cut with MAX_TOKENS and JSON.parse fails', async () => {
+  const j = await ask('gemini-2.5-flash-lite', roadmapPrompt({ task: 'WEEKS 1-12' }), { ...JSON_MODE, maxOutputTokens: 8192 });
   assert.equal(j.candidates[0].finishReason, 'MAX_TOKENS');
   assert.equal(j.usageMetadata.candidatesTokenCount, 8192);
   const text = responseText(j);
@@ -135,7 +135,8 @@ test('12 weeks in one call on gemini-2.0-flash come back cut with MAX_TOKENS and
 });
 
 test('3 weeks come back complete: STOP, valid JSON, requested week numbers, 7 numbered days each', async () => {
-  const j = await ask('gemini-2.0-flash', roadmapPrompt({ task: 'WEEKS 4-6' }), JSON_MODE);
+  // under the 8,192-token cap that cuts 12 weeks
+  const j = await ask('gemini-2.5-flash-lite', roadmapPrompt({ task: 'WEEKS 4-6' }), { ...JSON_MODE, maxOutputTokens: 8192 });
   assert.equal(j.candidates[0].finishReason, 'STOP');
   const text = responseText(j);
   assert.ok(j.usageMetadata.candidatesTokenCount < 8192);
@@ -166,17 +167,17 @@ test('day bodies are realistic in size: about 180-220 tokens per day, ~1,400 per
 
 test('outline titles equal the week-body titles and phases (12 weeks fetched in 4 calls)', async () => {
   const role = 'Data Engineer';
-  const outline = JSON.parse(responseText(await ask('gemini-2.0-flash', roadmapPrompt({ role, totalWeeks: 12 }), JSON_MODE)));
+  const outline = JSON.parse(responseText(await ask('gemini-2.5-flash-lite', roadmapPrompt({ role, totalWeeks: 12 }), JSON_MODE)));
   assert.equal(outline.weeks.length, 12);
   const bodies = [];
   for (const [a, b] of [[1, 3], [4, 6], [7, 9], [10, 12]]) {
-    const j = await ask('gemini-2.0-flash', roadmapPrompt({ role, totalWeeks: 12, task: `WEEKS ${a}-${b}` }), JSON_MODE);
+    const j = await ask('gemini-2.5-flash-lite', roadmapPrompt({ role, totalWeeks: 12, task: `WEEKS ${a}-${b}` }), JSON_MODE);
     assert.equal(j.candidates[0].finishReason, 'STOP');
     bodies.push(...JSON.parse(responseText(j)).weeks);
   }
   assert.deepEqual(bodies.map((w) => [w.week, w.title, w.phase]), outline.weeks.map((w) => [w.week, w.title, w.phase]));
   // TASK: WEEK n agrees too
-  const single = JSON.parse(responseText(await ask('gemini-2.0-flash', roadmapPrompt({ role, totalWeeks: 12, task: 'WEEK 8' }), JSON_MODE)));
+  const single = JSON.parse(responseText(await ask('gemini-2.5-flash-lite', roadmapPrompt({ role, totalWeeks: 12, task: 'WEEK 8' }), JSON_MODE)));
   assert.deepEqual(single.weeks.map((w) => [w.week, w.title]), [[8, outline.weeks[7].title]]);
 });
 
@@ -198,21 +199,21 @@ test('52-week outline: no repeated titles, 3-6 phases in order covering every we
     }
     assert.equal(next, 53);
   }
-  const small = JSON.parse(responseText(await ask('gemini-2.0-flash', roadmapPrompt({ totalWeeks: 4 }), JSON_MODE)));
+  const small = JSON.parse(responseText(await ask('gemini-2.5-flash-lite', roadmapPrompt({ totalWeeks: 4 }), JSON_MODE)));
   assert.equal(small.phases.length, 3);
 });
 
 test('role families give different vocabularies; default role is Software Engineer', async () => {
-  const t = async (role) => JSON.parse(responseText(await ask('gemini-2.0-flash', roadmapPrompt({ role, totalWeeks: 8 }), JSON_MODE))).weeks[0].title;
+  const t = async (role) => JSON.parse(responseText(await ask('gemini-2.5-flash-lite', roadmapPrompt({ role, totalWeeks: 8 }), JSON_MODE))).weeks[0].title;
   const titles = await Promise.all(['DevOps Engineer', 'Frontend Developer', 'Data Analyst', 'Machine Learning Engineer', 'Security Analyst', 'Chef']
     .map(t));
   assert.equal(new Set(titles).size, titles.length, titles.join(' | '));
-  const noRole = JSON.parse(responseText(await ask('gemini-2.0-flash', 'Total weeks: 8\nTASK: OUTLINE', JSON_MODE)));
+  const noRole = JSON.parse(responseText(await ask('gemini-2.5-flash-lite', 'Total weeks: 8\nTASK: OUTLINE', JSON_MODE)));
   assert.match(noRole.phases[0].goal, /Software Engineer/);
 });
 
 test('without responseMimeType the JSON comes wrapped like a chatty model', async () => {
-  const j = await ask('gemini-2.0-flash', roadmapPrompt({ task: 'WEEKS 1-1' }));
+  const j = await ask('gemini-2.5-flash-lite', roadmapPrompt({ task: 'WEEKS 1-1' }));
   const text = responseText(j);
   assert.ok(text.startsWith('Here is the plan:\n\n```json\n'), text.slice(0, 40));
   assert.ok(text.endsWith('\n```\n'));
@@ -221,18 +222,18 @@ test('without responseMimeType the JSON comes wrapped like a chatty model', asyn
 });
 
 test('prompts without TASK get a short deterministic reply (or {"reply"} in JSON mode)', async () => {
-  const a = responseText(await ask('gemini-2.0-flash', 'What is Kubernetes?'));
-  const b = responseText(await ask('gemini-2.0-flash', 'What is Kubernetes?'));
+  const a = responseText(await ask('gemini-2.5-flash-lite', 'What is Kubernetes?'));
+  const b = responseText(await ask('gemini-2.5-flash-lite', 'What is Kubernetes?'));
   assert.equal(a, b);
   assert.match(a, /^Mock reply: .*What is Kubernetes\?/);
-  const c = responseText(await ask('gemini-2.0-flash', 'What is Docker?'));
+  const c = responseText(await ask('gemini-2.5-flash-lite', 'What is Docker?'));
   assert.notEqual(a, c);
-  const j = JSON.parse(responseText(await ask('gemini-2.0-flash', 'What is Kubernetes?', JSON_MODE)));
+  const j = JSON.parse(responseText(await ask('gemini-2.5-flash-lite', 'What is Kubernetes?', JSON_MODE)));
   assert.match(j.reply, /^Mock reply: /);
 });
 
 test('natural-language fallback: "weeks 4-6", "weeks 2 to 3" and "week 7"', async () => {
-  const w = async (text) => JSON.parse(responseText(await ask('gemini-2.0-flash', `Role: DevOps Engineer\nTotal weeks: 12\n${text}`, JSON_MODE))).weeks.map((x) => x.week);
+  const w = async (text) => JSON.parse(responseText(await ask('gemini-2.5-flash-lite', `Role: DevOps Engineer\nTotal weeks: 12\n${text}`, JSON_MODE))).weeks.map((x) => x.week);
   assert.deepEqual(await w('Please write weeks 4-6 in detail.'), [4, 5, 6]);
   assert.deepEqual(await w('Now do weeks 2 to 3.'), [2, 3]);
   assert.deepEqual(await w('Give me week 7 only.'), [7]);
@@ -251,7 +252,7 @@ test('Role and Total weeks may come from systemInstruction; TASK only from the l
   const r = await generate(base, { key: KEY, body });
   const weeks = JSON.parse(responseText(r.json)).weeks;
   assert.deepEqual(weeks.map((x) => x.week), [15, 16]);
-  const outline = JSON.parse(responseText(await ask('gemini-2.0-flash', roadmapPrompt({ role: 'Frontend Developer', totalWeeks: 16 }), JSON_MODE)));
+  const outline = JSON.parse(responseText(await ask('gemini-2.5-flash-lite', roadmapPrompt({ role: 'Frontend Developer', totalWeeks: 16 }), JSON_MODE)));
   assert.equal(weeks[1].title, outline.weeks[15].title);
 });
 
@@ -283,7 +284,7 @@ test('SSE framing: data: <json>\\r\\n\\r\\n events that rebuild exactly the non-
 });
 
 test('SSE of a MAX_TOKENS answer ends with finishReason MAX_TOKENS and the same cut text', async () => {
-  const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-12' }), JSON_MODE);
+  const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-12' }), { ...JSON_MODE, maxOutputTokens: 8192 });
   const plain = await generate(base, { key: KEY, body });
   const events = parseSSE((await generate(base, { key: KEY, body, stream: true })).text);
   assert.equal(events.map(responseText).join(''), responseText(plain.json));
@@ -347,7 +348,7 @@ test('TASK: WEEK n DAYS a-b: parts written by concurrent requests equal the whol
 
 test('a days answer past a small maxOutputTokens comes back cut with MAX_TOKENS (plain and SSE)', async () => {
   const prompt = roadmapPrompt({ task: 'WEEK 2 DAYS 1-4' });
-  const full = responseText(await ask('gemini-2.0-flash', prompt, JSON_MODE));
+  const full = responseText(await ask('gemini-2.5-flash-lite', prompt, JSON_MODE));
   assert.ok(full.length > 800, `full ${full.length}`);
   JSON.parse(full);
   const body = userRequest(prompt, { ...JSON_MODE, maxOutputTokens: 150 });

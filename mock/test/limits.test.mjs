@@ -90,7 +90,7 @@ test('over --rpm: 429 RESOURCE_EXHAUSTED per-minute quota; RetryInfo holds only 
   assert.equal(v.quotaId, 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier');
   assert.equal(v.quotaMetric, 'generativelanguage.googleapis.com/generate_content_free_tier_requests');
   assert.equal(v.quotaValue, '2');
-  assert.deepEqual(v.quotaDimensions, { location: 'global', model: 'gemini-2.0-flash' });
+  assert.deepEqual(v.quotaDimensions, { location: 'global', model: 'gemini-3.1-flash-lite' });
   const exact = Number(refused.json.error.message.match(/Please retry in ([\d.]+)s\.$/)[1]);
   const retryDelay = detail(refused.json, 'RetryInfo').retryDelay;
   assert.match(retryDelay, /^\d+s$/);
@@ -120,7 +120,7 @@ test('over --tpm: 429 with the input-token quota; config changes the limits at r
     assert.equal(v.quotaId, 'GenerateContentInputTokensPerModelPerMinute-FreeTier');
     assert.equal(v.quotaMetric, 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count');
     assert.equal(v.quotaValue, '50');
-    assert.match(refused.json.error.message, /input_token_count, limit: 50, model: gemini-2\.0-flash\nPlease retry in [\d.]+s\.$/);
+    assert.match(refused.json.error.message, /input_token_count, limit: 50, model: gemini-3\.1-flash-lite\nPlease retry in [\d.]+s\.$/);
     assert.equal((await requests(mock.url, { key })).at(-1).rateLimited, 'tokens');
     // a smaller request still fits
     assert.equal((await generate(mock.url, { key, body: userRequest('x'.repeat(40)) })).status, 200);
@@ -165,7 +165,7 @@ test('over --rpd: the per-day quotaId and value, and a wait to midnight Pacific 
     const v = detail(refused.json, 'QuotaFailure').violations[0];
     assert.equal(v.quotaId, 'GenerateRequestsPerDayPerProjectPerModel-FreeTier');
     assert.equal(v.quotaValue, '2');
-    assert.match(refused.json.error.message, /free_tier_requests, limit: 2, model: gemini-2\.0-flash\nPlease retry in [\d.]+s\.$/);
+    assert.match(refused.json.error.message, /free_tier_requests, limit: 2, model: gemini-3\.1-flash-lite\nPlease retry in [\d.]+s\.$/);
     const exact = Number(refused.json.error.message.match(/Please retry in ([\d.]+)s\.$/)[1]);
     // until the next 08:00 UTC of the mock's clock (which runs 100 times as fast)
     const now = Date.now();

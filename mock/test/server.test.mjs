@@ -215,14 +215,16 @@ test('GET models/{id} reports outputTokenLimit and thinking; list has the whole 
     const res = await fetch(`${base}/v1beta/${p}`, { headers: { 'x-goog-api-key': KEY } });
     return { status: res.status, json: await res.json() };
   };
-  const flash20 = await get('models/gemini-2.0-flash');
-  assert.equal(flash20.status, 200);
-  assert.equal(flash20.json.name, 'models/gemini-2.0-flash');
-  assert.equal(flash20.json.outputTokenLimit, 8192);
-  assert.equal(flash20.json.thinking, undefined);
-  assert.ok(flash20.json.supportedGenerationMethods.includes('generateContent'));
+  const lite = await get('models/gemini-3.1-flash-lite');
+  assert.equal(lite.status, 200);
+  assert.equal(lite.json.name, 'models/gemini-3.1-flash-lite');
+  assert.equal(lite.json.version, '3.1-flash-lite');
+  assert.equal(lite.json.outputTokenLimit, 65536);
+  assert.equal(lite.json.topK, 64);
+  assert.equal(lite.json.thinking, true);
+  assert.ok(lite.json.supportedGenerationMethods.includes('generateContent'));
   for (const f of ['version', 'displayName', 'description', 'inputTokenLimit', 'temperature', 'maxTemperature', 'topP', 'topK']) {
-    assert.ok(f in flash20.json, f);
+    assert.ok(f in lite.json, f);
   }
   const pro = await get('models%2Fgemini-2.5-pro');
   assert.equal(pro.status, 200);
@@ -230,8 +232,7 @@ test('GET models/{id} reports outputTokenLimit and thinking; list has the whole 
   assert.equal(pro.json.thinking, true);
   const list = await get('models');
   assert.deepEqual(list.json.models.map((m) => m.name).sort(), [
-    'models/gemini-2.0-flash', 'models/gemini-2.0-flash-lite', 'models/gemini-2.5-flash',
-    'models/gemini-2.5-flash-lite', 'models/gemini-2.5-pro', 'models/gemini-3-pro-preview',
+    'models/gemini-2.5-flash', 'models/gemini-2.5-flash-lite', 'models/gemini-2.5-pro',
     'models/gemini-3.1-flash-lite', 'models/gemini-3.1-pro-preview', 'models/gemini-3.5-flash-lite', 'models/gemini-3.7-flash', 'models/gemini-3.8-flash',
   ]);
   const missing = await get('models/gemini-1.0-ultra');
@@ -270,7 +271,7 @@ test('countTokens accepts {contents} and {generateContentRequest} and matches pr
 
 test('request log records shape, redacts the key and logs preflights', async () => {
   const k = 'log-shape-key-0001';
-  await fetch(`${base}/v1beta/models/gemini-2.0-flash:generateContent`, {
+  await fetch(`${base}/v1beta/models/gemini-3.1-flash-lite:generateContent`, {
     method: 'OPTIONS',
     headers: { origin: 'http://app.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-goog-api-key' },
   });
@@ -288,8 +289,8 @@ test('request log records shape, redacts the key and logs preflights', async () 
   assert.equal(r.status, 200);
   const [e] = await requests(base, { key: k });
   assert.equal(e.method, 'POST');
-  assert.equal(e.path, '/v1beta/models/gemini-2.0-flash:streamGenerateContent');
-  assert.equal(e.model, 'gemini-2.0-flash');
+  assert.equal(e.path, '/v1beta/models/gemini-3.1-flash-lite:streamGenerateContent');
+  assert.equal(e.model, 'gemini-3.1-flash-lite');
   assert.equal(e.stream, true);
   assert.equal(e.keyInUrl, false);
   assert.equal(e.headers['x-goog-api-key'], k.length, 'the key is redacted to its length');
@@ -329,7 +330,7 @@ test('reset clears scripts and logs (all, or one key)', async () => {
 });
 
 test('unknown paths get Google\'s HTML 404; unknown faults are rejected by the control API', async () => {
-  const res = await fetch(`${base}/v1/models/gemini-2.0-flash:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': KEY }, body: '{}' });
+  const res = await fetch(`${base}/v1/models/gemini-2.5-flash-lite:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': KEY }, body: '{}' });
   assert.equal(res.status, 404);
   assert.match(res.headers.get('content-type'), /text\/html/);
   assert.match(await res.text(), /Error 404 \(Not Found\)/);

@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startMock } from '../gemini-mock.mjs';
+import { MODELS } from '../models.mjs';
 import { generate, userRequest } from '../control.mjs';
 
 const KEY = 'test-key-validation-01';
@@ -33,10 +34,10 @@ async function expect200(model, body) {
 }
 
 test('body that is not JSON -> 400 "Invalid JSON payload received" with BadRequest details', async () => {
-  const err = await expect400('gemini-2.0-flash', '{"contents": [ oops ]}', /^Invalid JSON payload received\. Unexpected token\./);
+  const err = await expect400('gemini-2.5-flash-lite', '{"contents": [ oops ]}', /^Invalid JSON payload received\. Unexpected token\./);
   assert.equal(err.details[0]['@type'], 'type.googleapis.com/google.rpc.BadRequest');
-  await expect400('gemini-2.0-flash', '["not", "an", "object"]', /Root element must be a message/);
-  await expect400('gemini-2.0-flash', '{"contents": [', /Invalid JSON payload received/);
+  await expect400('gemini-2.5-flash-lite', '["not", "an", "object"]', /Root element must be a message/);
+  await expect400('gemini-2.5-flash-lite', '{"contents": [', /Invalid JSON payload received/);
 });
 
 test('contents missing or empty -> "contents is not specified"', async () => {
@@ -47,37 +48,37 @@ test('contents missing or empty -> "contents is not specified"', async () => {
 
 test('role other than user/model -> "Please use a valid role: user, model."', async () => {
   for (const role of ['system', 'assistant', 'User']) {
-    await expect400('gemini-2.0-flash', { contents: [{ role, parts: [{ text: 'hi' }] }] }, 'Please use a valid role: user, model.');
+    await expect400('gemini-2.5-flash-lite', { contents: [{ role, parts: [{ text: 'hi' }] }] }, 'Please use a valid role: user, model.');
   }
   // role may be omitted (treated as user)
-  await expect200('gemini-2.0-flash', { contents: [{ parts: [{ text: 'hi' }] }] });
+  await expect200('gemini-2.5-flash-lite', { contents: [{ parts: [{ text: 'hi' }] }] });
 });
 
 test('a conversation ending with a model turn is rejected', async () => {
-  await expect400('gemini-2.0-flash', {
+  await expect400('gemini-2.5-flash-lite', {
     contents: [{ role: 'user', parts: [{ text: 'hi' }] }, { role: 'model', parts: [{ text: 'hello' }] }],
   }, /multiturn requests ends with a user role/);
-  await expect400('gemini-2.0-flash', { contents: [{ role: 'model', parts: [{ text: 'hello' }] }] }, /single turn requests end with a user role/);
+  await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'model', parts: [{ text: 'hello' }] }] }, /single turn requests end with a user role/);
 });
 
 test('parts without text are rejected (empty parts, empty part, empty text)', async () => {
-  await expect400('gemini-2.0-flash', { contents: [{ role: 'user', parts: [] }] },
+  await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'user', parts: [] }] },
     '* GenerateContentRequest.contents[0].parts: contents.parts must not be empty.\n');
-  await expect400('gemini-2.0-flash', { contents: [{ role: 'user' }] },
+  await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'user' }] },
     '* GenerateContentRequest.contents[0].parts: contents.parts must not be empty.\n');
-  await expect400('gemini-2.0-flash', { contents: [{ role: 'user', parts: [{}] }] },
+  await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'user', parts: [{}] }] },
     "* GenerateContentRequest.contents[0].parts[0].data: required oneof field 'data' must have one initialized field\n");
-  await expect400('gemini-2.0-flash', { contents: [{ role: 'user', parts: [{ text: '' }] }] }, /empty text parameter/);
-  await expect400('gemini-2.0-flash', { contents: [{ role: 'user', parts: [{ text: 42 }] }] },
+  await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'user', parts: [{ text: '' }] }] }, /empty text parameter/);
+  await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'user', parts: [{ text: 42 }] }] },
     "Invalid value at 'contents[0].parts[0].text' (TYPE_STRING), 42");
-  await expect400('gemini-2.0-flash', { systemInstruction: { parts: [] }, contents: [{ parts: [{ text: 'x' }] }] },
+  await expect400('gemini-2.5-flash-lite', { systemInstruction: { parts: [] }, contents: [{ parts: [{ text: 'x' }] }] },
     /system_instruction\.parts: contents\.parts must not be empty/);
 });
 
 test('systemInstruction is {parts:[{text}]} with an optional role; snake_case field names are accepted', async () => {
-  await expect200('gemini-2.0-flash', { systemInstruction: { parts: [{ text: 'be brief' }] }, contents: [{ parts: [{ text: 'hi' }] }] });
-  await expect200('gemini-2.0-flash', { systemInstruction: { role: 'system', parts: [{ text: 'be brief' }] }, contents: [{ parts: [{ text: 'hi' }] }] });
-  const j = await expect200('gemini-2.0-flash', {
+  await expect200('gemini-2.5-flash-lite', { systemInstruction: { parts: [{ text: 'be brief' }] }, contents: [{ parts: [{ text: 'hi' }] }] });
+  await expect200('gemini-2.5-flash-lite', { systemInstruction: { role: 'system', parts: [{ text: 'be brief' }] }, contents: [{ parts: [{ text: 'hi' }] }] });
+  const j = await expect200('gemini-2.5-flash-lite', {
     system_instruction: { parts: [{ text: 'be brief' }] },
     contents: [{ parts: [{ text: 'hi' }] }],
     generation_config: { max_output_tokens: 5, response_mime_type: 'text/plain' },
@@ -87,11 +88,11 @@ test('systemInstruction is {parts:[{text}]} with an optional role; snake_case fi
 });
 
 test('thinkingConfig with both thinkingBudget and thinkingLevel -> 400', async () => {
-  await expect400('gemini-3-pro-preview', userRequest('hi', { thinkingConfig: { thinkingBudget: 1024, thinkingLevel: 'low' } }),
+  await expect400('gemini-3.1-pro-preview', userRequest('hi', { thinkingConfig: { thinkingBudget: 1024, thinkingLevel: 'low' } }),
     'You can only set only one of thinking budget and thinking level.');
 });
 
-test('thinkingBudget out of the model range, or on a model without thinking -> 400', async () => {
+test('thinkingBudget out of the model range -> 400', async () => {
   await expect400('gemini-2.5-flash', userRequest('hi', { thinkingConfig: { thinkingBudget: 30000 } }),
     'The thinking budget 30000 is invalid. Please choose a value between 1 and 24576.');
   await expect400('gemini-2.5-flash-lite', userRequest('hi', { thinkingConfig: { thinkingBudget: 100 } }),
@@ -100,8 +101,6 @@ test('thinkingBudget out of the model range, or on a model without thinking -> 4
     'The thinking budget 64 is invalid. Please choose a value between 128 and 32768.');
   await expect400('gemini-2.5-pro', userRequest('hi', { thinkingConfig: { thinkingBudget: 0 } }),
     'Budget 0 is invalid. This model only works in thinking mode.');
-  await expect400('gemini-2.0-flash', userRequest('hi', { thinkingConfig: { thinkingBudget: 0 } }), 'thinking_config is not supported.');
-  await expect400('gemini-2.0-flash-lite', userRequest('hi', { thinkingConfig: { includeThoughts: true } }), 'thinking_config is not supported.');
   await expect400('gemini-2.5-flash', userRequest('hi', { thinkingConfig: { thinkingBudget: 'lots' } }),
     "Invalid value at 'generation_config.thinking_config.thinking_budget' (TYPE_INT32), \"lots\"");
   // valid edges
@@ -109,17 +108,19 @@ test('thinkingBudget out of the model range, or on a model without thinking -> 4
   await expect200('gemini-2.5-flash', userRequest('hi', { thinkingConfig: { thinkingBudget: 24576 } }));
   await expect200('gemini-2.5-flash-lite', userRequest('hi', { thinkingConfig: { thinkingBudget: 512 } }));
   await expect200('gemini-2.5-pro', userRequest('hi', { thinkingConfig: { thinkingBudget: -1 } }));
+  // every served model thinks: none refuses a thinkingConfig as the shut-down 2.0 models did
+  for (const model of Object.keys(MODELS)) await expect200(model, userRequest('hi', { thinkingConfig: { includeThoughts: true } }));
 });
 
-test('thinkingLevel on a non-3.x model -> 400; unsupported levels on 3-pro -> 400', async () => {
-  for (const model of ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-2.0-flash']) {
+test('thinkingLevel on a non-3.x model -> 400; unsupported levels on 3.1-pro -> 400', async () => {
+  for (const model of ['gemini-2.5-flash', 'gemini-2.5-pro', 'gemini-2.5-flash-lite']) {
     await expect400(model, userRequest('hi', { thinkingConfig: { thinkingLevel: 'low' } }), 'Thinking level is not supported for this model.');
   }
-  await expect400('gemini-3-pro-preview', userRequest('hi', { thinkingConfig: { thinkingLevel: 'medium' } }),
-    'Thinking level MEDIUM is not supported for this model.');
-  await expect400('gemini-3-pro-preview', userRequest('hi', { thinkingConfig: { thinkingLevel: 'ultra' } }),
+  await expect400('gemini-3.1-pro-preview', userRequest('hi', { thinkingConfig: { thinkingLevel: 'minimal' } }),
+    'Thinking level MINIMAL is not supported for this model.');
+  await expect400('gemini-3.1-pro-preview', userRequest('hi', { thinkingConfig: { thinkingLevel: 'ultra' } }),
     /^Invalid value at 'generation_config\.thinking_config\.thinking_level'/);
-  await expect200('gemini-3-pro-preview', userRequest('hi', { thinkingConfig: { thinkingLevel: 'LOW' } }));
+  await expect200('gemini-3.1-pro-preview', userRequest('hi', { thinkingConfig: { thinkingLevel: 'LOW' } }));
 });
 
 test('the current models think by level: Flash low to high, Flash-Lite from minimal; none takes a budget of 0', async () => {
@@ -149,37 +150,37 @@ test('responseJsonSchema together with responseSchema -> 400; schema without app
 });
 
 test('maxOutputTokens above the model limit or below 1 -> 400', async () => {
-  await expect400('gemini-2.0-flash', userRequest('hi', { maxOutputTokens: 8193 }),
-    'Unable to submit request because it has a maxOutputTokens value of 8193 but the supported range is from 1 (inclusive) to 8193 (exclusive). Update the value and try again.');
+  await expect400('gemini-2.5-flash-lite', userRequest('hi', { maxOutputTokens: 65537 }),
+    'Unable to submit request because it has a maxOutputTokens value of 65537 but the supported range is from 1 (inclusive) to 65537 (exclusive). Update the value and try again.');
   await expect400('gemini-2.5-flash', userRequest('hi', { maxOutputTokens: 65537 }), /supported range is from 1 \(inclusive\) to 65537 \(exclusive\)/);
   await expect400('gemini-2.5-flash', userRequest('hi', { maxOutputTokens: 0 }), /maxOutputTokens value of 0/);
   await expect400('gemini-2.5-flash', userRequest('hi', { maxOutputTokens: -5 }), /maxOutputTokens value of -5/);
   await expect400('gemini-2.5-flash', userRequest('hi', { maxOutputTokens: 'many' }),
     "Invalid value at 'generation_config.max_output_tokens' (TYPE_INT32), \"many\"");
-  await expect200('gemini-2.0-flash', userRequest('hi', { maxOutputTokens: 8192 }));
+  await expect200('gemini-2.5-flash-lite', userRequest('hi', { maxOutputTokens: 65536 }));
   await expect200('gemini-2.5-flash', userRequest('hi', { maxOutputTokens: 65536 }));
 });
 
 test('unknown top-level and nested field names are rejected like Google\'s JSON parser', async () => {
-  const err = await expect400('gemini-2.0-flash', { ...userRequest('hi'), foo: 1 },
+  const err = await expect400('gemini-2.5-flash-lite', { ...userRequest('hi'), foo: 1 },
     'Invalid JSON payload received. Unknown name "foo": Cannot find field.');
   assert.deepEqual(err.details, [{
     '@type': 'type.googleapis.com/google.rpc.BadRequest',
     fieldViolations: [{ description: 'Invalid JSON payload received. Unknown name "foo": Cannot find field.' }],
   }]);
-  await expect400('gemini-2.0-flash', userRequest('hi', { maxTokens: 100 }),
+  await expect400('gemini-2.5-flash-lite', userRequest('hi', { maxTokens: 100 }),
     'Invalid JSON payload received. Unknown name "maxTokens" at \'generation_config\': Cannot find field.');
   await expect400('gemini-2.5-flash', userRequest('hi', { thinkingConfig: { budget: 100 } }),
     'Invalid JSON payload received. Unknown name "budget" at \'generation_config.thinking_config\': Cannot find field.');
-  await expect400('gemini-2.0-flash', { contents: [{ role: 'user', content: 'hi', parts: [{ text: 'hi' }] }] },
+  await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'user', content: 'hi', parts: [{ text: 'hi' }] }] },
     'Invalid JSON payload received. Unknown name "content" at \'contents[0]\': Cannot find field.');
   // two unknown names are both reported
-  const two = await expect400('gemini-2.0-flash', { ...userRequest('hi'), a: 1, b: 2 }, /Unknown name "a"[\s\S]*Unknown name "b"/);
+  const two = await expect400('gemini-2.5-flash-lite', { ...userRequest('hi'), a: 1, b: 2 }, /Unknown name "a"[\s\S]*Unknown name "b"/);
   assert.equal(two.details[0].fieldViolations.length, 2);
 });
 
 test('validation errors on the non-SSE stream endpoint are wrapped in a JSON array', async () => {
-  await expect400('gemini-2.0-flash', { contents: [] }, /contents is not specified/, { stream: true, sse: false });
+  await expect400('gemini-2.5-flash-lite', { contents: [] }, /contents is not specified/, { stream: true, sse: false });
   // but plain objects on alt=sse
-  await expect400('gemini-2.0-flash', { contents: [] }, /contents is not specified/, { stream: true });
+  await expect400('gemini-2.5-flash-lite', { contents: [] }, /contents is not specified/, { stream: true });
 });

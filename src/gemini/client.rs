@@ -30,7 +30,7 @@ impl Endpoint {
         let model = model.map(str::trim).filter(|m| !m.is_empty()).unwrap_or(super::DEFAULT_MODEL);
         let model = model.strip_prefix("models/").unwrap_or(model);
         if !model.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
-            return Err(Error::invalid("model", format!("{} is not a model name like \"gemini-2.5-flash\"", crate::json::quote(model))));
+            return Err(Error::invalid("model", format!("{} is not a model name like \"gemini-3.1-flash-lite\"", crate::json::quote(model))));
         }
         let base = base_url.map(str::trim).filter(|b| !b.is_empty()).unwrap_or(super::DEFAULT_BASE_URL);
         let base = base.trim_end_matches('/');

@@ -14,5 +14,5 @@ pub use response::{ModelInfo, Reply, Usage, BLOCK_REASONS};
 pub use transport::{Counted, HttpRequest, Transport};
 
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
-pub const DEFAULT_MODEL: &str = "gemini-2.5-flash";
+pub const DEFAULT_MODEL: &str = "gemini-3.1-flash-lite";
 pub const DEFAULT_TIMEOUT_MS: u32 = 120_000;

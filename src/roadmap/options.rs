@@ -76,6 +76,10 @@ pub struct RoadmapOptions {
     /// With 3 or more, the first week is written in `concurrency - 1` parts (at most 3).
     #[serde(default)]
     pub concurrency: Option<f64>,
+    /// At most this many output tokens per request (thinking included), 1024 to 1048576; the model's own limit
+    /// (read from `GET models/{model}`) applies when it is lower. A cut answer is recovered like any other.
+    #[serde(default)]
+    pub max_output_tokens: Option<f64>,
 }
 
 const MAX_ROLE_CHARS: usize = 120;
@@ -152,6 +156,9 @@ impl RoadmapOptions {
         if let Some(v) = self.concurrency {
             int_in("concurrency", v, 1, MAX_CONCURRENCY)?;
         }
+        if let Some(v) = self.max_output_tokens {
+            int_in("maxOutputTokens", v, 1 << 10, 1 << 20)?;
+        }
         if self.parallel() && self.full_history() {
             // Full history resends every earlier batch's answer, so each batch must wait for the one before it:
             // there is nothing left to run at the same time.
@@ -226,6 +233,14 @@ impl RoadmapOptions {
     pub fn parallel(&self) -> bool {
         self.strategy == Some(Strategy::Parallel)
     }
+    /// The output cap of every request: the model's limit (0: unknown), lowered to `maxOutputTokens` if set.
+    pub fn output_cap(&self, model_limit: u64) -> Option<u32> {
+        let model = (model_limit > 0).then(|| model_limit.min(u32::MAX as u64) as u32);
+        match (model, self.max_output_tokens.map(|v| v as u32)) {
+            (Some(m), Some(c)) => Some(m.min(c)),
+            (m, c) => m.or(c),
+        }
+    }
     /// Requests in flight at once: `concurrency` in parallel mode, else 1.
     pub fn concurrency(&self) -> usize {
         if self.parallel() {
@@ -285,4 +300,5 @@ json_object!(deny RoadmapOptions {
     timeout_ms: "timeoutMs" skip,
     strategy: "strategy" skip,
     concurrency: "concurrency" skip,
+    max_output_tokens: "maxOutputTokens" skip,
 });

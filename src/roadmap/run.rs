@@ -479,9 +479,7 @@ impl<'a, T: Transport> Run<'a, T> {
             }
         };
         let mut st = self.st.borrow_mut();
-        if info.output_token_limit > 0 {
-            st.config.max_output_tokens = Some(info.output_token_limit.min(u32::MAX as u64) as u32);
-        }
+        st.config.max_output_tokens = self.opts.output_cap(info.output_token_limit);
         st.config.thinking_config = if info.thinking { thinking_for(&self.endpoint.model) } else { None };
         Ok(())
     }
@@ -1206,6 +1204,7 @@ pub async fn regenerate_week<T: Transport>(
         st.slots[week as usize] = None;
         st.resumed[week as usize] = false;
         st.config.thinking_config = thinking_for(&run.endpoint.model);
+        st.config.max_output_tokens = opts.output_cap(0);
         let prefix = format!("Week {week}:");
         st.rm.warnings.retain(|w| !w.starts_with(&prefix));
     }

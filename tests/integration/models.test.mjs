@@ -34,13 +34,13 @@ test('gemini-3.8-flash, gemini-3.1-flash-lite, gemini-3.5-flash-lite and gemini-
   }
 });
 
-test("the default model's name routed to gemini-3.5-flash-lite (announced from 2026-12-01): its budget is refused once, then the run completes", async () => {
+test('gemini-2.5-flash routed to gemini-3.5-flash-lite (announced from 2026-12-01): its budget is refused once, then the run completes', async () => {
   const { generateRoadmap } = await loadWebPackage();
   const mock = await startMock({ port: 0, quiet: true, followPrompt: true, routes: { 'gemini-2.5-flash': 'gemini-3.5-flash-lite' } });
   try {
     for (const strategy of ['sequential', 'parallel']) {
       const key = `models-test-routed-${strategy}`;
-      const rm = await generateRoadmap({ apiKey: key, baseUrl: mock.url, role: 'DevOps Engineer', weeks: 9, log: false, strategy });
+      const rm = await generateRoadmap({ apiKey: key, baseUrl: mock.url, model: 'gemini-2.5-flash', role: 'DevOps Engineer', weeks: 9, log: false, strategy });
       assert.equal(problems(rm, 9), '', strategy);
       const sent = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate' || r.kind === 'stream');
       assert.ok(sent.every((r) => r.model === 'gemini-2.5-flash' && r.routedTo === 'gemini-3.5-flash-lite'), strategy);

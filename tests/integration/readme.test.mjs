@@ -103,7 +103,7 @@ const FREE = {
   apiKey: ['const apiKey = __readme.apiKey;', 'declare const apiKey: string;'],
   render: ['const render = (week) => { __readme.rendered.push(week.week); };', "declare function render(week: import('gemini-roadmap').Week): void;"],
   signal: ['const signal = new AbortController().signal;', 'declare const signal: AbortSignal;'],
-  model: ["const model = 'gemini-2.5-flash';", 'declare const model: string;'],
+  model: ["const model = 'gemini-3.1-flash-lite';", 'declare const model: string;'],
   baseUrl: [`const baseUrl = '${GOOGLE}';`, 'declare const baseUrl: string;'],
   systemInstruction: ["const systemInstruction = 'You are a concise study coach.';", 'declare const systemInstruction: string;'],
   generationConfig: ['const generationConfig = { temperature: 0.3 };', 'declare const generationConfig: Record<string, unknown>;'],
@@ -401,7 +401,7 @@ test(`Lower-level API (${at('lower-level')}): GeminiChat send / sendJson / gener
   const sent = log.filter((e) => e.kind === 'generate' || e.kind === 'stream');
   assert.equal(sent.length, 2 + prompts, 'send, sendJson, one request per prompt');
   for (const e of sent) {
-    assert.equal(e.model, 'gemini-2.5-flash');
+    assert.equal(e.model, 'gemini-3.1-flash-lite');
     assert.match(e.systemInstruction ?? '', /concise study coach/);
   }
   assert.equal(sent[0].lastUserText, 'Hello');

@@ -17,7 +17,7 @@ describe('errors and safety', () => {
     try {
       await fillForm(page, { weeks: 6, key, baseUrl: env.mock.url });
       const port = new URL(env.mock.url).port;
-      assert.match(await page.textContent('#backend-label'), new RegExp(`Gemini API at 127\\.0\\.0\\.1:${port} · gemini-2\\.5-flash`));
+      assert.match(await page.textContent('#backend-label'), new RegExp(`Gemini API at 127\\.0\\.0\\.1:${port} · gemini-3\\.1-flash-lite`));
       await page.click('#generate');
       await waitState(page, 'failed');
 

@@ -63,7 +63,7 @@ describe('generation', () => {
       assert.match(await page.textContent('#u-note'), /nothing is billed/);
       for (const r of generateRequests(reqs)) {
         assert.equal(r.keyInUrl, false);
-        assert.equal(r.model, 'gemini-2.5-flash');
+        assert.equal(r.model, 'gemini-3.1-flash-lite');
       }
 
       // Collapsible days.
@@ -264,7 +264,7 @@ describe('generation', () => {
       assert.equal(await page.textContent('#error-code'), 'RATE_LIMITED');
       assert.match(await page.textContent('#error-title'), /No quota for this model/);
       const advice = await page.textContent('#error-advice');
-      assert.match(advice, /quota of 0 for gemini-2\.5-flash.*Choose another model and press Continue/s);
+      assert.match(advice, /quota of 0 for gemini-3\.1-flash-lite.*Choose another model and press Continue/s);
       assert.doesNotMatch(advice, /wait 54|Wait a minute/, 'waiting will not help');
       assert.deepEqual(await weekNumbers(page), [1, 2, 3]);
       p.assertClean();
@@ -284,7 +284,7 @@ describe('generation', () => {
       assert.equal(await page.textContent('#error-code'), 'RATE_LIMITED');
       assert.equal(await page.textContent('#error-title'), 'Daily quota used up');
       const advice = await page.textContent('#error-advice');
-      assert.match(advice, /daily quota for gemini-2\.5-flash used up.*come back tomorrow/s);
+      assert.match(advice, /daily quota for gemini-3\.1-flash-lite used up.*come back tomorrow/s);
       assert.doesNotMatch(advice, /38 seconds|wait/i);
       assert.deepEqual(await weekNumbers(page), [1, 2, 3]);
       p.assertClean();

@@ -69,7 +69,7 @@ pub fn key(test: &str) -> String {
 }
 
 pub fn chat_options(key: &str, extra: Value) -> JsValue {
-    let mut o = serde_json::json!({"apiKey": key, "baseUrl": mock_url(), "model": "gemini-2.0-flash"});
+    let mut o = serde_json::json!({"apiKey": key, "baseUrl": mock_url()});
     if let (Some(o), Some(e)) = (o.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
             o.insert(k.clone(), v.clone());

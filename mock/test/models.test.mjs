@@ -1,0 +1,130 @@
+// Shut-down models: Gemini answers 404 for them on every method, as for a name it never had, and ListModels
+// leaves them out. A mock that still served them would hide a client that asks for one.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { startMock } from '../gemini-mock.mjs';
+import { MODELS, SHUT_DOWN } from '../models.mjs';
+import { generate, requests, setConfig, userRequest } from '../control.mjs';
+
+const KEY = 'test-key-models-0001';
+let mock;
+let base;
+
+before(async () => {
+  mock = await startMock({ port: 0, quiet: true });
+  base = mock.url;
+});
+after(() => mock.close());
+
+// Written out in full (not built with errors.mjs) so that a change to Google's wording here is a failing test.
+const notFound = (id, method) => ({
+  error: {
+    code: 404,
+    message: `models/${id} is not found for API version v1beta, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`,
+    status: 'NOT_FOUND',
+  },
+});
+
+const get = async (path) => {
+  const res = await fetch(`${base}/v1beta/${path}`, { headers: { 'x-goog-api-key': KEY } });
+  return { status: res.status, json: await res.json() };
+};
+
+const countTokens = async (model) => {
+  const res = await fetch(`${base}/v1beta/models/${model}:countTokens`, {
+    method: 'POST', headers: { 'x-goog-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(userRequest('hi')),
+  });
+  return { status: res.status, json: await res.json() };
+};
+
+test('SHUT_DOWN lists the shut-down models with their date and a served replacement; none of them is served', () => {
+  const ids = Object.keys(SHUT_DOWN).sort();
+  assert.deepEqual(ids, [
+    'gemini-1.5-flash', 'gemini-1.5-pro', 'gemini-2.0-flash', 'gemini-2.0-flash-001', 'gemini-2.0-flash-lite',
+    'gemini-2.0-flash-lite-001', 'gemini-3-pro-preview',
+  ]);
+  assert.equal(SHUT_DOWN['gemini-2.0-flash'].shutDown, '2026-06-01');
+  assert.equal(SHUT_DOWN['gemini-2.0-flash-lite'].shutDown, '2026-06-01');
+  assert.equal(SHUT_DOWN['gemini-3-pro-preview'].shutDown, '2026-03-09');
+  assert.equal(SHUT_DOWN['gemini-3-pro-preview'].replacement, 'gemini-3.1-pro-preview');
+  for (const [id, { shutDown, replacement }] of Object.entries(SHUT_DOWN)) {
+    assert.match(shutDown, /^\d{4}-\d{2}-\d{2}$/, id);
+    assert.ok(shutDown < '2026-11-30', `${id} is shut down by now`);
+    assert.ok(!(id in MODELS), `${id} must not be served`);
+    // a replacement the mock serves, so that `--route ${id}=${replacement}` is accepted
+    assert.ok(replacement in MODELS, `${id}: replacement ${replacement} is not served`);
+  }
+});
+
+test('every shut-down model: GET models/{id}, generateContent, streamGenerateContent and countTokens answer Gemini\'s 404', async () => {
+  for (const id of Object.keys(SHUT_DOWN)) {
+    const one = await get(`models/${id}`);
+    assert.equal(one.status, 404, `GET ${id}`);
+    assert.deepEqual(one.json, notFound(id, 'get'));
+    const encoded = await get(`models%2F${id}`);
+    assert.equal(encoded.status, 404, `GET models%2F${id}`);
+    assert.deepEqual(encoded.json, notFound(id, 'get'));
+
+    const plain = await generate(base, { key: KEY, model: id, body: userRequest('hi') });
+    assert.equal(plain.status, 404, `generateContent ${id}`);
+    assert.deepEqual(plain.json, notFound(id, 'generateContent'));
+
+    const sse = await generate(base, { key: KEY, model: id, body: userRequest('hi'), stream: true });
+    assert.equal(sse.status, 404, `streamGenerateContent?alt=sse ${id}`);
+    assert.deepEqual(sse.json, notFound(id, 'streamGenerateContent'));
+
+    // without alt=sse the error comes in the stream's JSON array, as every error on that endpoint does
+    const array = await generate(base, { key: KEY, model: id, body: userRequest('hi'), stream: true, sse: false });
+    assert.equal(array.status, 404, `streamGenerateContent ${id}`);
+    assert.deepEqual(array.json, [notFound(id, 'streamGenerateContent')]);
+
+    const ct = await countTokens(id);
+    assert.equal(ct.status, 404, `countTokens ${id}`);
+    assert.deepEqual(ct.json, notFound(id, 'countTokens'));
+  }
+  // the same answers as a name Gemini never had
+  assert.deepEqual((await generate(base, { key: KEY, model: 'gemini-0-none', body: userRequest('hi') })).json, notFound('gemini-0-none', 'generateContent'));
+});
+
+test('GET models does not list a shut-down model', async () => {
+  const list = await get('models');
+  assert.equal(list.status, 200);
+  const names = list.json.models.map((m) => m.name);
+  assert.deepEqual(names.sort(), Object.keys(MODELS).map((id) => `models/${id}`).sort());
+  for (const id of Object.keys(SHUT_DOWN)) assert.ok(!names.includes(`models/${id}`), id);
+});
+
+test('a shut-down name can still be routed to a served model (startMock routes and /__mock/config)', async () => {
+  const routed = await startMock({ port: 0, quiet: true, routes: { 'gemini-2.0-flash': 'gemini-2.5-flash-lite' } });
+  try {
+    const key = 'route-shut-down-key-0001';
+    const ok = await generate(routed.url, { key, model: 'gemini-2.0-flash', body: userRequest('hi') });
+    assert.equal(ok.status, 200, ok.text.slice(0, 300));
+    assert.equal(ok.json.modelVersion, 'gemini-2.5-flash-lite');
+    const ct = await fetch(`${routed.url}/v1beta/models/gemini-2.0-flash:countTokens`, {
+      method: 'POST', headers: { 'x-goog-api-key': key }, body: JSON.stringify(userRequest('hi')),
+    });
+    assert.equal(ct.status, 200);
+    // GET is not routed: the mock has no resource for a name it does not serve
+    const one = await fetch(`${routed.url}/v1beta/models/gemini-2.0-flash`, { headers: { 'x-goog-api-key': key } });
+    assert.equal(one.status, 404);
+    const log = await requests(routed.url, { key });
+    assert.deepEqual(log.filter((e) => e.kind === 'generate').map((e) => [e.model, e.routedTo]), [['gemini-2.0-flash', 'gemini-2.5-flash-lite']]);
+    // a route set at run time, from another shut-down name
+    const cfg = await setConfig(routed.url, { routes: { 'gemini-3-pro-preview': 'gemini-3.1-pro-preview' } });
+    assert.deepEqual(cfg.routes, { 'gemini-3-pro-preview': 'gemini-3.1-pro-preview' });
+    const pro = await generate(routed.url, { key, model: 'gemini-3-pro-preview', body: userRequest('hi') });
+    assert.equal(pro.json.modelVersion, 'gemini-3.1-pro-preview');
+    // and the earlier route is gone: the shut-down name is a 404 again
+    assert.equal((await generate(routed.url, { key, model: 'gemini-2.0-flash', body: userRequest('hi') })).status, 404);
+  } finally {
+    await routed.close();
+  }
+});
+
+test('control.mjs generate() asks gemini-3.1-flash-lite when no model is given', async () => {
+  const r = await generate(base, { key: KEY, body: userRequest('hi') });
+  assert.equal(r.status, 200);
+  assert.equal(r.json.modelVersion, 'gemini-3.1-flash-lite');
+});
