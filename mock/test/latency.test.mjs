@@ -42,10 +42,13 @@ async function timed({ model = 'gemini-2.5-flash-lite', body, stream = false, ke
 }
 
 /** Best (fastest) of two runs: scheduling noise only ever adds time. */
-async function best(opts) {
-  const a = await timed(opts);
-  const b = await timed(opts);
-  return a.total <= b.total ? a : b;
+async function best(opts, tries = 2) {
+  let fastest = await timed(opts);
+  for (let i = 1; i < tries; i++) {
+    const t = await timed(opts);
+    if (t.total < fastest.total) fastest = t;
+  }
+  return fastest;
 }
 
 const chat = userRequest('just say hi');
@@ -164,11 +167,12 @@ test("the time to first token counts from the request's arrival: the mock's own 
   const big = userRequest('lorem ipsum dolor sit amet, '.repeat(40000));
   const small = userRequest('hi');
   await setConfig(base, { latencyMs: 0, tokensPerSecond: 0, timeScale: 1 });
-  const work = (await best({ body: big })).total - (await best({ body: small })).total;
+  // Best of 3: a busy machine (2 cores) can stall any one request by tens of milliseconds.
+  const work = (await best({ body: big }, 3)).total - (await best({ body: small }, 3)).total;
   assert.ok(work > 5, `the large request costs the mock only ${work} ms: too little to measure`);
   await setConfig(base, { latencyMs: Math.ceil(work * 4) });
-  const a = await best({ body: small });
-  const b = await best({ body: big });
+  const a = await best({ body: small }, 3);
+  const b = await best({ body: big }, 3);
   note(`work ${work} ms; with latency ${Math.ceil(work * 4)} ms: small ${a.total}, big ${b.total}`);
   assert.ok(b.total - a.total < work / 2, `big ${b.total} ms vs small ${a.total} ms: the mock's ${work} ms of work came on top of the latency`);
 });
