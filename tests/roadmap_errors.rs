@@ -243,7 +243,7 @@ fn invalid_options_fail_before_any_request() {
         ("model", Box::new(|o| o.model = Some("gemini 2.5?".into()))),
         ("baseUrl", Box::new(|o| o.base_url = Some("ftp://example.com".into()))),
         ("timeoutMs", Box::new(|o| o.timeout_ms = Some(0.0))),
-        ("maxOutputTokens", Box::new(|o| o.max_output_tokens = Some(1023.0))),
+        ("maxOutputTokens", Box::new(|o| o.max_output_tokens = Some(4095.0))),
         ("maxOutputTokens", Box::new(|o| o.max_output_tokens = Some(2_000_000.0))),
         ("maxOutputTokens", Box::new(|o| o.max_output_tokens = Some(4096.5))),
         ("resumeFrom", Box::new(move |o| o.resume_from = Some(other.clone()))),

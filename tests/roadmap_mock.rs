@@ -366,6 +366,20 @@ fn a_cut_stream_on_a_small_model_is_recovered() {
     assert!(t.sent.borrow()[1..].iter().all(|r| body_json(r)["generationConfig"]["maxOutputTokens"] == 8192));
 }
 
+/// The lowest cap the options accept still writes every week: 3-week answers are cut and their missing weeks
+/// asked for again, but a week always fits. (Below it, as at 1024, every week came back cut and ended a placeholder.)
+#[test]
+fn the_lowest_output_cap_still_writes_every_week() {
+    let mock = Mock::start();
+    let t = transport();
+    let mut o = mock_opts(&mock, "cap", 12);
+    o.max_output_tokens = Some(4096.0);
+    let rm = generate_on_mock(&t, &o).0.unwrap();
+    assert_complete(&rm, 12);
+    assert!(rm.warnings.is_empty() && rm.weeks.iter().all(|w| !w.fallback), "{:?}", rm.warnings);
+    assert!(tasks(&t).len() > 6, "some 3-week answers were cut: {:?}", tasks(&t));
+}
+
 /// Google shuts models down: their names then answer 404 (gemini-2.0-flash since 2026-06-01). The run fails on
 /// the model lookup, before any generate request, and is not retried.
 #[test]

@@ -76,8 +76,9 @@ pub struct RoadmapOptions {
     /// With 3 or more, the first week is written in `concurrency - 1` parts (at most 3).
     #[serde(default)]
     pub concurrency: Option<f64>,
-    /// At most this many output tokens per request (thinking included), 1024 to 1048576; the model's own limit
-    /// (read from `GET models/{model}`) applies when it is lower. A cut answer is recovered like any other.
+    /// At most this many output tokens per request (thinking included), 4096 to 1048576 (a week must fit in one
+    /// answer); the model's own limit (read from `GET models/{model}`) applies when it is lower. A cut answer is
+    /// recovered like any other: its complete weeks are kept and the rest asked for in smaller requests.
     #[serde(default)]
     pub max_output_tokens: Option<f64>,
 }
@@ -157,7 +158,7 @@ impl RoadmapOptions {
             int_in("concurrency", v, 1, MAX_CONCURRENCY)?;
         }
         if let Some(v) = self.max_output_tokens {
-            int_in("maxOutputTokens", v, 1 << 10, 1 << 20)?;
+            int_in("maxOutputTokens", v, 1 << 12, 1 << 20)?;
         }
         if self.parallel() && self.full_history() {
             // Full history resends every earlier batch's answer, so each batch must wait for the one before it:
