@@ -77,7 +77,13 @@ fn parse_value(text: &str) -> Option<(Value, bool)> {
 fn complete_outline(text: &str) -> Option<Value> {
     let mut det = WeekDetector::new();
     let end = det.push(text).last()?.1.end;
-    parse_value(&format!("{}]}}", crate::text::slice(det.text(), ..end))).map(|p| p.0)
+    closed_outline(crate::text::slice(det.text(), ..end))
+}
+
+/// An outline answer that ends right after a complete week entry, read as if its week list and object closed
+/// there: everything before that entry is complete too.
+fn closed_outline(prefix: &str) -> Option<Value> {
+    parse_value(&format!("{prefix}]}}")).map(|p| p.0)
 }
 
 /// The phase a week falls in, by the phase ranges.
@@ -492,8 +498,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 return;
             }
         }
-        // Closing the answer after its last complete week entry: everything before it is complete too.
-        let Some((v, _)) = parse_value(&format!("{prefix}]}}")) else { return };
+        let Some(v) = closed_outline(prefix) else { return };
         let Some((phases, outline, known)) = read_outline_prefix(&v, self.total) else { return };
         let mut st = self.st.borrow_mut();
         if known > st.known {
