@@ -73,7 +73,7 @@ export function roadmapPrompt({ role = 'DevOps Engineer', totalWeeks = 12, task 
 }
 
 /**
- * POST to generateContent / streamGenerateContent.
+ * POST to generateContent / streamGenerateContent (or `method`, e.g. countTokens).
  * opts: { model (default gemini-3.1-flash-lite, the package's default model), key, body (object or raw string), stream,
  *   sse (default true when stream), headers, keyInUrl, signal }
  * Returns { status, headers, text, json? }

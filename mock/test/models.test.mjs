@@ -31,13 +31,6 @@ const get = async (path) => {
   return { status: res.status, json: await res.json() };
 };
 
-const countTokens = async (model) => {
-  const res = await fetch(`${base}/v1beta/models/${model}:countTokens`, {
-    method: 'POST', headers: { 'x-goog-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(userRequest('hi')),
-  });
-  return { status: res.status, json: await res.json() };
-};
-
 test('SHUT_DOWN lists the shut-down models with their date and a served replacement; none of them is served', () => {
   const ids = Object.keys(SHUT_DOWN).sort();
   assert.deepEqual(ids, [
@@ -79,7 +72,7 @@ test('every shut-down model: GET models/{id}, generateContent, streamGenerateCon
     assert.equal(array.status, 404, `streamGenerateContent ${id}`);
     assert.deepEqual(array.json, [notFound(id, 'streamGenerateContent')]);
 
-    const ct = await countTokens(id);
+    const ct = await generate(base, { key: KEY, model: id, method: 'countTokens', body: userRequest('hi') });
     assert.equal(ct.status, 404, `countTokens ${id}`);
     assert.deepEqual(ct.json, notFound(id, 'countTokens'));
   }
@@ -102,9 +95,7 @@ test('a shut-down name can still be routed to a served model (startMock routes a
     const ok = await generate(routed.url, { key, model: 'gemini-2.0-flash', body: userRequest('hi') });
     assert.equal(ok.status, 200, ok.text.slice(0, 300));
     assert.equal(ok.json.modelVersion, 'gemini-2.5-flash-lite');
-    const ct = await fetch(`${routed.url}/v1beta/models/gemini-2.0-flash:countTokens`, {
-      method: 'POST', headers: { 'x-goog-api-key': key }, body: JSON.stringify(userRequest('hi')),
-    });
+    const ct = await generate(routed.url, { key, model: 'gemini-2.0-flash', method: 'countTokens', body: userRequest('hi') });
     assert.equal(ct.status, 200);
     // GET is not routed: the mock has no resource for a name it does not serve
     const one = await fetch(`${routed.url}/v1beta/models/gemini-2.0-flash`, { headers: { 'x-goog-api-key': key } });
