@@ -10,6 +10,9 @@ const DEMO_KEY = 'offline-demo-key';
 const STORE_KEY = 'gemini-roadmap:last-roadmap'; // localStorage: the last roadmap, never the key
 const KEY_SLOT = 'gemini-roadmap:api-key'; // sessionStorage, only when "Remember in this tab" is ticked
 
+/** The model the package uses when none is given, and the form's first choice. */
+const DEFAULT_MODEL = 'gemini-3.1-flash-lite';
+
 /** USD per 1M tokens (list prices of November 2026, paid tier, text). Thinking tokens are billed as output. */
 export const PRICES = {
   'gemini-2.5-flash': { input: 0.3, output: 2.5 },
@@ -252,7 +255,7 @@ function renderUsage() {
   ui.uPrompt.textContent = fmt.format(u.promptTokens);
   ui.uOutput.textContent = fmt.format(u.outputTokens);
   ui.uThoughts.textContent = fmt.format(u.thoughtsTokens);
-  const model = current.model in PRICES ? current.model : 'gemini-3.1-flash-lite';
+  const model = current.model in PRICES ? current.model : DEFAULT_MODEL;
   const p = PRICES[model];
   const usd = (u.promptTokens * p.input + (u.outputTokens + u.thoughtsTokens) * p.output) / 1e6;
   const money = usd === 0 ? '$0.00' : usd < 0.01 ? `≈ $${usd.toFixed(4)}` : `≈ $${usd.toFixed(usd < 1 ? 3 : 2)}`;
@@ -385,7 +388,7 @@ function restore() {
   const rm = saved?.roadmap;
   if (!rm || typeof rm.role !== 'string' || !Array.isArray(rm.weeks) || !Number.isInteger(rm.totalWeeks)) return false;
   const params = saved.params || { role: rm.role, weeks: rm.totalWeeks, batchWeeks: 3 };
-  current = { roadmap: rm, params, model: saved.model || 'gemini-3.1-flash-lite', offline: !!saved.offline, complete: !!saved.complete };
+  current = { roadmap: rm, params, model: saved.model || DEFAULT_MODEL, offline: !!saved.offline, complete: !!saved.complete };
   fillForm(params);
   if (saved.model && PRICES[saved.model]) ui.model.value = saved.model;
   renderRoadmap(rm);
