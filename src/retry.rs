@@ -46,12 +46,7 @@ impl RetryPolicy {
             return None;
         }
         if let Some(ms) = err.retry_delay_ms() {
-            // A wait this long is a quota, not a hiccup: fail now and let the caller resume later.
-            if ms > MAX_RETRY_INFO_WAIT_MS {
-                return None;
-            }
-            // Google said how long; a little extra spreads concurrent clients without undercutting it.
-            return Some(ms.saturating_add((random * 250.0) as u64));
+            return asked_wait_ms(ms, random);
         }
         let exp = self.base_delay_ms.saturating_mul(1u64 << (retry - 1).min(20)).min(self.max_delay_ms);
         Some(exp / 2 + (random * (exp / 2) as f64) as u64)
@@ -61,11 +56,18 @@ impl RetryPolicy {
     pub fn next_delay_ms(&self, tries: &mut Tries, err: &Error, random: f64) -> Option<u64> {
         if is_minute_quota(err) {
             tries.refusals += 1;
-            return (tries.refusals <= MAX_QUOTA_REFUSALS).then(|| self.delay_ms(1, err, random)).flatten();
+            // Outside `max_retries`: even `maxRetries: 0` waits out a per-minute quota.
+            return (tries.refusals <= MAX_QUOTA_REFUSALS).then(|| asked_wait_ms(err.retry_delay_ms()?, random)).flatten();
         }
         tries.failures += 1;
         self.delay_ms(tries.failures, err, random)
     }
+}
+
+/// The wait Google asked for, or `None` when it is too long to be more than a hiccup (a quota: fail now and let
+/// the caller resume later). A little extra spreads concurrent clients without undercutting it.
+fn asked_wait_ms(ms: u64, random: f64) -> Option<u64> {
+    (ms <= MAX_RETRY_INFO_WAIT_MS).then(|| ms.saturating_add((random * 250.0) as u64))
 }
 
 /// A per-minute quota refusal that says how long to wait (a per-day or zero quota is not transient).
@@ -76,6 +78,7 @@ pub fn is_minute_quota(err: &Error) -> bool {
 /// What a retry looked like, for progress reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryNotice {
+    /// The attempt about to run: the first retry is attempt 2.
     pub attempt: u32,
     pub delay_ms: u64,
     pub reason: String,
@@ -98,11 +101,10 @@ where
         match op(tries.next_attempt()).await {
             Ok(v) => return Ok(v),
             Err(err) => {
-                let attempt = tries.next_attempt();
                 let Some(delay_ms) = policy.next_delay_ms(&mut tries, &err, transport.random()) else {
                     return Err(err);
                 };
-                on_retry(&RetryNotice { attempt, delay_ms, reason: err.text() });
+                on_retry(&RetryNotice { attempt: tries.next_attempt(), delay_ms, reason: err.text() });
                 transport.sleep(delay_ms).await?;
             }
         }

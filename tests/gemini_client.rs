@@ -229,7 +229,11 @@ fn a_quota_wait_is_the_exact_one_of_the_message_not_the_whole_seconds_of_retry_i
     // The message only refines RetryInfo within its lost fraction of a second; otherwise RetryInfo stands.
     assert_eq!(delay("Please retry in 1.5s.", "2s"), Some(2_000));
     assert_eq!(delay("Please retry in 3.5s.", "2s"), Some(2_000));
-    assert_eq!(delay("Please retry in 900.2ms.", "0s"), Some(0));
+    // Under a second the message names milliseconds (Go's duration format), and RetryInfo says "0s".
+    assert_eq!(delay("Please retry in 393.337641ms.", "0s"), Some(394));
+    assert_eq!(delay("Please retry in 900.2ms.", "0s"), Some(901));
+    assert_eq!(delay("Please retry in 1500ms.", "1s"), Some(1_500));
+    assert_eq!(delay("Please retry in 2500ms.", "1s"), Some(1_000), "beyond RetryInfo's lost fraction");
     assert_eq!(delay("Please retry in soon.", "7s"), Some(7_000));
     assert_eq!(delay("no hint", "34.4s"), Some(34_400));
     // No RetryInfo: the message alone is not taken as a wait.
@@ -492,6 +496,27 @@ fn per_minute_quota_refusals_have_a_budget_of_their_own() {
     assert_eq!(tries, Tries { failures: 1, refusals: 1 });
     assert_eq!(tries.next_attempt(), 3);
     assert!(policy.next_delay_ms(&mut tries, &overloaded, 0.5).is_none(), "the second failure is one too many");
+}
+
+/// The chat's `retry` events numbered the failed attempt (first retry: 1), the roadmap's the one about to run
+/// (first retry: 2); and with `maxRetries: 0` a per-minute quota was not waited out, though outside that count.
+#[test]
+fn a_chat_retry_names_the_attempt_about_to_run_and_no_retries_still_waits_out_a_minute_quota() {
+    let t = ReplayTransport::new(vec![Scripted::status(503, "{}"), Scripted::status(503, "{}"), Scripted::ok(reply_body("done", "STOP"))]);
+    let chat = Chat::new(chat_config(2));
+    let req = chat.request_for("q", false).unwrap();
+    let mut attempts = vec![];
+    block_on(send_request(&t, &chat.config, &req, &mut |n| attempts.push(n.attempt))).unwrap();
+    assert_eq!(attempts, [2, 3], "as in generateRoadmap's retry events");
+
+    let t = ReplayTransport::new(vec![
+        Scripted::status(429, fixture("error-429-per-minute-whole-seconds.json")),
+        Scripted::ok(reply_body("done", "STOP")),
+    ]);
+    let mut chat = Chat::new(chat_config(0));
+    assert_eq!(turn(&mut chat, &t, "q").unwrap().text, "done");
+    assert_eq!(t.request_count(), 2);
+    assert!(t.sleeps.borrow()[0] >= 58_934);
 }
 
 #[test]

@@ -43,6 +43,45 @@ fn rate_limit_waits_at_least_the_retry_info_delay() {
     );
 }
 
+/// A per-minute quota wait is outside `maxRetries` (README): with `maxRetries: 0` it was not waited out and the
+/// run failed `RATE_LIMITED` on the first 429.
+#[test]
+fn no_retries_still_waits_out_a_per_minute_quota() {
+    let t = ReplayTransport::with_responder(vec![], first_times(1, on_batch(2), |_, _| rate_limited("20s")));
+    let mut o = opts(12);
+    o.max_retries = Some(0.0);
+    let (rm, events) = ok(&t, &o);
+    assert_complete(&rm, 12);
+    assert_eq!(*t.sleeps.borrow(), [20_125]);
+    assert_eq!(retries(&events), [(2, 2, 20_125)]);
+}
+
+/// Under a second, Gemini's message names the wait in milliseconds (`Please retry in 393.337641ms.`) and
+/// RetryInfo says `"0s"`: only the jitter was waited, and the retry came back before the slot was free.
+#[test]
+fn a_sub_second_quota_wait_is_read_from_the_message() {
+    let refusal = || {
+        Scripted::status(
+            429,
+            error_body(
+                429,
+                "RESOURCE_EXHAUSTED",
+                "You exceeded your current quota.\nPlease retry in 393.337641ms.",
+                json!([
+                    {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{"quotaId": "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},
+                    {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0s"}
+                ]),
+            ),
+        )
+    };
+    let t = ReplayTransport::with_responder(vec![], first_times(1, on_batch(2), move |_, _| refusal()));
+    let (rm, _) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    let sleeps = t.sleeps.borrow();
+    assert_eq!(sleeps.len(), 1);
+    assert!((394..394 + 250).contains(&sleeps[0]), "{sleeps:?}");
+}
+
 #[test]
 fn a_daily_quota_fails_fast_with_the_finished_weeks() {
     let t = ReplayTransport::with_responder(vec![], first_times(1, on_batch(2), |_, _| daily_quota()));

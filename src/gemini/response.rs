@@ -257,11 +257,16 @@ pub fn error_from_value(http_status: u16, err: &Value) -> Error {
     error_for(status, message, details)
 }
 
-/// The wait in Gemini's quota message, `Please retry in 58.934310785s.`, in milliseconds.
+/// The wait in Gemini's quota message, in milliseconds: `Please retry in 58.934310785s.`, or under a second
+/// `Please retry in 393.337641ms.` (Go's duration format).
 #[inline(never)]
 fn retry_in_message(message: &str) -> Option<u64> {
     let rest = crate::text::slice(message, crate::text::find(message, "Please retry in ")? + 16..);
     let end = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+    if rest.as_bytes().get(end..end + 2) == Some(b"ms") {
+        let ms = crate::json::num::parse_f64(rest.get(..end)?)?;
+        return (ms.is_finite() && ms >= 0.0).then(|| ms.ceil() as u64);
+    }
     rest.get(..=end).and_then(parse_duration_ms)
 }
 

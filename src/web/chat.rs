@@ -70,7 +70,7 @@ const CALL_OPTIONS_TS: &'static str = r#"
 /** Per-call options of `GeminiChat` methods. */
 export interface CallOptions {
     signal?: AbortSignal;
-    /** `retry` events ({ type, attempt, delayMs, reason }; `attempt` counts retries from 1) and, for `generateJsonBatched`, `batch-start` / `batch-done`. */
+    /** `retry` events ({ type, attempt, delayMs, reason }; `attempt`: the one about to run, so the first retry is 2, as in `generateRoadmap`) and, for `generateJsonBatched`, `batch-start` / `batch-done`. */
     onProgress?: (event: { type: string; [key: string]: unknown }) => void;
 }
 "#;
