@@ -987,6 +987,26 @@ fn parts_retry_transient_errors_and_keep_their_own_day_numbers() {
     assert_eq!((rm.batches[0].status, rm.batches[0].attempts), (BatchStatus::Ok, 4));
 }
 
+/// A resumed parallel run has no outline request to learn on: its first requests all go out at once with the
+/// thinking settings. The first refusal dropped them; the others, refused for the same settings, were then taken
+/// for other 400s and failed the run, on every resume (found by review).
+#[test]
+fn concurrent_requests_refused_for_the_thinking_settings_are_all_asked_again() {
+    let t = Slow::varied(first_times(1, is_weeks(1, 3), |_, _| daily_quota()));
+    let partial = run_slow(&t, &opts(12)).0.unwrap_err().partial.unwrap();
+    assert!(partial.weeks.is_empty() && partial.outline.len() == 12);
+    let refuses_thinking = gemini_with(|req, _, _| {
+        body_json(req)["generationConfig"].get("thinkingConfig").map(|_| {
+            Scripted::status(400, error_body(400, "INVALID_ARGUMENT", "Budget 0 is invalid. This model only works in thinking mode.", json!([])))
+        })
+    });
+    let t = Slow::varied(refuses_thinking);
+    let o = RoadmapOptions { resume_from: Some(partial), model: Some("gemini-2.5-flash".into()), ..parallel(12, 4) };
+    let (rm, _) = ok_slow(&t, &o);
+    assert_valid(&rm, 12);
+    assert_eq!(rm.warnings.iter().filter(|w| w.contains("refused the thinking settings")).count(), 1, "{:?}", rm.warnings);
+}
+
 #[test]
 fn a_resumed_run_writes_its_first_missing_week_in_parts_after_the_finished_days() {
     let t = Slow::varied(first_times(1, is_weeks(4, 6), |_, _| daily_quota()));

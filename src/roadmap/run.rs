@@ -376,6 +376,7 @@ impl<'a, T: Transport> Run<'a, T> {
         tries: &mut Tries,
     ) -> Result<Option<Reply>, Error> {
         let req = self.request(prompt, schema);
+        let sent_thinking = req.generation_config.as_ref().is_some_and(|c| c.thinking_config.is_some());
         let hits = {
             let mut st = self.st.borrow_mut();
             st.in_flight += 1;
@@ -417,7 +418,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 *tries = Tries::default();
                 Err(e)
             }
-            Err(Error::BadRequest { message, .. }) if self.refused_thinking(&message) => {
+            Err(Error::BadRequest { message, .. }) if sent_thinking && self.refused_thinking(&message) => {
                 if batch == 0 {
                     self.outline_attempt_failed();
                 }
@@ -437,17 +438,17 @@ impl<'a, T: Transport> Run<'a, T> {
         }
     }
 
-    /// Whether a 400 refused the thinking settings we chose for the model: they are then dropped (once) and the
-    /// model's own used, so that a model whose rules changed under its name (Google retires a model by routing
-    /// its name to a newer one) still answers. The request is asked again without costing an attempt.
+    /// Whether a 400 to a request sent with thinking settings refused them: they are then dropped (once, for every
+    /// request after) and the model's own used, so that a model whose rules changed under its name (Google retires
+    /// a model by routing its name to a newer one) still answers. The request is asked again without costing an
+    /// attempt; so are the concurrent ones sent with the same settings before the first refusal came back.
     fn refused_thinking(&self, message: &str) -> bool {
-        let mut st = self.st.borrow_mut();
-        if st.config.thinking_config.is_none() || crate::text::find(&message.to_ascii_lowercase(), "thinking").is_none() {
+        if crate::text::find(&message.to_ascii_lowercase(), "thinking").is_none() {
             return false;
         }
-        st.config.thinking_config = None;
-        drop(st);
-        self.warn(format!("{} refused the thinking settings ({message}); asking again with the model's own", self.endpoint.model));
+        if self.st.borrow_mut().config.thinking_config.take().is_some() {
+            self.warn(format!("{} refused the thinking settings ({message}); asking again with the model's own", self.endpoint.model));
+        }
         true
     }
 
