@@ -306,6 +306,38 @@ fn invalid_options_fail_before_any_request() {
     assert!(base.validate().is_ok());
 }
 
+/// The key typed where the model or the base URL belongs (two form fields swapped) passed the name check: the
+/// key went into the request URL (`/v1beta/models/AIza…`), and into the INVALID_INPUT message when it was not a
+/// valid name ("gemini AIza…" is not a model name).
+#[test]
+fn a_key_given_as_the_model_or_in_the_base_url_is_refused_without_showing_it() {
+    let key = "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW";
+    let cases: Vec<(&str, Option<String>, Option<String>)> = vec![
+        ("model", Some(key.into()), None),
+        ("model", Some(format!("models/{key}")), None),
+        ("model", Some(format!("gemini {key}")), None),
+        ("baseUrl", None, Some(format!("https://generativelanguage.googleapis.com/{key}"))),
+        ("baseUrl", None, Some(format!("https://example.com/?key={key}"))),
+    ];
+    for (field, model, base_url) in cases {
+        let o = RoadmapOptions { api_key: key.into(), model, base_url, ..opts(12) };
+        let t = ReplayTransport::new(vec![]);
+        let (e, _) = err(&t, &o);
+        match &e.error {
+            Error::InvalidInput { field: f, message } => {
+                assert_eq!(f, field);
+                assert!(!message.contains(key), "{message}");
+            }
+            other => panic!("{field}: {other:?}"),
+        }
+        assert!(!format!("{}", e.error).contains(key));
+        assert_eq!(t.request_count(), 0);
+    }
+    // A model or URL that merely shares a few characters with a short (mock) key is still fine.
+    let o = RoadmapOptions { api_key: "lite".into(), model: Some("gemini-2.5-flash-lite".into()), ..opts(3) };
+    assert_complete(&ok(&ReplayTransport::with_responder(vec![], gemini()), &o).0, 3);
+}
+
 fn empty_roadmap(total: u32) -> Roadmap {
     Roadmap {
         role: ROLE.into(),

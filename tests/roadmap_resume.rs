@@ -151,7 +151,8 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
         }),
     );
     let only_key = RoadmapOptions { api_key: "test-key-123".into(), ..Default::default() };
-    let new = block_on(regenerate_week(&t, &rm, 5, &only_key)).unwrap();
+    let mut events = vec![];
+    let new = block_on(regenerate_week(&t, &rm, 5, &only_key, &mut |e| events.push(e.clone()))).unwrap();
     assert_eq!(asked(&t), ["WEEK 5"], "one request, no lookup");
     let prompt = last_user_text(&posts(&t)[0]);
     assert!(prompt.contains("The learner has just finished these days of week 4 (Topic 4: Skill 4):"));
@@ -172,18 +173,31 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     );
     assert_eq!(new.usage.requests, rm.usage.requests + 1);
     assert!(new.usage.prompt_tokens > rm.usage.prompt_tokens);
-    assert_eq!(new.batches, rm.batches);
+    // Its batch held a placeholder; now it holds none (it said `fallback` after regenerating, found by review).
+    assert_eq!(rm.batches[1].status, BatchStatus::Fallback);
+    assert_eq!(new.batches[1].status, BatchStatus::Recovered);
+    assert_eq!(new.batches[0], rm.batches[0]);
+    assert_eq!(new.batches[2..], rm.batches[2..]);
+    // `onProgress` sees a run of one batch (it was ignored).
+    let kinds: Vec<&str> = events.iter().map(|e| match e {
+        ProgressEvent::BatchStart { .. } => "batch-start",
+        ProgressEvent::Week { .. } => "week",
+        ProgressEvent::BatchDone { .. } => "batch-done",
+        _ => "other",
+    }).collect();
+    assert_eq!(kinds, ["batch-start", "week", "batch-done"]);
+    assert!(matches!(&events[1], ProgressEvent::Week { week } if week.week == 5 && week.title == "Fresh week five"));
     assert_eq!(new.user_id.as_deref(), Some("u-1"));
 
     // `maxOutputTokens` caps the one request as it caps a run's.
     let t2 = ReplayTransport::with_responder(vec![], gemini_with(|req, _, _| Some(answer(req, &pretty(&weeks_value(5, 5, 12)), "STOP"))));
-    block_on(regenerate_week(&t2, &rm, 5, &RoadmapOptions { max_output_tokens: Some(4096.0), ..only_key.clone() })).unwrap();
+    block_on(regenerate_week(&t2, &rm, 5, &RoadmapOptions { max_output_tokens: Some(4096.0), ..only_key.clone() }, &mut |_| {})).unwrap();
     assert_eq!(body_json(&posts(&t2)[0])["generationConfig"]["maxOutputTokens"], 4096);
 
     // Out of range: nothing is sent.
     let t = ReplayTransport::new(vec![]);
     for week in [0, 13] {
-        let e = block_on(regenerate_week(&t, &rm, week, &only_key)).unwrap_err();
+        let e = block_on(regenerate_week(&t, &rm, week, &only_key, &mut |_| {})).unwrap_err();
         assert!(matches!(&e.error, Error::InvalidInput { field, .. } if field == "week"));
     }
     assert_eq!(t.request_count(), 0);
@@ -191,7 +205,7 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     for (i, n) in [(3, 13), (3, 0), (3, 2)] {
         let mut bad = rm.clone();
         bad.weeks[i].week = n;
-        let e = block_on(regenerate_week(&t, &bad, 5, &only_key)).unwrap_err();
+        let e = block_on(regenerate_week(&t, &bad, 5, &only_key, &mut |_| {})).unwrap_err();
         assert!(
             matches!(&e.error, Error::InvalidInput { field, message } if field == "roadmap" && message.contains(&format!("week {n} "))),
             "{:?}",
@@ -209,7 +223,7 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
             Some(answer(req, &pretty(&v), "STOP"))
         }),
     );
-    let e = block_on(regenerate_week(&t, &rm, 5, &RoadmapOptions { max_retries: Some(1.0), ..only_key })).unwrap_err();
+    let e = block_on(regenerate_week(&t, &rm, 5, &RoadmapOptions { max_retries: Some(1.0), ..only_key }, &mut |_| {})).unwrap_err();
     assert_eq!(e.error.code(), "MALFORMED");
     assert_eq!(asked(&t), ["WEEK 5", "WEEK 5"]);
     assert!(last_user_text(&posts(&t)[1]).contains("Correction: week 5 in your previous answer had 6 days."));

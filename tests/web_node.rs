@@ -95,6 +95,9 @@ fn chat_options_are_validated_and_never_echo_the_key() {
         (json!({"apiKey": "secret-key-123", "timeoutMs": "soon"}), "timeoutMs"),
         (json!({"apiKey": "secret-key-123", "generationConfig": {"maxOutputTokens": -1}}), "generationConfig.maxOutputTokens"),
         (json!({"apiKey": "secret-key-123", "generationConfig": {"thinkingConfig": {"thinkingBudget": 0, "thinkingLevel": "low"}}}), "options"),
+        // A short mock key (no real key is under 39 characters) was "hidden" inside the names: `we******s`.
+        (json!({"apiKey": "k", "wekks": 1}), "wekks"),
+        (json!({"apiKey": "secret-key-123", "model": "secret-key-123"}), "model"),
     ];
     for (opts, field_name) in bad {
         let err = match GeminiChat::new(obj(opts.clone())) {
@@ -105,6 +108,7 @@ fn chat_options_are_validated_and_never_echo_the_key() {
         assert_eq!(str_field(&err, "code").as_deref(), Some("INVALID_INPUT"), "{opts}");
         assert_eq!(str_field(&err, "field").as_deref(), Some(field_name), "{opts}");
         assert!(!str_field(&err, "message").unwrap().contains("secret-key-123"), "key leaked: {opts}");
+        assert!(!str_field(&err, "message").unwrap().contains("***"), "nothing to hide: {opts}");
     }
     let err = GeminiChat::new(JsValue::from_str("not an object")).err().unwrap();
     assert_eq!(str_field(&err, "code").as_deref(), Some("INVALID_INPUT"));

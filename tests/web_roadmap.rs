@@ -246,13 +246,18 @@ async fn regenerate_week_replaces_one_week() {
     let (rm, _) = run(options(&k, json!({"weeks": 6}))).await;
     let rm = rm.unwrap();
     let before = tasks(&k).await.len();
-    let out = regenerate_week(
-        obj(rm.clone()),
-        JsValue::from(4),
-        obj(json!({"apiKey": k, "baseUrl": mock_url(), "log": false})),
-    )
-    .await;
+    let events = Array::new();
+    let sink = events.clone();
+    let cb = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        sink.push(&e);
+    });
+    let opts = obj(json!({"apiKey": k, "baseUrl": mock_url(), "log": false}));
+    Reflect::set(&opts, &"onProgress".into(), cb.as_ref()).unwrap();
+    let out = regenerate_week(obj(rm.clone()), JsValue::from(4), opts).await;
     let out = to_json(&out.unwrap());
+    // `onProgress` was taken and never called.
+    let types: Vec<Value> = to_json(&events.into()).as_array().unwrap().iter().map(|e| e["type"].clone()).collect();
+    assert_eq!(types, ["batch-start", "week", "batch-done"]);
     assert_complete(&out, 6);
     assert_eq!(tasks(&k).await.split_off(before), ["TASK: WEEK 4"]);
     assert_eq!(out["weeks"][2], rm["weeks"][2], "other weeks untouched");

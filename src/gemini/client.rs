@@ -28,11 +28,19 @@ impl Endpoint {
             return Err(Error::invalid("apiKey", "the API key contains characters that cannot be sent in a header"));
         }
         let model = model.map(str::trim).filter(|m| !m.is_empty()).unwrap_or(super::DEFAULT_MODEL);
+        let base = base_url.map(str::trim).filter(|b| !b.is_empty()).unwrap_or(super::DEFAULT_BASE_URL);
+        // The key typed in the wrong field (or pasted into a URL) would travel in the URL and show in messages.
+        let holds_key = |s: &str| s == key || (key.len() >= 8 && crate::text::find(s, key).is_some());
+        if holds_key(model) {
+            return Err(Error::invalid("model", "holds the API key: pass the key as apiKey only"));
+        }
+        if holds_key(base) {
+            return Err(Error::invalid("baseUrl", "holds the API key: pass the key as apiKey only"));
+        }
         let model = model.strip_prefix("models/").unwrap_or(model);
         if !model.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
             return Err(Error::invalid("model", format!("{} is not a model name like \"gemini-3.1-flash-lite\"", crate::json::quote(model))));
         }
-        let base = base_url.map(str::trim).filter(|b| !b.is_empty()).unwrap_or(super::DEFAULT_BASE_URL);
         let base = base.trim_end_matches('/');
         let rest = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://"));
         if rest.is_none_or(|r| r.is_empty() || r.bytes().any(|b| b"?# ".contains(&b))) {

@@ -9,6 +9,7 @@ use crate::json::codec::{json_enum, json_object};
 use crate::json::quote;
 use crate::Error;
 
+/// How the batches written earlier in a run reach the next request.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "lowercase")]
@@ -35,38 +36,67 @@ pub enum Strategy {
     Parallel,
 }
 
+/// The plain-data options of `generateRoadmap` (`regenerateWeek` takes `role` and `weeks` from its roadmap).
+/// An unknown name is rejected with `INVALID_INPUT`, and so is a value out of range: nothing is sent then.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoadmapOptions {
+    /// Required: the user's Gemini API key, not empty and visible ASCII only. Sent only as the `x-goog-api-key`
+    /// header, never in a URL, a log line or an error.
     pub api_key: String,
+    /// Required: the role or goal, e.g. `"DevOps Engineer"`; 1 to 120 characters once trimmed (runs of whitespace
+    /// become one space in the prompts).
     pub role: String,
+    /// Required: the roadmap's length, an integer from 1 to 52 weeks.
     pub weeks: f64,
+    /// The Gemini model, default `"gemini-3.1-flash-lite"` (also when empty). A leading `models/` is dropped; the
+    /// name may hold only ASCII letters, digits, `-`, `.` and `_`, and must not hold the API key.
     #[serde(default)]
     pub model: Option<String>,
+    /// Where requests go, default `"https://generativelanguage.googleapis.com"` (also when empty): a proxy or the
+    /// local mock. An `http://` or `https://` URL without query, fragment or spaces, not holding the API key.
     #[serde(default)]
     pub base_url: Option<String>,
+    /// Weeks asked for per request: an integer from 1 to 52, default 3.
     #[serde(default)]
     pub batch_weeks: Option<f64>,
+    /// The sliding window: the last this many days of the week before a batch go into its prompt. An integer
+    /// from 0 to 7, default 2. A parallel run takes them only from a week finished before the run or in the batch.
     #[serde(default)]
     pub context_days: Option<f64>,
+    /// Retries of transient failures only (408, 500, 502, 503, 504, network, timeout): an integer from 0 to 10,
+    /// default 3. A per-minute 429 is waited out outside this count, up to 10 times in a row per request.
     #[serde(default)]
     pub max_retries: Option<f64>,
     /// Copied to the result only; never sent to Gemini.
     #[serde(default)]
     pub user_id: Option<String>,
+    /// The learner's level for the prompts, e.g. `"Beginner"`: 1 to 60 characters once trimmed. Unset: the
+    /// level of `resumeFrom`, if any, else none.
     #[serde(default)]
     pub level: Option<String>,
+    /// Study hours per day for the prompts: a number above 0 and at most 16. Unset: the value of `resumeFrom`, if
+    /// any, else none (2 is then assumed for a day that comes without hours, and for placeholder days).
     #[serde(default)]
     pub hours_per_day: Option<f64>,
+    /// A partial roadmap (`err.partial`) to finish: its weeks are kept and not asked for again. It must be for the
+    /// same role (case and spacing aside) with `totalWeeks` equal to `weeks`, and its weeks must be valid.
     #[serde(default)]
     pub resume_from: Option<Roadmap>,
+    /// The seed's monitoring lines (`Generating batch: weeks 4-6`, ...) on `console.debug`; default `true`.
     #[serde(default)]
     pub log: Option<bool>,
+    /// `"windowed"` (the default) or `"full"` (every earlier turn resent: prompt tokens grow quadratically);
+    /// `"full"` cannot be combined with `strategy: "parallel"`.
     #[serde(default)]
     pub history: Option<HistoryMode>,
+    /// Default `true`: `streamGenerateContent?alt=sse`, so each week is reported as soon as its JSON closes.
+    /// `false`: one whole answer per request (a parallel run then waits for the whole outline).
     #[serde(default)]
     pub stream: Option<bool>,
+    /// Per request, the longest wait in milliseconds for the response to start or for its next chunk: an integer
+    /// from 1 to 3600000, default 120000.
     #[serde(default)]
     pub timeout_ms: Option<f64>,
     /// `"sequential"` (the default) or `"parallel"`.

@@ -1176,13 +1176,15 @@ pub async fn generate<T: Transport>(
 }
 
 /// Writes one week again (one request, plus retries and corrections) from its outline entry and both
-/// neighbours; replaces it, clears its fallback flag and its warnings, and adds the usage.
+/// neighbours; replaces it, clears its fallback flag and its warnings, adds the usage, and marks its batch
+/// `recovered` when it no longer holds a placeholder. `on_event` sees it as a run of one batch (no `done`).
 /// On failure, `partial` is the roadmap unchanged.
 pub async fn regenerate_week<T: Transport>(
     transport: &T,
     roadmap: &Roadmap,
     week: u32,
     opts: &RoadmapOptions,
+    on_event: &mut dyn FnMut(&ProgressEvent),
 ) -> Result<Roadmap, RoadmapError> {
     let opts = RoadmapOptions {
         role: roadmap.role.clone(),
@@ -1201,8 +1203,7 @@ pub async fn regenerate_week<T: Transport>(
         return Err(Error::invalid("roadmap", "has no complete outline to regenerate from").into());
     }
     check_week_numbers(roadmap).map_err(|m| Error::invalid("roadmap", m))?;
-    let mut quiet = |_: &ProgressEvent| {};
-    let mut run = Run::new(transport, &opts, Some(roadmap), &mut quiet)?;
+    let mut run = Run::new(transport, &opts, Some(roadmap), on_event)?;
     run.regenerating = true;
     run.parallel = false;
     {
@@ -1219,7 +1220,16 @@ pub async fn regenerate_week<T: Transport>(
     run.batch_start(1, 1, week, week);
     let result = run.batch(1, 1, one, &format!("Week {week}"), &mut report).await;
     match result {
-        Ok(_) => Ok(run.snapshot()),
+        Ok(_) => {
+            let mut rm = run.snapshot();
+            for b in rm.batches.iter_mut().filter(|b| b.status == BatchStatus::Fallback) {
+                let range = b.start_week..=b.end_week;
+                if !rm.weeks.iter().any(|w| w.fallback && range.contains(&w.week)) {
+                    b.status = BatchStatus::Recovered;
+                }
+            }
+            Ok(rm)
+        }
         Err(error) => {
             let usage = run.usage();
             Err(RoadmapError { error, partial: Some(Roadmap { usage, ..roadmap.clone() }), batch: None })

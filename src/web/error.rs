@@ -10,6 +10,48 @@ use crate::Error;
 
 pub const ERROR_NAME: &str = "GeminiRoadmapError";
 
+#[wasm_bindgen(typescript_custom_section)]
+const ERROR_TS: &'static str = r#"
+/** The stable `code` of a `GeminiRoadmapError` (a user abort is the platform's own `AbortError` instead). */
+export type GeminiRoadmapErrorCode =
+    | "INVALID_INPUT" | "AUTH" | "RATE_LIMITED" | "BAD_REQUEST" | "NOT_FOUND" | "SERVER"
+    | "NETWORK" | "TIMEOUT" | "BLOCKED" | "MALFORMED" | "TRUNCATED";
+
+/**
+ * What every function of the package rejects or throws with, apart from a user abort:
+ * `if (e instanceof Error && e.name === "GeminiRoadmapError") { const err = e as GeminiRoadmapError; ... }`.
+ */
+export interface GeminiRoadmapError extends Error {
+    name: "GeminiRoadmapError";
+    code: GeminiRoadmapErrorCode;
+    /** Whether the same call may succeed later (a per-day quota, a bad key or bad options: never). */
+    retryable: boolean;
+    /** The HTTP status, where one was received. */
+    status?: number;
+    /** `INVALID_INPUT`: the option's path (`weeks`, `resumeFrom.weeks[2].days`). */
+    field?: string;
+    /** `BLOCKED`: Gemini's block reason; otherwise Google's `ErrorInfo.reason` (`API_KEY_INVALID`). */
+    reason?: string;
+    /** Google's status name (`RESOURCE_EXHAUSTED`, `FAILED_PRECONDITION`). */
+    googleStatus?: string;
+    /** `RATE_LIMITED`: the wait Google asked for. */
+    retryDelayMs?: number;
+    /** `RATE_LIMITED`: the quotas Google named (`GenerateRequestsPerDayPerProjectPerModel-FreeTier`). */
+    quotaIds?: string[];
+    /** `MALFORMED` from `repairJson`: where the JSON could not be read, in UTF-16 code units. */
+    position?: number;
+    /** `TIMEOUT`: the limit that passed. */
+    timeoutMs?: number;
+    /** The weeks finished before the failure: pass it back as `resumeFrom` to continue. */
+    partial?: Roadmap;
+    /** The batch that was being generated (1-based). */
+    batch?: number;
+}
+
+/** `ProgressEvent` under a name that cannot be confused with the DOM's own `ProgressEvent`. */
+export type RoadmapProgressEvent = ProgressEvent;
+"#;
+
 fn set(target: &JsValue, key: &str, value: JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), &value);
 }

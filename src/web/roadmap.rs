@@ -23,7 +23,7 @@ export interface GenerateRoadmapOptions extends RoadmapOptions {
 }
 
 /** Options of `regenerateWeek`: role and length come from the roadmap. */
-export type RegenerateWeekOptions = Omit<GenerateRoadmapOptions, "role" | "weeks" | "resumeFrom" | "onProgress"> & {
+export type RegenerateWeekOptions = Omit<GenerateRoadmapOptions, "role" | "weeks" | "resumeFrom"> & {
     role?: string;
     weeks?: number;
 };
@@ -54,6 +54,7 @@ pub async fn generate_roadmap(options: JsValue) -> Result<JsValue, JsValue> {
 
 pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
     let signal = signal_of(&options).map_err(js_error)?;
+    let on_progress = callback_of(&options, "onProgress").map_err(js_error)?;
     let invalid = |field: &str, msg: &str| js_error(crate::Error::invalid(field, msg));
     let rm = plain_value(&roadmap, "roadmap", "must be a roadmap object")
         .and_then(|v| Roadmap::from_json(&v).map_err(|e| decode_error(e, "roadmap")))
@@ -73,7 +74,7 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
         .map_err(|e| redact_error(decode_error(e, "options"), &options))
         .map_err(js_error)?;
     let transport = FetchTransport::new(signal.clone(), opts.logging());
-    roadmap::regenerate_week(&transport, &rm, week as u32, &opts)
+    roadmap::regenerate_week(&transport, &rm, week as u32, &opts, &mut |event| call(&on_progress, &encode(event)))
         .await
         .map(|r| encode(&r))
         .map_err(|e| reject(e, signal.as_ref()))

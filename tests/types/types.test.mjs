@@ -36,6 +36,7 @@ for (const [file, expected] of [
   ['bad-option-name.ts', /wekks/],
   ['bad-option-type.ts', /Type 'string' is not assignable to type 'number'/],
   ['bad-event.ts', /Property 'week' does not exist/],
+  ['bad-error-code.ts', /no overlap/],
 ]) {
   test(`${file} is rejected`, () => {
     const r = tsc(file);

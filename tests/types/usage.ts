@@ -1,6 +1,6 @@
 // A TypeScript user's code against the generated declarations: must compile under --strict.
 import init, { generateRoadmap, regenerateWeek, GeminiChat, repairJson } from '../../pkg/web/gemini_roadmap.js';
-import type { Roadmap, ProgressEvent, GenerateRoadmapOptions, Week, SendResult, ChatTurn } from '../../pkg/web/gemini_roadmap.js';
+import type { Roadmap, ProgressEvent, RoadmapProgressEvent, GenerateRoadmapOptions, Week, SendResult, ChatTurn, GeminiRoadmapError, GeminiRoadmapErrorCode } from '../../pkg/web/gemini_roadmap.js';
 
 export async function main(apiKey: string): Promise<number> {
   await init();
@@ -38,12 +38,17 @@ export async function main(apiKey: string): Promise<number> {
   let roadmap: Roadmap;
   try {
     roadmap = await generateRoadmap(options);
-  } catch (err) {
-    const partial = (err as { partial?: Roadmap }).partial;
-    if (!partial) throw err;
-    roadmap = await generateRoadmap({ ...options, resumeFrom: partial });
+  } catch (e) {
+    if (!(e instanceof Error) || e.name !== 'GeminiRoadmapError') throw e;
+    const err = e as GeminiRoadmapError;
+    const code: GeminiRoadmapErrorCode = err.code;
+    const wait: number | undefined = err.retryable ? err.retryDelayMs : undefined;
+    console.log(code, err.status, err.field, err.quotaIds?.join(','), err.batch, wait);
+    if (!err.partial) throw err;
+    roadmap = await generateRoadmap({ ...options, resumeFrom: err.partial });
   }
-  const again: Roadmap = await regenerateWeek(roadmap, 2, { apiKey });
+  const onRegenerate = (event: RoadmapProgressEvent) => { if (event.type === 'week') console.log(event.week.title); };
+  const again: Roadmap = await regenerateWeek(roadmap, 2, { apiKey, onProgress: onRegenerate });
   const usage: number = again.usage.promptTokens + again.usage.requests;
   const fallbacks: boolean[] = roadmap.weeks.map((w) => w.fallback);
   const phase: string = roadmap.phases[0]?.name ?? '';
