@@ -109,6 +109,8 @@ const manifest = {
   module: `./web/${NAME}.js`,
   types: `./web/${NAME}.d.ts`,
   sideEffects,
+  // Node needs a global `fetch` (README, "Browsers and runtimes").
+  engines: { node: '>=18' },
   files: [...shipped, ...DOCS],
 };
 writeFileSync(join(out, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);

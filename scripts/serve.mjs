@@ -42,7 +42,7 @@ export function startServer({ port = 0, mockUrl = '' } = {}) {
         'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
         'cache-control': 'no-cache',
         'x-content-type-options': 'nosniff',
-        'referrer-policy': 'no-referrer',
+        'referrer-policy': 'strict-origin-when-cross-origin',
       });
       res.end(body);
     } catch {

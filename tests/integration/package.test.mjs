@@ -48,6 +48,7 @@ test('the manifest: name, Cargo version, MIT, ESM, exports, sideEffects, files',
   assert.deepEqual([manifest.main, manifest.module, manifest.types], [web.default, web.default, web.types]);
   // The bundler entry is the only module with a side effect (it hands the wasm to the glue and starts it).
   assert.deepEqual(manifest.sideEffects, ['./bundler/gemini_roadmap.js']);
+  assert.deepEqual(manifest.engines, { node: '>=18' }, 'a global fetch');
   const targets = [manifest.main, manifest.types, ...Object.values(manifest.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e)))];
   for (const t of targets) assert.ok(existsSync(join(DIST, t)), `${t} exists`);
 });
