@@ -98,15 +98,17 @@ pub async fn send_request<T: Transport>(
     req: &GenerateRequest,
     on_retry: &mut dyn FnMut(&RetryNotice),
 ) -> Result<Reply, Error> {
-    let client = GeminiClient::new(transport, &config.endpoint);
+    let client = &GeminiClient::new(transport, &config.endpoint);
     with_retries(
         transport,
         &config.retry,
-        |_| async {
-            let reply = client.generate(req, false, &mut |_| {}).await?.into_result()?;
+        |attempt| async move {
+            let mut reply = client.generate(req, false, &mut |_| {}).await?.into_result()?;
             if reply.text.is_empty() {
                 return Err(Error::EmptyAnswer);
             }
+            // Every request this answer took, the failed ones included, as a roadmap's usage counts them.
+            reply.usage.requests = attempt.into();
             Ok(reply)
         },
         on_retry,

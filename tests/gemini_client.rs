@@ -460,8 +460,10 @@ fn transient_failures_retry_with_backoff_and_retry_info() {
         Scripted::ok(reply_body("done", "STOP")),
     ]);
     let mut chat = Chat::new(chat_config(3));
-    assert_eq!(turn(&mut chat, &t, "q").unwrap().text, "done");
+    let reply = turn(&mut chat, &t, "q").unwrap();
+    assert_eq!(reply.text, "done");
     assert_eq!(t.request_count(), 4);
+    assert_eq!(reply.usage.requests, 4, "the failed requests count, as in a roadmap's usage (it said 1)");
     let sleeps = t.sleeps.borrow().clone();
     assert_eq!(sleeps.len(), 3);
     assert!((500..=1000).contains(&sleeps[0]), "first backoff ~1s with jitter: {sleeps:?}");
