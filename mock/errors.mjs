@@ -91,31 +91,67 @@ export const LOCATION_UNSUPPORTED = () => ({
 });
 
 /**
+ * A key whose application restrictions allow only some websites (HTTP referrers), called with no `Referer` or one
+ * they do not match: `referer` is the header as sent (null or "" when there was none, shown as `<empty>`).
+ */
+export const REFERRER_BLOCKED = (referer) => {
+  const httpReferrer = referer ? String(referer) : '<empty>';
+  return googleError(403, `Requests from referer ${httpReferrer} are blocked.`, [{
+    '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+    reason: 'API_KEY_HTTP_REFERRER_BLOCKED',
+    domain: 'googleapis.com',
+    metadata: { httpReferrer, consumer: 'projects/123456789012', service: 'generativelanguage.googleapis.com' },
+  }]);
+};
+
+// The websites a `site-…` key is restricted to, as they would be entered in the key's settings:
+// `http://127.0.0.1:*/*` and `http://localhost:*/*`, i.e. any page of any origin on those two hosts (any port, or none).
+const SITE_KEY_REFERRERS = [/^http:\/\/127\.0\.0\.1(?::\d+)?\//, /^http:\/\/localhost(?::\d+)?\//];
+
+/** Does a `site-…` key accept a request with this `Referer` header? */
+export function siteKeyAllows(referer) {
+  return typeof referer === 'string' && SITE_KEY_REFERRERS.some((re) => re.test(referer));
+}
+
+/**
  * The state of a key, read from its prefix: `missing`, `invalid` (`bad…` or under 8 characters), `leaked`
  * (`leaked-…`), `blocked` (`blocked-…`: restricted to other APIs), `region` (`region-…`: used from an unsupported
- * location), or null for a usable key.
+ * location), `site` (`site-…`: restricted to websites, see `siteKeyAllows`), or null for a usable key.
  */
 export function keyState(key) {
   if (!key) return 'missing';
   if (key.startsWith('bad') || key.length < 8) return 'invalid';
-  for (const s of ['leaked', 'blocked', 'region']) if (key.startsWith(`${s}-`)) return s;
+  for (const s of ['leaked', 'blocked', 'region', 'site']) if (key.startsWith(`${s}-`)) return s;
   return null;
 }
 
-/** What Gemini answers a key in `state` (see `keyState`) before anything else, for the RPC `method`. */
-export function keyRefusalFor(state, method) {
+/**
+ * What Gemini answers a key in `state` (see `keyState`) before anything else, for the RPC `method` and the request's
+ * `Referer` header `referer`. A `site` key is refused only when `referer` is not one of its websites; `force` refuses
+ * it whatever the referrer (the scripted `{"fault":"key","as":"site"}`: a key restricted to other websites).
+ */
+export function keyRefusalFor(state, method, { referer = null, force = false } = {}) {
   switch (state) {
     case 'missing': return { status: 403, body: MISSING_KEY() };
     case 'invalid': return { status: 400, body: INVALID_KEY() };
     case 'leaked': return { status: 403, body: LEAKED_KEY() };
     case 'blocked': return { status: 403, body: SERVICE_BLOCKED(method) };
     case 'region': return { status: 400, body: LOCATION_UNSUPPORTED() };
+    case 'site': return !force && siteKeyAllows(referer) ? null : { status: 403, body: REFERRER_BLOCKED(referer) };
     default: return null;
   }
 }
 
-/** `keyRefusalFor(keyState(key), method)`: null for a usable key. */
-export const keyRefusal = (key, method) => keyRefusalFor(keyState(key), method);
+/** `keyRefusalFor(keyState(key), method, {referer})`: null for a usable key. */
+export const keyRefusal = (key, method, referer = null) => keyRefusalFor(keyState(key), method, { referer });
+
+/**
+ * A prompt longer than the model's inputTokenLimit (generateContent and streamGenerateContent; countTokens still
+ * counts it), in the form reported in 2026 (google-gemini/gemini-cli#22609). Earlier reports show `The input token
+ * count (N) exceeds the maximum number of tokens allowed (LIMIT).` and, late in 2025, `... allowed (LIMIT).`: a
+ * client should not parse the numbers out of the message.
+ */
+export const INPUT_TOO_LONG = (limit) => invalidArgument(`The input token count exceeds the maximum number of tokens allowed ${limit}.`);
 
 export const MODEL_NOT_FOUND = (id, method = 'generateContent') => googleError(404,
   `models/${id} is not found for API version v1beta, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`);

@@ -12,10 +12,10 @@ import http from 'node:http';
 import crypto from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
-import { MODELS, getModel, modelResource, normalizeModelId, plannedThinking } from './models.mjs';
+import { MODELS, getModel, inputTokenLimit, modelResource, normalizeModelId, plannedThinking } from './models.mjs';
 import {
   googleError, keyRefusal, keyRefusalFor, MODEL_NOT_FOUND, quotaError, statusFaultBody,
-  htmlErrorPage, SAFETY_RATINGS_BLOCKED,
+  htmlErrorPage, SAFETY_RATINGS_BLOCKED, INPUT_TOO_LONG,
 } from './errors.mjs';
 import { RateLimiter, QUOTA_WINDOW_MS, QUOTA_DAY_MS } from './limits.mjs';
 import { ImplicitCache, CACHE_TTL_MS, implicitCacheMin } from './cache.mjs';
@@ -29,7 +29,16 @@ export const KNOWN_FAULTS = [
   'status', 'key', 'quota-day', 'html502', 'hang', 'reset', 'blocked', 'safety', 'recitation', 'empty-candidates',
   'thoughts-only', 'fenced', 'commented', 'trailing-comma', 'truncate', 'wrong-week-numbers', 'missing-day',
   'duplicate-week', 'extra-week', 'prose', 'xss', 'sse-cut', 'sse-error', 'python-literals', 'single-quotes', 'stall',
-  'empty-stop', 'fragmented', 'coalesced',
+  'empty-stop', 'fragmented', 'coalesced', 'other',
+];
+
+/**
+ * The finish reasons (Candidate.FinishReason) that stop a candidate for its content: the `reason` a `safety` step
+ * may give (SAFETY when it gives none). STOP and MAX_TOKENS are not among them (`truncate` gives MAX_TOKENS).
+ */
+export const CONTENT_STOP_REASONS = [
+  'SAFETY', 'RECITATION', 'LANGUAGE', 'OTHER', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'MALFORMED_FUNCTION_CALL',
+  'IMAGE_SAFETY',
 ];
 
 // Faults that change the answer's text (content.mjs renderAnswer); the others act on the response or the transport.
@@ -231,6 +240,12 @@ function newEntry(ctx, kind) {
   return entry;
 }
 
+/** The request's `Referer` header (what a website-restricted key is checked against), or null. */
+function refererOf(ctx) {
+  const r = ctx.req.headers.referer;
+  return typeof r === 'string' && r !== '' ? r : null;
+}
+
 function apiKeyOf(ctx) {
   const h = ctx.req.headers['x-goog-api-key'];
   if (typeof h === 'string' && h !== '') return h;
@@ -300,14 +315,48 @@ function usage(out, C, T) {
 }
 
 /**
+ * The text of candidate `i` (1 and up) when `candidateCount` asks for more than one: the same answer as candidate 0
+ * (which is exactly what a request for one candidate gets), formatted differently, so that a client which reads the
+ * wrong candidate, or mixes their chunks, gets a text that differs from candidate 0's. JSON is indented by 2 + i
+ * spaces (inside the fence when it is fenced), a chat reply says which candidate it is; a text that is neither
+ * (e.g. broken JSON from a content fault) stays as it is.
+ */
+function candidateVariant(full, i) {
+  const reindent = (body) => {
+    try { return JSON.stringify(JSON.parse(body), null, 2 + i); } catch { return null; }
+  };
+  const whole = reindent(full);
+  if (whole != null) return whole;
+  const fenced = /^([\s\S]*?```json\n)([\s\S]*)(\n```\n)$/.exec(full);
+  if (fenced) {
+    const body = reindent(fenced[2]);
+    if (body != null) return fenced[1] + body + fenced[3];
+  }
+  if (full.startsWith('Mock reply: ')) return `Mock reply (candidate ${i + 1}): ${full.slice('Mock reply: '.length)}`;
+  return full;
+}
+
+/** The candidate's stop reason a content-stop fault sets (`safety` with its `reason`, `other`, `recitation`). */
+function faultStopReason(step) {
+  const fault = step && step.fault;
+  if (fault === 'safety') return step.reason ?? 'SAFETY';
+  if (fault === 'other') return 'OTHER';
+  if (fault === 'recitation') return 'RECITATION';
+  return null;
+}
+
+/**
  * Compute the full outcome of a validated request: text, thinking, finish reason,
  * and the special response shapes of some faults. `P` is its prompt tokens, which the caller counts once for
  * the quotas and this charge.
+ * `out.candidates` holds one `{index, text, finishReason}` per candidate (`candidateCount`, default 1);
+ * `out.text` and `out.finishReason` are candidate 0's.
  */
 function generate(req, model, modelId, step, followPrompt, P) {
   const fault = step && step.fault;
   const gc = req.generationConfig || {};
   const json = gc.responseMimeType === 'application/json';
+  const count = gc.candidateCount ?? 1;
   const contents = req.contents;
   const last = contents[contents.length - 1];
   const lastUserText = contentText(last);
@@ -322,6 +371,12 @@ function generate(req, model, modelId, step, followPrompt, P) {
 
   const out = {
     task, P, T: 0, text: '', thought: null, finishReason: 'STOP', special: null, lastUserText, sysText, faultApplied: null, plan,
+    candidates: [],
+  };
+  // every candidate without text, ending with `finishReason`
+  const empty = (finishReason) => {
+    out.finishReason = finishReason;
+    out.candidates = Array.from({ length: count }, (_, index) => ({ index, text: '', finishReason }));
   };
 
   if (fault === 'blocked' || fault === 'empty-candidates') {
@@ -334,40 +389,44 @@ function generate(req, model, modelId, step, followPrompt, P) {
     // Any thinking is still charged; the thought summary is not sent.
     out.T = T;
     out.faultApplied = true;
+    empty('STOP');
     return out;
   }
   if (fault === 'thoughts-only') {
     out.T = maxOut;
     out.thought = thoughtSummary(task);
-    out.finishReason = 'MAX_TOKENS';
     out.faultApplied = true;
+    empty('MAX_TOKENS');
     return out;
   }
 
   const full = renderAnswer(task, { json, step, lastUserText, plan });
-  const fullLen = codePointLength(full);
   const remaining = maxOut - T;
-  const cuts = [];
-  if (countTokens(full) > remaining) cuts.push([remaining * 4, 'MAX_TOKENS']);
-  if (fault === 'truncate') {
-    const at = step.atFraction != null ? Math.floor(fullLen * Number(step.atFraction)) : Number(step.atChars ?? Math.floor(fullLen / 2));
-    cuts.push([Math.max(0, at), 'MAX_TOKENS']);
-  }
-  if (fault === 'safety') cuts.push([Math.floor(fullLen * 0.4), 'SAFETY']);
-  if (fault === 'recitation') cuts.push([Math.floor(fullLen * 0.6), 'RECITATION']);
-  let text = full;
-  if (cuts.length) {
-    cuts.sort((a, b) => a[0] - b[0]);
-    const [at, reason] = cuts[0];
-    if (at < fullLen || reason !== 'MAX_TOKENS') {
-      text = sliceCodePoints(full, at);
-      out.finishReason = reason;
+  const stop = faultStopReason(step);
+  // Each candidate is cut by the output limit and by the scripted fault alike.
+  const cut = (whole) => {
+    const wholeLen = codePointLength(whole);
+    const cuts = [];
+    if (countTokens(whole) > remaining) cuts.push([remaining * 4, 'MAX_TOKENS']);
+    if (fault === 'truncate') {
+      const at = step.atFraction != null ? Math.floor(wholeLen * Number(step.atFraction)) : Number(step.atChars ?? Math.floor(wholeLen / 2));
+      cuts.push([Math.max(0, at), 'MAX_TOKENS']);
     }
-  }
+    if (stop) cuts.push([Math.floor(wholeLen * (fault === 'recitation' ? 0.6 : 0.4)), stop]);
+    if (cuts.length) {
+      cuts.sort((a, b) => a[0] - b[0]);
+      const [at, reason] = cuts[0];
+      if (at < wholeLen || reason !== 'MAX_TOKENS') return { text: sliceCodePoints(whole, at), finishReason: reason };
+    }
+    return { text: whole, finishReason: 'STOP' };
+  };
+  out.candidates = Array.from({ length: count }, (_, index) => ({ index, ...cut(index === 0 ? full : candidateVariant(full, index)) }));
+  const { text, finishReason } = out.candidates[0];
+  out.finishReason = finishReason;
   // Did the scripted fault change the answer? A cut at or past the end of the answer does not; nor does a
   // content fault that leaves this answer as it was. The stream faults are marked when they happen.
   if (fault === 'truncate') out.faultApplied = out.finishReason === 'MAX_TOKENS' && text !== full;
-  else if (fault === 'safety' || fault === 'recitation') out.faultApplied = out.finishReason === fault.toUpperCase();
+  else if (stop) out.faultApplied = out.finishReason === stop;
   else if (CONTENT_FAULTS.has(fault)) out.faultApplied = full !== renderAnswer(task, { json, step: null, lastUserText });
   out.T = T;
   out.text = text;
@@ -375,21 +434,27 @@ function generate(req, model, modelId, step, followPrompt, P) {
   return out;
 }
 
-function candidateFor(out, text, { final = true } = {}) {
+/**
+ * The JSON of candidate `c` (one of `out.candidates`) carrying `text` (all of it, or a streamed chunk). `final`: the
+ * candidate's last appearance, which has its finishReason (and its thought signature, its safety ratings or its
+ * citations). `thought`: the thought summary to put first, if any.
+ */
+function candidateFor(c, text, { final = true, thought = null } = {}) {
   const parts = [];
-  if (out.thought) parts.push({ text: out.thought, thought: true });
-  if (text) parts.push(out.signature && final === true ? { text, thoughtSignature: out.signature } : { text });
+  if (thought) parts.push({ text: thought, thought: true });
+  if (text) parts.push(c.signature && final === true ? { text, thoughtSignature: c.signature } : { text });
   const cand = { content: parts.length ? { parts, role: 'model' } : { role: 'model' } };
   if (final === true) {
-    cand.finishReason = out.finishReason;
-    if (out.finishReason === 'SAFETY') cand.safetyRatings = SAFETY_RATINGS_BLOCKED();
-    if (out.finishReason === 'RECITATION') {
+    cand.finishReason = c.finishReason;
+    // Gemini rates the candidate it stopped for SAFETY; the other content stops come without ratings.
+    if (c.finishReason === 'SAFETY') cand.safetyRatings = SAFETY_RATINGS_BLOCKED();
+    if (c.finishReason === 'RECITATION') {
       cand.citationMetadata = {
-        citationSources: [{ startIndex: 0, endIndex: codePointLength(out.text), uri: 'https://github.com/example/awesome-learning-roadmaps', license: '' }],
+        citationSources: [{ startIndex: 0, endIndex: codePointLength(c.text), uri: 'https://github.com/example/awesome-learning-roadmaps', license: '' }],
       };
     }
   }
-  cand.index = 0;
+  cand.index = c.index;
   return cand;
 }
 
@@ -497,7 +562,7 @@ async function handleGenerate(ctx, modelRaw, method) {
 
   // 1. auth
   const rpc = method === 'streamGenerateContent' ? 'StreamGenerateContent' : 'GenerateContent';
-  const keyRefused = keyRefusal(key, rpc);
+  const keyRefused = keyRefusal(key, rpc, refererOf(ctx));
   if (keyRefused) return sendError(ctx, keyRefused.status, keyRefused.body);
 
   // 2. transport-level faults
@@ -506,8 +571,8 @@ async function handleGenerate(ctx, modelRaw, method) {
   switch (fault) {
     case 'key': {
       // The answer a key in that state gets (a page test cannot choose the demo's key).
-      const r = keyRefusalFor(step.as, rpc);
-      if (!r) return sendError(ctx, 500, googleError(500, `mock: fault "key" needs "as": missing, invalid, leaked, blocked or region`));
+      const r = keyRefusalFor(step.as, rpc, { referer: refererOf(ctx), force: true });
+      if (!r) return sendError(ctx, 500, googleError(500, `mock: fault "key" needs "as": missing, invalid, leaked, blocked, region or site`));
       entry.faultApplied = true;
       return sendError(ctx, r.status, r.body);
     }
@@ -550,6 +615,12 @@ async function handleGenerate(ctx, modelRaw, method) {
   const promptTokens = countTokens(promptText);
   const refusal = quotaRefusal(ctx, key, modelId, promptTokens);
   if (refusal) return sendError(ctx, 429, refusal);
+  // A prompt over the model's input limit is refused after the quotas have counted it: Gemini bills the attempt.
+  const inputLimit = inputTokenLimit(model);
+  if (promptTokens > inputLimit) {
+    entry.promptTokens = promptTokens;
+    return sendError(ctx, 400, INPUT_TOO_LONG(inputLimit));
+  }
 
   // 7. generation
   const out = generate(v.req, model, modelId, step, state.config.followPrompt, promptTokens);
@@ -569,10 +640,14 @@ async function handleGenerate(ctx, modelRaw, method) {
   const rid = responseId();
   // Gemini 3 models sign their reasoning even at the lowest level: the answer's last part carries an opaque
   // `thoughtSignature` (streamed, in a last event of its own whose part has no text).
-  if (model.thinking && model.thinking.kind === 'level' && !out.special && out.text) {
-    out.signature = crypto.createHash('sha256').update(rid).digest('base64');
+  // Several candidates are signed each (candidate 0 as a single one is).
+  if (model.thinking && model.thinking.kind === 'level' && !out.special) {
+    for (const c of out.candidates) {
+      if (c.text) c.signature = crypto.createHash('sha256').update(c.index === 0 ? rid : `${rid}|${c.index}`).digest('base64');
+    }
   }
-  const C = countTokens(out.text);
+  // candidatesTokenCount sums every candidate's tokens
+  const C = out.candidates.reduce((sum, c) => sum + countTokens(c.text), 0);
   const T = out.T;
   if (!out.special) {
     entry.finishReason = out.finishReason;
@@ -592,7 +667,7 @@ async function handleGenerate(ctx, modelRaw, method) {
   const body = out.special
     ? specialResponse(out, modelId, rid, step)
     : {
-      candidates: [candidateFor(out, out.text)],
+      candidates: out.candidates.map((c) => candidateFor(c, c.text, { thought: out.thought })),
       usageMetadata: usage(out, C, T),
       modelVersion: modelId,
       responseId: rid,
@@ -711,36 +786,46 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
     if (out.thought) {
       events.push({
         obj: {
-          candidates: [{ content: { parts: [{ text: out.thought, thought: true }], role: 'model' }, index: 0 }],
+          candidates: out.candidates.map((c) => ({ content: { parts: [{ text: out.thought, thought: true }], role: 'model' }, index: c.index })),
           usageMetadata: usage(out, 0, T), modelVersion: modelId, responseId: rid,
         },
         tokens: 0,
         thoughtOnly: true,
       });
     }
-    const pieces = out.text ? splitCodePoints(out.text, chunkSizes(out.text)) : [];
-    // A stream that a filter stops ends with an event whose candidate has no content at all: only the reason
-    // (Vertex's FinishReason docs: "When streaming, content is empty if content filters blocks the output").
-    const stopped = pieces.length > 0 && (out.finishReason === 'SAFETY' || out.finishReason === 'RECITATION');
-    const signed = pieces.length > 0 && !stopped && out.signature;
-    if (stopped || signed) pieces.push('');
-    let soFar = 0;
-    pieces.forEach((piece, i) => {
-      soFar += codePointLength(piece);
-      const isLast = i === pieces.length - 1;
-      const running = isLast ? C : Math.ceil(soFar / 4);
-      const cand = candidateFor({ ...out, thought: null }, piece, { final: isLast });
-      if (stopped && isLast) delete cand.content;
-      if (signed && isLast) cand.content = { parts: [{ thoughtSignature: out.signature }], role: 'model' };
-      events.push({
-        obj: { candidates: [cand], usageMetadata: usage(out, running, T), modelVersion: modelId, responseId: rid },
-        tokens: Math.ceil(codePointLength(piece) / 4),
-      });
+    // Each candidate's chunks. Event k carries chunk k of every candidate that has one, each with its index, so
+    // several candidates stream side by side and each ends (finishReason) in the event of its own last chunk.
+    const streams = out.candidates.map((c) => {
+      const pieces = c.text ? splitCodePoints(c.text, chunkSizes(c.text)) : [];
+      // A stream that a filter stops ends with an event whose candidate has no content at all: only the reason
+      // (Vertex's FinishReason docs: "When streaming, content is empty if content filters blocks the output").
+      const stopped = pieces.length > 0 && CONTENT_STOP_REASONS.includes(c.finishReason);
+      const signed = pieces.length > 0 && !stopped && c.signature;
+      if (stopped || signed) pieces.push('');
+      // nothing visible (thinking used the whole budget, or an empty cut): one event with the bare candidate
+      if (!pieces.length) pieces.push('');
+      return { c, pieces, stopped, signed, soFar: 0 };
     });
-    if (!pieces.length) {
-      // nothing visible (thinking used the whole budget, or an empty cut)
-      const cand = candidateFor({ ...out, thought: null }, '', { final: true });
-      events.push({ obj: { candidates: [cand], usageMetadata: usage(out, 0, T), modelVersion: modelId, responseId: rid }, tokens: 0 });
+    const rounds = Math.max(...streams.map((st) => st.pieces.length));
+    for (let k = 0; k < rounds; k++) {
+      const candidates = [];
+      let tokens = 0;
+      for (const st of streams) {
+        if (k >= st.pieces.length) continue;
+        const piece = st.pieces[k];
+        st.soFar += codePointLength(piece);
+        const isLast = k === st.pieces.length - 1;
+        const cand = candidateFor(st.c, piece, { final: isLast });
+        if (st.stopped && isLast) delete cand.content;
+        if (st.signed && isLast) cand.content = { parts: [{ thoughtSignature: st.c.signature }], role: 'model' };
+        candidates.push(cand);
+        tokens += Math.ceil(codePointLength(piece) / 4);
+      }
+      // candidatesTokenCount so far, over every candidate: in the last event, the whole answer's
+      const running = k === rounds - 1
+        ? C
+        : streams.reduce((sum, st) => sum + (k >= st.pieces.length - 1 ? countTokens(st.c.text) : Math.ceil(st.soFar / 4)), 0);
+      events.push({ obj: { candidates, usageMetadata: usage(out, running, T), modelVersion: modelId, responseId: rid }, tokens });
     }
   }
 
@@ -827,7 +912,7 @@ async function handleCountTokens(ctx, modelRaw) {
   const key = apiKeyOf(ctx);
   entry[KEY_SYMBOL] = key;
   entry.keyLength = key ? key.length : null;
-  const refusal = keyRefusal(key, 'CountTokens');
+  const refusal = keyRefusal(key, 'CountTokens', refererOf(ctx));
   if (refusal) return sendError(ctx, refusal.status, refusal.body);
   const parsed = parseBody(bodyBuf.toString('utf8'));
   if (!parsed.ok) return sendError(ctx, parsed.status, parsed.body);
@@ -852,7 +937,7 @@ async function handleGetModel(ctx, modelRaw) {
   const key = apiKeyOf(ctx);
   entry[KEY_SYMBOL] = key;
   entry.keyLength = key ? key.length : null;
-  const refusal = keyRefusal(key, modelRaw == null ? 'ListModels' : 'GetModel');
+  const refusal = keyRefusal(key, modelRaw == null ? 'ListModels' : 'GetModel', refererOf(ctx));
   if (refusal) return sendError(ctx, refusal.status, refusal.body);
   // The model's metadata costs a round trip like any answer: the time to first token, with no output tokens.
   const { latencyMs, scale } = effectiveTiming(state, null);
@@ -950,6 +1035,9 @@ async function handleControl(ctx) {
         return controlJson(ctx, 400, { error: `steps[${i}].fault "${s.fault}" is unknown`, knownFaults: KNOWN_FAULTS });
       }
       if (s.fault === 'status' && s.status == null) return controlJson(ctx, 400, { error: `steps[${i}]: fault "status" needs "status"` });
+      if (s.fault === 'safety' && s.reason != null && !CONTENT_STOP_REASONS.includes(s.reason)) {
+        return controlJson(ctx, 400, { error: `steps[${i}].reason "${s.reason}" is unknown for fault "safety"`, knownReasons: CONTENT_STOP_REASONS });
+      }
       if (s.atFraction != null) {
         if (typeof s.atFraction !== 'number' || !(s.atFraction >= 0 && s.atFraction < 1)) {
           return controlJson(ctx, 400, { error: `steps[${i}].atFraction must be a number from 0 up to (not including) 1` });

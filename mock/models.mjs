@@ -84,6 +84,11 @@ export const SHUT_DOWN = {
 
 export const INPUT_TOKEN_LIMIT = 1048576;
 
+/** The most prompt tokens `model` takes (its `inputTokenLimit`): longer prompts get a 400. */
+export function inputTokenLimit(model) {
+  return model.inputTokenLimit ?? INPUT_TOKEN_LIMIT;
+}
+
 /** Normalise "models/x", "models%2Fx" or "x" to "x". */
 export function normalizeModelId(raw) {
   let id = String(raw || '');
@@ -104,7 +109,7 @@ export function modelResource(id) {
     version: m.version,
     displayName: m.displayName,
     description: m.description,
-    inputTokenLimit: INPUT_TOKEN_LIMIT,
+    inputTokenLimit: inputTokenLimit(m),
     outputTokenLimit: m.outputTokenLimit,
     supportedGenerationMethods: COMMON_METHODS,
     temperature: 1,

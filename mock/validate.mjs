@@ -42,7 +42,7 @@ const SCHEMAS = {
   generationConfig: {
     stopSequences: { any: true },
     responseMimeType: { type: 'string' },
-    responseSchema: { any: true },
+    responseSchema: { message: 'schema' },
     responseJsonSchema: { any: true },
     _responseJsonSchema: { any: true },
     responseModalities: { any: true },
@@ -67,6 +67,33 @@ const SCHEMAS = {
     thinkingBudget: { type: 'int' },
     thinkingLevel: { type: 'enum' },
   },
+  // `responseSchema` is the v1beta Schema proto (an OpenAPI 3.0 subset), not a JSON Schema: any other key, such as
+  // `additionalProperties`, `$ref`, `$defs` or `$schema`, is an unknown field (`responseJsonSchema` takes those).
+  // Only the names are checked here, not the values' types.
+  schema: {
+    type: { any: true },
+    format: { any: true },
+    title: { any: true },
+    description: { any: true },
+    nullable: { any: true },
+    enum: { any: true },
+    maxItems: { any: true },
+    minItems: { any: true },
+    properties: { map: 'schema' },
+    required: { any: true },
+    minProperties: { any: true },
+    maxProperties: { any: true },
+    minLength: { any: true },
+    maxLength: { any: true },
+    pattern: { any: true },
+    example: { any: true },
+    anyOf: { repeated: 'schema' },
+    propertyOrdering: { any: true },
+    default: { any: true },
+    items: { message: 'schema' },
+    minimum: { any: true },
+    maximum: { any: true },
+  },
 };
 
 const TYPE_NAMES = { int: 'TYPE_INT32', float: 'TYPE_FLOAT', bool: 'TYPE_BOOL', string: 'TYPE_STRING' };
@@ -76,6 +103,7 @@ const MESSAGE_TYPES = {
   generationConfig: 'type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig',
   thinkingConfig: 'type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig',
   generateRequest: 'type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentRequest',
+  schema: 'type.googleapis.com/google.ai.generativelanguage.v1beta.Schema',
 };
 const THINKING_LEVELS = ['thinking_level_unspecified', 'minimal', 'low', 'medium', 'high'];
 
@@ -112,8 +140,8 @@ function walk(name, value, path, violations) {
   const out = {};
   for (const [rawKey, v] of Object.entries(value)) {
     let key = rawKey;
-    if (!schema[key] && schema[camel(key)]) key = camel(key);
-    const f = schema[key];
+    if (!Object.hasOwn(schema, key) && Object.hasOwn(schema, camel(key))) key = camel(key);
+    const f = Object.hasOwn(schema, key) ? schema[key] : null;
     if (!f) {
       const where = path ? ` at '${path}'` : '';
       violations.push({ field: path || undefined, description: `Invalid JSON payload received. Unknown name "${rawKey}"${where}: Cannot find field.` });
@@ -128,6 +156,22 @@ function walk(name, value, path, violations) {
         continue;
       }
       out[key] = walk(f.message, v, sub, violations);
+      continue;
+    }
+    if (f.map) {
+      // a proto map: its entries are numbered in the order sent, `properties[0].value` the first one's value
+      if (!isPlainObject(v)) {
+        violations.push({ field: sub, description: `Invalid value at '${sub}' (${MESSAGE_TYPES[f.map]}), ${JSON.stringify(v)}` });
+        continue;
+      }
+      out[key] = Object.fromEntries(Object.entries(v).map(([name, item], i) => {
+        const ip = `${sub}[${i}].value`;
+        if (!isPlainObject(item)) {
+          violations.push({ field: ip, description: `Invalid value at '${ip}' (${MESSAGE_TYPES[f.map]}), ${JSON.stringify(item)}` });
+          return [name, {}];
+        }
+        return [name, walk(f.map, item, ip, violations)];
+      }));
       continue;
     }
     if (f.repeated) {

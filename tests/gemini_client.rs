@@ -153,6 +153,37 @@ fn thought_parts_are_not_part_of_the_answer() {
     );
 }
 
+/// With `candidateCount` > 1 (a chat's `generationConfig` passes it through) each streamed event carries the
+/// candidates that have something new, each with its `index`: the answer is candidate 0's text alone. The first
+/// candidate of each event was taken, so an event holding only candidate 1 mixed its text into the answer.
+#[test]
+fn only_candidate_0_is_the_answer_when_several_are_streamed() {
+    use gemini_roadmap::gemini::response::ReplyBuilder;
+    let cand = |index: u32, text: &str, finish: Option<&str>| {
+        let mut c = json!({"content": {"parts": [{"text": text}], "role": "model"}, "index": index});
+        if let Some(f) = finish {
+            c["finishReason"] = json!(f);
+        }
+        c
+    };
+    let events = [
+        json!({"candidates": [cand(1, "B1 ", None), cand(0, "A1 ", None)]}),
+        json!({"candidates": [cand(1, "B2 ", None)]}),
+        json!({"candidates": [cand(0, "A2", Some("STOP")), cand(1, "B3", Some("MAX_TOKENS"))]}),
+    ];
+    let mut b = ReplyBuilder::new();
+    for e in &events {
+        b.push_json(&e.to_string()).unwrap();
+    }
+    let reply = b.finish();
+    assert_eq!(reply.text, "A1 A2");
+    assert_eq!(reply.finish_reason.as_deref(), Some("STOP"));
+    // Without an index (one candidate, as Gemini often sends it) the candidate is candidate 0.
+    let mut b = ReplyBuilder::new();
+    b.push_json(r#"{"candidates":[{"content":{"parts":[{"text":"only"}]},"finishReason":"STOP"}]}"#).unwrap();
+    assert_eq!(b.finish().text, "only");
+}
+
 #[test]
 fn finish_reasons_and_block_reasons_become_the_right_outcome() {
     let read = |body: &str| {

@@ -348,6 +348,21 @@ fn transport_faults_are_retried_or_fail_fast() {
     assert_eq!(t.sent.borrow().len(), 1);
 }
 
+/// Candidate stops other than SAFETY, end to end (the mock could send no other): PROHIBITED_CONTENT is a stop
+/// for content like SAFETY, with its warning; OTHER ends an answer that cannot be trusted. Neither loses a week.
+#[test]
+fn other_content_stops_are_recovered() {
+    let mock = Mock::start();
+    let k = key("stops");
+    script(&mock, &k, json!([{}, {"fault": "safety", "reason": "PROHIBITED_CONTENT"}, {"fault": "other"}]));
+    let t = transport();
+    let rm = generate_on_mock(&t, &mock_opts(&mock, "stops", 6)).0.unwrap();
+    assert_complete(&rm, 6);
+    assert!(rm.warnings.iter().any(|w| w.contains("stopped (PROHIBITED_CONTENT)")), "{:?}", rm.warnings);
+    let applied: Vec<Value> = mock_log(&mock, &k).iter().filter_map(|e| e.get("finishReason").cloned()).collect();
+    assert!(applied.contains(&json!("PROHIBITED_CONTENT")) && applied.contains(&json!("OTHER")), "{applied:?}");
+}
+
 #[test]
 fn a_cut_stream_on_a_small_model_is_recovered() {
     let mock = Mock::start();

@@ -431,6 +431,9 @@ function explain(err, offline, next = 'generate') {
       if (/reported as leaked/i.test(err.message)) {
         return ['This API key was reported as leaked', `${offline ? 'The demo model reports' : 'Google reports'} that this key was published somewhere public, and refuses it for good. Create a new key in Google AI Studio (aistudio.google.com/apikey) and keep it out of code, repositories and shared pages.`];
       }
+      if (err.reason === 'API_KEY_HTTP_REFERRER_BLOCKED') {
+        return ['This API key may not be used from this site', `The key is restricted to other websites. In Google Cloud Console (APIs & Services, Credentials), add ${location.origin}/* to the key’s website restrictions, or use a key without them here.`];
+      }
       if (err.reason === 'API_KEY_SERVICE_BLOCKED') {
         return ['This API key may not call the Gemini API', 'The key’s API restrictions leave out the Generative Language API. In Google Cloud Console (APIs & Services, Credentials), add “Generative Language API” to the key’s allowed APIs, or use a key from Google AI Studio.'];
       }

@@ -435,3 +435,41 @@ test('429 variants: a bare body with no details, and several exhausted quotas at
   assert.equal(several.json.error.details.at(-1).retryDelay, '47s');
   assert.equal(several.json.error.message.split('\n').filter((l) => l.startsWith('* Quota exceeded')).length, 3);
 });
+
+test('safety takes a reason: any content stop, streamed or not, with safetyRatings only for SAFETY; "other" is OTHER', async () => {
+  const safety = await withFault({ fault: 'safety' });
+  const cut = responseText(safety.json);
+  const reasons = ['SAFETY', 'RECITATION', 'LANGUAGE', 'OTHER', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'MALFORMED_FUNCTION_CALL', 'IMAGE_SAFETY'];
+  for (const reason of reasons) {
+    const r = await withFault({ fault: 'safety', reason });
+    assert.equal(r.status, 200);
+    const c = r.json.candidates[0];
+    assert.equal(c.finishReason, reason);
+    // the same cut as a SAFETY stop: only the reason differs
+    assert.equal(responseText(r.json), cut, reason);
+    assert.equal(c.safetyRatings !== undefined, reason === 'SAFETY', `${reason}: safetyRatings`);
+    assert.equal(c.citationMetadata !== undefined, reason === 'RECITATION', `${reason}: citationMetadata`);
+    const [e] = await requests(base, { key: r.key });
+    assert.equal(e.finishReason, reason);
+    assert.equal(e.faultApplied, true);
+  }
+  for (const step of [{ fault: 'safety', reason: 'PROHIBITED_CONTENT' }, { fault: 'other' }]) {
+    const reason = step.reason ?? 'OTHER';
+    const events = parseSSE((await withFault(step, { stream: true })).text);
+    assert.equal(events.map(responseText).join(''), cut);
+    // the stop comes last, in an event whose candidate has no content, and no ratings
+    assert.deepEqual(events.at(-1).candidates, [{ finishReason: reason, index: 0 }]);
+    assert.ok(events.slice(0, -1).every((e) => e.candidates[0].finishReason === undefined));
+    const plain = await withFault(step);
+    assert.deepEqual(plain.json.candidates[0].finishReason, reason);
+    assert.equal(plain.json.candidates[0].safetyRatings, undefined);
+  }
+  // a reason that is no content stop is a mistake in the script
+  for (const reason of ['STOP', 'MAX_TOKENS', 'safety', 'NOPE']) {
+    const bad = await fetch(`${base}/__mock/script`, { method: 'POST', body: JSON.stringify({ key: freshKey(), steps: [{ fault: 'safety', reason }] }) });
+    assert.equal(bad.status, 400, reason);
+    const body = await bad.json();
+    assert.match(body.error, new RegExp(`steps\\[0\\]\\.reason "${reason}" is unknown`));
+    assert.deepEqual(body.knownReasons, reasons);
+  }
+});

@@ -423,3 +423,41 @@ test('Gemini 3 signs its answers: the last part carries a thoughtSignature; stre
   const old = await generate(base, { key: KEY, model: 'gemini-2.5-flash', body: userRequest('hi', { thinkingConfig: { thinkingBudget: 0 } }) });
   assert.ok(old.json.candidates[0].content.parts.every((p) => !('thoughtSignature' in p)));
 });
+
+test('candidateCount: n candidates with indexes 0..n-1, candidate 0 as for one; usage sums them all; streamed side by side', async () => {
+  for (const [model, body] of [
+    ['gemini-2.5-flash', userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), JSON_MODE)],
+    ['gemini-3.1-flash-lite', userRequest('What should I learn first?')],
+  ]) {
+    const one = await generate(base, { key: KEY, model, body });
+    const three = await generate(base, { key: KEY, model, body: { ...body, generationConfig: { ...body.generationConfig, candidateCount: 3 } } });
+    assert.equal(three.status, 200);
+    const cands = three.json.candidates;
+    assert.deepEqual(cands.map((c) => c.index), [0, 1, 2]);
+    assert.ok(cands.every((c) => c.finishReason === 'STOP' && c.content.role === 'model'));
+    const texts = cands.map((c) => c.content.parts.map((p) => p.text ?? '').join(''));
+    assert.equal(texts[0], responseText(one.json), 'candidate 0 is the answer a single candidate gets');
+    assert.equal(new Set(texts).size, 3, 'each candidate has a text of its own');
+    if (model === 'gemini-2.5-flash') for (const t of texts) assert.deepEqual(JSON.parse(t), JSON.parse(texts[0]));
+    const u = three.json.usageMetadata;
+    assert.equal(u.candidatesTokenCount, texts.reduce((sum, t) => sum + Math.ceil([...t].length / 4), 0));
+    assert.equal(u.totalTokenCount, u.promptTokenCount + u.candidatesTokenCount + (u.thoughtsTokenCount ?? 0));
+    // streamed: every event's candidates carry their index; each candidate's chunks rebuild its text and it ends once
+    const events = parseSSE((await generate(base, { key: KEY, model, stream: true, body: { ...body, generationConfig: { ...body.generationConfig, candidateCount: 3 } } })).text);
+    const streamed = ['', '', ''];
+    const finished = [0, 0, 0];
+    for (const e of events) {
+      assert.ok(e.candidates.length >= 1 && e.candidates.length <= 3);
+      assert.equal(new Set(e.candidates.map((c) => c.index)).size, e.candidates.length);
+      for (const c of e.candidates) {
+        assert.equal(finished[c.index], 0, 'nothing after a candidate has finished');
+        streamed[c.index] += (c.content?.parts ?? []).map((p) => p.text ?? '').join('');
+        if (c.finishReason) finished[c.index] += 1;
+      }
+    }
+    assert.deepEqual(streamed, texts);
+    assert.deepEqual(finished, [1, 1, 1]);
+    assert.ok(events.length > 1 && events.slice(0, -1).some((e) => e.candidates.length > 1), 'candidates share events');
+    assert.deepEqual(events.at(-1).usageMetadata, u);
+  }
+});

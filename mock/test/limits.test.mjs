@@ -183,3 +183,18 @@ test('over --rpd: the per-day quotaId and value, and a wait to midnight Pacific 
     await daily.close();
   }
 });
+
+test('a prompt over the input token limit is refused (400) after the per-minute quota has counted it; other invalid requests are not counted', async () => {
+  const key = freshKey();
+  const limit = (await (await fetch(`${mock.url}/v1beta/models/gemini-3.1-flash-lite`, { headers: { 'x-goog-api-key': key } })).json()).inputTokenLimit;
+  assert.equal((await generate(mock.url, { key, body: { contents: [] } })).status, 400);
+  const tooLong = await generate(mock.url, { key, body: userRequest('a'.repeat(limit * 4 + 1)) });
+  assert.equal(tooLong.status, 400);
+  assert.equal(tooLong.json.error.message, `The input token count exceeds the maximum number of tokens allowed ${limit}.`);
+  // --rpm 2: the refused attempt was the first counted, so only one more gets in
+  assert.equal((await generate(mock.url, { key, body: userRequest('hello') })).status, 200);
+  assert.equal((await generate(mock.url, { key, body: userRequest('hello') })).status, 429);
+  const log = (await requests(mock.url, { key })).filter((e) => e.kind === 'generate');
+  assert.deepEqual(log.map((e) => [e.status, e.rateLimited]), [[400, null], [400, null], [200, null], [429, 'requests']]);
+  assert.equal(log[1].promptTokens, limit + 1);
+});

@@ -363,3 +363,64 @@ test('a retired name routed to its successor (--route) is served by the successo
     await routed.close();
   }
 });
+
+test('a key restricted to websites (site-…): 403 API_KEY_HTTP_REFERRER_BLOCKED without a matching Referer, on every call; the preflight still passes', async () => {
+  const key = 'site-demo-key';
+  const blockedBody = (httpReferrer) => ({
+    error: {
+      code: 403,
+      message: `Requests from referer ${httpReferrer} are blocked.`,
+      status: 'PERMISSION_DENIED',
+      details: [{
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason: 'API_KEY_HTTP_REFERRER_BLOCKED',
+        domain: 'googleapis.com',
+        metadata: { httpReferrer, consumer: 'projects/123456789012', service: 'generativelanguage.googleapis.com' },
+      }],
+    },
+  });
+  const calls = (headers) => [
+    generate(base, { key, headers, body: userRequest('hi') }),
+    generate(base, { key, headers, body: userRequest('hi'), stream: true }),
+    generate(base, { key, headers, method: 'countTokens', body: { contents: [{ parts: [{ text: 'hi' }] }] } }),
+    generate(base, { key, headers, keyInUrl: true, body: userRequest('hi') }),
+    fetch(`${base}/v1beta/models/gemini-2.5-flash`, { headers: { 'x-goog-api-key': key, ...headers } })
+      .then(async (r) => ({ status: r.status, json: await r.json() })),
+  ];
+  // no Referer (a server, or a page with referrerPolicy "no-referrer"), or another site's
+  for (const r of await Promise.all(calls({}))) {
+    assert.equal(r.status, 403);
+    assert.deepEqual(r.json, blockedBody('<empty>'));
+  }
+  for (const referer of ['https://roadmap.example/app/', 'http://127.0.0.1.evil.example/', 'https://localhost:5173/']) {
+    for (const r of await Promise.all(calls({ referer }))) {
+      assert.equal(r.status, 403, referer);
+      assert.deepEqual(r.json, blockedBody(referer));
+    }
+  }
+  // any page of any origin on 127.0.0.1 or localhost
+  for (const referer of ['http://127.0.0.1:8080/', 'http://localhost:5173/www/index.html', 'http://127.0.0.1/']) {
+    for (const r of await Promise.all(calls({ referer }))) assert.equal(r.status, 200, referer);
+  }
+  // the browser sends no key on a preflight, and Referer is not a header it asks for: the preflight passes as before
+  const origin = 'https://roadmap.example';
+  const pre = await fetch(`${base}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+    method: 'OPTIONS',
+    headers: { origin, referer: `${origin}/app/`, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-goog-api-key' },
+  });
+  assert.equal(pre.status, 200);
+  assert.equal(pre.headers.get('access-control-allow-origin'), origin);
+  assert.equal(pre.headers.get('access-control-allow-headers'), 'content-type,x-goog-api-key');
+  // and the 403 itself is readable by the page
+  const refused = await generate(base, { key, headers: { origin, referer: `${origin}/app/` }, body: userRequest('hi') });
+  assert.equal(refused.status, 403);
+  assert.equal(refused.headers.get('access-control-allow-origin'), origin);
+  assert.equal(refused.headers.get('access-control-expose-headers'), 'vary,vary,vary,content-encoding,date,server,content-length');
+  // as a scripted step: a key restricted to other websites, refused whatever the page's own address
+  const scripted = 'scripted-site-key-0001';
+  await script(base, scripted, [{ fault: 'key', as: 'site' }]);
+  const s = await generate(base, { key: scripted, headers: { referer: 'http://127.0.0.1:8080/' }, body: userRequest('hi') });
+  assert.equal(s.status, 403);
+  assert.deepEqual(s.json, blockedBody('http://127.0.0.1:8080/'));
+  assert.equal((await generate(base, { key: scripted, body: userRequest('hi') })).status, 200);
+});

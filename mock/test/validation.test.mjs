@@ -184,3 +184,60 @@ test('validation errors on the non-SSE stream endpoint are wrapped in a JSON arr
   // but plain objects on alt=sse
   await expect400('gemini-2.5-flash-lite', { contents: [] }, /contents is not specified/, { stream: true });
 });
+
+test('a prompt over the model\'s inputTokenLimit -> 400 on generateContent and streamGenerateContent; countTokens still counts it', async () => {
+  const model = 'gemini-2.5-flash-lite';
+  const limit = (await (await fetch(`${base}/v1beta/models/${model}`, { headers: { 'x-goog-api-key': KEY } })).json()).inputTokenLimit;
+  const message = `The input token count exceeds the maximum number of tokens allowed ${limit}.`;
+  const over = 'a'.repeat(limit * 4 + 1); // limit + 1 tokens at ceil(code points / 4)
+  const body = { systemInstruction: { parts: [{ text: 'Plan.' }] }, contents: [{ role: 'user', parts: [{ text: over.slice(5) }] }] };
+  assert.deepEqual(await expect400(model, body, message), { code: 400, message, status: 'INVALID_ARGUMENT' });
+  await expect400(model, body, message, { stream: true });
+  await expect400(model, body, message, { stream: true, sse: false });
+  // exactly the limit is still answered
+  const at = { contents: [{ role: 'user', parts: [{ text: over.slice(1) }] }] };
+  assert.equal((await expect200(model, at)).usageMetadata.promptTokenCount, limit);
+  const counted = await generate(base, { key: KEY, model, method: 'countTokens', body: { contents: body.contents } });
+  assert.equal(counted.status, 200);
+  assert.equal(counted.json.totalTokens, limit + 1 - 2); // without the system instruction's 5 code points, ceil((4 * limit - 4) / 4)
+});
+
+test('responseSchema is the Schema proto: a JSON Schema keyword it lacks is an unknown name, at its path; responseJsonSchema takes them', async () => {
+  const body = (schema, key = 'responseSchema') => userRequest('hi', { responseMimeType: 'application/json', [key]: schema });
+  const unknown = (name, at) => `Invalid JSON payload received. Unknown name "${name}" at '${at}': Cannot find field.`;
+  const rs = 'generation_config.response_schema';
+  await expect400('gemini-2.5-flash', body({ type: 'object', additionalProperties: false, properties: { a: { type: 'string' } } }), unknown('additionalProperties', rs));
+  // nested: map entries are numbered in the order sent; every unknown name is listed, with its field
+  const nested = {
+    $defs: { Week: { type: 'object' } },
+    type: 'object',
+    properties: {
+      title: { type: 'string', title: 'Title', minLength: 1 },
+      weeks: { type: 'array', items: { $ref: '#/$defs/Week' } },
+      phase: { anyOf: [{ type: 'string' }, { type: 'null', const: null }] },
+    },
+  };
+  const err = await expect400('gemini-2.5-flash', body(nested), [
+    unknown('$defs', rs), unknown('$ref', `${rs}.properties[1].value.items`), unknown('const', `${rs}.properties[2].value.any_of[1]`),
+  ].join('\n'));
+  assert.deepEqual(err.details[0].fieldViolations.map((v) => v.field), [rs, `${rs}.properties[1].value.items`, `${rs}.properties[2].value.any_of[1]`]);
+  // snake_case names of the proto are fine, unknown ones are echoed as sent
+  await expect400('gemini-2.5-flash', body({ type: 'array', items: { type: 'string' }, max_items: 3, additional_items: false }), unknown('additional_items', rs));
+  await expect400('gemini-2.5-flash', body({ type: 'object', $schema: 'https://json-schema.org/draft/2020-12/schema' }), unknown('$schema', rs));
+  // on countTokens too, under its generate_content_request
+  const ct = await generate(base, {
+    key: KEY, model: 'gemini-2.5-flash', method: 'countTokens',
+    body: { generateContentRequest: { model: 'models/gemini-2.5-flash', ...body({ type: 'object', additionalProperties: {} }) } },
+  });
+  assert.equal(ct.status, 400);
+  assert.equal(ct.json.error.message, unknown('additionalProperties', `generate_content_request.${rs}`));
+  // every field of the proto is accepted
+  const full = {
+    type: 'OBJECT', format: 'x', title: 'Plan', description: 'd', nullable: false, enum: ['a'], maxItems: '3', minItems: 1,
+    properties: { weeks: { type: 'ARRAY', items: { type: 'STRING', minLength: 1, maxLength: 80, pattern: '^W' } } },
+    required: ['weeks'], minProperties: 1, maxProperties: 4, example: { weeks: [] }, anyOf: [{ type: 'OBJECT' }],
+    propertyOrdering: ['weeks'], default: null, minimum: 0, maximum: 9, any_of: [], property_ordering: [],
+  };
+  await expect200('gemini-2.5-flash', body(full));
+  await expect200('gemini-2.5-flash', body(nested, 'responseJsonSchema'));
+});

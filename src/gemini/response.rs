@@ -57,6 +57,7 @@ impl From<UsageMetadata> for Usage {
 struct Candidate {
     content: Option<Content>,
     finish_reason: Option<String>,
+    index: Option<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -149,7 +150,8 @@ impl ReplyBuilder {
         let start = self.reply.text.len();
         if let Some(cands) = parsed.candidates {
             self.reply.candidates = self.reply.candidates.max(cands.len());
-            if let Some(first) = cands.into_iter().next() {
+            // With `candidateCount` > 1 an event may carry other candidates only: the answer is candidate 0.
+            if let Some(first) = cands.into_iter().find(|c| c.index.unwrap_or(0) == 0) {
                 for part in first.content.map(|c| c.parts).unwrap_or_default() {
                     if !part.thought {
                         self.reply.text.push_str(&part.text);
@@ -312,7 +314,7 @@ json_object!(UsageMetadata {
     cached_content_token_count: "cachedContentTokenCount" opt,
     total_token_count: "totalTokenCount" opt,
 });
-json_object!(Candidate { content: "content" skip, finish_reason: "finishReason" skip });
+json_object!(Candidate { content: "content" skip, finish_reason: "finishReason" skip, index: "index" skip });
 json_object!(PromptFeedback { block_reason: "blockReason" skip });
 json_object!(GenerateContentResponse {
     candidates: "candidates" skip,

@@ -45,6 +45,31 @@ describe('errors and safety', () => {
     }
   });
 
+  test('a key restricted to websites works from the demo (it sends its origin as referrer); one restricted to other sites is explained', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    const key = 'site-demo-key-0123456789';
+    try {
+      // The page used to send no Referer at all (`no-referrer`): Google refused every such key with a 403.
+      await fillForm(page, { weeks: 3, key, baseUrl: env.mock.url });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      const reqs = apiRequests(await env.requests({ key }));
+      assert.ok(reqs.length >= 2 && reqs.every((r) => r.status === 200), JSON.stringify(reqs.map((r) => r.status)));
+
+      await env.script(key, [{ fault: 'key', as: 'site' }]);
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      assert.equal(await page.textContent('#error-code'), 'AUTH');
+      assert.match(await page.textContent('#error-title'), /may not be used from this site/);
+      const origin = new URL(page.url()).origin;
+      assert.ok((await page.textContent('#error-advice')).includes(`${origin}/*`), 'names the origin to allow');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('a 503 then success: the retry is logged with its wait and the roadmap completes', async () => {
     const p = await openPage(env);
     const { page } = p;
