@@ -405,7 +405,28 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
       }
     }
   }
+
+  // Array bounds are a budget, not a keyword: a schema whose `maxItems` add up past about 960 is refused (a flat
+  // sweep on gemini-3-flash-preview passed at 952 and failed at 960-972: googleapis/python-genai#2170; how nested
+  // bounds count was not measured, so they are simply added here). 3.x models say no more than "Request contains
+  // an invalid argument." (vercel/ai#21192); 2.5 names the cause (googleapis/python-genai#660).
+  const schema = gc.responseJsonSchema ?? gc._responseJsonSchema ?? gc.responseSchema;
+  if (schema !== undefined && sumMaxItems(schema) > MAX_ITEMS_BUDGET) {
+    return invalidArgument(String(modelId).startsWith('gemini-2.') ? TOO_MANY_STATES : 'Request contains an invalid argument.');
+  }
   return null;
+}
+
+export const MAX_ITEMS_BUDGET = 960;
+const TOO_MANY_STATES = 'The specified schema produces a constraint that has too many states for serving. Typical causes of this error are schemas with lots of text (for example, very long property or enum names), schemas with long array length limits (especially when nested), or schemas using complex value matchers (for example, integers or numbers with minimum/maximum bounds or strings with complex formats like date-time)';
+
+/** The sum of every `maxItems` in a schema, at any depth. */
+function sumMaxItems(v) {
+  if (Array.isArray(v)) return v.reduce((n, x) => n + sumMaxItems(x), 0);
+  if (v === null || typeof v !== 'object') return 0;
+  let n = 0;
+  for (const [k, x] of Object.entries(v)) n += k === 'maxItems' && typeof x === 'number' ? x : sumMaxItems(x);
+  return n;
 }
 
 /**

@@ -363,6 +363,21 @@ fn other_content_stops_are_recovered() {
     assert!(applied.contains(&json!("PROHIBITED_CONTENT")) && applied.contains(&json!("OTHER")), "{applied:?}");
 }
 
+/// The bare 400 a 3.x model answers for a schema over its array-bounds budget: the run goes on without the counts.
+#[test]
+fn a_schema_refused_with_a_bare_400_is_sent_without_its_counts() {
+    let mock = Mock::start();
+    let k = key("bounds");
+    script(&mock, &k, json!([{"fault": "status", "status": 400, "message": "Request contains an invalid argument."}]));
+    let t = transport();
+    let rm = generate_on_mock(&t, &mock_opts(&mock, "bounds", 6)).0.unwrap();
+    assert_complete(&rm, 6);
+    assert!(rm.warnings.iter().any(|w| w.contains("refused the response schema")), "{:?}", rm.warnings);
+    let log = mock_log(&mock, &k);
+    let statuses: Vec<u64> = log.iter().filter_map(|e| e["status"].as_u64()).collect();
+    assert_eq!(statuses, [200, 400, 200, 200, 200], "the lookup, the refused outline asked again, two batches");
+}
+
 #[test]
 fn a_cut_stream_on_a_small_model_is_recovered() {
     let mock = Mock::start();

@@ -121,7 +121,8 @@ async fn every_error_maps_to_its_code() {
     let k = key("errors");
     let c = chat(&k, json!({"maxRetries": 0}));
     let cases = [
-        (json!({"fault": "status", "status": 429, "retryDelay": "34.4s"}), "RATE_LIMITED", Some(429.0)),
+        // A per-minute wait is waited out even with `maxRetries: 0`; one over five minutes fails at once.
+        (json!({"fault": "status", "status": 429, "retryDelay": "400.5s"}), "RATE_LIMITED", Some(429.0)),
         (json!({"fault": "quota-day"}), "RATE_LIMITED", Some(429.0)),
         (json!({"fault": "status", "status": 500}), "SERVER", Some(500.0)),
         (json!({"fault": "status", "status": 503}), "SERVER", Some(503.0)),
@@ -138,7 +139,7 @@ async fn every_error_maps_to_its_code() {
         assert_eq!(num_field(&e, "status"), *status, "{step}");
         assert!(!str_field(&e, "message").unwrap().contains(&k), "key leaked in {step}");
         match step["fault"].as_str() {
-            Some("status") if step["status"] == 429 => assert_eq!(num_field(&e, "retryDelayMs"), Some(34_400.0)),
+            Some("status") if step["status"] == 429 => assert_eq!(num_field(&e, "retryDelayMs"), Some(400_500.0)),
             Some("quota-day") => {
                 let ids = to_json(&field(&e, "quotaIds"));
                 assert!(ids.to_string().contains("PerDay"), "{ids}");
@@ -335,6 +336,13 @@ async fn generate_json_batched_runs_prompts_in_one_chat() {
     let kinds: Vec<&str> = ev.as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["batch-start", "batch-done", "batch-start", "batch-done"]);
     assert!(ev[1]["responseChars"].as_f64().unwrap() > 1000.0);
+    // Characters, as generateRoadmap counts them: it gave UTF-8 bytes (the mock writes `yesterday’s`).
+    let h = to_json(&c.history());
+    let answers = [h[1]["text"].as_str().unwrap(), h[3]["text"].as_str().unwrap()];
+    assert!(answers.iter().any(|a| !a.is_ascii()), "a test that can tell bytes from characters");
+    for (i, a) in answers.iter().enumerate() {
+        assert_eq!(ev[2 * i + 1]["responseChars"], a.chars().count(), "batch {}", i + 1);
+    }
     let reqs = requests(&k).await;
     assert_eq!(reqs[1]["contentsTurns"], 3, "one chat: the second prompt sees the first answer");
 }

@@ -203,7 +203,7 @@ async fn the_key_never_leaks_into_console_errors_events_or_storage() {
         json!({"apiKey": k, "baseUrl": mock_url(), "maxRetries": 0, "log": true}),
     ))
     .unwrap();
-    script(&k, json!([{"fault": "status", "status": 500}, {"fault": "truncate", "atChars": 50}, {}, {"fault": "status", "status": 429, "retryDelay": "9s"}])).await;
+    script(&k, json!([{"fault": "status", "status": 500}, {"fault": "truncate", "atChars": 50}, {}, {"fault": "status", "status": 429, "retryDelay": "400s"}])).await;
     thrown.push(("chat SERVER".into(), settle(chat.send("hello".into(), JsValue::UNDEFINED)).await.expect_err("500")));
     let prompt = "Role: Security Analyst\nTotal weeks: 3\nTASK: WEEKS 1-2";
     thrown.push((

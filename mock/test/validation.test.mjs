@@ -241,3 +241,18 @@ test('responseSchema is the Schema proto: a JSON Schema keyword it lacks is an u
   await expect200('gemini-2.5-flash', body(full));
   await expect200('gemini-2.5-flash', body(nested, 'responseJsonSchema'));
 });
+
+test('array bounds are a budget: maxItems adding up past 960 -> a bare 400 on 3.x, "too many states" on 2.5', async () => {
+  const schema = (n, each) => ({
+    type: 'object',
+    properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`list${i}`, { type: 'array', items: { type: 'string' }, maxItems: each }])),
+  });
+  const body = (s) => ({ ...userRequest('Return JSON'), generationConfig: { responseMimeType: 'application/json', responseJsonSchema: s } });
+  await expect200('gemini-3.1-flash-lite', body(schema(8, 119)));
+  await expect400('gemini-3.1-flash-lite', body(schema(8, 121)), 'Request contains an invalid argument.');
+  await expect400('gemini-3.1-flash-lite', body(schema(1, 972)), 'Request contains an invalid argument.');
+  await expect400('gemini-2.5-flash', body(schema(1, 972)), /too many states for serving.*long array length limits/);
+  // The package's largest schemas (52 weeks of 7 days; a 52-week outline) are far inside it.
+  const week = { type: 'object', properties: { days: { type: 'array', minItems: 7, maxItems: 7, items: { type: 'object' } } } };
+  await expect200('gemini-3.1-flash-lite', body({ type: 'object', properties: { weeks: { type: 'array', minItems: 52, maxItems: 52, items: week } } }));
+});

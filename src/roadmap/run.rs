@@ -146,6 +146,8 @@ struct State {
     quota_hits: u32,
     quota_acks: u32,
     split: Option<Split>,
+    /// Gemini refused a schema with item counts: they are left out from then on.
+    schemas_without_counts: bool,
 }
 
 struct Run<'a, T: Transport> {
@@ -223,6 +225,7 @@ impl<'a, T: Transport> Run<'a, T> {
             quota_waits: 0,
             in_flight: 0,
             quota_cap: None,
+            schemas_without_counts: false,
             quota_hits: 0,
             quota_acks: 0,
             split: None,
@@ -377,6 +380,7 @@ impl<'a, T: Transport> Run<'a, T> {
     ) -> Result<Option<Reply>, Error> {
         let req = self.request(prompt, schema);
         let sent_thinking = req.generation_config.as_ref().is_some_and(|c| c.thinking_config.is_some());
+        let sent_counts = !self.st.borrow().schemas_without_counts;
         let hits = {
             let mut st = self.st.borrow_mut();
             st.in_flight += 1;
@@ -418,7 +422,9 @@ impl<'a, T: Transport> Run<'a, T> {
                 *tries = Tries::default();
                 Err(e)
             }
-            Err(Error::BadRequest { message, .. }) if sent_thinking && self.refused_thinking(&message) => {
+            Err(Error::BadRequest { message, .. })
+                if (sent_thinking && self.refused_thinking(&message)) || (sent_counts && self.refused_schema(&message)) =>
+            {
                 if batch == 0 {
                     self.outline_attempt_failed();
                 }
@@ -452,14 +458,38 @@ impl<'a, T: Transport> Run<'a, T> {
         true
     }
 
+    /// Whether a 400 to a request sent with item counts in its schema may have refused them: Gemini refuses some
+    /// schemas with array bounds with no more than "Request contains an invalid argument." (3.x models) or "…too
+    /// many states for serving…" (2.5). The counts are then left out (once, for every request after) and checked
+    /// on the answers alone; the request is asked again without costing an attempt. Any other 400, or the same one
+    /// again, fails as before.
+    fn refused_schema(&self, message: &str) -> bool {
+        let lower = message.to_ascii_lowercase();
+        if !(lower.trim_end_matches('.') == "request contains an invalid argument"
+            || crate::text::find(&lower, "too many states").is_some())
+        {
+            return false;
+        }
+        if !std::mem::replace(&mut self.st.borrow_mut().schemas_without_counts, true) {
+            self.warn(format!(
+                "{} refused the response schema ({message}); asking again without its item counts, which are checked on the answers",
+                self.endpoint.model
+            ));
+        }
+        true
+    }
+
     /// Logs and reports that `what` is tried again (attempt number `attempt`) after `delay_ms`.
     fn announce_retry(&self, batch: u32, what: &str, attempt: u32, delay_ms: u64, reason: String) {
         self.log(&format!("Retrying {what} in {}s (attempt {attempt}): {reason}", num::seconds_1dp(delay_ms)));
         self.emit(ProgressEvent::Retry { batch, attempt, delay_ms, reason });
     }
 
-    fn request(&self, prompt: &str, schema: Value) -> GenerateRequest {
+    fn request(&self, prompt: &str, mut schema: Value) -> GenerateRequest {
         let st = self.st.borrow();
+        if st.schemas_without_counts {
+            super::schema::without_counts(&mut schema);
+        }
         let mut contents = if self.opts.full_history() { st.history.clone() } else { Vec::new() };
         contents.push(Content::user(prompt));
         GenerateRequest {

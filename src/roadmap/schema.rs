@@ -56,3 +56,17 @@ pub fn weeks_schema(count: u32) -> Value {
 pub fn days_schema(count: u32) -> Value {
     parse(obj(&[("days", &days(count))]))
 }
+
+/// `schema` without its item counts (`minItems`, `maxItems`), at every depth. Gemini refuses some schemas with
+/// array bounds, nested ones most of all, with a bare 400 (or "too many states for serving"); the counts are
+/// checked on every answer anyway, and the prompt states them.
+pub fn without_counts(schema: &mut Value) {
+    match schema {
+        Value::Object(m) => {
+            m.0.retain(|(k, _)| k != "minItems" && k != "maxItems");
+            m.0.iter_mut().for_each(|(_, v)| without_counts(v));
+        }
+        Value::Array(items) => items.iter_mut().for_each(without_counts),
+        _ => {}
+    }
+}

@@ -248,7 +248,7 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
             call(&opts.on_progress, &progress("batch-start", i, total, None));
             match turn(&h, prompt, true, &opts).await {
                 Ok(v) => {
-                    let chars = h.chat.borrow().history().last().map(|t| t.text.len()).unwrap_or(0);
+                    let chars = h.chat.borrow().history().last().map(|t| crate::text::char_count(&t.text)).unwrap_or(0);
                     transport.log(&format!("Batch {} response length: {} chars", i + 1, chars));
                     call(&opts.on_progress, &progress("batch-done", i, total, Some(("responseChars", (chars as u32).into()))));
                     results.push(&v);
