@@ -854,8 +854,12 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
     const ev = events[i];
     if (fault === 'sse-error' && written >= afterChunks) {
       if (ctx.entry) ctx.entry.faultApplied = true;
-      const err = googleError(500);
-      await writeChunk(ctx, sse ? `data: ${JSON.stringify(err)}\r\n\r\n` : (written === 0 ? '[' : '\n,\r\n') + pretty(err));
+      // `code`: what broke the stream off (500 by default; 503 and 429 are what Gemini sends under load, a 429 with
+      // its quota details). `raw`: written into the body as Gemini sometimes does, pretty-printed with no `data:`.
+      const code = step.code != null ? Number(step.code) : 500;
+      const err = code === 500 ? googleError(500) : statusFaultBody(code, modelId, step);
+      const framed = step.raw ? `${pretty(err)}\n` : `data: ${JSON.stringify(err)}\r\n\r\n`;
+      await writeChunk(ctx, sse ? framed : (written === 0 ? '[' : '\n,\r\n') + pretty(err));
       if (!sse) await writeChunk(ctx, '\n]');
       ctx.res.end();
       return;

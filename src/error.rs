@@ -103,7 +103,7 @@ impl Error {
     pub fn is_transient(&self) -> bool {
         match self {
             Error::RateLimited { details, .. } => !self.is_daily_quota() && !details.zero_quota,
-            Error::Server { status, .. } => matches!(status, 408 | 500 | 502 | 503 | 504) || *status == 0,
+            Error::Server { status, .. } => matches!(status, 408 | 499 | 500 | 502 | 503 | 504) || *status == 0,
             Error::Network { .. } | Error::Timeout { .. } => true,
             Error::EmptyAnswer => true,
             _ => false,

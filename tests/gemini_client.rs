@@ -396,6 +396,39 @@ fn an_error_inside_the_stream_and_a_cut_stream() {
     assert_eq!(r.into_result().unwrap_err().code(), "NETWORK");
 }
 
+/// Gemini breaks off streams under load with the error's own code (503, or a 429 with its quota details), framed
+/// as an event or written raw into the body. The event's code was ignored (every one a 500), and the raw body
+/// was dropped with the lines that are no SSE field: the answer looked cut and was asked again with no wait.
+#[test]
+fn an_error_that_breaks_off_a_stream_keeps_its_code_framed_or_raw() {
+    let first = r#"{"candidates":[{"content":{"parts":[{"text":"{\"a\":"}]}}]}"#;
+    let run = |chunks: Vec<u8>| {
+        let t = ReplayTransport::new(vec![Scripted::Respond { status: 200, chunks: vec![chunks] }]);
+        block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), true, &mut |_| {}))
+    };
+    let quota = r#"{"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"7s"}]}}"#;
+    let err = run(format!("data: {first}\r\n\r\ndata: {quota}\r\n\r\n").into_bytes()).unwrap_err();
+    assert_eq!((err.code(), err.retry_delay_ms()), ("RATE_LIMITED", Some(7_000)), "{err:?}");
+    let overloaded = "{\n  \"error\": {\n    \"code\": 503,\n    \"message\": \"This model is currently experiencing high demand. Spikes in demand are usually temporary. Please try again later.\",\n    \"status\": \"UNAVAILABLE\"\n  }\n}\n";
+    let err = run(format!("data: {first}\r\n\r\n{overloaded}").into_bytes()).unwrap_err();
+    assert!(matches!(err, Error::Server { status: 503, .. }) && err.is_transient(), "{err:?}");
+    let err = run(format!("data: {first}\r\n\r\n[{overloaded}]").into_bytes()).unwrap_err();
+    assert!(matches!(err, Error::Server { status: 503, .. }), "in an array too: {err:?}");
+    // After a finished answer, stray text changes nothing; nor does stray text that is no error.
+    let done = r#"{"candidates":[{"content":{"parts":[{"text":"1"}]},"finishReason":"STOP"}]}"#;
+    assert_eq!(run(format!("data: {done}\r\n\r\n{overloaded}").into_bytes()).unwrap().text, "1");
+    let r = run(format!("data: {first}\r\n\r\nnot json\nid: 4\n").into_bytes()).unwrap();
+    assert_eq!((r.text.as_str(), r.finish_reason), ("{\"a\":", None));
+}
+
+/// Gemini's own 499 CANCELLED is its side giving up and usually answers when asked again (it was a BAD_REQUEST).
+#[test]
+fn gemini_cancelling_on_its_side_is_retried() {
+    let e = parse_error(499, r#"{"error":{"code":499,"message":"The operation was cancelled.","status":"CANCELLED"}}"#);
+    assert_eq!(e.code(), "SERVER");
+    assert!(e.is_transient());
+}
+
 #[test]
 fn model_info_reads_the_output_limit() {
     let t = ReplayTransport::new(vec![Scripted::ok(fixture("model-2.0-flash.json"))]);

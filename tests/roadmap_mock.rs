@@ -378,6 +378,25 @@ fn a_schema_refused_with_a_bare_400_is_sent_without_its_counts() {
     assert_eq!(statuses, [200, 400, 200, 200, 200], "the lookup, the refused outline asked again, two batches");
 }
 
+/// A stream Gemini breaks off under load, its 503 written raw into the body: waited out with backoff like any 503
+/// (the error was dropped, so the answer looked cut and was asked again at once), and no week is lost.
+#[test]
+fn a_stream_broken_off_by_a_raw_503_is_retried_with_backoff() {
+    let mock = Mock::start();
+    let k = key("raw503");
+    script(&mock, &k, json!([{}, {"fault": "sse-error", "afterChunks": 3, "code": 503, "raw": true}]));
+    let t = transport();
+    let (rm, events) = generate_on_mock(&t, &mock_opts(&mock, "raw503", 6));
+    let rm = rm.unwrap();
+    assert_complete(&rm, 6);
+    let retries: Vec<&ProgressEvent> = events.iter().filter(|e| matches!(e, ProgressEvent::Retry { .. })).collect();
+    assert!(
+        matches!(retries.as_slice(), [ProgressEvent::Retry { batch: 1, delay_ms, reason, .. }] if *delay_ms >= 500 && reason.contains("503")),
+        "{retries:?}"
+    );
+    assert_eq!(t.sleeps.borrow().len(), 1);
+}
+
 #[test]
 fn a_cut_stream_on_a_small_model_is_recovered() {
     let mock = Mock::start();

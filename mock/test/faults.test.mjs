@@ -363,6 +363,23 @@ test('sse-error sends an error event inside a 200 stream, then ends', async () =
   assert.equal(arr.json.at(-1).error.code, 500);
 });
 
+test('sse-error takes the code that broke the stream off, framed as an event or written raw into the body', async () => {
+  const r = await withFault({ fault: 'sse-error', afterChunks: 1, code: 429, retryDelay: '7s' }, { stream: true });
+  assert.equal(r.status, 200);
+  const events = parseSSE(r.text);
+  assert.equal(events.at(-1).error.code, 429);
+  assert.equal(events.at(-1).error.status, 'RESOURCE_EXHAUSTED');
+  assert.ok(events.at(-1).error.details.some((d) => d.retryDelay === '7s'));
+  // Raw: the error JSON, pretty-printed, after the last event; no `data:` line carries it.
+  const raw = await withFault({ fault: 'sse-error', afterChunks: 1, code: 503, raw: true }, { stream: true });
+  assert.equal(raw.status, 200);
+  const tail = raw.text.slice(raw.text.lastIndexOf('\r\n\r\n') + 4);
+  assert.ok(tail.startsWith('{\n  "error": {'), tail.slice(0, 40));
+  assert.equal(JSON.parse(tail).error.code, 503);
+  assert.equal(JSON.parse(tail).error.status, 'UNAVAILABLE');
+  assert.equal(parseSSE(raw.text.slice(0, raw.text.length - tail.length)).length, 1, 'one event, then the raw error');
+});
+
 test('stall streams some chunks then goes silent until the client gives up', async () => {
   const key = freshKey();
   await script(base, key, [{ fault: 'stall', afterChunks: 1 }]);

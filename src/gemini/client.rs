@@ -150,6 +150,10 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
                 on_delta(delta);
             }
         }
+        // What broke off an unfinished stream; after a finished answer, anything stray is ignored.
+        if let Some(err) = super::response::unframed_stream_error(&sse.take_stray()).filter(|_| !reply.is_finished()) {
+            return Err(err);
+        }
         Ok(reply.finish())
     }
 

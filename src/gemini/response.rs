@@ -141,11 +141,16 @@ impl ReplyBuilder {
         &self.reply.text
     }
 
+    /// Whether an event said how the answer ended.
+    pub fn is_finished(&self) -> bool {
+        self.reply.finish_reason.is_some()
+    }
+
     /// Adds one `GenerateContentResponse` JSON (a whole body or one SSE event); returns the new text.
     pub fn push_json(&mut self, json: &str) -> Result<&str, Error> {
         let parsed: GenerateContentResponse = crate::json::decode(json).map_err(|e| unreadable("Gemini response", e))?;
         if let Some(err) = parsed.error {
-            return Err(error_from_value(500, &err));
+            return Err(stream_error(&err));
         }
         let start = self.reply.text.len();
         if let Some(cands) = parsed.candidates {
@@ -259,6 +264,22 @@ pub fn error_from_value(http_status: u16, err: &Value) -> Error {
     error_for(status, message, details)
 }
 
+/// An error that broke off a stream whose HTTP status was 200: its own `code` says what it is (a 429 there is a
+/// quota, a 503 an overload), 500 when it has none.
+fn stream_error(err: &Value) -> Error {
+    let code = err.get("code").and_then(Value::as_u64).filter(|c| (400..600).contains(c)).unwrap_or(500);
+    error_from_value(code as u16, err)
+}
+
+/// The error Gemini sometimes writes into a stream's body unframed (pretty-printed JSON, no `data:`), in place of
+/// the events it stops sending: `{"error":{…}}`, or the same in an array. `None` when `text` holds no such error.
+pub fn unframed_stream_error(text: &str) -> Option<Error> {
+    let text = text.trim();
+    let text = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(text);
+    let value = Value::parse(text).ok()?;
+    value.get("error").filter(|e| e.as_object().is_some()).map(stream_error)
+}
+
 /// The wait in Gemini's quota message, in milliseconds: `Please retry in 58.934310785s.`, or under a second
 /// `Please retry in 393.337641ms.` (Go's duration format).
 #[inline(never)]
@@ -279,7 +300,8 @@ fn error_for(status: u16, message: String, details: ApiErrorDetails) -> Error {
         400 if bad_key => Error::Auth { status, message, details },
         404 => Error::NotFound { message },
         429 => Error::RateLimited { message, details },
-        408 | 500..=599 => Error::Server { status, message, details },
+        // 499 CANCELLED from Gemini is its own side giving up, and usually answers when asked again.
+        408 | 499 | 500..=599 => Error::Server { status, message, details },
         400..=499 => Error::BadRequest { status, message, details },
         _ => Error::Server { status, message, details },
     }

@@ -18,7 +18,12 @@ pub struct SseParser {
     data: String,
     has_data: bool,
     event: Option<String>,
+    /// Lines that are no SSE field (Gemini may break a stream off with its error JSON written unframed).
+    stray: String,
 }
+
+/// Stray text kept at most: enough for any error body, not for a runaway stream.
+const MAX_STRAY: usize = 64 * 1024;
 
 impl SseParser {
     pub fn new() -> Self {
@@ -109,8 +114,18 @@ impl SseParser {
                 self.has_data = true;
             }
             b"event" => self.event = Some(value.into_owned()),
+            b"id" | b"retry" => {}
+            _ if self.stray.len() < MAX_STRAY => {
+                self.stray.push_str(&String::from_utf8_lossy(raw));
+                self.stray.push('\n');
+            }
             _ => {}
         }
+    }
+
+    /// The lines so far that were no SSE field, one per line.
+    pub fn take_stray(&mut self) -> String {
+        std::mem::take(&mut self.stray)
     }
 
     fn dispatch(&mut self, out: &mut Vec<SseEvent>) {
@@ -134,6 +149,16 @@ mod tests {
     }
 
     const STREAM: &str = "data: {\"a\":1}\r\n\r\ndata:{\"b\":\"é€😀\"}\n\n: keep-alive\n\ndata: x\rdata: y\r\r";
+
+    #[test]
+    fn lines_that_are_no_field_are_kept_aside() {
+        let mut p = SseParser::new();
+        let events = p.push(b"data: 1\r\n\r\nid: 7\r\nretry: 10\r\n{\n  \"error\": {\n    \"code\": 503\n  }\n}\n");
+        assert_eq!(events.len(), 1);
+        assert_eq!(p.finish(), None);
+        assert_eq!(p.take_stray(), "{\n  \"error\": {\n    \"code\": 503\n  }\n}\n");
+        assert_eq!(p.take_stray(), "");
+    }
 
     #[test]
     fn every_separator_and_prefix_form() {
