@@ -1119,6 +1119,15 @@ async function route(state, req, res) {
   const path = url.pathname;
 
   if (path.startsWith('/__mock/') || path === '/__mock') return handleControl(ctx);
+  // Google answers a path it does not serve (a doubled `/v1beta`, a made-up route) without CORS headers, its
+  // preflight included: in a browser the request fails as a network error, never as a readable 404.
+  if (!servedPath(path)) {
+    if (!state.config.quiet) process.stderr.write(`[gemini-mock] ${req.method} ${path} (not served)\n`);
+    newEntry(ctx, 'other');
+    req.resume();
+    ctx.origin = null;
+    return sendHtml(ctx, 404, htmlErrorPage(404, { path }));
+  }
   if (req.method === 'OPTIONS') return handlePreflight(ctx);
 
   if (!state.config.quiet) process.stderr.write(`[gemini-mock] ${req.method} ${path}\n`);
@@ -1140,6 +1149,12 @@ async function route(state, req, res) {
   newEntry(ctx, 'other');
   req.resume();
   return sendHtml(ctx, 404, htmlErrorPage(404, { path }));
+}
+
+/** The API paths the mock serves, as Gemini does: the model list, and a model with or without its method. */
+function servedPath(path) {
+  return path === '/v1beta/models' || path === '/v1beta/models/' ||
+    /^\/v1beta\/models\/[^/:]+(?::[A-Za-z]+)?$/.test(path) || /^\/v1beta\/models%2F[^/:]+(?::[A-Za-z]+)?$/i.test(path);
 }
 
 // ---------------------------------------------------------------------------

@@ -40,6 +40,13 @@ fn endpoint_defaults_and_urls() {
     let e = Endpoint::new("k1234567", Some("models/gemini-2.0-flash"), Some("http://127.0.0.1:8787/"), Some(500)).unwrap();
     assert_eq!(e.describe_model_info().url, "http://127.0.0.1:8787/v1beta/models/gemini-2.0-flash");
     assert_eq!(e.timeout_ms, 500);
+    // Given with its version, as Google's docs write the API's URL: not doubled (a path Google does not serve).
+    for base in ["https://generativelanguage.googleapis.com/v1beta", "https://generativelanguage.googleapis.com/v1beta/"] {
+        let e = Endpoint::new("k1234567", None, Some(base), None).unwrap();
+        assert_eq!(e.describe_model_info().url, "https://generativelanguage.googleapis.com/v1beta/models/gemini-3.1-flash-lite");
+    }
+    let proxy = Endpoint::new("k1234567", None, Some("https://proxy.example/gemini"), None).unwrap();
+    assert_eq!(proxy.generate_url(false), "https://proxy.example/gemini/v1beta/models/gemini-3.1-flash-lite:generateContent");
 }
 
 /// Key, model, base URL, timeout, and the field the error must name.

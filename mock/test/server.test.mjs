@@ -80,6 +80,24 @@ test('CORS preflight allow-list is case-insensitive and includes x-goog-api-clie
   assert.equal(res.headers.get('access-control-allow-origin'), 'http://127.0.0.1:9000');
 });
 
+test('a path Gemini does not serve gets a 404 without CORS headers, preflight included (a network error in a browser)', async () => {
+  const origin = 'http://localhost:8080';
+  for (const path of ['/v1beta/v1beta/models/gemini-2.5-flash:generateContent', '/chat/completions']) {
+    const pre = await fetch(`${base}${path}`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-goog-api-key' },
+    });
+    assert.equal(pre.status, 404, path);
+    assert.equal(pre.headers.get('access-control-allow-origin'), null, path);
+    const post = await fetch(`${base}${path}`, { method: 'POST', headers: { origin, 'x-goog-api-key': 'test-key-unserved' }, body: '{}' });
+    assert.equal(post.status, 404, path);
+    assert.equal(post.headers.get('access-control-allow-origin'), null, path);
+  }
+  // The served paths keep theirs.
+  const ok = await fetch(`${base}/v1beta/models/gemini-2.5-flash`, { headers: { origin, 'x-goog-api-key': 'test-key-unserved' } });
+  assert.equal(ok.headers.get('access-control-allow-origin'), origin);
+});
+
 test('CORS preflight naming any other header is a 403 without CORS headers', async () => {
   const res = await fetch(`${base}/v1beta/models/gemini-2.5-flash:generateContent`, {
     method: 'OPTIONS',

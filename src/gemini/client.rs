@@ -41,7 +41,10 @@ impl Endpoint {
         if !model.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
             return Err(Error::invalid("model", format!("{} is not a model name like \"gemini-3.1-flash-lite\"", crate::json::quote(model))));
         }
+        // The API's root, also when given with its version (the URLs in Google's docs end in `/v1beta`): the
+        // version would be doubled, and Google answers an unknown path without CORS headers, a network error.
         let base = base.trim_end_matches('/');
+        let base = base.strip_suffix("/v1beta").unwrap_or(base);
         let rest = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://"));
         if rest.is_none_or(|r| r.is_empty() || r.bytes().any(|b| b"?# ".contains(&b))) {
             return Err(Error::invalid("baseUrl", "must be an http(s) URL without query or fragment"));

@@ -55,7 +55,8 @@ pub struct RoadmapOptions {
     #[serde(default)]
     pub model: Option<String>,
     /// Where requests go, default `"https://generativelanguage.googleapis.com"` (also when empty): a proxy or the
-    /// local mock. An `http://` or `https://` URL without query, fragment or spaces, not holding the API key.
+    /// local mock. An `http://` or `https://` URL without query, fragment or spaces, not holding the API key; a
+    /// trailing `/v1beta` is dropped (requests go to `{baseUrl}/v1beta/models/…`).
     #[serde(default)]
     pub base_url: Option<String>,
     /// Weeks asked for per request: an integer from 1 to 52, default 3.
