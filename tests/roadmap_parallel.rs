@@ -987,6 +987,20 @@ fn parts_retry_transient_errors_and_keep_their_own_day_numbers() {
     assert_eq!((rm.batches[0].status, rm.batches[0].attempts), (BatchStatus::Ok, 4));
 }
 
+/// A part of week 1 starts once the outline has streamed its first two weeks. When a part came back unusable, the
+/// whole week was asked for at once, its prompt listing the titles of weeks not streamed yet: the placeholders a
+/// partial outline holds ("4. Containers (week 1)"), not the plan's (found by review).
+#[test]
+fn the_whole_first_week_asked_for_after_an_unusable_part_lists_the_plans_titles() {
+    let t = Slow::new(first_times(1, is_days(1, 3), |r, _| answer(r, "Sorry, prose.", "STOP")), slow_outline(30));
+    let (rm, _) = ok_slow(&t, &parallel(12, 4));
+    assert_valid(&rm, 12);
+    let whole = prompt_for(&t, "WEEK 1");
+    for o in &rm.outline {
+        assert!(whole.contains(&format!("{}. {}", o.week, o.title)), "week {} of the plan is missing from:\n{whole}", o.week);
+    }
+}
+
 /// A resumed parallel run has no outline request to learn on: its first requests all go out at once with the
 /// thinking settings. The first refusal dropped them; the others, refused for the same settings, were then taken
 /// for other 400s and failed the run, on every resume (found by review).

@@ -1052,6 +1052,10 @@ impl<'a, T: Transport> Run<'a, T> {
         }
         if result.is_ok() {
             let whole = part.is_some();
+            // The whole week's prompt lists the plan's titles around it, which the parts did not wait for.
+            if whole && !self.wait_for_plan(title_window(p.start, p.end, self.total).1).await {
+                return;
+            }
             result = self.batch(index, total_batches, p, &format!("Batch {index}"), &mut report).await;
             if whole && report.status == BatchStatus::Ok {
                 report.status = BatchStatus::Recovered;
