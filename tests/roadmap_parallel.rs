@@ -709,13 +709,38 @@ fn weeks_finished_before_the_outline_fails_for_good_are_kept_announced_and_resum
     assert!(p.outline.is_empty() && p.phases.is_empty(), "an unfinished plan is not passed on");
     // Resumed: a new outline, and only the weeks not finished are asked for.
     let mut o = parallel(40, 4);
-    o.resume_from = Some(p);
+    o.resume_from = Some(p.clone());
     let t = Slow::varied(gemini());
     let (rm, _) = ok_slow(&t, &o);
     assert_valid(&rm, 40);
     let asked = weeks_asked(&t.asked().into_iter().filter(|a| a.starts_with("WEEK")).collect::<Vec<_>>());
     assert!(asked.iter().all(|w| !done.contains(w)), "{asked:?}");
     assert_eq!(asked.len() + done.len(), 40);
+    // A model rarely plans the same way twice: the new plan named other phases and titles, and the finished weeks
+    // kept the old ones, so the roadmap contradicted its own plan (found by review). The prompt now lists them; the
+    // plan keeps their titles, and they take its phases.
+    let t = Slow::varied(gemini_with(|req, _, task| match task {
+        Task::Outline { total } => {
+            let mut v = outline_value(total);
+            for p in v["phases"].as_array_mut().unwrap() {
+                p["name"] = json!(format!("New {}", p["name"].as_str().unwrap()));
+            }
+            for w in v["weeks"].as_array_mut().unwrap() {
+                w["title"] = json!(format!("New {}", w["title"].as_str().unwrap()));
+                w["phase"] = json!(format!("New {}", w["phase"].as_str().unwrap()));
+            }
+            Some(answer(req, &pretty(&v), "STOP"))
+        }
+        _ => None,
+    }));
+    let (rm, _) = ok_slow(&t, &RoadmapOptions { resume_from: Some(p.clone()), ..parallel(40, 4) });
+    assert_valid(&rm, 40);
+    let outline_prompt = posts(&t.inner).iter().map(last_user_text).find(|p| p.ends_with("TASK: OUTLINE")).unwrap();
+    for w in &p.weeks {
+        assert!(outline_prompt.contains(&format!("\n{}. {}\n", w.week, w.title)), "{outline_prompt}");
+        assert_eq!(rm.outline[w.week as usize - 1].title, w.title);
+        assert!(rm.weeks[w.week as usize - 1].phase.starts_with("New "));
+    }
 }
 
 #[test]

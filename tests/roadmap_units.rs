@@ -398,7 +398,7 @@ fn schemas_are_plain_json_schema() {
 #[test]
 fn prompts_follow_the_contract() {
     let l = Learner { role: "DevOps Engineer", total_weeks: 12, level: None, hours_per_day: None };
-    let o = outline_prompt(&l);
+    let o = outline_prompt(&l, &[]);
     assert!(o.starts_with("Role: DevOps Engineer\nTotal weeks: 12\n\n"));
     assert!(o.ends_with("\n\nTASK: OUTLINE"));
     let outline = outline_weeks(12);

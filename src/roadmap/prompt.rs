@@ -75,17 +75,27 @@ fn header(l: &Learner) -> String {
     s
 }
 
-pub fn outline_prompt(l: &Learner) -> String {
+/// `written`: weeks finished before there was a plan (a resumed run whose outline never completed), whose
+/// titles the plan must keep.
+pub fn outline_prompt(l: &Learner, written: &[&Week]) -> String {
     let n = l.total_weeks;
-    format!(
+    let mut s = format!(
         "{}\nPlan a {n}-week learning roadmap for this role. Split the weeks into consecutive phases (3 to 6, \
          never more than {n}) that together cover weeks 1 to {n} in order without gaps or overlaps; give each \
          phase a name, startWeek, endWeek and a one-sentence goal. Then give every week from 1 to {n} a \
          distinct, specific title and the name of its phase.\n\
          Return {{\"phases\":[{{\"name\",\"startWeek\",\"endWeek\",\"goal\"}}],\"weeks\":[{{\"week\",\"title\",\"phase\"}}]}} \
-         with exactly {n} weeks.\n\nTASK: OUTLINE",
+         with exactly {n} weeks.\n",
         header(l)
-    )
+    );
+    if !written.is_empty() {
+        s.push_str("\nThese weeks are already written: keep their titles exactly, and plan the other weeks around them.\n");
+        for w in written {
+            let _ = writeln!(s, "{}. {}", w.week, w.title);
+        }
+    }
+    s.push_str("\nTASK: OUTLINE");
+    s
 }
 
 fn days_line(s: &mut String, days: &[Day], tasks: bool) {

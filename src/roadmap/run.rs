@@ -573,6 +573,14 @@ impl<'a, T: Transport> Run<'a, T> {
             } else {
                 (st.rm.phases, st.rm.outline) = (phases, outline);
             }
+            // Weeks written before there was a plan (resumed) keep their titles; they take the plan's phase for their week.
+            let State { slots, rm, resumed, .. } = &mut *st;
+            for w in slots.iter_mut().zip(resumed.iter()).filter_map(|(w, &r)| w.as_mut().filter(|_| r)) {
+                if let Some(o) = rm.outline.get_mut(w.week as usize - 1) {
+                    o.title.clone_from(&w.title);
+                    w.phase.clone_from(&o.phase);
+                }
+            }
             st.outline_ready = true;
             st.known = total;
             let event = ProgressEvent::Outline { phases: st.rm.phases.clone(), weeks: st.rm.outline.clone() };
@@ -597,7 +605,11 @@ impl<'a, T: Transport> Run<'a, T> {
 
     async fn outline(&self) -> Result<(), Error> {
         let total = self.total;
-        let prompt = outline_prompt(&self.learner());
+        let prompt = {
+            let st = self.st.borrow();
+            let written: Vec<&Week> = st.slots.iter().zip(&st.resumed).filter_map(|(w, &r)| w.as_ref().filter(|_| r)).collect();
+            outline_prompt(&self.learner(), &written)
+        };
         let early = self.parallel && self.opts.streaming();
         let (mut failed, mut tries) = (Tries::default(), 0);
         loop {
