@@ -393,7 +393,9 @@ fn a_signed_gemini_3_stream_ends_with_a_part_without_text() {
 fn an_error_inside_the_stream_and_a_cut_stream() {
     let first = r#"{"candidates":[{"content":{"parts":[{"text":"{\"a\":"}]}}]}"#;
     let t = ReplayTransport::new(vec![Scripted::sse(&[first, r#"{"error":{"code":500,"message":"Internal error","status":"INTERNAL"}}"#])]);
-    let err = block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), true, &mut |_| {})).unwrap_err();
+    let err = block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), true, &mut |_| {}))
+        .and_then(Reply::into_result)
+        .unwrap_err();
     assert_eq!(err.code(), "SERVER");
     let cut = format!("data: {first}\r\n\r\ndata: {{\"candidates\":[{{\"content\":{{\"par");
     let t = ReplayTransport::new(vec![Scripted::Respond { status: 200, chunks: vec![cut.into_bytes()] }]);
@@ -411,7 +413,8 @@ fn an_error_that_breaks_off_a_stream_keeps_its_code_framed_or_raw() {
     let first = r#"{"candidates":[{"content":{"parts":[{"text":"{\"a\":"}]}}]}"#;
     let run = |chunks: Vec<u8>| {
         let t = ReplayTransport::new(vec![Scripted::Respond { status: 200, chunks: vec![chunks] }]);
-        block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), true, &mut |_| {}))
+        // `into_result` judges it, as the chat and the roadmap do.
+        block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), true, &mut |_| {})).and_then(Reply::into_result)
     };
     let quota = r#"{"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"7s"}]}}"#;
     let err = run(format!("data: {first}\r\n\r\ndata: {quota}\r\n\r\n").into_bytes()).unwrap_err();
@@ -424,8 +427,8 @@ fn an_error_that_breaks_off_a_stream_keeps_its_code_framed_or_raw() {
     // After a finished answer, stray text changes nothing; nor does stray text that is no error.
     let done = r#"{"candidates":[{"content":{"parts":[{"text":"1"}]},"finishReason":"STOP"}]}"#;
     assert_eq!(run(format!("data: {done}\r\n\r\n{overloaded}").into_bytes()).unwrap().text, "1");
-    let r = run(format!("data: {first}\r\n\r\nnot json\nid: 4\n").into_bytes()).unwrap();
-    assert_eq!((r.text.as_str(), r.finish_reason), ("{\"a\":", None));
+    let cut = run(format!("data: {first}\r\n\r\nnot json\nid: 4\n").into_bytes()).unwrap_err();
+    assert_eq!(cut, Error::Network { message: "the stream ended before Gemini finished its answer".into() }, "a cut stream, as before");
 }
 
 /// Gemini's own 499 CANCELLED is its side giving up and usually answers when asked again (it was a BAD_REQUEST).

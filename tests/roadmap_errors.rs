@@ -82,6 +82,31 @@ fn a_sub_second_quota_wait_is_read_from_the_message() {
     assert!((394..394 + 250).contains(&sleeps[0]), "{sleeps:?}");
 }
 
+/// A stream broken off after its events reported their cost: that cost is counted. It was lost with the reply,
+/// while the weeks the events delivered were kept (found by review: 400 output tokens reported for 600).
+#[test]
+fn what_a_broken_off_stream_cost_is_counted() {
+    let batch_2 = |broken: bool| {
+        gemini_with(move |_, _, task| match task {
+            Task::Weeks { first: 4, last: 6, total } => {
+                let text = pretty(&weeks_value(4, 6, total));
+                let mut events = sse_events(&text, (!broken).then_some("STOP"), 1000, 4);
+                if broken {
+                    events.push(json!({"error": {"code": 500, "message": "x", "status": "INTERNAL"}}).to_string());
+                }
+                Some(Scripted::sse(&events))
+            }
+            _ => None,
+        })
+    };
+    let whole = ok(&ReplayTransport::with_responder(vec![], batch_2(false)), &opts(6)).0.usage;
+    let t = ReplayTransport::with_responder(vec![], batch_2(true));
+    let (rm, _) = ok(&t, &RoadmapOptions { max_retries: Some(1.0), ..opts(6) });
+    assert_complete(&rm, 6);
+    assert_eq!(t.request_count(), 4, "weeks 4-6 were all delivered before the error: nothing asked again");
+    assert_eq!(rm.usage, whole, "the same events cost the same, broken off or not");
+}
+
 #[test]
 fn a_daily_quota_fails_fast_with_the_finished_weeks() {
     let t = ReplayTransport::with_responder(vec![], first_times(1, on_batch(2), |_, _| daily_quota()));

@@ -135,16 +135,28 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
             return Ok(reply.finish());
         }
         let mut sse = SseParser::new();
-        loop {
+        // A stream broken off after events arrived comes back as a reply carrying the error (`broken_by`), so
+        // that what the events cost is counted; the caller sees the error through `Reply::into_result`.
+        'read: loop {
             let chunk = match resp.next_chunk().await {
                 Ok(Some(c)) => c,
                 Ok(None) => break,
                 // A stream cut mid-answer still carries the text so far: let the caller salvage it.
                 Err(Error::Network { .. }) if !reply.text().is_empty() => break,
+                Err(e) if reply.usage_seen() => {
+                    reply.break_off(e);
+                    break;
+                }
                 Err(e) => return Err(e),
             };
             for event in sse.push(&chunk) {
-                on_delta(reply.push_json(&event.data)?);
+                match reply.push_json(&event.data) {
+                    Ok(delta) => on_delta(delta),
+                    Err(e) => {
+                        reply.break_off(e);
+                        break 'read;
+                    }
+                }
             }
         }
         if let Some(event) = sse.finish() {
@@ -155,7 +167,7 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         }
         // What broke off an unfinished stream; after a finished answer, anything stray is ignored.
         if let Some(err) = super::response::unframed_stream_error(&sse.take_stray()).filter(|_| !reply.is_finished()) {
-            return Err(err);
+            reply.break_off(err);
         }
         Ok(reply.finish())
     }

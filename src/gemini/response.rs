@@ -83,6 +83,8 @@ pub struct Reply {
     pub block_reason: Option<String>,
     pub candidates: usize,
     pub usage: Usage,
+    /// What broke the stream off after some of it was received (and paid for): `into_result` returns it.
+    pub broken_by: Option<Error>,
 }
 
 /// `finishReason`s that stop an answer for its content: asking again the same way does not help.
@@ -104,7 +106,10 @@ impl Reply {
     }
 
     /// Turns a reply that holds no usable answer into the error that explains why.
-    pub fn into_result(self) -> Result<Reply, Error> {
+    pub fn into_result(mut self) -> Result<Reply, Error> {
+        if let Some(e) = self.broken_by.take() {
+            return Err(e);
+        }
         if let Some(reason) = &self.block_reason {
             return Err(Error::Blocked { reason: reason.clone(), message: "the prompt was blocked".into() });
         }
@@ -144,6 +149,17 @@ impl ReplyBuilder {
     /// Whether an event said how the answer ended.
     pub fn is_finished(&self) -> bool {
         self.reply.finish_reason.is_some()
+    }
+
+    /// The stream was broken off by `e` (the first cause is kept): the reply keeps what it cost so far (see
+    /// [`Reply::broken_by`]).
+    pub fn break_off(&mut self, e: Error) {
+        self.reply.broken_by.get_or_insert(e);
+    }
+
+    /// Whether an event reported what the answer costs so far.
+    pub fn usage_seen(&self) -> bool {
+        self.reply.usage != Usage::default()
     }
 
     /// Adds one `GenerateContentResponse` JSON (a whole body or one SSE event); returns the new text.

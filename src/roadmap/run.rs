@@ -387,6 +387,14 @@ impl<'a, T: Transport> Run<'a, T> {
             st.quota_hits
         };
         let result = GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), on_delta).await;
+        // A stream broken off after some events: what they cost is counted, then it fails like any request.
+        let result = result.and_then(|mut reply| match reply.broken_by.take() {
+            Some(e) => {
+                self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
+                Err(e)
+            }
+            None => Ok(reply),
+        });
         {
             let mut st = self.st.borrow_mut();
             st.in_flight -= 1;
