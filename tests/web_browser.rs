@@ -298,7 +298,10 @@ async fn errors_and_cuts_inside_a_stream() {
     let k = key("sse-faults");
     script(&k, json!([{"fault": "sse-error"}, {"fault": "sse-cut"}])).await;
     let (r, _) = stream(&k, "Role: DevOps Engineer\nTotal weeks: 6\nTASK: WEEKS 1-2").await;
-    assert_eq!(r.unwrap_err().code(), "SERVER");
+    // The reply keeps what the stream cost before the error; `into_result` gives the error.
+    let broken = r.unwrap();
+    assert!(broken.usage.output_tokens > 0, "{:?}", broken.usage);
+    assert_eq!(broken.into_result().unwrap_err().code(), "SERVER");
     let (r, _) = stream(&k, "Role: DevOps Engineer\nTotal weeks: 6\nTASK: WEEKS 1-2").await;
     let cut = r.unwrap();
     assert_eq!(cut.finish_reason, None, "a cut stream has no finishReason");
