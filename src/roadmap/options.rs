@@ -66,7 +66,7 @@ pub struct RoadmapOptions {
     /// from 0 to 7, default 2. A parallel run takes them only from a week finished before the run or in the batch.
     #[serde(default)]
     pub context_days: Option<f64>,
-    /// Retries of transient failures only (408, 500, 502, 503, 504, network, timeout): an integer from 0 to 10,
+    /// Retries of transient failures only (408, 499, 500, 502, 503, 504, network, timeout): an integer from 0 to 10,
     /// default 3. A per-minute 429 is waited out outside this count, up to 10 times in a row per request.
     #[serde(default)]
     pub max_retries: Option<f64>,

@@ -380,20 +380,17 @@ impl<'a, T: Transport> Run<'a, T> {
     ) -> Result<Option<Reply>, Error> {
         let req = self.request(prompt, schema);
         let sent_thinking = req.generation_config.as_ref().is_some_and(|c| c.thinking_config.is_some());
-        let sent_counts = !self.st.borrow().schemas_without_counts;
-        let hits = {
+        let (hits, sent_counts) = {
             let mut st = self.st.borrow_mut();
             st.in_flight += 1;
-            st.quota_hits
+            (st.quota_hits, !st.schemas_without_counts)
         };
         let result = GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), on_delta).await;
-        // A stream broken off after some events: what they cost is counted, then it fails like any request.
-        let result = result.and_then(|mut reply| match reply.broken_by.take() {
-            Some(e) => {
-                self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
-                Err(e)
-            }
-            None => Ok(reply),
+        // Every reply's cost is counted, a stream broken off after some events included; that one then fails like
+        // any request.
+        let result = result.and_then(|mut reply| {
+            self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
+            reply.broken_by.take().map_or(Ok(reply), Err)
         });
         {
             let mut st = self.st.borrow_mut();
@@ -423,7 +420,6 @@ impl<'a, T: Transport> Run<'a, T> {
         match result {
             Ok(reply) => {
                 *tries = Tries::default();
-                self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
                 Ok(Some(reply))
             }
             Err(e @ Error::Malformed { .. }) => {
@@ -461,7 +457,7 @@ impl<'a, T: Transport> Run<'a, T> {
             return false;
         }
         if self.st.borrow_mut().config.thinking_config.take().is_some() {
-            self.warn(format!("{} refused the thinking settings ({message}); asking again with the model's own", self.endpoint.model));
+            self.warn_refused("thinking settings", message, "with the model's own");
         }
         true
     }
@@ -479,12 +475,14 @@ impl<'a, T: Transport> Run<'a, T> {
             return false;
         }
         if !std::mem::replace(&mut self.st.borrow_mut().schemas_without_counts, true) {
-            self.warn(format!(
-                "{} refused the response schema ({message}); asking again without its item counts, which are checked on the answers",
-                self.endpoint.model
-            ));
+            self.warn_refused("response schema", message, "without its item counts, which are checked on the answers");
         }
         true
+    }
+
+    /// Warns, once per setting, that the model refused `what` of our request and how it is asked again.
+    fn warn_refused(&self, what: &str, message: &str, instead: &str) {
+        self.warn(format!("{} refused the {what} ({message}); asking again {instead}", self.endpoint.model));
     }
 
     /// Logs and reports that `what` is tried again (attempt number `attempt`) after `delay_ms`.
