@@ -24,7 +24,7 @@ const DEFAULT_MESSAGES = {
   499: 'The operation was cancelled.',
   500: 'An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting',
   501: 'Operation is not implemented, or supported, or enabled.',
-  503: 'The model is overloaded. Please try again later.',
+  503: 'This model is currently experiencing high demand. Spikes in demand are usually temporary. Please try again later.',
   504: 'Deadline expired before operation could complete.',
 };
 

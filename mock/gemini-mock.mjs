@@ -24,6 +24,7 @@ import {
   parsePrompt, renderAnswer, thoughtSummary, countTokens, codePointLength, sliceCodePoints,
   splitCodePoints, rngFor, hash32, promptPlan, inventedWeeks,
 } from './content.mjs';
+import { answerSchema } from './structured.mjs';
 
 export const KNOWN_FAULTS = [
   'status', 'key', 'quota-day', 'html502', 'hang', 'reset', 'blocked', 'safety', 'recitation', 'empty-candidates',
@@ -400,7 +401,8 @@ function generate(req, model, modelId, step, followPrompt, P) {
     return out;
   }
 
-  const full = renderAnswer(task, { json, step, lastUserText, plan });
+  const schema = answerSchema(gc);
+  const full = renderAnswer(task, { json, step, lastUserText, plan, schema });
   const remaining = maxOut - T;
   const stop = faultStopReason(step);
   // Each candidate is cut by the output limit and by the scripted fault alike.
@@ -427,7 +429,7 @@ function generate(req, model, modelId, step, followPrompt, P) {
   // content fault that leaves this answer as it was. The stream faults are marked when they happen.
   if (fault === 'truncate') out.faultApplied = out.finishReason === 'MAX_TOKENS' && text !== full;
   else if (stop) out.faultApplied = out.finishReason === stop;
-  else if (CONTENT_FAULTS.has(fault)) out.faultApplied = full !== renderAnswer(task, { json, step: null, lastUserText });
+  else if (CONTENT_FAULTS.has(fault)) out.faultApplied = full !== renderAnswer(task, { json, step: null, lastUserText, schema });
   out.T = T;
   out.text = text;
   out.thought = thought;
@@ -524,6 +526,8 @@ function checkRoutes(routes) {
   return { ...routes };
 }
 
+/** How many streamed answers have ended with a signature event: their part's shape alternates. */
+let signedEndings = 0;
 const tokensMs = (tokens, tps) => (tps > 0 ? (tokens / tps) * 1000 : 0);
 
 async function handleGenerate(ctx, modelRaw, method) {
@@ -639,7 +643,7 @@ async function handleGenerate(ctx, modelRaw, method) {
   if (out.plan) entry.task.invented = inventedWeeks(out.plan, out.task.from, out.task.to);
   const rid = responseId();
   // Gemini 3 models sign their reasoning even at the lowest level: the answer's last part carries an opaque
-  // `thoughtSignature` (streamed, in a last event of its own whose part has no text).
+  // `thoughtSignature` (streamed, in a last event of its own whose part has empty text or none).
   // Several candidates are signed each (candidate 0 as a single one is).
   if (model.thinking && model.thinking.kind === 'level' && !out.special) {
     for (const c of out.candidates) {
@@ -817,7 +821,12 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
         const isLast = k === st.pieces.length - 1;
         const cand = candidateFor(st.c, piece, { final: isLast });
         if (st.stopped && isLast) delete cand.content;
-        if (st.signed && isLast) cand.content = { parts: [{ thoughtSignature: st.c.signature }], role: 'model' };
+        if (st.signed && isLast) {
+          // Both shapes are seen from Gemini 3: `{"text": "", "thoughtSignature": ...}` and a part with no `text`.
+          // The mock takes turns, so a run of a few requests meets both.
+          const part = signedEndings++ % 2 === 0 ? { text: '', thoughtSignature: st.c.signature } : { thoughtSignature: st.c.signature };
+          cand.content = { parts: [part], role: 'model' };
+        }
         candidates.push(cand);
         tokens += Math.ceil(codePointLength(piece) / 4);
       }

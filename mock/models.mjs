@@ -17,7 +17,7 @@ export const MODELS = {
     version: '001', displayName: 'Gemini 2.5 Flash',
     description: 'Stable version of Gemini 2.5 Flash, our mid-size multimodal model that supports up to 1 million tokens, released in June of 2025.',
     outputTokenLimit: 65536, topK: 64,
-    thinking: { kind: 'budget', min: 1, max: 24576, allowZero: true, default: 'dynamic', dynamicBase: 600 },
+    thinking: { kind: 'budget', min: 0, max: 24576, allowZero: true, default: 'dynamic', dynamicBase: 600 },
   },
   'gemini-2.5-flash-lite': {
     version: '001', displayName: 'Gemini 2.5 Flash-Lite',

@@ -93,7 +93,7 @@ test('quota-day is a 429 with the per-day quotaId and no RetryInfo', async () =>
   assert.ok(!r.json.error.details.some((d) => d['@type'].endsWith('RetryInfo')));
 });
 
-test('500 INTERNAL, 503 UNAVAILABLE (overloaded), 504 DEADLINE_EXCEEDED, 400 bodies', async () => {
+test('500 INTERNAL, 503 UNAVAILABLE (high demand), 504 DEADLINE_EXCEEDED, 400 bodies', async () => {
   const expect = { 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED', 400: 'INVALID_ARGUMENT' };
   for (const [code, status] of Object.entries(expect)) {
     const r = await withFault({ fault: 'status', status: Number(code) });
@@ -102,7 +102,7 @@ test('500 INTERNAL, 503 UNAVAILABLE (overloaded), 504 DEADLINE_EXCEEDED, 400 bod
     assert.equal(r.json.error.status, status);
   }
   const r503 = await withFault({ fault: 'status', status: 503 });
-  assert.equal(r503.json.error.message, 'The model is overloaded. Please try again later.');
+  assert.equal(r503.json.error.message, 'This model is currently experiencing high demand. Spikes in demand are usually temporary. Please try again later.');
   const sse = await withFault({ fault: 'status', status: 503 }, { stream: true });
   assert.equal(sse.json.error.code, 503, 'alt=sse errors are plain JSON');
   const arr = await withFault({ fault: 'status', status: 503 }, { stream: true, sse: false });

@@ -94,7 +94,7 @@ test('thinkingConfig with both thinkingBudget and thinkingLevel -> 400', async (
 
 test('thinkingBudget out of the model range -> 400', async () => {
   await expect400('gemini-2.5-flash', userRequest('hi', { thinkingConfig: { thinkingBudget: 30000 } }),
-    'The thinking budget 30000 is invalid. Please choose a value between 1 and 24576.');
+    'The thinking budget 30000 is invalid. Please choose a value between 0 and 24576.');
   await expect400('gemini-2.5-flash-lite', userRequest('hi', { thinkingConfig: { thinkingBudget: 100 } }),
     'The thinking budget 100 is invalid. Please choose a value between 512 and 24576.');
   await expect400('gemini-2.5-pro', userRequest('hi', { thinkingConfig: { thinkingBudget: 64 } }),

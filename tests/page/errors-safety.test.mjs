@@ -80,7 +80,7 @@ describe('errors and safety', () => {
       await waitState(page, 'done');
 
       const log = await logLines(page);
-      const retry = log.find((l) => /Retrying batch 1 in \d+(\.\d)?s \(attempt 2\): .*503.*overloaded/.test(l));
+      const retry = log.find((l) => /Retrying batch 1 in \d+(\.\d)?s \(attempt 2\): .*503.*high demand/.test(l));
       assert.ok(retry, `a retry line in\n${log.join('\n')}`);
       assert.ok(log.at(-1).endsWith('Completed 1 batch successfully'));
       assert.deepEqual(await weekNumbers(page), sequence(3));
