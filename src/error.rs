@@ -30,7 +30,7 @@ pub enum Error {
     /// Any other 4xx: the request itself is wrong (never retried).
     BadRequest { status: u16, message: String, details: ApiErrorDetails },
     /// 404: unknown model or endpoint.
-    NotFound { message: String },
+    NotFound { message: String, details: ApiErrorDetails },
     /// 5xx or an `{"error":...}` event inside a stream.
     Server { status: u16, message: String, details: ApiErrorDetails },
     /// `fetch` rejected: offline, DNS, CORS, connection reset.
@@ -85,7 +85,8 @@ impl Error {
             Error::Auth { details, .. }
             | Error::RateLimited { details, .. }
             | Error::BadRequest { details, .. }
-            | Error::Server { details, .. } => Some(details),
+            | Error::Server { details, .. }
+            | Error::NotFound { details, .. } => Some(details),
             _ => None,
         }
     }
@@ -145,7 +146,7 @@ impl fmt::Display for Error {
                 None => write!(f, "Rate limited: {message}"),
             },
             Error::BadRequest { status, message, .. } => write!(f, "Request rejected ({}): {message}", u32::from(*status)),
-            Error::NotFound { message } => write!(f, "Not found (404): {message}"),
+            Error::NotFound { message, .. } => write!(f, "Not found (404): {message}"),
             Error::Server { status, message, .. } => write!(f, "Gemini server error ({}): {message}", u32::from(*status)),
             Error::Network { message } => write!(f, "Network error: {message}"),
             Error::Timeout { ms } => write!(f, "Request timed out after {ms} ms"),

@@ -41,7 +41,7 @@ pub mod exports {
         #[wasm_bindgen(unchecked_return_type = "Promise<SendResult>")]
         pub fn send(
             &self,
-            text: String,
+            #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
             #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
         ) -> js_sys::Promise {
             web::chat::send(&self.handle, text, options, false)
@@ -51,7 +51,7 @@ pub mod exports {
         #[wasm_bindgen(js_name = sendJson, unchecked_return_type = "Promise<unknown>")]
         pub fn send_json(
             &self,
-            text: String,
+            #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
             #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
         ) -> js_sys::Promise {
             web::chat::send(&self.handle, text, options, true)
@@ -102,7 +102,8 @@ pub mod exports {
 
     /// Repairs model output into valid JSON text (fences, prose, trailing commas, truncation, ...).
     #[wasm_bindgen(js_name = repairJson)]
-    pub fn repair_json(text: &str) -> Result<String, JsValue> {
-        crate::json::repair_json(text).map(|r| r.json).map_err(|e| web::error::js_error(e.into()))
+    pub fn repair_json(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<String, JsValue> {
+        let text = text.as_string().ok_or_else(|| web::error::js_error(crate::Error::invalid("text", "must be a string")))?;
+        crate::json::repair_json(&text).map(|r| r.json).map_err(|e| web::error::js_error(e.into()))
     }
 }

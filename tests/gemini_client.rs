@@ -238,7 +238,10 @@ fn google_error_bodies_are_read_in_full() {
     assert!(html.is_transient());
     let wrapped = parse_error(503, r#"[{"error":{"code":503,"message":"The model is overloaded.","status":"UNAVAILABLE"}}]"#);
     assert!(wrapped.to_string().contains("overloaded"));
-    assert_eq!(parse_error(404, r#"{"error":{"code":404,"message":"models/x is not found","status":"NOT_FOUND"}}"#).code(), "NOT_FOUND");
+    let not_found = parse_error(404, r#"{"error":{"code":404,"message":"models/x is not found","status":"NOT_FOUND"}}"#);
+    assert_eq!(not_found.code(), "NOT_FOUND");
+    // its Google status reaches JavaScript as `googleStatus`, as every other error's does
+    assert_eq!(not_found.details().and_then(|d| d.status.as_deref()), Some("NOT_FOUND"));
     assert_eq!(parse_error(403, "").code(), "AUTH");
     assert_eq!(parse_error(400, r#"{"error":{"code":400,"message":"bad","status":"INVALID_ARGUMENT"}}"#).code(), "BAD_REQUEST");
     assert_eq!(parse_error(504, "").code(), "SERVER");

@@ -208,7 +208,8 @@ fn prose_is_asked_again_and_the_work_is_bounded() {
     let (rm, events) = ok(&t, &opts(12));
     assert_complete(&rm, 12);
     assert_eq!(asked(&t)[3..5], ["WEEKS 4-6", "WEEKS 4-6"]);
-    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Retry { batch: 2, attempt: 2, delay_ms: 0, .. })));
+    assert!(events.iter().any(|e| matches!(e, ProgressEvent::Retry { batch: 2, attempt: 2, delay_ms: 0, reason, .. }
+        if reason == "the answer was not readable JSON")));
     assert!(t.logs.borrow().iter().any(|l| l.starts_with("Retrying batch 2 in 0.0s (attempt 2): ")));
     assert!(t.sleeps.borrow().is_empty());
 

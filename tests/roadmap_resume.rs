@@ -142,6 +142,16 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     assert!(rm.weeks[4].fallback);
     assert_eq!(rm.warnings, ["Week 5: placeholder — the model returned 0 days once"]);
 
+    // Resuming from it asks for the placeholder week again, and only for it (it was kept as a finished week and
+    // its batch relabelled `resumed`, found by review); its warning goes with it.
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let (resumed, _) = ok(&t, &RoadmapOptions { resume_from: Some(rm.clone()), ..o.clone() });
+    assert_eq!(asked(&t), ["GET", "WEEK 5"]);
+    assert_complete(&resumed, 12);
+    assert!(resumed.weeks.iter().all(|w| !w.fallback));
+    assert!(resumed.warnings.is_empty(), "{:?}", resumed.warnings);
+    assert_eq!(resumed.weeks.iter().filter(|w| w.week != 5).collect::<Vec<_>>(), rm.weeks.iter().filter(|w| w.week != 5).collect::<Vec<_>>());
+
     let t = ReplayTransport::with_responder(
         vec![],
         gemini_with(|req, _, _| {

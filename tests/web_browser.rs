@@ -348,6 +348,18 @@ async fn generate_json_batched_runs_prompts_in_one_chat() {
     }
     let reqs = requests(&k).await;
     assert_eq!(reqs[1]["contentsTurns"], 3, "one chat: the second prompt sees the first answer");
+
+    // A failure keeps the values answered so far as `results` (an array; `partial` is a roadmap's, typed so).
+    let k = key("batched-failure");
+    script(&k, json!([{}, {"fault": "status", "status": 400}])).await;
+    let c = chat(&k, json!({}));
+    let prompts = obj(json!(["Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 1-3", "Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 4-6"]));
+    let e = settle(c.generate_json_batched(prompts, JsValue::UNDEFINED)).await.unwrap_err();
+    assert_eq!(num_field(&e, "batch"), Some(2.0));
+    let results = to_json(&field(&e, "results"));
+    assert_eq!(results.as_array().map(Vec::len), Some(1), "{results}");
+    assert_eq!(results[0]["weeks"][0]["week"], 1);
+    assert!(field(&e, "partial").is_undefined());
 }
 
 #[wasm_bindgen_test]

@@ -5,7 +5,7 @@
 mod web_support;
 
 use gemini_roadmap::error::ApiErrorDetails;
-use gemini_roadmap::exports::{repair_json, GeminiChat};
+use gemini_roadmap::exports::{generate_roadmap, repair_json, GeminiChat};
 use gemini_roadmap::web::error::{abort_error, to_js, ERROR_NAME};
 use gemini_roadmap::Error;
 use serde_json::json;
@@ -25,7 +25,7 @@ fn every_error_is_a_real_error_with_a_stable_name_and_code() {
         (Error::Auth { status: 400, message: "API key not valid".into(), details: Default::default() }, "AUTH", Some(400.0)),
         (Error::RateLimited { message: "quota".into(), details: Default::default() }, "RATE_LIMITED", Some(429.0)),
         (Error::BadRequest { status: 400, message: "bad".into(), details: Default::default() }, "BAD_REQUEST", Some(400.0)),
-        (Error::NotFound { message: "models/x".into() }, "NOT_FOUND", Some(404.0)),
+        (Error::NotFound { message: "models/x".into(), details: Default::default() }, "NOT_FOUND", Some(404.0)),
         (Error::Server { status: 503, message: "overloaded".into(), details: Default::default() }, "SERVER", Some(503.0)),
         (Error::Network { message: "Failed to fetch".into() }, "NETWORK", None),
         (Error::Timeout { ms: 500 }, "TIMEOUT", None),
@@ -116,13 +116,18 @@ fn chat_options_are_validated_and_never_echo_the_key() {
 
 #[wasm_bindgen_test]
 fn repair_json_export_repairs_and_throws_positioned_errors() {
-    let fixed = repair_json("Sure!\n```json\n{\"weeks\": [1, 2,],}\n```").unwrap();
+    let fixed = repair_json("Sure!\n```json\n{\"weeks\": [1, 2,],}\n```".into()).unwrap();
     assert_eq!(serde_json::from_str::<serde_json::Value>(&fixed).unwrap(), json!({"weeks": [1, 2]}));
-    let truncated = repair_json("{\"weeks\":[{\"week\":1,\"title\":\"Linux fund").unwrap();
+    let truncated = repair_json("{\"weeks\":[{\"week\":1,\"title\":\"Linux fund".into()).unwrap();
     assert_eq!(serde_json::from_str::<serde_json::Value>(&truncated).unwrap()["weeks"][0]["week"], json!(1));
-    let err = repair_json("no json here at all").unwrap_err();
+    let err = repair_json("no json here at all".into()).unwrap_err();
     assert_eq!(str_field(&err, "code").as_deref(), Some("MALFORMED"));
     assert!(num_field(&err, "position").is_some());
+    // Not a string: a typed error, not the glue's TypeError.
+    for not_text in [JsValue::NULL, JsValue::from(5), obj(json!(["a"]))] {
+        let err = repair_json(not_text).unwrap_err();
+        assert_eq!((str_field(&err, "code").as_deref(), str_field(&err, "field").as_deref()), (Some("INVALID_INPUT"), Some("text")));
+    }
 }
 
 #[wasm_bindgen_test]
@@ -135,6 +140,35 @@ async fn bad_input_costs_no_request() {
     assert_eq!(str_field(&err, "field").as_deref(), Some("signal"));
     let err = settle(chat.generate_json_batched(obj(json!(["a", 7])), JsValue::UNDEFINED)).await.unwrap_err();
     assert_eq!(str_field(&err, "field").as_deref(), Some("prompts"));
+    // A text that is not a string, and call options that are not `{ signal, onProgress }`.
+    let bad_calls = [
+        (JsValue::from(5), JsValue::UNDEFINED, "text"),
+        (JsValue::UNDEFINED, JsValue::UNDEFINED, "text"),
+        ("hi".into(), obj(json!({"sigal": 1})), "sigal"),
+        ("hi".into(), JsValue::from(5), "options"),
+    ];
+    for (text, opts, field_name) in bad_calls {
+        let err = settle(chat.send_json(text, opts)).await.unwrap_err();
+        assert_eq!((str_field(&err, "code").as_deref(), str_field(&err, "field").as_deref()), (Some("INVALID_INPUT"), Some(field_name)));
+    }
+    // `NaN` and `Infinity` (what `Number("abc")` from a form field gives) are not "left out": JSON.stringify writes
+    // them as null, which read as the default and sent the request.
+    let with = |base: serde_json::Value, name: &str, n: f64| {
+        let o = obj(base);
+        js_sys::Reflect::set(&o, &name.into(), &n.into()).unwrap();
+        o
+    };
+    let run = json!({"apiKey": k, "baseUrl": mock_url(), "role": "DevOps Engineer", "weeks": 3});
+    for (name, n) in [("hoursPerDay", f64::NAN), ("maxRetries", f64::NAN), ("maxOutputTokens", f64::INFINITY), ("weeks", f64::NEG_INFINITY)] {
+        let err = settle(generate_roadmap(with(run.clone(), name, n))).await.unwrap_err();
+        assert_eq!((str_field(&err, "code").as_deref(), str_field(&err, "field").as_deref()), (Some("INVALID_INPUT"), Some(name)));
+        assert_eq!(str_field(&err, "message").as_deref(), Some(&*format!("Invalid option `{name}`: must be a finite number")));
+    }
+    let chat_base = json!({"apiKey": k, "baseUrl": mock_url()});
+    for (opts, name) in [(with(chat_base.clone(), "timeoutMs", f64::NAN), "timeoutMs"), (obj(json!({"apiKey": k, "maxRetries": 1e9})), "maxRetries")] {
+        let err = GeminiChat::new(opts).err().unwrap();
+        assert_eq!(str_field(&err, "field").as_deref(), Some(name));
+    }
     assert_eq!(requests(&k).await.len(), 0, "nothing reached the server");
 }
 

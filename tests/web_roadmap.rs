@@ -262,8 +262,24 @@ async fn regenerate_week_replaces_one_week() {
     assert_eq!(tasks(&k).await.split_off(before), ["TASK: WEEK 4"]);
     assert_eq!(out["weeks"][2], rm["weeks"][2], "other weeks untouched");
     let bad =
-        regenerate_week(obj(rm), JsValue::from(9), obj(json!({"apiKey": k, "baseUrl": mock_url()}))).await.unwrap_err();
+        regenerate_week(obj(rm.clone()), JsValue::from(9), obj(json!({"apiKey": k, "baseUrl": mock_url()}))).await.unwrap_err();
     assert_eq!(str_field(&bad, "code").as_deref(), Some("INVALID_INPUT"));
+    // The options of the roadmap's own call can be passed as they are (its role however spelt, its weeks); another
+    // role or length, or a `resumeFrom`, is an error, not silently replaced by the roadmap's.
+    let asked = tasks(&k).await.len();
+    for (extra, name) in [
+        (json!({"role": "Pastry Chef"}), "role"),
+        (json!({"weeks": 9}), "weeks"),
+        (json!({"role": "devops  ENGINEER", "weeks": 6, "resumeFrom": rm.clone()}), "resumeFrom"),
+    ] {
+        let mut o = json!({"apiKey": k, "baseUrl": mock_url()});
+        o.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let bad = regenerate_week(obj(rm.clone()), JsValue::from(4), obj(o)).await.unwrap_err();
+        assert_eq!((str_field(&bad, "code").as_deref(), str_field(&bad, "field").as_deref()), (Some("INVALID_INPUT"), Some(name)));
+    }
+    assert_eq!(tasks(&k).await.len(), asked, "nothing sent");
+    let same = json!({"apiKey": k, "baseUrl": mock_url(), "role": "devops  ENGINEER", "weeks": 6, "log": false});
+    regenerate_week(obj(rm), JsValue::from(4), obj(same)).await.expect("the roadmap's own role and length");
 }
 
 #[wasm_bindgen_test]

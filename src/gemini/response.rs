@@ -314,7 +314,7 @@ fn error_for(status: u16, message: String, details: ApiErrorDetails) -> Error {
     match status {
         401 | 403 => Error::Auth { status, message, details },
         400 if bad_key => Error::Auth { status, message, details },
-        404 => Error::NotFound { message },
+        404 => Error::NotFound { message, details },
         429 => Error::RateLimited { message, details },
         // 499 CANCELLED from Gemini is its own side giving up, and usually answers when asked again.
         408 | 499 | 500..=599 => Error::Server { status, message, details },

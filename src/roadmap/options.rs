@@ -124,7 +124,7 @@ fn hours_in_range(h: f64) -> bool {
     h > 0.0 && h <= 16.0
 }
 
-fn int_in(field: &str, v: f64, lo: u32, hi: u32) -> Result<u32, Error> {
+pub(crate) fn int_in(field: &str, v: f64, lo: u32, hi: u32) -> Result<u32, Error> {
     if v.fract() == 0.0 && v >= lo as f64 && v <= hi as f64 {
         Ok(v as u32)
     } else {

@@ -844,7 +844,7 @@ impl<'a, T: Transport> Run<'a, T> {
                     (a..=b).any(|w| st.slots[w as usize].is_none() && st.attempts[w as usize] <= self.opts.retries())
                 };
                 if more {
-                    let reason = "the answer was not readable JSON weeks".to_string();
+                    let reason = "the answer was not readable JSON".to_string();
                     self.announce_retry(index, &format!("batch {index}"), report.attempts + 1, 0, reason);
                 }
                 recovered = true;
@@ -1215,7 +1215,8 @@ pub async fn generate<T: Transport>(
     on_event: &mut dyn FnMut(&ProgressEvent),
 ) -> Result<Roadmap, RoadmapError> {
     opts.validate()?;
-    let run = Run::new(transport, opts, opts.resume_from.as_ref(), on_event)?;
+    let resume = opts.resume_from.as_ref().map(without_placeholders);
+    let run = Run::new(transport, opts, resume.as_ref(), on_event)?;
     match run.all().await {
         Ok(()) => {
             let rm = run.snapshot();
@@ -1225,6 +1226,18 @@ pub async fn generate<T: Transport>(
         }
         Err((e, batch)) => Err(run.fail(e, batch)),
     }
+}
+
+/// What a resumed run starts from: the finished weeks, without the placeholders (`fallback`) and their warnings, so
+/// that those weeks are asked for again like any unfinished one.
+fn without_placeholders(r: &Roadmap) -> Roadmap {
+    let mut r = r.clone();
+    for w in r.weeks.iter().filter(|w| w.fallback) {
+        let prefix = format!("Week {}:", w.week);
+        r.warnings.retain(|m| !m.starts_with(&prefix));
+    }
+    r.weeks.retain(|w| !w.fallback);
+    r
 }
 
 /// Writes one week again (one request, plus retries and corrections) from its outline entry and both

@@ -17,6 +17,7 @@ use crate::gemini::{Counted, Endpoint, GenerationConfig, Transport, Usage};
 use crate::json::codec::json_object;
 use crate::json::{quote, FromJson};
 use crate::retry::{RetryNotice, RetryPolicy};
+use crate::roadmap::options::int_in;
 use crate::Error;
 
 /// Options of `new GeminiChat(...)`.
@@ -34,13 +35,13 @@ pub struct ChatOptions {
     #[serde(default)]
     #[tsify(type = "Record<string, unknown>")]
     generation_config: Option<GenerationConfig>,
-    /// Per request: the longest wait for the response to start or for its next chunk.
+    /// Per request: the longest wait for the response to start or for its next chunk, in ms (1..=3600000).
     #[serde(default)]
-    timeout_ms: Option<u32>,
+    timeout_ms: Option<f64>,
     /// Retries of transient failures (408, 500, 502, 503, 504, network, timeout, an answer that ended with no
-    /// text). Default 2. A per-minute 429 is waited out as Gemini asks, up to 10 times in a row, outside this count.
+    /// text). Default 2 (0..=10). A per-minute 429 is waited out as Gemini asks, up to 10 times in a row, outside this count.
     #[serde(default)]
-    max_retries: Option<u32>,
+    max_retries: Option<f64>,
     /// Print monitoring lines on `console.debug`. Default false.
     #[serde(default)]
     log: Option<bool>,
@@ -79,8 +80,6 @@ pub struct ChatHandle {
     chat: RefCell<Chat>,
     /// Settles when the last queued call has finished; the next call waits for it.
     tail: RefCell<Option<Promise>>,
-    /// One no-op handler per chat, shared by every queued call (a closure per call would leak).
-    swallow: Closure<dyn FnMut(JsValue)>,
     log: bool,
 }
 
@@ -110,8 +109,11 @@ fn redact(text: &str, key: &str) -> String {
 pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
     let o: ChatOptions = decode_redacted(&options, "options", &[]).map_err(js_error)?;
     let build = || -> Result<Chat, Error> {
-        let endpoint = Endpoint::new(&o.api_key, o.model.as_deref(), o.base_url.as_deref(), o.timeout_ms)?;
-        let retry = RetryPolicy { max_retries: o.max_retries.unwrap_or(2), ..RetryPolicy::default() };
+        // The same ranges as `generateRoadmap`'s options of the same names.
+        let timeout = o.timeout_ms.map(|t| int_in("timeoutMs", t, 1, 3_600_000)).transpose()?;
+        let max_retries = o.max_retries.map(|r| int_in("maxRetries", r, 0, 10)).transpose()?.unwrap_or(2);
+        let endpoint = Endpoint::new(&o.api_key, o.model.as_deref(), o.base_url.as_deref(), timeout)?;
+        let retry = RetryPolicy { max_retries, ..RetryPolicy::default() };
         Ok(Chat::new(ChatConfig {
             endpoint,
             system_instruction: o.system_instruction.clone(),
@@ -123,7 +125,6 @@ pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
     Ok(ChatHandle {
         chat: RefCell::new(chat),
         tail: RefCell::new(None),
-        swallow: Closure::new(|_| {}),
         log: o.log.unwrap_or(false),
     })
 }
@@ -159,12 +160,13 @@ fn enqueue(handle: &Rc<ChatHandle>, signal: Option<AbortSignal>, work: JsTask) -
         }
         work.await
     }));
-    let settled = promise.then2(&handle.swallow, &handle.swallow);
     // The next call waits for this one and for the one ahead of it, which is still running if this one left early.
-    let tail = match prev {
-        Some(p) => Promise::all(&Array::of2(&p, &settled)),
-        None => settled,
-    };
+    // `allSettled` needs no handler of ours: a Rust closure owned by the chat would be dropped by `free()` (or the
+    // garbage collector) while a call is still running, and calling it then throws.
+    let tail = Promise::all_settled(&match prev {
+        Some(p) => Array::of2(&p, &promise),
+        None => Array::of1(&promise),
+    }.into());
     *handle.tail.borrow_mut() = Some(tail);
     promise
 }
@@ -174,7 +176,17 @@ struct CallOptions {
     on_progress: Option<js_sys::Function>,
 }
 
+/// Reads a call's options: `undefined`, or an object with no keys but `signal` and `onProgress` (a misspelt one is an
+/// error here as in every other options object).
 fn call_options(opts: &JsValue) -> Result<CallOptions, Error> {
+    if !opts.is_undefined() && !opts.is_null() {
+        if !opts.is_object() || js_sys::Array::is_array(opts) {
+            return Err(Error::invalid("options", "must be an object ({ signal, onProgress })"));
+        }
+        if let Some(key) = js_sys::Object::keys(opts.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).find(|k| k != "signal" && k != "onProgress") {
+            return Err(Error::invalid(&key, "is not a call option (signal, onProgress)"));
+        }
+    }
     Ok(CallOptions { signal: signal_of(opts)?, on_progress: callback_of(opts, "onProgress")? })
 }
 
@@ -206,12 +218,13 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
     Ok(encode(&SendResult { text: reply.text, finish_reason: reply.finish_reason, usage: reply.usage }))
 }
 
-pub fn send(handle: &Rc<ChatHandle>, text: String, opts: JsValue, json: bool) -> Promise {
+pub fn send(handle: &Rc<ChatHandle>, text: JsValue, opts: JsValue, json: bool) -> Promise {
     let h = handle.clone();
     let opts = call_options(&opts);
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
     enqueue(handle, signal, Box::pin(async move {
         let opts = opts.map_err(js_error)?;
+        let text = text.as_string().ok_or_else(|| js_error(Error::invalid("text", "must be a string")))?;
         turn(&h, &text, json, &opts).await.map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
     }))
 }
@@ -254,7 +267,8 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
                     results.push(&v);
                 }
                 Err(e) => {
-                    let extra = [("batch", JsValue::from((i + 1) as u32)), ("partial", results.clone().into())];
+                    // `results`, not `partial`: these are the parsed answers so far, not a roadmap to resume from.
+                    let extra = [("batch", JsValue::from((i + 1) as u32)), ("results", results.clone().into())];
                     return Err(to_js(&e, opts.signal.as_ref(), &extra));
                 }
             }

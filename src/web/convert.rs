@@ -1,6 +1,9 @@
 //! Decoding JavaScript options into Rust types and encoding results back.
 //! Unknown or mistyped options are an `INVALID_INPUT` error, never silently ignored.
 
+use std::cell::Cell;
+use std::rc::Rc;
+
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -28,9 +31,23 @@ pub fn to_value(value: &JsValue, what: &str, skip: &[&str]) -> Result<Value, Err
     plain_value(&copy.into(), what, "must be plain data (no cycles or BigInt)")
 }
 
-/// Any JavaScript value through `JSON.stringify` (no object check).
+/// Any JavaScript value through `JSON.stringify` (no object check). `NaN` and `±Infinity`, which `JSON.stringify`
+/// writes as `null` (an option left out), are an error naming their key: `Number("abc")` from a form field must not
+/// quietly become the default.
 pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, Error> {
-    let json = js_sys::JSON::stringify(value).ok().and_then(|s| s.as_string());
+    let not_finite: Rc<Cell<Option<JsValue>>> = Rc::default();
+    let seen = not_finite.clone();
+    let replacer = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(move |key: JsValue, v: JsValue| {
+        if v.as_f64().is_some_and(|n| !n.is_finite()) {
+            seen.set(Some(key));
+        }
+        v
+    });
+    let json = js_sys::JSON::stringify_with_replacer(value, replacer.as_ref()).ok().and_then(|s| s.as_string());
+    if let Some(key) = not_finite.take() {
+        let key = key.as_string().filter(|k| !k.is_empty());
+        return Err(Error::invalid(key.as_deref().unwrap_or(what), "must be a finite number"));
+    }
     json.and_then(|j| Value::parse(&j).ok()).ok_or_else(|| Error::invalid(what, problem))
 }
 

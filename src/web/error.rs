@@ -44,7 +44,12 @@ export interface GeminiRoadmapError extends Error {
     timeoutMs?: number;
     /** The weeks finished before the failure: pass it back as `resumeFrom` to continue. */
     partial?: Roadmap;
-    /** The batch that was being generated (1-based). */
+    /** `GeminiChat.generateJsonBatched`: the values of the prompts answered before the failure, in order. */
+    results?: unknown[];
+    /**
+     * The batch that was being generated (1-based), numbered as the `batch-start` events of this call number it:
+     * a resumed run counts only the batches it generates, so look the batch up in `partial.batches` by its weeks.
+     */
     batch?: number;
 }
 

@@ -58,3 +58,39 @@ console.log('REJECTED ' + JSON.stringify({ name: e.name, at: Date.now() }));
   const lingered = r.exitedAt - rejected.at;
   assert.ok(lingered < (DELAY_S * 1000) / 4, `Node exited ${lingered} ms after the abort; the wait was ${DELAY_S} s`);
 });
+
+test('a chat freed (or collected) while a call runs settles that call and throws nothing afterwards', async () => {
+  const key = 'test-key-node-chat-free';
+  await script(mock.url, key, [{ delayMs: 200 }, { delayMs: 200 }]);
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  const r = await runChild('chat-free', `
+import { readFileSync } from 'node:fs';
+import { initSync, GeminiChat } from ${JSON.stringify(glue)};
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+const problems = [];
+process.on('uncaughtException', (e) => problems.push('uncaught: ' + e.message));
+process.on('unhandledRejection', (e) => problems.push('unhandled: ' + (e && e.message)));
+const options = { apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL };
+const chat = new GeminiChat(options);
+const reply = chat.send('one');
+chat.free();
+const first = await reply.then((v) => 'resolved ' + v.finishReason, (e) => 'rejected ' + e.code);
+// what a \`using\` block or the garbage collector does: the last reference goes while two calls are queued
+const other = new GeminiChat(options);
+const a = other.send('two');
+const b = other.send('three');
+other.free();
+const rest = await Promise.allSettled([a, b]);
+// the queue's own bookkeeping runs in later microtasks and tasks: let them all run
+await new Promise((ok) => setImmediate(ok));
+console.log('RESULT ' + JSON.stringify({ first, rest: rest.map((x) => x.status), problems }));
+`, { env: { KEY: key, MOCK_URL: mock.url }, timeoutMs: 30_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, r.stdout + r.stderr);
+  const out = JSON.parse(line.slice('RESULT '.length));
+  assert.deepEqual(out.problems, []);
+  assert.equal(out.first, 'resolved STOP');
+  assert.deepEqual(out.rest, ['fulfilled', 'fulfilled']);
+});
