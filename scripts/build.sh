@@ -10,6 +10,13 @@ exec 9<scripts/build.sh
 flock 9
 scripts/ensure-tools.sh build
 export PATH="$HOME/.cargo/bin:$PWD/node_modules/.bin:$PATH"
+# Panic locations (which ship as strings) name the toolchain's sources as std's own do (`/rustc/<commit>/library/...`,
+# so each file is named once) and registry crates without the local cargo home: shorter, and the same on any machine.
+sysroot="$(rustc --print sysroot)"
+commit="$(rustc -vV | sed -n 's/^commit-hash: //p')"
+remap="--remap-path-prefix=$sysroot/lib/rustlib/src/rust=/rustc/$commit"
+for reg in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do remap="$remap --remap-path-prefix=${reg%/}="; done
+export RUSTFLAGS="${RUSTFLAGS:+$RUSTFLAGS }$remap"
 for target in web bundler; do
   echo "[build] wasm-pack build --release --target $target" >&2
   wasm-pack --log-level warn build --release --mode no-install --target "$target" --out-dir "pkg/$target" --out-name gemini_roadmap >&2
