@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the npm package: pkg/web (--target web, for <script type=module> and init()) and
-# pkg/bundler (--target bundler, wasm imported as an ES module), shortens the names the .wasm and its glue
+# pkg/bundler (--target bundler, wasm imported as an ES module), optimizes them with binaryen after making
+# std's panic entry points trap at once (scripts/optimize.mjs), shortens the names the .wasm and its glue
 # share and minifies the glue (scripts/shrink.mjs), lays out the publishable package in
 # dist/ (scripts/pack.mjs: web/ + bundler/ + docs + its own package.json), then prints the sizes.
 set -euo pipefail
@@ -22,6 +23,7 @@ for target in web bundler; do
   wasm-pack --log-level warn build --release --mode no-install --target "$target" --out-dir "pkg/$target" --out-name gemini_roadmap >&2
   rm -f "pkg/$target/.gitignore"
 done
+node scripts/optimize.mjs pkg/web pkg/bundler
 node scripts/shrink.mjs pkg/web pkg/bundler
 node scripts/pack.mjs
 node scripts/size.mjs

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const NAME = 'gemini_roadmap';
 const GLUE_MODULE = `./${NAME}_bg.js`;
 
-function leb(n) {
+export function leb(n) {
   const out = [];
   do {
     let b = n & 0x7f;
@@ -25,7 +25,7 @@ function leb(n) {
 }
 
 /** A cursor over wasm bytes: LEB128 numbers and length-prefixed names. */
-function reader(bytes, pos = 0) {
+export function reader(bytes, pos = 0) {
   const r = {
     pos,
     u32() {
@@ -75,7 +75,7 @@ const EXPORTS = 7;
  * The sections of a module, in order: `{ id, bytes }`, plus for the import and export sections their
  * `entries`: `{ module (imports only), name, desc }`, `desc` being the entry's bytes after its names.
  */
-function sections(bytes) {
+export function sections(bytes) {
   const out = [];
   const r = reader(bytes, 8);
   while (r.pos < bytes.length) {
