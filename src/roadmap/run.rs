@@ -247,6 +247,18 @@ impl<'a, T: Transport> Run<'a, T> {
         })
     }
 
+    /// The shared state, borrowed through one function each way: `RefCell`'s own are inlined with a panic
+    /// location per call site.
+    #[inline(never)]
+    fn st(&self) -> std::cell::Ref<'_, State> {
+        self.st.borrow()
+    }
+
+    #[inline(never)]
+    fn st_mut(&self) -> std::cell::RefMut<'_, State> {
+        self.st.borrow_mut()
+    }
+
     fn log(&self, line: &str) {
         if self.opts.logging() {
             self.t.log(line);
@@ -261,7 +273,7 @@ impl<'a, T: Transport> Run<'a, T> {
     /// retries are never held).
     fn emit(&self, e: ProgressEvent) {
         if !matches!(e, ProgressEvent::Retry { batch: 0, .. }) {
-            if let Some(held) = &mut self.st.borrow_mut().held {
+            if let Some(held) = &mut self.st_mut().held {
                 held.push(e);
                 return;
             }
@@ -271,12 +283,12 @@ impl<'a, T: Transport> Run<'a, T> {
 
     fn warn(&self, message: String) {
         self.log(&message);
-        self.st.borrow_mut().rm.warnings.push(message.clone());
+        self.st_mut().rm.warnings.push(message.clone());
         self.emit(ProgressEvent::Warning { message });
     }
 
     fn usage(&self) -> RoadmapUsage {
-        let u = self.st.borrow().rm.usage;
+        let u = self.st().rm.usage;
         RoadmapUsage { requests: u.requests + self.t.sent(), ..u }
     }
 
@@ -302,12 +314,12 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     fn stopped(&self) -> bool {
-        self.st.borrow().stop
+        self.st().stop
     }
 
     /// Records a failure (the first one wins) and stops the run.
     fn fail_run(&self, error: Error, batch: Option<u32>) {
-        let mut st = self.st.borrow_mut();
+        let mut st = self.st_mut();
         if st.failure.is_none() {
             st.failure = Some((error, batch));
         }
@@ -320,7 +332,7 @@ impl<'a, T: Transport> Run<'a, T> {
     /// so weeks announced while streaming are the ones in the result.
     fn commit(&self, week: Week) {
         let fresh = {
-            let mut st = self.st.borrow_mut();
+            let mut st = self.st_mut();
             let slot = &mut st.slots[week.week as usize];
             slot.is_none().then(|| *slot = Some(week.clone())).is_some()
         };
@@ -338,12 +350,12 @@ impl<'a, T: Transport> Run<'a, T> {
         }
         self.announce_retry(batch, what, tries.next_attempt(), delay_ms, err.text());
         let quota = is_minute_quota(&err);
-        self.st.borrow_mut().quota_waits += quota as u32;
+        self.st_mut().quota_waits += quota as u32;
         // `fail_run` bumps the tick, so the join polls this wait again when the run stops.
         let mut sleep = pin!(self.t.sleep(delay_ms));
         let slept = poll_fn(|cx| if self.stopped() { Poll::Ready(Ok(())) } else { sleep.as_mut().poll(cx) }).await;
         if quota {
-            self.st.borrow_mut().quota_waits -= 1;
+            self.st_mut().quota_waits -= 1;
             self.bump();
         }
         slept?;
@@ -354,7 +366,7 @@ impl<'a, T: Transport> Run<'a, T> {
     /// once one was hit, while the requests in flight fill the cap. Returns at once when the run stops.
     async fn quota_clear(&self) {
         poll_fn(|_| {
-            let st = self.st.borrow();
+            let st = self.st();
             let room = st.quota_waits == 0 && st.quota_cap.is_none_or(|cap| st.in_flight < cap);
             if st.stop || room {
                 Poll::Ready(())
@@ -381,7 +393,7 @@ impl<'a, T: Transport> Run<'a, T> {
         let req = self.request(prompt, schema);
         let sent_thinking = req.generation_config.as_ref().is_some_and(|c| c.thinking_config.is_some());
         let (hits, sent_counts) = {
-            let mut st = self.st.borrow_mut();
+            let mut st = self.st_mut();
             st.in_flight += 1;
             (st.quota_hits, !st.schemas_without_counts)
         };
@@ -389,11 +401,11 @@ impl<'a, T: Transport> Run<'a, T> {
         // Every reply's cost is counted, a stream broken off after some events included; that one then fails like
         // any request.
         let result = result.and_then(|mut reply| {
-            self.st.borrow_mut().rm.usage.add_reply(&reply.usage);
+            self.st_mut().rm.usage.add_reply(&reply.usage);
             reply.broken_by.take().map_or(Ok(reply), Err)
         });
         {
-            let mut st = self.st.borrow_mut();
+            let mut st = self.st_mut();
             st.in_flight -= 1;
             match &result {
                 Err(e) if is_minute_quota(e) => {
@@ -456,7 +468,7 @@ impl<'a, T: Transport> Run<'a, T> {
         if crate::text::find(&message.to_ascii_lowercase(), "thinking").is_none() {
             return false;
         }
-        if self.st.borrow_mut().config.thinking_config.take().is_some() {
+        if self.st_mut().config.thinking_config.take().is_some() {
             self.warn_refused("thinking settings", message, "with the model's own");
         }
         true
@@ -474,7 +486,7 @@ impl<'a, T: Transport> Run<'a, T> {
         {
             return false;
         }
-        if !std::mem::replace(&mut self.st.borrow_mut().schemas_without_counts, true) {
+        if !std::mem::replace(&mut self.st_mut().schemas_without_counts, true) {
             self.warn_refused("response schema", message, "without its item counts, which are checked on the answers");
         }
         true
@@ -492,7 +504,7 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     fn request(&self, prompt: &str, mut schema: Value) -> GenerateRequest {
-        let st = self.st.borrow();
+        let st = self.st();
         if st.schemas_without_counts {
             super::schema::without_counts(&mut schema);
         }
@@ -507,7 +519,7 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// Only answers that completed and parsed enter the chat history.
     fn remember(&self, prompt: &str, answer: &str) {
-        let mut st = self.st.borrow_mut();
+        let mut st = self.st_mut();
         st.history.push(Content::user(prompt));
         st.history.push(Content::model(answer));
     }
@@ -521,7 +533,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 Err(e) => self.after_failure(0, "model lookup", &mut tries, e).await?,
             }
         };
-        let mut st = self.st.borrow_mut();
+        let mut st = self.st_mut();
         st.config.max_output_tokens = self.opts.output_cap(info.output_token_limit);
         st.config.thinking_config = if info.thinking { thinking_for(&self.endpoint.model) } else { None };
         Ok(())
@@ -530,14 +542,14 @@ impl<'a, T: Transport> Run<'a, T> {
     /// A streamed outline grew by a complete week entry: makes the newly certain weeks available to batches.
     fn outline_prefix(&self, prefix: &str) {
         {
-            let st = self.st.borrow();
+            let st = self.st();
             if st.outline_ready || st.frozen || st.known >= self.total {
                 return;
             }
         }
         let Some(v) = closed_outline(prefix) else { return };
         let Some((phases, outline, known)) = read_outline_prefix(&v, self.total) else { return };
-        let mut st = self.st.borrow_mut();
+        let mut st = self.st_mut();
         if known > st.known {
             (st.rm.phases, st.rm.outline, st.known) = (phases, outline, known);
             drop(st);
@@ -547,7 +559,7 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// An outline answer was unusable: what it streamed is forgotten, unless batches already use it.
     fn outline_attempt_failed(&self) {
-        let mut st = self.st.borrow_mut();
+        let mut st = self.st_mut();
         if st.pinned > 0 {
             st.frozen = true;
             st.known = st.pinned;
@@ -563,7 +575,7 @@ impl<'a, T: Transport> Run<'a, T> {
     fn finish_outline(&self, phases: Vec<Phase>, outline: Vec<OutlineWeek>, notes: Vec<String>) {
         let total = self.total;
         let (kept, held, event) = {
-            let mut st = self.st.borrow_mut();
+            let mut st = self.st_mut();
             let p = st.pinned as usize;
             let kept = p > 0 && (st.rm.phases != phases || st.rm.outline[..p] != outline[..p]);
             if kept {
@@ -612,7 +624,7 @@ impl<'a, T: Transport> Run<'a, T> {
     async fn outline(&self) -> Result<(), Error> {
         let total = self.total;
         let prompt = {
-            let st = self.st.borrow();
+            let st = self.st();
             let written: Vec<&Week> = st.slots.iter().zip(&st.resumed).filter_map(|(w, &r)| w.as_ref().filter(|_| r)).collect();
             outline_prompt(&self.learner(), &written)
         };
@@ -665,7 +677,7 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     fn note_problem(&self, week: u32, p: Problem) {
-        let mut st = self.st.borrow_mut();
+        let mut st = self.st_mut();
         let same = match &st.problems[week as usize] {
             Some((old, n)) if *old == p => *n + 1,
             _ => 1,
@@ -678,11 +690,11 @@ impl<'a, T: Transport> Run<'a, T> {
     fn spend(&self, missing: &[u32]) -> Result<bool, Error> {
         let mut any = false;
         for &w in missing {
-            let n = self.st.borrow().attempts[w as usize];
+            let n = self.st().attempts[w as usize];
             if n <= self.opts.retries() {
                 continue;
             }
-            let problem = self.st.borrow().problems[w as usize].clone();
+            let problem = self.st().problems[w as usize].clone();
             let (p, same) = problem.unwrap_or((Problem::Missing, n));
             let why = if same >= n {
                 format!("{} {}", p.model_did(), times(n))
@@ -692,7 +704,7 @@ impl<'a, T: Transport> Run<'a, T> {
             if self.regenerating {
                 return Err(Error::malformed(format!("Week {w}: {why}")));
             }
-            let placeholder = fallback_week(&self.st.borrow().rm.outline[w as usize - 1], self.hours());
+            let placeholder = fallback_week(&self.st().rm.outline[w as usize - 1], self.hours());
             self.commit(placeholder);
             self.warn(format!("Week {w}: placeholder — {why}"));
             any = true;
@@ -702,13 +714,13 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// The weeks of `a..=b` not finished yet, except those `skip` names (one filter loop in the wasm for all).
     fn unfinished(&self, a: u32, b: u32, skip: &dyn Fn(u32) -> bool) -> Vec<u32> {
-        let st = self.st.borrow();
+        let st = self.st();
         (a..=b).filter(|&w| st.slots[w as usize].is_none() && !skip(w)).collect()
     }
 
     /// The prompt for weeks `first..=last` of the batch starting at week `start`.
     fn weeks_prompt(&self, start: u32, first: u32, last: u32, correction: Option<&str>) -> String {
-        let st = self.st.borrow();
+        let st = self.st();
         let outline = &st.rm.outline;
         let previous = if self.parallel {
             // Only a week of this batch, or one finished before the run: other batches finish in any order,
@@ -770,7 +782,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 return Ok(false);
             }
             let (first, last, correction) = {
-                let st = self.st.borrow();
+                let st = self.st();
                 let (first, mut last) = next_range(&missing, size);
                 if st.correct[first as usize] {
                     last = first;
@@ -800,7 +812,7 @@ impl<'a, T: Transport> Run<'a, T> {
                         let c = v.as_ref().filter(|_| n <= last).map(|v| read_week(v, hours));
                         complete.extend(v);
                         if let Some(c) = c.filter(|c| c.number == Some(n) && c.problem.is_none()) {
-                            let week = finish_week(c.week, n, &self.st.borrow().rm.outline);
+                            let week = finish_week(c.week, n, &self.st().rm.outline);
                             self.commit(week);
                         }
                     }
@@ -821,7 +833,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 // An answer uses up an attempt of each week it reached: a cut answer never reached the weeks
                 // after the one it was cut in, so they keep their attempts for the smaller requests that follow.
                 let reached = if cut { last.min(first + complete.len() as u32) } else { last };
-                let mut st = self.st.borrow_mut();
+                let mut st = self.st_mut();
                 for w in first..=reached {
                     st.attempts[w as usize] += 1;
                 }
@@ -834,13 +846,13 @@ impl<'a, T: Transport> Run<'a, T> {
             };
             let Some(items) = items.filter(|i| !i.is_empty() || cut) else {
                 for w in first..=last {
-                    if self.st.borrow().slots[w as usize].is_none() {
+                    if self.st().slots[w as usize].is_none() {
                         self.note_problem(w, Problem::Unreadable);
                     }
                 }
                 // Announced only when some week of the batch has an attempt left; otherwise placeholders follow.
                 let more = {
-                    let st = self.st.borrow();
+                    let st = self.st();
                     (a..=b).any(|w| st.slots[w as usize].is_none() && st.attempts[w as usize] <= self.opts.retries())
                 };
                 if more {
@@ -851,7 +863,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 continue;
             };
             let refs: Vec<&Value> = items.iter().collect();
-            let read = read_batch(&refs, first, last, &self.st.borrow().rm.outline, hours);
+            let read = read_batch(&refs, first, last, &self.st().rm.outline, hours);
             recovered |= !read.notes.is_empty() || !read.problems.is_empty();
             for n in read.notes {
                 self.warn(format!("{scope}: {n}"));
@@ -881,7 +893,7 @@ impl<'a, T: Transport> Run<'a, T> {
             recovered |= cut || !lost.is_empty();
         }
         {
-            let st = self.st.borrow();
+            let st = self.st();
             let is = |w: u32, fallback: bool| st.slots[w as usize].as_ref().is_some_and(|w| w.fallback == fallback);
             report.status = if (a..=b).any(|w| is(w, true)) {
                 BatchStatus::Fallback
@@ -927,7 +939,7 @@ impl<'a, T: Transport> Run<'a, T> {
             }
             self.check_abort()?;
             let prompt = {
-                let st = self.st.borrow();
+                let st = self.st();
                 let w = week as usize;
                 days_prompt(
                     &self.learner(),
@@ -960,7 +972,7 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// Runs `f` on the split week (there is one whenever a part task runs).
     fn with_split<R: Default>(&self, f: impl FnOnce(&mut Split, bool) -> R) -> R {
-        let mut st = self.st.borrow_mut();
+        let mut st = self.st_mut();
         let stop = st.stop;
         st.split.as_mut().map(|s| f(s, stop)).unwrap_or_default()
     }
@@ -970,7 +982,7 @@ impl<'a, T: Transport> Run<'a, T> {
     /// (The `poll_fn` itself is the future: an `async fn` around it would add a state machine to the wasm.)
     fn wait_for_plan(&self, needed: u32) -> impl Future<Output = bool> + use<'_, 'a, T> {
         poll_fn(move |_| {
-            let mut st = self.st.borrow_mut();
+            let mut st = self.st_mut();
             if st.stop {
                 Poll::Ready(false)
             } else if st.outline_ready {
@@ -1037,10 +1049,10 @@ impl<'a, T: Transport> Run<'a, T> {
                         })
                     });
                     let Some((days, report)) = assembled else { return };
-                    let w = finish_week(Week { days, ..Week::default() }, p.start, &self.st.borrow().rm.outline);
+                    let w = finish_week(Week { days, ..Week::default() }, p.start, &self.st().rm.outline);
                     self.commit(w);
                     self.batch_done(index, total_batches, &report);
-                    self.st.borrow_mut().reports[pos] = Some(report);
+                    self.st_mut().reports[pos] = Some(report);
                     return;
                 }
                 // The first unusable part (while the run goes on) has the whole week asked for, like any batch.
@@ -1080,11 +1092,11 @@ impl<'a, T: Transport> Run<'a, T> {
             }
         }
         match result {
-            Ok(true) => self.st.borrow_mut().reports[pos] = Some(report),
+            Ok(true) => self.st_mut().reports[pos] = Some(report),
             Ok(false) => {}
             Err(e) => {
                 report.status = BatchStatus::Failed;
-                self.st.borrow_mut().reports[pos] = Some(report);
+                self.st_mut().reports[pos] = Some(report);
                 self.fail_run(e, Some(index));
             }
         }
@@ -1094,7 +1106,7 @@ impl<'a, T: Transport> Run<'a, T> {
         self.model_lookup().await.map_err(|e| (e, None))?;
         let total = self.total;
         let need_outline = {
-            let mut st = self.st.borrow_mut();
+            let mut st = self.st_mut();
             let need = !outline_is_complete(&st.rm.outline, total);
             if need {
                 st.outline_ready = false;
@@ -1106,7 +1118,7 @@ impl<'a, T: Transport> Run<'a, T> {
         // The first week in parts, as long as one request stays free for the next batch.
         let parts = if self.parallel { (self.opts.concurrency() as u32).saturating_sub(1).min(3) } else { 1 };
         let planned = {
-            let st = self.st.borrow();
+            let st = self.st();
             let finished = |w: u32| st.slots[w as usize].is_some();
             if parts > 1 {
                 plan_with_lead(total, self.opts.batch_size(), &finished)
@@ -1130,7 +1142,7 @@ impl<'a, T: Transport> Run<'a, T> {
             index += 1;
             if parts > 1 && index == 1 {
                 let ranges = day_parts(parts);
-                self.st.borrow_mut().split = Some(Split {
+                self.st_mut().split = Some(Split {
                     parts: vec![None; ranges.len()],
                     report: new_report(p.start, p.end),
                     started: false,
@@ -1143,17 +1155,17 @@ impl<'a, T: Transport> Run<'a, T> {
             }
             tasks.push(Box::pin(self.batch_task(pos, index, total_batches, p, None)));
         }
-        self.st.borrow_mut().reports = reports;
+        self.st_mut().reports = reports;
         join_limited(tasks, self.opts.concurrency(), &self.tick).await;
         let failure = {
-            let mut st = self.st.borrow_mut();
+            let mut st = self.st_mut();
             st.rm.batches = st.reports.iter().flatten().cloned().collect();
             st.failure.take()
         };
         if let Some(f) = failure {
             return Err(f);
         }
-        let fallbacks = self.st.borrow().slots.iter().flatten().filter(|w| w.fallback).count();
+        let fallbacks = self.st().slots.iter().flatten().filter(|w| w.fallback).count();
         if fallbacks == 0 {
             self.log(&format!("Completed all {total_batches} batches successfully"));
         } else {
@@ -1164,7 +1176,7 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// The roadmap with every finished week, in order.
     fn snapshot(&self) -> Roadmap {
-        let st = self.st.borrow();
+        let st = self.st();
         Roadmap { weeks: st.slots.iter().flatten().cloned().collect(), usage: self.usage(), ..st.rm.clone() }
     }
 
@@ -1173,12 +1185,12 @@ impl<'a, T: Transport> Run<'a, T> {
     /// plans the roadmap again around them.
     fn fail(self, error: Error, batch: Option<u32>) -> RoadmapError {
         self.log(&format!("Roadmap generation failed: {error}"));
-        let held = self.st.borrow_mut().held.take();
+        let held = self.st_mut().held.take();
         for e in held.into_iter().flatten() {
             self.emit(e);
         }
         let (ready, any) = {
-            let st = self.st.borrow();
+            let st = self.st();
             (st.outline_ready, st.slots.iter().any(Option::is_some))
         };
         let partial = match (ready, any) {
@@ -1272,7 +1284,7 @@ pub async fn regenerate_week<T: Transport>(
     run.regenerating = true;
     run.parallel = false;
     {
-        let mut st = run.st.borrow_mut();
+        let mut st = run.st_mut();
         st.slots[week as usize] = None;
         st.resumed[week as usize] = false;
         st.config.thinking_config = thinking_for(&run.endpoint.model);
