@@ -40,6 +40,9 @@ const TRAPS = [
 
 const IMPORTS = 2;
 const CODE = 10;
+const DATA = 11;
+const LOCAL_WASM_DIS = fileURLToPath(new URL('../node_modules/.bin/wasm-dis', import.meta.url));
+const WASM_DIS = existsSync(LOCAL_WASM_DIS) ? LOCAL_WASM_DIS : 'wasm-dis';
 
 /** Function index → name, from the `name` custom section. */
 function functionNames(all) {
@@ -102,22 +105,117 @@ export function trapPanics(bytes, label = '') {
   return { bytes: Buffer.concat(out), trapped: targets.size };
 }
 
+/** The active data segments of a module: `{ at, start, end }` (memory address, byte range in `bytes`). */
+function dataSegments(all, bytes) {
+  const segs = [];
+  for (const { id, bytes: raw } of all) {
+    if (id !== DATA) continue;
+    const base = raw.byteOffset - bytes.byteOffset;
+    const r = reader(raw, 1);
+    r.u32();
+    for (let n = r.u32(); n > 0; n--) {
+      const flags = r.u32();
+      if (flags !== 0 || raw[r.pos] !== 0x41) throw new Error(`data segment with flags ${flags}: not handled`);
+      r.pos++;
+      let at = 0;
+      let shift = 0;
+      for (;;) {
+        const b = raw[r.pos++];
+        at |= (b & 0x7f) << shift;
+        shift += 7;
+        if (!(b & 0x80)) {
+          if (shift < 32 && b & 0x40) at |= -1 << shift;
+          break;
+        }
+      }
+      if (raw[r.pos++] !== 0x0b) throw new Error('data segment offset is not one i32.const');
+      const len = r.u32();
+      segs.push({ at: at >>> 0, start: base + r.pos, end: base + r.pos + len });
+      r.pos += len;
+    }
+  }
+  return segs;
+}
+
+/**
+ * Zeroes the panic locations (`core::panic::Location`: file, line, column) and their file names once nothing
+ * refers to them any more: after [`trapPanics`] no code passes a location, but binaryen cannot know which data
+ * is dead. A location is found as a (pointer, length) pair naming a source file followed by a plausible line
+ * and column; it and its file name are zeroed only when no `i32.const` or load/store offset in the code, and
+ * no 4-byte word in the data, points into them. `memory-packing` then leaves the zeros out.
+ */
+export function zeroDeadLocations(bytes) {
+  const out = Buffer.from(bytes);
+  const segs = dataSegments(sections(out), out);
+  const addrOf = (pos) => {
+    const s = segs.find((g) => pos >= g.start && pos < g.end);
+    return s ? s.at + (pos - s.start) : -1;
+  };
+  const posOf = (addr) => {
+    const s = segs.find((g) => addr >= g.at && addr < g.at + (g.end - g.start));
+    return s ? s.start + (addr - s.at) : -1;
+  };
+  const text = execFileSync(WASM_DIS, ['-'], { input: out, maxBuffer: 1 << 28 }).toString();
+  const data = text.indexOf('\n (data ');
+  const code = data < 0 ? text : text.slice(0, data);
+  const codeRefs = [...code.matchAll(/i32\.const (-?\d+)|offset=(\d+)/g)].map((m) => Number(m[1] ?? m[2]) >>> 0);
+  const dataWords = () => {
+    const words = [];
+    for (const g of segs) for (let p = g.start; p + 4 <= g.end; p++) words.push(out.readUInt32LE(p));
+    return words;
+  };
+  /** Whether any of `values` points into `[addr, addr + len)`. */
+  const into = (values, addr, len) => values.some((v) => v >= addr && v < addr + len);
+  const latin = out.toString('latin1');
+  const files = new Map();
+  for (const m of latin.matchAll(/(?:src\/[a-z_/]+|\/rustc\/[0-9a-f]+\/library\/[a-z_/]+|[a-z_-]+-\d+\.\d+\.\d+\/src\/[a-z_/]+)\.rs/g)) {
+    const addr = addrOf(m.index);
+    if (addr >= 0) files.set(addr, m[0].length);
+  }
+  const locations = [];
+  for (const g of segs) {
+    for (let p = g.start; p + 16 <= g.end; p += 4) {
+      const len = files.get(out.readUInt32LE(p));
+      const line = out.readUInt32LE(p + 8);
+      const col = out.readUInt32LE(p + 12);
+      if (len !== undefined && out.readUInt32LE(p + 4) === len && line > 0 && line < 1e5 && col > 0 && col < 1e3) {
+        locations.push(p);
+      }
+    }
+  }
+  const words = dataWords();
+  const dead = locations.filter((p) => !into(codeRefs, addrOf(p), 16) && !into(words, addrOf(p), 16));
+  for (const p of dead) out.fill(0, p, p + 16);
+  // A file name is dead once nothing points into it, its zeroed locations no longer doing so.
+  const after = dataWords();
+  let names = 0;
+  for (const [addr, len] of files) {
+    if (into(codeRefs, addr, len) || into(after, addr, len)) continue;
+    out.fill(0, posOf(addr), posOf(addr) + len);
+    names++;
+  }
+  return { bytes: out, locations: dead.length, names };
+}
+
 export function optimize(dir) {
   const wasmPath = `${dir}/${NAME}_bg.wasm`;
   const { bytes, trapped } = trapPanics(readFileSync(wasmPath), dir);
   const tmp = mkdtempSync(join(tmpdir(), 'optimize-'));
   try {
     writeFileSync(join(tmp, 'in.wasm'), bytes);
-    execFileSync(WASM_OPT, [...WASM_OPT_PASSES, join(tmp, 'in.wasm'), '-o', wasmPath]);
+    execFileSync(WASM_OPT, [...WASM_OPT_PASSES, join(tmp, 'in.wasm'), '-o', join(tmp, 'opt.wasm')]);
+    const zeroed = zeroDeadLocations(readFileSync(join(tmp, 'opt.wasm')));
+    writeFileSync(join(tmp, 'zeroed.wasm'), zeroed.bytes);
+    execFileSync(WASM_OPT, ['--memory-packing', '--optimize-level', '2', '--shrink-level', '2', '--generate-stack-ir', '--optimize-stack-ir', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-reference-types', '--enable-multivalue', join(tmp, 'zeroed.wasm'), '-o', wasmPath]);
+    return { trapped, ...zeroed, bytes: undefined };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  return trapped;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const dir of process.argv.slice(2)) {
     const n = optimize(dir);
-    console.error(`[optimize] ${dir}: ${n} panic entry points trap at once; wasm-opt ${WASM_OPT_PASSES.join(' ')}`);
+    console.error(`[optimize] ${dir}: ${n.trapped} panic entry points trap at once, ${n.locations} panic locations and ${n.names} file names zeroed; wasm-opt ${WASM_OPT_PASSES.join(' ')}`);
   }
 }
