@@ -1,23 +1,16 @@
 // Generation: usage accounting, thinking, output limits, roadmap content, streaming.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startMock } from '../gemini-mock.mjs';
+import { useMock } from '../test-support.mjs';
 import { generate, parseSSE, requests, responseText, roadmapPrompt, script, userRequest } from '../control.mjs';
 
 const KEY = 'test-key-generation-01';
 const JSON_MODE = { responseMimeType: 'application/json' };
-let mock;
-let base;
-
-before(async () => {
-  mock = await startMock({ port: 0, quiet: true });
-  base = mock.url;
-});
-after(() => mock.close());
+const env = useMock();
 
 const ask = async (model, text, gc, extra) => {
-  const r = await generate(base, { key: KEY, model, body: userRequest(text, gc, extra) });
+  const r = await generate(env.url, { key: KEY, model, body: userRequest(text, gc, extra) });
   assert.equal(r.status, 200, r.text.slice(0, 300));
   return r.json;
 };
@@ -32,10 +25,10 @@ test('the log holds each request body\'s prompt characters (code points, thought
       { role: 'user', parts: [{ text: 'Weiter: 𝔚𝔬𝔠𝔥𝔢 4' }] },
     ],
   };
-  const r = await generate(base, { key, model: 'gemini-2.5-flash-lite', body });
+  const r = await generate(env.url, { key, model: 'gemini-2.5-flash-lite', body });
   assert.equal(r.status, 200, r.text.slice(0, 300));
   const chars = [...'Plan in JSON. Wochen 1–3, bitte 🚀Gern.Weiter: 𝔚𝔬𝔠𝔥𝔢 4'].length;
-  const [e] = await requests(base, { key });
+  const [e] = await requests(env.url, { key });
   assert.equal(e.promptChars, chars);
   assert.equal(e.promptTokens, Math.ceil(chars / 4));
   assert.equal(r.json.usageMetadata.promptTokenCount, Math.ceil(chars / 4));
@@ -52,7 +45,7 @@ test('usageMetadata: promptTokenCount = ceil(chars/4) of systemInstruction + all
       { role: 'user', parts: [{ text: 'I want a quick reply please.' }] },
     ],
   };
-  const r = await generate(base, { key: KEY, model: 'gemini-2.5-flash-lite', body });
+  const r = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash-lite', body });
   const chars = sys.length + 'What should I learn?'.length + ' Keep it short.'.length + 'Tell me your role.'.length + 'I want a quick reply please.'.length;
   const u = r.json.usageMetadata;
   assert.equal(u.promptTokenCount, Math.ceil(chars / 4));
@@ -249,7 +242,7 @@ test('Role and Total weeks may come from systemInstruction; TASK only from the l
     ],
     generationConfig: JSON_MODE,
   };
-  const r = await generate(base, { key: KEY, body });
+  const r = await generate(env.url, { key: KEY, body });
   const weeks = JSON.parse(responseText(r.json)).weeks;
   assert.deepEqual(weeks.map((x) => x.week), [15, 16]);
   const outline = JSON.parse(responseText(await ask('gemini-2.5-flash-lite', roadmapPrompt({ role: 'Frontend Developer', totalWeeks: 16 }), JSON_MODE)));
@@ -258,8 +251,8 @@ test('Role and Total weeks may come from systemInstruction; TASK only from the l
 
 test('SSE framing: data: <json>\\r\\n\\r\\n events that rebuild exactly the non-streaming text', async () => {
   const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-2' }), JSON_MODE);
-  const plain = await generate(base, { key: KEY, model: 'gemini-2.5-flash', body });
-  const s = await generate(base, { key: KEY, model: 'gemini-2.5-flash', body, stream: true });
+  const plain = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body });
+  const s = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body, stream: true });
   assert.equal(s.status, 200);
   assert.match(s.headers.get('content-type'), /^text\/event-stream/);
   assert.ok(!/\n(?!\r?\n|$)/.test(s.text.replace(/\r\n\r\n/g, '')), 'each event is a single line');
@@ -285,8 +278,8 @@ test('SSE framing: data: <json>\\r\\n\\r\\n events that rebuild exactly the non-
 
 test('SSE of a MAX_TOKENS answer ends with finishReason MAX_TOKENS and the same cut text', async () => {
   const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-12' }), { ...JSON_MODE, maxOutputTokens: 8192 });
-  const plain = await generate(base, { key: KEY, body });
-  const events = parseSSE((await generate(base, { key: KEY, body, stream: true })).text);
+  const plain = await generate(env.url, { key: KEY, body });
+  const events = parseSSE((await generate(env.url, { key: KEY, body, stream: true })).text);
   assert.equal(events.map(responseText).join(''), responseText(plain.json));
   assert.equal(events.at(-1).candidates[0].finishReason, 'MAX_TOKENS');
   assert.equal(events.at(-1).usageMetadata.candidatesTokenCount, 8192);
@@ -294,7 +287,7 @@ test('SSE of a MAX_TOKENS answer ends with finishReason MAX_TOKENS and the same 
 
 test('SSE with includeThoughts sends the thought part in its own first event', async () => {
   const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), { ...JSON_MODE, thinkingConfig: { includeThoughts: true } });
-  const events = parseSSE((await generate(base, { key: KEY, model: 'gemini-2.5-pro', body, stream: true })).text);
+  const events = parseSSE((await generate(env.url, { key: KEY, model: 'gemini-2.5-pro', body, stream: true })).text);
   assert.equal(events[0].candidates[0].content.parts[0].thought, true);
   assert.ok(events.slice(1).every((e) => e.candidates[0].content.parts.every((p) => !p.thought)));
   JSON.parse(events.map(responseText).join(''));
@@ -302,8 +295,8 @@ test('SSE with includeThoughts sends the thought part in its own first event', a
 
 test('streamGenerateContent without alt=sse streams a JSON array of responses', async () => {
   const body = userRequest(roadmapPrompt({ task: 'WEEKS 3-3' }), JSON_MODE);
-  const plain = await generate(base, { key: KEY, body });
-  const s = await generate(base, { key: KEY, body, stream: true, sse: false });
+  const plain = await generate(env.url, { key: KEY, body });
+  const s = await generate(env.url, { key: KEY, body, stream: true, sse: false });
   assert.equal(s.status, 200);
   assert.match(s.headers.get('content-type'), /^application\/json/);
   assert.ok(s.text.startsWith('[{'));
@@ -315,8 +308,8 @@ test('streamGenerateContent without alt=sse streams a JSON array of responses', 
 
 test('generation is deterministic across calls (same prompt, same text)', async () => {
   const body = userRequest(roadmapPrompt({ role: 'Security Analyst', totalWeeks: 24, task: 'WEEKS 10-11' }), JSON_MODE);
-  const a = await generate(base, { key: KEY, body });
-  const b = await generate(base, { key: KEY, body });
+  const a = await generate(env.url, { key: KEY, body });
+  const b = await generate(env.url, { key: KEY, body });
   assert.equal(responseText(a.json), responseText(b.json));
   assert.notEqual(a.json.responseId, b.json.responseId);
 });
@@ -325,7 +318,7 @@ test('TASK: WEEK n DAYS a-b: parts written by concurrent requests equal the whol
   const key = `test-key-generation-days-${process.pid}`;
   const prompt = (task) => roadmapPrompt({ role: 'Frontend Developer', totalWeeks: 16, task });
   const askKey = async (task) => {
-    const r = await generate(base, { key, body: userRequest(prompt(task), JSON_MODE) });
+    const r = await generate(env.url, { key, body: userRequest(prompt(task), JSON_MODE) });
     assert.equal(r.status, 200, r.text.slice(0, 300));
     assert.equal(r.json.candidates[0].finishReason, 'STOP');
     return JSON.parse(responseText(r.json));
@@ -335,7 +328,7 @@ test('TASK: WEEK n DAYS a-b: parts written by concurrent requests equal the whol
   parts.forEach((p) => assert.deepEqual(Object.keys(p), ['days']));
   const whole = await askKey('WEEK 1');
   assert.deepEqual(parts.flatMap((p) => p.days), whole.weeks[0].days);
-  const log = await requests(base, { key });
+  const log = await requests(env.url, { key });
   assert.equal(log.length, 5);
   const byText = (t) => log.find((e) => e.lastUserText === prompt(t)).task;
   const head = { kind: 'days', role: 'Frontend Developer', totalWeeks: 16, from: 1, to: 1 };
@@ -352,13 +345,13 @@ test('a days answer past a small maxOutputTokens comes back cut with MAX_TOKENS 
   assert.ok(full.length > 800, `full ${full.length}`);
   JSON.parse(full);
   const body = userRequest(prompt, { ...JSON_MODE, maxOutputTokens: 150 });
-  const j = (await generate(base, { key: KEY, body })).json;
+  const j = (await generate(env.url, { key: KEY, body })).json;
   assert.equal(j.candidates[0].finishReason, 'MAX_TOKENS');
   assert.equal(j.usageMetadata.candidatesTokenCount, 150);
   const text = responseText(j);
   assert.equal(text, full.slice(0, 150 * 4));
   assert.throws(() => JSON.parse(text), SyntaxError);
-  const events = parseSSE((await generate(base, { key: KEY, body, stream: true })).text);
+  const events = parseSSE((await generate(env.url, { key: KEY, body, stream: true })).text);
   assert.equal(events.map(responseText).join(''), text);
   assert.equal(events.at(-1).candidates[0].finishReason, 'MAX_TOKENS');
   // with thinking on, the thought summary names the days and thinking eats the budget first
@@ -373,10 +366,10 @@ test('a days answer past a small maxOutputTokens comes back cut with MAX_TOKENS 
 test('scripted faults on a days request: answers change as for weeks and the server never fails', async () => {
   const key = `test-key-generation-days-faults-${process.pid}`;
   const body = userRequest(roadmapPrompt({ task: 'WEEK 3 DAYS 2-4' }), JSON_MODE);
-  const normal = responseText((await generate(base, { key, body })).json);
+  const normal = responseText((await generate(env.url, { key, body })).json);
   const withStep = async (step, opts = {}) => {
-    await script(base, key, [step]);
-    return generate(base, { key, body, ...opts });
+    await script(env.url, key, [step]);
+    return generate(env.url, { key, body, ...opts });
   };
   const days = async (step) => {
     const r = await withStep(step);
@@ -407,23 +400,23 @@ test('scripted faults on a days request: answers change as for weeks and the ser
 
 test('Gemini 3 signs its answers: the last part carries a thoughtSignature; streamed, a last event whose part has empty text or none', async () => {
   const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), { ...JSON_MODE, thinkingConfig: { thinkingLevel: 'low' } });
-  const plain = await generate(base, { key: KEY, model: 'gemini-3.8-flash', body });
+  const plain = await generate(env.url, { key: KEY, model: 'gemini-3.8-flash', body });
   assert.equal(plain.status, 200);
   const parts = plain.json.candidates[0].content.parts;
   assert.match(parts.at(-1).thoughtSignature, /^[A-Za-z0-9+/]+=*$/);
   assert.equal(typeof parts.at(-1).text, 'string');
-  const streamed = await generate(base, { key: KEY, model: 'gemini-3.8-flash', body, stream: true });
+  const streamed = await generate(env.url, { key: KEY, model: 'gemini-3.8-flash', body, stream: true });
   const events = parseSSE(streamed.text);
   const last = events.at(-1).candidates[0];
   // the signature part comes with an empty text or none, in turns
-  const again = parseSSE((await generate(base, { key: KEY, model: 'gemini-3.8-flash', body, stream: true })).text).at(-1).candidates[0];
+  const again = parseSSE((await generate(env.url, { key: KEY, model: 'gemini-3.8-flash', body, stream: true })).text).at(-1).candidates[0];
   assert.deepEqual([last, again].map((c) => Object.keys(c.content.parts[0]).join()).sort(), ['text,thoughtSignature', 'thoughtSignature']);
   assert.equal([last, again].find((c) => 'text' in c.content.parts[0]).content.parts[0].text, '');
   assert.equal(last.finishReason, 'STOP');
   assert.ok(events.slice(0, -1).every((e) => !e.candidates[0].finishReason), 'only the signature event ends the answer');
   assert.equal(events.map(responseText).join(''), responseText(plain.json));
   // 2.5 models do not sign a plain answer
-  const old = await generate(base, { key: KEY, model: 'gemini-2.5-flash', body: userRequest('hi', { thinkingConfig: { thinkingBudget: 0 } }) });
+  const old = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body: userRequest('hi', { thinkingConfig: { thinkingBudget: 0 } }) });
   assert.ok(old.json.candidates[0].content.parts.every((p) => !('thoughtSignature' in p)));
 });
 
@@ -432,8 +425,8 @@ test('candidateCount: n candidates with indexes 0..n-1, candidate 0 as for one; 
     ['gemini-2.5-flash', userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), JSON_MODE)],
     ['gemini-3.1-flash-lite', userRequest('What should I learn first?')],
   ]) {
-    const one = await generate(base, { key: KEY, model, body });
-    const three = await generate(base, { key: KEY, model, body: { ...body, generationConfig: { ...body.generationConfig, candidateCount: 3 } } });
+    const one = await generate(env.url, { key: KEY, model, body });
+    const three = await generate(env.url, { key: KEY, model, body: { ...body, generationConfig: { ...body.generationConfig, candidateCount: 3 } } });
     assert.equal(three.status, 200);
     const cands = three.json.candidates;
     assert.deepEqual(cands.map((c) => c.index), [0, 1, 2]);
@@ -446,7 +439,7 @@ test('candidateCount: n candidates with indexes 0..n-1, candidate 0 as for one; 
     assert.equal(u.candidatesTokenCount, texts.reduce((sum, t) => sum + Math.ceil([...t].length / 4), 0));
     assert.equal(u.totalTokenCount, u.promptTokenCount + u.candidatesTokenCount + (u.thoughtsTokenCount ?? 0));
     // streamed: every event's candidates carry their index; each candidate's chunks rebuild its text and it ends once
-    const events = parseSSE((await generate(base, { key: KEY, model, stream: true, body: { ...body, generationConfig: { ...body.generationConfig, candidateCount: 3 } } })).text);
+    const events = parseSSE((await generate(env.url, { key: KEY, model, stream: true, body: { ...body, generationConfig: { ...body.generationConfig, candidateCount: 3 } } })).text);
     const streamed = ['', '', ''];
     const finished = [0, 0, 0];
     for (const e of events) {

@@ -1,21 +1,15 @@
 // Shut-down models: Gemini answers 404 for them on every method, as for a name it never had, and ListModels
 // leaves them out. A mock that still served them would hide a client that asks for one.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { startMock } from '../gemini-mock.mjs';
+import { useMock } from '../test-support.mjs';
 import { MODELS, SHUT_DOWN } from '../models.mjs';
 import { generate, requests, setConfig, userRequest } from '../control.mjs';
 
 const KEY = 'test-key-models-0001';
-let mock;
-let base;
-
-before(async () => {
-  mock = await startMock({ port: 0, quiet: true });
-  base = mock.url;
-});
-after(() => mock.close());
+const env = useMock();
 
 // Written out in full (not built with errors.mjs) so that a change to Google's wording here is a failing test.
 const notFound = (id, method) => ({
@@ -27,7 +21,7 @@ const notFound = (id, method) => ({
 });
 
 const get = async (path) => {
-  const res = await fetch(`${base}/v1beta/${path}`, { headers: { 'x-goog-api-key': KEY } });
+  const res = await fetch(`${env.url}/v1beta/${path}`, { headers: { 'x-goog-api-key': KEY } });
   return { status: res.status, json: await res.json() };
 };
 
@@ -59,25 +53,25 @@ test('every shut-down model: GET models/{id}, generateContent, streamGenerateCon
     assert.equal(encoded.status, 404, `GET models%2F${id}`);
     assert.deepEqual(encoded.json, notFound(id, 'get'));
 
-    const plain = await generate(base, { key: KEY, model: id, body: userRequest('hi') });
+    const plain = await generate(env.url, { key: KEY, model: id, body: userRequest('hi') });
     assert.equal(plain.status, 404, `generateContent ${id}`);
     assert.deepEqual(plain.json, notFound(id, 'generateContent'));
 
-    const sse = await generate(base, { key: KEY, model: id, body: userRequest('hi'), stream: true });
+    const sse = await generate(env.url, { key: KEY, model: id, body: userRequest('hi'), stream: true });
     assert.equal(sse.status, 404, `streamGenerateContent?alt=sse ${id}`);
     assert.deepEqual(sse.json, notFound(id, 'streamGenerateContent'));
 
     // without alt=sse the error comes in the stream's JSON array, as every error on that endpoint does
-    const array = await generate(base, { key: KEY, model: id, body: userRequest('hi'), stream: true, sse: false });
+    const array = await generate(env.url, { key: KEY, model: id, body: userRequest('hi'), stream: true, sse: false });
     assert.equal(array.status, 404, `streamGenerateContent ${id}`);
     assert.deepEqual(array.json, [notFound(id, 'streamGenerateContent')]);
 
-    const ct = await generate(base, { key: KEY, model: id, method: 'countTokens', body: userRequest('hi') });
+    const ct = await generate(env.url, { key: KEY, model: id, method: 'countTokens', body: userRequest('hi') });
     assert.equal(ct.status, 404, `countTokens ${id}`);
     assert.deepEqual(ct.json, notFound(id, 'countTokens'));
   }
   // the same answers as a name Gemini never had
-  assert.deepEqual((await generate(base, { key: KEY, model: 'gemini-0-none', body: userRequest('hi') })).json, notFound('gemini-0-none', 'generateContent'));
+  assert.deepEqual((await generate(env.url, { key: KEY, model: 'gemini-0-none', body: userRequest('hi') })).json, notFound('gemini-0-none', 'generateContent'));
 });
 
 test('GET models does not list a shut-down model', async () => {
@@ -115,7 +109,7 @@ test('a shut-down name can still be routed to a served model (startMock routes a
 });
 
 test('control.mjs generate() asks gemini-3.1-flash-lite when no model is given', async () => {
-  const r = await generate(base, { key: KEY, body: userRequest('hi') });
+  const r = await generate(env.url, { key: KEY, body: userRequest('hi') });
   assert.equal(r.status, 200);
   assert.equal(r.json.modelVersion, 'gemini-3.1-flash-lite');
 });

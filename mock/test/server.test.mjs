@@ -1,21 +1,15 @@
 // Server basics: CLI, health, CORS, auth, models, countTokens, request log.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 import { startMock } from '../gemini-mock.mjs';
+import { useMock } from '../test-support.mjs';
 import { generate, requests, reset, roadmapPrompt, userRequest, script, spawnMock } from '../control.mjs';
 
 const KEY = 'test-key-server-0001';
-let mock;
-let base;
-
-before(async () => {
-  mock = await startMock({ port: 0, quiet: true });
-  base = mock.url;
-});
-after(() => mock.close());
+const env = useMock();
 
 test('CLI prints exactly one MOCK_GEMINI_LISTENING line, serves, and exits 0 on SIGTERM', async () => {
   const { child, url, stdout } = await spawnMock(['--port', '0', '--quiet', '--latency-ms', '5', '--tokens-per-second=900', '--time-scale', '0.5',
@@ -45,13 +39,13 @@ test('CLI refuses a non-loopback host', async () => {
 });
 
 test('health endpoint', async () => {
-  const res = await fetch(`${base}/__mock/health`);
+  const res = await fetch(`${env.url}/__mock/health`);
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { ok: true });
 });
 
 test('CORS preflight for content-type + x-goog-api-key is allowed like Google', async () => {
-  const res = await fetch(`${base}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+  const res = await fetch(`${env.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
     method: 'OPTIONS',
     headers: {
       origin: 'http://localhost:8080',
@@ -68,7 +62,7 @@ test('CORS preflight for content-type + x-goog-api-key is allowed like Google', 
 });
 
 test('CORS preflight allow-list is case-insensitive and includes x-goog-api-client and authorization', async () => {
-  const res = await fetch(`${base}/v1beta/models/gemini-2.5-flash:generateContent`, {
+  const res = await fetch(`${env.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
     method: 'OPTIONS',
     headers: {
       origin: 'http://127.0.0.1:9000',
@@ -83,23 +77,23 @@ test('CORS preflight allow-list is case-insensitive and includes x-goog-api-clie
 test('a path Gemini does not serve gets a 404 without CORS headers, preflight included (a network error in a browser)', async () => {
   const origin = 'http://localhost:8080';
   for (const path of ['/v1beta/v1beta/models/gemini-2.5-flash:generateContent', '/chat/completions']) {
-    const pre = await fetch(`${base}${path}`, {
+    const pre = await fetch(`${env.url}${path}`, {
       method: 'OPTIONS',
       headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-goog-api-key' },
     });
     assert.equal(pre.status, 404, path);
     assert.equal(pre.headers.get('access-control-allow-origin'), null, path);
-    const post = await fetch(`${base}${path}`, { method: 'POST', headers: { origin, 'x-goog-api-key': 'test-key-unserved' }, body: '{}' });
+    const post = await fetch(`${env.url}${path}`, { method: 'POST', headers: { origin, 'x-goog-api-key': 'test-key-unserved' }, body: '{}' });
     assert.equal(post.status, 404, path);
     assert.equal(post.headers.get('access-control-allow-origin'), null, path);
   }
   // The served paths keep theirs.
-  const ok = await fetch(`${base}/v1beta/models/gemini-2.5-flash`, { headers: { origin, 'x-goog-api-key': 'test-key-unserved' } });
+  const ok = await fetch(`${env.url}/v1beta/models/gemini-2.5-flash`, { headers: { origin, 'x-goog-api-key': 'test-key-unserved' } });
   assert.equal(ok.headers.get('access-control-allow-origin'), origin);
 });
 
 test('CORS preflight naming any other header is a 403 without CORS headers', async () => {
-  const res = await fetch(`${base}/v1beta/models/gemini-2.5-flash:generateContent`, {
+  const res = await fetch(`${env.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
     method: 'OPTIONS',
     headers: {
       origin: 'http://localhost:8080',
@@ -110,7 +104,7 @@ test('CORS preflight naming any other header is a 403 without CORS headers', asy
   assert.equal(res.status, 403);
   assert.equal(res.headers.get('access-control-allow-origin'), null);
   assert.equal(res.headers.get('access-control-allow-headers'), null);
-  const log = await requests(base);
+  const log = await requests(env.url);
   const pre = log.filter((e) => e.method === 'OPTIONS').at(-1);
   assert.equal(pre.status, 403);
   assert.deepEqual(pre.requestedHeaders, ['content-type', 'x-goog-api-key', 'x-request-id']);
@@ -120,21 +114,21 @@ test('CORS preflight naming any other header is a 403 without CORS headers', asy
 test('access-control-allow-origin is present on error responses too', async () => {
   const origin = 'http://localhost:5173';
   const k = 'acao-key-000001';
-  await script(base, k, [{ fault: 'status', status: 503 }, { fault: 'html502' }]);
+  await script(env.url, k, [{ fault: 'status', status: 503 }, { fault: 'html502' }]);
   const cases = [
-    await generate(base, { key: 'bad-key-123', headers: { origin }, body: userRequest('hi') }),
-    await generate(base, { headers: { origin }, body: userRequest('hi') }),
-    await generate(base, { key: KEY, model: 'gemini-9', headers: { origin }, body: userRequest('hi') }),
-    await generate(base, { key: KEY, headers: { origin }, body: '{nope' }),
-    await generate(base, { key: k, headers: { origin }, body: userRequest('hi') }),
-    await generate(base, { key: k, headers: { origin }, body: userRequest('hi') }),
+    await generate(env.url, { key: 'bad-key-123', headers: { origin }, body: userRequest('hi') }),
+    await generate(env.url, { headers: { origin }, body: userRequest('hi') }),
+    await generate(env.url, { key: KEY, model: 'gemini-9', headers: { origin }, body: userRequest('hi') }),
+    await generate(env.url, { key: KEY, headers: { origin }, body: '{nope' }),
+    await generate(env.url, { key: k, headers: { origin }, body: userRequest('hi') }),
+    await generate(env.url, { key: k, headers: { origin }, body: userRequest('hi') }),
   ];
   assert.deepEqual(cases.map((c) => c.status), [400, 403, 404, 400, 503, 502]);
   for (const c of cases) assert.equal(c.headers.get('access-control-allow-origin'), origin);
 });
 
 test('missing API key -> 403 PERMISSION_DENIED with Google\'s message', async () => {
-  const r = await generate(base, { body: userRequest('hi') });
+  const r = await generate(env.url, { body: userRequest('hi') });
   assert.equal(r.status, 403);
   assert.deepEqual(r.json, {
     error: {
@@ -146,10 +140,10 @@ test('missing API key -> 403 PERMISSION_DENIED with Google\'s message', async ()
 });
 
 test("a leaked key, a key restricted to other APIs and an unsupported location: Gemini's 403 and 400 bodies on every call", async () => {
-  const get = (key, path) => fetch(`${base}/v1beta/${path}`, { headers: { 'x-goog-api-key': key } }).then(async (r) => ({ status: r.status, json: await r.json() }));
+  const get = (key, path) => fetch(`${env.url}/v1beta/${path}`, { headers: { 'x-goog-api-key': key } }).then(async (r) => ({ status: r.status, json: await r.json() }));
   const calls = (key) => [
-    generate(base, { key, body: userRequest('hi') }),
-    generate(base, { key, body: userRequest('hi'), stream: true }),
+    generate(env.url, { key, body: userRequest('hi') }),
+    generate(env.url, { key, body: userRequest('hi'), stream: true }),
     get(key, 'models/gemini-2.5-flash'),
   ];
   for (const r of await Promise.all(calls('leaked-key-0001'))) {
@@ -172,14 +166,14 @@ test("a leaked key, a key restricted to other APIs and an unsupported location: 
   }
   // the same answers as scripted steps, for a client whose key a test cannot choose
   const key = 'scripted-key-states-0001';
-  await script(base, key, [{ fault: 'key', as: 'leaked' }, { fault: 'key', as: 'blocked' }, { fault: 'key', as: 'region' }, { fault: 'key', as: 'nonsense' }]);
-  const leaked = await generate(base, { key, body: userRequest('hi') });
+  await script(env.url, key, [{ fault: 'key', as: 'leaked' }, { fault: 'key', as: 'blocked' }, { fault: 'key', as: 'region' }, { fault: 'key', as: 'nonsense' }]);
+  const leaked = await generate(env.url, { key, body: userRequest('hi') });
   assert.equal(leaked.json.error.message, 'Your API key was reported as leaked. Please use another API key.');
-  const blocked = await generate(base, { key, body: userRequest('hi'), stream: true });
+  const blocked = await generate(env.url, { key, body: userRequest('hi'), stream: true });
   assert.match(blocked.json.error.message, /GenerativeService\.StreamGenerateContent are blocked\.$/);
-  assert.equal((await generate(base, { key, body: userRequest('hi') })).json.error.status, 'FAILED_PRECONDITION');
-  assert.equal((await generate(base, { key, body: userRequest('hi') })).status, 500, 'an unknown state is a mistake in the test');
-  assert.equal((await generate(base, { key, body: userRequest('hi') })).status, 200);
+  assert.equal((await generate(env.url, { key, body: userRequest('hi') })).json.error.status, 'FAILED_PRECONDITION');
+  assert.equal((await generate(env.url, { key, body: userRequest('hi') })).status, 500, 'an unknown state is a mistake in the test');
+  assert.equal((await generate(env.url, { key, body: userRequest('hi') })).status, 200);
 });
 
 test('invalid API key (bad* or < 8 chars) -> 400 API_KEY_INVALID with the full error body', async () => {
@@ -195,29 +189,29 @@ test('invalid API key (bad* or < 8 chars) -> 400 API_KEY_INVALID with the full e
     },
   };
   for (const key of ['bad-but-long-enough-key', 'short']) {
-    const r = await generate(base, { key, body: userRequest('hi') });
+    const r = await generate(env.url, { key, body: userRequest('hi') });
     assert.equal(r.status, 400, key);
     assert.deepEqual(r.json, expected);
   }
   // a normal key works
-  const ok = await generate(base, { key: 'abcdefgh', body: userRequest('hi') });
+  const ok = await generate(env.url, { key: 'abcdefgh', body: userRequest('hi') });
   assert.equal(ok.status, 200);
 });
 
 test('?key= is accepted but recorded as keyInUrl; the header is recorded as not in URL', async () => {
   const k = 'url-key-check-001';
-  const a = await generate(base, { key: k, keyInUrl: true, body: userRequest('hello') });
+  const a = await generate(env.url, { key: k, keyInUrl: true, body: userRequest('hello') });
   assert.equal(a.status, 200);
-  const b = await generate(base, { key: k, body: userRequest('hello') });
+  const b = await generate(env.url, { key: k, body: userRequest('hello') });
   assert.equal(b.status, 200);
-  const log = await requests(base, { key: k });
+  const log = await requests(env.url, { key: k });
   assert.deepEqual(log.map((e) => e.keyInUrl), [true, false]);
   assert.equal(log[0].query.key, k.length);
   assert.ok(!JSON.stringify(log).includes(k), 'the key must never appear in the log');
 });
 
 test('unknown model -> 404 NOT_FOUND with the exact Google message', async () => {
-  const r = await generate(base, { key: KEY, model: 'xyz', body: userRequest('hi') });
+  const r = await generate(env.url, { key: KEY, model: 'xyz', body: userRequest('hi') });
   assert.equal(r.status, 404);
   assert.deepEqual(r.json, {
     error: {
@@ -230,7 +224,7 @@ test('unknown model -> 404 NOT_FOUND with the exact Google message', async () =>
 
 test('GET models/{id} reports outputTokenLimit and thinking; list has the whole table', async () => {
   const get = async (p) => {
-    const res = await fetch(`${base}/v1beta/${p}`, { headers: { 'x-goog-api-key': KEY } });
+    const res = await fetch(`${env.url}/v1beta/${p}`, { headers: { 'x-goog-api-key': KEY } });
     return { status: res.status, json: await res.json() };
   };
   const lite = await get('models/gemini-3.1-flash-lite');
@@ -255,41 +249,41 @@ test('GET models/{id} reports outputTokenLimit and thinking; list has the whole 
   ]);
   const missing = await get('models/gemini-1.0-ultra');
   assert.equal(missing.status, 404);
-  const noKey = await fetch(`${base}/v1beta/models`);
+  const noKey = await fetch(`${env.url}/v1beta/models`);
   assert.equal(noKey.status, 403);
 });
 
 test('countTokens accepts {contents} and {generateContentRequest} and matches promptTokenCount', async () => {
   const sys = 'You are a planner. '.repeat(7);
   const body = { contents: [{ role: 'user', parts: [{ text: roadmapPrompt({ task: 'WEEKS 1-1' }) }] }], systemInstruction: { parts: [{ text: sys }] } };
-  const ct1 = await fetch(`${base}/v1beta/models/gemini-2.5-flash:countTokens`, {
+  const ct1 = await fetch(`${env.url}/v1beta/models/gemini-2.5-flash:countTokens`, {
     method: 'POST', headers: { 'x-goog-api-key': KEY, 'content-type': 'application/json' },
     body: JSON.stringify({ contents: body.contents }),
   });
   const j1 = await ct1.json();
   assert.equal(j1.totalTokens, Math.ceil(roadmapPrompt({ task: 'WEEKS 1-1' }).length / 4));
   assert.deepEqual(j1.promptTokensDetails, [{ modality: 'TEXT', tokenCount: j1.totalTokens }]);
-  const ct2 = await fetch(`${base}/v1beta/models/gemini-2.5-flash:countTokens`, {
+  const ct2 = await fetch(`${env.url}/v1beta/models/gemini-2.5-flash:countTokens`, {
     method: 'POST', headers: { 'x-goog-api-key': KEY, 'content-type': 'application/json' },
     body: JSON.stringify({ generateContentRequest: { model: 'models/gemini-2.5-flash', ...body } }),
   });
   const j2 = await ct2.json();
-  const gen = await generate(base, { key: KEY, model: 'gemini-2.5-flash', body });
+  const gen = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body });
   assert.equal(j2.totalTokens, gen.json.usageMetadata.promptTokenCount);
   assert.ok(j2.totalTokens > j1.totalTokens);
   // countTokens does not consume scripted steps
   const k = 'count-tokens-key-1';
-  await script(base, k, [{ fault: 'status', status: 500 }]);
-  const ct3 = await fetch(`${base}/v1beta/models/gemini-2.5-flash:countTokens`, {
+  await script(env.url, k, [{ fault: 'status', status: 500 }]);
+  const ct3 = await fetch(`${env.url}/v1beta/models/gemini-2.5-flash:countTokens`, {
     method: 'POST', headers: { 'x-goog-api-key': k }, body: JSON.stringify({ contents: body.contents }),
   });
   assert.equal(ct3.status, 200);
-  assert.equal((await generate(base, { key: k, body: userRequest('x') })).status, 500);
+  assert.equal((await generate(env.url, { key: k, body: userRequest('x') })).status, 500);
 });
 
 test('request log records shape, redacts the key and logs preflights', async () => {
   const k = 'log-shape-key-0001';
-  await fetch(`${base}/v1beta/models/gemini-3.1-flash-lite:generateContent`, {
+  await fetch(`${env.url}/v1beta/models/gemini-3.1-flash-lite:generateContent`, {
     method: 'OPTIONS',
     headers: { origin: 'http://app.test', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-goog-api-key' },
   });
@@ -303,9 +297,9 @@ test('request log records shape, redacts the key and logs preflights', async () 
     ],
     generationConfig: { responseMimeType: 'application/json', maxOutputTokens: 8000 },
   };
-  const r = await generate(base, { key: k, body, stream: true, headers: { origin: 'http://app.test', 'x-goog-api-client': 'genai-js/1.0' } });
+  const r = await generate(env.url, { key: k, body, stream: true, headers: { origin: 'http://app.test', 'x-goog-api-client': 'genai-js/1.0' } });
   assert.equal(r.status, 200);
-  const [e] = await requests(base, { key: k });
+  const [e] = await requests(env.url, { key: k });
   assert.equal(e.method, 'POST');
   assert.equal(e.path, '/v1beta/models/gemini-3.1-flash-lite:streamGenerateContent');
   assert.equal(e.model, 'gemini-3.1-flash-lite');
@@ -326,7 +320,7 @@ test('request log records shape, redacts the key and logs preflights', async () 
   assert.equal(e.fault, null);
   assert.ok(e.startedAt <= e.firstByteAt && e.firstByteAt <= e.endedAt);
   assert.deepEqual(e.task, { kind: 'weeks', role: 'DevOps Engineer', totalWeeks: 12, from: 2, to: 3 });
-  const all = await requests(base);
+  const all = await requests(env.url);
   const pre = all.filter((x) => x.method === 'OPTIONS' && x.origin === 'http://app.test');
   assert.equal(pre.length, 1);
   assert.deepEqual(pre[0].requestedHeaders, ['content-type', 'x-goog-api-key']);
@@ -336,23 +330,23 @@ test('request log records shape, redacts the key and logs preflights', async () 
 test('reset clears scripts and logs (all, or one key)', async () => {
   const a = 'reset-key-aaaa-1';
   const b = 'reset-key-bbbb-1';
-  await script(base, a, [{ fault: 'status', status: 500 }]);
-  await script(base, b, [{ fault: 'status', status: 500 }]);
-  await generate(base, { key: 'reset-key-cccc-1', body: userRequest('x') });
-  await reset(base, a);
-  assert.equal((await generate(base, { key: a, body: userRequest('x') })).status, 200);
-  assert.equal((await requests(base, { key: 'reset-key-cccc-1' })).length, 1);
-  await reset(base);
-  assert.equal((await requests(base, { key: 'reset-key-cccc-1' })).length, 0);
-  assert.equal((await generate(base, { key: b, body: userRequest('x') })).status, 200);
+  await script(env.url, a, [{ fault: 'status', status: 500 }]);
+  await script(env.url, b, [{ fault: 'status', status: 500 }]);
+  await generate(env.url, { key: 'reset-key-cccc-1', body: userRequest('x') });
+  await reset(env.url, a);
+  assert.equal((await generate(env.url, { key: a, body: userRequest('x') })).status, 200);
+  assert.equal((await requests(env.url, { key: 'reset-key-cccc-1' })).length, 1);
+  await reset(env.url);
+  assert.equal((await requests(env.url, { key: 'reset-key-cccc-1' })).length, 0);
+  assert.equal((await generate(env.url, { key: b, body: userRequest('x') })).status, 200);
 });
 
 test('unknown paths get Google\'s HTML 404; unknown faults are rejected by the control API', async () => {
-  const res = await fetch(`${base}/v1/models/gemini-2.5-flash-lite:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': KEY }, body: '{}' });
+  const res = await fetch(`${env.url}/v1/models/gemini-2.5-flash-lite:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': KEY }, body: '{}' });
   assert.equal(res.status, 404);
   assert.match(res.headers.get('content-type'), /text\/html/);
   assert.match(await res.text(), /Error 404 \(Not Found\)/);
-  const bad = await fetch(`${base}/__mock/script`, { method: 'POST', body: JSON.stringify({ key: KEY, steps: [{ fault: 'nope' }] }) });
+  const bad = await fetch(`${env.url}/__mock/script`, { method: 'POST', body: JSON.stringify({ key: KEY, steps: [{ fault: 'nope' }] }) });
   assert.equal(bad.status, 400);
   assert.ok((await bad.json()).knownFaults.includes('sse-cut'));
 });
@@ -398,11 +392,11 @@ test('a key restricted to websites (site-…): 403 API_KEY_HTTP_REFERRER_BLOCKED
     },
   });
   const calls = (headers) => [
-    generate(base, { key, headers, body: userRequest('hi') }),
-    generate(base, { key, headers, body: userRequest('hi'), stream: true }),
-    generate(base, { key, headers, method: 'countTokens', body: { contents: [{ parts: [{ text: 'hi' }] }] } }),
-    generate(base, { key, headers, keyInUrl: true, body: userRequest('hi') }),
-    fetch(`${base}/v1beta/models/gemini-2.5-flash`, { headers: { 'x-goog-api-key': key, ...headers } })
+    generate(env.url, { key, headers, body: userRequest('hi') }),
+    generate(env.url, { key, headers, body: userRequest('hi'), stream: true }),
+    generate(env.url, { key, headers, method: 'countTokens', body: { contents: [{ parts: [{ text: 'hi' }] }] } }),
+    generate(env.url, { key, headers, keyInUrl: true, body: userRequest('hi') }),
+    fetch(`${env.url}/v1beta/models/gemini-2.5-flash`, { headers: { 'x-goog-api-key': key, ...headers } })
       .then(async (r) => ({ status: r.status, json: await r.json() })),
   ];
   // no Referer (a server, or a page with referrerPolicy "no-referrer"), or another site's
@@ -422,7 +416,7 @@ test('a key restricted to websites (site-…): 403 API_KEY_HTTP_REFERRER_BLOCKED
   }
   // the browser sends no key on a preflight, and Referer is not a header it asks for: the preflight passes as before
   const origin = 'https://roadmap.example';
-  const pre = await fetch(`${base}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+  const pre = await fetch(`${env.url}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
     method: 'OPTIONS',
     headers: { origin, referer: `${origin}/app/`, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-goog-api-key' },
   });
@@ -430,15 +424,15 @@ test('a key restricted to websites (site-…): 403 API_KEY_HTTP_REFERRER_BLOCKED
   assert.equal(pre.headers.get('access-control-allow-origin'), origin);
   assert.equal(pre.headers.get('access-control-allow-headers'), 'content-type,x-goog-api-key');
   // and the 403 itself is readable by the page
-  const refused = await generate(base, { key, headers: { origin, referer: `${origin}/app/` }, body: userRequest('hi') });
+  const refused = await generate(env.url, { key, headers: { origin, referer: `${origin}/app/` }, body: userRequest('hi') });
   assert.equal(refused.status, 403);
   assert.equal(refused.headers.get('access-control-allow-origin'), origin);
   assert.equal(refused.headers.get('access-control-expose-headers'), 'vary,vary,vary,content-encoding,date,server,content-length');
   // as a scripted step: a key restricted to other websites, refused whatever the page's own address
   const scripted = 'scripted-site-key-0001';
-  await script(base, scripted, [{ fault: 'key', as: 'site' }]);
-  const s = await generate(base, { key: scripted, headers: { referer: 'http://127.0.0.1:8080/' }, body: userRequest('hi') });
+  await script(env.url, scripted, [{ fault: 'key', as: 'site' }]);
+  const s = await generate(env.url, { key: scripted, headers: { referer: 'http://127.0.0.1:8080/' }, body: userRequest('hi') });
   assert.equal(s.status, 403);
   assert.deepEqual(s.json, blockedBody('http://127.0.0.1:8080/'));
-  assert.equal((await generate(base, { key: scripted, body: userRequest('hi') })).status, 200);
+  assert.equal((await generate(env.url, { key: scripted, body: userRequest('hi') })).status, 200);
 });

@@ -1,24 +1,17 @@
 // Structured output: an answer follows the request's response schema, not what the mock had in mind.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startMock } from '../gemini-mock.mjs';
+import { useMock } from '../test-support.mjs';
 import { generate, responseText, roadmapPrompt, userRequest } from '../control.mjs';
 import { conform, instanceOf } from '../structured.mjs';
 import { buildWeeks } from '../content.mjs';
 
 const KEY = 'test-key-structured-01';
-let mock;
-let base;
-
-before(async () => {
-  mock = await startMock({ port: 0, quiet: true });
-  base = mock.url;
-});
-after(() => mock.close());
+const env = useMock();
 
 const ask = async (text, gc) => {
-  const r = await generate(base, { key: KEY, model: 'gemini-2.5-flash', body: userRequest(text, { thinkingConfig: { thinkingBudget: 0 }, ...gc }) });
+  const r = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body: userRequest(text, { thinkingConfig: { thinkingBudget: 0 }, ...gc }) });
   assert.equal(r.status, 200, r.text.slice(0, 300));
   return JSON.parse(responseText(r.json));
 };

@@ -1,23 +1,16 @@
 // Request validation: every rejected shape gets a Google-style 400 INVALID_ARGUMENT.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { startMock } from '../gemini-mock.mjs';
+import { useMock } from '../test-support.mjs';
 import { MODELS } from '../models.mjs';
 import { generate, userRequest } from '../control.mjs';
 
 const KEY = 'test-key-validation-01';
-let mock;
-let base;
-
-before(async () => {
-  mock = await startMock({ port: 0, quiet: true });
-  base = mock.url;
-});
-after(() => mock.close());
+const env = useMock();
 
 async function expect400(model, body, messageMatch, opts = {}) {
-  const r = await generate(base, { key: KEY, model, body, ...opts });
+  const r = await generate(env.url, { key: KEY, model, body, ...opts });
   assert.equal(r.status, 400, `expected 400, got ${r.status}: ${r.text.slice(0, 300)}`);
   const err = opts.stream && opts.sse === false ? r.json[0].error : r.json.error;
   assert.equal(err.code, 400);
@@ -28,7 +21,7 @@ async function expect400(model, body, messageMatch, opts = {}) {
 }
 
 async function expect200(model, body) {
-  const r = await generate(base, { key: KEY, model, body });
+  const r = await generate(env.url, { key: KEY, model, body });
   assert.equal(r.status, 200, r.text.slice(0, 400));
   return r.json;
 }
@@ -187,7 +180,7 @@ test('validation errors on the non-SSE stream endpoint are wrapped in a JSON arr
 
 test('a prompt over the model\'s inputTokenLimit -> 400 on generateContent and streamGenerateContent; countTokens still counts it', async () => {
   const model = 'gemini-2.5-flash-lite';
-  const limit = (await (await fetch(`${base}/v1beta/models/${model}`, { headers: { 'x-goog-api-key': KEY } })).json()).inputTokenLimit;
+  const limit = (await (await fetch(`${env.url}/v1beta/models/${model}`, { headers: { 'x-goog-api-key': KEY } })).json()).inputTokenLimit;
   const message = `The input token count exceeds the maximum number of tokens allowed ${limit}.`;
   const over = 'a'.repeat(limit * 4 + 1); // limit + 1 tokens at ceil(code points / 4)
   const body = { systemInstruction: { parts: [{ text: 'Plan.' }] }, contents: [{ role: 'user', parts: [{ text: over.slice(5) }] }] };
@@ -197,7 +190,7 @@ test('a prompt over the model\'s inputTokenLimit -> 400 on generateContent and s
   // exactly the limit is still answered
   const at = { contents: [{ role: 'user', parts: [{ text: over.slice(1) }] }] };
   assert.equal((await expect200(model, at)).usageMetadata.promptTokenCount, limit);
-  const counted = await generate(base, { key: KEY, model, method: 'countTokens', body: { contents: body.contents } });
+  const counted = await generate(env.url, { key: KEY, model, method: 'countTokens', body: { contents: body.contents } });
   assert.equal(counted.status, 200);
   assert.equal(counted.json.totalTokens, limit + 1 - 2); // without the system instruction's 5 code points, ceil((4 * limit - 4) / 4)
 });
@@ -225,7 +218,7 @@ test('responseSchema is the Schema proto: a JSON Schema keyword it lacks is an u
   await expect400('gemini-2.5-flash', body({ type: 'array', items: { type: 'string' }, max_items: 3, additional_items: false }), unknown('additional_items', rs));
   await expect400('gemini-2.5-flash', body({ type: 'object', $schema: 'https://json-schema.org/draft/2020-12/schema' }), unknown('$schema', rs));
   // on countTokens too, under its generate_content_request
-  const ct = await generate(base, {
+  const ct = await generate(env.url, {
     key: KEY, model: 'gemini-2.5-flash', method: 'countTokens',
     body: { generateContentRequest: { model: 'models/gemini-2.5-flash', ...body({ type: 'object', additionalProperties: {} }) } },
   });
