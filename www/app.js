@@ -41,7 +41,7 @@ const ui = Object.fromEntries(
     'status-card', 'status-title', 'status-detail', 'progress', 'error-box', 'error-code', 'error-title',
     'error-advice', 'error-detail', 'log', 'usage-card', 'u-requests', 'u-prompt', 'u-output', 'u-thoughts',
     'u-cost', 'u-note', 'roadmap', 'roadmap-title', 'roadmap-meta', 'phases', 'weeks-list', 'startDate',
-    'export-json', 'export-md', 'export-ics', 'clear',
+    'export-json', 'export-md', 'export-ics', 'clear', 'discard-note',
   ].map((id) => [id.replace(/-(\w)/g, (_, c) => c.toUpperCase()), $(id)]),
 );
 
@@ -54,6 +54,8 @@ let run = null;
 let runSeq = 0;
 /** The active regenerateWeek call: { controller, button }. Its button cancels it, Clear aborts it; a new run waits for it. */
 let regen = null;
+/** "Generate new roadmap" was pressed once while Continue is offered: the next press discards the kept weeks. */
+let discardArmed = false;
 
 // ───────────── small helpers ─────────────
 
@@ -66,24 +68,49 @@ const outlineComplete = (rm) =>
   !!rm && Array.isArray(rm.outline) && rm.outline.length === rm.totalWeeks && rm.totalWeeks > 0;
 const weeksLeft = (rm) => (rm ? rm.totalWeeks - (rm.weeks || []).length : 0);
 
+/** Continue is on offer: a stopped run (or a restored unfinished one) whose outline is complete, with weeks left. */
+function resumable(state = document.body.dataset.state) {
+  return (state === 'cancelled' || state === 'failed' || state === 'partial') && outlineComplete(current?.roadmap) && weeksLeft(current.roadmap) > 0;
+}
+
 function setState(state) {
   document.body.dataset.state = state;
-  const resumable = (state === 'cancelled' || state === 'failed' || state === 'partial') && outlineComplete(current?.roadmap) && weeksLeft(current.roadmap) > 0;
+  disarmDiscard();
+  const canContinue = resumable(state);
   ui.generate.hidden = state === 'running';
   ui.generate.disabled = !wasmReady || state === 'running' || !!regen;
   ui.cancel.hidden = state !== 'running';
   ui.clear.disabled = state === 'running';
-  ui.continue.hidden = !resumable;
+  ui.continue.hidden = !canContinue;
   ui.continue.disabled = !!regen;
-  if (resumable) {
+  if (canContinue) {
     const left = weeksLeft(current.roadmap);
     ui.continue.textContent = `Continue (${plural(left, 'week')} left)`;
   }
   // After a stop, Continue is the recommended action.
-  ui.generate.className = `btn ${resumable ? 'btn--secondary' : 'btn--primary'}`;
+  ui.generate.className = `btn ${canContinue ? 'btn--secondary' : 'btn--primary'}`;
   ui.generate.textContent = current?.roadmap && state !== 'idle' ? 'Generate new roadmap' : 'Generate roadmap';
   // While a week regenerates, its own button (then "Cancel regeneration") stays enabled.
   for (const b of ui.weeksList.querySelectorAll('[data-action="regenerate"]')) b.disabled = state === 'running' || (!!regen && b !== regen.button);
+}
+
+function disarmDiscard() {
+  discardArmed = false;
+  ui.discardNote.hidden = true;
+  ui.discardNote.textContent = '';
+}
+
+/**
+ * The first press of "Generate new roadmap" while Continue is offered only asks: the button names what a second
+ * press discards, and a note next to it offers Continue instead.
+ */
+function armDiscard() {
+  const rm = current.roadmap;
+  const kept = rm.weeks.length;
+  discardArmed = true;
+  ui.generate.textContent = kept ? `Discard ${plural(kept, 'kept week')} and start over` : 'Discard the outline and start over';
+  ui.discardNote.textContent = `The unfinished roadmap (${kept} of ${plural(rm.totalWeeks, 'week')} ready) is replaced by a new one. Press again to confirm, or press Continue to finish it.`;
+  ui.discardNote.hidden = false;
 }
 
 function addLog(text, kind = '') {
@@ -822,9 +849,17 @@ async function regenerate(weekNo, button) {
 // ───────────── wiring ─────────────
 
 function wire() {
+  // Enter in a field while Continue is offered continues (the primary action then): it never discards kept weeks.
+  ui.roadmapForm.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || e.isComposing || e.defaultPrevented || e.target.tagName !== 'INPUT') return;
+    if (!resumable() || run || regen) return;
+    e.preventDefault(); // no implicit submission (that would be "Generate new roadmap")
+    startRun('continue');
+  });
   ui.roadmapForm.addEventListener('submit', (e) => {
     e.preventDefault();
-    startRun('new');
+    if (resumable() && !discardArmed) armDiscard();
+    else startRun('new');
   });
   ui.cancel.addEventListener('click', () => {
     if (!run) return;

@@ -252,6 +252,57 @@ describe('generation', () => {
     }
   });
 
+  test('while Continue is offered, Enter in a field continues and "Generate new roadmap" asks before discarding kept weeks', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // outline, weeks 1-3, then weeks 4-6 fail with a daily quota; the Continue after Enter fails the same way.
+      await env.script('*', [{}, {}, { fault: 'quota-day' }, { fault: 'quota-day' }]);
+      await fillForm(page, { weeks: 9, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      assert.deepEqual(await weekNumbers(page), [1, 2, 3]);
+      const saved = await page.evaluate((k) => localStorage.getItem(k), STORE_KEY);
+      let lastSeq = (await env.requests()).at(-1).seq;
+
+      // Enter in a field: Continue, the primary action — no new outline, the kept weeks are not asked for again.
+      await page.focus('#role');
+      await page.keyboard.press('Enter');
+      await waitState(page, 'running');
+      await waitState(page, 'failed');
+      assert.equal(generateRequests((await env.requests()).filter((r) => r.seq > lastSeq)).length, 1, 'Enter sent one request');
+      const log = await logLines(page);
+      assert.ok(log.some((l) => /Continuing: 3 weeks kept, 6 weeks to go$/.test(l)), `Enter continued:\n${log.join('\n')}`);
+      assert.equal(log.filter((l) => /Planning a 9-week roadmap/.test(l)).length, 1, 'Enter did not start a new roadmap');
+      assert.deepEqual(await weekNumbers(page), [1, 2, 3], 'the kept weeks are still on screen');
+      lastSeq = (await env.requests()).at(-1).seq;
+
+      // The first press of "Generate new roadmap" only asks; nothing is sent or discarded.
+      assert.equal(await page.textContent('#generate'), 'Generate new roadmap');
+      await page.click('#generate');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'failed');
+      assert.match(await page.textContent('#generate'), /^Discard 3 kept weeks and start over$/);
+      assert.equal(await page.isVisible('#discard-note'), true);
+      assert.match(await page.textContent('#discard-note'), /3 of 9 weeks ready.*Press again to confirm.*Continue/);
+      assert.deepEqual(await weekNumbers(page), [1, 2, 3]);
+      assert.equal((await env.requests()).at(-1).seq, lastSeq, 'nothing was sent');
+      assert.equal(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY)).roadmap.weeks.length, 3);
+      assert.ok(saved, 'the unfinished roadmap was saved');
+
+      // The second press starts over.
+      await page.click('#generate');
+      await waitState(page, 'done');
+      assert.deepEqual(await weekNumbers(page), sequence(9));
+      const fresh = generateRequests((await env.requests()).filter((r) => r.seq > lastSeq));
+      assert.equal(fresh[0].task?.kind, 'outline', 'a new roadmap was planned');
+      assert.equal(await page.isVisible('#discard-note'), false);
+      assert.equal(await page.textContent('#generate'), 'Generate new roadmap');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('a zero quota (a model outside the key\'s tier) says to choose another model, not to wait', async () => {
     const p = await openPage(env);
     const { page } = p;
