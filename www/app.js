@@ -571,9 +571,11 @@ async function startRun(mode) {
   ui.statusCard.hidden = false;
   ui.errorBox.hidden = true;
   ui.emptyState.hidden = true;
-  const hadFocus = document.activeElement === ui.generate || document.activeElement === ui.continue;
   setState('running');
-  if (hadFocus) ui.cancel.focus(); // also brings the progress into view on a phone
+  // Whatever started the run (a button, or Enter in a field), show its progress: on a phone the status card is
+  // below the form, and Generate is hidden now.
+  ui.statusCard.scrollIntoView({ block: 'nearest' });
+  ui.cancel.focus({ preventScroll: true });
   if (resumeFrom) {
     addLog(`Continuing: ${plural(run.kept, 'week')} kept, ${plural(weeksLeft(working), 'week')} to go`);
     ui.statusTitle.textContent = 'Continuing…';

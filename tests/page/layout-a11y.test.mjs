@@ -130,6 +130,28 @@ describe('layout and accessibility', () => {
     }
   });
 
+  test('on a phone, Enter in a field starts the run and brings its status into view with focus on Cancel', async () => {
+    const p = await openPage(env, { viewport: { width: 375, height: 740 } });
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 2, batch: 2 });
+      await page.focus('#weeks');
+      await page.keyboard.press('Enter');
+      await waitState(page, 'running');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'cancel', 'focus leaves the field for Cancel');
+      const inView = await page.evaluate(() => {
+        const r = document.getElementById('status-title').getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight;
+      });
+      assert.equal(inView, true, 'the status title is on screen');
+      await waitState(page, 'done');
+      assert.notEqual(await page.evaluate(() => document.activeElement.tagName), 'BODY', 'focus is not lost at the end');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('labels, landmarks, headings and live regions are in place', async () => {
     const p = await openPage(env);
     const { page } = p;
