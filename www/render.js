@@ -18,12 +18,28 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-const TLDS = 'com|org|io|dev|net|edu|gov|ai|co|app|cloud|tech|sh|me|info|academy|guide|docs|so|gg|ly|us|uk|de|fr';
-// [label](https://…) | https://… | bare domain with a common TLD (kubernetes.io/docs)
+// Bare domains (no scheme) are linked only when they cannot be a file or a product name:
+// - a web TLD that is not a common file extension, written in lower case (kubernetes.io, docs.docker.com; not ASP.NET);
+// - a TLD that is also a file extension or a word (roadmap.sh, about.me, libfoo.so, logo.ai, Xcode.app) only with a
+//   path after it (roadmap.sh/devops); anything else (backup.sh, main.rs, Node.js) stays text;
+// - never inside `backticks` (code). Full http(s):// URLs are always linked.
+const WEB_TLDS = 'com|org|net|io|dev|edu|gov|info|academy|guide|cloud|tech|co|uk|de|fr|eu';
+const PATH_TLDS = 'sh|so|me|ai|app|gg|ly|us|docs';
+// Characters a URL may hold here: no spaces, quotes (straight or curly), angle brackets, backticks or braces.
+// Parentheses are allowed and balanced afterwards (https://en.wikipedia.org/wiki/Make_(software)).
+const URL_CHARS = String.raw`[^\s<>"'\x60\[\]{}“”‘’«»]`;
+const HOST = String.raw`(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+`;
+// [label](https://…) | https://… | bare domain
 const LINK_RE = new RegExp(
-  String.raw`\[([^\[\]\n]{1,200})\]\((https?:\/\/[^\s()<>]+)\)` +
-    String.raw`|(https?:\/\/[^\s<>"'\x60()\[\]{}]+)` +
-    String.raw`|(?<![\w@./:-])((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:${TLDS})(?:\/[^\s<>"'\x60()\[\]{},;]*)?)(?![\w-])`,
+  String.raw`\[([^\[\]\n]{1,200})\]\((https?:\/\/(?:[^\s()<>]|\([^\s()<>]*\))+)\)` +
+    String.raw`|(https?:\/\/${URL_CHARS}+)` +
+    String.raw`|(?<![\w@./:-])(${HOST}(${WEB_TLDS}|${PATH_TLDS}))(\/${URL_CHARS}*)?(?![\w-])`,
+  'gi',
+);
+const PATH_ONLY = new RegExp(`^(?:${PATH_TLDS})$`);
+// What a link's label may name: a URL, or a bare domain (any listed TLD).
+const LABEL_SITE_RE = new RegExp(
+  String.raw`(https?:\/\/${URL_CHARS}+)|(?<![\w@./:-])(${HOST}(?:${WEB_TLDS}|${PATH_TLDS}))(?![\w-])`,
   'gi',
 );
 
@@ -37,6 +53,38 @@ export function safeHttpUrl(raw) {
   }
 }
 
+const count = (s, ch) => s.split(ch).length - 1;
+
+/** Drops trailing punctuation and unbalanced closing parentheses: `(see https://x.io/a).` → `https://x.io/a`. */
+export function trimUrl(raw) {
+  let s = raw;
+  for (;;) {
+    const t = s.replace(/[.,;:!?]+$/, '');
+    if (t.endsWith(')') && count(t, ')') > count(t, '(')) s = t.slice(0, -1);
+    else if (t === s) return s;
+    else s = t;
+  }
+}
+
+const hostOf = (url) => {
+  try {
+    return new URL(url).hostname.replace(/^www\./, '').replace(/\.$/, '');
+  } catch {
+    return null;
+  }
+};
+
+/** True when a Markdown link's label shows a URL other than its target, or names a domain other than the target's. */
+function labelMisleads(label, href) {
+  for (const [, url, domain] of label.matchAll(LABEL_SITE_RE)) {
+    if (url && safeHttpUrl(trimUrl(url)) !== href) return true;
+    if (domain && domain.split('.').at(-1) === domain.split('.').at(-1).toLowerCase() && hostOf(`https://${domain}`) !== hostOf(href)) {
+      return true; // (ASP.NET, with its upper-case "TLD", is a name, not a domain)
+    }
+  }
+  return false;
+}
+
 function link(href, label) {
   return el('a', { href, target: '_blank', rel: 'noopener noreferrer' }, label);
 }
@@ -45,23 +93,29 @@ function link(href, label) {
 export function richText(text) {
   const s = String(text ?? '');
   const frag = document.createDocumentFragment();
+  // `code` spans: no bare-domain links inside (`backup.sh`, `app.py`).
+  const code = [...s.matchAll(/`[^`\n]+`/g)].map((m) => [m.index, m.index + m[0].length]);
+  const inCode = (i) => code.some(([a, b]) => i > a && i < b);
   let last = 0;
   for (const m of s.matchAll(LINK_RE)) {
-    let [whole, mdLabel, mdUrl, url, bare] = m;
-    let start = m.index;
+    const [whole, mdLabel, mdUrl, url, host, tld] = m;
+    const start = m.index;
     let end = start + whole.length;
     let href = null;
     let label = whole;
     if (mdUrl) {
       href = safeHttpUrl(mdUrl);
-      label = mdLabel;
+      // A label naming another site ([https://google.com](https://evil.example)) shows the real target instead.
+      label = href && labelMisleads(mdLabel, href) ? mdUrl : mdLabel;
     } else if (url) {
-      const trimmed = url.replace(/[.,;:!?]+$/, '');
+      const trimmed = trimUrl(url);
       end = start + trimmed.length;
       href = safeHttpUrl(trimmed);
       label = trimmed;
-    } else if (bare) {
-      const trimmed = bare.replace(/[.,;:!?]+$/, '');
+    } else if (host) {
+      const trimmed = trimUrl(whole);
+      const hasPath = trimmed.length > host.length + 1; // more than a bare trailing '/'
+      if (inCode(start) || tld !== tld.toLowerCase() || (PATH_ONLY.test(tld) && !hasPath)) continue;
       end = start + trimmed.length;
       href = safeHttpUrl(`https://${trimmed}`);
       label = trimmed;

@@ -132,6 +132,54 @@ describe('errors and safety', () => {
     }
   });
 
+  test('links in model text: no file names or product names as domains, balanced parentheses, no curly quotes, no misleading labels', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      /** Each text through render.js's richText: its text and its links as [text, href]. */
+      const render = (texts) =>
+        page.evaluate(async (texts) => {
+          const { richText } = await import('/render.js');
+          return texts.map((t) => {
+            const d = document.createElement('div');
+            d.append(richText(t));
+            return { text: d.textContent, links: [...d.querySelectorAll('a')].map((a) => [a.textContent, a.getAttribute('href')]) };
+          });
+        }, texts);
+      const cases = [
+        ['Run backup.sh, then deploy.sh; load libfoo.so, learn ASP.NET and VB.NET, see about.me and logo.ai', []],
+        ['Edit `kubernetes.io` and `setup.py` locally', []],
+        ['Read kubernetes.io/docs and docs.docker.com.', [['kubernetes.io/docs', 'https://kubernetes.io/docs'], ['docs.docker.com', 'https://docs.docker.com/']]],
+        ['Follow roadmap.sh/devops (not roadmap.sh alone)', [['roadmap.sh/devops', 'https://roadmap.sh/devops']]],
+        ['See https://en.wikipedia.org/wiki/Make_(software).', [['https://en.wikipedia.org/wiki/Make_(software)', 'https://en.wikipedia.org/wiki/Make_(software)']]],
+        ['(see https://example.com/a) and (https://en.wikipedia.org/wiki/Make_(software))', [
+          ['https://example.com/a', 'https://example.com/a'],
+          ['https://en.wikipedia.org/wiki/Make_(software)', 'https://en.wikipedia.org/wiki/Make_(software)'],
+        ]],
+        ['The guide “https://example.com/guide” and ‘https://example.com/x’.', [
+          ['https://example.com/guide', 'https://example.com/guide'],
+          ['https://example.com/x', 'https://example.com/x'],
+        ]],
+        ['`curl https://get.example.com/install`', [['https://get.example.com/install', 'https://get.example.com/install']]],
+        ['[Make](https://en.wikipedia.org/wiki/Make_(software))', [['Make', 'https://en.wikipedia.org/wiki/Make_(software)']]],
+        ['[Kubernetes docs](https://kubernetes.io/docs/) and [kubernetes.io](https://kubernetes.io/docs/)', [
+          ['Kubernetes docs', 'https://kubernetes.io/docs/'],
+          ['kubernetes.io', 'https://kubernetes.io/docs/'],
+        ]],
+        ['[https://google.com](https://evil.example/login)', [['https://evil.example/login', 'https://evil.example/login']]],
+        ['[Official docs at docs.python.org](https://evil.example/)', [['https://evil.example/', 'https://evil.example/']]],
+      ];
+      const out = await render(cases.map(([t]) => t));
+      for (const [i, [input, links]] of cases.entries()) {
+        assert.deepEqual(out[i].links, links, input);
+        if (!input.startsWith('[')) assert.equal(out[i].text, input, `${input}: the text is unchanged`);
+      }
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the API key never reaches localStorage, the URL or the console; "Remember in this tab" uses sessionStorage only', async () => {
     const p = await openPage(env);
     const { page, context } = p;
