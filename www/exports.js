@@ -1,5 +1,6 @@
 // Pure export builders: JSON, Markdown and iCalendar (RFC 5545) text from a Roadmap.
 // No DOM here, so Node tests can import this module directly.
+import { safeHttpUrl, trimUrl } from './render.js';
 
 /** `devops-engineer-12-week-roadmap` */
 export function fileBase(roadmap) {
@@ -20,33 +21,70 @@ export function toJson(roadmap) {
 const oneLine = (s) => String(s ?? '').replace(/\s+/g, ' ').trim();
 const hoursText = (h) => (Number.isFinite(h) && h > 0 ? `${+h.toFixed(2)} h` : '');
 
+// ───────────── Markdown ─────────────
+
+// Model text is untrusted, and a .md file is often shown by a viewer that renders HTML. So its HTML-significant
+// characters become entities, Markdown's inline syntax is escaped (no links, images or code made from model
+// text), and only http(s) URLs become links: <https://…> autolinks, whose text is taken literally.
+const MD_LINK_RE = /\[([^\[\]\n]{1,200})\]\((https?:\/\/(?:[^\s()<>]|\([^\s()<>]*\))+)\)|(https?:\/\/[^\s<>"'\x60\[\]{}“”‘’«»]+)/gi;
+
+/** Plain text for Markdown: `<`, `>`, `&` as entities; `\ \` * _ [ ] ~` backslash-escaped. */
+export function mdEscape(s) {
+  return String(s ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]~]/g, '\\$&');
+}
+
+/**
+ * Model text on one Markdown line: escaped, with its http(s) URLs as autolinks. A Markdown link keeps its label
+ * as text, followed by its real target; a link to anything but http(s) (`[x](javascript:…)`) stays escaped text.
+ */
+export function mdText(s) {
+  const text = oneLine(s);
+  let out = '';
+  let last = 0;
+  for (const m of text.matchAll(MD_LINK_RE)) {
+    const [whole, label, mdUrl, url] = m;
+    const raw = mdUrl ?? trimUrl(url);
+    const href = safeHttpUrl(raw); // normalised: no spaces, < or > left in it
+    if (!href) continue;
+    out += mdEscape(text.slice(last, m.index));
+    out += mdUrl ? `${mdEscape(oneLine(label))} <${href}>` : `<${href}>`;
+    last = m.index + (mdUrl ? whole.length : raw.length);
+  }
+  return out + mdEscape(text.slice(last));
+}
+
 export function toMarkdown(roadmap) {
   const out = [];
-  out.push(`# ${oneLine(roadmap.role)} — ${roadmap.totalWeeks}-week learning roadmap`, '');
+  const num = (n) => (Number.isFinite(Number(n)) ? Number(n) : '?');
+  out.push(`# ${mdText(roadmap.role)} — ${num(roadmap.totalWeeks)}-week learning roadmap`, '');
   const meta = [];
-  if (roadmap.level) meta.push(`Level: ${oneLine(roadmap.level)}`);
-  if (roadmap.hoursPerDay) meta.push(`${roadmap.hoursPerDay} h/day`);
-  meta.push(`${(roadmap.weeks || []).length} of ${roadmap.totalWeeks} weeks generated`);
+  if (roadmap.level) meta.push(`Level: ${mdText(roadmap.level)}`);
+  if (roadmap.hoursPerDay) meta.push(`${num(roadmap.hoursPerDay)} h/day`);
+  meta.push(`${(roadmap.weeks || []).length} of ${num(roadmap.totalWeeks)} weeks generated`);
   out.push(meta.join(' · '), '');
   if (roadmap.phases?.length) {
     out.push('## Phases', '');
     for (const p of roadmap.phases) {
-      const range = p.startWeek === p.endWeek ? `week ${p.startWeek}` : `weeks ${p.startWeek}–${p.endWeek}`;
-      out.push(`- **${oneLine(p.name)}** (${range})${p.goal ? `: ${oneLine(p.goal)}` : ''}`);
+      const range = p.startWeek === p.endWeek ? `week ${num(p.startWeek)}` : `weeks ${num(p.startWeek)}–${num(p.endWeek)}`;
+      out.push(`- **${mdText(p.name)}** (${range})${p.goal ? `: ${mdText(p.goal)}` : ''}`);
     }
     out.push('');
   }
   for (const w of roadmap.weeks || []) {
-    out.push(`## Week ${w.week}: ${oneLine(w.title)}`, '');
-    if (w.phase) out.push(`*Phase: ${oneLine(w.phase)}*`, '');
+    out.push(`## Week ${num(w.week)}: ${mdText(w.title)}`, '');
+    if (w.phase) out.push(`*Phase: ${mdText(w.phase)}*`, '');
     if (w.fallback) out.push('> Placeholder week: the model did not deliver this week; regenerate it for a full plan.', '');
     for (const d of w.days || []) {
       const h = hoursText(d.hours);
-      out.push(`### Day ${d.day}: ${oneLine(d.title)}${h ? ` (${h})` : ''}`, '');
-      for (const t of d.tasks || []) out.push(`- [ ] ${oneLine(t)}`);
+      out.push(`### Day ${num(d.day)}: ${mdText(d.title)}${h ? ` (${h})` : ''}`, '');
+      for (const t of d.tasks || []) out.push(`- [ ] ${mdText(t)}`);
       if (d.resources?.length) {
         out.push('', 'Resources:', '');
-        for (const r of d.resources) out.push(`- ${oneLine(r)}`);
+        for (const r of d.resources) out.push(`- ${mdText(r)}`);
       }
       out.push('');
     }

@@ -131,6 +131,40 @@ describe('export builders (www/exports.js)', () => {
     assert.equal(fileBase(roadmap), 'data-engineer-ops-lead-1-week-roadmap');
   });
 
+  test('toMarkdown: model text cannot become HTML or a non-http(s) link; http(s) URLs stay links', () => {
+    const hostile = {
+      ...roadmap,
+      role: '<img src=x onerror="alert(1)"> Dev',
+      phases: [{ name: '<script>alert(2)</script>', startWeek: 1, endWeek: 1, goal: '[go](javascript:alert(3))' }],
+      weeks: [{
+        week: 1,
+        title: '**Bold** <b>tag</b> & `code`',
+        phase: 'P_1',
+        days: [{
+          day: 1,
+          title: '<a href="javascript:alert(4)">x</a>',
+          tasks: ['Click [here](javascript:alert(5)) or <javascript:alert(6)>', '![img](https://evil.example/i.png) and &lt;script&gt;'],
+          resources: ['Docs: https://kubernetes.io/docs/concepts_x/.', '[Make](https://en.wikipedia.org/wiki/Make_(software))'],
+          hours: 1,
+        }],
+      }],
+    };
+    const md = toMarkdown(hostile);
+    const autolinks = md.match(/<https?:\/\/[^\s<>]+>/g) ?? [];
+    assert.deepEqual(autolinks, ['<https://evil.example/i.png>', '<https://kubernetes.io/docs/concepts_x/>', '<https://en.wikipedia.org/wiki/Make_(software)>']);
+    const rest = md.replace(/<https?:\/\/[^\s<>]+>/g, '');
+    assert.ok(!rest.includes('<'), `no raw "<" outside the autolinks:\n${md}`);
+    assert.ok(!/(?<!\\)\]\(/.test(md), 'no Markdown link syntax left unescaped');
+    assert.ok(!/(?<!\\)!\[/.test(md), 'no image syntax');
+    assert.ok(!/(?<!\\)\*\*Bold/.test(md) && !/(?<!\\)`code/.test(md), 'emphasis and code are escaped');
+    assert.match(md, /&lt;img src=x onerror="alert\(1\)"&gt; Dev/);
+    assert.match(md, /&amp;lt;script&amp;gt;/, 'entities in model text stay text');
+    assert.match(md, /^- \[ \] Click \\\[here\\\]\(javascript:alert\(5\)\) or &lt;javascript:alert\(6\)&gt;$/m);
+    assert.match(md, /^- Docs: <https:\/\/kubernetes\.io\/docs\/concepts_x\/>\.$/m, 'the URL stays whole and usable');
+    assert.match(md, /^- Make <https:\/\/en\.wikipedia\.org\/wiki\/Make_\(software\)>$/m, 'a Markdown link keeps its label and shows its target');
+    assert.match(md, /^\*Phase: P\\_1\*$/m);
+  });
+
   test('nextMonday picks the coming Monday (today when it is Monday)', () => {
     assert.equal(nextMonday(new Date(2026, 10, 30)), '2026-11-30'); // a Monday
     assert.equal(nextMonday(new Date(2026, 11, 1)), '2026-12-07'); // a Tuesday
