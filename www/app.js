@@ -564,7 +564,7 @@ async function startRun(mode) {
     resetView();
     current = null;
   }
-  run = { id: ++runSeq, controller, params, backend: b, working, previous, segments: [], ranges: new Map(), totalBatches: 0, startedAt: performance.now(), kept: working.weeks.length };
+  run = { id: ++runSeq, controller, params, backend: b, working, previous, resumed: !!resumeFrom, segments: [], ranges: new Map(), totalBatches: 0, startedAt: performance.now(), kept: working.weeks.length };
   current = { roadmap: working, params, model: b.model, offline: b.offline, complete: false };
   const me = run;
 
@@ -730,9 +730,42 @@ function finishRun(roadmap) {
   settleFocus(focus);
 }
 
+/**
+ * A new run that ended before its outline has nothing to keep, and saved nothing: the roadmap it replaced on screen
+ * (still the saved one) comes back. Returns whether there was one.
+ */
+function bringBackPrevious(me) {
+  current = me.previous;
+  if (!current?.roadmap) {
+    current = null;
+    ui.roadmap.hidden = true;
+    ui.usageCard.hidden = true;
+    return false;
+  }
+  renderRoadmap(current.roadmap);
+  renderUsage();
+  return true;
+}
+
+/** The run `me` is a new roadmap (not a Continue) that got no outline and no week. */
+const endedBeforeOutline = (me, kept) => !me.resumed && !outlineComplete(kept) && !kept.weeks.length;
+
 function cancelledRun(err) {
+  const me = run;
   const kept = err?.partial && Array.isArray(err.partial.weeks) && err.partial.weeks.length >= run.working.weeks.length ? err.partial : run.working;
   const focus = endRun();
+  if (endedBeforeOutline(me, kept)) {
+    const had = bringBackPrevious(me);
+    addLog('Cancelled before the outline was ready', 'warn');
+    ui.statusTitle.textContent = 'Cancelled';
+    ui.statusDetail.textContent = had
+      ? 'Stopped before the outline was ready. The roadmap you had before is below, unchanged.'
+      : 'Stopped before the outline was ready; nothing to keep.';
+    for (const seg of ui.progress.children) seg.className = 'seg seg--stopped';
+    setState('cancelled');
+    settleFocus(focus);
+    return;
+  }
   current = { ...current, roadmap: kept, complete: false };
   renderRoadmap(kept);
   renderUsage();
@@ -779,18 +812,24 @@ function failRun(err) {
     return;
   }
   const kept = err.partial && Array.isArray(err.partial.weeks) ? err.partial : me.working;
-  current = { ...current, roadmap: kept, complete: false };
-  if (kept.weeks.length || outlineComplete(kept)) renderRoadmap(kept);
-  renderUsage();
+  const early = endedBeforeOutline(me, kept);
+  const hadPrevious = early && bringBackPrevious(me);
+  if (!early) {
+    current = { ...current, roadmap: kept, complete: false };
+    if (kept.weeks.length || outlineComplete(kept)) renderRoadmap(kept);
+    renderUsage();
+  }
   if (err.batch) segState(err.batch, 'failed');
-  // The advice names Continue only when setState('failed') below shows it.
-  showError(err, me.backend.offline, outlineComplete(kept) && weeksLeft(kept) > 0 ? 'continue' : 'generate');
+  // The advice names Continue only when setState('failed') below shows it for this run's roadmap.
+  showError(err, me.backend.offline, !early && outlineComplete(kept) && weeksLeft(kept) > 0 ? 'continue' : 'generate');
   addLog(`Failed: ${err.code} — ${err.message}`, 'error');
   ui.statusTitle.textContent = 'Generation stopped';
   ui.statusDetail.textContent = kept.weeks.length
     ? `${kept.weeks.length} of ${plural(kept.totalWeeks, 'week')} are ready and kept.`
-    : 'No weeks were generated.';
-  updateProgress();
+    : hadPrevious
+      ? 'No weeks were generated. The roadmap you had before is below, unchanged.'
+      : 'No weeks were generated.';
+  if (!early) updateProgress();
   if (outlineComplete(kept)) save();
   setState('failed');
   settleFocus(focus);

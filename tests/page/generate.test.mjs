@@ -535,6 +535,54 @@ describe('generation', () => {
     }
   });
 
+  test('a new run cancelled or failed before its outline brings the previous roadmap back on screen (it is still the saved one)', async () => {
+    const p = await pageWithRoadmap(env, { role: 'Frontend Developer', weeks: 2, batch: 2 });
+    const { page } = p;
+    try {
+      const titles = () => page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent));
+      const before = await titles();
+      const saved = await page.evaluate((k) => localStorage.getItem(k), STORE_KEY);
+
+      // Cancelled while the outline hangs.
+      await env.script('*', [{ fault: 'hang' }]);
+      await fillForm(page, { role: 'Data Engineer', weeks: 4, batch: 2 });
+      await page.click('#generate');
+      await waitState(page, 'running');
+      await until(async () => generateRequests(await env.requests()).some((r) => r.fault === 'hang'), { message: 'the outline request' });
+      await page.click('#cancel');
+      await waitState(page, 'cancelled');
+      assert.equal(await page.isVisible('#roadmap'), true, 'the previous roadmap is on screen');
+      assert.deepEqual(await titles(), before);
+      assert.match(await page.textContent('#roadmap-title'), /^Frontend Developer · 2-week roadmap$/);
+      assert.match(await page.textContent('#status-detail'), /before the outline.*unchanged/);
+      assert.equal(await page.isVisible('#clear'), true);
+      assert.equal(await page.isDisabled('#clear'), false);
+      assert.equal(await page.isVisible('#usage-card'), true);
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), saved);
+
+      // Failed: the outline is unreadable on every attempt.
+      await env.script('*', [{ fault: 'prose', repeat: 4 }], { replace: true });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      assert.equal(await page.textContent('#error-code'), 'MALFORMED');
+      assert.equal(await page.isVisible('#roadmap'), true);
+      assert.deepEqual(await titles(), before);
+      assert.match(await page.textContent('#status-detail'), /No weeks were generated\. The roadmap you had before is below, unchanged\./);
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), saved);
+
+      // What is on screen is what a reload shows, and Clear (reachable) removes it.
+      await p.reload();
+      await waitState(page, 'done');
+      assert.deepEqual(await titles(), before);
+      await page.click('#clear');
+      await waitState(page, 'idle');
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), null);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the last roadmap is restored after a reload, and Clear removes it', async () => {
     const p = await openPage(env);
     const { page } = p;
