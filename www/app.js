@@ -282,7 +282,7 @@ function renderUsage() {
   ui.uPrompt.textContent = fmt.format(u.promptTokens);
   ui.uOutput.textContent = fmt.format(u.outputTokens);
   ui.uThoughts.textContent = fmt.format(u.thoughtsTokens);
-  const model = current.model in PRICES ? current.model : DEFAULT_MODEL;
+  const model = Object.hasOwn(PRICES, current.model) ? current.model : DEFAULT_MODEL;
   const p = PRICES[model];
   const usd = (u.promptTokens * p.input + (u.outputTokens + u.thoughtsTokens) * p.output) / 1e6;
   const money = usd === 0 ? '$0.00' : usd < 0.01 ? `≈ $${usd.toFixed(4)}` : `≈ $${usd.toFixed(usd < 1 ? 3 : 2)}`;
@@ -405,19 +405,76 @@ function save() {
   }
 }
 
+const isObject = (x) => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isInt = (x, lo, hi) => Number.isInteger(x) && x >= lo && x <= hi;
+const isText = (x) => typeof x === 'string';
+const optional = (x, check) => x === undefined || x === null || check(x);
+const arrayOf = (x, check) => Array.isArray(x) && x.every(check);
+
+/** Why a saved copy cannot be shown (another version, or not the shape this page renders), or '' when it can. */
+function savedProblem(saved) {
+  if (!isObject(saved)) return 'not a saved roadmap';
+  if (saved.v !== 1) return `unknown version ${JSON.stringify(saved.v)?.slice(0, 20)}`;
+  const rm = saved.roadmap;
+  if (!isObject(rm) || !isText(rm.role) || !rm.role.trim() || !isInt(rm.totalWeeks, 1, 52)) return 'no role or length';
+  const n = rm.totalWeeks;
+  const day = (d) =>
+    isObject(d) && isInt(d.day, 1, 7) && isText(d.title) && optional(d.tasks, (t) => arrayOf(t, isText)) &&
+    optional(d.resources, (r) => arrayOf(r, isText)) && optional(d.hours, Number.isFinite);
+  const week = (w) =>
+    isObject(w) && isInt(w.week, 1, n) && isText(w.title) && optional(w.phase, isText) && arrayOf(w.days, day);
+  if (!arrayOf(rm.weeks, week)) return 'a week is not readable';
+  if (new Set(rm.weeks.map((w) => w.week)).size !== rm.weeks.length) return 'a week is there twice';
+  const phase = (p) => isObject(p) && isText(p.name) && isInt(p.startWeek, 1, n) && isInt(p.endWeek, 1, n) && optional(p.goal, isText);
+  if (!optional(rm.phases, (ps) => arrayOf(ps, phase))) return 'a phase is not readable';
+  const outlineWeek = (o) => isObject(o) && isInt(o.week, 1, n) && isText(o.title);
+  if (!optional(rm.outline, (os) => arrayOf(os, outlineWeek))) return 'the outline is not readable';
+  if (!optional(rm.warnings, (ws) => arrayOf(ws, isText))) return 'a warning is not readable';
+  if (!optional(rm.usage, isObject) || !optional(rm.batches, Array.isArray)) return 'the usage is not readable';
+  if (!optional(rm.level, isText) || !optional(rm.hoursPerDay, Number.isFinite)) return 'the level or hours are not readable';
+  return '';
+}
+
+/** Forgets an unreadable saved copy, and says so in the status card. */
+function discardSaved(reason) {
+  try {
+    localStorage.removeItem(STORE_KEY);
+  } catch {
+    /* storage disabled */
+  }
+  current = null;
+  resetView();
+  ui.statusCard.hidden = false;
+  ui.statusTitle.textContent = 'Saved roadmap discarded';
+  ui.statusDetail.textContent = 'The roadmap saved in this browser could not be read, so it was removed. Generate a new one.';
+  addLog(`Discarded the saved roadmap: ${reason}`, 'warn');
+}
+
+/** Shows the roadmap saved in this browser, if any. Returns whether it did; a copy it cannot show is discarded. */
 function restore() {
   let saved;
   try {
     saved = JSON.parse(localStorage.getItem(STORE_KEY) || 'null');
   } catch {
-    saved = null;
+    saved = undefined; // not JSON
   }
-  const rm = saved?.roadmap;
-  if (!rm || typeof rm.role !== 'string' || !Array.isArray(rm.weeks) || !Number.isInteger(rm.totalWeeks)) return false;
-  const params = saved.params || { role: rm.role, weeks: rm.totalWeeks, batchWeeks: 3 };
-  current = { roadmap: rm, params, model: saved.model || DEFAULT_MODEL, offline: !!saved.offline, complete: !!saved.complete };
+  if (saved === null) return false;
+  const problem = saved === undefined ? 'not JSON' : savedProblem(saved);
+  if (problem) {
+    discardSaved(problem);
+    return false;
+  }
+  const rm = saved.roadmap;
+  const sp = saved.params;
+  const params =
+    isObject(sp) && isText(sp.role) && isInt(sp.weeks, 1, 52) && isInt(sp.batchWeeks, 1, 52) &&
+    optional(sp.level, isText) && optional(sp.hoursPerDay, Number.isFinite) && optional(sp.strategy, isText)
+      ? sp
+      : { role: rm.role, weeks: rm.totalWeeks, batchWeeks: 3, ...(rm.level ? { level: rm.level } : {}), ...(rm.hoursPerDay ? { hoursPerDay: rm.hoursPerDay } : {}) };
+  const model = isText(saved.model) && saved.model ? saved.model : DEFAULT_MODEL;
+  current = { roadmap: rm, params, model, offline: !!saved.offline, complete: !!saved.complete };
   fillForm(params);
-  if (saved.model && PRICES[saved.model]) ui.model.value = saved.model;
+  if (Object.hasOwn(PRICES, model)) ui.model.value = model;
   renderRoadmap(rm);
   renderUsage();
   ui.statusCard.hidden = false;
@@ -986,7 +1043,14 @@ async function main() {
   } catch {
     /* storage disabled */
   }
-  const restored = restore();
+  let restored = false;
+  try {
+    restored = restore();
+  } catch (err) {
+    // Whatever a saved copy holds, it must not keep the page from starting.
+    console.warn('restoring the saved roadmap failed', err?.name);
+    discardSaved('it could not be shown');
+  }
   try {
     const res = await fetch('/config.json', { cache: 'no-store' });
     if (res.ok) config = { ...config, ...(await res.json()) };

@@ -583,6 +583,38 @@ describe('generation', () => {
     }
   });
 
+  test('a saved copy the page cannot show (a week null, tasks a string, another version, not JSON) is discarded with a note; the page starts', async () => {
+    const day = (n) => ({ day: n, title: `Day ${n}`, tasks: ['Read'], resources: [], hours: 1 });
+    const week = { week: 1, title: 'Basics', phase: 'Start', days: [1, 2, 3, 4, 5, 6, 7].map(day) };
+    const bad = [
+      JSON.stringify({ v: 1, roadmap: { role: 'X', totalWeeks: 1, weeks: [null] } }),
+      JSON.stringify({ v: 1, roadmap: { role: 'X', totalWeeks: 1, weeks: [{ ...week, days: [{ ...day(1), tasks: 'Read the docs' }] }] } }),
+      JSON.stringify({ v: 2, roadmap: { role: 'X', totalWeeks: 1, weeks: [week] } }),
+      '{"v":1,"roadmap":',
+    ];
+    for (const value of bad) {
+      const p = await openPage(env, {
+        // Seeded once per tab, before the page's scripts run.
+        initScript: {
+          content: `if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1'); localStorage.setItem(${JSON.stringify(STORE_KEY)}, ${JSON.stringify(value)}); }`,
+        },
+      }).catch(() => null);
+      assert.ok(p, `the page started with ${value}`);
+      const { page } = p;
+      try {
+        assert.equal(await page.getAttribute('body', 'data-state'), 'idle', value);
+        assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), null, 'the bad copy is gone');
+        assert.equal(await page.textContent('#status-title'), 'Saved roadmap discarded');
+        assert.ok((await logLines(page)).some((l) => /Discarded the saved roadmap: /.test(l)));
+        assert.equal(await page.locator('.week-card').count(), 0);
+        assert.equal(await page.isDisabled('#generate'), false);
+        p.assertClean();
+      } finally {
+        await p.close();
+      }
+    }
+  });
+
   test('the last roadmap is restored after a reload, and Clear removes it', async () => {
     const p = await openPage(env);
     const { page } = p;
