@@ -771,16 +771,15 @@ function finishRun(roadmap) {
   const secs = ((performance.now() - run.startedAt) / 1000).toFixed(1);
   const ranges = run.ranges;
   const focus = endRun();
-  current = { ...current, roadmap, complete: true };
+  current = { ...current, roadmap, complete: true, secs };
   renderRoadmap(roadmap);
   renderUsage();
-  for (const [b, [from]] of ranges) {
+  for (const [b, [from, to]] of ranges) {
     const report = (roadmap.batches || []).find((x) => x.startWeek === from);
     segState(b, report?.status === 'fallback' ? 'fallback' : 'done');
+    Object.assign(ui.progress.querySelectorAll('.seg')[b - 1]?.dataset ?? {}, { from, to });
   }
-  const fallbacks = roadmap.weeks.filter((w) => w.fallback).length;
-  ui.statusTitle.textContent = fallbacks ? 'Roadmap ready — with placeholders' : 'Roadmap ready';
-  ui.statusDetail.textContent = `${plural(roadmap.totalWeeks, 'week')} · ${plural(roadmap.totalWeeks * 7, 'day')} · ${secs} s${fallbacks ? ` · ${plural(fallbacks, 'week')} to regenerate` : ''}`;
+  showReady(roadmap, secs);
   updateProgress();
   save();
   setState('done');
@@ -806,6 +805,24 @@ function bringBackPrevious(me) {
 
 /** The run `me` is a new roadmap (not a Continue) that got no outline and no week. */
 const endedBeforeOutline = (me, kept) => !me.resumed && !outlineComplete(kept) && !kept.weeks.length;
+
+/** Status of a finished roadmap: the title and detail name its placeholder weeks, if any. */
+function showReady(rm, secs) {
+  const fallbacks = rm.weeks.filter((w) => w.fallback).length;
+  ui.statusTitle.textContent = fallbacks ? 'Roadmap ready — with placeholders' : 'Roadmap ready';
+  ui.statusDetail.textContent = `${plural(rm.totalWeeks, 'week')} · ${plural(rm.totalWeeks * 7, 'day')} · ${secs} s${fallbacks ? ` · ${plural(fallbacks, 'week')} to regenerate` : ''}`;
+}
+
+/** After "Regenerate week": the finished run's status and its batches' segments follow the placeholders left. */
+function refreshReady(rm) {
+  if (document.body.dataset.state !== 'done' || current?.secs == null) return; // a restored or stopped roadmap says nothing about placeholders
+  showReady(rm, current.secs);
+  for (const seg of ui.progress.querySelectorAll('.seg[data-from]')) {
+    const from = Number(seg.dataset.from);
+    const to = Number(seg.dataset.to);
+    seg.className = `seg seg--${rm.weeks.some((w) => w.fallback && w.week >= from && w.week <= to) ? 'fallback' : 'done'}`;
+  }
+}
 
 function cancelledRun(err) {
   const me = run;
@@ -922,6 +939,7 @@ async function regenerate(weekNo, button) {
     if (same) msg.textContent = 'The model returned this week unchanged.';
     renderHeader(roadmap);
     renderUsage();
+    refreshReady(roadmap);
     save();
     addLog(`Regenerated week ${weekNo}${w?.fallback ? ' (still a placeholder)' : same ? ' (unchanged)' : ''}`, w?.fallback ? 'warn' : 'ok');
     setState(document.body.dataset.state);

@@ -437,6 +437,38 @@ describe('generation', () => {
     }
   });
 
+  test('regenerating every placeholder week updates the status: the count of weeks to regenerate, then "Roadmap ready" and no amber segment', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await env.script('*', [{}, { fault: 'prose', repeat: 20 }]); // the one batch of 2 weeks becomes placeholders
+      await fillForm(page, { weeks: 2, batch: 2 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      await env.script('*', [], { replace: true });
+      assert.equal(await page.textContent('#status-title'), 'Roadmap ready — with placeholders');
+      assert.match(await page.textContent('#status-detail'), / · 2 weeks to regenerate$/);
+      assert.equal(await page.locator('#progress .seg--fallback').count(), 1);
+
+      await page.click('#week-1 [data-action="regenerate"]');
+      await page.waitForSelector('#week-1[data-fallback="false"]');
+      assert.equal(await page.textContent('#status-title'), 'Roadmap ready — with placeholders');
+      assert.match(await page.textContent('#status-detail'), / · 1 week to regenerate$/);
+      assert.equal(await page.locator('#progress .seg--fallback').count(), 1, 'week 2 is still a placeholder');
+
+      await page.click('#week-2 [data-action="regenerate"]');
+      await page.waitForSelector('#week-2[data-fallback="false"]');
+      assert.equal(await page.textContent('#status-title'), 'Roadmap ready');
+      assert.doesNotMatch(await page.textContent('#status-detail'), /regenerate/);
+      assert.match(await page.textContent('#status-detail'), /^2 weeks · 14 days · [\d.]+ s$/);
+      assert.equal(await page.locator('#progress .seg--fallback').count(), 0);
+      assert.equal(await page.locator('#progress .seg--done').count(), 1);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('"Regenerate week" that brings back the same week ends the busy state: label, aria-busy and the button restored', async () => {
     const p = await pageWithRoadmap(env, { weeks: 2, batch: 2 });
     const { page } = p;
