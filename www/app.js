@@ -282,15 +282,56 @@ function renderUsage() {
   ui.uPrompt.textContent = fmt.format(u.promptTokens);
   ui.uOutput.textContent = fmt.format(u.outputTokens);
   ui.uThoughts.textContent = fmt.format(u.thoughtsTokens);
-  const model = Object.hasOwn(PRICES, current.model) ? current.model : DEFAULT_MODEL;
-  const p = PRICES[model];
-  const usd = (u.promptTokens * p.input + (u.outputTokens + u.thoughtsTokens) * p.output) / 1e6;
+  // Each model's share at its own prices: the roadmap's model, and any other a week was regenerated (or a run
+  // continued) with.
+  const priced = (m) => (Object.hasOwn(PRICES, m) ? m : DEFAULT_MODEL);
+  const shares = new Map([[priced(current.model), ownUsage(current)]]);
+  for (const [m, x] of Object.entries(current.otherUsage || {})) shares.set(priced(m), addUsage(shares.get(priced(m)), x));
+  let usd = 0;
+  const rates = [];
+  for (const [m, x] of shares) {
+    const p = PRICES[m];
+    usd += (x.promptTokens * p.input + (x.outputTokens + x.thoughtsTokens) * p.output) / 1e6;
+    rates.push(`${shares.size > 1 ? `${m}: ` : ''}input $${p.input.toFixed(2)}, output and thinking $${p.output.toFixed(2)} per 1M tokens`);
+  }
   const money = usd === 0 ? '$0.00' : usd < 0.01 ? `≈ $${usd.toFixed(4)}` : `≈ $${usd.toFixed(usd < 1 ? 3 : 2)}`;
   ui.uCost.textContent = money;
-  const rates = `input $${p.input.toFixed(2)}, output and thinking $${p.output.toFixed(2)} per 1M tokens`;
+  const models = [...shares.keys()].join(' and ');
   ui.uNote.textContent = current.offline
-    ? `Offline demo: nothing is billed. Estimate of what this run would cost on ${model} at list prices (${rates}).`
-    : `Estimate for ${model} at list prices (${rates}); the free tier, caching and price changes make your bill differ.`;
+    ? `Offline demo: nothing is billed. Estimate of what this run would cost on ${models} at list prices (${rates.join('; ')}).`
+    : `Estimate for ${models} at list prices (${rates.join('; ')}); the free tier, caching and price changes make your bill differ.`;
+}
+
+/** `a + b` (either may be missing), field by field. */
+function addUsage(a, b) {
+  const out = emptyUsage();
+  for (const k of Object.keys(out)) out[k] = (Number(a?.[k]) || 0) + (Number(b?.[k]) || 0);
+  return out;
+}
+
+/** `a - b`, field by field, never below 0. */
+function subUsage(a, b) {
+  const out = emptyUsage();
+  for (const k of Object.keys(out)) out[k] = Math.max(0, (Number(a?.[k]) || 0) - (Number(b?.[k]) || 0));
+  return out;
+}
+
+/** What the roadmap's own model used: its usage without what other models (`otherUsage`) used. */
+function ownUsage(c) {
+  return Object.values(c.otherUsage || {}).reduce(subUsage, addUsage(c.roadmap?.usage, null));
+}
+
+/** `c.otherUsage` with `usage` (used by `model`) added. */
+function addToOther(c, model, usage) {
+  return { ...(c.otherUsage || {}), [model]: addUsage(c.otherUsage?.[model], usage) };
+}
+
+/** `otherUsage` of a roadmap that goes on with `model`: what `c`'s own model used joins the others when it changes. */
+function carryUsage(c, model) {
+  if (!c?.roadmap) return {};
+  const other = { ...(c.otherUsage || {}) };
+  if (c.model !== model) other[c.model] = addUsage(other[c.model], ownUsage(c));
+  return other;
 }
 
 function renderHeader(rm) {
@@ -397,9 +438,9 @@ function segState(batch, state) {
 
 function save() {
   if (!current?.roadmap) return;
-  const { roadmap, params, model, offline, complete } = current;
+  const { roadmap, params, model, offline, complete, otherUsage } = current;
   try {
-    localStorage.setItem(STORE_KEY, JSON.stringify({ v: 1, savedAt: new Date().toISOString(), roadmap, params, model, offline, complete }));
+    localStorage.setItem(STORE_KEY, JSON.stringify({ v: 1, savedAt: new Date().toISOString(), roadmap, params, model, offline, complete, otherUsage }));
   } catch {
     /* storage full or disabled: the roadmap stays on screen */
   }
@@ -472,7 +513,8 @@ function restore() {
       ? sp
       : { role: rm.role, weeks: rm.totalWeeks, batchWeeks: 3, ...(rm.level ? { level: rm.level } : {}), ...(rm.hoursPerDay ? { hoursPerDay: rm.hoursPerDay } : {}) };
   const model = isText(saved.model) && saved.model ? saved.model : DEFAULT_MODEL;
-  current = { roadmap: rm, params, model, offline: !!saved.offline, complete: !!saved.complete };
+  const otherUsage = isObject(saved.otherUsage) && Object.values(saved.otherUsage).every(isObject) ? saved.otherUsage : {};
+  current = { roadmap: rm, params, model, offline: !!saved.offline, complete: !!saved.complete, otherUsage };
   fillForm(params);
   if (Object.hasOwn(PRICES, model)) ui.model.value = model;
   renderRoadmap(rm);
@@ -504,7 +546,7 @@ function retryIn(ms) {
  * `next` is 'continue' (Continue is shown: the outline is complete and weeks are left), 'week' (a failed
  * "Regenerate week") or 'generate' (nothing to continue: generate again).
  */
-function explain(err, offline, next = 'generate') {
+function explain(err, offline, next = 'generate', model = current?.model ?? ui.model.value) {
   const status = err.status ? ` (HTTP ${err.status})` : '';
   const who = offline ? 'The demo model' : 'Gemini';
   const then = { continue: 'press Continue', week: 'try the week again with “Regenerate week”', generate: 'generate again' }[next];
@@ -528,13 +570,13 @@ function explain(err, offline, next = 'generate') {
       const daily = (err.quotaIds || []).some((q) => /PerDay/i.test(q));
       // Not retryable and not daily: a quota of 0, the model is outside the key's tier (Gemini still names a wait).
       if (err.retryable === false && !daily) {
-        return ['No quota for this model', `${offline ? 'The demo model reports' : 'Google reports'} a quota of 0 for ${current?.model ?? 'this model'} on this key (its tier does not include it): waiting will not help. Choose another model and ${then}${kept}`];
+        return ['No quota for this model', `${offline ? 'The demo model reports' : 'Google reports'} a quota of 0 for ${model} on this key (its tier does not include it): waiting will not help. Choose another model and ${then}${kept}`];
       }
       // Before the named wait: Gemini names one for a daily quota too (to midnight Pacific, or a useless few seconds).
       if (daily) {
         const used = offline
-          ? `The demo model reports the daily quota for ${current?.model ?? 'this model'} used up`
-          : `This key has used its daily quota for ${current?.model ?? 'this model'}`;
+          ? `The demo model reports the daily quota for ${model} used up`
+          : `This key has used its daily quota for ${model}`;
         return ['Daily quota used up', `${used} (${err.quotaIds.join(', ')}). It resets at midnight Pacific time. Choose another model and ${then}, or come back tomorrow.${next === 'continue' ? ' Finished weeks are kept.' : ''}`];
       }
       if (err.retryDelayMs) return ['Rate limit reached', `${offline ? 'The demo model' : 'Google'} asks to wait ${retryIn(err.retryDelayMs)}. Then ${then}${kept}`];
@@ -551,7 +593,7 @@ function explain(err, offline, next = 'generate') {
     case 'BLOCKED':
       return [`${who} blocked the request${err.reason ? ` (${err.reason})` : ''}`, 'Rephrase the role in plain, neutral words and try again.'];
     case 'NOT_FOUND':
-      return ['Model not available', `“${current?.model ?? ui.model.value}” is not available for this key. Choose another model and ${then}.`];
+      return ['Model not available', `“${model}” is not available for this key. Choose another model and ${then}.`];
     case 'BAD_REQUEST':
       if (err.googleStatus === 'FAILED_PRECONDITION' && /location/i.test(err.message)) {
         return ['Gemini is not available from your location', `${offline ? 'The demo model reports' : 'Google reports'} that the Gemini API is not served where this request came from (or the VPN or proxy it went through). See ai.google.dev/gemini-api/docs/available-regions.`];
@@ -565,8 +607,8 @@ function explain(err, offline, next = 'generate') {
   }
 }
 
-function showError(err, offline, next) {
-  const [title, advice] = explain(err, offline, next);
+function showError(err, offline, next, model) {
+  const [title, advice] = explain(err, offline, next, model);
   ui.errorCode.textContent = err.code || err.name || 'ERROR';
   ui.errorTitle.textContent = title;
   ui.errorAdvice.textContent = advice;
@@ -622,7 +664,7 @@ async function startRun(mode) {
     current = null;
   }
   run = { id: ++runSeq, controller, params, backend: b, working, previous, resumed: !!resumeFrom, segments: [], ranges: new Map(), totalBatches: 0, startedAt: performance.now(), kept: working.weeks.length };
-  current = { roadmap: working, params, model: b.model, offline: b.offline, complete: false };
+  current = { roadmap: working, params, model: b.model, offline: b.offline, complete: false, otherUsage: resumeFrom ? carryUsage(previous, b.model) : {} };
   const me = run;
 
   ui.statusCard.hidden = false;
@@ -895,7 +937,7 @@ function failRun(err) {
   }
   if (err.batch) segState(err.batch, 'failed');
   // The advice names Continue only when setState('failed') below shows it for this run's roadmap.
-  showError(err, me.backend.offline, !early && outlineComplete(kept) && weeksLeft(kept) > 0 ? 'continue' : 'generate');
+  showError(err, me.backend.offline, !early && outlineComplete(kept) && weeksLeft(kept) > 0 ? 'continue' : 'generate', me.backend.model);
   addLog(`Failed: ${err.code} — ${err.message}`, 'error');
   ui.statusTitle.textContent = 'Generation stopped';
   ui.statusDetail.textContent = kept.weeks.length
@@ -929,7 +971,9 @@ async function regenerate(weekNo, button) {
     const roadmap = await regenerateWeek(current.roadmap, weekNo, options);
     if (regen !== me) return; // cleared meanwhile: that roadmap is gone, do not bring it back or save it
     regen = null;
-    current = { ...current, roadmap };
+    // This request's usage is priced for the model it used.
+    const otherUsage = b.model === current.model ? current.otherUsage : addToOther(current, b.model, subUsage(roadmap.usage, current.roadmap.usage));
+    current = { ...current, roadmap, otherUsage };
     const w = roadmap.weeks.find((x) => x.week === weekNo);
     // A new card replaces this one; an unchanged week keeps it, so it must leave its busy state here.
     card.removeAttribute('aria-busy');
@@ -955,7 +999,8 @@ async function regenerate(weekNo, button) {
       setState(document.body.dataset.state);
       return;
     }
-    const [title, advice] = err?.code ? explain(err, b.offline, 'week') : ['Something went wrong', 'Try the week again.'];
+    // The advice names the model this request used (the form's), which may not be the roadmap's.
+    const [title, advice] = err?.code ? explain(err, b.offline, 'week', b.model) : ['Something went wrong', 'Try the week again.'];
     msg.textContent = `${err?.code ?? 'ERROR'}: ${title}. ${advice}`;
     addLog(`Regenerating week ${weekNo} failed: ${err?.code ?? ''} ${err?.message ?? ''}`, 'error');
     setState(document.body.dataset.state);

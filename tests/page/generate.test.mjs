@@ -469,6 +469,46 @@ describe('generation', () => {
     }
   });
 
+  test('"Regenerate week" with another model: its error advice and the cost name the model the request used', async () => {
+    const p = await pageWithRoadmap(env, { weeks: 1, batch: 1 });
+    const { page } = p;
+    const PRICES = { 'gemini-3.1-flash-lite': { input: 0.25, output: 1.5 }, 'gemini-3.1-pro-preview': { input: 2, output: 12 } };
+    const cost = (u, m) => (u.promptTokens * PRICES[m].input + (u.outputTokens + u.thoughtsTokens) * PRICES[m].output) / 1e6;
+    const money = (usd) => (usd === 0 ? '$0.00' : usd < 0.01 ? `≈ $${usd.toFixed(4)}` : `≈ $${usd.toFixed(usd < 1 ? 3 : 2)}`);
+    const usage = async () => JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY)).roadmap.usage;
+    try {
+      const before = await usage();
+      assert.equal(await page.textContent('#u-cost'), money(cost(before, 'gemini-3.1-flash-lite')));
+      await page.selectOption('#model', 'gemini-3.1-pro-preview');
+
+      await env.script('*', [{ fault: 'quota-day' }]);
+      await page.click('#week-1 [data-action="regenerate"]');
+      await until(async () => (await logLines(page)).some((l) => /Regenerating week 1 failed/.test(l)), { message: 'the regeneration to fail' });
+      const msg = await page.textContent('#week-1 .week-card__msg');
+      assert.match(msg, /daily quota for gemini-3\.1-pro-preview used up/);
+      assert.doesNotMatch(msg, /flash-lite/);
+
+      await page.click('#week-1 [data-action="regenerate"]');
+      await until(async () => (await logLines(page)).some((l) => /Regenerated week 1/.test(l)), { message: 'the regeneration to end' });
+      const asked = generateRequests(await env.requests()).at(-1);
+      assert.equal(asked.model, 'gemini-3.1-pro-preview');
+      const after = await usage();
+      const delta = Object.fromEntries(Object.keys(before).map((k) => [k, after[k] - before[k]]));
+      assert.ok(delta.outputTokens > 0);
+      assert.equal(await page.textContent('#u-cost'), money(cost(before, 'gemini-3.1-flash-lite') + cost(delta, 'gemini-3.1-pro-preview')));
+      const note = await page.textContent('#u-note');
+      assert.match(note, /gemini-3\.1-flash-lite and gemini-3\.1-pro-preview/);
+      assert.match(note, /gemini-3\.1-pro-preview: input \$2\.00, output and thinking \$12\.00 per 1M tokens/);
+
+      // The split is saved with the roadmap.
+      await p.reload();
+      assert.equal(await page.textContent('#u-cost'), money(cost(before, 'gemini-3.1-flash-lite') + cost(delta, 'gemini-3.1-pro-preview')));
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('"Regenerate week" that brings back the same week ends the busy state: label, aria-busy and the button restored', async () => {
     const p = await pageWithRoadmap(env, { weeks: 2, batch: 2 });
     const { page } = p;
