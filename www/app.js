@@ -1060,6 +1060,8 @@ function wire() {
     const b = e.target.closest('[data-action="regenerate"]');
     if (!b || b.disabled) return;
     if (regen?.button === b) {
+      // The second click of a double click (detail 2+) is not a Cancel: the first one just started this regeneration.
+      if (e.detail > 1) return;
       b.textContent = 'Cancelling…';
       regen.controller.abort();
     } else regenerate(Number(b.dataset.week), b);

@@ -687,6 +687,30 @@ describe('generation', () => {
     }
   });
 
+  test('a double click on "Regenerate week" starts it once and does not cancel it; a single click then cancels', async () => {
+    const p = await pageWithRoadmap(env, { weeks: 2, batch: 2 });
+    const { page } = p;
+    try {
+      await env.script('*', [{ fault: 'hang' }]); // the regeneration waits until it is aborted
+      const button = page.locator('#week-1 [data-action="regenerate"]');
+      await button.dblclick();
+      assert.equal(await button.textContent(), 'Cancel regeneration', 'still regenerating after the double click');
+      assert.equal(await page.getAttribute('#week-1', 'aria-busy'), 'true');
+      const hung = await until(async () => generateRequests(await env.requests()).filter((r) => r.fault === 'hang'), { message: 'the regeneration request' });
+      assert.equal(hung.length, 1, 'one request');
+      assert.equal(hung[0].aborted, false, 'not aborted');
+      assert.ok(!(await logLines(page)).some((l) => /cancelled/.test(l)));
+
+      await button.click();
+      await until(async () => generateRequests(await env.requests()).some((r) => r.fault === 'hang' && r.aborted), { message: 'the cancel' });
+      await until(async () => (await logLines(page)).some((l) => /Regenerating week 1 cancelled/.test(l)), { message: 'the cancel to be logged' });
+      assert.equal(await button.textContent(), 'Regenerate week');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the last roadmap is restored after a reload, and Clear removes it', async () => {
     const p = await openPage(env);
     const { page } = p;
