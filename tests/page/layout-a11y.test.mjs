@@ -98,6 +98,26 @@ describe('layout and accessibility', () => {
     }
   });
 
+  test('a long one-word role wraps at 375 px: no horizontal scrolling', async () => {
+    const p = await openPage(env, { viewport: { width: 375, height: 812 } });
+    const { page } = p;
+    try {
+      const role = 'Datenbankadministratorenweiterbildungsbeauftragter';
+      await fillForm(page, { role, weeks: 1, batch: 1 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      assert.match(await page.textContent('#roadmap-title'), new RegExp(role));
+      const wide = await page.$$eval('main *', (els) =>
+        els.filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5).map((e) => e.id || e.className || e.tagName),
+      );
+      assert.deepEqual(wide, [], 'no element sticks out to the right');
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('keyboard only: tab to the form, generate with Enter, focus is always visible', async () => {
     const p = await openPage(env);
     const { page } = p;
