@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { ROOT, SHOTS, fillForm, openPage, shot, waitState, useEnv } from './support.mjs';
+import { ROOT, SHOTS, STORE_KEY, fillForm, openPage, shot, waitState, useEnv } from './support.mjs';
 
 /** In the page: text/background contrast of every visible element matching the selectors. */
 function contrastReport(selectors) {
@@ -112,6 +112,42 @@ describe('layout and accessibility', () => {
       );
       assert.deepEqual(wide, [], 'no element sticks out to the right');
       assert.equal(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), true);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('phases of a 52-week plan wrap onto more rows instead of shrinking: a 1-week phase stays readable', async () => {
+    const phases = [
+      ['Orientation', 1, 1], ['Containerization and orchestration', 2, 20], ['Infrastructure', 21, 21], ['Observability', 22, 40],
+      ['Security', 41, 41], ['Reliability engineering', 42, 50], ['Review', 51, 51], ['Capstone', 52, 52],
+    ].map(([name, startWeek, endWeek]) => ({ name, startWeek, endWeek, goal: `Goal of ${name}` }));
+    const outline = Array.from({ length: 52 }, (_, i) => ({ week: i + 1, title: `Week ${i + 1}`, phase: phases.find((p) => p.endWeek >= i + 1).name }));
+    const days = Array.from({ length: 7 }, (_, i) => ({ day: i + 1, title: `Day ${i + 1}`, tasks: ['Read'], resources: [], hours: 1 }));
+    const saved = {
+      v: 1,
+      roadmap: { role: 'SRE', totalWeeks: 52, phases, outline, weeks: [{ week: 1, title: 'Week 1', phase: 'Orientation', days }], warnings: [], batches: [] },
+      params: { role: 'SRE', weeks: 52, batchWeeks: 3 },
+      model: 'gemini-3.1-flash-lite',
+      offline: true,
+      complete: false,
+    };
+    const p = await openPage(env, {
+      initScript: { content: `localStorage.setItem(${JSON.stringify(STORE_KEY)}, ${JSON.stringify(JSON.stringify(saved))});` },
+    });
+    const { page } = p;
+    try {
+      await waitState(page, 'partial');
+      const boxes = await page.$$eval('#phases > .phase', (ls) => ls.map((l) => {
+        const r = l.getBoundingClientRect();
+        return { name: l.querySelector('.phase__name').textContent, width: r.width, top: r.top, right: r.right };
+      }));
+      assert.equal(boxes.length, 8);
+      for (const b of boxes) assert.ok(b.width >= 150, `${b.name} is ${b.width.toFixed(0)} px wide`);
+      assert.ok(new Set(boxes.map((b) => Math.round(b.top))).size > 1, 'the phases take more than one row');
+      const right = await page.$eval('#phases', (o) => o.getBoundingClientRect().right);
+      for (const b of boxes) assert.ok(b.right <= right + 0.5, `${b.name} stays inside the list`);
       p.assertClean();
     } finally {
       await p.close();
