@@ -1,7 +1,7 @@
 // Gemini Roadmap demo page: the form, a run of generateRoadmap with live progress, the roadmap view,
 // exports and persistence. Plain ES module, no framework, no build step.
 import init, { generateRoadmap, regenerateWeek } from '/pkg/web/gemini_roadmap.js';
-import { toJson, toMarkdown, toIcs, fileBase, nextMonday, parseDate } from './exports.js';
+import { toJson, toMarkdown, toIcs, fileBase, nextMonday } from './exports.js';
 import { el, phaseItems, weekCard } from './render.js';
 
 const GOOGLE_URL = 'https://generativelanguage.googleapis.com';
@@ -1073,10 +1073,29 @@ function wire() {
   ui.exportMd.addEventListener('click', () => {
     if (current?.roadmap) download(`${fileBase(current.roadmap)}.md`, 'text/markdown', toMarkdown(current.roadmap));
   });
+  const dateError = $('startDate-error');
+  const clearDateError = () => {
+    ui.startDate.removeAttribute('aria-invalid');
+    dateError.hidden = true;
+    dateError.textContent = '';
+  };
+  ui.startDate.addEventListener('input', clearDateError);
   ui.exportIcs.addEventListener('click', () => {
     if (!current?.roadmap) return;
-    if (!parseDate(ui.startDate.value)) ui.startDate.value = nextMonday();
-    download(`${fileBase(current.roadmap)}.ics`, 'text/calendar', toIcs(current.roadmap, ui.startDate.value));
+    clearDateError();
+    if (!ui.startDate.value) ui.startDate.value = nextMonday(); // left empty: the coming Monday
+    let ics;
+    try {
+      ics = toIcs(current.roadmap, ui.startDate.value);
+    } catch (err) {
+      // A date out of range (or unreadable): say so next to it, download nothing.
+      dateError.textContent = err.message;
+      dateError.hidden = false;
+      ui.startDate.setAttribute('aria-invalid', 'true');
+      ui.startDate.focus();
+      return;
+    }
+    download(`${fileBase(current.roadmap)}.ics`, 'text/calendar', ics);
   });
   ui.clear.addEventListener('click', () => {
     if (run) return;

@@ -94,10 +94,12 @@ export function toMarkdown(roadmap) {
 
 // ───────────── iCalendar ─────────────
 
-/** RFC 5545 TEXT escaping. */
+/** RFC 5545 TEXT escaping; control characters (other than line breaks, which become \n) are dropped. */
 export function icsEscape(s) {
   return String(s ?? '')
     .replace(/\r\n?/g, '\n')
+    .replace(/\t/g, ' ')
+    .replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '')
     .replace(/\\/g, '\\\\')
     .replace(/;/g, '\\;')
     .replace(/,/g, '\\,')
@@ -129,16 +131,20 @@ export function icsFold(line) {
   return parts.join('\r\n ');
 }
 
-/** `YYYY-MM-DD` → Date at UTC midnight, or null. */
+/** The calendar's years: four digits, and none that calendar apps misread (0–99 as 19xx). */
+export const MIN_YEAR = 1900;
+export const MAX_YEAR = 9999;
+
+/** `YYYY-MM-DD` (a year from 1900 to 9999) → Date at UTC midnight, or null. */
 export function parseDate(iso) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(iso || ''));
-  if (!m) return null;
+  if (!m || +m[1] < MIN_YEAR || +m[1] > MAX_YEAR) return null;
   const d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
   return d.getUTCMonth() === +m[2] - 1 ? d : null;
 }
 
 const pad = (n, w = 2) => String(n).padStart(w, '0');
-const icsDate = (d) => `${d.getUTCFullYear()}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
+const icsDate = (d) => `${pad(d.getUTCFullYear(), 4)}${pad(d.getUTCMonth() + 1)}${pad(d.getUTCDate())}`;
 const icsStamp = (d) =>
   `${icsDate(d)}T${pad(d.getUTCHours())}${pad(d.getUTCMinutes())}${pad(d.getUTCSeconds())}Z`;
 const addDays = (d, n) => new Date(d.getTime() + n * 86400000);
@@ -159,7 +165,9 @@ function hash(s) {
  */
 export function toIcs(roadmap, startDate, now = new Date()) {
   const start = parseDate(startDate);
-  if (!start) throw new Error('Choose a start date for the calendar.');
+  if (!start) throw new Error(`Choose a start date from ${MIN_YEAR} to ${MAX_YEAR}.`);
+  const lastDay = addDays(start, (Number(roadmap.totalWeeks) || 1) * 7);
+  if (lastDay.getUTCFullYear() > MAX_YEAR) throw new Error(`The calendar would run past ${MAX_YEAR}: choose an earlier start date.`);
   const stamp = icsStamp(now);
   const uidBase = `gr-${hash(`${roadmap.role}|${roadmap.totalWeeks}|${startDate}`)}`;
   const lines = [

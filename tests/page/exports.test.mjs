@@ -2,7 +2,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 
-import { icsEscape, icsFold, nextMonday, toIcs, toMarkdown, fileBase } from '../../www/exports.js';
+import { icsEscape, icsFold, nextMonday, parseDate, toIcs, toMarkdown, fileBase } from '../../www/exports.js';
 import { fillForm, openPage, readDownload, waitState, useEnv } from './support.mjs';
 
 /** Unfolds an iCalendar text into logical lines. */
@@ -64,6 +64,35 @@ describe('exports from the page', () => {
       assert.equal(lines.filter((l) => /^DTSTAMP:\d{8}T\d{6}Z$/.test(l)).length, 14);
       assert.equal(lines.filter((l) => /^DTEND;VALUE=DATE:\d{8}$/.test(l)).length, 14);
       assert.equal(lines.filter((l) => l.startsWith('SUMMARY:')).length, 14);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('Calendar (.ics) refuses a start date outside 1900-9999 with a message next to the date, and downloads nothing', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 1, batch: 1 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      let downloads = 0;
+      page.on('download', () => downloads++);
+      for (const [date, message] of [['0099-03-02', /from 1900 to 9999/], ['1899-12-31', /from 1900 to 9999/], ['9999-12-28', /run past 9999/]]) {
+        await page.fill('#startDate', date);
+        await page.click('#export-ics');
+        await page.waitForSelector('#startDate-error:not([hidden])');
+        assert.match(await page.textContent('#startDate-error'), message, date);
+        assert.equal(await page.getAttribute('#startDate', 'aria-invalid'), 'true');
+        assert.equal(await page.evaluate(() => document.activeElement.id), 'startDate');
+        assert.equal(downloads, 0, `nothing downloaded for ${date}`);
+      }
+      await page.fill('#startDate', '1900-01-01');
+      assert.equal(await page.isVisible('#startDate-error'), false, 'editing the date clears the message');
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#export-ics')]);
+      const lines = unfold(readDownload(await dl.path()));
+      assert.equal(lines.find((l) => l.startsWith('DTSTART')), 'DTSTART;VALUE=DATE:19000101');
       p.assertClean();
     } finally {
       await p.close();
@@ -163,6 +192,25 @@ describe('export builders (www/exports.js)', () => {
     assert.match(md, /^- Docs: <https:\/\/kubernetes\.io\/docs\/concepts_x\/>\.$/m, 'the URL stays whole and usable');
     assert.match(md, /^- Make <https:\/\/en\.wikipedia\.org\/wiki\/Make_\(software\)>$/m, 'a Markdown link keeps its label and shows its target');
     assert.match(md, /^\*Phase: P\\_1\*$/m);
+  });
+
+  test('ICS dates: years 1900-9999 only (no 19xx for 0099, no 7-digit dates), the end of the plan too; control characters dropped', () => {
+    assert.equal(parseDate('0099-03-02'), null);
+    assert.equal(parseDate('0999-03-02'), null);
+    assert.equal(parseDate('1899-12-31'), null);
+    assert.equal(parseDate('1900-01-01').toISOString(), '1900-01-01T00:00:00.000Z');
+    assert.equal(parseDate('9999-12-31').toISOString(), '9999-12-31T00:00:00.000Z');
+    assert.throws(() => toIcs(roadmap, '0099-03-02'), /from 1900 to 9999/);
+    assert.throws(() => toIcs(roadmap, '9999-12-28'), /run past 9999/);
+    const last = toIcs(roadmap, '9999-12-24', new Date(Date.UTC(2026, 0, 1))).replace(/\r\n /g, '').split('\r\n');
+    assert.equal(last.filter((l) => l.startsWith('DTEND')).at(-1), 'DTEND;VALUE=DATE:99991231');
+    for (const l of last.filter((l) => /^DT(START|END);/.test(l))) assert.match(l, /:\d{8}$/);
+
+    assert.equal(icsEscape('a\u0000b\u0007c\u001bd\u007fe\tf\ng'), 'abcde f\\ng');
+    const hostile = { ...roadmap, weeks: [{ ...roadmap.weeks[0], days: [{ ...roadmap.weeks[0].days[0], title: 'Bell\u0007 and escape\u001b[31m', tasks: ['Null\u0000 byte\u007f'] }] }] };
+    const ics = toIcs(hostile, '2026-01-05', new Date(Date.UTC(2026, 0, 1)));
+    assert.ok(!/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(ics), 'no control characters but CRLF');
+    assert.ok(ics.replace(/\r\n /g, '').includes('SUMMARY:W1·D1 Bell and escape[31m'));
   });
 
   test('nextMonday picks the coming Monday (today when it is Monday)', () => {
