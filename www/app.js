@@ -663,7 +663,7 @@ async function startRun(mode) {
     resetView();
     current = null;
   }
-  run = { id: ++runSeq, controller, params, backend: b, working, previous, resumed: !!resumeFrom, segments: [], ranges: new Map(), totalBatches: 0, startedAt: performance.now(), kept: working.weeks.length };
+  run = { id: ++runSeq, controller, params, backend: b, working, previous, resumed: !!resumeFrom, segments: [], ranges: new Map(), inFlight: new Set(), batchesDone: 0, totalBatches: 0, startedAt: performance.now(), kept: working.weeks.length };
   current = { roadmap: working, params, model: b.model, offline: b.offline, complete: false, otherUsage: resumeFrom ? carryUsage(previous, b.model) : {} };
   const me = run;
 
@@ -724,6 +724,12 @@ async function startRun(mode) {
   }
 }
 
+/** "Generating batch 3 of 5…", or with several batches in flight at once (parallel), "Generating batches (1 of 5 done)…". */
+function showGenerating(batch) {
+  ui.statusTitle.textContent =
+    run.inFlight.size > 1 ? `Generating batches (${run.batchesDone} of ${run.totalBatches} done)…` : `Generating batch ${batch} of ${run.totalBatches}…`;
+}
+
 function onProgress(e) {
   const w = run.working;
   switch (e.type) {
@@ -741,7 +747,8 @@ function onProgress(e) {
       run.ranges.set(e.batch, [e.startWeek, e.endWeek]);
       segState(e.batch, 'active');
       run.segments[e.batch - 1]?.setAttribute('title', `Batch ${e.batch}: ${range(e.startWeek, e.endWeek)}`);
-      ui.statusTitle.textContent = `Generating batch ${e.batch} of ${e.totalBatches}…`;
+      run.inFlight.add(e.batch);
+      showGenerating(e.batch);
       ui.statusDetail.textContent = `${range(e.startWeek, e.endWeek).replace(/^w/, 'W')} · ${w.weeks.length} of ${w.totalWeeks} weeks ready`;
       addLog(`Generating batch: ${range(e.startWeek, e.endWeek)}`);
       updateProgress();
@@ -761,6 +768,9 @@ function onProgress(e) {
     }
     case 'batch-done':
       segState(e.batch, 'done');
+      run.inFlight.delete(e.batch);
+      run.batchesDone++;
+      if (run.inFlight.size) showGenerating(Math.max(...run.inFlight));
       w.usage = e.usage;
       renderUsage();
       updateProgress();

@@ -165,6 +165,36 @@ describe('generation', () => {
     }
   });
 
+  test('Batches in parallel: the status title counts finished batches while several are in flight, never "batch 5 of 5" alone', async () => {
+    const p = await openPage(env, {
+      initScript: () => {
+        window.__titles = [];
+        document.addEventListener('DOMContentLoaded', () => {
+          const title = document.getElementById('status-title');
+          new MutationObserver(() => {
+            window.__titles.push({ text: title.textContent, inFlight: document.querySelectorAll('#progress .seg--active, #progress .seg--retry').length });
+          }).observe(title, { childList: true, characterData: true, subtree: true });
+        });
+      },
+    });
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 12, batch: 3, parallel: true });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      const titles = await page.evaluate(() => window.__titles);
+      const several = titles.filter((t) => /^Generating batches \(\d of 5 done\)…$/.test(t.text));
+      assert.ok(several.length >= 1, `a title for several batches in:\n${titles.map((t) => t.text).join('\n')}`);
+      for (const t of several) assert.ok(t.inFlight > 1, `"${t.text}" with ${t.inFlight} in flight`);
+      for (const t of titles.filter((t) => /^Generating batch \d of 5…$/.test(t.text))) {
+        assert.ok(t.inFlight <= 1, `"${t.text}" while ${t.inFlight} batches were in flight`);
+      }
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('Cancel aborts the request in flight, sends nothing more, and Continue finishes without re-requesting kept weeks', async () => {
     const p = await openPage(env);
     const { page } = p;
