@@ -159,6 +159,9 @@ function renderBackend() {
   }
   ui.backendLabel.textContent = label;
   ui.backendStatus.dataset.backend = b.offline ? 'offline' : 'gemini';
+  // Without the offline model (static hosting) the key is required.
+  ui.apiKey.placeholder = config.mockUrl ? 'Leave empty for the offline demo' : 'Your Gemini API key (required here)';
+  $('key-optional').textContent = config.mockUrl ? 'optional' : 'required';
 }
 
 function clearErrors() {

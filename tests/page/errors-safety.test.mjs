@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {
   apiRequests, fillForm, generateRequests, logLines, openPage, sequence, until, waitState, weekNumbers, useEnv,
 } from './support.mjs';
+import { startServer } from '../../scripts/serve.mjs';
 
 const env = useEnv();
 
@@ -267,6 +268,28 @@ describe('errors and safety', () => {
       p.assertClean();
     } finally {
       await p.close();
+    }
+  });
+
+  test('served without the offline model (no mockUrl), the key field says a key is required', async () => {
+    const { server, url } = await startServer({ port: 0 });
+    const context = await env.browser.newContext();
+    try {
+      const page = await context.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${url}/`);
+      await page.waitForSelector('body[data-ready="true"]');
+      assert.match(await page.textContent('#backend-label'), /No offline model on this server/);
+      const placeholder = await page.getAttribute('#apiKey', 'placeholder');
+      assert.doesNotMatch(placeholder, /offline demo|Leave empty/);
+      assert.match(placeholder, /required/);
+      assert.equal(await page.textContent('label[for="apiKey"] .optional'), 'required');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+      await new Promise((ok) => server.close(ok));
+      server.closeAllConnections?.();
     }
   });
 
