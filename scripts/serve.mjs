@@ -43,6 +43,9 @@ export function startServer({ port = 0, mockUrl = '' } = {}) {
         'cache-control': 'no-cache',
         'x-content-type-options': 'nosniff',
         'referrer-policy': 'strict-origin-when-cross-origin',
+        // The page may not be framed (clickjacking); a <meta> CSP cannot say frame-ancestors, so the headers do.
+        'x-frame-options': 'DENY',
+        'content-security-policy': "frame-ancestors 'none'",
       });
       res.end(body);
     } catch {

@@ -276,6 +276,15 @@ describe('page source', () => {
   const files = readdirSync(www);
   const read = (f) => readFileSync(join(www, f), 'utf8');
 
+  test('the demo server forbids framing: X-Frame-Options DENY and CSP frame-ancestors \'none\'', async () => {
+    for (const path of ['/', '/index.html', '/app.js']) {
+      const res = await fetch(`${env.site}${path}`);
+      assert.equal(res.status, 200, path);
+      assert.equal(res.headers.get('x-frame-options'), 'DENY', path);
+      assert.equal(res.headers.get('content-security-policy'), "frame-ancestors 'none'", path);
+    }
+  });
+
   test('no HTML sinks in the scripts, no inline scripts or styles, a strict CSP, no external resources', () => {
     for (const f of files.filter((f) => f.endsWith('.js'))) {
       const src = read(f);
