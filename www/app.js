@@ -842,24 +842,19 @@ function finishRun(roadmap) {
 }
 
 /**
- * A new run that ended before its outline has nothing to keep, and saved nothing: the roadmap it replaced on screen
- * (still the saved one) comes back. Returns whether there was one.
+ * The run `me` replaced a roadmap on screen with a new one, and ended before its outline: it has nothing to keep
+ * and saved nothing, so the roadmap it replaced (still the saved one) should come back.
  */
-function bringBackPrevious(me) {
+const replacedInVain = (me, kept) => !me.resumed && !!me.previous?.roadmap && !outlineComplete(kept) && !kept.weeks.length;
+
+/** Puts the roadmap that `me` replaced back on screen; logs what the abandoned attempt used. */
+function bringBackPrevious(me, kept) {
+  const used = kept.usage?.requests;
+  if (used) addLog(`The stopped run used ${plural(used, 'request')} (${fmt.format(kept.usage.totalTokens || 0)} tokens)`, 'warn');
   current = me.previous;
-  if (!current?.roadmap) {
-    current = null;
-    ui.roadmap.hidden = true;
-    ui.usageCard.hidden = true;
-    return false;
-  }
   renderRoadmap(current.roadmap);
   renderUsage();
-  return true;
 }
-
-/** The run `me` is a new roadmap (not a Continue) that got no outline and no week. */
-const endedBeforeOutline = (me, kept) => !me.resumed && !outlineComplete(kept) && !kept.weeks.length;
 
 /** Status of a finished roadmap: the title and detail name its placeholder weeks, if any. */
 function showReady(rm, secs) {
@@ -883,13 +878,11 @@ function cancelledRun(err) {
   const me = run;
   const kept = err?.partial && Array.isArray(err.partial.weeks) && err.partial.weeks.length >= run.working.weeks.length ? err.partial : run.working;
   const focus = endRun();
-  if (endedBeforeOutline(me, kept)) {
-    const had = bringBackPrevious(me);
+  if (replacedInVain(me, kept)) {
     addLog('Cancelled before the outline was ready', 'warn');
+    bringBackPrevious(me, kept);
     ui.statusTitle.textContent = 'Cancelled';
-    ui.statusDetail.textContent = had
-      ? 'Stopped before the outline was ready. The roadmap you had before is below, unchanged.'
-      : 'Stopped before the outline was ready; nothing to keep.';
+    ui.statusDetail.textContent = 'Stopped before the outline was ready. The roadmap you had before is below, unchanged.';
     for (const seg of ui.progress.children) seg.className = 'seg seg--stopped';
     setState('cancelled');
     settleFocus(focus);
@@ -941,9 +934,10 @@ function failRun(err) {
     return;
   }
   const kept = err.partial && Array.isArray(err.partial.weeks) ? err.partial : me.working;
-  const early = endedBeforeOutline(me, kept);
-  const hadPrevious = early && bringBackPrevious(me);
-  if (!early) {
+  const early = replacedInVain(me, kept);
+  addLog(`Failed: ${err.code} — ${err.message}`, 'error');
+  if (early) bringBackPrevious(me, kept);
+  else {
     current = { ...current, roadmap: kept, complete: false };
     if (kept.weeks.length || outlineComplete(kept)) renderRoadmap(kept);
     renderUsage();
@@ -951,11 +945,10 @@ function failRun(err) {
   if (err.batch) segState(err.batch, 'failed');
   // The advice names Continue only when setState('failed') below shows it for this run's roadmap.
   showError(err, me.backend.offline, !early && outlineComplete(kept) && weeksLeft(kept) > 0 ? 'continue' : 'generate', me.backend.model);
-  addLog(`Failed: ${err.code} — ${err.message}`, 'error');
   ui.statusTitle.textContent = 'Generation stopped';
   ui.statusDetail.textContent = kept.weeks.length
     ? `${kept.weeks.length} of ${plural(kept.totalWeeks, 'week')} are ready and kept.`
-    : hadPrevious
+    : early
       ? 'No weeks were generated. The roadmap you had before is below, unchanged.'
       : 'No weeks were generated.';
   if (!early) updateProgress();
