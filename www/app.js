@@ -1017,11 +1017,21 @@ async function regenerate(weekNo, button) {
 
 function wire() {
   // Enter in a field while Continue is offered continues (the primary action then): it never discards kept weeks.
+  // With another role or length typed in, the user means a new roadmap: Enter then asks to confirm the discard.
+  const sameRoadmap = () => {
+    const rm = current.roadmap;
+    const role = ui.role.value.trim().replace(/\s+/g, ' ').toLowerCase();
+    return role === rm.role.trim().replace(/\s+/g, ' ').toLowerCase() && Number(ui.weeks.value) === rm.totalWeeks;
+  };
   ui.roadmapForm.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter' || e.isComposing || e.defaultPrevented || e.target.tagName !== 'INPUT') return;
-    if (!resumable() || run || regen) return;
+    if (!resumable() || run || regen || !sameRoadmap()) return;
     e.preventDefault(); // no implicit submission (that would be "Generate new roadmap")
     startRun('continue');
+  });
+  // An edit after the first press asks again: the confirmation was for what the form said then.
+  ui.roadmapForm.addEventListener('input', () => {
+    if (discardArmed) setState(document.body.dataset.state);
   });
   ui.roadmapForm.addEventListener('submit', (e) => {
     e.preventDefault();

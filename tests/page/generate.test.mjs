@@ -307,6 +307,16 @@ describe('generation', () => {
       assert.deepEqual(await weekNumbers(page), [1, 2, 3], 'the kept weeks are still on screen');
       lastSeq = (await env.requests()).at(-1).seq;
 
+      // With another role typed in, Enter means a new roadmap: it asks first, as the button does; an edit disarms it.
+      await page.fill('#role', 'Pastry Chef');
+      await page.keyboard.press('Enter');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'failed');
+      assert.match(await page.textContent('#generate'), /^Discard 3 kept weeks and start over$/);
+      assert.equal((await env.requests()).at(-1).seq, lastSeq, 'nothing was sent');
+      await page.fill('#role', 'DevOps Engineer');
+      assert.equal(await page.textContent('#generate'), 'Generate new roadmap');
+      assert.equal(await page.isVisible('#discard-note'), false);
+
       // The first press of "Generate new roadmap" only asks; nothing is sent or discarded.
       assert.equal(await page.textContent('#generate'), 'Generate new roadmap');
       await page.click('#generate');
