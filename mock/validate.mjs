@@ -450,6 +450,10 @@ export function validateCountTokensRequest(json, model, modelId) {
   if (ct.contents && ct.generateContentRequest) {
     return { ok: false, status: 400, body: invalidArgument('* CountTokensRequest: only one of contents and generate_content_request can be set.\n') };
   }
+  // A wrapped request names its model again (googleapis/python-genai#432; SDKs had to start sending it).
+  if (ct.generateContentRequest && !ct.generateContentRequest.model) {
+    return { ok: false, status: 400, body: invalidArgument('* CountTokensRequest.generate_content_request.model: model is not specified\n') };
+  }
   const req = ct.generateContentRequest || { contents: ct.contents || [] };
   const prefix = ct.generateContentRequest ? 'CountTokensRequest.generate_content_request' : 'CountTokensRequest';
   const err = validateGenerate(req, model, modelId, { forCountTokens: true, prefix });

@@ -268,6 +268,13 @@ test('countTokens accepts {contents} and {generateContentRequest} and matches pr
     body: JSON.stringify({ generateContentRequest: { model: 'models/gemini-2.5-flash', ...body } }),
   });
   const j2 = await ct2.json();
+  // the wrapped request must name its model
+  const noModel = await fetch(`${env.url}/v1beta/models/gemini-2.5-flash:countTokens`, {
+    method: 'POST', headers: { 'x-goog-api-key': KEY, 'content-type': 'application/json' },
+    body: JSON.stringify({ generateContentRequest: body }),
+  });
+  assert.equal(noModel.status, 400);
+  assert.equal((await noModel.json()).error.message, '* CountTokensRequest.generate_content_request.model: model is not specified\n');
   const gen = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body });
   assert.equal(j2.totalTokens, gen.json.usageMetadata.promptTokenCount);
   assert.ok(j2.totalTokens > j1.totalTokens);
