@@ -154,6 +154,19 @@ function sendRaw(ctx, status, body, contentType, extraHeaders = {}) {
 
 const pretty = (obj) => JSON.stringify(obj, null, 2);
 
+/**
+ * JSON as Gemini writes an SSE event: `": "` after each key, no space after a comma
+ * (`{"candidates": [{"content": {"parts": [{"text": "Hi"}],"role": "model"},"index": 0}],...}`), so a client that
+ * matches `"finishReason":"STOP"` in the text fails here as against Gemini.
+ */
+export function sseJson(v) {
+  if (Array.isArray(v)) return `[${v.map(sseJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}: ${sseJson(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
 /** JSON response; on the non-SSE streaming endpoint Google wraps bodies in a JSON array. */
 function sendJson(ctx, status, obj, { arrayWrap = false } = {}) {
   const body = arrayWrap ? `[${pretty(obj)}\n]` : pretty(obj) + '\n';
@@ -839,7 +852,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
   }
 
   const frame = sse
-    ? (obj) => `data: ${JSON.stringify(obj)}\r\n\r\n`
+    ? (obj) => `data: ${sseJson(obj)}\r\n\r\n`
     : (obj, i) => (i === 0 ? '[' : '\n,\r\n') + pretty(obj);
 
   // time to first token: latency + thinking time

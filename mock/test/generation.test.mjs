@@ -457,3 +457,12 @@ test('candidateCount: n candidates with indexes 0..n-1, candidate 0 as for one; 
     assert.deepEqual(events.at(-1).usageMetadata, u);
   }
 });
+
+test('SSE events are written as Gemini writes them: ": " after a key, no space after a comma', async () => {
+  const body = userRequest('hi', { thinkingConfig: { thinkingBudget: 0 } });
+  const r = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body, stream: true });
+  const first = r.text.split('\r\n\r\n')[0];
+  assert.match(first, /^data: \{"candidates": \[\{"content": \{"parts": \[\{"text": "(?:[^"\\]|\\.)*"\}\],"role": "model"\},"index": 0\}\],"usageMetadata": \{"promptTokenCount": \d+,/);
+  assert.ok(!/"finishReason":"/.test(r.text), 'no compact JSON');
+  assert.equal(parseSSE(r.text).map(responseText).join(''), responseText((await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body })).json));
+});
