@@ -142,7 +142,10 @@ function dataSegments(all, bytes) {
  * refers to them any more: after [`trapPanics`] no code passes a location, but binaryen cannot know which data
  * is dead. A location is found as a (pointer, length) pair naming a source file followed by a plausible line
  * and column; it and its file name are zeroed only when no `i32.const` or load/store offset in the code, and
- * no 4-byte word in the data, points into them. `memory-packing` then leaves the zeros out.
+ * no 4-byte word in the data, points into them. A file name counts only as a whole string (a 0 byte or a segment
+ * edge on both sides, as rustc writes them) and is zeroed only if a zeroed location named it: a path inside a
+ * message that is still used (`"Edit src/main.rs and run"`), or the tail of a longer name, is never touched.
+ * `memory-packing` then leaves the zeros out.
  */
 export function zeroDeadLocations(bytes) {
   const out = Buffer.from(bytes);
@@ -156,8 +159,8 @@ export function zeroDeadLocations(bytes) {
     return s ? s.start + (addr - s.at) : -1;
   };
   const text = execFileSync(WASM_DIS, ['-'], { input: out, maxBuffer: 1 << 28 }).toString();
-  const data = text.indexOf('\n (data ');
-  const code = data < 0 ? text : text.slice(0, data);
+  // Everything but the data segments (binaryen prints them before the functions, one line each).
+  const code = text.split('\n').filter((l) => !l.startsWith(' (data ')).join('\n');
   const codeRefs = [...code.matchAll(/i32\.const (-?\d+)|offset=(\d+)/g)].map((m) => Number(m[1] ?? m[2]) >>> 0);
   const dataWords = () => {
     const words = [];
@@ -168,9 +171,12 @@ export function zeroDeadLocations(bytes) {
   const into = (values, addr, len) => values.some((v) => v >= addr && v < addr + len);
   const latin = out.toString('latin1');
   const files = new Map();
-  for (const m of latin.matchAll(/(?:src\/[a-z_/]+|\/rustc\/[0-9a-f]+\/library\/[a-z_/]+|[a-z_-]+-\d+\.\d+\.\d+\/src\/[a-z_/]+)\.rs/g)) {
-    const addr = addrOf(m.index);
-    if (addr >= 0) files.set(addr, m[0].length);
+  const segOf = (pos) => segs.find((g) => pos >= g.start && pos < g.end);
+  for (const m of latin.matchAll(/(?:src\/[a-z0-9_/]+|\/rustc\/[0-9a-f]+\/library\/[a-z0-9_/]+|[a-z0-9_-]+-\d+\.\d+\.\d+\/src\/[a-z0-9_/]+)\.rs/g)) {
+    const seg = segOf(m.index);
+    const end = m.index + m[0].length;
+    const whole = seg && (m.index === seg.start || out[m.index - 1] === 0) && (end === seg.end || out[end] === 0);
+    if (whole) files.set(addrOf(m.index), m[0].length);
   }
   const locations = [];
   for (const g of segs) {
@@ -185,12 +191,13 @@ export function zeroDeadLocations(bytes) {
   }
   const words = dataWords();
   const dead = locations.filter((p) => !into(codeRefs, addrOf(p), 16) && !into(words, addrOf(p), 16));
+  const named = new Set(dead.map((p) => out.readUInt32LE(p)));
   for (const p of dead) out.fill(0, p, p + 16);
-  // A file name is dead once nothing points into it, its zeroed locations no longer doing so.
+  // A file name a zeroed location named is dead once nothing else points into it.
   const after = dataWords();
   let names = 0;
   for (const [addr, len] of files) {
-    if (into(codeRefs, addr, len) || into(after, addr, len)) continue;
+    if (!named.has(addr) || into(codeRefs, addr, len) || into(after, addr, len)) continue;
     out.fill(0, posOf(addr), posOf(addr) + len);
     names++;
   }

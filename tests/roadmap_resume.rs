@@ -151,6 +151,15 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     assert!(resumed.weeks.iter().all(|w| !w.fallback));
     assert!(resumed.warnings.is_empty(), "{:?}", resumed.warnings);
     assert_eq!(resumed.weeks.iter().filter(|w| w.week != 5).collect::<Vec<_>>(), rm.weeks.iter().filter(|w| w.week != 5).collect::<Vec<_>>());
+    // A resumed run that fails before writing it again gives the placeholder back in `partial`, with its warning.
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(|_, _, task| matches!(task, Task::Weeks { .. }).then(|| Scripted::status(400, error_body(400, "INVALID_ARGUMENT", "bad", json!([]))))),
+    );
+    let e = block_on(generate(&t, &RoadmapOptions { resume_from: Some(rm.clone()), ..o.clone() }, &mut |_| {})).unwrap_err();
+    let partial = e.partial.expect("partial");
+    assert_eq!(partial.weeks, rm.weeks, "every week it was given, the placeholder in its place");
+    assert_eq!(partial.warnings, rm.warnings);
 
     let t = ReplayTransport::with_responder(
         vec![],

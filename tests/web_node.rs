@@ -164,6 +164,12 @@ async fn bad_input_costs_no_request() {
         assert_eq!((str_field(&err, "code").as_deref(), str_field(&err, "field").as_deref()), (Some("INVALID_INPUT"), Some(name)));
         assert_eq!(str_field(&err, "message").as_deref(), Some(&*format!("Invalid option `{name}`: must be a finite number")));
     }
+    // Deeper down, the argument is named with where the number was (the replacer sees only the innermost key).
+    let nested = obj(run.clone());
+    js_sys::Reflect::set(&nested, &"history".into(), &js_sys::Array::of1(&f64::NAN.into())).unwrap();
+    let err = settle(generate_roadmap(nested)).await.unwrap_err();
+    assert_eq!(str_field(&err, "field").as_deref(), Some("options"));
+    assert_eq!(str_field(&err, "message").as_deref(), Some("Invalid option `options`: must not hold NaN or Infinity (found at `0`)"));
     let chat_base = json!({"apiKey": k, "baseUrl": mock_url()});
     for (opts, name) in [(with(chat_base.clone(), "timeoutMs", f64::NAN), "timeoutMs"), (obj(json!({"apiKey": k, "maxRetries": 1e9})), "maxRetries")] {
         let err = GeminiChat::new(opts).err().unwrap();

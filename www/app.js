@@ -66,7 +66,9 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const batches = (n) => `${n} ${n === 1 ? 'batch' : 'batches'}`;
 const outlineComplete = (rm) =>
   !!rm && Array.isArray(rm.outline) && rm.outline.length === rm.totalWeeks && rm.totalWeeks > 0;
-const weeksLeft = (rm) => (rm ? rm.totalWeeks - (rm.weeks || []).length : 0);
+// Placeholder weeks (`fallback`) are left to do: Continue (`resumeFrom`) asks for them again.
+const finishedWeeks = (rm) => (rm?.weeks || []).filter((w) => !w.fallback).length;
+const weeksLeft = (rm) => (rm ? rm.totalWeeks - finishedWeeks(rm) : 0);
 
 /** Continue is on offer: a stopped run (or a restored unfinished one) whose outline is complete, with weeks left. */
 function resumable(state = document.body.dataset.state) {
@@ -666,7 +668,7 @@ async function startRun(mode) {
     resetView();
     current = null;
   }
-  run = { id: ++runSeq, controller, params, backend: b, working, previous, resumed: !!resumeFrom, segments: [], ranges: new Map(), inFlight: new Set(), batchesDone: 0, totalBatches: 0, startedAt: performance.now(), kept: working.weeks.length };
+  run = { id: ++runSeq, controller, params, backend: b, working, previous, resumed: !!resumeFrom, segments: [], ranges: new Map(), inFlight: new Set(), batchesDone: 0, totalBatches: 0, startedAt: performance.now(), kept: finishedWeeks(working) };
   current = { roadmap: working, params, model: b.model, offline: b.offline, complete: false, otherUsage: resumeFrom ? carryUsage(previous, b.model) : {} };
   const me = run;
 

@@ -78,9 +78,8 @@ const hostOf = (url) => {
 function labelMisleads(label, href) {
   for (const [, url, domain] of label.matchAll(LABEL_SITE_RE)) {
     if (url && safeHttpUrl(trimUrl(url)) !== href) return true;
-    if (domain && domain.split('.').at(-1) === domain.split('.').at(-1).toLowerCase() && hostOf(`https://${domain}`) !== hostOf(href)) {
-      return true; // (ASP.NET, with its upper-case "TLD", is a name, not a domain)
-    }
+    // Any case: GOOGLE.COM names the same site as google.com (ASP.NET as a label shows the URL instead, at worst).
+    if (domain && hostOf(`https://${domain}`) !== hostOf(href)) return true;
   }
   return false;
 }

@@ -1236,7 +1236,27 @@ pub async fn generate<T: Transport>(
             run.emit(ProgressEvent::Done { total_weeks: rm.total_weeks, fallback_weeks, usage: rm.usage });
             Ok(rm)
         }
-        Err((e, batch)) => Err(run.fail(e, batch)),
+        Err((e, batch)) => {
+            let mut err = run.fail(e, batch);
+            if let (Some(partial), Some(from)) = (err.partial.as_mut(), opts.resume_from.as_ref()) {
+                keep_placeholders(partial, from);
+            }
+            Err(err)
+        }
+    }
+}
+
+/// A failed resumed run gives back the placeholder weeks it had not written again yet, with their warnings: its
+/// `partial` loses nothing the run was given.
+fn keep_placeholders(partial: &mut Roadmap, from: &Roadmap) {
+    for w in from.weeks.iter().filter(|w| w.fallback) {
+        if partial.weeks.iter().any(|p| p.week == w.week) {
+            continue;
+        }
+        let at = partial.weeks.iter().position(|p| p.week > w.week).unwrap_or(partial.weeks.len());
+        partial.weeks.insert(at, w.clone());
+        let prefix = format!("Week {}:", w.week);
+        partial.warnings.extend(from.warnings.iter().filter(|m| m.starts_with(&prefix)).cloned());
     }
 }
 

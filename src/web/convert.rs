@@ -45,8 +45,12 @@ pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, 
     });
     let json = js_sys::JSON::stringify_with_replacer(value, replacer.as_ref()).ok().and_then(|s| s.as_string());
     if let Some(key) = not_finite.take() {
-        let key = key.as_string().filter(|k| !k.is_empty());
-        return Err(Error::invalid(key.as_deref().unwrap_or(what), "must be a finite number"));
+        // The replacer sees only the innermost key: an option names itself, anything deeper names the argument.
+        let top = Reflect::get(value, &key).ok().and_then(|v| v.as_f64()).is_some_and(|n| !n.is_finite());
+        return Err(match key.as_string().filter(|k| top && !k.is_empty()) {
+            Some(k) => Error::invalid(&k, "must be a finite number"),
+            None => Error::invalid(what, format!("must not hold NaN or Infinity (found at `{}`)", key.as_string().unwrap_or_default())),
+        });
     }
     json.and_then(|j| Value::parse(&j).ok()).ok_or_else(|| Error::invalid(what, problem))
 }

@@ -62,7 +62,8 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
         .map_err(js_error)?;
     let week = week.as_f64().filter(|w| w.fract() == 0.0 && *w >= 1.0).ok_or_else(|| invalid("week", "must be a week number"))?;
     // Role and length come from the roadmap, so the caller need not repeat them; given, they must be the roadmap's
-    // (the options of its `generateRoadmap` call can be passed as they are), never silently replaced.
+    // (the options of its `generateRoadmap` call can be passed as they are, minus any `resumeFrom`), never silently
+    // replaced.
     let mut value: Value = decode_redacted(&options, "options", JS_ONLY).map_err(js_error)?;
     if let Value::Object(o) = &mut value {
         if o.contains_key("resumeFrom") {

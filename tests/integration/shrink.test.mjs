@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionBodies, orderForGzip, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
-import { DIST, ensureDist } from './helpers.mjs';
+import { DIST, ROOT, ensureDist } from './helpers.mjs';
 
 const name = (s) => [s.length, ...Buffer.from(s)];
 const section = (id, body) => [id, body.length, ...body];
@@ -93,4 +93,44 @@ test('the shipped web build: short shared names, minified glue, every import pro
   const typed = [...initOutput.matchAll(/readonly ([\w$]+):/g)].map((m) => m[1]);
   assert.ok(typed.length > 20 && typed.includes('memory'), initOutput);
   for (const name of typed) assert.ok(exports.includes(name), `InitOutput.${name} is exported`);
+});
+
+test('zeroDeadLocations zeroes only panic locations nothing uses and the file names only they named', async () => {
+  const { zeroDeadLocations } = await import('../../scripts/optimize.mjs');
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const le = (n) => [0, 8, 16, 24].map((s) => `\\${((n >>> s) & 0xff).toString(16).padStart(2, '0')}`).join('');
+  const location = (file, len, line, col) => le(file) + le(len) + le(line) + le(col);
+  const crate = 'base64-0.22.1/src/engine/mod.rs';
+  const wat = `(module (memory (export "memory") 1)
+    (func (export "msg") (result i32) i32.const 1024)
+    (func (export "live") (result i32) i32.const 2116)
+    (func (export "crate") (result i32) i32.const 2300)
+    (data (i32.const 1024) "Edit src/main.rs and run cargo\\00")
+    (data (i32.const 2048) "\\00src/dead.rs\\00")
+    (data (i32.const 2064) "${location(2049, 11, 5, 7)}")
+    (data (i32.const 2100) "\\00src/live.rs\\00")
+    (data (i32.const 2116) "${location(2101, 11, 9, 3)}")
+    (data (i32.const 2200) "\\00${crate}\\00")
+    (data (i32.const 2300) "${location(2201, crate.length, 12, 4)}"))`;
+  const dir = mkdtempSync(join(tmpdir(), 'zero-'));
+  try {
+    writeFileSync(join(dir, 'm.wat'), wat);
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'wasm-as'), [join(dir, 'm.wat'), '-o', join(dir, 'm.wasm')]);
+    const before = readFileSync(join(dir, 'm.wasm'));
+    const { bytes, locations, names } = zeroDeadLocations(before);
+    assert.deepEqual({ locations, names }, { locations: 1, names: 1 });
+    const { instance } = await WebAssembly.instantiate(bytes);
+    const mem = Buffer.from(instance.exports.memory.buffer);
+    const text = (at, len) => mem.toString('latin1', at, at + len);
+    assert.equal(text(1024, 30), 'Edit src/main.rs and run cargo', 'a path inside a used message is kept');
+    assert.ok(mem.subarray(2049, 2060).every((b) => b === 0), 'the dead location\'s file name is zeroed');
+    assert.ok(mem.subarray(2064, 2080).every((b) => b === 0), 'the dead location is zeroed');
+    assert.equal(text(2101, 11), 'src/live.rs');
+    assert.deepEqual([mem.readUInt32LE(2116), mem.readUInt32LE(2124)], [2101, 9], 'a used location is kept');
+    assert.equal(text(2201, crate.length), crate, 'a crate path with digits is kept whole, not cut at its src/ tail');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -168,6 +168,8 @@ describe('errors and safety', () => {
           ['kubernetes.io', 'https://kubernetes.io/docs/'],
         ]],
         ['[https://google.com](https://evil.example/login)', [['https://evil.example/login', 'https://evil.example/login']]],
+        ['[GOOGLE.COM](https://evil.example/login)', [['https://evil.example/login', 'https://evil.example/login']]],
+        ['[Google.Com docs](https://google.com/docs)', [['Google.Com docs', 'https://google.com/docs']]],
         ['[Official docs at docs.python.org](https://evil.example/)', [['https://evil.example/', 'https://evil.example/']]],
       ];
       const out = await render(cases.map(([t]) => t));

@@ -477,6 +477,31 @@ describe('generation', () => {
     }
   });
 
+  test('Continue counts a placeholder week as left to do and asks for it again', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // outline, week 1, week 2 unreadable until it becomes a placeholder, then week 3 meets a daily quota
+      await env.script('*', [{}, {}, { fault: 'prose', repeat: 4 }, { fault: 'quota-day' }]);
+      await fillForm(page, { weeks: 3, batch: 1 });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      assert.equal(await page.getAttribute('#week-2', 'data-fallback'), 'true');
+      assert.equal(await page.textContent('#continue'), 'Continue (2 weeks left)');
+      await env.script('*', [], { replace: true });
+      const lastSeq = (await env.requests()).at(-1).seq;
+      await page.click('#continue');
+      await waitState(page, 'done');
+      const asked = generateRequests((await env.requests()).filter((r) => r.seq > lastSeq)).map((r) => r.task?.from);
+      assert.deepEqual(asked.sort(), [2, 3], 'the placeholder week and the missing one');
+      assert.equal(await page.getAttribute('#week-2', 'data-fallback'), 'false');
+      assert.ok((await logLines(page)).some((l) => /Continuing: 1 week kept, 2 weeks to go$/.test(l)));
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('regenerating every placeholder week updates the status: the count of weeks to regenerate, then "Roadmap ready" and no amber segment', async () => {
     const p = await openPage(env);
     const { page } = p;
