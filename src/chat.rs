@@ -46,7 +46,7 @@ impl Chat {
     pub fn set_history(&mut self, turns: Vec<Turn>) -> Result<(), Error> {
         for (i, t) in turns.iter().enumerate() {
             if t.role != "user" && t.role != "model" {
-                return Err(Error::invalid("history", format!("turn {i}: role must be \"user\" or \"model\"")));
+                return Err(Error::invalid("history", cat!("turn ", i, ": role must be \"user\" or \"model\"")));
             }
         }
         self.history = turns;
@@ -120,7 +120,7 @@ pub async fn send_request<T: Transport>(
 pub fn read_json(reply: Reply) -> Result<JsonReply, Error> {
     if reply.is_truncated() {
         return Err(Error::Truncated {
-            message: format!("the answer was cut at maxOutputTokens after {} characters", reply.text.len()),
+            message: cat!("the answer was cut at maxOutputTokens after ", reply.text.len(), " characters"),
         });
     }
     let repaired = repair_json(&reply.text)?;

@@ -123,40 +123,38 @@ impl Error {
         Error::Malformed { message: message.into(), position: None }
     }
 
-    /// The `Display` text, like `to_string()`, through `format!`: `ToString`'s own copy of the formatting loop
-    /// and its panic location are then left out of the wasm.
+    /// The message (what `Display` prints), built without `core::fmt`.
     pub fn text(&self) -> String {
-        format!("{self}")
+        match self {
+            Error::InvalidInput { field, message } => cat!("Invalid option `", field, "`: ", message),
+            Error::Auth { status, message, .. } => cat!("Authentication failed (", status, "): ", message),
+            Error::RateLimited { message, details } => match details.retry_delay_ms {
+                // Gemini names a wait even then, but none helps.
+                _ if details.zero_quota => cat!("Rate limited (no quota for this model): ", message),
+                _ if self.is_daily_quota() => {
+                    cat!("Rate limited (daily quota used up; it resets at midnight Pacific time): ", message)
+                }
+                Some(ms) => cat!("Rate limited (retry in ", crate::json::num::seconds_1dp(ms.into()), "s): ", message),
+                None => cat!("Rate limited: ", message),
+            },
+            Error::BadRequest { status, message, .. } => cat!("Request rejected (", status, "): ", message),
+            Error::NotFound { message, .. } => cat!("Not found (404): ", message),
+            Error::Server { status, message, .. } => cat!("Gemini server error (", status, "): ", message),
+            Error::Network { message } => cat!("Network error: ", message),
+            Error::Timeout { ms } => cat!("Request timed out after ", ms, " ms"),
+            Error::Blocked { reason, message } => cat!("Blocked by Gemini (", reason, "): ", message),
+            Error::Malformed { message, position: Some(p) } => cat!("Malformed answer at position ", p, ": ", message),
+            Error::Malformed { message, position: None } => cat!("Malformed answer: ", message),
+            Error::EmptyAnswer => "Malformed answer: Gemini ended its turn (STOP) without any text".into(),
+            Error::Truncated { message } => cat!("Truncated answer: ", message),
+            Error::Aborted => "The operation was aborted.".into(),
+        }
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Statuses print as `u32`: a `u16` argument would link core's `u16` formatter too (the `u32` one is needed anyway).
-        match self {
-            Error::InvalidInput { field, message } => write!(f, "Invalid option `{field}`: {message}"),
-            Error::Auth { status, message, .. } => write!(f, "Authentication failed ({}): {message}", u32::from(*status)),
-            Error::RateLimited { message, details } => match details.retry_delay_ms {
-                // Gemini names a wait even then, but none helps.
-                _ if details.zero_quota => write!(f, "Rate limited (no quota for this model): {message}"),
-                _ if self.is_daily_quota() => {
-                    write!(f, "Rate limited (daily quota used up; it resets at midnight Pacific time): {message}")
-                }
-                Some(ms) => write!(f, "Rate limited (retry in {}s): {message}", crate::json::num::seconds_1dp(ms.into())),
-                None => write!(f, "Rate limited: {message}"),
-            },
-            Error::BadRequest { status, message, .. } => write!(f, "Request rejected ({}): {message}", u32::from(*status)),
-            Error::NotFound { message, .. } => write!(f, "Not found (404): {message}"),
-            Error::Server { status, message, .. } => write!(f, "Gemini server error ({}): {message}", u32::from(*status)),
-            Error::Network { message } => write!(f, "Network error: {message}"),
-            Error::Timeout { ms } => write!(f, "Request timed out after {ms} ms"),
-            Error::Blocked { reason, message } => write!(f, "Blocked by Gemini ({reason}): {message}"),
-            Error::Malformed { message, position: Some(p) } => write!(f, "Malformed answer at position {p}: {message}"),
-            Error::Malformed { message, position: None } => write!(f, "Malformed answer: {message}"),
-            Error::EmptyAnswer => f.write_str("Malformed answer: Gemini ended its turn (STOP) without any text"),
-            Error::Truncated { message } => write!(f, "Truncated answer: {message}"),
-            Error::Aborted => f.write_str("The operation was aborted."),
-        }
+        f.write_str(&self.text())
     }
 }
 

@@ -4,13 +4,15 @@
 // use `text::slice`.
 #![warn(clippy::string_slice)]
 
+// First: its `cat!` and `put!` macros are used throughout.
+#[macro_use]
+pub mod text;
 pub mod chat;
 pub mod error;
 pub mod gemini;
 pub mod json;
 pub mod retry;
 pub mod roadmap;
-pub mod text;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
 

@@ -49,3 +49,79 @@ pub fn slice<R: std::slice::SliceIndex<str, Output = str> + Clone>(s: &str, rang
 pub fn char_count(s: &str) -> usize {
     s.bytes().filter(|b| b & 0xC0 != 0x80).count()
 }
+
+/// A piece of text `cat!` and `put!` append: strings, chars and unsigned integers
+/// (in decimal). Messages are built from these instead of `format!`: `core::fmt` (its argument loop, padding,
+/// integer formatters and `Formatter`) costs ~4 KB of wasm.
+pub trait Piece {
+    fn put(self, out: &mut String);
+}
+
+impl Piece for &str {
+    fn put(self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Piece for &String {
+    fn put(self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Piece for String {
+    fn put(self, out: &mut String) {
+        out.push_str(&self);
+    }
+}
+
+impl Piece for char {
+    fn put(self, out: &mut String) {
+        out.push(self);
+    }
+}
+
+macro_rules! piece_uint {
+    ($($t:ty),*) => {$(
+        impl Piece for $t {
+            fn put(self, out: &mut String) {
+                crate::json::num::write_u64(out, self as u64);
+            }
+        }
+        impl Piece for &$t {
+            fn put(self, out: &mut String) {
+                crate::json::num::write_u64(out, *self as u64);
+            }
+        }
+    )*};
+}
+piece_uint!(u16, u32, u64, usize);
+
+/// What `put!` appends to: a `String` or a `&mut String` alike (method calls reborrow either).
+pub trait Target {
+    fn target(&mut self) -> &mut String;
+}
+
+impl Target for String {
+    fn target(&mut self) -> &mut String {
+        self
+    }
+}
+
+/// The pieces one after another in a new `String`: `cat!("week ", n, ": ", title)`.
+macro_rules! cat {
+    ($($p:expr),* $(,)?) => {{
+        let mut s = ::std::string::String::new();
+        $($crate::text::Piece::put($p, &mut s);)*
+        s
+    }};
+}
+
+/// The pieces appended to a `String`: `put!(s, "Day ", d.day, '\n')`.
+macro_rules! put {
+    ($s:expr, $($p:expr),* $(,)?) => {{
+        use $crate::text::Target as _;
+        let s = $s.target();
+        $($crate::text::Piece::put($p, s);)*
+    }};
+}

@@ -39,7 +39,7 @@ impl Endpoint {
         }
         let model = model.strip_prefix("models/").unwrap_or(model);
         if !model.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
-            return Err(Error::invalid("model", format!("{} is not a model name like \"gemini-3.1-flash-lite\"", crate::json::quote(model))));
+            return Err(Error::invalid("model", cat!(crate::json::quote(model), " is not a model name like \"gemini-3.1-flash-lite\"")));
         }
         // The API's root, also when given with its version (the URLs in Google's docs end in `/v1beta`): the
         // version would be doubled, and Google answers an unknown path without CORS headers, a network error.
@@ -58,9 +58,9 @@ impl Endpoint {
 
     pub fn generate_url(&self, stream: bool) -> String {
         if stream {
-            format!("{}/v1beta/models/{}:streamGenerateContent?alt=sse", self.base_url, self.model)
+            cat!(&self.base_url, "/v1beta/models/", &self.model, ":streamGenerateContent?alt=sse")
         } else {
-            format!("{}/v1beta/models/{}:generateContent", self.base_url, self.model)
+            cat!(&self.base_url, "/v1beta/models/", &self.model, ":generateContent")
         }
     }
 
@@ -77,7 +77,7 @@ impl Endpoint {
     pub fn describe_model_info(&self) -> HttpRequest {
         HttpRequest {
             method: "GET",
-            url: format!("{}/v1beta/models/{}", self.base_url, self.model),
+            url: cat!(&self.base_url, "/v1beta/models/", &self.model),
             headers: vec![("x-goog-api-key", self.api_key.clone())],
             body: None,
             timeout_ms: self.timeout_ms,

@@ -30,7 +30,7 @@ impl Scripted {
     }
     /// An SSE body: one `data:` event per JSON, each its own chunk.
     pub fn sse<S: AsRef<str>>(events: &[S]) -> Self {
-        let chunks = events.iter().map(|e| format!("data: {}\r\n\r\n", e.as_ref()).into_bytes()).collect();
+        let chunks = events.iter().map(|e| cat!("data: ", e.as_ref(), "\r\n\r\n").into_bytes()).collect();
         Scripted::Respond { status: 200, chunks }
     }
 }

@@ -65,7 +65,7 @@ impl GenerateRequest {
             match c.role.as_deref() {
                 Some("user") | Some("model") => {}
                 Some(other) => {
-                    return Err(Error::invalid("role", format!("role must be \"user\" or \"model\", got {}", crate::json::quote(other))))
+                    return Err(Error::invalid("role", cat!("role must be \"user\" or \"model\", got ", crate::json::quote(other))))
                 }
                 None => return Err(Error::invalid("role", "every turn needs a role, \"user\" or \"model\"")),
             }

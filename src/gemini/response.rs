@@ -118,7 +118,7 @@ impl Reply {
             Some(r) if BLOCK_REASONS.contains(&r) => {
                 return Err(Error::Blocked { reason: r.to_string(), message: "the answer was stopped".into() })
             }
-            Some(other) => return Err(Error::malformed(format!("the answer ended with finishReason {other}"))),
+            Some(other) => return Err(Error::malformed(cat!("the answer ended with finishReason ", other))),
             None if self.candidates == 0 => return Err(Error::malformed("Gemini returned no candidates")),
             None => {
                 return Err(Error::Network { message: "the stream ended before Gemini finished its answer".into() })
@@ -223,7 +223,7 @@ pub fn parse_error(status: u16, body: &str) -> Error {
             };
             match v.get("error") {
                 Some(err) => error_from_value(status, err),
-                None => error_for(status, format!("HTTP {}", u32::from(status)), ApiErrorDetails::default()),
+                None => error_for(status, cat!("HTTP ", status), ApiErrorDetails::default()),
             }
         }
         Err(_) => error_for(status, non_json_message(status, body), ApiErrorDetails::default()),
@@ -231,15 +231,13 @@ pub fn parse_error(status: u16, body: &str) -> Error {
 }
 
 fn non_json_message(status: u16, body: &str) -> String {
-    // As a `u32`: see `Error`'s `Display`.
-    let status = u32::from(status);
     let title = find(body, "<title>")
         .and_then(|s| find(slice(body, s + 7..), "</title>").map(|e| slice(body, s + 7..s + 7 + e).trim()))
         .filter(|t| !t.is_empty());
     match title {
-        Some(t) => format!("HTTP {status}: {}", t.chars().take(120).collect::<String>()),
-        None if body.trim().is_empty() => format!("HTTP {status} with an empty body"),
-        None => format!("HTTP {status} with a non-JSON body"),
+        Some(t) => cat!("HTTP ", status, ": ", t.chars().take(120).collect::<String>()),
+        None if body.trim().is_empty() => cat!("HTTP ", status, " with an empty body"),
+        None => cat!("HTTP ", status, " with a non-JSON body"),
     }
 }
 
@@ -336,7 +334,7 @@ pub fn parse_duration_ms(s: &str) -> Option<u64> {
 }
 
 fn unreadable(what: &str, e: DecodeError) -> Error {
-    let mut m = format!("unreadable {what}: {}", e.message);
+    let mut m = cat!("unreadable ", what, ": ", &e.message);
     if !e.path.is_empty() {
         m.push_str(" at ");
         m.push_str(&e.path);

@@ -125,7 +125,14 @@ pub struct RepairError {
 
 impl std::fmt::Display for RepairError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} at position {}", self.message, self.position)
+        f.write_str(&self.text())
+    }
+}
+
+impl RepairError {
+    /// The message (what `Display` prints), built without `core::fmt`.
+    pub fn text(&self) -> String {
+        cat!(&self.message, " at position ", self.position)
     }
 }
 

@@ -19,9 +19,9 @@ pub fn fallback_week(o: &OutlineWeek, hours: f64) -> Week {
         .zip(1..)
         .map(|(&(title, task), day)| Day {
             day,
-            title: format!("{title}: {}", o.title),
+            title: cat!(title, ": ", &o.title),
             tasks: vec![crate::text::replace(task, "{}", &o.title)],
-            resources: vec![format!("Official documentation on {}", o.title)],
+            resources: vec![cat!("Official documentation on ", &o.title)],
             hours,
         })
         .collect();

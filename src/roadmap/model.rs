@@ -180,7 +180,7 @@ impl From<Error> for RoadmapError {
 
 impl std::fmt::Display for RoadmapError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.error.fmt(f)
+        f.write_str(&self.error.text())
     }
 }
 

@@ -128,7 +128,7 @@ pub(crate) fn int_in(field: &str, v: f64, lo: u32, hi: u32) -> Result<u32, Error
     if v.fract() == 0.0 && v >= lo as f64 && v <= hi as f64 {
         Ok(v as u32)
     } else {
-        Err(Error::invalid(field, format!("must be an integer from {lo} to {hi}")))
+        Err(Error::invalid(field, cat!("must be an integer from ", lo, " to ", hi)))
     }
 }
 
@@ -137,7 +137,7 @@ fn text(field: &str, v: &str, max: usize) -> Result<(), Error> {
     if n == 0 {
         Err(Error::invalid(field, "must not be empty"))
     } else if n > max {
-        Err(Error::invalid(field, format!("must be at most {max} characters")))
+        Err(Error::invalid(field, cat!("must be at most ", max, " characters")))
     } else {
         Ok(())
     }
@@ -215,27 +215,27 @@ impl RoadmapOptions {
     fn check_resume(&self, r: &Roadmap) -> Result<(), Error> {
         let bad = |m: String| Err(Error::invalid("resumeFrom", m));
         if !one_line(&r.role).eq_ignore_ascii_case(&one_line(&self.role)) {
-            return bad(format!("was made for role {}, not {}", quote(&r.role), quote(&self.role)));
+            return bad(cat!("was made for role ", quote(&r.role), ", not ", quote(&self.role)));
         }
         if r.total_weeks != self.total_weeks() {
-            return bad(format!("has {} weeks, not {}", r.total_weeks, self.total_weeks()));
+            return bad(cat!("has ", r.total_weeks, " weeks, not ", self.total_weeks()));
         }
         if !r.outline.is_empty() && !outline_is_complete(&r.outline, r.total_weeks) {
             return bad("its outline must list weeks 1 to totalWeeks once each, with titles".into());
         }
         // What the prompts take from it is checked like the options of the same name.
         if r.hours_per_day.is_some_and(|h| !hours_in_range(h)) {
-            return bad(format!("hoursPerDay {HOURS_RANGE}"));
+            return bad(cat!("hoursPerDay ", HOURS_RANGE));
         }
         if let Some(l) = &r.level {
             if let Err(Error::InvalidInput { message, .. }) = text("level", l, MAX_LEVEL_CHARS) {
-                return bad(format!("level {message}"));
+                return bad(cat!("level ", message));
             }
         }
         check_week_numbers(r).map_err(|m| Error::invalid("resumeFrom", m))?;
         for w in &r.weeks {
             if let Some(p) = super::validate::week_problem(w) {
-                return bad(format!("week {} {}", w.week, p.had()));
+                return bad(cat!("week ", w.week, ' ', p.had()));
             }
         }
         Ok(())
@@ -293,7 +293,7 @@ pub fn check_week_numbers(r: &Roadmap) -> Result<(), String> {
     let mut seen = vec![false; r.total_weeks as usize + 1];
     for w in &r.weeks {
         if w.week == 0 || w.week > r.total_weeks || std::mem::replace(&mut seen[w.week as usize], true) {
-            return Err(format!("week {} is out of range or repeated", w.week));
+            return Err(cat!("week ", w.week, " is out of range or repeated"));
         }
     }
     Ok(())

@@ -2,8 +2,6 @@
 //! the sliding window of the last days done, the weeks wanted), ending with a machine-readable
 //! `TASK:` line. `userId` is never part of any prompt.
 
-use std::fmt::Write;
-
 use super::model::{Day, OutlineWeek, Phase, Week};
 
 pub const SYSTEM_INSTRUCTION: &str = "You are an expert curriculum designer. You write practical, \
@@ -64,14 +62,14 @@ pub fn title_window(first: u32, last: u32, total: u32) -> (u32, u32) {
 }
 
 fn header(l: &Learner) -> String {
-    let mut s = format!("Role: {}\n", l.role);
+    let mut s = cat!("Role: ", l.role, '\n');
     if let Some(level) = l.level {
-        let _ = writeln!(s, "Level: {level}");
+        put!(s, "Level: ", level, '\n');
     }
     if let Some(h) = l.hours_per_day {
-        let _ = writeln!(s, "Hours per day: {}", crate::json::num::f64_to_string(h));
+        put!(s, "Hours per day: ", crate::json::num::f64_to_string(h), '\n');
     }
-    let _ = writeln!(s, "Total weeks: {}", l.total_weeks);
+    put!(s, "Total weeks: ", l.total_weeks, '\n');
     s
 }
 
@@ -79,19 +77,27 @@ fn header(l: &Learner) -> String {
 /// titles the plan must keep.
 pub fn outline_prompt(l: &Learner, written: &[&Week]) -> String {
     let n = l.total_weeks;
-    let mut s = format!(
-        "{}\nPlan a {n}-week learning roadmap for this role. Split the weeks into consecutive phases (3 to 6, \
-         never more than {n}) that together cover weeks 1 to {n} in order without gaps or overlaps; give each \
-         phase a name, startWeek, endWeek and a one-sentence goal. Then give every week from 1 to {n} a \
-         distinct, specific title and the name of its phase.\n\
-         Return {{\"phases\":[{{\"name\",\"startWeek\",\"endWeek\",\"goal\"}}],\"weeks\":[{{\"week\",\"title\",\"phase\"}}]}} \
-         with exactly {n} weeks.\n",
-        header(l)
+    let mut s = cat!(
+        header(l),
+        "\nPlan a ",
+        n,
+        "-week learning roadmap for this role. Split the weeks into consecutive phases (3 to 6, never more than ",
+        n,
+        ") that together cover weeks 1 to ",
+        n,
+        " in order without gaps or overlaps; give each phase a name, startWeek, endWeek and a one-sentence goal. \
+         Then give every week from 1 to ",
+        n,
+        " a distinct, specific title and the name of its phase.\n\
+         Return {\"phases\":[{\"name\",\"startWeek\",\"endWeek\",\"goal\"}],\"weeks\":[{\"week\",\"title\",\"phase\"}]} \
+         with exactly ",
+        n,
+        " weeks.\n",
     );
     if !written.is_empty() {
         s.push_str("\nThese weeks are already written: keep their titles exactly, and plan the other weeks around them.\n");
         for w in written {
-            let _ = writeln!(s, "{}. {}", w.week, w.title);
+            put!(s, w.week, ". ", &w.title, '\n');
         }
     }
     s.push_str("\nTASK: OUTLINE");
@@ -100,9 +106,9 @@ pub fn outline_prompt(l: &Learner, written: &[&Week]) -> String {
 
 fn days_line(s: &mut String, days: &[Day], tasks: bool) {
     for d in days {
-        let _ = write!(s, "Day {}: {}", d.day, d.title);
+        put!(s, "Day ", d.day, ": ", &d.title);
         if tasks && !d.tasks.is_empty() {
-            let _ = write!(s, " — {}", crate::text::join(d.tasks.iter().map(String::as_str), "; "));
+            put!(s, " — ", crate::text::join(d.tasks.iter().map(String::as_str), "; "));
         }
         s.push('\n');
     }
@@ -115,13 +121,13 @@ pub fn weeks_prompt(l: &Learner, r: &WeeksRequest) -> String {
 fn plan_lines(s: &mut String, phases: &[Phase]) {
     s.push_str("\nThe plan:\n");
     for p in phases {
-        let _ = writeln!(s, "- {} (weeks {}-{}): {}", p.name, p.start_week, p.end_week, p.goal);
+        put!(s, "- ", &p.name, " (weeks ", p.start_week, '-', p.end_week, "): ", &p.goal, '\n');
     }
 }
 
 fn window_lines(s: &mut String, w: &Week, context_days: usize) {
     let k = context_days.min(w.days.len());
-    let _ = writeln!(s, "\nThe learner has just finished these days of week {} ({}):", w.week, w.title);
+    put!(s, "\nThe learner has just finished these days of week ", w.week, " (", &w.title, "):\n");
     days_line(s, &w.days[w.days.len() - k..], true);
 }
 
@@ -131,10 +137,10 @@ const DAY_FIELDS: &str =
 
 fn pitch(s: &mut String, l: &Learner) {
     if let Some(level) = l.level {
-        let _ = write!(s, " Pitch it at {level} level.");
+        put!(s, " Pitch it at ", level, " level.");
     }
     if let Some(h) = l.hours_per_day {
-        let _ = write!(s, " Plan about {} hours per day.", crate::json::num::f64_to_string(h));
+        put!(s, " Plan about ", crate::json::num::f64_to_string(h), " hours per day.");
     }
 }
 
@@ -145,7 +151,7 @@ pub fn weeks_prompt_with(l: &Learner, r: &WeeksRequest, n: &Neighbours) -> Strin
     s.push_str("Week titles:\n");
     let (from, to) = title_window(r.first, r.last, l.total_weeks.max(r.outline.len() as u32));
     for o in r.outline.iter().filter(|o| (from..=to).contains(&o.week)) {
-        let _ = writeln!(s, "{}. {}", o.week, o.title);
+        put!(s, o.week, ". ", &o.title, '\n');
     }
     if from > 1 || (to as usize) < r.outline.len() {
         s.push_str("(Only the weeks around this request are listed; the phases show the rest of the plan.)\n");
@@ -154,47 +160,67 @@ pub fn weeks_prompt_with(l: &Learner, r: &WeeksRequest, n: &Neighbours) -> Strin
     if let Some(w) = window {
         window_lines(&mut s, w, r.context_days);
     } else if let Some(b) = n.before {
-        let _ = writeln!(
+        put!(
             s,
-            "\nWeek {} ({}, phase {}) comes just before and is written separately: start where it leaves off, \
-             without repeating it.",
-            b.week, b.title, b.phase
+            "\nWeek ",
+            b.week,
+            " (",
+            &b.title,
+            ", phase ",
+            &b.phase,
+            ") comes just before and is written separately: start where it leaves off, without repeating it.\n",
         );
     }
     if let (Some(a), None) = (n.after, r.next) {
         let gap = if window.is_none() && n.before.is_none() { "\n" } else { "" };
-        let _ = writeln!(
+        put!(
             s,
-            "{gap}Week {} ({}, phase {}) comes just after and is written separately: leave its material to it.",
-            a.week, a.title, a.phase
+            gap,
+            "Week ",
+            a.week,
+            " (",
+            &a.title,
+            ", phase ",
+            &a.phase,
+            ") comes just after and is written separately: leave its material to it.\n",
         );
     }
     if let Some(w) = r.next {
         let k = r.context_days.clamp(1, 7).min(w.days.len());
-        let _ = writeln!(s, "\nWeek {} ({}) follows and begins with:", w.week, w.title);
+        put!(s, "\nWeek ", w.week, " (", &w.title, ") follows and begins with:\n");
         days_line(&mut s, &w.days[..k], false);
     }
     let (a, b) = (r.first, r.last);
     let (what, task) = if a == b {
-        (format!("week {a}"), format!("WEEK {a}"))
+        (cat!("week ", a), cat!("WEEK ", a))
     } else {
-        (format!("weeks {a}-{b}"), format!("WEEKS {a}-{b}"))
+        (cat!("weeks ", a, '-', b), cat!("WEEKS ", a, '-', b))
     };
-    let _ = write!(
+    put!(
         s,
-        "\nWrite {what} in full, following the plan titles and continuing from where the learner is. \
-         Return {{\"weeks\":[...]}} with exactly {}, numbered {a} to {b} in order. Each week has \"week\" \
-         (its number), \"title\", \"phase\" and \"days\": exactly 7 days numbered 1 to 7, each with {DAY_FIELDS}",
-        if a == b { "1 week".to_string() } else { format!("{} weeks", b - a + 1) }
+        "\nWrite ",
+        what,
+        " in full, following the plan titles and continuing from where the learner is. Return {\"weeks\":[...]} \
+         with exactly ",
+        if a == b { "1 week".to_string() } else { cat!(b - a + 1, " weeks") },
+        ", numbered ",
+        a,
+        " to ",
+        b,
+        " in order. Each week has \"week\" (its number), \"title\", \"phase\" and \"days\": exactly 7 days numbered \
+         1 to 7, each with ",
+        DAY_FIELDS,
     );
     pitch(&mut s, l);
     if let Some(c) = r.correction {
-        let _ = write!(
+        put!(
             s,
-            "\nCorrection: {c}. Return it again with exactly 7 days numbered 1 to 7, each with a title and at least one concrete task."
+            "\nCorrection: ",
+            c,
+            ". Return it again with exactly 7 days numbered 1 to 7, each with a title and at least one concrete task.",
         );
     }
-    let _ = write!(s, "\n\nTASK: {task}");
+    put!(s, "\n\nTASK: ", task);
     s
 }
 
@@ -218,55 +244,60 @@ pub fn days_prompt(l: &Learner, r: &DaysRequest) -> String {
     let mut s = header(l);
     plan_lines(&mut s, r.phases);
     let (w, a, b) = (r.week, r.from, r.to);
-    let _ = writeln!(
+    put!(
         s,
-        "\nWeek {} ({}, phase {}) is written in parts, by separate requests at the same time. Its days go from \
-         the week's fundamentals on day 1, through hands-on practice, to a review on day 7.",
-        w.week, w.title, w.phase
+        "\nWeek ",
+        w.week,
+        " (",
+        &w.title,
+        ", phase ",
+        &w.phase,
+        ") is written in parts, by separate requests at the same time. Its days go from the week's fundamentals \
+         on day 1, through hands-on practice, to a review on day 7.\n",
     );
     if let Some(p) = r.previous.filter(|_| r.context_days > 0) {
         window_lines(&mut s, p, r.context_days);
     }
     if a > 1 {
-        let _ = writeln!(
-            s,
-            "{} before and written separately: build on them without repeating them.",
-            days_come(1, a - 1)
-        );
+        put!(s, days_come(1, a - 1), " before and written separately: build on them without repeating them.\n");
     }
     if b < 7 {
-        let _ = writeln!(
-            s,
-            "{} after and written separately: leave the rest of the week to them.",
-            days_come(b + 1, 7)
-        );
+        put!(s, days_come(b + 1, 7), " after and written separately: leave the rest of the week to them.\n");
     }
     if let Some(n) = r.next {
-        let _ = writeln!(s, "Week {} ({}) comes after this week: leave its material to it.", n.week, n.title);
+        put!(s, "Week ", n.week, " (", &n.title, ") comes after this week: leave its material to it.\n");
     }
     let (what, task) = if a == b {
-        (format!("day {a}"), format!("DAY {a}"))
+        (cat!("day ", a), cat!("DAY ", a))
     } else {
-        (format!("days {a}-{b}"), format!("DAYS {a}-{b}"))
+        (cat!("days ", a, '-', b), cat!("DAYS ", a, '-', b))
     };
-    let _ = write!(
+    put!(
         s,
-        "\nWrite {what} of week {} in full. Return {{\"days\":[...]}} with exactly {} numbered {a} to {b} in order, \
-         each with {DAY_FIELDS}",
+        "\nWrite ",
+        what,
+        " of week ",
         w.week,
-        if a == b { "1 day".to_string() } else { format!("{} days", b - a + 1) }
+        " in full. Return {\"days\":[...]} with exactly ",
+        if a == b { "1 day".to_string() } else { cat!(b - a + 1, " days") },
+        " numbered ",
+        a,
+        " to ",
+        b,
+        " in order, each with ",
+        DAY_FIELDS,
     );
     pitch(&mut s, l);
-    let _ = write!(s, "\n\nTASK: WEEK {} {task}", w.week);
+    put!(s, "\n\nTASK: WEEK ", w.week, ' ', task);
     s
 }
 
 /// "Day 7 comes" or "Days 4-7 come".
 fn days_come(a: u32, b: u32) -> String {
     if a == b {
-        format!("Day {a} comes")
+        cat!("Day ", a, " comes")
     } else {
-        format!("Days {a}-{b} come")
+        cat!("Days ", a, '-', b, " come")
     }
 }
 
@@ -275,6 +306,6 @@ pub fn span(a: u32, b: u32) -> String {
     if a == b {
         crate::json::num::u64_to_string(a.into())
     } else {
-        format!("{a}-{b}")
+        cat!(a, '-', b)
     }
 }

@@ -63,7 +63,7 @@ fn times(n: u32) -> String {
     match n {
         1 => "once".into(),
         2 => "twice".into(),
-        n => format!("{n} times"),
+        n => cat!(n, " times"),
     }
 }
 
@@ -83,7 +83,7 @@ fn complete_outline(text: &str) -> Option<Value> {
 /// An outline answer that ends right after a complete week entry, read as if its week list and object closed
 /// there: everything before that entry is complete too.
 fn closed_outline(prefix: &str) -> Option<Value> {
-    parse_value(&format!("{prefix}]}}")).map(|p| p.0)
+    parse_value(&cat!(prefix, "]}")).map(|p| p.0)
 }
 
 /// The phase a week falls in, by the phase ranges.
@@ -452,7 +452,7 @@ impl<'a, T: Transport> Run<'a, T> {
                     self.outline_attempt_failed();
                     "outline".to_string()
                 } else {
-                    format!("batch {batch}")
+                    cat!("batch ", batch)
                 };
                 self.after_failure(batch, &what, tries, e).await?;
                 Ok(None)
@@ -494,12 +494,12 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// Warns, once per setting, that the model refused `what` of our request and how it is asked again.
     fn warn_refused(&self, what: &str, message: &str, instead: &str) {
-        self.warn(format!("{} refused the {what} ({message}); asking again {instead}", self.endpoint.model));
+        self.warn(cat!(&self.endpoint.model, " refused the ", what, " (", message, "); asking again ", instead));
     }
 
     /// Logs and reports that `what` is tried again (attempt number `attempt`) after `delay_ms`.
     fn announce_retry(&self, batch: u32, what: &str, attempt: u32, delay_ms: u64, reason: String) {
-        self.log(&format!("Retrying {what} in {}s (attempt {attempt}): {reason}", num::seconds_1dp(delay_ms)));
+        self.log(&cat!("Retrying ", what, " in ", num::seconds_1dp(delay_ms), "s (attempt ", attempt, "): ", &reason));
         self.emit(ProgressEvent::Retry { batch, attempt, delay_ms, reason });
     }
 
@@ -606,15 +606,13 @@ impl<'a, T: Transport> Run<'a, T> {
         };
         self.bump();
         let phases = if let ProgressEvent::Outline { phases, .. } = &event { phases.len() } else { 0 };
-        self.log(&format!("Outline: {phases} phases, {total} weeks"));
+        self.log(&cat!("Outline: ", phases, " phases, ", total, " weeks"));
         self.emit(event);
         for n in notes {
             self.warn(n);
         }
         if let Some(p) = kept {
-            self.warn(format!(
-                "Outline: weeks 1-{p} were already being written from an earlier answer; kept their plan"
-            ));
+            self.warn(cat!("Outline: weeks 1-", p, " were already being written from an earlier answer; kept their plan"));
         }
         for e in held.into_iter().flatten() {
             self.emit(e);
@@ -670,7 +668,7 @@ impl<'a, T: Transport> Run<'a, T> {
             self.outline_attempt_failed();
             let reason = "the outline was not readable JSON".to_string();
             if tries > self.opts.retries() {
-                return Err(Error::malformed(format!("{reason} after {tries} attempts")));
+                return Err(Error::malformed(cat!(reason, " after ", tries, " attempts")));
             }
             self.announce_retry(0, "outline", tries + 1, 0, reason);
         }
@@ -697,16 +695,16 @@ impl<'a, T: Transport> Run<'a, T> {
             let problem = self.st().problems[w as usize].clone();
             let (p, same) = problem.unwrap_or((Problem::Missing, n));
             let why = if same >= n {
-                format!("{} {}", p.model_did(), times(n))
+                cat!(p.model_did(), ' ', times(n))
             } else {
-                format!("{} (last of {n} attempts)", p.model_did())
+                cat!(p.model_did(), " (last of ", n, " attempts)")
             };
             if self.regenerating {
-                return Err(Error::malformed(format!("Week {w}: {why}")));
+                return Err(Error::malformed(cat!("Week ", w, ": ", &why)));
             }
             let placeholder = fallback_week(&self.st().rm.outline[w as usize - 1], self.hours());
             self.commit(placeholder);
-            self.warn(format!("Week {w}: placeholder — {why}"));
+            self.warn(cat!("Week ", w, ": placeholder — ", why));
             any = true;
         }
         Ok(any)
@@ -793,7 +791,7 @@ impl<'a, T: Transport> Run<'a, T> {
                     .then(|| {
                         st.problems[first as usize]
                             .as_ref()
-                            .map(|(p, _)| format!("week {first} in your previous answer {}", p.had()))
+                            .map(|(p, _)| cat!("week ", first, " in your previous answer ", p.had()))
                     })
                     .flatten();
                 (first, last, correction)
@@ -857,7 +855,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 };
                 if more {
                     let reason = "the answer was not readable JSON".to_string();
-                    self.announce_retry(index, &format!("batch {index}"), report.attempts + 1, 0, reason);
+                    self.announce_retry(index, &cat!("batch ", index), report.attempts + 1, 0, reason);
                 }
                 recovered = true;
                 continue;
@@ -866,7 +864,7 @@ impl<'a, T: Transport> Run<'a, T> {
             let read = read_batch(&refs, first, last, &self.st().rm.outline, hours);
             recovered |= !read.notes.is_empty() || !read.problems.is_empty();
             for n in read.notes {
-                self.warn(format!("{scope}: {n}"));
+                self.warn(cat!(scope, ": ", n));
             }
             for w in read.weeks {
                 self.commit(w);
@@ -883,7 +881,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 if stops > 1 {
                     return Err(Error::Blocked { reason, message: "the answer was stopped twice".into() });
                 }
-                self.warn(format!("{scope}: the answer was stopped ({reason}); asking again for weeks it lacks"));
+                self.warn(cat!(scope, ": the answer was stopped (", &reason, "); asking again for weeks it lacks"));
             } else if cut && !lost.is_empty() {
                 size = halve(last - first + 1);
                 cut_weeks.extend(&lost);
@@ -905,7 +903,7 @@ impl<'a, T: Transport> Run<'a, T> {
             cut_weeks.retain(|&w| is(w, false));
         }
         if let (Some(&x), Some(&y)) = (cut_weeks.iter().min(), cut_weeks.iter().max()) {
-            self.log(&format!("{scope}: recovered weeks {} after truncation", span(x, y)));
+            self.log(&cat!(scope, ": recovered weeks ", span(x, y), " after truncation"));
         }
         self.batch_done(index, total_batches, report);
         Ok(true)
@@ -913,12 +911,11 @@ impl<'a, T: Transport> Run<'a, T> {
 
     fn batch_start(&self, index: u32, total_batches: u32, a: u32, b: u32) {
         self.emit(ProgressEvent::BatchStart { batch: index, total_batches, start_week: a, end_week: b });
-        self.log(&format!("Generating batch: weeks {a}-{b}"));
+        self.log(&cat!("Generating batch: weeks ", a, '-', b));
     }
 
     fn batch_done(&self, index: u32, total_batches: u32, report: &BatchReport) {
-        // A `u64` argument would link core's `u64` formatter for this one line.
-        self.log(&format!("Batch {index} response length: {} chars", num::u64_to_string(report.response_chars)));
+        self.log(&cat!("Batch ", index, " response length: ", report.response_chars, " chars"));
         self.emit(ProgressEvent::BatchDone {
             batch: index,
             total_batches,
@@ -1029,7 +1026,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 self.with_split(|s, _| (!std::mem::replace(&mut s.started, true)).then_some(s.parts.len()))
             {
                 self.batch_start(index, total_batches, p.start, p.end);
-                self.log(&format!("Batch {index}: week {} in {parts} parts at once", p.start));
+                self.log(&cat!("Batch ", index, ": week ", p.start, " in ", parts, " parts at once"));
             }
             match self.part(index, p.start, days).await {
                 Ok(Some(d)) => {
@@ -1063,12 +1060,8 @@ impl<'a, T: Transport> Run<'a, T> {
                         return;
                     };
                     report = r;
-                    let reason = format!(
-                        "days {} of week {} were not usable; asking for the whole week",
-                        span(days.0, days.1),
-                        p.start
-                    );
-                    self.announce_retry(index, &format!("batch {index}"), report.attempts + 1, 0, reason);
+                    let reason = cat!("days ", span(days.0, days.1), " of week ", p.start, " were not usable; asking for the whole week");
+                    self.announce_retry(index, &cat!("batch ", index), report.attempts + 1, 0, reason);
                 }
                 Err(e) => {
                     // Once the whole week is asked for, the other parts no longer matter, nor do their failures.
@@ -1086,7 +1079,7 @@ impl<'a, T: Transport> Run<'a, T> {
             if whole && !self.wait_for_plan(title_window(p.start, p.end, self.total).1).await {
                 return;
             }
-            result = self.batch(index, total_batches, p, &format!("Batch {index}"), &mut report).await;
+            result = self.batch(index, total_batches, p, &cat!("Batch ", index), &mut report).await;
             if whole && report.status == BatchStatus::Ok {
                 report.status = BatchStatus::Recovered;
             }
@@ -1167,9 +1160,9 @@ impl<'a, T: Transport> Run<'a, T> {
         }
         let fallbacks = self.st().slots.iter().flatten().filter(|w| w.fallback).count();
         if fallbacks == 0 {
-            self.log(&format!("Completed all {total_batches} batches successfully"));
+            self.log(&cat!("Completed all ", total_batches, " batches successfully"));
         } else {
-            self.log(&format!("Completed all {total_batches} batches with {fallbacks} placeholder weeks"));
+            self.log(&cat!("Completed all ", total_batches, " batches with ", fallbacks, " placeholder weeks"));
         }
         Ok(())
     }
@@ -1184,7 +1177,7 @@ impl<'a, T: Transport> Run<'a, T> {
     /// announced now (their events were held for it), and come without that unfinished plan, so `resumeFrom`
     /// plans the roadmap again around them.
     fn fail(self, error: Error, batch: Option<u32>) -> RoadmapError {
-        self.log(&format!("Roadmap generation failed: {error}"));
+        self.log(&cat!("Roadmap generation failed: ", error.text()));
         let held = self.st_mut().held.take();
         for e in held.into_iter().flatten() {
             self.emit(e);
@@ -1265,7 +1258,7 @@ fn keep_placeholders(partial: &mut Roadmap, from: &Roadmap) {
 fn without_placeholders(r: &Roadmap) -> Roadmap {
     let mut r = r.clone();
     for w in r.weeks.iter().filter(|w| w.fallback) {
-        let prefix = format!("Week {}:", w.week);
+        let prefix = cat!("Week ", w.week, ':');
         r.warnings.retain(|m| !m.starts_with(&prefix));
     }
     r.weeks.retain(|w| !w.fallback);
@@ -1294,7 +1287,7 @@ pub async fn regenerate_week<T: Transport>(
     };
     opts.validate()?;
     if week == 0 || week > roadmap.total_weeks {
-        return Err(Error::invalid("week", format!("must be from 1 to {}", roadmap.total_weeks)).into());
+        return Err(Error::invalid("week", cat!("must be from 1 to ", roadmap.total_weeks)).into());
     }
     if !outline_is_complete(&roadmap.outline, roadmap.total_weeks) {
         return Err(Error::invalid("roadmap", "has no complete outline to regenerate from").into());
@@ -1309,13 +1302,13 @@ pub async fn regenerate_week<T: Transport>(
         st.resumed[week as usize] = false;
         st.config.thinking_config = thinking_for(&run.endpoint.model);
         st.config.max_output_tokens = opts.output_cap(0);
-        let prefix = format!("Week {week}:");
+        let prefix = cat!("Week ", week, ':');
         st.rm.warnings.retain(|w| !w.starts_with(&prefix));
     }
     let mut report = new_report(week, week);
     let one = Planned { start: week, end: week, resumed: false };
     run.batch_start(1, 1, week, week);
-    let result = run.batch(1, 1, one, &format!("Week {week}"), &mut report).await;
+    let result = run.batch(1, 1, one, &cat!("Week ", week), &mut report).await;
     match result {
         Ok(_) => {
             let mut rm = run.snapshot();

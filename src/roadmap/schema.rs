@@ -11,15 +11,15 @@ fn obj(props: &[(&str, &str)]) -> String {
     let mut r = String::new();
     for (i, (k, v)) in props.iter().enumerate() {
         let sep = if i == 0 { "" } else { "," };
-        p += &format!("{sep}\"{k}\":{v}");
-        r += &format!("{sep}\"{k}\"");
+        put!(p, sep, '"', *k, "\":", *v);
+        put!(r, sep, '"', *k, '"');
     }
-    format!(r#"{{"type":"object","properties":{{{p}}},"required":[{r}]}}"#)
+    cat!(r#"{"type":"object","properties":{"#, p, r#"},"required":["#, r, "]}")
 }
 
 fn array(items: &str, min: u32, max: Option<u32>) -> String {
-    let max = max.map(|m| format!(",\"maxItems\":{m}")).unwrap_or_default();
-    format!(r#"{{"type":"array","items":{items},"minItems":{min}{max}}}"#)
+    let max = max.map(|m| cat!(",\"maxItems\":", m)).unwrap_or_default();
+    cat!(r#"{"type":"array","items":"#, items, r#","minItems":"#, min, max, '}')
 }
 
 fn parse(s: String) -> Value {

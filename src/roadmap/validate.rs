@@ -24,10 +24,10 @@ impl Problem {
     /// For a correction prompt: "Week 5 had 6 days".
     pub fn had(&self) -> String {
         match self {
-            Problem::Days(n) => format!("had {n} days"),
+            Problem::Days(n) => cat!("had ", n, " days"),
             Problem::DayNumbers => "had days not numbered 1 to 7".into(),
-            Problem::NoTitle(d) => format!("had no title on day {d}"),
-            Problem::NoTasks(d) => format!("had no tasks on day {d}"),
+            Problem::NoTitle(d) => cat!("had no title on day ", d),
+            Problem::NoTasks(d) => cat!("had no tasks on day ", d),
             Problem::Missing => "was missing".into(),
             Problem::Cut => "was cut off".into(),
             Problem::Unreadable => "was not readable JSON".into(),
@@ -37,10 +37,10 @@ impl Problem {
     /// For a fallback warning: "the model returned 6 days".
     pub fn model_did(&self) -> String {
         match self {
-            Problem::Days(n) => format!("the model returned {n} days"),
+            Problem::Days(n) => cat!("the model returned ", n, " days"),
             Problem::DayNumbers => "the model numbered the days wrongly".into(),
-            Problem::NoTitle(d) => format!("the model returned day {d} without a title"),
-            Problem::NoTasks(d) => format!("the model returned day {d} without tasks"),
+            Problem::NoTitle(d) => cat!("the model returned day ", d, " without a title"),
+            Problem::NoTasks(d) => cat!("the model returned day ", d, " without tasks"),
             Problem::Missing => "the model left the week out".into(),
             Problem::Cut => "the answer was cut off before the week was complete".into(),
             Problem::Unreadable => "the answer was not readable JSON".into(),
@@ -289,7 +289,7 @@ pub fn read_batch(items: &[&Value], first: u32, last: u32, outline: &[OutlineWee
     let numbers_right = by_number > by_place || (by_number == by_place && requested);
     if cands.len() == count && in_order && !expected && !numbers_right {
         let got: Vec<String> = cands.iter().map(|c| c.number.map_or("?".into(), |n| num::u64_to_string(n.into()))).collect();
-        out.notes.push(format!("renumbered weeks {} to {first}-{last}", crate::text::join(got.iter().map(String::as_str), ", ")));
+        out.notes.push(cat!("renumbered weeks ", crate::text::join(got.iter().map(String::as_str), ", "), " to ", first, '-', last));
         cands.iter_mut().zip(first..).for_each(|(c, n)| c.number = Some(n));
     }
     let mut taken = vec![false; count];
@@ -311,8 +311,8 @@ pub fn read_batch(items: &[&Value], first: u32, last: u32, outline: &[OutlineWee
     }
     for (c, _) in cands.iter().zip(&used).filter(|(_, u)| !**u) {
         out.notes.push(match c.number {
-            Some(n) if (first..=last).contains(&n) => format!("dropped a duplicate of week {n}"),
-            Some(n) => format!("dropped week {n}, which was not requested"),
+            Some(n) if (first..=last).contains(&n) => cat!("dropped a duplicate of week ", n),
+            Some(n) => cat!("dropped week ", n, ", which was not requested"),
             None => "dropped a week without a week number".into(),
         });
     }
@@ -360,7 +360,7 @@ pub fn read_outline(v: &Value, total: u32) -> Option<(Vec<Phase>, Vec<OutlineWee
         last.end_week = total;
     }
     if changed {
-        notes.push(format!("Outline: phase ranges adjusted to cover weeks 1-{total} in order"));
+        notes.push(cat!("Outline: phase ranges adjusted to cover weeks 1-", total, " in order"));
     }
     let positional = items.len() == total as usize;
     let mut titles = vec![String::new(); total as usize];
@@ -382,13 +382,13 @@ pub fn read_outline(v: &Value, total: u32) -> Option<(Vec<Phase>, Vec<OutlineWee
             if title.is_empty() {
                 // `num`'s writer, not `u32::to_string`: its own digit code would be one more copy in the wasm.
                 missing.push(num::u64_to_string(week.into()));
-                title = format!("{} (week {})", phase.name, week - phase.start_week + 1);
+                title = cat!(&phase.name, " (week ", week - phase.start_week + 1, ')');
             }
             OutlineWeek { week, title, phase: phase.name.clone() }
         })
         .collect();
     if !missing.is_empty() {
-        notes.push(format!("Outline: no title for week {}; used the phase name", crate::text::join(missing.iter().map(String::as_str), ", ")));
+        notes.push(cat!("Outline: no title for week ", crate::text::join(missing.iter().map(String::as_str), ", "), "; used the phase name"));
     }
     Some((phases, outline, notes))
 }

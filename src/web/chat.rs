@@ -257,12 +257,12 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
         let results = Array::new();
         let total = prompts.len();
         for (i, prompt) in prompts.iter().enumerate() {
-            transport.log(&format!("Generating batch {}/{}", i + 1, total));
+            transport.log(&cat!("Generating batch ", i + 1, '/', total));
             call(&opts.on_progress, &progress("batch-start", i, total, None));
             match turn(&h, prompt, true, &opts).await {
                 Ok(v) => {
                     let chars = h.chat.borrow().history().last().map(|t| crate::text::char_count(&t.text)).unwrap_or(0);
-                    transport.log(&format!("Batch {} response length: {} chars", i + 1, chars));
+                    transport.log(&cat!("Batch ", i + 1, " response length: ", chars, " chars"));
                     call(&opts.on_progress, &progress("batch-done", i, total, Some(("responseChars", (chars as u32).into()))));
                     results.push(&v);
                 }
@@ -273,7 +273,7 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
                 }
             }
         }
-        transport.log(&format!("Completed all {total} batches successfully"));
+        transport.log(&cat!("Completed all ", total, " batches successfully"));
         Ok(results.into())
     }))
 }

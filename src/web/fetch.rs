@@ -133,7 +133,7 @@ fn classify(err: &JsValue, signal: &Option<AbortSignal>, deadline: &Deadline, co
         .map(|e| String::from(e.message()))
         .or_else(|| err.as_string())
         .unwrap_or_else(|| "fetch failed".into());
-    Error::Network { message: format!("{context}{message}") }
+    Error::Network { message: cat!(context, message) }
 }
 
 pub struct FetchBody {

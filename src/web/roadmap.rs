@@ -72,12 +72,12 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
         match o.get("role") {
             None => o.insert("role", Value::String(rm.role.clone())),
             Some(Value::String(r)) if one_line(r).eq_ignore_ascii_case(&one_line(&rm.role)) => {}
-            Some(_) => return Err(js_error(crate::Error::invalid("role", format!("must be the roadmap's ({}) or left out", quote(&rm.role))))),
+            Some(_) => return Err(js_error(crate::Error::invalid("role", cat!("must be the roadmap's (", quote(&rm.role), ") or left out")))),
         }
         match o.get("weeks") {
             None => o.insert("weeks", Value::Number(f64::from(rm.total_weeks))),
             Some(Value::Number(w)) if *w == f64::from(rm.total_weeks) => {}
-            Some(_) => return Err(js_error(crate::Error::invalid("weeks", format!("must be the roadmap's ({}) or left out", rm.total_weeks)))),
+            Some(_) => return Err(js_error(crate::Error::invalid("weeks", cat!("must be the roadmap's (", rm.total_weeks, ") or left out")))),
         }
     }
     let opts = RoadmapOptions::from_json(&value)
