@@ -67,8 +67,50 @@ function functionNames(all) {
   return names;
 }
 
-/** The module with the bodies of the [`TRAPS`] functions replaced by `unreachable`; throws when a required one is missing. */
-export function trapPanics(bytes, label = '') {
+/**
+ * `core::fmt`'s machinery by name, and std's panic payloads (formatted only by the panic handler, which traps).
+ * The crate builds its messages without `core::fmt` (`text::Piece`), yet ~3.5 KB of it stays in the wasm: the
+ * function table keeps `<u32 as Display>::fmt`, `fmt::write`, `Formatter::pad`... alive, because vtables and
+ * the formatting arguments of panic messages (never formatted now) hold their table indices.
+ */
+const FMT = /::fmt::|^<std(\[[0-9a-f]+\])?::panicking::panic_handler::(FormatString|StaticStr)Payload as /;
+
+/**
+ * The [`FMT`] functions to trap as well, by name: all of them when no other function that is still reachable
+ * (once the panics trap) calls any of them directly, else none. Only `core::fmt` itself can make a `Formatter`
+ * and so call a `fmt` method or write through `dyn fmt::Write` (`to_string()` on a `Display` type calls its `fmt`
+ * directly): if nothing outside it enters it, no formatting can happen. `callers` names the functions outside
+ * that do, when there are any (a `format!`, `write!` or `to_string()` on a `Display` type came back).
+ */
+export function deadFmt(bytes) {
+  const tmp = mkdtempSync(join(tmpdir(), 'fmt-'));
+  try {
+    writeFileSync(join(tmp, 'in.wasm'), bytes);
+    execFileSync(WASM_OPT, ['--remove-unused-module-elements', '-g', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', join(tmp, 'in.wasm'), '-o', join(tmp, 'live.wasm')]);
+    const text = execFileSync(WASM_DIS, [join(tmp, 'live.wasm')], { maxBuffer: 1 << 28 }).toString();
+    const id = (s) => (s.startsWith('"') ? JSON.parse(s) : s);
+    const fmt = new Set();
+    const callers = new Set();
+    let fn = '';
+    for (const m of text.matchAll(/\(func \$("(?:[^"\\]|\\.)*"|\S+)|\b(?:return_)?call \$("(?:[^"\\]|\\.)*"|\S+)/g)) {
+      if (m[1]) {
+        fn = id(m[1]);
+        if (FMT.test(fn)) fmt.add(fn);
+      } else if (FMT.test(id(m[2])) && !FMT.test(fn)) {
+        callers.add(fn);
+      }
+    }
+    return { names: callers.size ? new Set() : fmt, callers: [...callers] };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The module with the bodies of the [`TRAPS`] functions, and of those named in `also`, replaced by
+ * `unreachable`; throws when a required one is missing.
+ */
+export function trapPanics(bytes, label = '', also = new Set()) {
   const all = sections(bytes);
   const names = functionNames(all);
   if (names.size === 0) throw new Error(`${label}: no function names (wasm-bindgen should keep them)`);
@@ -82,6 +124,7 @@ export function trapPanics(bytes, label = '') {
       targets.add(i - imported);
     }
   }
+  for (const [i, n] of names) if (also.has(n) && i >= imported) targets.add(i - imported);
   const out = [bytes.subarray(0, 8)];
   for (const { id, bytes: raw } of all) {
     if (id !== CODE) {
@@ -206,7 +249,9 @@ export function zeroDeadLocations(bytes) {
 
 export function optimize(dir) {
   const wasmPath = `${dir}/${NAME}_bg.wasm`;
-  const { bytes, trapped } = trapPanics(readFileSync(wasmPath), dir);
+  const original = readFileSync(wasmPath);
+  const fmt = deadFmt(trapPanics(original, dir).bytes);
+  const { bytes, trapped } = trapPanics(original, dir, fmt.names);
   const tmp = mkdtempSync(join(tmpdir(), 'optimize-'));
   try {
     writeFileSync(join(tmp, 'in.wasm'), bytes);
@@ -214,7 +259,7 @@ export function optimize(dir) {
     const zeroed = zeroDeadLocations(readFileSync(join(tmp, 'opt.wasm')));
     writeFileSync(join(tmp, 'zeroed.wasm'), zeroed.bytes);
     execFileSync(WASM_OPT, ['--memory-packing', '--optimize-level', '2', '--shrink-level', '2', '--generate-stack-ir', '--optimize-stack-ir', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-reference-types', '--enable-multivalue', join(tmp, 'zeroed.wasm'), '-o', wasmPath]);
-    return { trapped, ...zeroed, bytes: undefined };
+    return { trapped, fmt: fmt.names.size, fmtCallers: fmt.callers, ...zeroed, bytes: undefined };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -223,6 +268,7 @@ export function optimize(dir) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const dir of process.argv.slice(2)) {
     const n = optimize(dir);
-    console.error(`[optimize] ${dir}: ${n.trapped} panic entry points trap at once, ${n.locations} panic locations and ${n.names} file names zeroed; wasm-opt ${WASM_OPT_PASSES.join(' ')}`);
+    console.error(`[optimize] ${dir}: ${n.trapped} panic entry points and core::fmt functions trap at once (${n.fmt} of core::fmt), ${n.locations} panic locations and ${n.names} file names zeroed; wasm-opt ${WASM_OPT_PASSES.join(' ')}`);
+    if (n.fmtCallers.length) console.error(`[optimize] ${dir}: core::fmt stays in: called by ${n.fmtCallers.slice(0, 5).join(', ')}${n.fmtCallers.length > 5 ? ` and ${n.fmtCallers.length - 5} more` : ''}`);
   }
 }
