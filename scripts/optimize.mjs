@@ -96,6 +96,9 @@ export function deadFmt(bytes) {
       if (m[1]) {
         fn = id(m[1]);
         if (FMT.test(fn)) fmt.add(fn);
+        // `to_string()` on a `dyn Display` makes its Formatter inline and calls `fmt` through the vtable, which no
+        // direct call shows: any live `ToString` keeps core::fmt.
+        else if (/\bto_string\b|ToString/.test(fn)) callers.add(fn);
       } else if (FMT.test(id(m[2])) && !FMT.test(fn)) {
         callers.add(fn);
       }

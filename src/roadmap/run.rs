@@ -1248,7 +1248,7 @@ fn keep_placeholders(partial: &mut Roadmap, from: &Roadmap) {
         }
         let at = partial.weeks.iter().position(|p| p.week > w.week).unwrap_or(partial.weeks.len());
         partial.weeks.insert(at, w.clone());
-        let prefix = format!("Week {}:", w.week);
+        let prefix = cat!("Week ", w.week, ":");
         partial.warnings.extend(from.warnings.iter().filter(|m| m.starts_with(&prefix)).cloned());
     }
 }

@@ -49,7 +49,7 @@ pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, 
         let top = Reflect::get(value, &key).ok().and_then(|v| v.as_f64()).is_some_and(|n| !n.is_finite());
         return Err(match key.as_string().filter(|k| top && !k.is_empty()) {
             Some(k) => Error::invalid(&k, "must be a finite number"),
-            None => Error::invalid(what, format!("must not hold NaN or Infinity (found at `{}`)", key.as_string().unwrap_or_default())),
+            None => Error::invalid(what, cat!("must not hold NaN or Infinity (found at `", key.as_string().unwrap_or_default(), "`)")),
         });
     }
     json.and_then(|j| Value::parse(&j).ok()).ok_or_else(|| Error::invalid(what, problem))

@@ -134,3 +134,36 @@ test('zeroDeadLocations zeroes only panic locations nothing uses and the file na
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('deadFmt traps core::fmt only when no live function outside it calls it (or could, through to_string)', async () => {
+  const { deadFmt } = await import('../../scripts/optimize.mjs');
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'fmt-'));
+  const build = (body) => {
+    writeFileSync(join(dir, 'm.wat'), `(module
+      (func $core::fmt::write (result i32) i32.const 1)
+      (func $<u32$as$core::fmt::Display>::fmt (result i32) call $core::fmt::write)
+      ;; kept alive by the function table only, as vtables keep them in the real module
+      (table (export "table") 2 funcref) (elem (i32.const 0) $core::fmt::write $<u32$as$core::fmt::Display>::fmt)
+      ${body})`);
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'wasm-as'), ['-g', join(dir, 'm.wat'), '-o', join(dir, 'm.wasm')]);
+    return deadFmt(readFileSync(join(dir, 'm.wasm')));
+  };
+  try {
+    // a live export that never enters core::fmt: both fmt functions may trap
+    const dead = build('(func $answer (export "answer") (result i32) i32.const 42)');
+    assert.deepEqual([...dead.names].sort(), ['<u32$as$core::fmt::Display>::fmt', 'core::fmt::write']);
+    assert.deepEqual(dead.callers, []);
+    // a live caller (what a format! would be): nothing traps, and the caller is named
+    const live = build('(func $message (export "message") (result i32) call $core::fmt::write)');
+    assert.deepEqual([...live.names], []);
+    assert.deepEqual(live.callers, ['message']);
+    // a live to_string (it may reach fmt through a vtable, unseen): nothing traps either
+    const dyn = build('(func $alloc::string::ToString::to_string (export "s") (result i32) i32.const 0)');
+    assert.deepEqual([...dyn.names], []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
