@@ -1,10 +1,14 @@
 // Structured output: Gemini's answer to a request with `responseJsonSchema` / `responseSchema` follows the schema,
 // whatever the prompt asked for, so a client whose schema and parser disagree breaks against the real API.
 
+/** The response schema a request's `generationConfig` sends, in either form, or null. */
+export function requestSchema(gc) {
+  return gc?.responseJsonSchema ?? gc?._responseJsonSchema ?? gc?.responseSchema ?? null;
+}
+
 /** The schema a request constrains its answer with, if any (JSON mode only). */
 export function answerSchema(gc) {
-  if (!gc || gc.responseMimeType !== 'application/json') return null;
-  return gc.responseJsonSchema ?? gc._responseJsonSchema ?? gc.responseSchema ?? null;
+  return gc?.responseMimeType === 'application/json' ? requestSchema(gc) : null;
 }
 
 // `responseSchema` (the Schema proto) writes types in capitals (`OBJECT`) and `nullable`; JSON Schema writes

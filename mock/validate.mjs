@@ -3,6 +3,7 @@
 // 3. semantic checks (contents, roles, generationConfig, thinking).
 
 import { badRequestPayload, invalidArgument } from './errors.mjs';
+import { requestSchema } from './structured.mjs';
 
 const snake = (k) => k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 const camel = (k) => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
@@ -410,8 +411,8 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
   // sweep on gemini-3-flash-preview passed at 952 and failed at 960-972: googleapis/python-genai#2170; how nested
   // bounds count was not measured, so they are simply added here). 3.x models say no more than "Request contains
   // an invalid argument." (vercel/ai#21192); 2.5 names the cause (googleapis/python-genai#660).
-  const schema = gc.responseJsonSchema ?? gc._responseJsonSchema ?? gc.responseSchema;
-  if (schema !== undefined && sumMaxItems(schema) > MAX_ITEMS_BUDGET) {
+  const schema = requestSchema(gc);
+  if (schema !== null && sumMaxItems(schema) > MAX_ITEMS_BUDGET) {
     return invalidArgument(String(modelId).startsWith('gemini-2.') ? TOO_MANY_STATES : 'Request contains an invalid argument.');
   }
   return null;

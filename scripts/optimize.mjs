@@ -9,16 +9,16 @@
 // panic site: what `panic = "immediate-abort"` would do, without rebuilding std on a nightly toolchain.
 // Usage: node scripts/optimize.mjs pkg/web pkg/bundler      (run by scripts/build.sh after wasm-pack)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { leb, reader, sections } from './shrink.mjs';
+import { CODE, IMPORTS, binaryen, leb, reader, sections } from './shrink.mjs';
 
 const NAME = 'gemini_roadmap';
-const LOCAL_WASM_OPT = fileURLToPath(new URL('../node_modules/.bin/wasm-opt', import.meta.url));
-const WASM_OPT = existsSync(LOCAL_WASM_OPT) ? LOCAL_WASM_OPT : 'wasm-opt';
+const WASM_OPT = binaryen('wasm-opt');
+const WASM_DIS = binaryen('wasm-dis');
 
 /** binaryen's passes for the release build (formerly wasm-pack's `wasm-opt` list in Cargo.toml). */
 export const WASM_OPT_PASSES = [
@@ -38,11 +38,7 @@ const TRAPS = [
   { re: /^alloc(\[[0-9a-f]+\])?::alloc::handle_alloc_error$/, required: false },
 ];
 
-const IMPORTS = 2;
-const CODE = 10;
 const DATA = 11;
-const LOCAL_WASM_DIS = fileURLToPath(new URL('../node_modules/.bin/wasm-dis', import.meta.url));
-const WASM_DIS = existsSync(LOCAL_WASM_DIS) ? LOCAL_WASM_DIS : 'wasm-dis';
 
 /** Function index → name, from the `name` custom section. */
 function functionNames(all) {
@@ -196,8 +192,9 @@ function dataSegments(all, bytes) {
 export function zeroDeadLocations(bytes) {
   const out = Buffer.from(bytes);
   const segs = dataSegments(sections(out), out);
+  const segOf = (pos) => segs.find((g) => pos >= g.start && pos < g.end);
   const addrOf = (pos) => {
-    const s = segs.find((g) => pos >= g.start && pos < g.end);
+    const s = segOf(pos);
     return s ? s.at + (pos - s.start) : -1;
   };
   const posOf = (addr) => {
@@ -217,7 +214,6 @@ export function zeroDeadLocations(bytes) {
   const into = (values, addr, len) => values.some((v) => v >= addr && v < addr + len);
   const latin = out.toString('latin1');
   const files = new Map();
-  const segOf = (pos) => segs.find((g) => pos >= g.start && pos < g.end);
   for (const m of latin.matchAll(/(?:src\/[a-z0-9_/]+|\/rustc\/[0-9a-f]+\/library\/[a-z0-9_/]+|[a-z0-9_-]+-\d+\.\d+\.\d+\/src\/[a-z0-9_/]+)\.rs/g)) {
     const seg = segOf(m.index);
     const end = m.index + m[0].length;

@@ -68,7 +68,7 @@ const encodeName = (s) => {
   return [...leb(b.length), ...b];
 };
 
-const IMPORTS = 2;
+export const IMPORTS = 2;
 const EXPORTS = 7;
 
 /**
@@ -134,10 +134,14 @@ export function renameWasm(bytes, { importModule = (m) => m, importName = (n) =>
   return Buffer.concat(out);
 }
 
-const CODE = 10;
-// binaryen from npm (Debian's wasm-opt 108 writes broken modules), as the build puts it first on PATH.
-const LOCAL_WASM_OPT = fileURLToPath(new URL('../node_modules/.bin/wasm-opt', import.meta.url));
-const WASM_OPT = existsSync(LOCAL_WASM_OPT) ? LOCAL_WASM_OPT : 'wasm-opt';
+export const CODE = 10;
+
+/** A binaryen tool (`wasm-opt`, `wasm-dis`): npm's (Debian's wasm-opt 108 writes broken modules), as the build puts it first on PATH. */
+export function binaryen(tool) {
+  const local = fileURLToPath(new URL(`../node_modules/.bin/${tool}`, import.meta.url));
+  return existsSync(local) ? local : tool;
+}
+const WASM_OPT = binaryen('wasm-opt');
 
 /** The body bytes of each function the module defines, and how many functions it imports. */
 export function functionBodies(bytes) {

@@ -105,7 +105,7 @@ pub mod exports {
     /// Repairs model output into valid JSON text (fences, prose, trailing commas, truncation, ...).
     #[wasm_bindgen(js_name = repairJson)]
     pub fn repair_json(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<String, JsValue> {
-        let text = text.as_string().ok_or_else(|| web::error::js_error(crate::Error::invalid("text", "must be a string")))?;
+        let text = web::convert::text_arg(&text).map_err(web::error::js_error)?;
         crate::json::repair_json(&text).map(|r| r.json).map_err(|e| web::error::js_error(e.into()))
     }
 }

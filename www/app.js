@@ -1,7 +1,7 @@
 // Gemini Roadmap demo page: the form, a run of generateRoadmap with live progress, the roadmap view,
 // exports and persistence. Plain ES module, no framework, no build step.
 import init, { generateRoadmap, regenerateWeek } from '/pkg/web/gemini_roadmap.js';
-import { toJson, toMarkdown, toIcs, fileBase, nextMonday } from './exports.js';
+import { toJson, toMarkdown, toIcs, fileBase, nextMonday, oneLine } from './exports.js';
 import { el, phaseItems, weekCard } from './render.js';
 
 const GOOGLE_URL = 'https://generativelanguage.googleapis.com';
@@ -237,7 +237,7 @@ function readBatch(errors) {
 /** Validates the form; returns { params, backend } or null after showing the errors. */
 function readForm() {
   const errors = {};
-  const role = ui.role.value.trim().replace(/\s+/g, ' ');
+  const role = oneLine(ui.role.value);
   if (!role) errors.role = 'Enter a role or goal, e.g. “Frontend Developer”.';
   else if ([...role].length > 120) errors.role = 'Keep the role under 120 characters.';
 
@@ -1022,8 +1022,7 @@ function wire() {
   // With another role or length typed in, the user means a new roadmap: Enter then asks to confirm the discard.
   const sameRoadmap = () => {
     const rm = current.roadmap;
-    const role = ui.role.value.trim().replace(/\s+/g, ' ').toLowerCase();
-    return role === rm.role.trim().replace(/\s+/g, ' ').toLowerCase() && Number(ui.weeks.value) === rm.totalWeeks;
+    return oneLine(ui.role.value).toLowerCase() === oneLine(rm.role).toLowerCase() && Number(ui.weeks.value) === rm.totalWeeks;
   };
   ui.roadmapForm.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter' || e.isComposing || e.defaultPrevented || e.target.tagName !== 'INPUT') return;

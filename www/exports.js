@@ -18,7 +18,8 @@ export function toJson(roadmap) {
   return JSON.stringify(roadmap, null, 2) + '\n';
 }
 
-const oneLine = (s) => String(s ?? '').replace(/\s+/g, ' ').trim();
+/** Runs of whitespace as one space, trimmed: how a role or a title is compared and written on one line. */
+export const oneLine = (s) => String(s ?? '').replace(/\s+/g, ' ').trim();
 const hoursText = (h) => (Number.isFinite(h) && h > 0 ? `${+h.toFixed(2)} h` : '');
 
 // ───────────── Markdown ─────────────

@@ -155,6 +155,11 @@ pub fn one_line(s: &str) -> String {
     out
 }
 
+/// Whether two roles are the same one, case and spacing aside (a roadmap stays its role's however it is typed).
+pub fn same_role(a: &str, b: &str) -> bool {
+    one_line(a).eq_ignore_ascii_case(&one_line(b))
+}
+
 impl RoadmapOptions {
     pub fn new(api_key: &str, role: &str, weeks: u32) -> Self {
         RoadmapOptions { api_key: api_key.into(), role: role.into(), weeks: weeks as f64, ..Default::default() }
@@ -214,7 +219,7 @@ impl RoadmapOptions {
 
     fn check_resume(&self, r: &Roadmap) -> Result<(), Error> {
         let bad = |m: String| Err(Error::invalid("resumeFrom", m));
-        if !one_line(&r.role).eq_ignore_ascii_case(&one_line(&self.role)) {
+        if !same_role(&r.role, &self.role) {
             return bad(cat!("was made for role ", quote(&r.role), ", not ", quote(&self.role)));
         }
         if r.total_weeks != self.total_weeks() {

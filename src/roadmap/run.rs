@@ -700,11 +700,11 @@ impl<'a, T: Transport> Run<'a, T> {
                 cat!(p.model_did(), " (last of ", n, " attempts)")
             };
             if self.regenerating {
-                return Err(Error::malformed(cat!("Week ", w, ": ", &why)));
+                return Err(Error::malformed(cat!(week_prefix(w), ' ', &why)));
             }
             let placeholder = fallback_week(&self.st().rm.outline[w as usize - 1], self.hours());
             self.commit(placeholder);
-            self.warn(cat!("Week ", w, ": placeholder — ", why));
+            self.warn(cat!(week_prefix(w), " placeholder — ", why));
             any = true;
         }
         Ok(any)
@@ -1239,6 +1239,11 @@ pub async fn generate<T: Transport>(
     }
 }
 
+/// How the warnings about one week begin (`Week 5: placeholder — ...`): they are dropped and restored with it.
+fn week_prefix(week: u32) -> String {
+    cat!("Week ", week, ':')
+}
+
 /// A failed resumed run gives back the placeholder weeks it had not written again yet, with their warnings: its
 /// `partial` loses nothing the run was given.
 fn keep_placeholders(partial: &mut Roadmap, from: &Roadmap) {
@@ -1248,7 +1253,7 @@ fn keep_placeholders(partial: &mut Roadmap, from: &Roadmap) {
         }
         let at = partial.weeks.iter().position(|p| p.week > w.week).unwrap_or(partial.weeks.len());
         partial.weeks.insert(at, w.clone());
-        let prefix = cat!("Week ", w.week, ":");
+        let prefix = week_prefix(w.week);
         partial.warnings.extend(from.warnings.iter().filter(|m| m.starts_with(&prefix)).cloned());
     }
 }
@@ -1258,7 +1263,7 @@ fn keep_placeholders(partial: &mut Roadmap, from: &Roadmap) {
 fn without_placeholders(r: &Roadmap) -> Roadmap {
     let mut r = r.clone();
     for w in r.weeks.iter().filter(|w| w.fallback) {
-        let prefix = cat!("Week ", w.week, ':');
+        let prefix = week_prefix(w.week);
         r.warnings.retain(|m| !m.starts_with(&prefix));
     }
     r.weeks.retain(|w| !w.fallback);
@@ -1302,7 +1307,7 @@ pub async fn regenerate_week<T: Transport>(
         st.resumed[week as usize] = false;
         st.config.thinking_config = thinking_for(&run.endpoint.model);
         st.config.max_output_tokens = opts.output_cap(0);
-        let prefix = cat!("Week ", week, ':');
+        let prefix = week_prefix(week);
         st.rm.warnings.retain(|w| !w.starts_with(&prefix));
     }
     let mut report = new_report(week, week);

@@ -8,7 +8,7 @@ use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::convert::{call, callback_of, decode_error, encode, get, json_to_js, plain_value, signal_of};
+use super::convert::{call, callback_of, decode_error, encode, get, json_to_js, plain_value, signal_of, text_arg};
 use super::error::{js_error, to_js};
 use super::fetch::{wait_unless_aborted, FetchTransport};
 use super::JsTask;
@@ -224,7 +224,7 @@ pub fn send(handle: &Rc<ChatHandle>, text: JsValue, opts: JsValue, json: bool) -
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
     enqueue(handle, signal, Box::pin(async move {
         let opts = opts.map_err(js_error)?;
-        let text = text.as_string().ok_or_else(|| js_error(Error::invalid("text", "must be a string")))?;
+        let text = text_arg(&text).map_err(js_error)?;
         turn(&h, &text, json, &opts).await.map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
     }))
 }

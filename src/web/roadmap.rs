@@ -8,7 +8,7 @@ use super::convert::{call, callback_of, decode_error, encode, plain_value, signa
 use super::error::{js_error, to_js};
 use super::fetch::FetchTransport;
 use crate::json::{quote, FromJson, Value};
-use crate::roadmap::options::one_line;
+use crate::roadmap::options::same_role;
 use crate::roadmap::{self, Roadmap, RoadmapError, RoadmapOptions};
 
 const JS_ONLY: &[&str] = &["signal", "onProgress"];
@@ -71,7 +71,7 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
         }
         match o.get("role") {
             None => o.insert("role", Value::String(rm.role.clone())),
-            Some(Value::String(r)) if one_line(r).eq_ignore_ascii_case(&one_line(&rm.role)) => {}
+            Some(Value::String(r)) if same_role(r, &rm.role) => {}
             Some(_) => return Err(js_error(crate::Error::invalid("role", cat!("must be the roadmap's (", quote(&rm.role), ") or left out")))),
         }
         match o.get("weeks") {
