@@ -2,7 +2,8 @@
 // app serves: the names the .wasm and its JS glue share (77 imports such as `__wbg_fetch_786db33e181960bd`,
 // the exports the glue calls) become `$0`, `$1`, ... in both, and the glue is minified with esbuild.
 // The function bodies are also reordered so that like ones sit together, which gzip rewards.
-// Behaviour is unchanged: the same functions are wired to each other, only names and order differ.
+// Behaviour is unchanged: the same functions are wired to each other, only names and order differ; except
+// that the web glue, used before `init()`, throws a `GeminiRoadmapError` (`NOT_INITIALIZED`) saying so.
 // Usage: node scripts/shrink.mjs pkg/web pkg/bundler      (run by scripts/build.sh after wasm-pack)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -223,6 +224,25 @@ export function orderForGzip(bytes) {
 const escape = (s) => s.replace(/[$]/g, '\\$');
 const token = (name) => new RegExp(`(?<![\\w$])${escape(name)}(?![\\w$])`, 'g');
 
+/**
+ * The web glue with a clear error for a call made before `init()`: `wasm` starts as a stand-in whose
+ * every property throws, instead of `undefined` (whose `wasm.$9` is a `TypeError` naming a minified export).
+ * The glue's own "already initialised" checks compare with the stand-in instead.
+ */
+export function guardBeforeInit(js) {
+  const decl = 'let wasmModule, wasmInstance, wasm;';
+  const ready = /\bwasm !== undefined\b/g;
+  if (js.split(decl).length !== 2 || (js.match(ready) || []).length !== 2) {
+    throw new Error('web glue: wasm-bindgen no longer declares `wasm` and checks it as this script expects');
+  }
+  const notReady = `const NOT_READY = new Proxy({}, { get() {
+  const e = new Error('gemini-roadmap: await init() (the default export) before calling it');
+  throw Object.assign(e, { name: 'GeminiRoadmapError', code: 'NOT_INITIALIZED', retryable: false });
+} });
+let wasmModule, wasmInstance, wasm = NOT_READY;`;
+  return js.replace(decl, () => notReady).replace(ready, 'wasm !== NOT_READY');
+}
+
 /** Shrinks the build in `dir` (web: one glue file; bundler: the entry and `_bg.js`). */
 export async function shrink(dir) {
   const { transform } = await import('esbuild');
@@ -258,7 +278,7 @@ export async function shrink(dir) {
     for (const [from, to] of exportMap) js = js.replace(new RegExp(`\\bwasm\\.${escape(from)}(?![\\w$])`, 'g'), () => `wasm.${to}`);
     if (web) {
       if (!js.includes(`"${GLUE_MODULE}": import0`)) throw new Error(`${file}: no imports object keyed "${GLUE_MODULE}"`);
-      js = js.replace(`"${GLUE_MODULE}": import0`, `"${module}": import0`);
+      js = guardBeforeInit(js.replace(`"${GLUE_MODULE}": import0`, `"${module}": import0`));
     }
     const header = js.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/)?.[0] ?? '';
     const min = await transform(js, { minify: true, format: 'esm', target: 'es2020', legalComments: 'none' });

@@ -215,17 +215,10 @@ pub fn parse_model_info(body: &str) -> Result<ModelInfo, Error> {
 /// Maps a non-2xx response to the error the caller can act on. Survives bodies that are not JSON.
 pub fn parse_error(status: u16, body: &str) -> Error {
     match Value::parse(body) {
-        Ok(v) => {
-            // `streamGenerateContent` without SSE wraps the error in an array.
-            let v = match &v {
-                Value::Array(a) => a.first().unwrap_or(&v),
-                other => other,
-            };
-            match v.get("error") {
-                Some(err) => error_from_value(status, err),
-                None => error_for(status, cat!("HTTP ", status), ApiErrorDetails::default()),
-            }
-        }
+        Ok(v) => match error_object(&v) {
+            Some(err) => error_from_value(status, err),
+            None => error_for(status, cat!("HTTP ", status), ApiErrorDetails::default()),
+        },
         Err(_) => error_for(status, non_json_message(status, body), ApiErrorDetails::default()),
     }
 }
@@ -288,10 +281,18 @@ fn stream_error(err: &Value) -> Error {
 /// The error Gemini sometimes writes into a stream's body unframed (pretty-printed JSON, no `data:`), in place of
 /// the events it stops sending: `{"error":{…}}`, or the same in an array. `None` when `text` holds no such error.
 pub fn unframed_stream_error(text: &str) -> Option<Error> {
-    let text = text.trim();
-    let text = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(text);
-    let value = Value::parse(text).ok()?;
-    value.get("error").filter(|e| e.as_object().is_some()).map(stream_error)
+    let value = Value::parse(text.trim()).ok()?;
+    error_object(&value).filter(|e| e.as_object().is_some()).map(stream_error)
+}
+
+/// Google's error object in a body: `{"error": {…}}`, or the same as the first item of an array, as
+/// `streamGenerateContent` without SSE writes it.
+fn error_object(body: &Value) -> Option<&Value> {
+    match body {
+        Value::Array(items) => items.first(),
+        other => Some(other),
+    }?
+    .get("error")
 }
 
 /// The wait in Gemini's quota message, in milliseconds: `Please retry in 58.934310785s.`, or under a second

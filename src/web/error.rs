@@ -12,10 +12,13 @@ pub const ERROR_NAME: &str = "GeminiRoadmapError";
 
 #[wasm_bindgen(typescript_custom_section)]
 const ERROR_TS: &'static str = r#"
-/** The stable `code` of a `GeminiRoadmapError` (a user abort is the platform's own `AbortError` instead). */
+/**
+ * The stable `code` of a `GeminiRoadmapError` (a user abort is the platform's own `AbortError` instead).
+ * `NOT_INITIALIZED`: a function of the `web` entry was called before `init()` had resolved (thrown at once).
+ */
 export type GeminiRoadmapErrorCode =
     | "INVALID_INPUT" | "AUTH" | "RATE_LIMITED" | "BAD_REQUEST" | "NOT_FOUND" | "SERVER"
-    | "NETWORK" | "TIMEOUT" | "BLOCKED" | "MALFORMED" | "TRUNCATED";
+    | "NETWORK" | "TIMEOUT" | "BLOCKED" | "MALFORMED" | "TRUNCATED" | "NOT_INITIALIZED";
 
 /**
  * What every function of the package rejects or throws with, apart from a user abort:

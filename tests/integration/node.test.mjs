@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startMock } from '../../mock/gemini-mock.mjs';
@@ -93,4 +93,30 @@ console.log('RESULT ' + JSON.stringify({ first, rest: rest.map((x) => x.status),
   assert.deepEqual(out.problems, []);
   assert.equal(out.first, 'resolved STOP');
   assert.deepEqual(out.rest, ['fulfilled', 'fulfilled']);
+});
+
+test('a call before init() throws NOT_INITIALIZED, also after a failed init, and works once init() succeeds', async () => {
+  // A query string gives this test its own, uninitialised instance of the glue.
+  const glue = `${pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href}?before-init`;
+  const pkg = await import(glue);
+  const notInitialized = (e) => {
+    assert.ok(e instanceof Error, String(e));
+    assert.equal(e.name, 'GeminiRoadmapError');
+    assert.equal(e.code, 'NOT_INITIALIZED');
+    assert.equal(e.retryable, false);
+    assert.match(e.message, /await init\(\)/);
+    return true;
+  };
+  const calls = {
+    generateRoadmap: () => pkg.generateRoadmap({ apiKey: 'k', role: 'DevOps Engineer', weeks: 1 }),
+    regenerateWeek: () => pkg.regenerateWeek({}, 1, { apiKey: 'k' }),
+    repairJson: () => pkg.repairJson('{"a":1,'),
+    GeminiChat: () => new pkg.GeminiChat({ apiKey: 'k' }),
+  };
+  for (const [name, call] of Object.entries(calls)) assert.throws(call, notInitialized, name);
+  assert.throws(() => pkg.initSync({ module: new Uint8Array([0, 97, 115, 109, 9, 9, 9, 9]) }), WebAssembly.CompileError);
+  assert.throws(calls.repairJson, notInitialized, 'after a failed init');
+  await pkg.default({ module_or_path: readFileSync(join(DIST, 'web', 'gemini_roadmap_bg.wasm')) });
+  assert.equal(pkg.repairJson('{"a":1,'), '{"a":1}');
+  assert.equal(await pkg.default(), await pkg.default(), 'init() twice gives the same exports');
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { functionBodies, orderForGzip, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
+import { functionBodies, guardBeforeInit, orderForGzip, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
 import { DIST, ROOT, ensureDist } from './helpers.mjs';
 
 const name = (s) => [s.length, ...Buffer.from(s)];
@@ -93,6 +93,15 @@ test('the shipped web build: short shared names, minified glue, every import pro
   const typed = [...initOutput.matchAll(/readonly ([\w$]+):/g)].map((m) => m[1]);
   assert.ok(typed.length > 20 && typed.includes('memory'), initOutput);
   for (const name of typed) assert.ok(exports.includes(name), `InitOutput.${name} is exported`);
+});
+
+test('guardBeforeInit refuses glue it does not recognise, so a wasm-bindgen update cannot drop the guard unnoticed', () => {
+  const glue = 'let wasmModule, wasmInstance, wasm;\nfunction a() { if (wasm !== undefined) return wasm; }\nfunction b() { if (wasm !== undefined) return wasm; }';
+  const guarded = guardBeforeInit(glue);
+  assert.match(guarded, /wasm = NOT_READY;/);
+  assert.equal(guarded.match(/wasm !== NOT_READY/g).length, 2);
+  assert.throws(() => guardBeforeInit(glue.replace('wasm;', 'wasm = undefined;')), /no longer declares/);
+  assert.throws(() => guardBeforeInit(glue.replace(/wasm !== undefined/, 'wasm === undefined')), /no longer declares/);
 });
 
 test('zeroDeadLocations zeroes only panic locations nothing uses and the file names only they named', async () => {
