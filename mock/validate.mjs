@@ -9,15 +9,38 @@ const snake = (k) => k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
 const camel = (k) => k.replace(/_([a-z0-9])/g, (_, c) => c.toUpperCase());
 
 const SCHEMAS = {
+  // The v1beta GenerateContentRequest: `model`, `systemInstruction`, `contents`, `tools`, `toolConfig`,
+  // `safetySettings`, `generationConfig`, `cachedContent`, `serviceTier` and `store` (the Flex and Priority inference
+  // pages name `service_tier` in the request body of generateContent; the request as Google's v1beta discovery
+  // document describes it, e.g. tryAGI/Google_Generative_AI's generated GenerateContentRequest, lists those ten).
+  // `labels` is not one of them: it is Vertex AI's (python-genai#2296: the Python SDK refuses it for the Gemini API,
+  // "labels parameter is not supported in Gemini API"; derailed-dash/gemini-review-action#38: "The Gemini Developer
+  // API's GenerateContentRequest has no `labels` field"), so Gemini answers it as any unknown name, `Unknown name
+  // "labels": Cannot find field.`, although @google/genai 3.x's Gemini API converter forwards it.
   generateRequest: {
     contents: { repeated: 'content' },
     systemInstruction: { message: 'content' },
     generationConfig: { message: 'generationConfig' },
-    safetySettings: { any: true },
+    safetySettings: { repeated: 'safetySetting' },
     tools: { any: true },
-    toolConfig: { any: true },
+    toolConfig: { message: 'toolConfig' },
     cachedContent: { type: 'string' },
     model: { type: 'string' },
+    serviceTier: { enum: 'serviceTier' },
+    store: { type: 'bool' },
+  },
+  safetySetting: {
+    category: { enum: 'harmCategory' },
+    threshold: { enum: 'harmBlockThreshold' },
+  },
+  toolConfig: {
+    functionCallingConfig: { message: 'functionCallingConfig' },
+    retrievalConfig: { any: true },
+    includeServerSideToolInvocations: { type: 'bool' },
+  },
+  functionCallingConfig: {
+    mode: { enum: 'functionCallingMode' },
+    allowedFunctionNames: { repeated: 'string' },
   },
   countTokensRequest: {
     contents: { repeated: 'content' },
@@ -41,12 +64,12 @@ const SCHEMAS = {
     partMetadata: { any: true },
   },
   generationConfig: {
-    stopSequences: { any: true },
+    stopSequences: { repeated: 'string' },
     responseMimeType: { type: 'string' },
     responseSchema: { message: 'schema' },
     responseJsonSchema: { any: true },
     _responseJsonSchema: { any: true },
-    responseModalities: { any: true },
+    responseModalities: { repeated: 'modality' },
     candidateCount: { type: 'int' },
     maxOutputTokens: { type: 'int' },
     temperature: { type: 'float' },
@@ -60,13 +83,16 @@ const SCHEMAS = {
     enableEnhancedCivicAnswers: { type: 'bool' },
     speechConfig: { any: true },
     thinkingConfig: { message: 'thinkingConfig' },
-    mediaResolution: { type: 'string' },
+    mediaResolution: { enum: 'mediaResolution' },
     imageConfig: { any: true },
+    // the newest v1beta GenerationConfig (tryAGI/Google_Generative_AI's generated model): the output format of each
+    // modality; the mock does not act on it
+    responseFormat: { any: true },
   },
   thinkingConfig: {
     includeThoughts: { type: 'bool' },
     thinkingBudget: { type: 'int' },
-    thinkingLevel: { type: 'enum' },
+    thinkingLevel: { enum: 'thinkingLevel' },
   },
   // `responseSchema` is the v1beta Schema proto (an OpenAPI 3.0 subset), not a JSON Schema: any other key, such as
   // `additionalProperties`, `$ref`, `$defs` or `$schema`, is an unknown field (`responseJsonSchema` takes those).
@@ -105,8 +131,43 @@ const MESSAGE_TYPES = {
   thinkingConfig: 'type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig',
   generateRequest: 'type.googleapis.com/google.ai.generativelanguage.v1beta.GenerateContentRequest',
   schema: 'type.googleapis.com/google.ai.generativelanguage.v1beta.Schema',
+  safetySetting: 'type.googleapis.com/google.ai.generativelanguage.v1beta.SafetySetting',
+  toolConfig: 'type.googleapis.com/google.ai.generativelanguage.v1beta.ToolConfig',
+  functionCallingConfig: 'type.googleapis.com/google.ai.generativelanguage.v1beta.FunctionCallingConfig',
 };
-const THINKING_LEVELS = ['thinking_level_unspecified', 'minimal', 'low', 'medium', 'high'];
+const V1BETA = 'type.googleapis.com/google.ai.generativelanguage.v1beta.';
+// The enums the request parser knows: the names its JSON takes (in any case, as Gemini reads `"low"` for `LOW`), and
+// the type an invalid value is reported as. `numbered`: the values are listed in the order of their numbers in the
+// proto (0, 1, 2, ...), so a number is taken too, as proto JSON takes an enum's number, and read as that name.
+const ENUMS = {
+  thinkingLevel: { type: 'ThinkingConfig.ThinkingLevel', values: ['THINKING_LEVEL_UNSPECIFIED', 'MINIMAL', 'LOW', 'MEDIUM', 'HIGH'] },
+  // The docs write both `"service_tier": "flex"` (the Flex and Priority inference pages, and @google/genai's
+  // ServiceTier enum, whose values are `unspecified`, `standard`, `flex`, `priority`) and `SERVICE_TIER_PRIORITY`
+  // (the enum's proto name, e.g. the German Priority inference page): both are taken.
+  serviceTier: {
+    type: 'GenerateContentRequest.ServiceTier',
+    values: ['SERVICE_TIER_UNSPECIFIED', 'SERVICE_TIER_STANDARD', 'SERVICE_TIER_FLEX', 'SERVICE_TIER_PRIORITY', 'UNSPECIFIED', 'STANDARD', 'FLEX', 'PRIORITY'],
+  },
+  modality: { numbered: true, type: 'GenerationConfig.Modality', values: ['MODALITY_UNSPECIFIED', 'TEXT', 'IMAGE', 'AUDIO', 'VIDEO'] },
+  mediaResolution: {
+    numbered: true, type: 'GenerationConfig.MediaResolution',
+    values: ['MEDIA_RESOLUTION_UNSPECIFIED', 'MEDIA_RESOLUTION_LOW', 'MEDIA_RESOLUTION_MEDIUM', 'MEDIA_RESOLUTION_HIGH'],
+  },
+  // safety.proto's HarmCategory (the PaLM ones included) and the image ones of @google/genai's enum
+  harmCategory: {
+    numbered: true, type: 'HarmCategory',
+    values: ['HARM_CATEGORY_UNSPECIFIED', 'HARM_CATEGORY_DEROGATORY', 'HARM_CATEGORY_TOXICITY', 'HARM_CATEGORY_VIOLENCE',
+      'HARM_CATEGORY_SEXUAL', 'HARM_CATEGORY_MEDICAL', 'HARM_CATEGORY_DANGEROUS', 'HARM_CATEGORY_HARASSMENT',
+      'HARM_CATEGORY_HATE_SPEECH', 'HARM_CATEGORY_SEXUALLY_EXPLICIT', 'HARM_CATEGORY_DANGEROUS_CONTENT',
+      'HARM_CATEGORY_CIVIC_INTEGRITY', 'HARM_CATEGORY_JAILBREAK', 'HARM_CATEGORY_IMAGE_HATE',
+      'HARM_CATEGORY_IMAGE_DANGEROUS_CONTENT', 'HARM_CATEGORY_IMAGE_HARASSMENT', 'HARM_CATEGORY_IMAGE_SEXUALLY_EXPLICIT'],
+  },
+  harmBlockThreshold: {
+    numbered: true, type: 'SafetySetting.HarmBlockThreshold',
+    values: ['HARM_BLOCK_THRESHOLD_UNSPECIFIED', 'BLOCK_LOW_AND_ABOVE', 'BLOCK_MEDIUM_AND_ABOVE', 'BLOCK_ONLY_HIGH', 'BLOCK_NONE', 'OFF'],
+  },
+  functionCallingMode: { numbered: true, type: 'FunctionCallingConfig.Mode', values: ['MODE_UNSPECIFIED', 'AUTO', 'ANY', 'NONE', 'VALIDATED'] },
+};
 
 const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -124,13 +185,18 @@ function coerceScalar(type, v) {
       return typeof v === 'boolean' ? { ok: true, v } : { ok: false };
     case 'string':
       return typeof v === 'string' ? { ok: true, v } : { ok: false };
-    case 'enum':
-      if (typeof v === 'string' && THINKING_LEVELS.includes(v.toLowerCase())) return { ok: true, v };
+    default: {
+      const e = ENUMS[type];
+      if (!e) return { ok: true, v };
+      if (typeof v === 'string' && e.values.includes(v.toUpperCase())) return { ok: true, v };
+      if (e.numbered && Number.isInteger(v) && v >= 0 && v < e.values.length) return { ok: true, v: e.values[v] };
       return { ok: false };
-    default:
-      return { ok: true, v };
+    }
   }
 }
+
+/** The type a value of scalar or enum `type` that does not parse is reported as. */
+const scalarTypeName = (type) => (ENUMS[type] ? V1BETA + ENUMS[type].type : TYPE_NAMES[type]);
 
 /**
  * Walk `value` against schema `name`, producing a camelCase-normalised copy and
@@ -175,6 +241,22 @@ function walk(name, value, path, violations) {
       }));
       continue;
     }
+    if (f.repeated && !SCHEMAS[f.repeated]) {
+      // a repeated scalar or enum: each item is checked, at its index
+      if (!Array.isArray(v)) {
+        violations.push({ field: sub, description: `Invalid value at '${sub}' (${scalarTypeName(f.repeated)}), ${JSON.stringify(v)}` });
+        continue;
+      }
+      out[key] = v.map((item, i) => {
+        const c = coerceScalar(f.repeated, item);
+        if (!c.ok) {
+          const ip = `${sub}[${i}]`;
+          violations.push({ field: ip, description: `Invalid value at '${ip}' (${scalarTypeName(f.repeated)}), ${JSON.stringify(item)}` });
+        }
+        return c.v;
+      });
+      continue;
+    }
     if (f.repeated) {
       if (!Array.isArray(v)) {
         violations.push({ field: sub, description: `Invalid value at '${sub}' (${MESSAGE_TYPES[f.repeated]}), ${JSON.stringify(v)}` });
@@ -190,12 +272,10 @@ function walk(name, value, path, violations) {
       });
       continue;
     }
-    const c = coerceScalar(f.type, v);
+    const type = f.enum ?? f.type;
+    const c = coerceScalar(type, v);
     if (!c.ok) {
-      const t = f.type === 'enum'
-        ? 'type.googleapis.com/google.ai.generativelanguage.v1beta.ThinkingConfig.ThinkingLevel'
-        : TYPE_NAMES[f.type];
-      violations.push({ field: sub, description: `Invalid value at '${sub}' (${t}), ${JSON.stringify(v)}` });
+      violations.push({ field: sub, description: `Invalid value at '${sub}' (${scalarTypeName(type)}), ${JSON.stringify(v)}` });
       continue;
     }
     out[key] = c.v;

@@ -172,6 +172,54 @@ test('unknown top-level and nested field names are rejected like Google\'s JSON 
   assert.equal(two.details[0].fieldViolations.length, 2);
 });
 
+test('every GenerateContentRequest field of v1beta is taken (serviceTier, store, safetySettings, toolConfig, ...); labels, Vertex\'s, is an unknown name', async () => {
+  const model = 'gemini-2.5-flash-lite';
+  const full = {
+    ...userRequest('hi', {
+      stopSequences: ['END'], responseModalities: ['TEXT'], mediaResolution: 'MEDIA_RESOLUTION_LOW', seed: 7,
+      presencePenalty: 0.5, frequencyPenalty: 0.5, logprobs: 3, enableEnhancedCivicAnswers: false, responseFormat: {},
+    }),
+    systemInstruction: { parts: [{ text: 'be brief' }] },
+    safetySettings: [
+      { category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_ONLY_HIGH' },
+      { category: 'HARM_CATEGORY_DANGEROUS_CONTENT', threshold: 'OFF' },
+    ],
+    tools: [{ functionDeclarations: [{ name: 'f', description: 'd' }] }],
+    toolConfig: { functionCallingConfig: { mode: 'NONE', allowedFunctionNames: [] } },
+    cachedContent: 'cachedContents/abc',
+    serviceTier: 'flex',
+    store: false,
+  };
+  assert.equal((await expect200(model, full)).candidates[0].finishReason, 'STOP');
+  // the tier by its SDK name (`flex`, `priority`, `standard`) or its proto name, in any case; snake_case too
+  for (const serviceTier of ['priority', 'standard', 'SERVICE_TIER_PRIORITY', 'Flex']) await expect200(model, { ...userRequest('hi'), serviceTier });
+  await expect200(model, { ...userRequest('hi'), service_tier: 'flex', store: true });
+  const counted = await generate(env.url, { key: KEY, model, method: 'countTokens', body: { generateContentRequest: { model: `models/${model}`, ...full } } });
+  assert.equal(counted.status, 200, counted.text);
+
+  const invalid = (at, type, v) => `Invalid value at '${at}' (${type}), ${JSON.stringify(v)}`;
+  const t = (name) => `type.googleapis.com/google.ai.generativelanguage.v1beta.${name}`;
+  await expect400(model, { ...userRequest('hi'), serviceTier: 'fast' }, invalid('service_tier', t('GenerateContentRequest.ServiceTier'), 'fast'));
+  await expect400(model, { ...userRequest('hi'), store: 'no' }, invalid('store', 'TYPE_BOOL', 'no'));
+  await expect400(model, { ...userRequest('hi'), safetySettings: [{ category: 'HARM_CATEGORY_SPAM', threshold: 'BLOCK_NONE' }] },
+    invalid('safety_settings[0].category', t('HarmCategory'), 'HARM_CATEGORY_SPAM'));
+  await expect400(model, { ...userRequest('hi'), safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_ALL' }] },
+    invalid('safety_settings[0].threshold', t('SafetySetting.HarmBlockThreshold'), 'BLOCK_ALL'));
+  await expect400(model, { ...userRequest('hi'), safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', method: 'SEVERITY' }] },
+    'Invalid JSON payload received. Unknown name "method" at \'safety_settings[0]\': Cannot find field.');
+  await expect400(model, { ...userRequest('hi'), toolConfig: { functionCallingConfig: { mode: 'SOMETIMES' } } },
+    invalid('tool_config.function_calling_config.mode', t('FunctionCallingConfig.Mode'), 'SOMETIMES'));
+  await expect400(model, userRequest('hi', { stopSequences: ['END', 5] }), invalid('generation_config.stop_sequences[1]', 'TYPE_STRING', 5));
+  await expect400(model, userRequest('hi', { responseModalities: ['PICTURE'] }),
+    invalid('generation_config.response_modalities[0]', t('GenerationConfig.Modality'), 'PICTURE'));
+  await expect400(model, userRequest('hi', { mediaResolution: 'ULTRA' }),
+    invalid('generation_config.media_resolution', t('GenerationConfig.MediaResolution'), 'ULTRA'));
+  // `labels` is Vertex AI's: the Gemini API has no such field (@google/genai 3.x forwards it all the same)
+  const labels = await expect400(model, { ...userRequest('hi'), labels: { team: 'x' } },
+    'Invalid JSON payload received. Unknown name "labels": Cannot find field.');
+  assert.equal(labels.details[0]['@type'], 'type.googleapis.com/google.rpc.BadRequest');
+});
+
 test('validation errors on the non-SSE stream endpoint are wrapped in a JSON array', async () => {
   await expect400('gemini-2.5-flash-lite', { contents: [] }, /contents is not specified/, { stream: true, sse: false });
   // but plain objects on alt=sse
