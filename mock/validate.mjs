@@ -466,6 +466,18 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
     return invalidArgument(`* ${gp}.candidate_count: candidate_count must be in the range [1, 8].\n`);
   }
 
+  if (!forCountTokens) {
+    // Every served model answers in text only: asking for another modality is refused, each named in lower case
+    // ("Model does not support the requested response modalities: image", and "... image,text" when TEXT was asked
+    // too: the form reported from generativelanguage, Laisky/one-api#45 and others). The order of several is not
+    // known; the mock sorts them, which gives both reported forms.
+    const asked = [...new Set((gc.responseModalities || []).map((m) => String(m).toLowerCase()))]
+      .filter((m) => m !== 'modality_unspecified');
+    if (asked.some((m) => m !== 'text')) {
+      return invalidArgument(`Model does not support the requested response modalities: ${asked.sort().join(',')}`);
+    }
+  }
+
   const tc = gc.thinkingConfig;
   if (tc) {
     const hasBudget = tc.thinkingBudget !== undefined;

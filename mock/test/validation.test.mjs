@@ -220,6 +220,17 @@ test('every GenerateContentRequest field of v1beta is taken (serviceTier, store,
   assert.equal(labels.details[0]['@type'], 'type.googleapis.com/google.rpc.BadRequest');
 });
 
+test('the served models answer in text only: responseModalities asking for image or audio -> 400', async () => {
+  await expect200('gemini-3.1-flash-lite', userRequest('hi', { responseModalities: ['TEXT'] }));
+  await expect200('gemini-3.1-flash-lite', userRequest('hi', { responseModalities: [] }));
+  await expect400('gemini-3.1-flash-lite', userRequest('hi', { responseModalities: ['IMAGE'] }),
+    'Model does not support the requested response modalities: image');
+  await expect400('gemini-2.5-flash', userRequest('hi', { responseModalities: ['TEXT', 'Image'] }),
+    'Model does not support the requested response modalities: image,text');
+  await expect400('gemini-3.8-flash', userRequest('hi', { responseModalities: ['AUDIO'] }),
+    'Model does not support the requested response modalities: audio', { stream: true });
+});
+
 test('validation errors on the non-SSE stream endpoint are wrapped in a JSON array', async () => {
   await expect400('gemini-2.5-flash-lite', { contents: [] }, /contents is not specified/, { stream: true, sse: false });
   // but plain objects on alt=sse
