@@ -476,6 +476,10 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
     if (asked.some((m) => m !== 'text')) {
       return invalidArgument(`Model does not support the requested response modalities: ${asked.sort().join(',')}`);
     }
+    // Log probabilities are not served on the Gemini API for these models: a request for them is refused
+    // (googleapis/python-genai#1921 on gemini-2.5-pro, Vela-Research/think-reason-learn#34 on 2.5-flash-lite,
+    // mscraftsman/generative-ai#135; all with `responseLogprobs: true`). What `logprobs` alone gets is not known: it is taken.
+    if (gc.responseLogprobs === true) return invalidArgument(`Logprobs is not enabled for models/${modelId}`);
   }
 
   const tc = gc.thinkingConfig;

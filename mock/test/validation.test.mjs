@@ -231,6 +231,15 @@ test('the served models answer in text only: responseModalities asking for image
     'Model does not support the requested response modalities: audio', { stream: true });
 });
 
+test('responseLogprobs: true -> 400 "Logprobs is not enabled for models/..." (logprobs alone is taken)', async () => {
+  await expect200('gemini-2.5-flash', userRequest('hi', { logprobs: 5 }));
+  await expect200('gemini-2.5-flash', userRequest('hi', { responseLogprobs: false }));
+  for (const model of ['gemini-2.5-flash', 'gemini-2.5-flash-lite', 'gemini-3.1-flash-lite']) {
+    await expect400(model, userRequest('hi', { responseLogprobs: true, logprobs: 3 }), `Logprobs is not enabled for models/${model}`);
+  }
+  await expect400('gemini-2.5-pro', userRequest('hi', { responseLogprobs: true }), 'Logprobs is not enabled for models/gemini-2.5-pro', { stream: true });
+});
+
 test('validation errors on the non-SSE stream endpoint are wrapped in a JSON array', async () => {
   await expect400('gemini-2.5-flash-lite', { contents: [] }, /contents is not specified/, { stream: true, sse: false });
   // but plain objects on alt=sse
