@@ -801,14 +801,24 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
     events.push({ obj: specialResponse(out, modelId, rid, step), tokens: 0 });
   } else {
     if (out.thought) {
-      events.push({
-        obj: {
-          candidates: out.candidates.map((c) => ({ content: { parts: [{ text: out.thought, thought: true }], role: 'model' }, index: c.index })),
-          usageMetadata: usage(out, 0, T), modelVersion: modelId, responseId: rid,
-        },
-        tokens: 0,
-        thoughtOnly: true,
-      });
+      // The thought summary streams as the answer does, in chunks (a first small one, then 150-400 code points), each
+      // in an event of its own whose part is `{"text": <chunk>, "thought": true}`, before the answer's first chunk:
+      // Gemini's summaries are "rolling, incremental" when streamed (the thinking guide, #summaries). They are sent
+      // while the model thinks: event k of n is due after k/n of the thinking time, the last when thinking ends,
+      // which keeps the answer's first chunk where it is without them. Every one carries the thinking charged in
+      // full (`thoughtsTokenCount` T, `totalTokenCount` P + T) and no `candidatesTokenCount` yet.
+      const pieces = splitCodePoints(out.thought, chunkSizes(out.thought));
+      for (const piece of pieces) {
+        events.push({
+          obj: {
+            candidates: out.candidates.map((c) => ({ content: { parts: [{ text: piece, thought: true }], role: 'model' }, index: c.index })),
+            usageMetadata: usage(out, 0, T), modelVersion: modelId, responseId: rid,
+          },
+          tokens: 0,
+          thinking: T / pieces.length,
+          thoughtOnly: true,
+        });
+      }
     }
     // Each candidate's chunks. Event k carries chunk k of every candidate that has one, each with its index, so
     // several candidates stream side by side and each ends (finishReason) in the event of its own last chunk.
@@ -855,8 +865,9 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
     ? (obj) => `data: ${sseJson(obj)}\r\n\r\n`
     : (obj, i) => (i === 0 ? '[' : '\n,\r\n') + pretty(obj);
 
-  // time to first token: latency + thinking time
-  let due = (timing.latencyMs + tokensMs(T, timing.tps)) * scale;
+  // time to first token: latency + thinking time (spread over the thought summary's events when there are some)
+  const thinkingSpread = events.some((ev) => ev.thinking != null);
+  let due = (timing.latencyMs + tokensMs(thinkingSpread ? 0 : T, timing.tps)) * scale;
   await sleepUntil(ctx, due);
   if (ctx.aborted) return;
 
@@ -898,7 +909,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       await waitForAbort(ctx);
       return;
     }
-    due += tokensMs(ev.tokens, timing.tps) * scale;
+    due += tokensMs(ev.tokens + (ev.thinking ?? 0), timing.tps) * scale;
     await sleepUntil(ctx, due);
     if (ctx.aborted) return;
     markFirstByte(ctx);

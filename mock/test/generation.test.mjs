@@ -285,12 +285,32 @@ test('SSE of a MAX_TOKENS answer ends with finishReason MAX_TOKENS and the same 
   assert.equal(events.at(-1).usageMetadata.candidatesTokenCount, 8192);
 });
 
-test('SSE with includeThoughts sends the thought part in its own first event', async () => {
-  const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), { ...JSON_MODE, thinkingConfig: { includeThoughts: true } });
-  const events = parseSSE((await generate(env.url, { key: KEY, model: 'gemini-2.5-pro', body, stream: true })).text);
-  assert.equal(events[0].candidates[0].content.parts[0].thought, true);
-  assert.ok(events.slice(1).every((e) => e.candidates[0].content.parts.every((p) => !p.thought)));
-  JSON.parse(events.map(responseText).join(''));
+test('SSE with includeThoughts streams the thought summary in several events of its own, before the answer, with the usage of thinking', async () => {
+  for (const [model, task] of [['gemini-2.5-pro', 'WEEKS 1-1'], ['gemini-2.5-flash', 'OUTLINE'], ['gemini-3.1-pro-preview', 'WEEK 2 DAYS 1-3']]) {
+    const body = userRequest(roadmapPrompt({ task }), { ...JSON_MODE, thinkingConfig: { includeThoughts: true } });
+    const plain = (await generate(env.url, { key: KEY, model, body })).json;
+    const events = parseSSE((await generate(env.url, { key: KEY, model, body, stream: true })).text);
+    const isThought = (e) => e.candidates[0].content.parts.every((p) => p.thought === true);
+    const n = events.findIndex((e) => !isThought(e));
+    assert.ok(n >= 2, `${model}: the thought summary came in ${n} event(s)`);
+    assert.ok(events.slice(n).every((e) => !(e.candidates[0].content?.parts ?? []).some((p) => p.thought)), 'no thought after the answer began');
+    // one part each; put together, the non-streamed answer's single thought part
+    assert.ok(events.slice(0, n).every((e) => e.candidates[0].content.parts.length === 1 && e.candidates[0].content.parts[0].text.length > 0));
+    const [thoughtPart, ...rest] = plain.candidates[0].content.parts;
+    assert.equal(thoughtPart.thought, true);
+    assert.ok(rest.every((p) => !p.thought));
+    assert.equal(events.slice(0, n).map((e) => e.candidates[0].content.parts[0].text).join(''), thoughtPart.text);
+    JSON.parse(events.map(responseText).join(''));
+    // the thinking is charged in every event; output only once the answer streams; the last event's usage is the whole answer's
+    const u = plain.usageMetadata;
+    for (const e of events.slice(0, n)) {
+      assert.equal(e.usageMetadata.thoughtsTokenCount, u.thoughtsTokenCount);
+      assert.equal(e.usageMetadata.candidatesTokenCount, undefined);
+      assert.equal(e.usageMetadata.totalTokenCount, u.promptTokenCount + u.thoughtsTokenCount);
+      assert.equal(e.candidates[0].finishReason, undefined);
+    }
+    assert.deepEqual(events.at(-1).usageMetadata, u);
+  }
 });
 
 test('streamGenerateContent without alt=sse streams a JSON array of responses', async () => {

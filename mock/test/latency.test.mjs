@@ -136,6 +136,52 @@ test('thinking delays the first token on thinking models', async () => {
   assert.ok(ratio > 2, `ttft ratio ${ratio} (${thinking.ttfb} vs ${noThinking.ttfb})`);
 });
 
+/** When each SSE event arrived (ms since the request), and whether it was a thought. */
+async function eventTimes({ model, body }) {
+  const t0 = performance.now();
+  const res = await fetch(`${base}/v1beta/models/${model}:streamGenerateContent?alt=sse`, {
+    method: 'POST', headers: { 'x-goog-api-key': KEY, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const reader = res.body.getReader();
+  const dec = new TextDecoder();
+  let buf = '';
+  const out = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buf += dec.decode(value, { stream: true });
+    let at;
+    while ((at = buf.indexOf('\r\n\r\n')) >= 0) {
+      const ev = JSON.parse(buf.slice(6, at));
+      buf = buf.slice(at + 4);
+      out.push({ ms: performance.now() - t0, thought: (ev.candidates[0].content?.parts ?? []).some((p) => p.thought) });
+    }
+  }
+  return out;
+}
+
+test('a streamed thought summary arrives while the model thinks; the answer\'s first chunk still waits for the whole thinking', async () => {
+  await setConfig(base, { latencyMs: 50, tokensPerSecond: 4000, timeScale: 1 });
+  const model = 'gemini-3.1-pro-preview'; // 2,000 thinking tokens by default: half a second
+  const ask = (includeThoughts) => userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), { ...JSON_MODE, thinkingConfig: { includeThoughts } });
+  const firstAnswer = (evs) => evs.find((e) => !e.thought).ms;
+  let withThoughts = await eventTimes({ model, body: ask(true) });
+  let without = await eventTimes({ model, body: ask(false) });
+  for (let i = 0; i < 2; i++) { // best of three: scheduling noise only ever adds time
+    const a = await eventTimes({ model, body: ask(true) });
+    if (firstAnswer(a) < firstAnswer(withThoughts)) withThoughts = a;
+    const b = await eventTimes({ model, body: ask(false) });
+    if (firstAnswer(b) < firstAnswer(without)) without = b;
+  }
+  const thoughts = withThoughts.filter((e) => e.thought);
+  assert.ok(thoughts.length >= 2);
+  const early = thoughts[0].ms / firstAnswer(withThoughts);
+  const same = firstAnswer(withThoughts) / firstAnswer(without);
+  note(`first thought at ${early} of the first answer chunk; first answer chunk with/without thoughts ${same}`);
+  assert.ok(early < 0.8, `the first thought came at ${thoughts[0].ms} ms, the answer at ${firstAnswer(withThoughts)} ms`);
+  assert.ok(same > 0.8 && same < 1.25, `the answer's first chunk moved: ${firstAnswer(withThoughts)} vs ${firstAnswer(without)} ms`);
+});
+
 test('a client disconnect mid-stream stops the writes and is recorded as aborted', async () => {
   await setConfig(base, { latencyMs: 0, tokensPerSecond: 5000, timeScale: 1 });
   const key = 'latency-abort-key-01';
