@@ -243,6 +243,25 @@ let wasmModule, wasmInstance, wasm = NOT_READY;`;
   return js.replace(decl, () => notReady).replace(ready, 'wasm !== NOT_READY');
 }
 
+/**
+ * The glue with a freed `GeminiChat` handled as users expect: `free()` (and `[Symbol.dispose]()`, a `using`
+ * block's end) may be called again, and a call on a freed chat throws a `GeminiRoadmapError` (`FREED`) instead
+ * of wasm-bindgen's bare "null pointer passed to rust", the only text its `__wbindgen_throw` gets from this crate
+ * besides its own borrow check's.
+ */
+export function guardFreed(js) {
+  const free = /(free\(\) \{\s*const ptr = this\.__destroy_into_raw\(\);\s*)(wasm\.[\w$]+\(ptr, 0\);)/g;
+  const thrown = 'throw new Error(getStringFromWasm0(arg0, arg1));';
+  if ((js.match(free) || []).length !== 1 || js.split(thrown).length !== 2) {
+    throw new Error('glue: wasm-bindgen no longer writes free() and __wbindgen_throw as this script expects');
+  }
+  const freed = `const m = getStringFromWasm0(arg0, arg1);
+  throw m !== 'null pointer passed to rust' ? new Error(m) : Object.assign(
+    new Error('gemini-roadmap: this GeminiChat was freed (free(), or the end of its using block); create a new one'),
+    { name: 'GeminiRoadmapError', code: 'FREED', retryable: false });`;
+  return js.replace(free, '$1if (ptr) $2').replace(thrown, () => freed);
+}
+
 /** Shrinks the build in `dir` (web: one glue file; bundler: the entry and `_bg.js`). */
 export async function shrink(dir) {
   const { transform } = await import('esbuild');
@@ -280,6 +299,7 @@ export async function shrink(dir) {
       if (!js.includes(`"${GLUE_MODULE}": import0`)) throw new Error(`${file}: no imports object keyed "${GLUE_MODULE}"`);
       js = guardBeforeInit(js.replace(`"${GLUE_MODULE}": import0`, `"${module}": import0`));
     }
+    if (js.includes('__destroy_into_raw')) js = guardFreed(js);
     const header = js.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/)?.[0] ?? '';
     const min = await transform(js, { minify: true, format: 'esm', target: 'es2020', legalComments: 'none' });
     writeFileSync(file, header + min.code);

@@ -120,9 +120,9 @@ pub async fn send_request<T: Transport>(
 pub fn read_json(reply: Reply) -> Result<JsonReply, Error> {
     if reply.is_truncated() {
         return Err(Error::Truncated {
-            message: cat!("the answer was cut at maxOutputTokens after ", reply.text.len(), " characters"),
+            message: cat!("the answer was cut at maxOutputTokens after ", crate::text::utf16_offset(&reply.text, reply.text.len()), " characters"),
         });
     }
-    let repaired = repair_json(&reply.text)?;
+    let repaired = repair_json(&reply.text).map_err(|e| e.in_utf16(&reply.text))?;
     Ok(JsonReply { reply, repaired })
 }

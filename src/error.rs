@@ -115,6 +115,40 @@ impl Error {
         self.details().and_then(|d| d.retry_delay_ms).map(u64::from)
     }
 
+    /// The same error with `key` hidden (`***`) wherever it is quoted, as written and as a JSON string literal
+    /// writes it: in an option's name or value (`INVALID_INPUT`), and in Google's own messages, some of which
+    /// quote the key (`Permission denied: Consumer 'api_key:AIza…' has been suspended.`). Messages reach
+    /// `err.message`, `retry` events and the log.
+    pub fn without_key(self, key: &str) -> Error {
+        // No real key is that short; a short (mock) key would "hide" letters of every word (`we******s`).
+        if key.len() < 8 {
+            return self;
+        }
+        let quoted = crate::json::quote(key);
+        let hide = |text: &mut String| {
+            let plain = crate::text::replace(text, key, "***");
+            *text = crate::text::replace(&plain, crate::text::slice(&quoted, 1..quoted.len() - 1), "***");
+        };
+        let mut e = self;
+        match &mut e {
+            Error::InvalidInput { field, message } => {
+                hide(field);
+                hide(message);
+            }
+            Error::Auth { message, .. }
+            | Error::RateLimited { message, .. }
+            | Error::BadRequest { message, .. }
+            | Error::NotFound { message, .. }
+            | Error::Server { message, .. }
+            | Error::Network { message }
+            | Error::Blocked { message, .. }
+            | Error::Malformed { message, .. }
+            | Error::Truncated { message } => hide(message),
+            Error::Timeout { .. } | Error::EmptyAnswer | Error::Aborted => {}
+        }
+        e
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         Error::InvalidInput { field: field.to_string(), message: message.into() }
     }

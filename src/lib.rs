@@ -106,6 +106,6 @@ pub mod exports {
     #[wasm_bindgen(js_name = repairJson)]
     pub fn repair_json(#[wasm_bindgen(unchecked_param_type = "string")] text: JsValue) -> Result<String, JsValue> {
         let text = web::convert::text_arg(&text).map_err(web::error::js_error)?;
-        crate::json::repair_json(&text).map(|r| r.json).map_err(|e| web::error::js_error(e.into()))
+        crate::json::repair_json(&text).map(|r| r.json).map_err(|e| web::error::js_error(e.in_utf16(&text).into()))
     }
 }

@@ -50,6 +50,13 @@ pub fn char_count(s: &str) -> usize {
     s.bytes().filter(|b| b & 0xC0 != 0x80).count()
 }
 
+/// How many UTF-16 code units (JavaScript's `length`) the first `byte` bytes of `s` hold: the position a
+/// JavaScript caller can index with. A `byte` inside a char counts the chars that start before it.
+pub fn utf16_offset(s: &str, byte: usize) -> usize {
+    let head = s.as_bytes().get(..byte).unwrap_or(s.as_bytes());
+    head.iter().map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0)).sum()
+}
+
 /// A piece of text `cat!` and `put!` append: strings, chars and unsigned integers
 /// (in decimal). Messages are built from these instead of `format!`: `core::fmt` (its argument loop, padding,
 /// integer formatters and `Formatter`) costs ~4 KB of wasm.

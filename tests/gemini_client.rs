@@ -654,3 +654,33 @@ fn a_retry_info_longer_than_five_minutes_is_not_waited_out() {
     assert_eq!(policy.delay_ms(1, &limited(3_600_000), 0.5), None, "an hour-long wait fails fast");
     assert!(policy.delay_ms(1, &limited(u32::MAX), 1.0).is_none());
 }
+
+/// Google quotes the key in some refusals (a suspended key's 403: google/generative-ai-docs#356). The message
+/// reached `err.message`, `retry` reasons and the log with the key in it.
+#[test]
+fn a_key_quoted_by_google_is_hidden_in_every_error() {
+    let key = "AIzaTestKey123";
+    let suspended = format!(
+        r#"{{"error":{{"code":403,"message":"Permission denied: Consumer 'api_key:{key}' has been suspended.","status":"PERMISSION_DENIED","details":[{{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"CONSUMER_SUSPENDED","domain":"googleapis.com"}}]}}}}"#
+    );
+    let generate = |scripted: Scripted, stream: bool| {
+        let t = ReplayTransport::new(vec![scripted]);
+        block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), stream, &mut |_| {})).and_then(Reply::into_result)
+    };
+    let refused = generate(Scripted::status(403, suspended.clone()), false).unwrap_err();
+    assert_eq!(refused.code(), "AUTH");
+    assert_eq!(refused.text(), "Authentication failed (403): Permission denied: Consumer 'api_key:***' has been suspended.");
+    // Quoted inside a 500's message, as a JSON string escapes it, and in an error that breaks off a stream.
+    let escaped_key = "AIzaTest\"Key/123";
+    let t = ReplayTransport::new(vec![Scripted::status(500, r#"{"error":{"code":500,"message":"bad key AIzaTest\"Key/123 and AIzaTest\\\"Key/123"}}"#)]);
+    let ep = Endpoint::new(escaped_key, None, None, None).unwrap();
+    let err = block_on(GeminiClient::new(&t, &ep).generate(&user_request("hi"), false, &mut |_| {})).unwrap_err();
+    assert_eq!(err.text(), "Gemini server error (500): bad key *** and ***");
+    let first = r#"{"candidates":[{"content":{"parts":[{"text":"{\"a\":"}]}}],"usageMetadata":{"promptTokenCount":3}}"#;
+    let quota = format!(r#"{{"error":{{"code":429,"message":"Quota exceeded for consumer api_key:{key}.","status":"RESOURCE_EXHAUSTED"}}}}"#);
+    let broken = generate(Scripted::Respond { status: 200, chunks: vec![format!("data: {first}\r\n\r\ndata: {quota}\r\n\r\n").into_bytes()] }, true);
+    assert_eq!(broken.unwrap_err().text(), "Rate limited: Quota exceeded for consumer api_key:***.");
+    let t = ReplayTransport::new(vec![Scripted::status(403, suspended)]);
+    let lookup = block_on(GeminiClient::new(&t, &endpoint()).model_info()).unwrap_err();
+    assert!(!lookup.text().contains(key) && lookup.text().contains("api_key:***"), "{}", lookup.text());
+}

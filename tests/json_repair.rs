@@ -417,6 +417,23 @@ fn errors_for_text_without_json() {
     }
 }
 
+/// JavaScript callers index strings in UTF-16 code units: `in_utf16` moves the byte position there.
+#[test]
+fn error_positions_in_utf16_code_units() {
+    let cases = [("// ééé", 9, 6), ("😀😀\n```json\n```", 17, 13), ("```json\n```", 8, 8)];
+    for (input, bytes, units) in cases {
+        let e = repair_json(input).expect_err(input);
+        assert_eq!(e.position, bytes, "{input:?}");
+        let moved = e.in_utf16(input);
+        assert_eq!(moved.position, units, "{input:?}");
+        assert_eq!(input.encode_utf16().count() - units, input.len() - bytes, "{input:?}: the same text after it");
+    }
+    // Inside a char (never a repair position, but the conversion must not fail): the chars that start before it.
+    assert_eq!(gemini_roadmap::text::utf16_offset("é😀", 1), 1);
+    assert_eq!(gemini_roadmap::text::utf16_offset("é😀", 3), 3);
+    assert_eq!(gemini_roadmap::text::utf16_offset("é😀", 99), 3);
+}
+
 #[test]
 fn pathological_inputs_finish_in_linear_time() {
     // Each would be quadratic (or overflow a recursive parser) with a naive approach.

@@ -748,7 +748,11 @@ fn abort_stops_every_batch_in_flight() {
     let t = Slow::varied(gemini());
     let mut events = Vec::new();
     let at_abort = Cell::new(0);
+    let mut heard_after = Vec::new();
     let r = block_on(generate(&t, &parallel(26, 4), &mut |e| {
+        if t.is_aborted() {
+            heard_after.push(e.clone());
+        }
         if matches!(e, ProgressEvent::Week { .. }) && !t.is_aborted() {
             t.abort();
             at_abort.set(t.inner.request_count());
@@ -757,6 +761,8 @@ fn abort_stops_every_batch_in_flight() {
     }));
     let e = r.unwrap_err();
     assert_eq!(e.error, Error::Aborted);
+    // The week's `batch-done` (and at times a next `batch-start`) still came after the abort.
+    assert_eq!(heard_after, [], "no event after the abort");
     assert_eq!(t.inner.request_count(), at_abort.get(), "nothing is sent after the abort");
     assert!(t.max_in_flight.get() >= 3, "batches were running together");
     assert_eq!(t.in_flight.get(), 0, "every request in flight ended");
@@ -765,6 +771,21 @@ fn abort_stops_every_batch_in_flight() {
     assert!(!week_numbers(&p).is_empty() && week_numbers(&p).len() < 26);
     assert!(p.batches.iter().any(|b| b.status == BatchStatus::Failed));
     assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Done { .. })));
+
+    // Aborted when week 1, written in parts, is announced: its `batch-done` came after the abort, and at times
+    // the `batch-start` of a batch whose request was already on its way.
+    let t = Slow::varied(gemini());
+    let mut heard_after = Vec::new();
+    let r = block_on(generate(&t, &parallel(12, 4), &mut |e| {
+        if t.is_aborted() {
+            heard_after.push(e.clone());
+        } else if matches!(e, ProgressEvent::Week { week } if week.week == 1) {
+            t.abort();
+        }
+    }));
+    assert_eq!(r.unwrap_err().error, Error::Aborted);
+    assert!(t.asked().iter().any(|a| a.contains("WEEK 1 DAYS")), "week 1 was written in parts: {:?}", t.asked());
+    assert_eq!(heard_after, [], "no event after the abort");
 
     // An abort while batches wait for a retry stops at once too.
     let t = Slow::varied(first_times(9, is_weeks(2, 4), |_, _| unavailable()));

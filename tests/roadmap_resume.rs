@@ -232,6 +232,26 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
         );
     }
     assert_eq!(t.request_count(), 0);
+    // And one it would hand back unfinished or broken, as it keeps the other weeks (both were accepted and came
+    // back as they were: weeks 1, 2, 4, ... or a 6-day week).
+    let mut partial = rm.clone();
+    partial.weeks.remove(2);
+    let mut six_days = rm.clone();
+    six_days.weeks[0].days.pop();
+    let mut no_task = rm.clone();
+    no_task.weeks[1].days[3].tasks.clear();
+    for (bad, needle) in [(&partial, "has no week 3: finish it with"), (&six_days, "week 1 had 6 days"), (&no_task, "week 2 ")] {
+        let e = block_on(regenerate_week(&t, bad, 5, &only_key, &mut |_| {})).unwrap_err();
+        assert!(
+            matches!(&e.error, Error::InvalidInput { field, message } if field == "roadmap" && message.contains(needle)),
+            "{needle}: {:?}",
+            e.error
+        );
+    }
+    assert_eq!(t.request_count(), 0);
+    // The week being written again may be anything: it is replaced.
+    let t2 = ReplayTransport::with_responder(vec![], gemini_with(|req, _, _| Some(answer(req, &pretty(&weeks_value(1, 1, 12)), "STOP"))));
+    assert!(block_on(regenerate_week(&t2, &six_days, 1, &only_key, &mut |_| {})).is_ok());
 
     // A week that stays wrong is an error; the roadmap comes back unchanged as `partial`.
     let t = ReplayTransport::with_responder(

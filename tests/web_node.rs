@@ -123,6 +123,10 @@ fn repair_json_export_repairs_and_throws_positioned_errors() {
     let err = repair_json("no json here at all".into()).unwrap_err();
     assert_eq!(str_field(&err, "code").as_deref(), Some("MALFORMED"));
     assert!(num_field(&err, "position").is_some());
+    // Positions count UTF-16 code units, as JavaScript indexes the string (they were UTF-8 bytes: 9 here).
+    let err = repair_json("// ééé".into()).unwrap_err();
+    assert_eq!(num_field(&err, "position"), Some(6.0), "the end of a 6-unit string");
+    assert!(str_field(&err, "message").unwrap().contains("at position 6"), "{err:?}");
     // Not a string: a typed error, not the glue's TypeError.
     for not_text in [JsValue::NULL, JsValue::from(5), obj(json!(["a"]))] {
         let err = repair_json(not_text).unwrap_err();

@@ -154,6 +154,17 @@ async fn the_key_never_leaks_into_console_errors_events_or_storage() {
     texts.push(("a roadmap".into(), all_text(&ok)));
     texts.push(("progress events".into(), events));
 
+    // Google quotes the key in some refusals (a suspended key's 403): in a retried 503, then in a final 403.
+    let quoted = format!("Permission denied: Consumer 'api_key:{k}' has been suspended.");
+    script(&k, json!([{}, {"fault": "status", "status": 503, "message": quoted}])).await;
+    let (ok, events) = roadmap_run(roadmap_options(&k, json!({}))).await;
+    texts.push(("a roadmap after a 503 quoting the key".into(), all_text(&ok.expect("completes after the retry"))));
+    assert!(events.contains("api_key:***"), "the retry event says why, key hidden: {events}");
+    texts.push(("the retry event of a 503 quoting the key".into(), events));
+    script(&k, json!([{"fault": "status", "status": 403, "message": quoted}])).await;
+    let (err, _) = roadmap_run(roadmap_options(&k, json!({}))).await;
+    thrown.push(("AUTH quoting the key".into(), err.expect_err("suspended")));
+
     // Fails in batch 2: RATE_LIMITED with partial.
     script(&k, json!([{}, {}, {"fault": "quota-day"}])).await;
     let (err, events) = roadmap_run(roadmap_options(&k, json!({}))).await;
@@ -238,6 +249,7 @@ async fn the_key_never_leaks_into_console_errors_events_or_storage() {
     assert_eq!(
         codes,
         [
+            "AUTH",
             "RATE_LIMITED",
             "TIMEOUT",
             "SERVER",

@@ -111,6 +111,7 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
 
     /// One `generateContent` call. With `stream`, text deltas reach `on_delta` as they arrive.
     /// Returns the raw reply (a cut stream has `finish_reason: None`); `Reply::into_result` judges it.
+    /// Errors Gemini sent come with the key hidden ([`Error::without_key`]): some of its messages quote it.
     pub async fn generate(
         &self,
         body: &GenerateRequest,
@@ -121,16 +122,17 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         if self.transport.is_aborted() {
             return Err(Error::Aborted);
         }
+        let key = &self.endpoint.api_key;
         let req = self.endpoint.describe_generate(body, stream);
         let (status, mut resp) = self.transport.send(&req).await?;
         if !(200..300).contains(&status) {
             let bytes = read_error_body(&mut resp).await?;
-            return Err(parse_error(status, &String::from_utf8_lossy(&bytes)));
+            return Err(parse_error(status, &String::from_utf8_lossy(&bytes)).without_key(key));
         }
         let mut reply = ReplyBuilder::new();
         if !stream {
             let bytes = resp.read_all().await?;
-            let delta = reply.push_json(&String::from_utf8_lossy(&bytes))?;
+            let delta = reply.push_json(&String::from_utf8_lossy(&bytes)).map_err(|e| e.without_key(key))?;
             on_delta(delta);
             return Ok(reply.finish());
         }
@@ -169,7 +171,9 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         if let Some(err) = super::response::unframed_stream_error(&sse.take_stray()).filter(|_| !reply.is_finished()) {
             reply.break_off(err);
         }
-        Ok(reply.finish())
+        let mut reply = reply.finish();
+        reply.broken_by = reply.broken_by.map(|e| e.without_key(key));
+        Ok(reply)
     }
 
     pub async fn model_info(&self) -> Result<ModelInfo, Error> {
@@ -179,7 +183,7 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         let (status, mut resp) = self.transport.send(&self.endpoint.describe_model_info()).await?;
         let body = String::from_utf8_lossy(&resp.read_all().await?).into_owned();
         if !(200..300).contains(&status) {
-            return Err(parse_error(status, &body));
+            return Err(parse_error(status, &body).without_key(&self.endpoint.api_key));
         }
         parse_model_info(&body)
     }

@@ -134,6 +134,12 @@ impl RepairError {
     pub fn text(&self) -> String {
         cat!(&self.message, " at position ", self.position)
     }
+
+    /// The same error positioned in UTF-16 code units of `text` (the input), as JavaScript counts a string.
+    pub fn in_utf16(self, text: &str) -> RepairError {
+        let position = crate::text::utf16_offset(text, self.position);
+        RepairError { position, ..self }
+    }
 }
 
 impl std::error::Error for RepairError {}

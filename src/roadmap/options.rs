@@ -237,13 +237,7 @@ impl RoadmapOptions {
                 return bad(cat!("level ", message));
             }
         }
-        check_week_numbers(r).map_err(|m| Error::invalid("resumeFrom", m))?;
-        for w in &r.weeks {
-            if let Some(p) = super::validate::week_problem(w) {
-                return bad(cat!("week ", w.week, ' ', p.had()));
-            }
-        }
-        Ok(())
+        check_weeks(r, 0).map_err(|m| Error::invalid("resumeFrom", m))
     }
 
     pub fn total_weeks(&self) -> u32 {
@@ -293,8 +287,20 @@ pub fn outline_is_complete(outline: &[OutlineWeek], total: u32) -> bool {
         && outline.iter().enumerate().all(|(i, o)| o.week == i as u32 + 1 && !o.title.trim().is_empty())
 }
 
+/// The roadmap's weeks numbered from 1 to `totalWeeks` once each, and each as a finished week must be (seven days
+/// with tasks, ...), but for week `except` (one about to be written again): the error says which is not.
+pub fn check_weeks(r: &Roadmap, except: u32) -> Result<(), String> {
+    check_week_numbers(r)?;
+    for w in r.weeks.iter().filter(|w| w.week != except) {
+        if let Some(p) = super::validate::week_problem(w) {
+            return Err(cat!("week ", w.week, ' ', p.had()));
+        }
+    }
+    Ok(())
+}
+
 /// Each week of the roadmap numbered from 1 to `totalWeeks`, and only once: the error says which is not.
-pub fn check_week_numbers(r: &Roadmap) -> Result<(), String> {
+fn check_week_numbers(r: &Roadmap) -> Result<(), String> {
     let mut seen = vec![false; r.total_weeks as usize + 1];
     for w in &r.weeks {
         if w.week == 0 || w.week > r.total_weeks || std::mem::replace(&mut seen[w.week as usize], true) {

@@ -24,7 +24,7 @@ use super::join::{join_limited, LocalFuture};
 use super::model::{
     BatchReport, BatchStatus, Day, OutlineWeek, Phase, ProgressEvent, Roadmap, RoadmapError, RoadmapUsage, Week,
 };
-use super::options::{check_week_numbers, finished_slots, one_line, outline_is_complete, RoadmapOptions};
+use super::options::{check_weeks, finished_slots, one_line, outline_is_complete, RoadmapOptions};
 use super::planner::{day_parts, halve, next_range, plan, plan_with_lead, Planned};
 use super::prompt::{
     days_prompt, outline_prompt, span, title_window, weeks_prompt_with, DaysRequest, Learner, Neighbours, WeeksRequest,
@@ -272,6 +272,11 @@ impl<'a, T: Transport> Run<'a, T> {
     /// Sends an event, or holds it while batches run ahead of the outline announcement (the outline's own
     /// retries are never held).
     fn emit(&self, e: ProgressEvent) {
+        // After an abort the caller hears nothing more: the answers still arriving of a parallel run are read to
+        // the end and kept (in `partial`), but their events would follow the abort.
+        if self.t.is_aborted() {
+            return;
+        }
         if !matches!(e, ProgressEvent::Retry { batch: 0, .. }) {
             if let Some(held) = &mut self.st_mut().held {
                 held.push(e);
@@ -1297,7 +1302,13 @@ pub async fn regenerate_week<T: Transport>(
     if !outline_is_complete(&roadmap.outline, roadmap.total_weeks) {
         return Err(Error::invalid("roadmap", "has no complete outline to regenerate from").into());
     }
-    check_week_numbers(roadmap).map_err(|m| Error::invalid("roadmap", m))?;
+    // What comes back must be a whole roadmap: a partial one is finished with `resumeFrom`, and the other weeks are
+    // kept as they are, so they must be usable.
+    check_weeks(roadmap, week).map_err(|m| Error::invalid("roadmap", m))?;
+    if let Some(missing) = (1..=roadmap.total_weeks).find(|&w| !roadmap.weeks.iter().any(|x| x.week == w)) {
+        let m = cat!("has no week ", missing, ": finish it with `generateRoadmap`'s `resumeFrom` first");
+        return Err(Error::invalid("roadmap", m).into());
+    }
     let mut run = Run::new(transport, &opts, Some(roadmap), on_event)?;
     run.regenerating = true;
     run.parallel = false;

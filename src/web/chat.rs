@@ -15,7 +15,7 @@ use super::JsTask;
 use crate::chat::{read_json, send_request, Chat, ChatConfig, Turn};
 use crate::gemini::{Counted, Endpoint, GenerationConfig, Transport, Usage};
 use crate::json::codec::json_object;
-use crate::json::{quote, FromJson};
+use crate::json::FromJson;
 use crate::retry::{RetryNotice, RetryPolicy};
 use crate::roadmap::options::int_in;
 use crate::Error;
@@ -89,21 +89,12 @@ pub fn decode_redacted<T: FromJson>(options: &JsValue, what: &str, skip: &[&str]
     super::convert::decode(options, what, skip).map_err(|e| redact_error(e, options))
 }
 
-/// Hides the key of `options` in an `INVALID_INPUT` (kept out of [`decode_redacted`]'s instances).
+/// Hides the key of `options` in a decoding error (kept out of [`decode_redacted`]'s instances).
 pub fn redact_error(e: Error, options: &JsValue) -> Error {
-    // No real key is that short; a short (mock) key would "hide" letters of every word (`we******s`).
-    let key = get(options, "apiKey").as_string().filter(|k| k.len() >= 8);
-    match (e, key) {
-        (Error::InvalidInput { field, message }, Some(k)) => {
-            Error::InvalidInput { field: redact(&field, &k), message: redact(&message, &k) }
-        }
-        (e, _) => e,
+    match get(options, "apiKey").as_string() {
+        Some(key) => e.without_key(&key),
+        None => e,
     }
-}
-
-fn redact(text: &str, key: &str) -> String {
-    let quoted = quote(key);
-    crate::text::replace(&crate::text::replace(text, key, "***"), crate::text::slice(&quoted, 1..quoted.len() - 1), "***")
 }
 
 pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {

@@ -14,11 +14,12 @@ pub const ERROR_NAME: &str = "GeminiRoadmapError";
 const ERROR_TS: &'static str = r#"
 /**
  * The stable `code` of a `GeminiRoadmapError` (a user abort is the platform's own `AbortError` instead).
- * `NOT_INITIALIZED`: a function of the `web` entry was called before `init()` had resolved (thrown at once).
+ * `NOT_INITIALIZED`: a function of the `web` entry was called before `init()` had resolved; `FREED`: a method of a
+ * `GeminiChat` after its `free()` (both thrown at once).
  */
 export type GeminiRoadmapErrorCode =
     | "INVALID_INPUT" | "AUTH" | "RATE_LIMITED" | "BAD_REQUEST" | "NOT_FOUND" | "SERVER"
-    | "NETWORK" | "TIMEOUT" | "BLOCKED" | "MALFORMED" | "TRUNCATED" | "NOT_INITIALIZED";
+    | "NETWORK" | "TIMEOUT" | "BLOCKED" | "MALFORMED" | "TRUNCATED" | "NOT_INITIALIZED" | "FREED";
 
 /**
  * What every function of the package rejects or throws with, apart from a user abort:
@@ -41,7 +42,7 @@ export interface GeminiRoadmapError extends Error {
     retryDelayMs?: number;
     /** `RATE_LIMITED`: the quotas Google named (`GenerateRequestsPerDayPerProjectPerModel-FreeTier`). */
     quotaIds?: string[];
-    /** `MALFORMED` from `repairJson`: where the JSON could not be read, in UTF-16 code units. */
+    /** `MALFORMED` from `repairJson` or the chat's `sendJson`: where the JSON could not be read, in UTF-16 code units of the text. */
     position?: number;
     /** `TIMEOUT`: the limit that passed. */
     timeoutMs?: number;

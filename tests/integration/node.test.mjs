@@ -120,3 +120,21 @@ test('a call before init() throws NOT_INITIALIZED, also after a failed init, and
   assert.equal(pkg.repairJson('{"a":1,'), '{"a":1}');
   assert.equal(await pkg.default(), await pkg.default(), 'init() twice gives the same exports');
 });
+
+test('a freed GeminiChat: free() and dispose may come again, a call throws FREED', async () => {
+  const pkg = await import(`${pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href}?freed`);
+  pkg.initSync({ module: readFileSync(join(DIST, 'web', 'gemini_roadmap_bg.wasm')) });
+  const chat = new pkg.GeminiChat({ apiKey: 'test-key-freed', baseUrl: mock.url });
+  chat.free();
+  // Idempotent, as a disposer should be: React's StrictMode runs a cleanup twice, `using` disposes after a free().
+  chat.free();
+  chat[Symbol.dispose]();
+  const freed = (e) => e instanceof Error && e.name === 'GeminiRoadmapError' && e.code === 'FREED' && /create a new one/.test(e.message);
+  assert.throws(() => chat.send('hi'), freed, 'send');
+  assert.throws(() => chat.history, freed, 'history');
+  assert.throws(() => chat.setHistory([]), freed, 'setHistory');
+  // Other chats are not affected.
+  const other = new pkg.GeminiChat({ apiKey: 'test-key-freed', baseUrl: mock.url });
+  assert.deepEqual(other.history, []);
+  other.free();
+});

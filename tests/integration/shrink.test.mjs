@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { functionBodies, guardBeforeInit, orderForGzip, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
+import { functionBodies, guardBeforeInit, guardFreed, orderForGzip, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
 import { DIST, ROOT, ensureDist } from './helpers.mjs';
 
 const name = (s) => [s.length, ...Buffer.from(s)];
@@ -102,6 +102,21 @@ test('guardBeforeInit refuses glue it does not recognise, so a wasm-bindgen upda
   assert.equal(guarded.match(/wasm !== NOT_READY/g).length, 2);
   assert.throws(() => guardBeforeInit(glue.replace('wasm;', 'wasm = undefined;')), /no longer declares/);
   assert.throws(() => guardBeforeInit(glue.replace(/wasm !== undefined/, 'wasm === undefined')), /no longer declares/);
+});
+
+test('guardFreed makes free() idempotent and names FREED, and refuses glue it does not recognise', () => {
+  const glue = `class C { free() {
+        const ptr = this.__destroy_into_raw();
+        wasm.$_0(ptr, 0);
+    } }
+const imports = { t: function(arg0, arg1) {
+            throw new Error(getStringFromWasm0(arg0, arg1));
+        } };`;
+  const guarded = guardFreed(glue);
+  assert.match(guarded, /if \(ptr\) wasm\.\$_0\(ptr, 0\);/);
+  assert.match(guarded, /code: 'FREED'/);
+  assert.throws(() => guardFreed(glue.replace('wasm.$_0(ptr, 0)', 'wasm.$_0(ptr)')), /no longer writes/);
+  assert.throws(() => guardFreed(glue.replace('throw new Error', 'throw Error')), /no longer writes/);
 });
 
 test('zeroDeadLocations zeroes only panic locations nothing uses and the file names only they named', async () => {
