@@ -44,9 +44,13 @@ impl Chat {
     }
 
     pub fn set_history(&mut self, turns: Vec<Turn>) -> Result<(), Error> {
+        // Checked as `send` checks its text: Gemini refuses (400) every request holding an empty turn.
         for (i, t) in turns.iter().enumerate() {
             if t.role != "user" && t.role != "model" {
-                return Err(Error::invalid("history", cat!("turn ", i, ": role must be \"user\" or \"model\"")));
+                return Err(Error::invalid(&cat!("history[", i, "].role"), "must be \"user\" or \"model\""));
+            }
+            if t.text.trim().is_empty() {
+                return Err(Error::invalid(&cat!("history[", i, "].text"), "the message is empty"));
             }
         }
         self.history = turns;

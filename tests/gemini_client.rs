@@ -639,6 +639,20 @@ fn history_roles_are_checked() {
     let mut chat = Chat::new(chat_config(0));
     let bad = vec![Turn { role: "assistant".into(), text: "x".into() }];
     assert_eq!(chat.set_history(bad).unwrap_err().code(), "INVALID_INPUT");
+    // Each bad turn is named by its path; an empty text (which Gemini refuses in every later request) is bad as in
+    // `send`, and nothing is kept.
+    let turn = |role: &str, text: &str| Turn { role: role.into(), text: text.into() };
+    for (turns, field) in [
+        (vec![turn("user", "a"), turn("system", "b")], "history[1].role"),
+        (vec![turn("user", ""), turn("model", "b")], "history[0].text"),
+        (vec![turn("user", "a"), turn("model", " \n\t")], "history[1].text"),
+    ] {
+        match chat.set_history(turns) {
+            Err(Error::InvalidInput { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    assert!(chat.history().is_empty());
     assert_eq!(chat.request_for("  ", false).unwrap_err().code(), "INVALID_INPUT");
 }
 
