@@ -5,7 +5,7 @@
 mod web_support;
 
 use gemini_roadmap::error::ApiErrorDetails;
-use gemini_roadmap::exports::{generate_roadmap, repair_json, GeminiChat};
+use gemini_roadmap::exports::{generate_roadmap, regenerate_week, repair_json, GeminiChat};
 use gemini_roadmap::web::error::{abort_error, to_js, ERROR_NAME};
 use gemini_roadmap::Error;
 use serde_json::json;
@@ -168,12 +168,12 @@ async fn bad_input_costs_no_request() {
         assert_eq!((str_field(&err, "code").as_deref(), str_field(&err, "field").as_deref()), (Some("INVALID_INPUT"), Some(name)));
         assert_eq!(str_field(&err, "message").as_deref(), Some(&*format!("Invalid option `{name}`: must be a finite number")));
     }
-    // Deeper down, the argument is named with where the number was (the replacer sees only the innermost key).
+    // Deeper down, the field is the number's path, as for any other bad option.
     let nested = obj(run.clone());
     js_sys::Reflect::set(&nested, &"history".into(), &js_sys::Array::of1(&f64::NAN.into())).unwrap();
     let err = settle(generate_roadmap(nested)).await.unwrap_err();
-    assert_eq!(str_field(&err, "field").as_deref(), Some("options"));
-    assert_eq!(str_field(&err, "message").as_deref(), Some("Invalid option `options`: must not hold NaN or Infinity (found at `0`)"));
+    assert_eq!(str_field(&err, "field").as_deref(), Some("history[0]"));
+    assert_eq!(str_field(&err, "message").as_deref(), Some("Invalid option `history[0]`: must be a finite number"));
     let chat_base = json!({"apiKey": k, "baseUrl": mock_url()});
     for (opts, name) in [(with(chat_base.clone(), "timeoutMs", f64::NAN), "timeoutMs"), (obj(json!({"apiKey": k, "maxRetries": 1e9})), "maxRetries")] {
         let err = GeminiChat::new(opts).err().unwrap();
@@ -213,4 +213,81 @@ fn numbers_go_through_the_engine_and_round_trip() {
     let again = js_sys::JSON::parse(&v.to_json()).unwrap();
     let theirs = js_sys::JSON::parse(r#"{"a":[0.1,1e300,-0,123456789012345680000,2.5e-8]}"#).unwrap();
     assert_eq!(js_sys::JSON::stringify(&again).unwrap(), js_sys::JSON::stringify(&theirs).unwrap());
+}
+
+/// A JS value from `source`, an expression of `k` (the key) and `u` (the mock's URL): getters, Proxies, functions,
+/// symbols and BigInts, which JSON cannot carry.
+fn js(source: &str, k: &str) -> JsValue {
+    js_sys::Function::new_with_args("k, u", &format!("return {source}")).call2(&JsValue::NULL, &k.into(), &mock_url().into()).unwrap()
+}
+
+/// `p` settled, or a rejection "still pending" after 5 s (an options object that threw left the promise pending).
+async fn settle_soon(p: js_sys::Promise) -> Result<JsValue, JsValue> {
+    let race = js_sys::Function::new_with_args(
+        "p",
+        "return Promise.race([p, new Promise((_, reject) => setTimeout(() => reject('still pending'), 5000))])",
+    );
+    settle(race.call1(&JsValue::NULL, &p).unwrap().into()).await
+}
+
+fn invalid_at(err: &JsValue) -> (Option<String>, Option<String>) {
+    (str_field(err, "code"), str_field(err, "field"))
+}
+
+#[wasm_bindgen_test]
+async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path() {
+    let k = key("node-unreadable");
+    let run = "{ apiKey: k, baseUrl: u, role: 'DevOps Engineer', weeks: 1, log: false";
+    let cases = [
+        // A misspelt option holding a function (or a symbol) was dropped by JSON.stringify, so never reported.
+        (format!("{run}, onprogress: () => {{}} }}"), "onprogress"),
+        (format!("{run}, onProgres: function () {{}} }}"), "onProgres"),
+        (format!("{run}, level: Symbol('x') }}"), "level"),
+        (format!("{run}, resumeFrom: {{ role: 'x', toJSON: undefined, weeks: [() => 1] }} }}"), "resumeFrom.weeks[0]"),
+        (format!("{run}, hoursPerDay: 2n }}"), "hoursPerDay"),
+        // NaN deep down: named by its path, not `options`.
+        (format!("{run}, resumeFrom: {{ role: 'x', usage: {{ promptTokens: NaN }} }} }}"), "resumeFrom.usage.promptTokens"),
+        (format!("{run}, resumeFrom: {{ weeks: [{{}}, {{ week: 2, days: [{{ hours: Infinity }}] }}] }} }}"), "resumeFrom.weeks[1].days[0].hours"),
+        // What throws when read: the promise rejects (it stayed pending, and the exception was uncaught).
+        ("{ get apiKey() { throw new Error('x') }, role: 'r', weeks: 1 }".into(), "apiKey"),
+        (format!("{run}, get signal() {{ throw new Error('x') }} }}"), "signal"),
+        (format!("{run}, get onProgress() {{ throw new Error('x') }} }}"), "onProgress"),
+        (format!("new Proxy({run} }}, {{ get() {{ throw new Error('x') }} }})"), "signal"),
+        (format!("new Proxy({run} }}, {{ ownKeys() {{ throw new Error('x') }} }})"), "options"),
+        (format!("{run}, resumeFrom: {{ role: 'x', get weeks() {{ throw new Error('x') }} }} }}"), "resumeFrom"),
+        (format!("{run}, resumeFrom: {{ usage: {{ get promptTokens() {{ throw 'x' }} }} }} }}"), "resumeFrom.usage"),
+    ];
+    for (source, name) in cases {
+        let err = settle_soon(generate_roadmap(js(&source, &k))).await.expect_err(&source);
+        assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some(name.into())), "{source}: {err:?}");
+    }
+    let err = settle_soon(generate_roadmap(js("{ get apiKey() { throw new Error('no key here') }, role: 'r', weeks: 1 }", &k))).await.unwrap_err();
+    assert_eq!(str_field(&err, "message").as_deref(), Some("Invalid option `apiKey`: could not be read: no key here"));
+    let err = settle_soon(regenerate_week(JsValue::NULL, 1.into(), js("{ apiKey: k, get signal() { throw new Error('x') } }", &k))).await;
+    assert_eq!(invalid_at(&err.unwrap_err()), (Some("INVALID_INPUT".into()), Some("signal".into())));
+
+    // The chat's constructor throws (synchronously) the same errors.
+    let chat_cases = [
+        ("{ apiKey: k, onProgress: () => {} }", "onProgress"),
+        ("{ apiKey: k, generationConfig: { maxOutputTokens: NaN } }", "generationConfig.maxOutputTokens"),
+        ("{ apiKey: k, generationConfig: { stopSequences: ['a', () => 1] } }", "generationConfig.stopSequences[1]"),
+        ("{ apiKey: k, get model() { throw new Error('x') } }", "model"),
+        ("new Proxy({ apiKey: k }, { ownKeys() { throw new Error('x') } })", "options"),
+    ];
+    for (source, name) in chat_cases {
+        let err = GeminiChat::new(js(source, &k)).err().expect(source);
+        assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some(name.into())), "{source}");
+    }
+    // Its call options: a rejection, not an exception thrown by `send` or a signal silently left out.
+    let chat = GeminiChat::new(chat_options(&k, json!({}))).unwrap();
+    for (source, name) in [
+        ("{ get signal() { throw new Error('x') } }", "signal"),
+        ("{ get onProgress() { throw new Error('x') } }", "onProgress"),
+        ("new Proxy({}, { ownKeys() { throw new Error('x') } })", "options"),
+        ("{ onprogress: () => {} }", "onprogress"),
+    ] {
+        let err = settle_soon(chat.send("hi".into(), js(source, &k))).await.expect_err(source);
+        assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some(name.into())), "{source}");
+    }
+    assert_eq!(requests(&k).await.len(), 0, "nothing reached the server");
 }

@@ -277,6 +277,19 @@ async fn regenerate_week_replaces_one_week() {
         let bad = regenerate_week(obj(rm.clone()), JsValue::from(4), obj(o)).await.unwrap_err();
         assert_eq!((str_field(&bad, "code").as_deref(), str_field(&bad, "field").as_deref()), (Some("INVALID_INPUT"), Some(name)));
     }
+    // A misspelt option holding a function, and options that throw when read: INVALID_INPUT naming them, before any
+    // request (the function was dropped by JSON and ignored; a throw left the promise pending forever).
+    for (source, name) in [
+        ("{ apiKey: k, baseUrl: u, onprogress: () => {} }", "onprogress"),
+        ("{ apiKey: k, baseUrl: u, get maxRetries() { throw new Error('x') } }", "maxRetries"),
+        ("new Proxy({ apiKey: k, baseUrl: u }, { ownKeys() { throw new Error('x') } })", "options"),
+    ] {
+        let opts = js_sys::Function::new_with_args("k, u", &format!("return {source}"))
+            .call2(&JsValue::NULL, &JsValue::from_str(&k), &mock_url().into())
+            .unwrap();
+        let bad = regenerate_week(obj(rm.clone()), JsValue::from(4), opts).await.expect_err(source);
+        assert_eq!((str_field(&bad, "code").as_deref(), str_field(&bad, "field").as_deref()), (Some("INVALID_INPUT"), Some(name)));
+    }
     assert_eq!(tasks(&k).await.len(), asked, "nothing sent");
     let same = json!({"apiKey": k, "baseUrl": mock_url(), "role": "devops  ENGINEER", "weeks": 6, "log": false});
     regenerate_week(obj(rm), JsValue::from(4), obj(same)).await.expect("the roadmap's own role and length");
@@ -310,5 +323,12 @@ async fn bad_options_are_typed_errors_and_send_nothing() {
     Reflect::set(&opts, &"signal".into(), &JsValue::from(3)).unwrap();
     let err = generate_roadmap(opts).await.unwrap_err();
     assert_eq!(str_field(&err, "field").as_deref(), Some("signal"));
+    // A misspelt option is rejected whatever it holds: a function was dropped by JSON, and the run went ahead.
+    for name in ["onprogress", "onProgres", "signa1"] {
+        let opts = options(&k, json!({}));
+        Reflect::set(&opts, &name.into(), &js_sys::Function::new_no_args("")).unwrap();
+        let err = generate_roadmap(opts).await.unwrap_err();
+        assert_eq!((str_field(&err, "code").as_deref(), str_field(&err, "field").as_deref()), (Some("INVALID_INPUT"), Some(name)));
+    }
     assert_eq!(requests(&k).await.len(), 0);
 }

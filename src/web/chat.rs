@@ -8,7 +8,7 @@ use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use super::convert::{call, callback_of, decode_error, encode, get, json_to_js, plain_value, signal_of, text_arg};
+use super::convert::{call, callback_of, decode_error, encode, get, json_to_js, option_names, plain_value, signal_of, text_arg};
 use super::error::{js_error, to_js};
 use super::fetch::{wait_unless_aborted, FetchTransport};
 use super::JsTask;
@@ -174,7 +174,7 @@ fn call_options(opts: &JsValue) -> Result<CallOptions, Error> {
         if !opts.is_object() || js_sys::Array::is_array(opts) {
             return Err(Error::invalid("options", "must be an object ({ signal, onProgress })"));
         }
-        if let Some(key) = js_sys::Object::keys(opts.unchecked_ref::<js_sys::Object>()).iter().filter_map(|k| k.as_string()).find(|k| k != "signal" && k != "onProgress") {
+        if let Some(key) = option_names(opts, "options")?.iter().filter_map(|k| k.as_string()).find(|k| k != "signal" && k != "onProgress") {
             return Err(Error::invalid(&key, "is not a call option (signal, onProgress)"));
         }
     }

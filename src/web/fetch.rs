@@ -128,11 +128,7 @@ fn classify(err: &JsValue, signal: &Option<AbortSignal>, deadline: &Deadline, co
         return Error::Timeout { ms: deadline.ms };
     }
     // fetch may reject with anything (a custom abort reason is any value): never assume an `Error`.
-    let message = err
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| err.as_string())
-        .unwrap_or_else(|| "fetch failed".into());
+    let message = super::convert::thrown_text(err).unwrap_or_else(|| "fetch failed".into());
     Error::Network { message: cat!(context, message) }
 }
 
