@@ -1,7 +1,7 @@
 //! Decoding JavaScript options into Rust types and encoding results back.
 //! Unknown or mistyped options are an `INVALID_INPUT` error, never silently ignored.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::rc::Rc;
 
 use js_sys::Reflect;
@@ -61,7 +61,7 @@ type Walk = (Vec<Frame>, Option<(String, &'static str)>);
 /// Any JavaScript value through `JSON.stringify` (no object check). What JSON would drop or change is an error
 /// naming its path (`resumeFrom.weeks[2].days`, or `history[0].text` for another argument): `NaN` and `±Infinity`,
 /// written as `null` (an option left out: `Number("abc")` from a form field must not quietly become the default),
-/// a function or a symbol, left out (a misspelt `onprogress: fn` must not be ignored), and a BigInt. So is a
+/// a function or a symbol, left out (a misspelt `onprogress: fn` must not be ignored), and a BigInt, which throws. So is a
 /// value that throws when read (a getter, a Proxy trap, a cycle), named by the object being read.
 ///
 /// The replacer gets only `(key, value)`, so the path is tracked on a stack: `JSON.stringify` visits an object's
@@ -69,11 +69,12 @@ type Walk = (Vec<Frame>, Option<(String, &'static str)>);
 pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, Error> {
     // The root's path: option names stand alone, another argument's members start with its name.
     let root = if what == "options" { "" } else { what };
-    let state: Rc<RefCell<Walk>> = Rc::default();
+    // A `Cell` taken and put back (nothing in between calls JS): a `RefCell` would ship its borrow panics.
+    let state: Rc<Cell<Walk>> = Rc::default();
     let top = String::from(root);
     let seen = state.clone();
     let replacer = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(move |key: JsValue, v: JsValue| {
-        // The members to come, read before borrowing (no JS call below can throw).
+        // The members to come (catching reads: no JS exception may cross the replacer).
         let members = if !v.is_object() {
             None
         } else if js_sys::Array::is_array(&v) {
@@ -81,8 +82,8 @@ pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, 
         } else {
             Some((false, own_keys(&v).map_or(u32::MAX, |k| k.length())))
         };
-        let (frames, found) = &mut *seen.borrow_mut();
-        let path = match finished(frames) {
+        let (mut frames, mut found) = seen.take();
+        let path = match finished(&mut frames) {
             None => top.clone(),
             Some(parent) => {
                 parent.left -= 1;
@@ -96,21 +97,22 @@ pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, 
         };
         let problem = if v.as_f64().is_some_and(|n| !n.is_finite()) {
             "must be a finite number"
-        } else if v.is_function() || v.is_symbol() {
-            "must be plain data, not a function or a symbol"
-        } else if v.is_bigint() {
-            "must be a number, not a BigInt"
+        } else if v.is_function() || v.is_symbol() || v.is_bigint() {
+            "must be plain data, not a function, a symbol or a BigInt"
         } else {
             ""
         };
-        if !problem.is_empty() {
+        let v = if !problem.is_empty() {
             found.get_or_insert((path, problem));
             // `JSON.stringify` throws on a BigInt: reported above instead.
-            return JsValue::NULL;
-        }
-        if let Some((array, left)) = members {
-            frames.push(Frame { path, array, left });
-        }
+            JsValue::NULL
+        } else {
+            if let Some((array, left)) = members {
+                frames.push(Frame { path, array, left });
+            }
+            v
+        };
+        seen.set((frames, found));
         v
     });
     let json = js_sys::JSON::stringify_with_replacer(value, replacer.as_ref());
