@@ -153,14 +153,16 @@ const ENUMS = {
     numbered: true, type: 'GenerationConfig.MediaResolution',
     values: ['MEDIA_RESOLUTION_UNSPECIFIED', 'MEDIA_RESOLUTION_LOW', 'MEDIA_RESOLUTION_MEDIUM', 'MEDIA_RESOLUTION_HIGH'],
   },
-  // safety.proto's HarmCategory (the PaLM ones included) and the image ones of @google/genai's enum
+  // safety.proto's HarmCategory, numbered 0-11 (the PaLM ones included); `names`: the ones @google/genai's enum adds,
+  // taken by name only, as their numbers in the Gemini API's proto are not published (Vertex numbers them otherwise).
   harmCategory: {
     numbered: true, type: 'HarmCategory',
     values: ['HARM_CATEGORY_UNSPECIFIED', 'HARM_CATEGORY_DEROGATORY', 'HARM_CATEGORY_TOXICITY', 'HARM_CATEGORY_VIOLENCE',
       'HARM_CATEGORY_SEXUAL', 'HARM_CATEGORY_MEDICAL', 'HARM_CATEGORY_DANGEROUS', 'HARM_CATEGORY_HARASSMENT',
       'HARM_CATEGORY_HATE_SPEECH', 'HARM_CATEGORY_SEXUALLY_EXPLICIT', 'HARM_CATEGORY_DANGEROUS_CONTENT',
-      'HARM_CATEGORY_CIVIC_INTEGRITY', 'HARM_CATEGORY_JAILBREAK', 'HARM_CATEGORY_IMAGE_HATE',
-      'HARM_CATEGORY_IMAGE_DANGEROUS_CONTENT', 'HARM_CATEGORY_IMAGE_HARASSMENT', 'HARM_CATEGORY_IMAGE_SEXUALLY_EXPLICIT'],
+      'HARM_CATEGORY_CIVIC_INTEGRITY'],
+    names: ['HARM_CATEGORY_JAILBREAK', 'HARM_CATEGORY_IMAGE_HATE', 'HARM_CATEGORY_IMAGE_DANGEROUS_CONTENT',
+      'HARM_CATEGORY_IMAGE_HARASSMENT', 'HARM_CATEGORY_IMAGE_SEXUALLY_EXPLICIT'],
   },
   harmBlockThreshold: {
     numbered: true, type: 'SafetySetting.HarmBlockThreshold',
@@ -188,7 +190,7 @@ function coerceScalar(type, v) {
     default: {
       const e = ENUMS[type];
       if (!e) return { ok: true, v };
-      if (typeof v === 'string' && e.values.includes(v.toUpperCase())) return { ok: true, v };
+      if (typeof v === 'string' && [...e.values, ...(e.names ?? [])].includes(v.toUpperCase())) return { ok: true, v };
       if (e.numbered && Number.isInteger(v) && v >= 0 && v < e.values.length) return { ok: true, v: e.values[v] };
       return { ok: false };
     }

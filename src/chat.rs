@@ -25,6 +25,9 @@ pub struct ChatConfig {
 pub struct Chat {
     pub config: ChatConfig,
     history: Vec<Turn>,
+    /// Counts `setHistory`/`clear` calls: a turn that began before one of them is not kept (it belongs to the
+    /// conversation that was replaced).
+    era: u32,
 }
 
 /// A JSON turn's outcome: the value's text (repaired if needed) and what the repair did.
@@ -36,7 +39,7 @@ pub struct JsonReply {
 
 impl Chat {
     pub fn new(config: ChatConfig) -> Self {
-        Chat { config, history: Vec::new() }
+        Chat { config, history: Vec::new(), era: 0 }
     }
 
     pub fn history(&self) -> &[Turn] {
@@ -44,21 +47,29 @@ impl Chat {
     }
 
     pub fn set_history(&mut self, turns: Vec<Turn>) -> Result<(), Error> {
-        // Checked as `send` checks its text: Gemini refuses (400) every request holding an empty turn.
+        // Gemini refuses (400) every request holding an empty text. Only empty: a blank one (`"\n"`) may be a model's
+        // own answer that the chat kept, and `setHistory(chat.history)` must take what `history` gave.
         for (i, t) in turns.iter().enumerate() {
             if t.role != "user" && t.role != "model" {
                 return Err(Error::invalid(&cat!("history[", i, "].role"), "must be \"user\" or \"model\""));
             }
-            if t.text.trim().is_empty() {
+            if t.text.is_empty() {
                 return Err(Error::invalid(&cat!("history[", i, "].text"), "the message is empty"));
             }
         }
         self.history = turns;
+        self.era += 1;
         Ok(())
     }
 
     pub fn clear(&mut self) {
         self.history.clear();
+        self.era += 1;
+    }
+
+    /// What [`Chat::record`] is given by a turn: the history it was asked against.
+    pub fn era(&self) -> u32 {
+        self.era
     }
 
     /// The request for one more user turn: the whole kept history, then `text`.
@@ -83,9 +94,10 @@ impl Chat {
         Ok(req)
     }
 
-    /// Keeps one exchange. An empty answer is never kept: Gemini refuses (400) every later request that resends it.
-    pub fn record(&mut self, user: &str, model: &str) {
-        if model.is_empty() {
+    /// Keeps one exchange asked in `era`. An empty answer is never kept: Gemini refuses (400) every later request
+    /// that resends it; nor is one asked against a history since replaced or cleared.
+    pub fn record(&mut self, era: u32, user: &str, model: &str) {
+        if model.is_empty() || era != self.era {
             return;
         }
         self.history.push(Turn { role: "user".into(), text: user.into() });

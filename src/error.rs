@@ -19,6 +19,10 @@ pub struct ApiErrorDetails {
     pub zero_quota: bool,
 }
 
+/// The shortest key looked for inside other text (to hide it, or to refuse it in another option). No real key is
+/// that short, and a short (mock) key would be found in every word (`we******s`).
+pub const SEARCHABLE_KEY_LEN: usize = 8;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// Bad options: nothing was sent.
@@ -120,8 +124,7 @@ impl Error {
     /// quote the key (`Permission denied: Consumer 'api_key:AIza…' has been suspended.`). Messages reach
     /// `err.message`, `retry` events and the log.
     pub fn without_key(self, key: &str) -> Error {
-        // No real key is that short; a short (mock) key would "hide" letters of every word (`we******s`).
-        if key.len() < 8 {
+        if key.len() < SEARCHABLE_KEY_LEN {
             return self;
         }
         let quoted = crate::json::quote(key);

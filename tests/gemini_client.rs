@@ -464,7 +464,7 @@ fn turn(chat: &mut Chat, t: &ReplayTransport, text: &str) -> Result<Reply, Error
     let req = chat.request_for(text, false)?;
     let reply = block_on(send_request(t, &chat.config, &req, &mut |_| {}))?;
     if !reply.is_truncated() {
-        chat.record(text, &reply.text);
+        chat.record(chat.era(), text, &reply.text);
     }
     Ok(reply)
 }
@@ -524,8 +524,26 @@ fn an_answer_without_text_is_asked_again_and_never_kept() {
     let parsed = read_json(block_on(send_request(&t, &chat.config, &req, &mut |_| {})).unwrap()).unwrap();
     assert_eq!(parsed.repaired.json, "[1]");
     // Nothing empty is ever recorded, even when asked to.
-    chat.record("q", "");
+    chat.record(chat.era(), "q", "");
     assert_eq!(chat.history().len(), 2);
+}
+
+/// A turn asked before `clear()` or `setHistory()` (a chat's calls run while the page goes on) came back into the
+/// new conversation when it finished: the next request resent it.
+#[test]
+fn a_turn_asked_before_the_history_was_replaced_is_not_kept() {
+    let mut chat = Chat::new(chat_config(0));
+    let asked = chat.era();
+    chat.clear();
+    chat.record(asked, "old question", "old answer");
+    assert!(chat.history().is_empty(), "{:?}", chat.history());
+    let asked = chat.era();
+    let turns = vec![Turn { role: "user".into(), text: "q".into() }, Turn { role: "model".into(), text: "a".into() }];
+    chat.set_history(turns.clone()).unwrap();
+    chat.record(asked, "old question", "old answer");
+    assert_eq!(chat.history(), turns.as_slice());
+    chat.record(chat.era(), "new question", "new answer");
+    assert_eq!(chat.history().len(), 4);
 }
 
 #[test]
@@ -645,7 +663,7 @@ fn history_roles_are_checked() {
     for (turns, field) in [
         (vec![turn("user", "a"), turn("system", "b")], "history[1].role"),
         (vec![turn("user", ""), turn("model", "b")], "history[0].text"),
-        (vec![turn("user", "a"), turn("model", " \n\t")], "history[1].text"),
+        (vec![turn("user", "a"), turn("model", "")], "history[1].text"),
     ] {
         match chat.set_history(turns) {
             Err(Error::InvalidInput { field: f, .. }) => assert_eq!(f, field),
@@ -654,6 +672,12 @@ fn history_roles_are_checked() {
     }
     assert!(chat.history().is_empty());
     assert_eq!(chat.request_for("  ", false).unwrap_err().code(), "INVALID_INPUT");
+    // A blank answer the chat kept is given back as it is: `setHistory(chat.history)` took it (it was refused).
+    let t = ReplayTransport::new(vec![Scripted::ok(r#"{"candidates":[{"content":{"parts":[{"text":"\n"}]},"finishReason":"STOP"}]}"#)]);
+    crate::turn(&mut chat, &t, "hi").unwrap();
+    let kept = chat.history().to_vec();
+    assert_eq!(kept[1].text, "\n");
+    chat.set_history(kept).unwrap();
 }
 
 #[test]

@@ -249,9 +249,23 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
         );
     }
     assert_eq!(t.request_count(), 0);
-    // The week being written again may be anything: it is replaced.
-    let t2 = ReplayTransport::with_responder(vec![], gemini_with(|req, _, _| Some(answer(req, &pretty(&weeks_value(1, 1, 12)), "STOP"))));
+    // The week being written again may be anything, or missing: it is replaced.
+    let t2 = ReplayTransport::with_responder(vec![], gemini_with(|req, _, task| match task {
+        Task::Weeks { first, last, .. } => Some(answer(req, &pretty(&weeks_value(first, last, 12)), "STOP")),
+        _ => None,
+    }));
     assert!(block_on(regenerate_week(&t2, &six_days, 1, &only_key, &mut |_| {})).is_ok());
+    let whole = block_on(regenerate_week(&t2, &partial, 3, &only_key, &mut |_| {})).expect("week 3 written");
+    assert_eq!(whole.weeks.iter().map(|w| w.week).collect::<Vec<_>>(), (1..=12).collect::<Vec<_>>());
+    // Another level or pace than the roadmap's would make it misdescribe its other weeks: refused, as another role.
+    for (o, field) in [
+        (RoadmapOptions { level: Some("Advanced".into()), ..only_key.clone() }, "level"),
+        (RoadmapOptions { hours_per_day: Some(6.0), ..only_key.clone() }, "hoursPerDay"),
+    ] {
+        let e = block_on(regenerate_week(&t, &rm, 5, &o, &mut |_| {})).unwrap_err();
+        assert!(matches!(&e.error, Error::InvalidInput { field: f, .. } if f == field), "{:?}", e.error);
+    }
+    assert_eq!(t.request_count(), 0);
 
     // A week that stays wrong is an error; the roadmap comes back unchanged as `partial`.
     let t = ReplayTransport::with_responder(
@@ -264,6 +278,7 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     );
     let e = block_on(regenerate_week(&t, &rm, 5, &RoadmapOptions { max_retries: Some(1.0), ..only_key }, &mut |_| {})).unwrap_err();
     assert_eq!(e.error.code(), "MALFORMED");
+    assert_eq!(e.batch, Some(1), "the batch as its batch-start numbered it (it had none)");
     assert_eq!(asked(&t), ["WEEK 5", "WEEK 5"]);
     assert!(last_user_text(&posts(&t)[1]).contains("Correction: week 5 in your previous answer had 6 days."));
     let p = e.partial.unwrap();

@@ -254,8 +254,14 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
         (format!("{run}, get onProgress() {{ throw new Error('x') }} }}"), "onProgress"),
         (format!("new Proxy({run} }}, {{ get() {{ throw new Error('x') }} }})"), "signal"),
         (format!("new Proxy({run} }}, {{ ownKeys() {{ throw new Error('x') }} }})"), "options"),
-        (format!("{run}, resumeFrom: {{ role: 'x', get weeks() {{ throw new Error('x') }} }} }}"), "resumeFrom"),
-        (format!("{run}, resumeFrom: {{ usage: {{ get promptTokens() {{ throw 'x' }} }} }} }}"), "resumeFrom.usage"),
+        (format!("{run}, resumeFrom: {{ role: 'x', get weeks() {{ throw new Error('x') }} }} }}"), "resumeFrom.weeks"),
+        (format!("{run}, resumeFrom: {{ usage: {{ get promptTokens() {{ throw 'x' }} }} }} }}"), "resumeFrom.usage.promptTokens"),
+        // Boxed values read as objects (JSON unboxes them): mistyped at their own path, and the path of what follows
+        // them is theirs (a boxed string's indices were counted as members, naming `role.hoursPerDay`).
+        (format!("{run}, level: new String('x'), hoursPerDay: NaN }}"), "hoursPerDay"),
+        (format!("{run}, hoursPerDay: new Number(NaN) }}"), "hoursPerDay"),
+        // A key JSON.parse made own, which copying into a new object turned into its prototype (so never reported).
+        (format!("Object.assign(JSON.parse('{{\"__proto__\": {{\"x\": 1}}}}'), {run} }})"), "__proto__"),
     ];
     for (source, name) in cases {
         let err = settle_soon(generate_roadmap(js(&source, &k))).await.expect_err(&source);
@@ -263,6 +269,27 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
     }
     let err = settle_soon(generate_roadmap(js("{ get apiKey() { throw new Error('no key here') }, role: 'r', weeks: 1 }", &k))).await.unwrap_err();
     assert_eq!(str_field(&err, "message").as_deref(), Some("Invalid option `apiKey`: could not be read: no key here"));
+    // A misspelt callback is an unknown option, as with any other value; a thrown value that is no Error is named.
+    let messages = [
+        (format!("{run}, onprogress: () => {{}} }}"), "Invalid option `onprogress`: unknown field; expected one of "),
+        (format!("{run}, level: () => {{}} }}"), "Invalid option `level`: must be plain data, not a function, a symbol or a BigInt"),
+        (format!("{run}, get level() {{ throw 42 }} }}"), "Invalid option `level`: could not be read: 42"),
+    ];
+    for (source, message) in messages {
+        let err = settle_soon(generate_roadmap(js(&source, &k))).await.expect_err(&source);
+        assert!(str_field(&err, "message").unwrap_or_default().starts_with(message), "{source}: {err:?}");
+    }
+    // Nesting deeper than JSON's 128 levels, or an object that holds itself, is refused before the stack runs out
+    // (it ran out inside JSON.stringify, and each such call kept ~34 MB of wasm memory).
+    for source in [
+        format!("(() => {{ const o = {run} }}; let r = {{}}; o.resumeFrom = r; for (let i = 0; i < 5000; i++) r = r.a = {{}}; return o; }})()"),
+        format!("(() => {{ const o = {run} }}; o.resumeFrom = {{ role: 'x' }}; o.resumeFrom.self = o.resumeFrom; return o; }})()"),
+    ] {
+        let err = settle_soon(generate_roadmap(js(&source, &k))).await.expect_err(&source);
+        assert_eq!(str_field(&err, "code").as_deref(), Some("INVALID_INPUT"));
+        let message = str_field(&err, "message").unwrap_or_default();
+        assert!(message.contains("resumeFrom.") && message.ends_with("is nested too deeply (or holds itself)"), "{message}");
+    }
     let err = settle_soon(regenerate_week(JsValue::NULL, 1.into(), js("{ apiKey: k, get signal() { throw new Error('x') } }", &k))).await;
     assert_eq!(invalid_at(&err.unwrap_err()), (Some("INVALID_INPUT".into()), Some("signal".into())));
 
@@ -271,6 +298,7 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
         ("{ apiKey: k, onProgress: () => {} }", "onProgress"),
         ("{ apiKey: k, generationConfig: { maxOutputTokens: NaN } }", "generationConfig.maxOutputTokens"),
         ("{ apiKey: k, generationConfig: { stopSequences: ['a', () => 1] } }", "generationConfig.stopSequences[1]"),
+        ("{ apiKey: k, generationConfig: { temperature: new Number(NaN) } }", "generationConfig.temperature"),
         ("{ apiKey: k, get model() { throw new Error('x') } }", "model"),
         ("new Proxy({ apiKey: k }, { ownKeys() { throw new Error('x') } })", "options"),
     ];
@@ -290,4 +318,23 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
         assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some(name.into())), "{source}");
     }
     assert_eq!(requests(&k).await.len(), 0, "nothing reached the server");
+}
+
+/// `clear()` or `setHistory()` while a call runs: the call's exchange belonged to the conversation replaced, and
+/// came back into the new one when it settled (the next request resent it).
+#[wasm_bindgen_test]
+async fn a_call_running_when_the_history_is_replaced_is_not_kept() {
+    let k = key("node-replaced-history");
+    let chat = GeminiChat::new(chat_options(&k, json!({}))).unwrap();
+    script(&k, json!([{"delayMs": 300}, {"delayMs": 300}])).await;
+    let pending = chat.send("old question".into(), JsValue::UNDEFINED);
+    chat.clear();
+    settle(pending).await.expect("the call itself succeeds");
+    assert_eq!(js_sys::Array::from(&chat.history()).length(), 0, "cleared while it ran");
+    let pending = chat.send("old question".into(), JsValue::UNDEFINED);
+    chat.set_history(obj(json!([{"role": "user", "text": "q"}, {"role": "model", "text": "a"}]))).unwrap();
+    settle(pending).await.unwrap();
+    let texts: Vec<String> =
+        js_sys::Array::from(&chat.history()).iter().map(|t| str_field(&t, "text").unwrap_or_default()).collect();
+    assert_eq!(texts, ["q", "a"], "replaced while it ran");
 }

@@ -69,6 +69,9 @@ const outlineComplete = (rm) =>
 // Placeholder weeks (`fallback`) are left to do: Continue (`resumeFrom`) asks for them again.
 const finishedWeeks = (rm) => (rm?.weeks || []).filter((w) => !w.fallback).length;
 const weeksLeft = (rm) => (rm ? rm.totalWeeks - finishedWeeks(rm) : 0);
+/** Every week is there (placeholders included): regenerateWeek writes a week again only within a whole roadmap. */
+const whole = (rm) => !!rm && (rm.weeks?.length ?? 0) === rm.totalWeeks;
+const NOT_WHOLE = 'Continue the roadmap first: a week is written again only in a whole roadmap';
 
 /** Continue is on offer: a stopped run (or a restored unfinished one) whose outline is complete, with weeks left. */
 function resumable(state = document.body.dataset.state) {
@@ -93,7 +96,11 @@ function setState(state) {
   ui.generate.className = `btn ${canContinue ? 'btn--secondary' : 'btn--primary'}`;
   ui.generate.textContent = current?.roadmap && state !== 'idle' ? 'Generate new roadmap' : 'Generate roadmap';
   // While a week regenerates, its own button (then "Cancel regeneration") stays enabled.
-  for (const b of ui.weeksList.querySelectorAll('[data-action="regenerate"]')) b.disabled = state === 'running' || (!!regen && b !== regen.button);
+  const canRegenerate = whole(current?.roadmap);
+  for (const b of ui.weeksList.querySelectorAll('[data-action="regenerate"]')) {
+    b.disabled = state === 'running' || (!!regen && b !== regen.button) || !canRegenerate;
+    b.title = canRegenerate ? '' : NOT_WHOLE;
+  }
 }
 
 function disarmDiscard() {
@@ -364,7 +371,7 @@ function upsertCard(rm, w) {
   const sig = JSON.stringify([w, w.fallback ? rm.warnings?.find((x) => x.startsWith(`Week ${w.week}:`)) : '']);
   const existing = ui.weeksList.querySelector(`:scope > [data-week="${w.week}"]`);
   if (existing && cardSig.get(existing) === sig) return existing;
-  const card = weekCard(rm, w, { canRegenerate: !run && !regen });
+  const card = weekCard(rm, w, { canRegenerate: !run && !regen && whole(rm) });
   cardSig.set(card, sig);
   if (existing) {
     // Keep the days the reader had opened.
@@ -959,8 +966,14 @@ function failRun(err) {
   settleFocus(focus);
 }
 
+/** `current` with `roadmap` in it, whose usage beyond the current one's was spent on `model` (priced as that model). */
+function withUsageOf(roadmap, model) {
+  const otherUsage = model === current.model ? current.otherUsage : addToOther(current, model, subUsage(roadmap.usage, current.roadmap.usage));
+  return { ...current, roadmap, otherUsage };
+}
+
 async function regenerate(weekNo, button) {
-  if (run || regen || !current?.roadmap) return;
+  if (run || regen || !whole(current?.roadmap)) return;
   clearErrors();
   const errors = {};
   const b = readBackend(errors);
@@ -979,9 +992,7 @@ async function regenerate(weekNo, button) {
     const roadmap = await regenerateWeek(current.roadmap, weekNo, options);
     if (regen !== me) return; // cleared meanwhile: that roadmap is gone, do not bring it back or save it
     regen = null;
-    // This request's usage is priced for the model it used.
-    const otherUsage = b.model === current.model ? current.otherUsage : addToOther(current, b.model, subUsage(roadmap.usage, current.roadmap.usage));
-    current = { ...current, roadmap, otherUsage };
+    current = withUsageOf(roadmap, b.model);
     const w = roadmap.weeks.find((x) => x.week === weekNo);
     // A new card replaces this one; an unchanged week keeps it, so it must leave its busy state here.
     card.removeAttribute('aria-busy');
@@ -1001,6 +1012,12 @@ async function regenerate(weekNo, button) {
     regen = null;
     card.removeAttribute('aria-busy');
     button.textContent = 'Regenerate week';
+    // The roadmap is unchanged, but what the failed or cancelled requests cost is in `partial`: it counts too.
+    if (err?.partial?.usage) {
+      current = withUsageOf({ ...current.roadmap, usage: err.partial.usage }, b.model);
+      renderUsage();
+      save();
+    }
     if (err?.name === 'AbortError') {
       // Cancelled with its button: the week and the roadmap stay as they were.
       addLog(`Regenerating week ${weekNo} cancelled; the week is unchanged`, 'warn');

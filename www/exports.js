@@ -26,7 +26,7 @@ const hoursText = (h) => (Number.isFinite(h) && h > 0 ? `${+h.toFixed(2)} h` : '
 
 // Model text is untrusted, and a .md file is often shown by a viewer that renders HTML. So its HTML-significant
 // characters become entities, Markdown's inline syntax is escaped (no links, images or code made from model
-// text), and only http(s) URLs become links: <https://…> autolinks, whose text is taken literally.
+// text), so is what would start a block (a heading, a rule, a list), and only http(s) URLs become links: <https://…> autolinks, whose text is taken literally.
 const MD_LINK_RE = /\[([^\[\]\n]{1,200})\]\((https?:\/\/(?:[^\s()<>]|\([^\s()<>]*\))+)\)|(https?:\/\/[^\s<>"'\x60\[\]{}“”‘’«»]+)/gi;
 
 /** Plain text for Markdown: `<`, `>`, `&` as entities; `\ \` * _ [ ] ~` backslash-escaped. */
@@ -55,7 +55,9 @@ export function mdText(s) {
     out += mdUrl ? `${mdEscape(oneLine(label))} <${href}>` : `<${href}>`;
     last = m.index + (mdUrl ? whole.length : raw.length);
   }
-  return out + mdEscape(text.slice(last));
+  // Our own prefix comes first on every line ("- ", "## Week 1: "), but a list item's text starts a block of its own:
+  // `- # x` is a heading, `- ---` a rule, `- 1. x` a list inside the item. Its first character is escaped.
+  return (out + mdEscape(text.slice(last))).replace(/^(\s*)(?:([#+=-])|(\d+)(?=[.)]))/, (m, sp, c, n) => (c ? `${sp}\\${c}` : `${sp}${n}\\`));
 }
 
 export function toMarkdown(roadmap) {

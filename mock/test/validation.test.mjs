@@ -203,6 +203,10 @@ test('every GenerateContentRequest field of v1beta is taken (serviceTier, store,
   await expect400(model, { ...userRequest('hi'), store: 'no' }, invalid('store', 'TYPE_BOOL', 'no'));
   await expect400(model, { ...userRequest('hi'), safetySettings: [{ category: 'HARM_CATEGORY_SPAM', threshold: 'BLOCK_NONE' }] },
     invalid('safety_settings[0].category', t('HarmCategory'), 'HARM_CATEGORY_SPAM'));
+  // proto numbers go as far as safety.proto's (CIVIC_INTEGRITY = 11); the SDK's newer categories by name only
+  await expect200(model, { ...userRequest('hi'), safetySettings: [{ category: 11, threshold: 4 }, { category: 'HARM_CATEGORY_IMAGE_HATE', threshold: 'OFF' }] });
+  await expect400(model, { ...userRequest('hi'), safetySettings: [{ category: 13, threshold: 'OFF' }] },
+    invalid('safety_settings[0].category', t('HarmCategory'), 13));
   await expect400(model, { ...userRequest('hi'), safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_ALL' }] },
     invalid('safety_settings[0].threshold', t('SafetySetting.HarmBlockThreshold'), 'BLOCK_ALL'));
   await expect400(model, { ...userRequest('hi'), safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', method: 'SEVERITY' }] },

@@ -169,7 +169,8 @@ pub struct ParseError {
 }
 
 /// Deeper nesting than this is refused rather than risking the stack (serde_json's limit too).
-const MAX_DEPTH: u32 = 128;
+/// How deep JSON may nest: deeper input is refused, not read (a stack overflow in wasm is not catchable).
+pub const MAX_DEPTH: u32 = 128;
 
 struct Parser<'a> {
     b: &'a [u8],

@@ -1286,6 +1286,13 @@ pub async fn regenerate_week<T: Transport>(
     opts: &RoadmapOptions,
     on_event: &mut dyn FnMut(&ProgressEvent),
 ) -> Result<Roadmap, RoadmapError> {
+    // The roadmap states the level and pace it was written for; one week written for others would make it say wrong.
+    if opts.level.as_ref().is_some_and(|l| Some(l) != roadmap.level.as_ref()) {
+        return Err(Error::invalid("level", "must be the roadmap's or left out").into());
+    }
+    if opts.hours_per_day.is_some_and(|h| Some(h) != roadmap.hours_per_day) {
+        return Err(Error::invalid("hoursPerDay", "must be the roadmap's or left out").into());
+    }
     let opts = RoadmapOptions {
         role: roadmap.role.clone(),
         weeks: roadmap.total_weeks as f64,
@@ -1305,7 +1312,8 @@ pub async fn regenerate_week<T: Transport>(
     // What comes back must be a whole roadmap: a partial one is finished with `resumeFrom`, and the other weeks are
     // kept as they are, so they must be usable.
     check_weeks(roadmap, week).map_err(|m| Error::invalid("roadmap", m))?;
-    if let Some(missing) = (1..=roadmap.total_weeks).find(|&w| !roadmap.weeks.iter().any(|x| x.week == w)) {
+    // The week being written again may be missing too (a partial roadmap short of that week alone).
+    if let Some(missing) = (1..=roadmap.total_weeks).find(|&w| w != week && !roadmap.weeks.iter().any(|x| x.week == w)) {
         let m = cat!("has no week ", missing, ": finish it with `generateRoadmap`'s `resumeFrom` first");
         return Err(Error::invalid("roadmap", m).into());
     }
@@ -1338,7 +1346,8 @@ pub async fn regenerate_week<T: Transport>(
         }
         Err(error) => {
             let usage = run.usage();
-            Err(RoadmapError { error, partial: Some(Roadmap { usage, ..roadmap.clone() }), batch: None })
+            // `batch` as its `batch-start` numbered it: a run of one batch.
+            Err(RoadmapError { error, partial: Some(Roadmap { usage, ..roadmap.clone() }), batch: Some(1) })
         }
     }
 }

@@ -190,33 +190,40 @@ fn retry_event(n: &RetryNotice) -> JsValue {
     obj.into()
 }
 
-/// One turn. `json` asks for `application/json` and returns the parsed value instead of the reply.
-async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -> Result<JsValue, Error> {
-    let req = handle.chat.borrow().request_for(text, json)?;
-    let config = handle.chat.borrow().config.clone();
+/// One turn of a call made in `era` (the history it was made against, see [`Chat::record`]). `json` asks for
+/// `application/json` and returns the parsed value instead of the reply; the length is the answer's, in chars.
+async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions, era: u32) -> Result<(JsValue, usize), Error> {
+    let (req, config) = {
+        let chat = handle.chat.borrow();
+        (chat.request_for(text, json)?, chat.config.clone())
+    };
     let fetch = FetchTransport::new(opts.signal.clone(), handle.log);
     // Counted, like the roadmap's transport, so both share one copy of the client in the wasm.
     let transport = Counted::new(&fetch);
     let reply = send_request(&transport, &config, &req, &mut |n| call(&opts.on_progress, &retry_event(n))).await?;
     if json {
         let parsed = read_json(reply)?;
-        handle.chat.borrow_mut().record(text, &parsed.repaired.json);
-        return Ok(json_to_js(&parsed.repaired.json));
+        handle.chat.borrow_mut().record(era, text, &parsed.repaired.json);
+        return Ok((json_to_js(&parsed.repaired.json), crate::text::char_count(&parsed.repaired.json)));
     }
     if !reply.is_truncated() {
-        handle.chat.borrow_mut().record(text, &reply.text);
+        handle.chat.borrow_mut().record(era, text, &reply.text);
     }
-    Ok(encode(&SendResult { text: reply.text, finish_reason: reply.finish_reason, usage: reply.usage }))
+    let chars = crate::text::char_count(&reply.text);
+    Ok((encode(&SendResult { text: reply.text, finish_reason: reply.finish_reason, usage: reply.usage }), chars))
 }
 
 pub fn send(handle: &Rc<ChatHandle>, text: JsValue, opts: JsValue, json: bool) -> Promise {
     let h = handle.clone();
     let opts = call_options(&opts);
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
+    // The history the call is made against: a `clear()` or `setHistory()` after it (even while it waits its turn)
+    // starts a conversation it is not part of.
+    let era = handle.chat.borrow().era();
     enqueue(handle, signal, Box::pin(async move {
         let opts = opts.map_err(js_error)?;
         let text = text_arg(&text).map_err(js_error)?;
-        turn(&h, &text, json, &opts).await.map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
+        turn(&h, &text, json, &opts, era).await.map(|(v, _)| v).map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
     }))
 }
 
@@ -236,6 +243,7 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
     let h = handle.clone();
     let opts = call_options(&opts);
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
+    let era = handle.chat.borrow().era();
     enqueue(handle, signal, Box::pin(async move {
         let opts = opts.map_err(js_error)?;
         let prompts: Vec<String> = plain_value(&prompts, "prompts", "must be an array of strings")
@@ -250,9 +258,8 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
         for (i, prompt) in prompts.iter().enumerate() {
             transport.log(&cat!("Generating batch ", i + 1, '/', total));
             call(&opts.on_progress, &progress("batch-start", i, total, None));
-            match turn(&h, prompt, true, &opts).await {
-                Ok(v) => {
-                    let chars = h.chat.borrow().history().last().map(|t| crate::text::char_count(&t.text)).unwrap_or(0);
+            match turn(&h, prompt, true, &opts, era).await {
+                Ok((v, chars)) => {
                     transport.log(&cat!("Batch ", i + 1, " response length: ", chars, " chars"));
                     call(&opts.on_progress, &progress("batch-done", i, total, Some(("responseChars", (chars as u32).into()))));
                     results.push(&v);

@@ -1,8 +1,6 @@
 //! Decoding JavaScript options into Rust types and encoding results back.
 //! Unknown or mistyped options are an `INVALID_INPUT` error, never silently ignored.
 
-use std::cell::Cell;
-use std::rc::Rc;
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
@@ -17,30 +15,31 @@ extern "C" {
     /// `Object.keys`, catching what a Proxy's `ownKeys` trap throws (js_sys's would escape the wasm).
     #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
     fn own_keys(o: &JsValue) -> Result<js_sys::Array, JsValue>;
+    /// `String(v)`: the text of any thrown value (a Symbol's throws).
+    #[wasm_bindgen(js_name = String, catch)]
+    fn js_string(v: &JsValue) -> Result<String, JsValue>;
 }
 
-/// Decodes plain data through `JSON.stringify` + [`Value`]: strict (an unknown option is an error, which
-/// field-by-field readers cannot tell) and small. `skip` names keys holding JS objects read elsewhere.
+/// Decodes plain data read as [`Value`]: strict (an unknown option is an error, which field-by-field readers
+/// cannot tell) and small. `skip` names keys holding JS objects read elsewhere. An option JSON cannot carry (a
+/// function, `NaN`) is reported unless the options hold an unknown name: a misspelt `onprogress: fn` is unknown.
 pub fn decode<T: FromJson>(value: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
-    let v = to_value(value, what, skip)?;
-    T::from_json(&v).map_err(|e| decode_error(e, what))
+    let (v, problem) = to_value(value, what, skip)?;
+    match (T::from_json(&v), problem) {
+        (Err(e), _) if e.message.starts_with("unknown field") => Err(decode_error(e, what)),
+        (_, Some(problem)) => Err(problem),
+        (decoded, None) => decoded.map_err(|e| decode_error(e, what)),
+    }
 }
 
-/// The options object as a [`Value`] (kept out of [`decode`]'s instances). Copied one option at a time, not with
-/// `Object.assign`, whose exception (a getter's, a Proxy trap's) escaped the wasm: an option that throws when read
-/// is an error naming it.
-pub fn to_value(value: &JsValue, what: &str, skip: &[&str]) -> Result<Value, Error> {
+/// The options object as a [`Value`], and the first option JSON cannot carry (kept out of [`decode`]'s instances).
+pub fn to_value(value: &JsValue, what: &str, skip: &[&str]) -> Result<(Value, Option<Error>), Error> {
     if !value.is_object() || js_sys::Array::is_array(value) {
         return Err(Error::invalid(what, "an options object is required"));
     }
-    let copy = js_sys::Object::new();
-    for key in option_names(value, what)?.iter() {
-        let name = key.as_string().unwrap_or_default();
-        if !skip.contains(&name.as_str()) {
-            let _ = Reflect::set(&copy, &key, &try_get(value, &name)?);
-        }
-    }
-    plain_value(&copy.into(), what, "must be plain data")
+    let mut walk = Walk { path: String::new(), what, skip, problem: None };
+    let v = walk.read(value, 0)?;
+    Ok((v, walk.problem))
 }
 
 /// `Object.keys(opts)`; a Proxy whose `ownKeys` trap throws is an error naming `what`.
@@ -48,94 +47,107 @@ pub fn option_names(opts: &JsValue, what: &str) -> Result<js_sys::Array, Error> 
     own_keys(opts).map_err(|e| unreadable(what, &e))
 }
 
-/// An object being written by `JSON.stringify`: its path and how many of its members the replacer has yet to see.
-struct Frame {
-    path: String,
-    array: bool,
-    left: u32,
+/// Any JavaScript value as a [`Value`] (no object check), read as `JSON.stringify` would write it, but strict: what
+/// JSON would drop or change is an error naming its path (`resumeFrom.weeks[2].days`, or `history[0].text` for
+/// another argument). `NaN` and `±Infinity` (`null` in JSON, an option left out: `Number("abc")` from a form field
+/// must not quietly become the default), a function or a symbol (left out: a misspelt `onprogress: fn` must not be
+/// ignored), a BigInt (which JSON refuses), what throws when read (a getter, a Proxy trap) and nesting deeper than
+/// JSON's 128 levels (a cycle). Only own enumerable string keys are read, as JSON does; a boxed primitive or a `Date`
+/// reads as an object (and is refused as mistyped where a value is expected).
+pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, Error> {
+    if value.is_undefined() {
+        return Err(Error::invalid(what, problem));
+    }
+    let mut walk = Walk { path: String::from(if what == "options" { "" } else { what }), what, skip: &[], problem: None };
+    let v = walk.read(value, 0)?;
+    walk.problem.map_or(Ok(v), Err)
 }
 
-/// The objects being written, and the first value JSON cannot hold: its path and what is wrong with it.
-type Walk = (Vec<Frame>, Option<(String, &'static str)>);
+/// A walk over a JavaScript value: where it is, and the first value JSON cannot carry.
+struct Walk<'a> {
+    path: String,
+    what: &'a str,
+    /// Keys of the top-level object read elsewhere (`signal`, `onProgress`).
+    skip: &'a [&'a str],
+    problem: Option<Error>,
+}
 
-/// Any JavaScript value through `JSON.stringify` (no object check). What JSON would drop or change is an error
-/// naming its path (`resumeFrom.weeks[2].days`, or `history[0].text` for another argument): `NaN` and `±Infinity`,
-/// written as `null` (an option left out: `Number("abc")` from a form field must not quietly become the default),
-/// a function or a symbol, left out (a misspelt `onprogress: fn` must not be ignored), and a BigInt, which throws. So is a
-/// value that throws when read (a getter, a Proxy trap, a cycle), named by the object being read.
-///
-/// The replacer gets only `(key, value)`, so the path is tracked on a stack: `JSON.stringify` visits an object's
-/// members (its `Object.keys`, or an array's indices) right after the replacer returned the object, depth first.
-pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, Error> {
-    // The root's path: option names stand alone, another argument's members start with its name.
-    let root = if what == "options" { "" } else { what };
-    // A `Cell` taken and put back (nothing in between calls JS): a `RefCell` would ship its borrow panics.
-    let state: Rc<Cell<Walk>> = Rc::default();
-    let top = String::from(root);
-    let seen = state.clone();
-    let replacer = Closure::<dyn FnMut(JsValue, JsValue) -> JsValue>::new(move |key: JsValue, v: JsValue| {
-        // The members to come (catching reads: no JS exception may cross the replacer).
-        let members = if !v.is_object() {
-            None
-        } else if js_sys::Array::is_array(&v) {
-            Some((true, Reflect::get(&v, &"length".into()).ok().and_then(|n| n.as_f64()).unwrap_or(0.0) as u32))
+impl Walk<'_> {
+    /// Where the walk is, as an `INVALID_INPUT` names it.
+    fn here(&self) -> &str {
+        if self.path.is_empty() {
+            self.what
         } else {
-            Some((false, own_keys(&v).map_or(u32::MAX, |k| k.length())))
-        };
-        let (mut frames, mut found) = seen.take();
-        let path = match finished(&mut frames) {
-            None => top.clone(),
-            Some(parent) => {
-                parent.left -= 1;
-                let key = key.as_string().unwrap_or_default();
-                match (parent.array, parent.path.is_empty()) {
-                    (true, _) => cat!(&parent.path, '[', key, ']'),
-                    (false, true) => key,
-                    (false, false) => cat!(&parent.path, '.', key),
-                }
-            }
-        };
-        let problem = if v.as_f64().is_some_and(|n| !n.is_finite()) {
-            "must be a finite number"
-        } else if v.is_function() || v.is_symbol() || v.is_bigint() {
-            "must be plain data, not a function, a symbol or a BigInt"
-        } else {
-            ""
-        };
-        let v = if !problem.is_empty() {
-            found.get_or_insert((path, problem));
-            // `JSON.stringify` throws on a BigInt: reported above instead.
-            JsValue::NULL
-        } else {
-            if let Some((array, left)) = members {
-                frames.push(Frame { path, array, left });
-            }
-            v
-        };
-        seen.set((frames, found));
-        v
-    });
-    let json = js_sys::JSON::stringify_with_replacer(value, replacer.as_ref());
-    let (mut frames, found) = state.take();
-    let field = |path: &str| String::from(if path.is_empty() { what } else { path });
-    if let Some((path, problem)) = found {
-        return Err(Error::invalid(&field(&path), problem));
-    }
-    match json {
-        Ok(j) => j.as_string().and_then(|j| Value::parse(&j).ok()).ok_or_else(|| Error::invalid(what, problem)),
-        Err(thrown) => {
-            let at = finished(&mut frames).map_or(root, |f| &f.path);
-            Err(unreadable(&field(at), &thrown))
+            &self.path
         }
     }
-}
 
-/// The innermost object with members still to be read, once those read in full are dropped.
-fn finished(frames: &mut Vec<Frame>) -> Option<&mut Frame> {
-    while frames.last().is_some_and(|f| f.left == 0) {
-        frames.pop();
+    fn error(&self, message: String) -> Error {
+        Error::invalid(self.here(), message)
     }
-    frames.last_mut()
+
+    /// Notes the first value JSON cannot carry, read as `null`.
+    fn refuse(&mut self, message: &str) -> Value {
+        if self.problem.is_none() {
+            self.problem = Some(self.error(message.into()));
+        }
+        Value::Null
+    }
+
+    fn read(&mut self, v: &JsValue, depth: u32) -> Result<Value, Error> {
+        if let Some(s) = v.as_string() {
+            return Ok(Value::String(s));
+        }
+        if let Some(n) = v.as_f64() {
+            return Ok(if n.is_finite() { Value::Number(n) } else { self.refuse("must be a finite number") });
+        }
+        if let Some(b) = v.as_bool() {
+            return Ok(Value::Bool(b));
+        }
+        if v.is_null() || v.is_undefined() {
+            return Ok(Value::Null);
+        }
+        if !v.is_object() || v.is_function() {
+            return Ok(self.refuse("must be plain data, not a function, a symbol or a BigInt"));
+        }
+        if depth >= crate::json::value::MAX_DEPTH {
+            return Err(self.error("is nested too deeply (or holds itself)".into()));
+        }
+        let at = self.path.len();
+        let array = js_sys::Array::is_array(v);
+        let keys = if array { None } else { Some(own_keys(v).map_err(|e| unreadable(self.here(), &e))?) };
+        let len = match &keys {
+            Some(k) => k.length(),
+            None => Reflect::get(v, &"length".into()).ok().and_then(|n| n.as_f64()).unwrap_or(0.0) as u32,
+        };
+        let mut items = Vec::new();
+        let mut members = crate::json::Map::new();
+        for i in 0..len {
+            let key = match &keys {
+                Some(k) => k.get(i).as_string().unwrap_or_default(),
+                None => String::new(),
+            };
+            if depth == 0 && self.skip.contains(&key.as_str()) {
+                continue;
+            }
+            match keys {
+                Some(_) if at == 0 => self.path.push_str(&key),
+                Some(_) => put!(self.path, '.', &key),
+                None => put!(self.path, '[', i, ']'),
+            }
+            let item = if array { Reflect::get_u32(v, i) } else { Reflect::get(v, &JsValue::from_str(&key)) };
+            let item = item.map_err(|e| unreadable(self.here(), &e))?;
+            // JSON leaves out an object's `undefined` members (an option not set) and writes `null` in an array.
+            if array {
+                items.push(self.read(&item, depth + 1)?);
+            } else if !item.is_undefined() {
+                let value = self.read(&item, depth + 1)?;
+                members.0.push((key, value));
+            }
+            self.path.truncate(at);
+        }
+        Ok(if array { Value::Array(items) } else { Value::Object(members) })
+    }
 }
 
 /// What a getter or a Proxy trap threw while `field` was read, as an `INVALID_INPUT` naming it.
@@ -143,9 +155,9 @@ fn unreadable(field: &str, thrown: &JsValue) -> Error {
     Error::invalid(field, cat!("could not be read: ", thrown_text(thrown).unwrap_or_default()))
 }
 
-/// The message of a thrown value: an `Error`'s `message`, or a thrown string.
+/// The message of a thrown value: an `Error`'s `message`, or the value as `String()` writes it.
 pub fn thrown_text(thrown: &JsValue) -> Option<String> {
-    thrown.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| thrown.as_string())
+    thrown.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| js_string(thrown).ok())
 }
 
 /// A text argument (`chat.send(text)`, `repairJson(text)`): anything but a string is a typed error, not the glue's

@@ -42,7 +42,7 @@ export interface GeminiRoadmapError extends Error {
     retryDelayMs?: number;
     /** `RATE_LIMITED`: the quotas Google named (`GenerateRequestsPerDayPerProjectPerModel-FreeTier`). */
     quotaIds?: string[];
-    /** `MALFORMED` from `repairJson` or the chat's `sendJson`: where the JSON could not be read, in UTF-16 code units of the text. */
+    /** `MALFORMED` from `repairJson` or the chat's JSON calls: where the JSON could not be read, in UTF-16 code units of the text. */
     position?: number;
     /** `TIMEOUT`: the limit that passed. */
     timeoutMs?: number;

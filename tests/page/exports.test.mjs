@@ -192,6 +192,11 @@ describe('export builders (www/exports.js)', () => {
     assert.match(md, /^- Docs: <https:\/\/kubernetes\.io\/docs\/concepts_x\/>\.$/m, 'the URL stays whole and usable');
     assert.match(md, /^- Make <https:\/\/en\.wikipedia\.org\/wiki\/Make_\(software\)>$/m, 'a Markdown link keeps its label and shows its target');
     assert.match(md, /^\*Phase: P\\_1\*$/m);
+    // What would start a block inside a list item (it rendered as a heading, a rule, a nested list) stays text.
+    const blocks = toMarkdown({ ...roadmap, weeks: [{ ...roadmap.weeks[0], days: [{ day: 1, title: '# Day', tasks: ['# Heading injection', '---', '1. first', '+ plus', '  - dash'], resources: ['2) two'], hours: 1 }] }] });
+    for (const line of ['### Day 1: \\# Day (1 h)', '- [ ] \\# Heading injection', '- [ ] \\---', '- [ ] 1\\. first', '- [ ] \\+ plus', '- [ ] \\- dash', '- 2\\) two']) {
+      assert.ok(blocks.split('\n').includes(line), `${line} in:\n${blocks}`);
+    }
   });
 
   test('ICS dates: years 1900-9999 only (no 19xx for 0099, no 7-digit dates), the end of the plan too; control characters dropped', () => {

@@ -259,6 +259,12 @@ describe('generation', () => {
       assert.equal(await page.locator('#progress .seg--failed').count(), 1, 'the failed batch is marked');
       assert.match(await page.textContent('#status-detail'), /3 of 9 weeks are ready and kept/);
       await shot(page, 'error');
+      // A week is written again only in a whole roadmap: the package refuses an unfinished one, and the button was
+      // offered, failed with INVALID_INPUT and advised trying again.
+      for (const b of await page.locator('[data-action="regenerate"]').all()) {
+        assert.equal(await b.isDisabled(), true);
+        assert.match(await b.getAttribute('title'), /Continue the roadmap first/);
+      }
 
       const before = await env.requests();
       const lastSeq = before.at(-1).seq;
@@ -552,6 +558,7 @@ describe('generation', () => {
       const msg = await page.textContent('#week-1 .week-card__msg');
       assert.match(msg, /daily quota for gemini-3\.1-pro-preview used up/);
       assert.doesNotMatch(msg, /flash-lite/);
+      assert.deepEqual(await usage(), { ...before, requests: before.requests + 1 }, 'a refused request costs no tokens, and is counted');
 
       await page.click('#week-1 [data-action="regenerate"]');
       await until(async () => (await logLines(page)).some((l) => /Regenerated week 1/.test(l)), { message: 'the regeneration to end' });
@@ -568,6 +575,31 @@ describe('generation', () => {
       // The split is saved with the roadmap.
       await p.reload();
       assert.equal(await page.textContent('#u-cost'), money(cost(before, 'gemini-3.1-flash-lite') + cost(delta, 'gemini-3.1-pro-preview')));
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a failed "Regenerate week" still counts what its answers cost: usage, cost and the saved copy', async () => {
+    const p = await pageWithRoadmap(env, { weeks: 1, batch: 1 });
+    const { page } = p;
+    const usage = async () => JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY)).roadmap.usage;
+    try {
+      const before = await usage();
+      const costBefore = await page.textContent('#u-cost');
+      const lastSeq = (await env.requests()).at(-1).seq;
+      // Prose every time: 4 answers paid for (maxRetries 3), then the week is given up.
+      await env.script('*', [{ fault: 'prose', repeat: 4 }]);
+      await page.click('#week-1 [data-action="regenerate"]');
+      await until(async () => (await logLines(page)).some((l) => /Regenerating week 1 failed/.test(l)), { message: 'the regeneration to fail' });
+      const spent = generateRequests((await env.requests()).filter((r) => r.seq > lastSeq));
+      assert.equal(spent.length, 4);
+      const after = await usage();
+      assert.equal(after.requests, before.requests + 4, 'the 4 answers are counted (they were not)');
+      assert.ok(after.outputTokens > before.outputTokens, `${after.outputTokens} > ${before.outputTokens}`);
+      assert.equal(await page.textContent('#u-requests'), String(after.requests));
+      assert.notEqual(await page.textContent('#u-cost'), costBefore);
       p.assertClean();
     } finally {
       await p.close();
@@ -661,7 +693,10 @@ describe('generation', () => {
       assert.equal(await page.isVisible('#error-box'), false);
       assert.equal(await page.getAttribute('body', 'data-state'), 'done');
       assert.deepEqual(await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent)), before);
-      assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), saved, 'the saved roadmap is unchanged');
+      // The roadmap is unchanged; its usage counts the request that was sent (and aborted), as every request.
+      const [was, now] = [saved, await page.evaluate((k) => localStorage.getItem(k), STORE_KEY)].map((t) => JSON.parse(t));
+      assert.deepEqual({ ...now.roadmap, usage: null }, { ...was.roadmap, usage: null }, 'the saved roadmap is unchanged');
+      assert.deepEqual(now.roadmap.usage, { ...was.roadmap.usage, requests: was.roadmap.usage.requests + 1 });
 
       // The page is not stuck: the week regenerates normally afterwards.
       await button.click();
