@@ -255,8 +255,15 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
         _ => None,
     }));
     assert!(block_on(regenerate_week(&t2, &six_days, 1, &only_key, &mut |_| {})).is_ok());
-    let whole = block_on(regenerate_week(&t2, &partial, 3, &only_key, &mut |_| {})).expect("week 3 written");
+    let mut failed = partial.clone();
+    failed.batches[0].status = BatchStatus::Failed;
+    let whole = block_on(regenerate_week(&t2, &failed, 3, &only_key, &mut |_| {})).expect("week 3 written");
     assert_eq!(whole.weeks.iter().map(|w| w.week).collect::<Vec<_>>(), (1..=12).collect::<Vec<_>>());
+    assert_eq!(whole.batches[0].status, BatchStatus::Recovered, "its batch no longer failed: it holds every week");
+    // The level as its run was given it, spaces and all, is the roadmap's (stored on one line).
+    let leveled = Roadmap { level: Some("Senior SRE".into()), ..rm.clone() };
+    let given = RoadmapOptions { level: Some("  Senior   SRE ".into()), ..only_key.clone() };
+    assert!(block_on(regenerate_week(&t2, &leveled, 2, &given, &mut |_| {})).is_ok());
     // Another level or pace than the roadmap's would make it misdescribe its other weeks: refused, as another role.
     for (o, field) in [
         (RoadmapOptions { level: Some("Advanced".into()), ..only_key.clone() }, "level"),

@@ -280,16 +280,29 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
         assert!(str_field(&err, "message").unwrap_or_default().starts_with(message), "{source}: {err:?}");
     }
     // Nesting deeper than JSON's 128 levels, or an object that holds itself, is refused before the stack runs out
-    // (it ran out inside JSON.stringify, and each such call kept ~34 MB of wasm memory).
-    for source in [
-        format!("(() => {{ const o = {run} }}; let r = {{}}; o.resumeFrom = r; for (let i = 0; i < 5000; i++) r = r.a = {{}}; return o; }})()"),
-        format!("(() => {{ const o = {run} }}; o.resumeFrom = {{ role: 'x' }}; o.resumeFrom.self = o.resumeFrom; return o; }})()"),
+    // (it ran out inside JSON.stringify, and each such call kept ~34 MB of wasm memory); so is a sparse array
+    // of 2^32 - 1 items (walked for ~20 s, then out of memory) and an array whose `length` throws (read as []).
+    for (source, field, message) in [
+        (format!("(() => {{ const o = {run} }}; let r = {{}}; o.resumeFrom = r; for (let i = 0; i < 5000; i++) r = r.a = {{}}; return o; }})()"), "", "is nested too deeply"),
+        (format!("(() => {{ const o = {run} }}; o.resumeFrom = {{ role: 'x' }}; o.resumeFrom.self = o.resumeFrom; return o; }})()"), "resumeFrom.self", "holds itself (an object that contains it)"),
+        (format!("(() => {{ const w = []; w.length = 2 ** 32 - 1; return {{ ...{run} }}, resumeFrom: {{ warnings: w }} }}; }})()"), "resumeFrom.warnings", "has more than 65536 items"),
+        (format!("{run}, resumeFrom: {{ warnings: new Proxy([], {{ get(t, p) {{ if (p === 'length') throw new Error('no length'); return t[p]; }} }}) }} }}"), "resumeFrom.warnings", "could not be read: no length"),
     ] {
         let err = settle_soon(generate_roadmap(js(&source, &k))).await.expect_err(&source);
         assert_eq!(str_field(&err, "code").as_deref(), Some("INVALID_INPUT"));
-        let message = str_field(&err, "message").unwrap_or_default();
-        assert!(message.contains("resumeFrom.") && message.ends_with("is nested too deeply (or holds itself)"), "{message}");
+        let (at, said) = (str_field(&err, "field").unwrap_or_default(), str_field(&err, "message").unwrap_or_default());
+        assert!(at.starts_with("resumeFrom") && (field.is_empty() || at == field) && said.ends_with(message), "{at}: {said}");
     }
+    // What has a `toJSON` stands for what it returns, as in JSON: a `URL` as `baseUrl` (it was refused as an object).
+    let k2 = key("node-unreadable-regenerate");
+    let rm = settle(generate_roadmap(js("{ apiKey: k, baseUrl: new URL(u), role: 'DevOps Engineer', weeks: 1, log: false }", &k2))).await;
+    let rm = rm.expect("a URL as baseUrl");
+    // regenerateWeek names an unknown option first too (it reported the function it holds).
+    let asked = requests(&k2).await.len();
+    let err = settle_soon(regenerate_week(rm, 1.into(), js("{ apiKey: k, baseUrl: u, onprogress: () => {} }", &k2))).await.unwrap_err();
+    assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some("onprogress".into())));
+    assert!(str_field(&err, "message").unwrap_or_default().contains("unknown field"), "{err:?}");
+    assert_eq!(requests(&k2).await.len(), asked, "nothing sent");
     let err = settle_soon(regenerate_week(JsValue::NULL, 1.into(), js("{ apiKey: k, get signal() { throw new Error('x') } }", &k))).await;
     assert_eq!(invalid_at(&err.unwrap_err()), (Some("INVALID_INPUT".into()), Some("signal".into())));
 
@@ -327,14 +340,38 @@ async fn a_call_running_when_the_history_is_replaced_is_not_kept() {
     let k = key("node-replaced-history");
     let chat = GeminiChat::new(chat_options(&k, json!({}))).unwrap();
     script(&k, json!([{"delayMs": 300}, {"delayMs": 300}])).await;
+    // Once the request has reached Gemini (the mock), its answer takes 300 ms.
+    let sent = |n: usize| {
+        let k = k.clone();
+        async move {
+            for _ in 0..200 {
+                if requests(&k).await.len() >= n {
+                    return;
+                }
+                sleep_ms(5).await;
+            }
+            panic!("request {n} was not sent");
+        }
+    };
     let pending = chat.send("old question".into(), JsValue::UNDEFINED);
+    sent(1).await;
     chat.clear();
     settle(pending).await.expect("the call itself succeeds");
     assert_eq!(js_sys::Array::from(&chat.history()).length(), 0, "cleared while it ran");
     let pending = chat.send("old question".into(), JsValue::UNDEFINED);
+    sent(2).await;
     chat.set_history(obj(json!([{"role": "user", "text": "q"}, {"role": "model", "text": "a"}]))).unwrap();
     settle(pending).await.unwrap();
     let texts: Vec<String> =
         js_sys::Array::from(&chat.history()).iter().map(|t| str_field(&t, "text").unwrap_or_default()).collect();
     assert_eq!(texts, ["q", "a"], "replaced while it ran");
+    // A call still waiting its turn is sent with the new history, and kept in it.
+    let first = chat.send("first".into(), JsValue::UNDEFINED);
+    let queued = chat.send("queued".into(), JsValue::UNDEFINED);
+    chat.clear();
+    settle(first).await.unwrap();
+    settle(queued).await.unwrap();
+    let texts: Vec<String> =
+        js_sys::Array::from(&chat.history()).iter().map(|t| str_field(&t, "text").unwrap_or_default()).collect();
+    assert_eq!(texts.len(), 4, "{texts:?}");
 }

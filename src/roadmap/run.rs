@@ -1287,7 +1287,8 @@ pub async fn regenerate_week<T: Transport>(
     on_event: &mut dyn FnMut(&ProgressEvent),
 ) -> Result<Roadmap, RoadmapError> {
     // The roadmap states the level and pace it was written for; one week written for others would make it say wrong.
-    if opts.level.as_ref().is_some_and(|l| Some(l) != roadmap.level.as_ref()) {
+    // Compared as the roadmap stores it (on one line), as the role is: the options of its run pass as they are.
+    if opts.level.as_deref().is_some_and(|l| Some(one_line(l)) != roadmap.level.as_deref().map(one_line)) {
         return Err(Error::invalid("level", "must be the roadmap's or left out").into());
     }
     if opts.hours_per_day.is_some_and(|h| Some(h) != roadmap.hours_per_day) {
@@ -1336,7 +1337,8 @@ pub async fn regenerate_week<T: Transport>(
     match result {
         Ok(_) => {
             let mut rm = run.snapshot();
-            for b in rm.batches.iter_mut().filter(|b| b.status == BatchStatus::Fallback) {
+            // Its batch held a placeholder, or failed without the week (a partial roadmap short of it).
+            for b in rm.batches.iter_mut().filter(|b| matches!(b.status, BatchStatus::Fallback | BatchStatus::Failed)) {
                 let range = b.start_week..=b.end_week;
                 if !rm.weeks.iter().any(|w| w.fallback && range.contains(&w.week)) {
                     b.status = BatchStatus::Recovered;

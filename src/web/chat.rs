@@ -190,12 +190,13 @@ fn retry_event(n: &RetryNotice) -> JsValue {
     obj.into()
 }
 
-/// One turn of a call made in `era` (the history it was made against, see [`Chat::record`]). `json` asks for
-/// `application/json` and returns the parsed value instead of the reply; the length is the answer's, in chars.
-async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions, era: u32) -> Result<(JsValue, usize), Error> {
-    let (req, config) = {
+/// One turn. `json` asks for `application/json` and returns the parsed value instead of the reply; the length is
+/// the answer's, in chars. The exchange is kept only if the history it was sent with is still the chat's: a
+/// `clear()` or `setHistory()` while it runs starts a conversation it is not part of.
+async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -> Result<(JsValue, usize), Error> {
+    let (req, config, era) = {
         let chat = handle.chat.borrow();
-        (chat.request_for(text, json)?, chat.config.clone())
+        (chat.request_for(text, json)?, chat.config.clone(), chat.era())
     };
     let fetch = FetchTransport::new(opts.signal.clone(), handle.log);
     // Counted, like the roadmap's transport, so both share one copy of the client in the wasm.
@@ -217,13 +218,10 @@ pub fn send(handle: &Rc<ChatHandle>, text: JsValue, opts: JsValue, json: bool) -
     let h = handle.clone();
     let opts = call_options(&opts);
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
-    // The history the call is made against: a `clear()` or `setHistory()` after it (even while it waits its turn)
-    // starts a conversation it is not part of.
-    let era = handle.chat.borrow().era();
     enqueue(handle, signal, Box::pin(async move {
         let opts = opts.map_err(js_error)?;
         let text = text_arg(&text).map_err(js_error)?;
-        turn(&h, &text, json, &opts, era).await.map(|(v, _)| v).map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
+        turn(&h, &text, json, &opts).await.map(|(v, _)| v).map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
     }))
 }
 
@@ -243,7 +241,6 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
     let h = handle.clone();
     let opts = call_options(&opts);
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
-    let era = handle.chat.borrow().era();
     enqueue(handle, signal, Box::pin(async move {
         let opts = opts.map_err(js_error)?;
         let prompts: Vec<String> = plain_value(&prompts, "prompts", "must be an array of strings")
@@ -258,7 +255,7 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
         for (i, prompt) in prompts.iter().enumerate() {
             transport.log(&cat!("Generating batch ", i + 1, '/', total));
             call(&opts.on_progress, &progress("batch-start", i, total, None));
-            match turn(&h, prompt, true, &opts, era).await {
+            match turn(&h, prompt, true, &opts).await {
                 Ok((v, chars)) => {
                     transport.log(&cat!("Batch ", i + 1, " response length: ", chars, " chars"));
                     call(&opts.on_progress, &progress("batch-done", i, total, Some(("responseChars", (chars as u32).into()))));

@@ -25,7 +25,13 @@ extern "C" {
 /// function, `NaN`) is reported unless the options hold an unknown name: a misspelt `onprogress: fn` is unknown.
 pub fn decode<T: FromJson>(value: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
     let (v, problem) = to_value(value, what, skip)?;
-    match (T::from_json(&v), problem) {
+    settle(T::from_json(&v), problem, what)
+}
+
+/// A decoding's outcome, given the first value JSON could not carry ([`to_value`]): an unknown option is named
+/// first, then that value, then any other decoding error.
+pub fn settle<T>(decoded: Result<T, DecodeError>, problem: Option<Error>, what: &str) -> Result<T, Error> {
+    match (decoded, problem) {
         (Err(e), _) if e.message.starts_with("unknown field") => Err(decode_error(e, what)),
         (_, Some(problem)) => Err(problem),
         (decoded, None) => decoded.map_err(|e| decode_error(e, what)),
@@ -37,8 +43,8 @@ pub fn to_value(value: &JsValue, what: &str, skip: &[&str]) -> Result<(Value, Op
     if !value.is_object() || js_sys::Array::is_array(value) {
         return Err(Error::invalid(what, "an options object is required"));
     }
-    let mut walk = Walk { path: String::new(), what, skip, problem: None };
-    let v = walk.read(value, 0)?;
+    let mut walk = Walk { path: String::new(), what, skip, problem: None, inside: Vec::new() };
+    let v = walk.read(value)?;
     Ok((v, walk.problem))
 }
 
@@ -52,14 +58,15 @@ pub fn option_names(opts: &JsValue, what: &str) -> Result<js_sys::Array, Error> 
 /// another argument). `NaN` and `±Infinity` (`null` in JSON, an option left out: `Number("abc")` from a form field
 /// must not quietly become the default), a function or a symbol (left out: a misspelt `onprogress: fn` must not be
 /// ignored), a BigInt (which JSON refuses), what throws when read (a getter, a Proxy trap) and nesting deeper than
-/// JSON's 128 levels (a cycle). Only own enumerable string keys are read, as JSON does; a boxed primitive or a `Date`
-/// reads as an object (and is refused as mistyped where a value is expected).
+/// JSON's 128 levels or holding itself. Only own enumerable string keys are read, and `toJSON` is called, as JSON
+/// does; a boxed primitive reads as an object (and is refused as mistyped where a value is expected).
 pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, Error> {
     if value.is_undefined() {
         return Err(Error::invalid(what, problem));
     }
-    let mut walk = Walk { path: String::from(if what == "options" { "" } else { what }), what, skip: &[], problem: None };
-    let v = walk.read(value, 0)?;
+    let root = String::from(if what == "options" { "" } else { what });
+    let mut walk = Walk { path: root, what, skip: &[], problem: None, inside: Vec::new() };
+    let v = walk.read(value)?;
     walk.problem.map_or(Ok(v), Err)
 }
 
@@ -70,7 +77,12 @@ struct Walk<'a> {
     /// Keys of the top-level object read elsewhere (`signal`, `onProgress`).
     skip: &'a [&'a str],
     problem: Option<Error>,
+    /// The objects being read, outermost first: one met again is a cycle.
+    inside: Vec<JsValue>,
 }
+
+/// The most items an array (or members an object) may have: a sparse `length` of 2^32 - 1 must not be walked.
+const MAX_ITEMS: u32 = 1 << 16;
 
 impl Walk<'_> {
     /// Where the walk is, as an `INVALID_INPUT` names it.
@@ -94,7 +106,20 @@ impl Walk<'_> {
         Value::Null
     }
 
-    fn read(&mut self, v: &JsValue, depth: u32) -> Result<Value, Error> {
+    fn read(&mut self, v: &JsValue) -> Result<Value, Error> {
+        // An object with a `toJSON` (a `Date`, a `URL`) stands for what it returns, as in JSON.
+        let converted;
+        let v = match v.is_object() && !v.is_function() {
+            true => match Reflect::get(v, &"toJSON".into()).map_err(|e| unreadable(self.here(), &e))? {
+                f if f.is_function() => {
+                    let f: js_sys::Function = f.unchecked_into();
+                    converted = f.call0(v).map_err(|e| unreadable(self.here(), &e))?;
+                    &converted
+                }
+                _ => v,
+            },
+            false => v,
+        };
         if let Some(s) = v.as_string() {
             return Ok(Value::String(s));
         }
@@ -110,16 +135,23 @@ impl Walk<'_> {
         if !v.is_object() || v.is_function() {
             return Ok(self.refuse("must be plain data, not a function, a symbol or a BigInt"));
         }
-        if depth >= crate::json::value::MAX_DEPTH {
-            return Err(self.error("is nested too deeply (or holds itself)".into()));
+        if self.inside.iter().any(|o| o == v) {
+            return Err(self.error("holds itself (an object that contains it)".into()));
+        }
+        if self.inside.len() as u32 >= crate::json::value::MAX_DEPTH {
+            return Err(self.error("is nested too deeply".into()));
         }
         let at = self.path.len();
         let array = js_sys::Array::is_array(v);
         let keys = if array { None } else { Some(own_keys(v).map_err(|e| unreadable(self.here(), &e))?) };
         let len = match &keys {
             Some(k) => k.length(),
-            None => Reflect::get(v, &"length".into()).ok().and_then(|n| n.as_f64()).unwrap_or(0.0) as u32,
+            None => Reflect::get(v, &"length".into()).map_err(|e| unreadable(self.here(), &e))?.as_f64().unwrap_or(0.0) as u32,
         };
+        if len > MAX_ITEMS {
+            return Err(self.error(cat!("has more than ", MAX_ITEMS, " items")));
+        }
+        self.inside.push(v.clone());
         let mut items = Vec::new();
         let mut members = crate::json::Map::new();
         for i in 0..len {
@@ -127,7 +159,7 @@ impl Walk<'_> {
                 Some(k) => k.get(i).as_string().unwrap_or_default(),
                 None => String::new(),
             };
-            if depth == 0 && self.skip.contains(&key.as_str()) {
+            if self.inside.len() == 1 && self.skip.contains(&key.as_str()) {
                 continue;
             }
             match keys {
@@ -139,13 +171,14 @@ impl Walk<'_> {
             let item = item.map_err(|e| unreadable(self.here(), &e))?;
             // JSON leaves out an object's `undefined` members (an option not set) and writes `null` in an array.
             if array {
-                items.push(self.read(&item, depth + 1)?);
+                items.push(self.read(&item)?);
             } else if !item.is_undefined() {
-                let value = self.read(&item, depth + 1)?;
+                let value = self.read(&item)?;
                 members.0.push((key, value));
             }
             self.path.truncate(at);
         }
+        self.inside.pop();
         Ok(if array { Value::Array(items) } else { Value::Object(members) })
     }
 }

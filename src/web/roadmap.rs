@@ -4,7 +4,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::chat::{decode_redacted, redact_error};
-use super::convert::{call, callback_of, decode_error, encode, plain_value, signal_of};
+use super::convert::{call, callback_of, decode_error, encode, plain_value, settle, signal_of, to_value};
 use super::error::{js_error, to_js};
 use super::fetch::FetchTransport;
 use crate::json::{quote, FromJson, Value};
@@ -64,7 +64,7 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
     // Role and length come from the roadmap, so the caller need not repeat them; given, they must be the roadmap's
     // (the options of its `generateRoadmap` call can be passed as they are, minus any `resumeFrom`), never silently
     // replaced.
-    let mut value: Value = decode_redacted(&options, "options", JS_ONLY).map_err(js_error)?;
+    let (mut value, problem) = to_value(&options, "options", JS_ONLY).map_err(|e| js_error(redact_error(e, &options)))?;
     if let Value::Object(o) = &mut value {
         if o.contains_key("resumeFrom") {
             return Err(invalid("resumeFrom", "is not an option of regenerateWeek: the roadmap is its first argument"));
@@ -80,9 +80,7 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
             Some(_) => return Err(js_error(crate::Error::invalid("weeks", cat!("must be the roadmap's (", rm.total_weeks, ") or left out")))),
         }
     }
-    let opts = RoadmapOptions::from_json(&value)
-        .map_err(|e| redact_error(decode_error(e, "options"), &options))
-        .map_err(js_error)?;
+    let opts = settle(RoadmapOptions::from_json(&value), problem, "options").map_err(|e| js_error(redact_error(e, &options)))?;
     let transport = FetchTransport::new(signal.clone(), opts.logging());
     roadmap::regenerate_week(&transport, &rm, week as u32, &opts, &mut |event| call(&on_progress, &encode(event)))
         .await
