@@ -270,7 +270,7 @@ fn content_faults_are_recovered_without_losing_weeks() {
             "WEEK 12"
         ]
     );
-    assert_eq!(rm.warnings, ["Batch 1: renumbered weeks 2, 3, 4 to 1-3", "Batch 4: dropped a duplicate of week 10"]);
+    assert_eq!(rm.warnings, ["Weeks 1-3: renumbered weeks 2, 3, 4 to 1-3", "Weeks 10-12: dropped a duplicate of week 10"]);
     assert!(last_user_text(&t.sent.borrow()[4]).contains("Correction: week 4 in your previous answer had 6 days."));
     assert_eq!(week_events(&events).len(), 12);
     let statuses: Vec<BatchStatus> = rm.batches.iter().map(|b| b.status).collect();

@@ -31,7 +31,7 @@ fn weeks_numbered_wrongly_but_complete_are_renumbered_in_order() {
     let (rm, events) = ok(&t, &opts(12));
     assert_complete(&rm, 12);
     assert_eq!(t.request_count(), 6, "renumbering costs no request");
-    assert_eq!(warnings(&rm), ["Batch 2: renumbered weeks 1, 2, 3 to 4-6"]);
+    assert_eq!(warnings(&rm), ["Weeks 4-6: renumbered weeks 1, 2, 3 to 4-6"]);
     assert_eq!(rm.weeks[3].days[0].title, "W4D1 title", "the model's content, renumbered");
     assert_eq!(rm.weeks[4].title, week_title(5), "an empty title comes from the outline");
     assert_eq!(rm.batches[1].status, BatchStatus::Recovered);
@@ -51,7 +51,7 @@ fn an_answer_starting_a_week_early_keeps_the_weeks_numbered_as_requested() {
     assert_eq!(titles, (1..=6).map(week_title).collect::<Vec<_>>());
     assert_eq!(rm.weeks[3].days[0].title, "W4D1 title");
     assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEK 6"]);
-    assert_eq!(warnings(&rm), ["Batch 2: dropped week 3, which was not requested"]);
+    assert_eq!(warnings(&rm), ["Weeks 4-6: dropped week 3, which was not requested"]);
     // The same weeks numbered 3-5 but titled as planned for weeks 4-6 were only numbered wrong.
     let mut shifted = weeks_value(4, 6, 6);
     for w in shifted["weeks"].as_array_mut().unwrap() {
@@ -61,7 +61,7 @@ fn an_answer_starting_a_week_early_keeps_the_weeks_numbered_as_requested() {
     let (rm, _) = ok(&t, &opts(6));
     assert_complete(&rm, 6);
     assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6"]);
-    assert_eq!(warnings(&rm), ["Batch 2: renumbered weeks 3, 4, 5 to 4-6"]);
+    assert_eq!(warnings(&rm), ["Weeks 4-6: renumbered weeks 3, 4, 5 to 4-6"]);
 }
 
 #[test]
@@ -84,7 +84,7 @@ fn duplicate_and_unrequested_weeks_are_dropped() {
     assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEKS 7-9", "WEEKS 10-12"]);
     assert_eq!(
         warnings(&rm),
-        ["Batch 2: dropped a duplicate of week 4", "Batch 3: dropped week 10, which was not requested"]
+        ["Weeks 4-6: dropped a duplicate of week 4", "Weeks 7-9: dropped week 10, which was not requested"]
     );
     assert_eq!(week_events(&events), (1..=12).collect::<Vec<_>>(), "each week once");
     // Week 10 is the one batch 4 wrote, not the stray copy.
@@ -257,7 +257,7 @@ fn a_safety_stop_keeps_complete_weeks_asks_once_more_then_fails_blocked() {
     let (rm, _) = ok(&t, &opts(12));
     assert_complete(&rm, 12);
     assert_eq!(asked(&t)[3..5], ["WEEKS 4-6", "WEEKS 5-6"]);
-    assert_eq!(warnings(&rm), ["Batch 2: the answer was stopped (SAFETY); asking again for weeks it lacks"]);
+    assert_eq!(warnings(&rm), ["Weeks 4-6: the answer was stopped (SAFETY); asking again for weeks it lacks"]);
 
     let t = ReplayTransport::with_responder(
         vec![],

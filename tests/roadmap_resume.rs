@@ -27,6 +27,31 @@ fn fail_then_resume(first: u32) -> (RoadmapError, ReplayTransport, Roadmap, Vec<
     (e, t2, rm, events)
 }
 
+/// A resumed run numbers its batches from 1 (as its `batch-start` events do), so a warning saying "Batch 1" named
+/// weeks 10-12 in a roadmap whose first batch is weeks 1-3: warnings name their weeks instead.
+#[test]
+fn warnings_of_a_resumed_run_name_their_weeks() {
+    let (e, _, _, _) = fail_then_resume(10);
+    let mut o = opts(12);
+    o.resume_from = e.partial;
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(|req, _, task| match task {
+            Task::Weeks { first, last, .. } => {
+                let mut v = weeks_value(first, last, 12);
+                let again = v["weeks"][0].clone();
+                v["weeks"].as_array_mut().unwrap().push(again);
+                Some(answer(req, &pretty(&v), "STOP"))
+            }
+            _ => None,
+        }),
+    );
+    let (rm, _) = ok(&t, &o);
+    assert_complete(&rm, 12);
+    assert_eq!(rm.warnings, ["Weeks 10-12: dropped a duplicate of week 10"]);
+    assert_eq!((rm.batches[3].start_week, rm.batches[3].end_week), (10, 12), "the batch it names");
+}
+
 #[test]
 fn failure_in_the_first_batch_resumes_without_a_new_outline() {
     let (e, t, rm, _) = fail_then_resume(1);

@@ -2,7 +2,7 @@
 // exports and persistence. Plain ES module, no framework, no build step.
 import init, { generateRoadmap, regenerateWeek } from '/pkg/web/gemini_roadmap.js';
 import { toJson, toMarkdown, toIcs, fileBase, nextMonday, oneLine } from './exports.js';
-import { el, phaseItems, weekCard } from './render.js';
+import { el, fallbackReason, phaseItems, weekCard } from './render.js';
 
 const GOOGLE_URL = 'https://generativelanguage.googleapis.com';
 /** Not a secret: the local mock accepts any key of 8+ characters that does not start with "bad". */
@@ -368,7 +368,7 @@ const cardSig = new WeakMap();
 
 /** Inserts or replaces the card of `w`, keeping the list in week order. Returns the card. */
 function upsertCard(rm, w) {
-  const sig = JSON.stringify([w, w.fallback ? rm.warnings?.find((x) => x.startsWith(`Week ${w.week}:`)) : '']);
+  const sig = JSON.stringify([w, w.fallback ? fallbackReason(rm, w.week) : '']);
   const existing = ui.weeksList.querySelector(`:scope > [data-week="${w.week}"]`);
   if (existing && cardSig.get(existing) === sig) return existing;
   const card = weekCard(rm, w, { canRegenerate: !run && !regen && whole(rm) });

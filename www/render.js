@@ -160,7 +160,9 @@ export function phaseItems(roadmap) {
 /** The reason a week is a placeholder, from the roadmap's `Week N: …` warnings. */
 export function fallbackReason(roadmap, week) {
   const prefix = `Week ${week}:`;
-  const line = (roadmap.warnings || []).find((w) => w.startsWith(prefix));
+  // A one-week batch's own warnings ("Week 5: renumbered …") start the same way: the placeholder's comes first.
+  const lines = (roadmap.warnings || []).filter((w) => w.startsWith(prefix));
+  const line = lines.find((w) => /^placeholder\b/i.test(w.slice(prefix.length).trim())) ?? lines[0];
   if (!line) return 'the model did not deliver this week';
   return line.slice(prefix.length).trim().replace(/^placeholder\s*[—–-]\s*/i, '') || 'the model did not deliver this week';
 }

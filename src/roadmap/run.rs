@@ -908,7 +908,7 @@ impl<'a, T: Transport> Run<'a, T> {
             cut_weeks.retain(|&w| is(w, false));
         }
         if let (Some(&x), Some(&y)) = (cut_weeks.iter().min(), cut_weeks.iter().max()) {
-            self.log(&cat!(scope, ": recovered weeks ", span(x, y), " after truncation"));
+            self.log(&cat!("Batch ", index, ": recovered weeks ", span(x, y), " after truncation"));
         }
         self.batch_done(index, total_batches, report);
         Ok(true)
@@ -1084,7 +1084,9 @@ impl<'a, T: Transport> Run<'a, T> {
             if whole && !self.wait_for_plan(title_window(p.start, p.end, self.total).1).await {
                 return;
             }
-            result = self.batch(index, total_batches, p, &cat!("Batch ", index), &mut report).await;
+            // Warnings name the batch by its weeks: its number is this call's, which a resumed run restarts.
+            let scope = if p.start == p.end { cat!("Week ", p.start) } else { cat!("Weeks ", p.start, '-', p.end) };
+            result = self.batch(index, total_batches, p, &scope, &mut report).await;
             if whole && report.status == BatchStatus::Ok {
                 report.status = BatchStatus::Recovered;
             }

@@ -7,8 +7,16 @@ import {
   STORE_KEY, apiRequests, fillForm, generateRequests, logLines, openPage, requestedWeeks, sequence, shot,
   until, waitState, weekNumbers, useEnv,
 } from './support.mjs';
+import { fallbackReason } from '../../www/render.js';
 
 const env = useEnv();
+
+test('a placeholder card says why from its own warning, not from a one-week batch\'s warning that starts the same', () => {
+  const roadmap = { warnings: ['Week 5: renumbered weeks 6 to 5', 'Week 5: placeholder — the model returned 0 days once'] };
+  assert.equal(fallbackReason(roadmap, 5), 'the model returned 0 days once');
+  assert.equal(fallbackReason({ warnings: ['Week 5: placeholder — cut twice'] }, 5), 'cut twice');
+  assert.equal(fallbackReason({ warnings: [] }, 5), 'the model did not deliver this week');
+});
 
 /** A page that has generated a roadmap from `form` (closed again if that fails); the caller closes it. */
 async function pageWithRoadmap(env, form) {
