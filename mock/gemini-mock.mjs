@@ -40,6 +40,9 @@ export const KNOWN_FAULTS = [
 export const CONTENT_STOP_REASONS = [
   'SAFETY', 'RECITATION', 'LANGUAGE', 'OTHER', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'MALFORMED_FUNCTION_CALL',
   'IMAGE_SAFETY',
+  // the rest of the v1beta enum (@google/genai 3.3's FinishReason): a client meets them as unknown reasons
+  'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION', 'IMAGE_OTHER', 'NO_IMAGE', 'UNEXPECTED_TOOL_CALL',
+  'TOO_MANY_TOOL_CALLS', 'MISSING_THOUGHT_SIGNATURE', 'MALFORMED_RESPONSE', 'FINISH_REASON_UNSPECIFIED',
 ];
 
 // Faults that change the answer's text (content.mjs renderAnswer); the others act on the response or the transport.
@@ -541,6 +544,8 @@ function checkRoutes(routes) {
 
 /** How many streamed answers have ended with a signature event: their part's shape alternates. */
 let signedEndings = 0;
+/** How many streamed answers of other models have ended: the shape of their end takes turns. */
+let plainEndings = 0;
 const tokensMs = (tokens, tps) => (tps > 0 ? (tokens / tps) * 1000 : 0);
 
 async function handleGenerate(ctx, modelRaw, method) {
@@ -828,10 +833,14 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       // (Vertex's FinishReason docs: "When streaming, content is empty if content filters blocks the output").
       const stopped = pieces.length > 0 && CONTENT_STOP_REASONS.includes(c.finishReason);
       const signed = pieces.length > 0 && !stopped && c.signature;
-      if (stopped || signed) pieces.push('');
+      // Gemini 2.x ends a stream three ways, taken in turn: the reason on the last text chunk, or an event of its own
+      // with `"content": {"role": "model"}` and no parts (pydantic/pydantic-ai#2631), or with no content at all
+      // (agentjido/req_llm#638).
+      const trailing = pieces.length > 0 && !stopped && !signed ? plainEndings++ % 3 : 0;
+      if (stopped || signed || trailing) pieces.push('');
       // nothing visible (thinking used the whole budget, or an empty cut): one event with the bare candidate
       if (!pieces.length) pieces.push('');
-      return { c, pieces, stopped, signed, soFar: 0 };
+      return { c, pieces, stopped, signed, trailing, soFar: 0 };
     });
     const rounds = Math.max(...streams.map((st) => st.pieces.length));
     for (let k = 0; k < rounds; k++) {
@@ -843,7 +852,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
         st.soFar += codePointLength(piece);
         const isLast = k === st.pieces.length - 1;
         const cand = candidateFor(st.c, piece, { final: isLast });
-        if (st.stopped && isLast) delete cand.content;
+        if ((st.stopped || st.trailing === 2) && isLast) delete cand.content;
         if (st.signed && isLast) {
           // Both shapes are seen from Gemini 3: `{"text": "", "thoughtSignature": ...}` and a part with no `text`.
           // The mock takes turns, so a run of a few requests meets both.

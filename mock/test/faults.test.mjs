@@ -456,7 +456,9 @@ test('429 variants: a bare body with no details, and several exhausted quotas at
 test('safety takes a reason: any content stop, streamed or not, with safetyRatings only for SAFETY; "other" is OTHER', async () => {
   const safety = await withFault({ fault: 'safety' });
   const cut = responseText(safety.json);
-  const reasons = ['SAFETY', 'RECITATION', 'LANGUAGE', 'OTHER', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'MALFORMED_FUNCTION_CALL', 'IMAGE_SAFETY'];
+  const reasons = ['SAFETY', 'RECITATION', 'LANGUAGE', 'OTHER', 'BLOCKLIST', 'PROHIBITED_CONTENT', 'SPII', 'MALFORMED_FUNCTION_CALL', 'IMAGE_SAFETY',
+    'IMAGE_PROHIBITED_CONTENT', 'IMAGE_RECITATION', 'IMAGE_OTHER', 'NO_IMAGE', 'UNEXPECTED_TOOL_CALL', 'TOO_MANY_TOOL_CALLS',
+    'MISSING_THOUGHT_SIGNATURE', 'MALFORMED_RESPONSE', 'FINISH_REASON_UNSPECIFIED'];
   for (const reason of reasons) {
     const r = await withFault({ fault: 'safety', reason });
     assert.equal(r.status, 200);

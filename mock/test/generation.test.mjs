@@ -440,6 +440,22 @@ test('Gemini 3 signs its answers: the last part carries a thoughtSignature; stre
   assert.ok(old.json.candidates[0].content.parts.every((p) => !('thoughtSignature' in p)));
 });
 
+test('Gemini 2.x streams end three ways in turn: the reason on the last text chunk, or an event of its own with content {role} or none', async () => {
+  const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), { ...JSON_MODE, thinkingConfig: { thinkingBudget: 0 } });
+  const plain = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body });
+  const shapes = new Set();
+  for (let i = 0; i < 3; i++) {
+    const events = parseSSE((await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body, stream: true })).text);
+    const last = events.at(-1).candidates[0];
+    assert.equal(last.finishReason, 'STOP');
+    assert.ok(events.slice(0, -1).every((e) => !e.candidates[0].finishReason), 'only the last event ends the answer');
+    assert.equal(events.map(responseText).join(''), responseText(plain.json), 'the same answer');
+    assert.equal(events.at(-1).usageMetadata.candidatesTokenCount, plain.json.usageMetadata.candidatesTokenCount);
+    shapes.add(!last.content ? 'no content' : last.content.parts?.length ? 'text' : 'role only');
+  }
+  assert.deepEqual([...shapes].sort(), ['no content', 'role only', 'text']);
+});
+
 test('candidateCount: n candidates with indexes 0..n-1, candidate 0 as for one; usage sums them all; streamed side by side', async () => {
   for (const [model, body] of [
     ['gemini-2.5-flash', userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), JSON_MODE)],
