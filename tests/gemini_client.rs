@@ -47,6 +47,9 @@ fn endpoint_defaults_and_urls() {
     }
     let proxy = Endpoint::new("k1234567", None, Some("https://proxy.example/gemini"), None).unwrap();
     assert_eq!(proxy.generate_url(false), "https://proxy.example/gemini/v1beta/models/gemini-3.1-flash-lite:generateContent");
+    // A scheme in capitals is a scheme (it was refused as no http(s) URL).
+    let upper = Endpoint::new("k1234567", None, Some("HTTP://127.0.0.1:8787"), None).unwrap();
+    assert_eq!(upper.describe_model_info().url, "http://127.0.0.1:8787/v1beta/models/gemini-3.1-flash-lite");
 }
 
 /// Key, model, base URL, timeout, and the field the error must name.

@@ -197,9 +197,12 @@ async fn the_key_never_leaks_into_console_errors_events_or_storage() {
     ctrl.abort();
     thrown.push(("AbortError".into(), settle(pending).await.expect_err("aborted")));
 
-    // Nothing to connect to: NETWORK.
+    // Nothing to connect to: NETWORK, saying where and what it may be (it said only "Failed to fetch").
     let (err, _) = roadmap_run(roadmap_options(&k, json!({"baseUrl": "http://127.0.0.1:9", "maxRetries": 0}))).await;
-    thrown.push(("NETWORK".into(), err.expect_err("refused")));
+    let err = err.expect_err("refused");
+    let message = str_field(&err, "message").unwrap_or_default();
+    assert!(message.ends_with("(http://127.0.0.1:9: offline, refused, or the answer blocked by CORS)"), "{message}");
+    thrown.push(("NETWORK".into(), err));
 
     // The key where another option belongs, or as an option's name: INVALID_INPUT.
     for (i, extra) in [json!({"weeks": k}), json!({"history": k}), named(&k)].into_iter().enumerate() {

@@ -45,15 +45,18 @@ impl Endpoint {
         // version would be doubled, and Google answers an unknown path without CORS headers, a network error.
         let base = base.trim_end_matches('/');
         let base = base.strip_suffix("/v1beta").unwrap_or(base);
-        let rest = base.strip_prefix("https://").or_else(|| base.strip_prefix("http://"));
-        if rest.is_none_or(|r| r.is_empty() || r.bytes().any(|b| b"?# ".contains(&b))) {
+        // A scheme in any case (`HTTPS://`), as URLs and fetch take it.
+        let at = crate::text::find(base, "://").map_or(0, |i| i + 3);
+        let (head, tail) = (crate::text::slice(base, ..at).to_ascii_lowercase(), crate::text::slice(base, at..));
+        if !(head == "https://" || head == "http://") || tail.is_empty() || tail.bytes().any(|b| b"?# ".contains(&b)) {
             return Err(Error::invalid("baseUrl", "must be an http(s) URL without query or fragment"));
         }
+        let base = cat!(&head, tail);
         let timeout_ms = timeout_ms.unwrap_or(super::DEFAULT_TIMEOUT_MS);
         if timeout_ms == 0 {
             return Err(Error::invalid("timeoutMs", "must be a positive number of milliseconds"));
         }
-        Ok(Endpoint { base_url: base.to_string(), model: model.to_string(), api_key: key.to_string(), timeout_ms })
+        Ok(Endpoint { base_url: base, model: model.to_string(), api_key: key.to_string(), timeout_ms })
     }
 
     pub fn generate_url(&self, stream: bool) -> String {

@@ -132,6 +132,17 @@ fn classify(err: &JsValue, signal: &Option<AbortSignal>, deadline: &Deadline, co
     Error::Network { message: cat!(context, message) }
 }
 
+/// A fetch that rejects says only "Failed to fetch" (or the like): the error says what that may be, and where the
+/// request went (its origin; no URL holds the key).
+#[inline(never)]
+fn unreached(e: Error, url: &str) -> Error {
+    let Error::Network { message } = e else { return e };
+    let host = crate::text::find(url, "://").map_or(0, |i| i + 3);
+    let end = crate::text::find(crate::text::slice(url, host..), "/").map_or(url.len(), |i| host + i);
+    let origin = crate::text::slice(url, ..end);
+    Error::Network { message: cat!(message, " (", origin, ": offline, refused, or the answer blocked by CORS)") }
+}
+
 pub struct FetchBody {
     reader: Option<web_sys::ReadableStreamDefaultReader>,
     deadline: Deadline,
@@ -192,10 +203,10 @@ impl Transport for FetchTransport {
         }
         let request = Request::new_with_str_and_init(&req.url, &init)
             .map_err(|_| Error::invalid("baseUrl", "the request URL is not valid"))?;
-        let promise = global_fetch(&request).map_err(|e| classify(&e, &self.signal, &deadline, ""))?;
+        let promise = global_fetch(&request).map_err(|e| unreached(classify(&e, &self.signal, &deadline, ""), &req.url))?;
         let resp: Response = match JsFuture::from(promise).await {
             Ok(r) => r.unchecked_into(),
-            Err(e) => return Err(classify(&e, &self.signal, &deadline, "")),
+            Err(e) => return Err(unreached(classify(&e, &self.signal, &deadline, ""), &req.url)),
         };
         deadline.restart();
         let reader = resp.body().map(|b| b.get_reader().unchecked_into::<web_sys::ReadableStreamDefaultReader>());
