@@ -3,7 +3,8 @@
 // the exports the glue calls) become `$0`, `$1`, ... in both, and the glue is minified with esbuild.
 // The function bodies are also reordered so that like ones sit together, which gzip rewards.
 // Behaviour is unchanged: the same functions are wired to each other, only names and order differ; except
-// that the web glue, used before `init()`, throws a `GeminiRoadmapError` (`NOT_INITIALIZED`) saying so.
+// that the web glue, used before `init()`, throws a `GeminiRoadmapError` (`NOT_INITIALIZED`) saying so, and a
+// freed `GeminiChat` may be freed again and throws `FREED` when called (`guardBeforeInit`, `guardFreed`).
 // Usage: node scripts/shrink.mjs pkg/web pkg/bundler      (run by scripts/build.sh after wasm-pack)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -26,7 +26,8 @@ const hoursText = (h) => (Number.isFinite(h) && h > 0 ? `${+h.toFixed(2)} h` : '
 
 // Model text is untrusted, and a .md file is often shown by a viewer that renders HTML. So its HTML-significant
 // characters become entities, Markdown's inline syntax is escaped (no links, images or code made from model
-// text), so is what would start a block (a heading, a rule, a list), and only http(s) URLs become links: <https://…> autolinks, whose text is taken literally.
+// text), so is what would start a block (a heading, a rule, a list), and only http(s) URLs become links:
+// <https://…> autolinks, whose text is taken literally.
 const MD_LINK_RE = /\[([^\[\]\n]{1,200})\]\((https?:\/\/(?:[^\s()<>]|\([^\s()<>]*\))+)\)|(https?:\/\/[^\s<>"'\x60\[\]{}“”‘’«»]+)/gi;
 
 /** Plain text for Markdown: `<`, `>`, `&` as entities; `\ \` * _ [ ] ~` backslash-escaped. */

@@ -168,8 +168,8 @@ pub struct ParseError {
     pub message: &'static str,
 }
 
-/// Deeper nesting than this is refused rather than risking the stack (serde_json's limit too).
-/// How deep JSON may nest: deeper input is refused, not read (a stack overflow in wasm is not catchable).
+/// How deep JSON may nest (serde_json's limit too): deeper input is refused rather than read, as a stack overflow
+/// in wasm cannot be caught. The options reader (`web::convert`) keeps to it too.
 pub const MAX_DEPTH: u32 = 128;
 
 struct Parser<'a> {

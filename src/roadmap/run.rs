@@ -1085,7 +1085,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 return;
             }
             // Warnings name the batch by its weeks: its number is this call's, which a resumed run restarts.
-            let scope = if p.start == p.end { cat!("Week ", p.start) } else { cat!("Weeks ", p.start, '-', p.end) };
+            let scope = cat!(if p.start == p.end { "Week " } else { "Weeks " }, span(p.start, p.end));
             result = self.batch(index, total_batches, p, &scope, &mut report).await;
             if whole && report.status == BatchStatus::Ok {
                 report.status = BatchStatus::Recovered;

@@ -1,7 +1,6 @@
 //! Decoding JavaScript options into Rust types and encoding results back.
 //! Unknown or mistyped options are an `INVALID_INPUT` error, never silently ignored.
 
-
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -43,9 +42,7 @@ pub fn to_value(value: &JsValue, what: &str, skip: &[&str]) -> Result<(Value, Op
     if !value.is_object() || js_sys::Array::is_array(value) {
         return Err(Error::invalid(what, "an options object is required"));
     }
-    let mut walk = Walk { path: String::new(), what, skip, problem: None, inside: Vec::new() };
-    let v = walk.read(value)?;
-    Ok((v, walk.problem))
+    walk(value, String::new(), what, skip)
 }
 
 /// `Object.keys(opts)`; a Proxy whose `ownKeys` trap throws is an error naming `what`.
@@ -64,10 +61,15 @@ pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, 
     if value.is_undefined() {
         return Err(Error::invalid(what, problem));
     }
-    let root = String::from(if what == "options" { "" } else { what });
-    let mut walk = Walk { path: root, what, skip: &[], problem: None, inside: Vec::new() };
+    let (v, problem) = walk(value, String::from(if what == "options" { "" } else { what }), what, &[])?;
+    problem.map_or(Ok(v), Err)
+}
+
+/// `value` read from `root` (its path), and the first value in it JSON cannot carry.
+fn walk(value: &JsValue, root: String, what: &str, skip: &[&str]) -> Result<(Value, Option<Error>), Error> {
+    let mut walk = Walk { path: root, what, skip, problem: None, inside: Vec::new() };
     let v = walk.read(value)?;
-    walk.problem.map_or(Ok(v), Err)
+    Ok((v, walk.problem))
 }
 
 /// A walk over a JavaScript value: where it is, and the first value JSON cannot carry.
