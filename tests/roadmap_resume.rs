@@ -233,10 +233,20 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     assert!(matches!(&events[1], ProgressEvent::Week { week } if week.week == 5 && week.title == "Fresh week five"));
     assert_eq!(new.user_id.as_deref(), Some("u-1"));
 
-    // `maxOutputTokens` caps the one request as it caps a run's.
-    let t2 = ReplayTransport::with_responder(vec![], gemini_with(|req, _, _| Some(answer(req, &pretty(&weeks_value(5, 5, 12)), "STOP"))));
-    block_on(regenerate_week(&t2, &rm, 5, &RoadmapOptions { max_output_tokens: Some(4096.0), ..only_key.clone() }, &mut |_| {})).unwrap();
-    assert_eq!(body_json(&posts(&t2)[0])["generationConfig"]["maxOutputTokens"], 4096);
+    // `maxOutputTokens` caps the one request as it caps a run's, and the model's own limit caps it in turn: Gemini
+    // refuses a cap above the model's limit with a 400 (the options of a run that passed were refused, found by an
+    // audit), so with a cap the model is looked up first.
+    for (cap, sent) in [(4096.0, 4096), (1048576.0, 65536)] {
+        let t2 = ReplayTransport::with_responder(
+            vec![],
+            gemini_with(|req, _, task| matches!(task, Task::Weeks { .. }).then(|| answer(req, &pretty(&weeks_value(5, 5, 12)), "STOP"))),
+        );
+        let o = RoadmapOptions { max_output_tokens: Some(cap), ..only_key.clone() };
+        let new = block_on(regenerate_week(&t2, &rm, 5, &o, &mut |_| {})).unwrap();
+        assert_eq!(asked(&t2), ["GET", "WEEK 5"]);
+        assert_eq!(body_json(&posts(&t2)[0])["generationConfig"]["maxOutputTokens"], sent);
+        assert_eq!(new.usage.requests, rm.usage.requests + 2, "every HTTP request counts, the lookup too");
+    }
 
     // Out of range: nothing is sent.
     let t = ReplayTransport::new(vec![]);

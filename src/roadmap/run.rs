@@ -1328,14 +1328,24 @@ pub async fn regenerate_week<T: Transport>(
         st.slots[week as usize] = None;
         st.resumed[week as usize] = false;
         st.config.thinking_config = thinking_for(&run.endpoint.model);
-        st.config.max_output_tokens = opts.output_cap(0);
         let prefix = week_prefix(week);
         st.rm.warnings.retain(|w| !w.starts_with(&prefix));
     }
-    let mut report = new_report(week, week);
-    let one = Planned { start: week, end: week, resumed: false };
-    run.batch_start(1, 1, week, week);
-    let result = run.batch(1, 1, one, &cat!("Week ", week), &mut report).await;
+    // One request, no lookup, unless `maxOutputTokens` is set: a cap above the model's own limit is refused with a
+    // 400, so the limit is read first, as a run does.
+    let result = match opts.max_output_tokens {
+        Some(_) => run.model_lookup().await,
+        None => Ok(()),
+    };
+    let result = match result {
+        Ok(()) => {
+            let mut report = new_report(week, week);
+            let one = Planned { start: week, end: week, resumed: false };
+            run.batch_start(1, 1, week, week);
+            run.batch(1, 1, one, &cat!("Week ", week), &mut report).await.map(|_| ())
+        }
+        Err(e) => Err(e),
+    };
     match result {
         Ok(_) => {
             let mut rm = run.snapshot();

@@ -38,7 +38,7 @@ pub struct ChatOptions {
     /// Per request: the longest wait for the response to start or for its next chunk, in ms (1..=3600000).
     #[serde(default)]
     timeout_ms: Option<f64>,
-    /// Retries of transient failures (408, 500, 502, 503, 504, network, timeout, an answer that ended with no
+    /// Retries of transient failures (408, 499, 500, 502, 503, 504, network, timeout, an answer that ended with no
     /// text). Default 2 (0..=10). A per-minute 429 is waited out as Gemini asks, up to 10 times in a row, outside this count.
     #[serde(default)]
     max_retries: Option<f64>,
