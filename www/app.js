@@ -13,7 +13,10 @@ const KEY_SLOT = 'gemini-roadmap:api-key'; // sessionStorage, only when "Remembe
 /** The model the package uses when none is given, and the form's first choice. */
 const DEFAULT_MODEL = 'gemini-3.1-flash-lite';
 
-/** USD per 1M tokens (list prices of November 2026, paid tier, text). Thinking tokens are billed as output. */
+/**
+ * USD per 1M tokens (list prices of November 2026, paid tier, text). Thinking tokens are billed as output.
+ * gemini-2.5-flash is no longer offered (Google shut it down on 2026-12-01) but prices roadmaps saved with it.
+ */
 export const PRICES = {
   'gemini-2.5-flash': { input: 0.3, output: 2.5 },
   'gemini-3.8-flash': { input: 0.75, output: 3.75 },
@@ -528,7 +531,8 @@ function restore() {
   const otherUsage = isObject(saved.otherUsage) && Object.values(saved.otherUsage).every(isObject) ? saved.otherUsage : {};
   current = { roadmap: rm, params, model, offline: !!saved.offline, complete: !!saved.complete, otherUsage };
   fillForm(params);
-  if (Object.hasOwn(PRICES, model)) ui.model.value = model;
+  // A model the form no longer offers (gemini-2.5-flash, shut down by Google) leaves the form on its default.
+  if ([...ui.model.options].some((o) => o.value === model)) ui.model.value = model;
   renderRoadmap(rm);
   renderUsage();
   ui.statusCard.hidden = false;

@@ -828,8 +828,15 @@ describe('generation', () => {
       await waitState(page, 'done');
       const before = await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent));
 
+      // Saved with a model the form no longer offers (Google shut gemini-2.5-flash down on 2026-12-01): the form
+      // stays on a model it offers, and the estimate still prices what that model used.
+      const offered = await page.$$eval('#model option', (os) => os.map((o) => o.value));
+      assert.ok(!offered.includes('gemini-2.5-flash'), 'a shut-down model is not offered');
+      await page.evaluate((k) => localStorage.setItem(k, JSON.stringify({ ...JSON.parse(localStorage.getItem(k)), model: 'gemini-2.5-flash' })), STORE_KEY);
       await p.reload();
       await waitState(page, 'done');
+      assert.equal(await page.inputValue('#model'), 'gemini-3.1-flash-lite');
+      assert.match(await page.textContent('#usage-card'), /gemini-2\.5-flash/);
       assert.deepEqual(await page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent)), before);
       assert.match(await page.textContent('#status-title'), /Roadmap restored/);
       assert.equal(await page.inputValue('#role'), 'Frontend Developer');
