@@ -96,6 +96,17 @@ fn new_report(start_week: u32, end_week: u32) -> BatchReport {
     BatchReport { start_week, end_week, attempts: 0, response_chars: 0, status: BatchStatus::Ok }
 }
 
+/// Which request of its batch a generate request is, for its retry: a retry announces the number after it.
+#[derive(Clone, Copy)]
+struct Attempt {
+    /// 0: the outline (or the model lookup).
+    batch: u32,
+    /// The request's number, as the batch's `attempts` count them (a part of the split week counts its own).
+    number: u32,
+    /// A part of the split week, whose retries stop once the week is asked for whole.
+    part: bool,
+}
+
 /// The first week of a parallel run, written in parts by concurrent requests (see [`day_parts`]).
 struct Split {
     /// Each part's days, once they came.
@@ -346,19 +357,21 @@ impl<'a, T: Transport> Run<'a, T> {
         }
     }
 
-    /// After a failed request: waits and returns `Ok` to try again, or the error to fail with. Once the run
-    /// has stopped, returns `Ok` at once (or as soon as it stops, mid-wait): the caller's loop sees the stop.
-    async fn after_failure(&self, batch: u32, what: &str, tries: &mut Tries, err: Error) -> Result<(), Error> {
+    /// After the failed request `at`: waits and returns `Ok` to try again, or the error to fail with. Once the run
+    /// has stopped, or for a part of the split week once the week is asked for whole, returns `Ok` at once (or as
+    /// soon as it is so, mid-wait): the caller's loop sees it.
+    async fn after_failure(&self, at: Attempt, what: &str, tries: &mut Tries, err: Error) -> Result<(), Error> {
         let Some(delay_ms) = self.policy.next_delay_ms(tries, &err, self.t.random()) else { return Err(err) };
-        if self.stopped() {
+        let moot = || self.stopped() || (at.part && self.with_split(|s, _| s.whole));
+        if moot() {
             return Ok(());
         }
-        self.announce_retry(batch, what, tries.next_attempt(), delay_ms, err.text());
+        self.announce_retry(at.batch, what, at.number + 1, delay_ms, err.text());
         let quota = is_minute_quota(&err);
         self.st_mut().quota_waits += quota as u32;
-        // `fail_run` bumps the tick, so the join polls this wait again when the run stops.
+        // `fail_run` and asking for the split week whole bump the tick, so the join polls this wait again then.
         let mut sleep = pin!(self.t.sleep(delay_ms));
-        let slept = poll_fn(|cx| if self.stopped() { Poll::Ready(Ok(())) } else { sleep.as_mut().poll(cx) }).await;
+        let slept = poll_fn(|cx| if moot() { Poll::Ready(Ok(())) } else { sleep.as_mut().poll(cx) }).await;
         if quota {
             self.st_mut().quota_waits -= 1;
             self.bump();
@@ -383,13 +396,13 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     /// Asks once: the run's one door for generate requests (callers pass `quota_clear` first, with no await
-    /// between). `batch` 0 is the outline. A failure worth trying again is waited out here and comes back as
+    /// between). `at` says which request this is (batch 0: the outline). A failure worth trying again is waited out here and comes back as
     /// `Ok(None)`, for the caller's loop to ask again (or to see the stop); an unreadable answer comes back as
     /// `Err(Malformed)`, for the caller to judge. The outline, the batches and the parts share this one await:
     /// each await of a future adds its polling and drop code to the caller's state machine.
     async fn ask(
         &self,
-        batch: u32,
+        at: Attempt,
         prompt: &str,
         schema: Value,
         on_delta: &mut dyn FnMut(&str),
@@ -446,20 +459,20 @@ impl<'a, T: Transport> Run<'a, T> {
             Err(Error::BadRequest { message, .. })
                 if (sent_thinking && self.refused_thinking(&message)) || (sent_counts && self.refused_schema(&message)) =>
             {
-                if batch == 0 {
+                if at.batch == 0 {
                     self.outline_attempt_failed();
                 }
                 Ok(None)
             }
             Err(e) => {
-                let what = if batch == 0 {
+                let what = if at.batch == 0 {
                     // What it streamed must be forgotten before the wait, while batches may look at it.
                     self.outline_attempt_failed();
                     "outline".to_string()
                 } else {
-                    cat!("batch ", batch)
+                    cat!("batch ", at.batch)
                 };
-                self.after_failure(batch, &what, tries, e).await?;
+                self.after_failure(at, &what, tries, e).await?;
                 Ok(None)
             }
         }
@@ -535,7 +548,10 @@ impl<'a, T: Transport> Run<'a, T> {
             self.check_abort()?;
             match GeminiClient::new(&self.t, &self.endpoint).model_info().await {
                 Ok(info) => break info,
-                Err(e) => self.after_failure(0, "model lookup", &mut tries, e).await?,
+                Err(e) => {
+                    let at = Attempt { batch: 0, number: tries.next_attempt(), part: false };
+                    self.after_failure(at, "model lookup", &mut tries, e).await?
+                }
             }
         };
         let mut st = self.st_mut();
@@ -632,7 +648,7 @@ impl<'a, T: Transport> Run<'a, T> {
             outline_prompt(&self.learner(), &written)
         };
         let early = self.parallel && self.opts.streaming();
-        let (mut failed, mut tries) = (Tries::default(), 0);
+        let (mut failed, mut tries, mut sent) = (Tries::default(), 0, 0);
         loop {
             self.quota_clear().await;
             self.check_abort()?;
@@ -648,7 +664,8 @@ impl<'a, T: Transport> Run<'a, T> {
                         }
                     }
                 };
-                self.ask(0, &prompt, outline_schema(total), &mut on_delta, &mut failed).await
+                sent += 1;
+                self.ask(Attempt { batch: 0, number: sent, part: false }, &prompt, outline_schema(total), &mut on_delta, &mut failed).await
             };
             let reply = match result {
                 Ok(Some(r)) => r,
@@ -675,7 +692,7 @@ impl<'a, T: Transport> Run<'a, T> {
             if tries > self.opts.retries() {
                 return Err(Error::malformed(cat!(reason, " after ", tries, " attempts")));
             }
-            self.announce_retry(0, "outline", tries + 1, 0, reason);
+            self.announce_retry(0, "outline", sent + 1, 0, reason);
         }
     }
 
@@ -820,7 +837,8 @@ impl<'a, T: Transport> Run<'a, T> {
                         }
                     }
                 };
-                self.ask(index, &prompt, weeks_schema(last - first + 1), &mut on_delta, &mut failed).await
+                let at = Attempt { batch: index, number: report.attempts, part: false };
+                self.ask(at, &prompt, weeks_schema(last - first + 1), &mut on_delta, &mut failed).await
             };
             let reply = match result {
                 Ok(Some(r)) => r,
@@ -933,7 +951,7 @@ impl<'a, T: Transport> Run<'a, T> {
     /// went on to ask for the whole week. Only transport failures are retried here; anything else the
     /// whole-week request, with all a batch's recovery, deals with.
     async fn part(&self, index: u32, week: u32, (a, b): (u32, u32)) -> Result<Option<Vec<Day>>, Error> {
-        let mut failed = Tries::default();
+        let (mut failed, mut sent) = (Tries::default(), 0);
         loop {
             self.quota_clear().await;
             if self.with_split(|s, stop| stop || s.whole) {
@@ -957,7 +975,10 @@ impl<'a, T: Transport> Run<'a, T> {
                 )
             };
             self.with_split(|s, _| s.report.attempts += 1);
-            let reply = match self.ask(index, &prompt, days_schema(b - a + 1), &mut |_| {}, &mut failed).await {
+            // A part numbers its own requests: they run side by side, each with its own retries.
+            sent += 1;
+            let at = Attempt { batch: index, number: sent, part: true };
+            let reply = match self.ask(at, &prompt, days_schema(b - a + 1), &mut |_| {}, &mut failed).await {
                 Ok(Some(r)) => r,
                 Ok(None) => continue,
                 Err(Error::Malformed { .. }) => return Ok(None),
@@ -1064,6 +1085,8 @@ impl<'a, T: Transport> Run<'a, T> {
                     }) else {
                         return;
                     };
+                    // The other parts' retry waits end now (see `after_failure`).
+                    self.bump();
                     report = r;
                     let reason = cat!("days ", span(days.0, days.1), " of week ", p.start, " were not usable; asking for the whole week");
                     self.announce_retry(index, &cat!("batch ", index), report.attempts + 1, 0, reason);
