@@ -245,6 +245,7 @@ function newEntry(ctx, kind) {
     finishReason: null,
     candidatesTokenCount: null,
     thoughtsTokenCount: null,
+    usageForm: null,
     aborted: false,
     startedAt: nowMs(),
     firstByteAt: null,
@@ -329,6 +330,14 @@ function usage(out, C, T) {
   if (cached > 0) u.cacheTokensDetails = [{ modality: 'TEXT', tokenCount: cached }];
   if (T > 0) u.thoughtsTokenCount = T;
   return u;
+}
+
+/**
+ * `usageMetadata` as the early events of a `prompt-first` stream carry it: the prompt only, `totalTokenCount` equal
+ * to it, no output, thinking or cached tokens yet (google-gemini-php/client#72).
+ */
+function promptOnlyUsage(out) {
+  return { promptTokenCount: out.P, totalTokenCount: out.P, promptTokensDetails: [{ modality: 'TEXT', tokenCount: out.P }] };
 }
 
 /**
@@ -546,6 +555,15 @@ function checkRoutes(routes) {
 let signedEndings = 0;
 /** How many streamed answers of other models have ended: the shape of their end takes turns. */
 let plainEndings = 0;
+/**
+ * The forms of a streamed answer's `usageMetadata`, all seen from Gemini: a running total in every event
+ * (NousResearch/hermes-agent#17786), early events with the prompt only (`totalTokenCount` equal to it) and the
+ * output counted later (google-gemini-php/client#72), or usage in the last event only (googleapis/go-genai#15,
+ * NousResearch/hermes-agent#15493). The last event's usage is always the whole answer's.
+ */
+export const USAGE_FORMS = ['running', 'prompt-first', 'last-only'];
+/** How many streamed answers have been sent: the form of their usage takes turns (a step's `usageForm` picks one). */
+let usageForms = 0;
 const tokensMs = (tokens, tps) => (tps > 0 ? (tokens / tps) * 1000 : 0);
 
 async function handleGenerate(ctx, modelRaw, method) {
@@ -868,6 +886,14 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
         : streams.reduce((sum, st) => sum + (k >= st.pieces.length - 1 ? countTokens(st.c.text) : Math.ceil(st.soFar / 4)), 0);
       events.push({ obj: { candidates, usageMetadata: usage(out, running, T), modelVersion: modelId, responseId: rid }, tokens });
     }
+    // Every event before the last carries the usage in the form of this stream's turn (the last has the whole answer's).
+    const form = step && step.usageForm != null ? step.usageForm : USAGE_FORMS[usageForms++ % USAGE_FORMS.length];
+    if (ctx.entry) ctx.entry.usageForm = form;
+    const early = Math.ceil((events.length - 1) / 2);
+    events.slice(0, -1).forEach((ev, i) => {
+      if (form === 'last-only') delete ev.obj.usageMetadata;
+      else if (form === 'prompt-first' && i < early) ev.obj.usageMetadata = promptOnlyUsage(out);
+    });
   }
 
   const frame = sse
@@ -1083,6 +1109,9 @@ async function handleControl(ctx) {
       if (s.fault === 'status' && s.status == null) return controlJson(ctx, 400, { error: `steps[${i}]: fault "status" needs "status"` });
       if (s.fault === 'safety' && s.reason != null && !CONTENT_STOP_REASONS.includes(s.reason)) {
         return controlJson(ctx, 400, { error: `steps[${i}].reason "${s.reason}" is unknown for fault "safety"`, knownReasons: CONTENT_STOP_REASONS });
+      }
+      if (s.usageForm != null && !USAGE_FORMS.includes(s.usageForm)) {
+        return controlJson(ctx, 400, { error: `steps[${i}].usageForm "${s.usageForm}" is unknown`, knownUsageForms: USAGE_FORMS });
       }
       if (s.atFraction != null) {
         if (typeof s.atFraction !== 'number' || !(s.atFraction >= 0 && s.atFraction < 1)) {

@@ -252,6 +252,8 @@ test('Role and Total weeks may come from systemInstruction; TASK only from the l
 test('SSE framing: data: <json>\\r\\n\\r\\n events that rebuild exactly the non-streaming text', async () => {
   const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-2' }), JSON_MODE);
   const plain = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body });
+  // the usage in every event is checked here as a running total: the stream is asked for in that form
+  await script(env.url, KEY, [{ usageForm: 'running' }]);
   const s = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body, stream: true });
   assert.equal(s.status, 200);
   assert.match(s.headers.get('content-type'), /^text\/event-stream/);
@@ -289,6 +291,7 @@ test('SSE with includeThoughts streams the thought summary in several events of 
   for (const [model, task] of [['gemini-2.5-pro', 'WEEKS 1-1'], ['gemini-2.5-flash', 'OUTLINE'], ['gemini-3.1-pro-preview', 'WEEK 2 DAYS 1-3']]) {
     const body = userRequest(roadmapPrompt({ task }), { ...JSON_MODE, thinkingConfig: { includeThoughts: true } });
     const plain = (await generate(env.url, { key: KEY, model, body })).json;
+    await script(env.url, KEY, [{ usageForm: 'running' }]);
     const events = parseSSE((await generate(env.url, { key: KEY, model, body, stream: true })).text);
     const isThought = (e) => e.candidates[0].content.parts.every((p) => p.thought === true);
     const n = events.findIndex((e) => !isThought(e));
@@ -456,6 +459,48 @@ test('Gemini 2.x streams end three ways in turn: the reason on the last text chu
   assert.deepEqual([...shapes].sort(), ['no content', 'role only', 'text']);
 });
 
+test('streamed usageMetadata takes three forms in turn (running totals, the prompt first, the last event only); the last event is always exact', async () => {
+  const key = 'test-key-generation-usage-forms';
+  for (const [model, gc] of [
+    ['gemini-2.5-flash', { ...JSON_MODE, thinkingConfig: { thinkingBudget: 0 } }],
+    ['gemini-3.1-pro-preview', { ...JSON_MODE, thinkingConfig: { includeThoughts: true } }],
+  ]) {
+    const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-2' }), gc);
+    const u = (await generate(env.url, { key, model, body })).json.usageMetadata;
+    const P = u.promptTokenCount;
+    const promptOnly = { promptTokenCount: P, totalTokenCount: P, promptTokensDetails: [{ modality: 'TEXT', tokenCount: P }] };
+    const seen = [];
+    for (let i = 0; i < 3; i++) {
+      const events = parseSSE((await generate(env.url, { key, model, body, stream: true })).text);
+      assert.ok(events.length > 4, `${model}: ${events.length} events`);
+      assert.deepEqual(events.at(-1).usageMetadata, u, `${model}: the last event carries the whole answer's usage`);
+      const early = events.slice(0, -1).map((e) => e.usageMetadata);
+      const entry = (await requests(env.url, { key })).at(-1);
+      seen.push(entry.usageForm);
+      if (entry.usageForm === 'last-only') {
+        assert.ok(early.every((x) => x === undefined), `${model}: no usage before the last event`);
+      } else if (entry.usageForm === 'prompt-first') {
+        const n = early.findIndex((x) => x.candidatesTokenCount !== undefined || x.thoughtsTokenCount !== undefined);
+        assert.ok(n >= 1 && n < early.length, `${model}: the prompt first, the output later (from event ${n} of ${early.length})`);
+        assert.ok(early.slice(0, n).every((x) => JSON.stringify(x) === JSON.stringify(promptOnly)), `${model}: ${JSON.stringify(early[0])}`);
+        assert.ok(early.slice(n).every((x) => x.promptTokenCount === P && x.totalTokenCount > P), `${model}: running totals after`);
+      } else {
+        assert.equal(entry.usageForm, 'running');
+        assert.ok(early.every((x) => x.promptTokenCount === P && x.totalTokenCount > P), `${model}: a running total in every event`);
+      }
+    }
+    assert.deepEqual([...seen].sort(), ['last-only', 'prompt-first', 'running'], `${model}: three streams, three forms`);
+  }
+  // A step picks the form; one the mock does not know is refused.
+  await script(env.url, key, [{ usageForm: 'last-only' }]);
+  const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), JSON_MODE);
+  const events = parseSSE((await generate(env.url, { key, body, stream: true })).text);
+  assert.ok(events.length > 2 && events.slice(0, -1).every((e) => !('usageMetadata' in e)));
+  const bad = await fetch(`${env.url}/__mock/script`, { method: 'POST', body: JSON.stringify({ key, steps: [{ usageForm: 'sometimes' }] }) });
+  assert.equal(bad.status, 400);
+  assert.deepEqual((await bad.json()).knownUsageForms, ['running', 'prompt-first', 'last-only']);
+});
+
 test('candidateCount: n candidates with indexes 0..n-1, candidate 0 as for one; usage sums them all; streamed side by side', async () => {
   for (const [model, body] of [
     ['gemini-2.5-flash', userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), JSON_MODE)],
@@ -496,6 +541,7 @@ test('candidateCount: n candidates with indexes 0..n-1, candidate 0 as for one; 
 
 test('SSE events are written as Gemini writes them: ": " after a key, no space after a comma', async () => {
   const body = userRequest('hi', { thinkingConfig: { thinkingBudget: 0 } });
+  await script(env.url, KEY, [{ usageForm: 'running' }]);
   const r = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body, stream: true });
   const first = r.text.split('\r\n\r\n')[0];
   assert.match(first, /^data: \{"candidates": \[\{"content": \{"parts": \[\{"text": "(?:[^"\\]|\\.)*"\}\],"role": "model"\},"index": 0\}\],"usageMetadata": \{"promptTokenCount": \d+,/);
