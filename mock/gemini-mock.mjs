@@ -430,7 +430,8 @@ function generate(req, model, modelId, step, followPrompt, P) {
   const full = renderAnswer(task, { json, step, lastUserText, plan, schema });
   const remaining = maxOut - T;
   const stop = faultStopReason(step);
-  // Each candidate is cut by the output limit and by the scripted fault alike.
+  const stopSequences = (gc.stopSequences || []).filter((x) => typeof x === 'string' && x !== '');
+  // Each candidate is cut by its first stop sequence, the output limit and the scripted fault alike.
   const cut = (whole) => {
     const wholeLen = codePointLength(whole);
     const cuts = [];
@@ -440,6 +441,15 @@ function generate(req, model, modelId, step, followPrompt, P) {
       cuts.push([Math.max(0, at), 'MAX_TOKENS']);
     }
     if (stop) cuts.push([Math.floor(wholeLen * (fault === 'recitation' ? 0.6 : 0.4)), stop]);
+    // The answer ends before the first stop sequence it writes, which is left out, with STOP (the GenerationConfig
+    // reference: "the API will stop at the first appearance of a stop_sequence. The stop sequence will not be
+    // included as part of the response"): when the whole sequence is written before any other cut.
+    const first = stopSequences
+      .map((x) => ({ i: whole.indexOf(x), x }))
+      .filter(({ i }) => i >= 0)
+      .map(({ i, x }) => ({ at: codePointLength(whole.slice(0, i)), end: codePointLength(whole.slice(0, i)) + codePointLength(x) }))
+      .sort((a, b) => a.end - b.end)[0];
+    if (first && cuts.every(([at]) => first.end <= at)) cuts.unshift([first.at, 'STOP']);
     if (cuts.length) {
       cuts.sort((a, b) => a[0] - b[0]);
       const [at, reason] = cuts[0];

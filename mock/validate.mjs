@@ -467,6 +467,13 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
   if (gc.candidateCount !== undefined && (gc.candidateCount < 1 || gc.candidateCount > 8)) {
     return invalidArgument(`* ${gp}.candidate_count: candidate_count must be in the range [1, 8].\n`);
   }
+  // At most 5 stop sequences (the GenerationConfig reference: "up to 5"); more are refused with "the number of
+  // stop_sequences must not exceed 5" (continuedev/continue#2702, from generativelanguage.googleapis.com). Vertex AI
+  // words it otherwise ("... a stopSequences value of 10 but the supported range is from 1 (inclusive) to 6
+  // (exclusive)", continuedev/continue#7849).
+  if (gc.stopSequences !== undefined && gc.stopSequences.length > MAX_STOP_SEQUENCES) {
+    return invalidArgument(`* ${gp}.stop_sequences: the number of stop_sequences must not exceed ${MAX_STOP_SEQUENCES}.\n`);
+  }
 
   if (!forCountTokens) {
     // Every served model answers in text only: asking for another modality is refused, each named in lower case
@@ -517,6 +524,7 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
 }
 
 export const MAX_ITEMS_BUDGET = 960;
+export const MAX_STOP_SEQUENCES = 5;
 const TOO_MANY_STATES = 'The specified schema produces a constraint that has too many states for serving. Typical causes of this error are schemas with lots of text (for example, very long property or enum names), schemas with long array length limits (especially when nested), or schemas using complex value matchers (for example, integers or numbers with minimum/maximum bounds or strings with complex formats like date-time)';
 
 /** The sum of every `maxItems` in a schema, at any depth. */

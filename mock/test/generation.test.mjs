@@ -548,3 +548,35 @@ test('SSE events are written as Gemini writes them: ": " after a key, no space a
   assert.ok(!/"finishReason":"/.test(r.text), 'no compact JSON');
   assert.equal(parseSSE(r.text).map(responseText).join(''), responseText((await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body })).json));
 });
+
+test('stopSequences: the answer ends before the first one it writes, which is left out, with STOP; streamed alike', async () => {
+  const key = 'test-key-generation-stop-sequences';
+  const model = 'gemini-2.5-flash-lite';
+  const text = 'Please tell me about compilers and interpreters';
+  const whole = responseText((await generate(env.url, { key, model, body: userRequest(text) })).json);
+  assert.match(whole, /^Mock reply: you asked "Please tell me about compilers/);
+  // the first sequence written ends the answer, whatever its place in the list
+  const r = await generate(env.url, { key, model, body: userRequest(text, { stopSequences: ['interpreters', 'about'] }) });
+  assert.equal(r.status, 200, r.text.slice(0, 300));
+  const cand = r.json.candidates[0];
+  assert.equal(responseText(r.json), whole.slice(0, whole.indexOf('about')));
+  assert.equal(cand.finishReason, 'STOP');
+  assert.equal(r.json.usageMetadata.candidatesTokenCount, Math.ceil([...responseText(r.json)].length / 4));
+  const s = await generate(env.url, { key, model, body: userRequest(text, { stopSequences: ['interpreters', 'about'] }), stream: true });
+  const events = parseSSE(s.text);
+  assert.equal(events.map(responseText).join(''), responseText(r.json));
+  assert.equal(events.at(-1).candidates[0].finishReason, 'STOP');
+  assert.deepEqual(events.at(-1).usageMetadata, r.json.usageMetadata);
+  // a sequence the answer never writes changes nothing
+  assert.equal(responseText((await generate(env.url, { key, model, body: userRequest(text, { stopSequences: ['zzz'] }) })).json), whole);
+  // JSON mode: the roadmap ends before its second week
+  const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-2' }), { ...JSON_MODE, stopSequences: ['"week": 2'] });
+  const j = await generate(env.url, { key, model, body });
+  const full = responseText((await generate(env.url, { key, model, body: userRequest(roadmapPrompt({ task: 'WEEKS 1-2' }), JSON_MODE) })).json);
+  assert.equal(responseText(j.json), full.slice(0, full.indexOf('"week": 2')));
+  assert.equal(j.json.candidates[0].finishReason, 'STOP');
+  // a sequence past the output limit: the limit cuts first (MAX_TOKENS)
+  const cut = await generate(env.url, { key, model, body: userRequest(roadmapPrompt({ task: 'WEEKS 1-2' }), { ...JSON_MODE, maxOutputTokens: 100, stopSequences: ['"week": 2'] }) });
+  assert.equal(cut.json.candidates[0].finishReason, 'MAX_TOKENS');
+  assert.equal(responseText(cut.json), full.slice(0, 400));
+});

@@ -321,3 +321,11 @@ test('array bounds are a budget: maxItems adding up past 960 -> a bare 400 on 3.
   const week = { type: 'object', properties: { days: { type: 'array', minItems: 7, maxItems: 7, items: { type: 'object' } } } };
   await expect200('gemini-3.1-flash-lite', body({ type: 'object', properties: { weeks: { type: 'array', minItems: 52, maxItems: 52, items: week } } }));
 });
+
+test('more than 5 stopSequences -> 400 "the number of stop_sequences must not exceed 5"; 5 are taken', async () => {
+  const five = ['a1', 'b2', 'c3', 'd4', 'e5'];
+  await expect200('gemini-2.5-flash-lite', userRequest('hi', { stopSequences: five }));
+  await expect400('gemini-2.5-flash-lite', userRequest('hi', { stopSequences: [...five, 'f6'] }),
+    '* GenerateContentRequest.generation_config.stop_sequences: the number of stop_sequences must not exceed 5.\n');
+  await expect400('gemini-3.1-flash-lite', userRequest('hi', { stop_sequences: [...five, 'f6', 'g7'] }), /stop_sequences must not exceed 5/);
+});
