@@ -2,7 +2,7 @@
 // 1. JSON syntax, 2. unknown field names / wrong JSON types (BadRequest details),
 // 3. semantic checks (contents, roles, generationConfig, thinking).
 
-import { badRequestPayload, invalidArgument } from './errors.mjs';
+import { badRequestPayload, googleError, invalidArgument } from './errors.mjs';
 import { requestSchema } from './structured.mjs';
 
 const snake = (k) => k.replace(/[A-Z]/g, (c) => '_' + c.toLowerCase());
@@ -546,7 +546,30 @@ export function validateGenerateRequest(json, model, modelId) {
   if (violations.length) return { ok: false, status: 400, body: badRequestPayload(violations) };
   const err = validateGenerate(req, model, modelId);
   if (err) return { ok: false, status: 400, body: err };
+  const cacheErr = cachedContentError(req);
+  if (cacheErr) return { ok: false, status: cacheErr.error.code, body: cacheErr };
   return { ok: true, req };
+}
+
+/**
+ * `cachedContent` names an explicit cache, `cachedContents/{id}`. The mock creates none (it serves no
+ * `cachedContents` endpoint), so every well-formed name is one Gemini does not know: 403 PERMISSION_DENIED
+ * `CachedContent not found (or permission denied)`, as Gemini answers a deleted or missing cache on generateContent
+ * (a public probe log of 2026-09-07; the same body is what clients retry on: GemCode's docs, an OpenClaw-style proxy,
+ * Go and TypeScript gateways). With `systemInstruction`, `tools` or `toolConfig` in the request, Gemini refuses a
+ * cache with a 400 (the same probe log; google-gemini/deprecated-generative-ai-python#664); the mock checks that
+ * first. A name not of that form gets a 400 whose words are not sourced. An empty name is unset (proto3).
+ */
+function cachedContentError(req) {
+  const name = req.cachedContent;
+  if (name === undefined || name === '') return null;
+  if (req.systemInstruction !== undefined || req.tools !== undefined || req.toolConfig !== undefined) {
+    return invalidArgument('CachedContent can not be used with GenerateContent request setting system_instruction, tools or tool_config.\n\nProposed fix: move those values to CachedContent from GenerateContent request.');
+  }
+  if (!/^cachedContents\/[^/]+$/.test(name)) {
+    return invalidArgument(`* GenerateContentRequest.cached_content: cached_content must be of the form cachedContents/{id}, got "${name}".\n`);
+  }
+  return googleError(403, 'CachedContent not found (or permission denied)');
 }
 
 /** Validation of a countTokens body; returns { ok, req } where req is a GenerateContentRequest. */

@@ -186,15 +186,17 @@ test('every GenerateContentRequest field of v1beta is taken (serviceTier, store,
     ],
     tools: [{ functionDeclarations: [{ name: 'f', description: 'd' }] }],
     toolConfig: { functionCallingConfig: { mode: 'NONE', allowedFunctionNames: [] } },
-    cachedContent: 'cachedContents/abc',
     serviceTier: 'flex',
     store: false,
   };
   assert.equal((await expect200(model, full)).candidates[0].finishReason, 'STOP');
+  // `cachedContent` is taken too: a cache the key does not have is a 403 (below), and one beside a systemInstruction,
+  // tools or a toolConfig a 400 of its own, not an unknown name
+  await expect400(model, { ...full, cachedContent: 'cachedContents/abc' }, /^CachedContent can not be used with GenerateContent request setting system_instruction, tools or tool_config\./);
   // the tier by its SDK name (`flex`, `priority`, `standard`) or its proto name, in any case; snake_case too
   for (const serviceTier of ['priority', 'standard', 'SERVICE_TIER_PRIORITY', 'Flex']) await expect200(model, { ...userRequest('hi'), serviceTier });
   await expect200(model, { ...userRequest('hi'), service_tier: 'flex', store: true });
-  const counted = await generate(env.url, { key: KEY, model, method: 'countTokens', body: { generateContentRequest: { model: `models/${model}`, ...full } } });
+  const counted = await generate(env.url, { key: KEY, model, method: 'countTokens', body: { generateContentRequest: { model: `models/${model}`, ...full, cachedContent: 'cachedContents/abc' } } });
   assert.equal(counted.status, 200, counted.text);
 
   const invalid = (at, type, v) => `Invalid value at '${at}' (${type}), ${JSON.stringify(v)}`;
@@ -328,4 +330,22 @@ test('more than 5 stopSequences -> 400 "the number of stop_sequences must not ex
   await expect400('gemini-2.5-flash-lite', userRequest('hi', { stopSequences: [...five, 'f6'] }),
     '* GenerateContentRequest.generation_config.stop_sequences: the number of stop_sequences must not exceed 5.\n');
   await expect400('gemini-3.1-flash-lite', userRequest('hi', { stop_sequences: [...five, 'f6', 'g7'] }), /stop_sequences must not exceed 5/);
+});
+
+test('cachedContent: a cache the key does not have -> 403 "CachedContent not found (or permission denied)"; a name not cachedContents/{id} -> 400', async () => {
+  const model = 'gemini-2.5-flash';
+  for (const stream of [false, true]) {
+    for (const name of ['cachedContents/ez2yh6u6my9gnjvyigtxvnuf6e5qc79vgd7cc668', 'cachedContents/gone']) {
+      const r = await generate(env.url, { key: KEY, model, body: { ...userRequest('hi'), cachedContent: name }, stream });
+      assert.equal(r.status, 403, r.text.slice(0, 300));
+      assert.deepEqual(r.json, { error: { code: 403, message: 'CachedContent not found (or permission denied)', status: 'PERMISSION_DENIED' } });
+    }
+  }
+  const snake = await generate(env.url, { key: KEY, model, body: { ...userRequest('hi'), cached_content: 'cachedContents/abc' } });
+  assert.equal(snake.status, 403);
+  for (const name of ['abc', 'cachedContents/', 'models/gemini-2.5-flash', 'cachedContents/a/b', 'projects/p/locations/l/cachedContents/abc']) {
+    await expect400(model, { ...userRequest('hi'), cachedContent: name }, /^\* GenerateContentRequest\.cached_content: /);
+  }
+  // an empty name is unset, as in proto3
+  await expect200(model, { ...userRequest('hi'), cachedContent: '' });
 });
