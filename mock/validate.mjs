@@ -53,7 +53,8 @@ const SCHEMAS = {
   part: {
     text: { type: 'string' },
     thought: { type: 'bool' },
-    thoughtSignature: { type: 'string' },
+    // a bytes field: its JSON is base64 (see `isBase64`)
+    thoughtSignature: { type: 'bytes' },
     inlineData: { any: true, data: true },
     fileData: { any: true, data: true },
     functionCall: { any: true, data: true },
@@ -123,7 +124,7 @@ const SCHEMAS = {
   },
 };
 
-const TYPE_NAMES = { int: 'TYPE_INT32', float: 'TYPE_FLOAT', bool: 'TYPE_BOOL', string: 'TYPE_STRING' };
+const TYPE_NAMES = { int: 'TYPE_INT32', float: 'TYPE_FLOAT', bool: 'TYPE_BOOL', string: 'TYPE_STRING', bytes: 'TYPE_BYTES' };
 const MESSAGE_TYPES = {
   content: 'type.googleapis.com/google.ai.generativelanguage.v1beta.Content',
   part: 'type.googleapis.com/google.ai.generativelanguage.v1beta.Part',
@@ -187,6 +188,8 @@ function coerceScalar(type, v) {
       return typeof v === 'boolean' ? { ok: true, v } : { ok: false };
     case 'string':
       return typeof v === 'string' ? { ok: true, v } : { ok: false };
+    case 'bytes':
+      return typeof v === 'string' && isBase64(v) ? { ok: true, v } : { ok: false };
     default: {
       const e = ENUMS[type];
       if (!e) return { ok: true, v };
@@ -195,6 +198,25 @@ function coerceScalar(type, v) {
       return { ok: false };
     }
   }
+}
+
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * Whether `s` is the JSON of a bytes field as Google's parser reads it: base64 in the standard alphabet (`+/`) or the
+ * URL-safe one (`-_`), not both, padded with `=` or not; a length of 4n + 1 characters, or set bits past the last
+ * whole byte (a non-canonical ending), fail. Gemini refused a signature "with only Base64 alphabet characters, length
+ * mod 4 = 2 and non-canonical trailing bits" (a public incident note), and a 25-character one (mod 4 = 1).
+ */
+export function isBase64(s) {
+  const m = /^(?:([A-Za-z0-9+/]*)|([A-Za-z0-9_-]*))(={0,2})$/.exec(s);
+  if (!m) return false;
+  const body = m[1] ?? m[2];
+  const pad = m[3].length;
+  if (body.length % 4 === 1 || (pad > 0 && (body.length + pad) % 4 !== 0)) return false;
+  if (body.length % 4 === 0) return true;
+  const last = (BASE64 + (m[1] != null ? '+/' : '-_')).indexOf(body[body.length - 1]);
+  return (last & (body.length % 4 === 2 ? 0b1111 : 0b11)) === 0;
 }
 
 /** The type a value of scalar or enum `type` that does not parse is reported as. */
@@ -277,7 +299,9 @@ function walk(name, value, path, violations) {
     const type = f.enum ?? f.type;
     const c = coerceScalar(type, v);
     if (!c.ok) {
-      violations.push({ field: sub, description: `Invalid value at '${sub}' (${scalarTypeName(type)}), ${JSON.stringify(v)}` });
+      // a string that is not base64 is named as such: `(TYPE_BYTES), Base64 decoding failed for "..."`
+      const what = type === 'bytes' && typeof v === 'string' ? `Base64 decoding failed for ${JSON.stringify(v)}` : JSON.stringify(v);
+      violations.push({ field: sub, description: `Invalid value at '${sub}' (${scalarTypeName(type)}), ${what}` });
       continue;
     }
     out[key] = c.v;

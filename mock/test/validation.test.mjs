@@ -349,3 +349,30 @@ test('cachedContent: a cache the key does not have -> 403 "CachedContent not fou
   // an empty name is unset, as in proto3
   await expect200(model, { ...userRequest('hi'), cachedContent: '' });
 });
+
+test('thoughtSignature is bytes: a value that is not base64 -> 400 "(TYPE_BYTES), Base64 decoding failed for ..." at its path', async () => {
+  const model = 'gemini-3.1-pro-preview';
+  const history = (sig, key = 'thoughtSignature') => ({
+    contents: [
+      { role: 'user', parts: [{ text: 'plan week 1' }] },
+      { role: 'model', parts: [{ text: 'Here it is.', [key]: sig }] },
+      { role: 'user', parts: [{ text: 'and week 2' }] },
+    ],
+  });
+  // what Gemini signed its answer with goes back as it came
+  const answer = await expect200(model, userRequest('plan week 1'));
+  const signature = answer.candidates[0].content.parts.at(-1).thoughtSignature;
+  assert.ok(signature);
+  await expect200(model, history(signature));
+  for (const sig of ['QUJD', 'QUI', 'QUI=', 'a-b_', '']) await expect200(model, history(sig));
+  for (const sig of ['reasoning_content', 'default_signature', 'EmIKYAERTTIPsMumWW2CIAWzb', 'QUJ', 'not base64!', signature.slice(0, -2)]) {
+    const err = await expect400(model, history(sig),
+      `Invalid value at 'contents[1].parts[0].thought_signature' (TYPE_BYTES), Base64 decoding failed for ${JSON.stringify(sig)}`);
+    assert.deepEqual(err.details, [{
+      '@type': 'type.googleapis.com/google.rpc.BadRequest',
+      fieldViolations: [{ field: 'contents[1].parts[0].thought_signature', description: err.message }],
+    }]);
+  }
+  await expect400(model, history('reasoning_content', 'thought_signature'), /^Invalid value at 'contents\[1\]\.parts\[0\]\.thought_signature' \(TYPE_BYTES\), Base64 decoding failed for "reasoning_content"$/);
+  await expect400(model, history(5), "Invalid value at 'contents[1].parts[0].thought_signature' (TYPE_BYTES), 5");
+});
