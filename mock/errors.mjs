@@ -178,7 +178,27 @@ const QUOTAS = {
     id: 'GenerateContentInputTokensPerModelPerMinute-FreeTier',
     value: 250000,
   },
+  // named only in the bodies of a model outside the key's tier (ZERO_QUOTA_ORDERS)
+  tokensDay: {
+    metric: 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count',
+    id: 'GenerateContentInputTokensPerModelPerDay-FreeTier',
+    value: null,
+  },
 };
+
+/**
+ * A model outside the key's tier (a free-tier quota of 0) is refused on every count at once: Gemini's body names the
+ * four free-tier quotas, requests per day and per minute, input tokens per minute and per day, each `limit: 0` in the
+ * message and a violation with no `quotaValue`. Captures list them in more than one order (gemini-2.5-pro: requests
+ * per day first; gemini-3-pro: input tokens per minute first; google-gemini/gemini-cli#22486 has the message's
+ * lines tokens, requests, requests, tokens): the mock takes these two in turn, so that a client which reads only the
+ * first violation meets both.
+ */
+const ZERO_QUOTA_ORDERS = [
+  ['day', 'minute', 'tokens', 'tokensDay'],
+  ['tokens', 'minute', 'day', 'tokensDay'],
+];
+let zeroQuotaBodies = 0;
 
 /**
  * Gemini's 429 for exhausted quotas: the message names each (`limit:` its value) and ends with the wait, then
@@ -190,7 +210,7 @@ function quotaBody(model, violations, { retryDelay = null, retryIn = null, messa
   const secs = retryIn ?? (retryDelay != null ? parseDelaySeconds(retryDelay) : null);
   const msg = message ||
     'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. \n' +
-      violations.map(({ quota, value }) => `* Quota exceeded for metric: ${quota.metric}, limit: ${value ?? quota.value}, model: ${model}`).join('\n') +
+      violations.map(({ quota, value, limit }) => `* Quota exceeded for metric: ${quota.metric}, limit: ${limit ?? value ?? quota.value}, model: ${model}`).join('\n') +
       (secs != null ? `\nPlease retry in ${secs}s.` : '');
   // In the order Gemini sends them since 2026: Help first.
   const details = [
@@ -217,8 +237,16 @@ function quotaBody(model, violations, { retryDelay = null, retryIn = null, messa
  * (`tokens`). `limit` overrides the quota's value. See `quotaBody` for `retryDelay` and `retryIn`.
  */
 export function quotaError(model, { perDay = false, tokens = false, limit = null, retryDelay = null, retryIn = null, message = null } = {}) {
+  if (limit != null && Number(limit) === 0) return zeroQuotaError(model, { retryDelay, retryIn, message });
   const quota = tokens ? QUOTAS.tokens : perDay ? QUOTAS.day : QUOTAS.minute;
   return quotaBody(model, [{ quota, value: String(limit ?? quota.value) }], { retryDelay, retryIn, message });
+}
+
+/** The 429 of a model outside the key's tier (see ZERO_QUOTA_ORDERS): four quotas of 0, no `quotaValue`. */
+function zeroQuotaError(model, { retryDelay, retryIn, message }) {
+  const order = ZERO_QUOTA_ORDERS[zeroQuotaBodies++ % ZERO_QUOTA_ORDERS.length];
+  const violations = order.map((k) => ({ quota: QUOTAS[k], value: null, limit: 0 }));
+  return quotaBody(model, violations, { retryDelay, retryIn, message });
 }
 
 /**

@@ -492,3 +492,40 @@ test('safety takes a reason: any content stop, streamed or not, with safetyRatin
     assert.deepEqual(body.knownReasons, reasons);
   }
 });
+
+test('limit 0 (a model outside the key\'s tier): four free-tier quotas of 0, requests and input tokens per minute and per day, none with quotaValue, in two orders in turn', async () => {
+  const ids = {
+    day: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+    minute: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+    tokens: 'GenerateContentInputTokensPerModelPerMinute-FreeTier',
+    tokensDay: 'GenerateContentInputTokensPerModelPerDay-FreeTier',
+  };
+  const metric = (id) => `generativelanguage.googleapis.com/generate_content_free_tier_${id.includes('InputTokens') ? 'input_token_count' : 'requests'}`;
+  const orders = new Set();
+  for (const step of [
+    { fault: 'status', status: 429, limit: 0, retryDelay: '54s' },
+    { fault: 'status', status: 429, limit: 0 },
+    { fault: 'quota-day', limit: 0, retryDelay: '7s' },
+  ]) {
+    const r = await withFault(step, { model: 'gemini-3.1-pro-preview' });
+    assert.equal(r.status, 429);
+    const e = r.json.error;
+    assert.equal(e.status, 'RESOURCE_EXHAUSTED');
+    assert.equal(e.details[0]['@type'], 'type.googleapis.com/google.rpc.Help');
+    const { violations } = e.details.find((d) => d['@type'] === 'type.googleapis.com/google.rpc.QuotaFailure');
+    assert.deepEqual([...violations.map((v) => v.quotaId)].sort(), Object.values(ids).sort());
+    for (const v of violations) {
+      assert.deepEqual(Object.keys(v), ['quotaMetric', 'quotaId', 'quotaDimensions'], 'no quotaValue, as in Gemini\'s bodies');
+      assert.equal(v.quotaMetric, metric(v.quotaId));
+      assert.deepEqual(v.quotaDimensions, { location: 'global', model: 'gemini-3.1-pro-preview' });
+    }
+    // the message names each, in the same order, with limit: 0
+    const lines = e.message.split('\n').filter((l) => l.startsWith('* Quota exceeded'));
+    assert.deepEqual(lines, violations.map((v) => `* Quota exceeded for metric: ${v.quotaMetric}, limit: 0, model: gemini-3.1-pro-preview`));
+    const retry = e.details.find((d) => d['@type'].endsWith('RetryInfo'));
+    assert.equal(retry?.retryDelay, step.retryDelay);
+    if (step.retryDelay) assert.match(e.message, new RegExp(`\\nPlease retry in ${step.retryDelay}\\.$`));
+    orders.add(violations[0].quotaId);
+  }
+  assert.deepEqual([...orders].sort(), [ids.day, ids.tokens].sort(), 'requests per day first, or input tokens per minute first');
+});
