@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 
 import { MODELS, getModel, inputTokenLimit, modelResource, normalizeModelId, plannedThinking } from './models.mjs';
 import {
-  googleError, keyRefusal, keyRefusalFor, MODEL_NOT_FOUND, quotaError, statusFaultBody,
+  googleError, invalidArgument, keyRefusal, keyRefusalFor, MODEL_NOT_FOUND, quotaError, statusFaultBody,
   htmlErrorPage, SAFETY_RATINGS_BLOCKED, INPUT_TOO_LONG,
 } from './errors.mjs';
 import { RateLimiter, QUOTA_WINDOW_MS, QUOTA_DAY_MS } from './limits.mjs';
@@ -1026,12 +1026,48 @@ async function handleGetModel(ctx, modelRaw) {
   await sleepUntil(ctx, latencyMs * scale);
   if (ctx.aborted) return;
   if (modelRaw == null) {
-    return sendJson(ctx, 200, { models: Object.keys(MODELS).map(modelResource) });
+    const page = modelPage(ctx.url.searchParams);
+    if (page.error) return sendError(ctx, 400, page.error);
+    return sendJson(ctx, 200, page.body);
   }
   const id = normalizeModelId(modelRaw);
   entry.model = id;
   if (!getModel(id)) return sendError(ctx, 404, MODEL_NOT_FOUND(id, 'get'));
   sendJson(ctx, 200, modelResource(id));
+}
+
+/** ListModels' default and largest `pageSize` (the models.list reference: 50 by default, at most 1000). */
+export const MODELS_PAGE_SIZE = 50;
+export const MODELS_MAX_PAGE_SIZE = 1000;
+
+/**
+ * A page of `GET models`: `pageSize` models from the one `pageToken` names (the `nextPageToken` of the page before,
+ * an opaque string here as at Google), with a `nextPageToken` while more remain. A `pageSize` of 0 or none is the
+ * default, a larger one than the most is the most. A token the mock did not give, or a `pageSize` that is not a
+ * non-negative whole number, is a 400.
+ */
+function modelPage(params) {
+  const ids = Object.keys(MODELS);
+  const sizeRaw = params.get('pageSize') ?? params.get('page_size');
+  let size = MODELS_PAGE_SIZE;
+  if (sizeRaw != null && sizeRaw !== '') {
+    if (!/^\d+$/.test(sizeRaw)) {
+      return { error: invalidArgument(`Invalid value at 'page_size' (TYPE_INT32), "${sizeRaw}"`) };
+    }
+    size = Math.min(Number(sizeRaw) || MODELS_PAGE_SIZE, MODELS_MAX_PAGE_SIZE);
+  }
+  const token = params.get('pageToken') ?? params.get('page_token') ?? '';
+  let from = 0;
+  if (token !== '') {
+    const m = /^offset:(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+    from = m ? Number(m[1]) : -1;
+    if (!(from > 0 && from < ids.length) || Buffer.from(`offset:${from}`).toString('base64url') !== token) {
+      return { error: invalidArgument('Invalid page token.') };
+    }
+  }
+  const body = { models: ids.slice(from, from + size).map(modelResource) };
+  if (from + size < ids.length) body.nextPageToken = Buffer.from(`offset:${from + size}`).toString('base64url');
+  return { body };
 }
 
 function handlePreflight(ctx) {

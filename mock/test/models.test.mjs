@@ -113,3 +113,41 @@ test('control.mjs generate() asks gemini-3.1-flash-lite when no model is given',
   assert.equal(r.status, 200);
   assert.equal(r.json.modelVersion, 'gemini-3.1-flash-lite');
 });
+
+test('GET models pages with pageSize (default 50, at most 1000) and pageToken, nextPageToken while more remain; a token it did not give -> 400', async () => {
+  const list = async (query) => {
+    const r = await fetch(`${env.url}/v1beta/models${query}`, { headers: { 'x-goog-api-key': KEY } });
+    return { status: r.status, json: await r.json() };
+  };
+  const all = Object.keys(MODELS).map((id) => `models/${id}`);
+  assert.ok(all.length > 3);
+  const whole = await list('');
+  assert.deepEqual(whole.json.models.map((m) => m.name), all);
+  assert.equal(whole.json.nextPageToken, undefined, 'fewer than 50 models: one page');
+  for (const q of ['?pageSize=0', '?pageSize=1000', '?pageSize=5000', `?pageSize=${all.length}`]) {
+    const r = await list(q);
+    assert.deepEqual(r.json.models.map((m) => m.name), all, q);
+    assert.equal(r.json.nextPageToken, undefined, q);
+  }
+  // three at a time: every model once, in order, the last page without a token
+  const names = [];
+  let token;
+  let pages = 0;
+  do {
+    const r = await list(`?pageSize=3${token ? `&pageToken=${encodeURIComponent(token)}` : ''}`);
+    assert.equal(r.status, 200);
+    assert.ok(r.json.models.length <= 3 && r.json.models.length > 0);
+    names.push(...r.json.models.map((m) => m.name));
+    token = r.json.nextPageToken;
+    pages += 1;
+  } while (token);
+  assert.deepEqual(names, all);
+  assert.equal(pages, Math.ceil(all.length / 3));
+  for (const bad of ['nonsense', 'b2Zmc2V0OjA', 'b2Zmc2V0Ojk5OQ']) {
+    const r = await list(`?pageToken=${bad}`);
+    assert.equal(r.status, 400, bad);
+    assert.equal(r.json.error.status, 'INVALID_ARGUMENT');
+  }
+  const badSize = await list('?pageSize=-1');
+  assert.equal(badSize.status, 400);
+});
