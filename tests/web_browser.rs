@@ -307,12 +307,22 @@ async fn sse_streams_in_chunks_and_matches_the_whole_answer() {
 #[wasm_bindgen_test]
 async fn errors_and_cuts_inside_a_stream() {
     let k = key("sse-faults");
-    script(&k, json!([{"fault": "sse-error"}, {"fault": "sse-cut"}])).await;
+    // Gemini reports a stream's usage in one of three forms (see mock/README.md): a running total in every event, the
+    // prompt first, or only in the last event, which a broken stream never sends.
+    let steps = ["running", "prompt-first", "last-only"].map(|form| json!({"fault": "sse-error", "usageForm": form}));
+    script(&k, json!([steps[0], steps[1], steps[2], {"fault": "sse-cut"}])).await;
     let (r, _) = stream(&k, "Role: DevOps Engineer\nTotal weeks: 6\nTASK: WEEKS 1-2").await;
     // The reply keeps what the stream cost before the error; `into_result` gives the error.
     let broken = r.unwrap();
     assert!(broken.usage.output_tokens > 0, "{:?}", broken.usage);
     assert_eq!(broken.into_result().unwrap_err().code(), "SERVER");
+    // With less usage reported, less is kept, and the error is the same.
+    let (r, _) = stream(&k, "Role: DevOps Engineer\nTotal weeks: 6\nTASK: WEEKS 1-2").await;
+    let broken = r.unwrap();
+    assert!(broken.usage.prompt_tokens > 0 && broken.usage.output_tokens == 0, "{:?}", broken.usage);
+    assert_eq!(broken.into_result().unwrap_err().code(), "SERVER");
+    let (r, _) = stream(&k, "Role: DevOps Engineer\nTotal weeks: 6\nTASK: WEEKS 1-2").await;
+    assert_eq!(r.and_then(|b| b.into_result()).unwrap_err().code(), "SERVER");
     let (r, _) = stream(&k, "Role: DevOps Engineer\nTotal weeks: 6\nTASK: WEEKS 1-2").await;
     let cut = r.unwrap();
     assert_eq!(cut.finish_reason, None, "a cut stream has no finishReason");

@@ -664,6 +664,9 @@ async fn f39_429_with_a_zero_quota_fails_fast() {
     assert_eq!(r.code(), "RATE_LIMITED");
     assert_eq!(field(r.error(), "retryable").as_bool(), Some(false));
     assert!(str_field(r.error(), "message").unwrap().contains("limit: 0"));
+    // Google's body names per-day quotas too (as the mock's does), so `zeroQuota` tells it from a daily quota.
+    assert_eq!(field(r.error(), "zeroQuota").as_bool(), Some(true));
+    assert!(to_json(&field(r.error(), "quotaIds")).to_string().contains("PerDay"));
     assert_eq!(r.partial_weeks(), Some(weeks(1..=3)));
     assert_eq!(trace(&k).await, ["model", "OUTLINE", "WEEKS 1-3", "!429"], "waiting for a quota of 0 never helps");
     assert_eq!(r.count("retry"), 0);

@@ -61,6 +61,7 @@ fn google_details_and_extras_become_fields() {
     assert_eq!(num_field(&js, "batch"), Some(2.0));
     assert_eq!(str_field(&js, "partial").as_deref(), Some("p"));
     assert_eq!(field(&js, "retryable"), JsValue::FALSE, "a per-day quota is not retryable");
+    assert!(field(&js, "zeroQuota").is_undefined(), "set only for a quota of 0");
     let field_err = to_js(&Error::invalid("weeks", "x"), None, &[]);
     assert_eq!(str_field(&field_err, "field").as_deref(), Some("weeks"));
 }

@@ -584,8 +584,8 @@ function explain(err, offline, next = 'generate', model = current?.model ?? ui.m
         : ['Google did not accept the API key', 'Check the key: copy it again from Google AI Studio (aistudio.google.com/apikey), make sure it is complete and that the Generative Language API is enabled for its project.'];
     case 'RATE_LIMITED': {
       const daily = (err.quotaIds || []).some((q) => /PerDay/i.test(q));
-      // Not retryable and not daily: a quota of 0, the model is outside the key's tier (Gemini still names a wait).
-      if (err.retryable === false && !daily) {
+      // A quota of 0: the model is outside the key's tier (Gemini still names a wait, and per-day quotas too).
+      if (err.zeroQuota) {
         return ['No quota for this model', `${offline ? 'The demo model reports' : 'Google reports'} a quota of 0 for ${model} on this key (its tier does not include it): waiting will not help. Choose another model and ${then}${kept}`];
       }
       // Before the named wait: Gemini names one for a daily quota too (to midnight Pacific, or a useless few seconds).

@@ -42,6 +42,11 @@ export interface GeminiRoadmapError extends Error {
     retryDelayMs?: number;
     /** `RATE_LIMITED`: the quotas Google named (`GenerateRequestsPerDayPerProjectPerModel-FreeTier`). */
     quotaIds?: string[];
+    /**
+     * `RATE_LIMITED`: the key has a quota of 0 for this model (its tier does not include it), so no wait helps.
+     * Its `quotaIds` name per-day quotas too: check this first.
+     */
+    zeroQuota?: boolean;
     /** `MALFORMED` from `repairJson` or the chat's JSON calls: where the JSON could not be read, in UTF-16 code units of the text. */
     position?: number;
     /** `TIMEOUT`: the limit that passed. */
@@ -131,6 +136,9 @@ pub fn to_js(err: &Error, signal: Option<&AbortSignal>, extra: &[(&str, JsValue)
             if !d.quota_ids.is_empty() {
                 let ids: Array = d.quota_ids.iter().map(|q| JsValue::from_str(q)).collect();
                 set(&js, "quotaIds", ids.into());
+            }
+            if d.zero_quota {
+                set(&js, "zeroQuota", true.into());
             }
         }
         js
