@@ -72,6 +72,13 @@ const outlineComplete = (rm) =>
 // Placeholder weeks (`fallback`) are left to do: Continue (`resumeFrom`) asks for them again.
 const finishedWeeks = (rm) => (rm?.weeks || []).filter((w) => !w.fallback).length;
 const weeksLeft = (rm) => (rm ? rm.totalWeeks - finishedWeeks(rm) : 0);
+/** "3 of 9 weeks (2 placeholders to write again)": the weeks kept, counted as Continue counts them. */
+const keptText = (rm) => {
+  const placeholders = (rm.weeks?.length ?? 0) - finishedWeeks(rm);
+  return `${finishedWeeks(rm)} of ${plural(rm.totalWeeks, 'week')}${placeholders ? ` (${plural(placeholders, 'placeholder')} to write again)` : ''}`;
+};
+/** A stopped run that still got every week, none a placeholder: nothing is left to continue. */
+const allArrived = (rm) => outlineComplete(rm) && weeksLeft(rm) === 0;
 /** Every week is there (placeholders included): regenerateWeek writes a week again only within a whole roadmap. */
 const whole = (rm) => !!rm && (rm.weeks?.length ?? 0) === rm.totalWeeks;
 const NOT_WHOLE = 'Continue the roadmap first: a week is written again only in a whole roadmap';
@@ -121,7 +128,7 @@ function armDiscard() {
   const kept = rm.weeks.length;
   discardArmed = true;
   ui.generate.textContent = kept ? `Discard ${plural(kept, 'kept week')} and start over` : 'Discard the outline and start over';
-  ui.discardNote.textContent = `The unfinished roadmap (${kept} of ${plural(rm.totalWeeks, 'week')} ready) is replaced by a new one. Press again to confirm, or press Continue to finish it.`;
+  ui.discardNote.textContent = `The unfinished roadmap (${keptText(rm)} ready) is replaced by a new one. Press again to confirm, or press Continue to finish it.`;
   ui.discardNote.hidden = false;
 }
 
@@ -225,13 +232,18 @@ function readBackend(errors) {
   }
   if (!b.offline) {
     let ok = false;
+    let allowed = true;
     try {
       const u = new URL(b.baseUrl);
       ok = (u.protocol === 'https:' || u.protocol === 'http:') && !u.search && !u.hash && !u.username;
+      // What the page's Content-Security-Policy lets it connect to (connect-src): any other address would fail as
+      // a NETWORK error that blames the connection.
+      allowed = u.origin === new URL(GOOGLE_URL).origin || u.origin === location.origin || (u.protocol === 'http:' && u.hostname === '127.0.0.1');
     } catch {
       ok = false;
     }
     if (!ok) errors.baseUrl = 'Enter an http(s) address without ?query or #fragment, e.g. https://generativelanguage.googleapis.com.';
+    else if (!allowed) errors.baseUrl = `This page may connect only to Google’s address, to http://127.0.0.1 (a local mock, any port) or to ${location.origin} (its Content-Security-Policy).`;
   }
   return b;
 }
@@ -374,7 +386,7 @@ function upsertCard(rm, w) {
   const sig = JSON.stringify([w, w.fallback ? fallbackReason(rm, w.week) : '']);
   const existing = ui.weeksList.querySelector(`:scope > [data-week="${w.week}"]`);
   if (existing && cardSig.get(existing) === sig) return existing;
-  const card = weekCard(rm, w, { canRegenerate: !run && !regen && whole(rm) });
+  const card = weekCard(rm, w, { canRegenerate: !run && !regen && whole(rm), offline: (run?.backend ?? current)?.offline ?? false });
   cardSig.set(card, sig);
   if (existing) {
     // Keep the days the reader had opened.
@@ -431,7 +443,7 @@ function ensureSegments(total) {
 function updateProgress() {
   const rm = run?.working ?? current?.roadmap;
   if (!rm) return;
-  const done = (rm.weeks || []).length;
+  const done = finishedWeeks(rm);
   ui.progress.setAttribute('aria-valuemax', String(rm.totalWeeks || 1));
   ui.progress.setAttribute('aria-valuenow', String(done));
   ui.progress.setAttribute('aria-valuetext', `${done} of ${rm.totalWeeks} weeks ready`);
@@ -529,7 +541,8 @@ function restore() {
       : { role: rm.role, weeks: rm.totalWeeks, batchWeeks: 3, ...(rm.level ? { level: rm.level } : {}), ...(rm.hoursPerDay ? { hoursPerDay: rm.hoursPerDay } : {}) };
   const model = isText(saved.model) && saved.model ? saved.model : DEFAULT_MODEL;
   const otherUsage = isObject(saved.otherUsage) && Object.values(saved.otherUsage).every(isObject) ? saved.otherUsage : {};
-  current = { roadmap: rm, params, model, offline: !!saved.offline, complete: !!saved.complete, otherUsage };
+  // Saved while its run was still going, after every week had arrived: it is complete.
+  current = { roadmap: rm, params, model, offline: !!saved.offline, complete: !!saved.complete || allArrived(rm), otherUsage };
   fillForm(params);
   // A model the form no longer offers (gemini-2.5-flash, shut down by Google) leaves the form on its default.
   if ([...ui.model.options].some((o) => o.value === model)) ui.model.value = model;
@@ -544,7 +557,7 @@ function restore() {
     ui.statusDetail.textContent = `Saved ${when}. Clear removes it from this browser.`;
   } else {
     ui.statusTitle.textContent = 'Unfinished roadmap restored';
-    ui.statusDetail.textContent = `${rm.weeks.length} of ${rm.totalWeeks} weeks were saved ${when}. Continue finishes the rest.`;
+    ui.statusDetail.textContent = `${keptText(rm)} were saved ${when}. Continue finishes the rest.`;
   }
   addLog(`Restored the roadmap saved ${when}`);
   return true;
@@ -603,11 +616,16 @@ function explain(err, offline, next = 'generate', model = current?.model ?? ui.m
         ? [`The demo model is having trouble${status}`, `This is on the local demo model’s side. Wait a moment and ${then}${kept}`]
         : [`Google is having trouble${status}`, `This is on Google’s side and usually passes quickly. Wait a moment and ${then}${kept}`];
     case 'NETWORK':
-      return ['Could not reach the server', offline ? `The local demo model did not answer. Check that \`npm run demo\` is still running, then ${then}.` : `Check your internet connection (and any VPN, proxy or ad blocker that may block generativelanguage.googleapis.com), then ${then}.`];
+      return ['Could not reach the server', offline ? `The local demo model did not answer. Check that “npm run demo” is still running, then ${then}.` : `Check your internet connection (and any VPN, proxy or ad blocker that may block the address named below), then ${then}.`];
     case 'TIMEOUT':
       return [`${who} took too long to answer`, next === 'continue' ? 'Press Continue to try again; a smaller “Batch size” (weeks per request) makes each answer shorter.' : retry];
-    case 'BLOCKED':
-      return [`${who} blocked the request${err.reason ? ` (${err.reason})` : ''}`, 'Rephrase the role in plain, neutral words and try again.'];
+    case 'BLOCKED': {
+      const title = `${who} blocked the request${err.reason ? ` (${err.reason})` : ''}`;
+      // RECITATION: the answer quoted existing text too closely; another answer usually does not.
+      if (err.reason === 'RECITATION') return [title, `The answer followed published text too closely, which ${who} does not return. Another answer usually differs: ${then}${kept}`];
+      const rephrase = 'rephrase the role in plain, neutral words and generate a new roadmap';
+      return [title, next === 'generate' ? 'Rephrase the role in plain, neutral words and try again.' : `${next === 'continue' ? 'Press Continue to ask again — finished weeks are kept' : 'Try the week again with “Regenerate week”'}; if it is blocked again, ${rephrase}.`];
+    }
     case 'NOT_FOUND':
       return ['Model not available', `“${model}” is not available for this key. Choose another model and ${then}.`];
     case 'BAD_REQUEST':
@@ -765,7 +783,7 @@ function onProgress(e) {
       run.segments[e.batch - 1]?.setAttribute('title', `Batch ${e.batch}: ${range(e.startWeek, e.endWeek)}`);
       run.inFlight.add(e.batch);
       showGenerating(e.batch);
-      ui.statusDetail.textContent = `${range(e.startWeek, e.endWeek).replace(/^w/, 'W')} · ${w.weeks.length} of ${w.totalWeeks} weeks ready`;
+      ui.statusDetail.textContent = `${range(e.startWeek, e.endWeek).replace(/^w/, 'W')} · ${keptText(w)} ready`;
       addLog(`Generating batch: ${range(e.startWeek, e.endWeek)}`);
       updateProgress();
       break;
@@ -778,7 +796,7 @@ function onProgress(e) {
       renderHeader(w);
       updateProgress();
       const [, to] = [...run.ranges.values()].at(-1) ?? [];
-      ui.statusDetail.textContent = `Week ${e.week.week} ready${to ? ` · generating up to week ${to}` : ''} · ${w.weeks.length} of ${w.totalWeeks} weeks ready`;
+      ui.statusDetail.textContent = `Week ${e.week.week} ${e.week.fallback ? 'is a placeholder' : 'ready'}${to ? ` · generating up to week ${to}` : ''} · ${keptText(w)} ready`;
       save();
       break;
     }
@@ -876,6 +894,29 @@ function showReady(rm, secs) {
   ui.statusDetail.textContent = `${plural(rm.totalWeeks, 'week')} · ${plural(rm.totalWeeks * 7, 'day')} · ${secs} s${fallbacks ? ` · ${plural(fallbacks, 'week')} to regenerate` : ''}`;
 }
 
+/** Colours the finished batches of a stopped run that hold a placeholder week as a finished run's are. */
+function markPlaceholders(rm, ranges) {
+  for (const [b, [from, to]] of ranges) {
+    const seg = ui.progress.querySelectorAll('.seg')[b - 1];
+    if (seg?.classList.contains('seg--done') && rm.weeks.some((w) => w.fallback && w.week >= from && w.week <= to)) {
+      seg.className = 'seg seg--fallback';
+    }
+  }
+}
+
+/** A run stopped after every week had arrived (`allArrived`): the roadmap is complete, shown and saved as such. */
+function keepWhole(kept, how, focus) {
+  current = { ...current, roadmap: kept, complete: true };
+  renderRoadmap(kept);
+  renderUsage();
+  ui.statusTitle.textContent = 'Roadmap ready';
+  ui.statusDetail.textContent = `Every week had arrived when the run ${how}: nothing is left to generate.`;
+  updateProgress();
+  save();
+  setState('done');
+  settleFocus(focus);
+}
+
 /** After "Regenerate week": the finished run's status and its batches' segments follow the placeholders left. */
 function refreshReady(rm) {
   if (document.body.dataset.state !== 'done' || current?.secs == null) return; // a restored or stopped roadmap says nothing about placeholders
@@ -901,15 +942,21 @@ function cancelledRun(err) {
     settleFocus(focus);
     return;
   }
+  for (const seg of ui.progress.children) if (!seg.classList.contains('seg--done')) seg.className = 'seg seg--stopped';
+  markPlaceholders(kept, me.ranges);
+  if (allArrived(kept)) {
+    addLog(`Cancelled after every week had arrived: kept all ${plural(kept.totalWeeks, 'week')}`, 'warn');
+    keepWhole(kept, 'was cancelled', focus);
+    return;
+  }
   current = { ...current, roadmap: kept, complete: false };
   renderRoadmap(kept);
   renderUsage();
-  for (const seg of ui.progress.children) if (!seg.classList.contains('seg--done')) seg.className = 'seg seg--stopped';
   const n = kept.weeks.length;
-  addLog(`Cancelled: kept ${n} of ${plural(kept.totalWeeks, 'week')}`, 'warn');
+  addLog(`Cancelled: kept ${keptText(kept)}`, 'warn');
   ui.statusTitle.textContent = 'Cancelled';
   if (outlineComplete(kept)) {
-    ui.statusDetail.textContent = `Kept ${n} of ${plural(kept.totalWeeks, 'week')}. Continue picks up where it stopped without asking for finished weeks again.`;
+    ui.statusDetail.textContent = `Kept ${keptText(kept)}. Continue picks up where it stopped without asking for finished weeks again.`;
     save();
   } else {
     ui.statusDetail.textContent = 'Stopped before the outline was ready; nothing to keep.';
@@ -949,18 +996,23 @@ function failRun(err) {
   const kept = err.partial && Array.isArray(err.partial.weeks) ? err.partial : me.working;
   const early = replacedInVain(me, kept);
   addLog(`Failed: ${err.code} — ${err.message}`, 'error');
+  if (allArrived(kept)) {
+    keepWhole(kept, `stopped (${err.code})`, focus);
+    return;
+  }
   if (early) bringBackPrevious(me, kept);
   else {
     current = { ...current, roadmap: kept, complete: false };
     if (kept.weeks.length || outlineComplete(kept)) renderRoadmap(kept);
     renderUsage();
   }
+  markPlaceholders(kept, me.ranges);
   if (err.batch) segState(err.batch, 'failed');
   // The advice names Continue only when setState('failed') below shows it for this run's roadmap.
   showError(err, me.backend.offline, !early && outlineComplete(kept) && weeksLeft(kept) > 0 ? 'continue' : 'generate', me.backend.model);
   ui.statusTitle.textContent = 'Generation stopped';
   ui.statusDetail.textContent = kept.weeks.length
-    ? `${kept.weeks.length} of ${plural(kept.totalWeeks, 'week')} are ready and kept.`
+    ? `${keptText(kept)} are ready and kept.`
     : early
       ? 'No weeks were generated. The roadmap you had before is below, unchanged.'
       : 'No weeks were generated.';

@@ -58,7 +58,10 @@ export function mdText(s) {
   }
   // Our own prefix comes first on every line ("- ", "## Week 1: "), but a list item's text starts a block of its own:
   // `- # x` is a heading, `- ---` a rule, `- 1. x` a list inside the item. Its first character is escaped.
-  return (out + mdEscape(text.slice(last))).replace(/^(\s*)(?:([#+=-])|(\d+)(?=[.)]))/, (m, sp, c, n) => (c ? `${sp}\\${c}` : `${sp}${n}\\`));
+  // In a heading, a last run of `#` after a space is its closing sequence, and dropped (`C# ##` showed as `C#`).
+  return (out + mdEscape(text.slice(last)))
+    .replace(/^(\s*)(?:([#+=-])|(\d+)(?=[.)]))/, (m, sp, c, n) => (c ? `${sp}\\${c}` : `${sp}${n}\\`))
+    .replace(/(^|[ \t])(#+)[ \t]*$/, '$1\\$2');
 }
 
 export function toMarkdown(roadmap) {

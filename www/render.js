@@ -197,7 +197,7 @@ function dayDetails(d) {
 }
 
 /** One week card. `busy` disables its regenerate button. */
-export function weekCard(roadmap, w, { canRegenerate = true } = {}) {
+export function weekCard(roadmap, w, { canRegenerate = true, offline = false } = {}) {
   const id = `week-${w.week}`;
   const totalHours = (w.days || []).reduce((s, d) => s + (Number(d.hours) || 0), 0);
   const meta = [`${(w.days || []).length} days`];
@@ -229,7 +229,7 @@ export function weekCard(roadmap, w, { canRegenerate = true } = {}) {
         'div',
         { className: 'flag', role: 'note' },
         el('strong', {}, 'Placeholder week. '),
-        `Gemini’s answer for this week could not be used (${fallbackReason(roadmap, w.week)}), so it was filled in from the outline. Regenerate it for a full plan.`,
+        `${offline ? 'The demo model’s' : 'Gemini’s'} answer for this week could not be used (${fallbackReason(roadmap, w.week)}), so it was filled in from the outline. Regenerate it for a full plan.`,
       ),
     );
   }

@@ -273,6 +273,33 @@ describe('errors and safety', () => {
     }
   });
 
+  test('BLOCKED advice follows the reason and what is on screen: Continue mid-run, no rephrasing for RECITATION', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // Outline and weeks 1-3, then weeks 4-6 blocked on every attempt, for a safety reason, then for recitation.
+      await env.script('*', [{}, {}, { fault: 'safety', repeat: 6 }]);
+      await fillForm(page, { weeks: 6, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      assert.equal(await page.textContent('#error-code'), 'BLOCKED');
+      assert.equal(await page.isVisible('#continue'), true);
+      // It advised rephrasing the role and trying again, which throws the kept weeks away.
+      assert.match(await page.textContent('#error-advice'), /^Press Continue to ask again — finished weeks are kept; if it is blocked again, rephrase the role/);
+
+      await env.script('*', [{ fault: 'recitation', repeat: 6 }], { replace: true });
+      await page.click('#continue');
+      await waitState(page, 'failed');
+      assert.match(await page.textContent('#error-title'), /RECITATION/);
+      const advice = await page.textContent('#error-advice');
+      assert.doesNotMatch(advice, /[Rr]ephrase/);
+      assert.match(advice, /published text.*press Continue — finished weeks are kept/);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('served without the offline model (no mockUrl), the key field says a key is required', async () => {
     const { server, url } = await startServer({ port: 0 });
     const context = await env.browser.newContext();
@@ -329,6 +356,12 @@ describe('errors and safety', () => {
       await page.click('#generate');
       assert.equal(await page.isVisible('#baseUrl-error'), true);
       assert.equal(await page.evaluate(() => document.activeElement.id), 'baseUrl');
+      // An address the page's Content-Security-Policy blocks is named as such: it failed as NETWORK, blaming the
+      // connection and Google, and logged CSP violations.
+      await page.fill('#baseUrl', env.mock.url.replace('127.0.0.1', 'localhost'));
+      await page.click('#generate');
+      assert.match(await page.textContent('#baseUrl-error'), /may connect only to Google’s address, to http:\/\/127\.0\.0\.1/);
+      assert.equal(await page.isVisible('#error-box'), false);
 
       // A key that cannot be sent in a header is rejected by the package (INVALID_INPUT, field apiKey).
       await page.fill('#baseUrl', env.mock.url);

@@ -194,6 +194,11 @@ describe('export builders (www/exports.js)', () => {
     assert.match(md, /^\*Phase: P\\_1\*$/m);
     // What would start a block inside a list item (it rendered as a heading, a rule, a nested list) stays text.
     const blocks = toMarkdown({ ...roadmap, weeks: [{ ...roadmap.weeks[0], days: [{ day: 1, title: '# Day', tasks: ['# Heading injection', '---', '1. first', '+ plus', '  - dash'], resources: ['2) two'], hours: 1 }] }] });
+    // A heading's text ending in a run of `#` kept it (it was read as the closing sequence and dropped).
+    const closing = toMarkdown({ ...roadmap, weeks: [{ ...roadmap.weeks[0], title: 'C# and F# ##', days: [{ day: 1, title: 'Sharp #', tasks: ['x'], resources: [], hours: null }] }] });
+    for (const line of ['## Week 1: C# and F# \\##', '### Day 1: Sharp \\#']) {
+      assert.ok(closing.split('\n').includes(line), `${line} in:\n${closing}`);
+    }
     for (const line of ['### Day 1: \\# Day (1 h)', '- [ ] \\# Heading injection', '- [ ] \\---', '- [ ] 1\\. first', '- [ ] \\+ plus', '- [ ] \\- dash', '- 2\\) two']) {
       assert.ok(blocks.split('\n').includes(line), `${line} in:\n${blocks}`);
     }

@@ -819,6 +819,64 @@ describe('generation', () => {
     }
   });
 
+  test('placeholder weeks are counted apart from finished ones, as Continue counts them, and their batch is amber', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // Weeks 4-6 come back as prose on every attempt (they become placeholders), then weeks 7-9 meet a daily quota.
+      await env.script('*', [{}, {}, { fault: 'prose', repeat: 4 }, { fault: 'quota-day' }]);
+      await fillForm(page, { weeks: 9, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'failed', 90_000);
+      const placeholders = await page.locator('.week-card[data-fallback="true"]').count();
+      assert.ok(placeholders > 0, 'a placeholder week');
+      const finished = (await weekNumbers(page)).length - placeholders;
+      const left = 9 - finished;
+      // It said "5 of 9 weeks are ready and kept" next to "Continue (6 weeks left)".
+      assert.match(await page.textContent('#status-detail'), new RegExp(`^${finished} of 9 weeks \\(${placeholders} placeholders? to write again\\) are ready and kept`));
+      assert.equal(await page.textContent('#continue'), `Continue (${left} weeks left)`);
+      assert.equal(await page.locator('#progress .seg--fallback').count(), 1, 'the batch with placeholders is amber, as in a finished run');
+      // The offline demo model is not Gemini.
+      assert.match(await page.locator('.week-card[data-fallback="true"] .flag').first().textContent(), /^Placeholder week\. The demo model’s answer/);
+      await page.click('#generate');
+      assert.match(await page.textContent('#discard-note'), new RegExp(`\\(${finished} of 9 weeks \\(${placeholders} placeholders? to write again\\) ready\\)`));
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('a run cancelled after every week arrived (its last stream never ended) is a complete roadmap, also after a reload', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // The last batch sends all its events, its finishReason included, and then never ends.
+      await env.script('*', [{}, {}, { fault: 'stall', afterChunks: 10_000 }]);
+      await fillForm(page, { weeks: 4, batch: 3 });
+      await page.click('#generate');
+      await page.waitForSelector('#weeks-list > [data-week="4"]');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'running');
+      await page.click('#cancel');
+      // It said "Kept 4 of 4 weeks. Continue picks up where it stopped" with no Continue button, and saved it unfinished.
+      await waitState(page, 'done');
+      assert.equal(await page.textContent('#status-title'), 'Roadmap ready');
+      assert.match(await page.textContent('#status-detail'), /Every week had arrived when the run was cancelled/);
+      assert.equal(await page.isVisible('#continue'), false);
+      assert.equal(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY)).complete, true);
+      assert.equal(await page.isDisabled('#week-1 [data-action="regenerate"]'), false);
+
+      // One saved unfinished with every week (a reload while that stream hung) is restored complete too.
+      await page.evaluate((k) => localStorage.setItem(k, JSON.stringify({ ...JSON.parse(localStorage.getItem(k)), complete: false })), STORE_KEY);
+      await p.reload();
+      await waitState(page, 'done');
+      assert.equal(await page.textContent('#status-title'), 'Roadmap restored');
+      assert.equal(await page.isVisible('#continue'), false);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the last roadmap is restored after a reload, and Clear removes it', async () => {
     const p = await openPage(env);
     const { page } = p;
