@@ -1080,16 +1080,6 @@ fn the_fake_serves_every_fault() {
 
 // Bugs the chaos test found, each reproduced on its own.
 
-fn retries_of(events: &[ProgressEvent]) -> Vec<(u32, u32, u64)> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ProgressEvent::Retry { batch, attempt, delay_ms, .. } => Some((*batch, *attempt, *delay_ms)),
-            _ => None,
-        })
-        .collect()
-}
-
 /// README: a `retry` event's `attempt` is "the batch's request about to run, counted as its `attempts` count them".
 /// A batch whose first answer is prose and whose second request meets a 503 sent its third request announced as
 /// attempt 2 again: the backoff path numbered failures in a row since the last answer (`Tries`, reset by any
@@ -1114,7 +1104,7 @@ fn a_retry_after_a_re_ask_numbers_the_batch_request_about_to_run() {
     let (rm, events) = ok(&t, &opts(3));
     assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 1-3", "WEEKS 1-3"]);
     assert_eq!(rm.batches[0].attempts, 3);
-    assert_eq!(retries_of(&events), [(1, 2, 0), (1, 3, 750)]);
+    assert_eq!(retries(&events), [(1, 2, 0), (1, 3, 750)]);
 }
 
 /// A replay whose answer to each request arrives after the polls `delay` gives it.

@@ -11,16 +11,6 @@ fn on_batch(n: u32) -> impl Fn(Task) -> bool {
     move |t| matches!(t, Task::Weeks { first, .. } if first == 3 * n - 2)
 }
 
-fn retries(events: &[ProgressEvent]) -> Vec<(u32, u32, u64)> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            ProgressEvent::Retry { batch, attempt, delay_ms, .. } => Some((*batch, *attempt, *delay_ms)),
-            _ => None,
-        })
-        .collect()
-}
-
 #[test]
 fn rate_limit_waits_at_least_the_retry_info_delay() {
     let t = ReplayTransport::with_responder(vec![], first_times(1, on_batch(2), |_, _| rate_limited("20s")));

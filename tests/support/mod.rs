@@ -312,6 +312,17 @@ pub fn opts(weeks: u32) -> RoadmapOptions {
     RoadmapOptions::new("test-key-123", ROLE, weeks)
 }
 
+/// The `retry` events as (batch, attempt, delay_ms).
+pub fn retries(events: &[ProgressEvent]) -> Vec<(u32, u32, u64)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::Retry { batch, attempt, delay_ms, .. } => Some((*batch, *attempt, *delay_ms)),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn run(t: &ReplayTransport, o: &RoadmapOptions) -> (Result<Roadmap, RoadmapError>, Vec<ProgressEvent>) {
     let mut events = Vec::new();
     let r = block_on(generate(t, o, &mut |e| events.push(e.clone())));
