@@ -561,10 +561,18 @@ function checkRoutes(routes) {
   return { ...routes };
 }
 
-/** How many streamed answers have ended with a signature event: their part's shape alternates. */
-let signedEndings = 0;
-/** How many streamed answers of other models have ended: the shape of their end takes turns. */
-let plainEndings = 0;
+/**
+ * The shapes a streamed answer takes turns at (its end's, its usage's) turn per API key: what one test's requests
+ * meet does not depend on how many requests other tests, sharing the mock, made before.
+ */
+const turns = new Map();
+/** How many answers `ctx`'s key has had before of kind `what`. */
+function nextTurn(what, ctx) {
+  const k = `${what}\u0000${apiKeyOf(ctx) ?? ''}`;
+  const n = turns.get(k) ?? 0;
+  turns.set(k, n + 1);
+  return n;
+}
 /**
  * The forms of a streamed answer's `usageMetadata`, all seen from Gemini: a running total in every event
  * (NousResearch/hermes-agent#17786), early events with the prompt only (`totalTokenCount` equal to it) and the
@@ -572,8 +580,6 @@ let plainEndings = 0;
  * NousResearch/hermes-agent#15493). The last event's usage is always the whole answer's.
  */
 export const USAGE_FORMS = ['running', 'prompt-first', 'last-only'];
-/** How many streamed answers have been sent: the form of their usage takes turns (a step's `usageForm` picks one). */
-let usageForms = 0;
 const tokensMs = (tokens, tps) => (tps > 0 ? (tokens / tps) * 1000 : 0);
 
 async function handleGenerate(ctx, modelRaw, method) {
@@ -864,7 +870,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       // Gemini 2.x ends a stream three ways, taken in turn: the reason on the last text chunk, or an event of its own
       // with `"content": {"role": "model"}` and no parts (pydantic/pydantic-ai#2631), or with no content at all
       // (agentjido/req_llm#638).
-      const trailing = pieces.length > 0 && !stopped && !signed ? plainEndings++ % 3 : 0;
+      const trailing = pieces.length > 0 && !stopped && !signed ? nextTurn('plain-ending', ctx) % 3 : 0;
       if (stopped || signed || trailing) pieces.push('');
       // nothing visible (thinking used the whole budget, or an empty cut): one event with the bare candidate
       if (!pieces.length) pieces.push('');
@@ -884,7 +890,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
         if (st.signed && isLast) {
           // Both shapes are seen from Gemini 3: `{"text": "", "thoughtSignature": ...}` and a part with no `text`.
           // The mock takes turns, so a run of a few requests meets both.
-          const part = signedEndings++ % 2 === 0 ? { text: '', thoughtSignature: st.c.signature } : { thoughtSignature: st.c.signature };
+          const part = nextTurn('signed-ending', ctx) % 2 === 0 ? { text: '', thoughtSignature: st.c.signature } : { thoughtSignature: st.c.signature };
           cand.content = { parts: [part], role: 'model' };
         }
         candidates.push(cand);
@@ -897,7 +903,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       events.push({ obj: { candidates, usageMetadata: usage(out, running, T), modelVersion: modelId, responseId: rid }, tokens });
     }
     // Every event before the last carries the usage in the form of this stream's turn (the last has the whole answer's).
-    const form = step && step.usageForm != null ? step.usageForm : USAGE_FORMS[usageForms++ % USAGE_FORMS.length];
+    const form = step && step.usageForm != null ? step.usageForm : USAGE_FORMS[nextTurn('usage-form', ctx) % USAGE_FORMS.length];
     if (ctx.entry) ctx.entry.usageForm = form;
     const early = Math.ceil((events.length - 1) / 2);
     events.slice(0, -1).forEach((ev, i) => {

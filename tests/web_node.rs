@@ -62,6 +62,12 @@ fn google_details_and_extras_become_fields() {
     assert_eq!(str_field(&js, "partial").as_deref(), Some("p"));
     assert_eq!(field(&js, "retryable"), JsValue::FALSE, "a per-day quota is not retryable");
     assert!(field(&js, "zeroQuota").is_undefined(), "set only for a quota of 0");
+    // Only a 429 is a quota: a 400 whose message reads "limit: 0" is not (found by review).
+    let zero = ApiErrorDetails { zero_quota: true, ..ApiErrorDetails::default() };
+    let js = to_js(&Error::RateLimited { message: "limit: 0".into(), details: zero.clone() }, None, &[]);
+    assert_eq!(field(&js, "zeroQuota"), JsValue::TRUE);
+    let js = to_js(&Error::BadRequest { status: 400, message: "limit: 0".into(), details: zero }, None, &[]);
+    assert!(field(&js, "zeroQuota").is_undefined());
     let field_err = to_js(&Error::invalid("weeks", "x"), None, &[]);
     assert_eq!(str_field(&field_err, "field").as_deref(), Some("weeks"));
 }

@@ -904,8 +904,12 @@ function markPlaceholders(rm, ranges) {
   }
 }
 
-/** A run stopped after every week had arrived (`allArrived`): the roadmap is complete, shown and saved as such. */
-function keepWhole(kept, how, focus) {
+/**
+ * A run stopped after every week had arrived (`allArrived`): the roadmap is complete, shown and saved as such, and
+ * each of its batches' segments as a finished run's (none left running or failed under "Roadmap ready").
+ */
+function keepWhole(kept, how, focus, ranges) {
+  for (const [b, [from, to]] of ranges) segState(b, kept.weeks.some((w) => w.fallback && w.week >= from && w.week <= to) ? 'fallback' : 'done');
   current = { ...current, roadmap: kept, complete: true };
   renderRoadmap(kept);
   renderUsage();
@@ -946,7 +950,7 @@ function cancelledRun(err) {
   markPlaceholders(kept, me.ranges);
   if (allArrived(kept)) {
     addLog(`Cancelled after every week had arrived: kept all ${plural(kept.totalWeeks, 'week')}`, 'warn');
-    keepWhole(kept, 'was cancelled', focus);
+    keepWhole(kept, 'was cancelled', focus, me.ranges);
     return;
   }
   current = { ...current, roadmap: kept, complete: false };
@@ -997,7 +1001,7 @@ function failRun(err) {
   const early = replacedInVain(me, kept);
   addLog(`Failed: ${err.code} — ${err.message}`, 'error');
   if (allArrived(kept)) {
-    keepWhole(kept, `stopped (${err.code})`, focus);
+    keepWhole(kept, `stopped (${err.code})`, focus, me.ranges);
     return;
   }
   if (early) bringBackPrevious(me, kept);

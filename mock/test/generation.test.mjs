@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 
 import { useMock } from '../test-support.mjs';
 import { generate, parseSSE, requests, responseText, roadmapPrompt, script, userRequest } from '../control.mjs';
+import { USAGE_FORMS } from '../gemini-mock.mjs';
 
 const KEY = 'test-key-generation-01';
 const JSON_MODE = { responseMimeType: 'application/json' };
@@ -491,6 +492,19 @@ test('streamed usageMetadata takes three forms in turn (running totals, the prom
     }
     assert.deepEqual([...seen].sort(), ['last-only', 'prompt-first', 'running'], `${model}: three streams, three forms`);
   }
+  // The turns are the key's own: another key's streams in between do not move them, so what one test meets does not
+  // depend on what other tests sharing the mock asked before (found by review).
+  const body1 = userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), JSON_MODE);
+  const formOf = async (k) => {
+    await generate(env.url, { key: k, body: body1, stream: true });
+    return (await requests(env.url, { key: k })).at(-1).usageForm;
+  };
+  const mine = [];
+  for (let i = 0; i < 3; i++) {
+    mine.push(await formOf('test-key-generation-usage-forms-a'));
+    await formOf('test-key-generation-usage-forms-b');
+  }
+  assert.deepEqual(mine, USAGE_FORMS, 'one key meets the forms in order');
   // A step picks the form; one the mock does not know is refused.
   await script(env.url, key, [{ usageForm: 'last-only' }]);
   const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), JSON_MODE);

@@ -359,15 +359,19 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// After the failed request `at`: waits and returns `Ok` to try again, or the error to fail with. Once the run
     /// has stopped, or for a part of the split week once the week is asked for whole, returns `Ok` at once (or as
-    /// soon as it is so, mid-wait): the caller's loop sees it.
+    /// soon as it is so, mid-wait): the caller's loop sees it. A per-minute quota is waited out all the same, unheard:
+    /// while that wait lasts no task sends (`quota_clear`), or the whole week's request would meet the quota again.
     async fn after_failure(&self, at: Attempt, what: &str, tries: &mut Tries, err: Error) -> Result<(), Error> {
         let Some(delay_ms) = self.policy.next_delay_ms(tries, &err, self.t.random()) else { return Err(err) };
-        let moot = || self.stopped() || (at.part && self.with_split(|s, _| s.whole));
+        let quota = is_minute_quota(&err);
+        let needless = || at.part && self.with_split(|s, _| s.whole);
+        let moot = || self.stopped() || (!quota && needless());
         if moot() {
             return Ok(());
         }
-        self.announce_retry(at.batch, what, at.number + 1, delay_ms, err.text());
-        let quota = is_minute_quota(&err);
+        if !needless() {
+            self.announce_retry(at.batch, what, at.number + 1, delay_ms, err.text());
+        }
         self.st_mut().quota_waits += quota as u32;
         // `fail_run` and asking for the split week whole bump the tick, so the join polls this wait again then.
         let mut sleep = pin!(self.t.sleep(delay_ms));
@@ -1354,8 +1358,9 @@ pub async fn regenerate_week<T: Transport>(
         let prefix = week_prefix(week);
         st.rm.warnings.retain(|w| !w.starts_with(&prefix));
     }
+    run.batch_start(1, 1, week, week);
     // One request, no lookup, unless `maxOutputTokens` is set: a cap above the model's own limit is refused with a
-    // 400, so the limit is read first, as a run does.
+    // 400, so the limit is read first, as a run does (inside the one batch: its retries are batch 0's, as a run's).
     let result = match opts.max_output_tokens {
         Some(_) => run.model_lookup().await,
         None => Ok(()),
@@ -1364,7 +1369,6 @@ pub async fn regenerate_week<T: Transport>(
         Ok(()) => {
             let mut report = new_report(week, week);
             let one = Planned { start: week, end: week, resumed: false };
-            run.batch_start(1, 1, week, week);
             run.batch(1, 1, one, &cat!("Week ", week), &mut report).await.map(|_| ())
         }
         Err(e) => Err(e),

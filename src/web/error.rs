@@ -137,7 +137,7 @@ pub fn to_js(err: &Error, signal: Option<&AbortSignal>, extra: &[(&str, JsValue)
                 let ids: Array = d.quota_ids.iter().map(|q| JsValue::from_str(q)).collect();
                 set(&js, "quotaIds", ids.into());
             }
-            if d.zero_quota {
+            if d.zero_quota && matches!(err, Error::RateLimited { .. }) {
                 set(&js, "zeroQuota", true.into());
             }
         }

@@ -846,7 +846,7 @@ describe('generation', () => {
     }
   });
 
-  test('a run cancelled after every week arrived (its last stream never ended) is a complete roadmap, also after a reload', async () => {
+  test('a run cancelled or failed after every week arrived is a complete roadmap, also after a reload', async () => {
     const p = await openPage(env);
     const { page } = p;
     try {
@@ -864,6 +864,16 @@ describe('generation', () => {
       assert.equal(await page.isVisible('#continue'), false);
       assert.equal(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY)).complete, true);
       assert.equal(await page.isDisabled('#week-1 [data-action="regenerate"]'), false);
+
+      assert.deepEqual(await page.$$eval('#progress .seg', (s) => s.map((x) => x.className)), ['seg seg--done', 'seg seg--done']);
+
+      // A run that fails after every week arrived is complete too, none of its batches left running (found by review:
+      // the failing batch's segment kept its running shimmer under "Roadmap ready").
+      await env.script('*', [{}, {}, { fault: 'sse-error', afterChunks: 10_000, code: 429, quotas: ['day'] }], { replace: true });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      assert.match(await page.textContent('#status-detail'), /Every week had arrived when the run stopped \(RATE_LIMITED\)/);
+      assert.deepEqual(await page.$$eval('#progress .seg', (s) => s.map((x) => x.className)), ['seg seg--done', 'seg seg--done']);
 
       // One saved unfinished with every week (a reload while that stream hung) is restored complete too.
       await page.evaluate((k) => localStorage.setItem(k, JSON.stringify({ ...JSON.parse(localStorage.getItem(k)), complete: false })), STORE_KEY);
