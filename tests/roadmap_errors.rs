@@ -231,6 +231,38 @@ fn abort_between_batches_stops_before_the_next_request() {
     assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Done { .. })));
 }
 
+/// An abort from `onProgress` on the last week (the last answer already read, not streamed) rejects as any abort
+/// does, with every week in `partial`: the run resolved without its `done` (found by a chaos test of the package).
+#[test]
+fn abort_on_the_last_week_rejects_with_every_week() {
+    for week in [3, 1] {
+        let t = ReplayTransport::with_responder(vec![], gemini());
+        let mut events = Vec::new();
+        let o = RoadmapOptions { stream: Some(false), ..opts(3) };
+        let r = block_on(generate(&t, &o, &mut |e| {
+            if matches!(e, ProgressEvent::Week { week: w } if w.week == week) {
+                t.abort();
+            }
+            events.push(e.clone());
+        }));
+        let e = r.expect_err("an abort rejects");
+        assert_eq!(e.error, Error::Aborted);
+        assert_eq!(week_numbers(e.partial.as_ref().unwrap()), [1, 2, 3]);
+        assert!(matches!(events.last(), Some(ProgressEvent::Week { .. })), "nothing after the abort");
+    }
+    // `regenerateWeek` alike.
+    let (rm, _) = ok(&ReplayTransport::with_responder(vec![], gemini()), &opts(3));
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let only_key = RoadmapOptions { api_key: "test-key-123".into(), ..Default::default() };
+    let e = block_on(regenerate_week(&t, &rm, 2, &only_key, &mut |e| {
+        if matches!(e, ProgressEvent::Week { .. }) {
+            t.abort();
+        }
+    }))
+    .expect_err("an abort rejects");
+    assert_eq!(e.error, Error::Aborted);
+}
+
 #[test]
 fn abort_during_a_retry_wait_stops_at_once() {
     let t = ReplayTransport::with_responder(vec![], first_times(9, on_batch(2), |_, _| unavailable()));

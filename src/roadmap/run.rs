@@ -1256,7 +1256,13 @@ pub async fn generate<T: Transport>(
     opts.validate()?;
     let resume = opts.resume_from.as_ref().map(without_placeholders);
     let run = Run::new(transport, opts, resume.as_ref(), on_event)?;
-    match run.all().await {
+    // An abort that came while the last answer was read (from `onProgress`, say) rejects as any abort does: the
+    // caller has heard nothing since, not even `done` (found by a chaos test: it resolved without one).
+    let result = match run.all().await {
+        Ok(()) => run.check_abort().map_err(|e| (e, None)),
+        failed => failed,
+    };
+    match result {
         Ok(()) => {
             let rm = run.snapshot();
             let fallback_weeks = rm.weeks.iter().filter(|w| w.fallback).count() as u32;
@@ -1369,7 +1375,7 @@ pub async fn regenerate_week<T: Transport>(
         Ok(()) => {
             let mut report = new_report(week, week);
             let one = Planned { start: week, end: week, resumed: false };
-            run.batch(1, 1, one, &cat!("Week ", week), &mut report).await.map(|_| ())
+            run.batch(1, 1, one, &cat!("Week ", week), &mut report).await.and_then(|_| run.check_abort())
         }
         Err(e) => Err(e),
     };

@@ -61,6 +61,32 @@ pub async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>
     Ok(())
 }
 
+/// A promise resolved with `undefined` once `signal` aborts (at once if it has), and the listener that resolves it,
+/// removed when dropped. Raced with `fetch` and every body read: Node's `fetch` follows a request's signal only while
+/// the `Request` lives, and a read pending when the signal aborts may never settle (found by a chaos test: a run
+/// aborted, or timed out, then never settled). Resolved, not rejected: a rejection nobody awaits any more would be
+/// an unhandled one, which ends a Node process.
+fn when_aborted(signal: &AbortSignal) -> (Promise, Option<AbortLink>) {
+    let mut link = None;
+    let promise = Promise::new(&mut |resolve, _| {
+        if signal.aborted() {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+            return;
+        }
+        let listener = Closure::<dyn FnMut()>::new(move || {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        });
+        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        link = Some(AbortLink { signal: signal.clone(), listener });
+    });
+    (promise, link)
+}
+
+/// `promise`, or `undefined` as soon as the request is aborted (`when_aborted`).
+fn unless_aborted(promise: &Promise, stopped: &Promise) -> JsFuture {
+    JsFuture::from(Promise::race(&js_sys::Array::of2(promise, stopped)))
+}
+
 /// A `setTimeout` that is cleared when dropped.
 struct Timer(JsValue);
 
@@ -147,15 +173,23 @@ pub struct FetchBody {
     reader: Option<web_sys::ReadableStreamDefaultReader>,
     deadline: Deadline,
     signal: Option<AbortSignal>,
-    // Held for their Drop: the link and the controller live as long as the body is read.
-    _link: Option<AbortLink>,
+    /// Resolved once the request is aborted (`when_aborted`).
+    stopped: Promise,
+    // Held for their Drop, or to stay alive, as long as the body is read: the links, the controller, and the request
+    // (Node's fetch stops following its signal once it is collected).
+    _links: (Option<AbortLink>, Option<AbortLink>),
     _ctrl: AbortController,
+    _request: Request,
 }
 
 impl Body for FetchBody {
     async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
         let Some(reader) = &self.reader else { return Ok(None) };
-        match JsFuture::from(reader.read()).await {
+        match unless_aborted(&reader.read(), &self.stopped).await {
+            Ok(result) if result.is_undefined() => {
+                self.reader = None;
+                Err(classify(&result, &self.signal, &self.deadline, ""))
+            }
             Ok(result) => {
                 self.deadline.restart();
                 let done = Reflect::get(&result, &"done".into()).map(|d| d.is_truthy()).unwrap_or(true);
@@ -189,6 +223,7 @@ impl Transport for FetchTransport {
             AbortLink { signal: s.clone(), listener }
         });
         let deadline = Deadline::new(req.timeout_ms, &ctrl);
+        let (stopped, stop_link) = when_aborted(&ctrl.signal());
 
         let headers = Headers::new().map_err(|_| Error::Network { message: "Headers unavailable".into() })?;
         for (name, value) in &req.headers {
@@ -204,9 +239,9 @@ impl Transport for FetchTransport {
         let request = Request::new_with_str_and_init(&req.url, &init)
             .map_err(|_| Error::invalid("baseUrl", "the request URL is not valid"))?;
         let promise = global_fetch(&request).map_err(|e| unreached(classify(&e, &self.signal, &deadline, ""), &req.url))?;
-        let resp: Response = match JsFuture::from(promise).await {
-            Ok(r) => r.unchecked_into(),
-            Err(e) => return Err(unreached(classify(&e, &self.signal, &deadline, ""), &req.url)),
+        let resp: Response = match unless_aborted(&promise, &stopped).await {
+            Ok(r) if !r.is_undefined() => r.unchecked_into(),
+            Ok(r) | Err(r) => return Err(unreached(classify(&r, &self.signal, &deadline, ""), &req.url)),
         };
         deadline.restart();
         let reader = resp.body().map(|b| b.get_reader().unchecked_into::<web_sys::ReadableStreamDefaultReader>());
@@ -216,8 +251,10 @@ impl Transport for FetchTransport {
                 reader,
                 deadline,
                 signal: self.signal.clone(),
-                _link: link,
+                stopped,
+                _links: (link, stop_link),
                 _ctrl: ctrl,
+                _request: request,
             },
         ))
     }
