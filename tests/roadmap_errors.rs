@@ -247,9 +247,19 @@ fn abort_on_the_last_week_rejects_with_every_week() {
         }));
         let e = r.expect_err("an abort rejects");
         assert_eq!(e.error, Error::Aborted);
+        assert_eq!(e.batch, Some(1), "the batch that had not ended (found by review)");
         assert_eq!(week_numbers(e.partial.as_ref().unwrap()), [1, 2, 3]);
         assert!(matches!(events.last(), Some(ProgressEvent::Week { .. })), "nothing after the abort");
     }
+    // After the last batch's end, before `done`: rejected too, with every week.
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let e = block_on(generate(&t, &opts(3), &mut |e| {
+        if matches!(e, ProgressEvent::BatchDone { .. }) {
+            t.abort();
+        }
+    }))
+    .expect_err("an abort rejects");
+    assert_eq!((e.error, week_numbers(e.partial.as_ref().unwrap())), (Error::Aborted, vec![1, 2, 3]));
     // `regenerateWeek` alike.
     let (rm, _) = ok(&ReplayTransport::with_responder(vec![], gemini()), &opts(3));
     let t = ReplayTransport::with_responder(vec![], gemini());
@@ -261,6 +271,15 @@ fn abort_on_the_last_week_rejects_with_every_week() {
     }))
     .expect_err("an abort rejects");
     assert_eq!(e.error, Error::Aborted);
+    // But once it said `batch-done`, its last event, it resolves: the user has heard the week was written (found by
+    // review: it rejected, and the week was lost).
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let new = block_on(regenerate_week(&t, &rm, 2, &only_key, &mut |e| {
+        if matches!(e, ProgressEvent::BatchDone { .. }) {
+            t.abort();
+        }
+    }));
+    assert_eq!(new.expect("resolved").usage.requests, rm.usage.requests + 1);
 }
 
 #[test]

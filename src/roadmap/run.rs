@@ -283,8 +283,8 @@ impl<'a, T: Transport> Run<'a, T> {
     /// Sends an event, or holds it while batches run ahead of the outline announcement (the outline's own
     /// retries are never held).
     fn emit(&self, e: ProgressEvent) {
-        // After an abort the caller hears nothing more: the answers still arriving of a parallel run are read to
-        // the end and kept (in `partial`), but their events would follow the abort.
+        // After an abort the caller hears nothing more: what a parallel run's answers already delivered is kept (in
+        // `partial`), but its events would follow the abort.
         if self.t.is_aborted() {
             return;
         }
@@ -932,6 +932,10 @@ impl<'a, T: Transport> Run<'a, T> {
         if let (Some(&x), Some(&y)) = (cut_weeks.iter().min(), cut_weeks.iter().max()) {
             self.log(&cat!("Batch ", index, ": recovered weeks ", span(x, y), " after truncation"));
         }
+        // An abort while the batch's last answer was read (from `onProgress` on its last week, say) fails the batch
+        // as any abort does: it has not announced its end, and the run neither resolves without `done` nor rejects
+        // after the batch's (or `regenerateWeek`'s) last event.
+        self.check_abort()?;
         self.batch_done(index, total_batches, report);
         Ok(true)
     }
@@ -1256,8 +1260,8 @@ pub async fn generate<T: Transport>(
     opts.validate()?;
     let resume = opts.resume_from.as_ref().map(without_placeholders);
     let run = Run::new(transport, opts, resume.as_ref(), on_event)?;
-    // An abort that came while the last answer was read (from `onProgress`, say) rejects as any abort does: the
-    // caller has heard nothing since, not even `done` (found by a chaos test: it resolved without one).
+    // An abort after the last batch's end (from `onProgress` on its `batch-done`) rejects as any abort does: the
+    // caller has heard nothing since, not even `done` (found by a chaos test: such a run resolved without one).
     let result = match run.all().await {
         Ok(()) => run.check_abort().map_err(|e| (e, None)),
         failed => failed,
@@ -1375,7 +1379,7 @@ pub async fn regenerate_week<T: Transport>(
         Ok(()) => {
             let mut report = new_report(week, week);
             let one = Planned { start: week, end: week, resumed: false };
-            run.batch(1, 1, one, &cat!("Week ", week), &mut report).await.and_then(|_| run.check_abort())
+            run.batch(1, 1, one, &cat!("Week ", week), &mut report).await.map(|_| ())
         }
         Err(e) => Err(e),
     };
