@@ -37,6 +37,7 @@ import assert from 'node:assert/strict';
 
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { requests, script } from '../../mock/control.mjs';
+import { caseKey, rng } from './chaos.mjs';
 import { loadWebPackage } from './helpers.mjs';
 
 const CASES = Number(process.env.CHAT_CHAOS_CASES || 60);
@@ -98,35 +99,6 @@ after(async () => {
   console.error = realConsoleError;
   await mock?.close();
 });
-
-// ---------------------------------------------------------------------------------------------------------------
-// Seeded randomness
-
-function mulberry32(a) {
-  return () => {
-    a |= 0; a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function rng(seed, idx) {
-  const r = mulberry32((seed * 1_000_003) ^ (idx * 2_654_435_761));
-  for (let i = 0; i < 4; i++) r();
-  const api = {
-    f: r,
-    int: (lo, hi) => lo + Math.floor(r() * (hi - lo + 1)),
-    pick: (xs) => xs[Math.floor(r() * xs.length)],
-    chance: (p) => r() < p,
-    weighted: (table) => {
-      const total = table.reduce((s, [w]) => s + w, 0);
-      let x = r() * total;
-      for (const [w, v] of table) if ((x -= w) < 0) return v;
-      return table[table.length - 1][1];
-    },
-  };
-  return api;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Faults and what they mean for one chat request (non-streamed generateContent: the chat never streams)
@@ -229,10 +201,7 @@ function outcomeOf(entry, json) {
 
 function planCase(idx) {
   const R = rng(SEED, idx);
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
-  const key = R.chance(0.5)
-    ? `AIza${Array.from({ length: 35 }, () => R.pick([...alphabet])).join('')}`
-    : `chat-chaos-key-${SEED}-${idx}-${R.int(1e5, 1e6)}`;
+  const key = caseKey(R, 'chat-chaos-key', SEED, idx);
   const withTimeout = R.chance(0.3);
   const opts = {
     maxRetries: R.int(0, 3),
