@@ -235,14 +235,14 @@ function readBackend(errors) {
     let allowed = true;
     try {
       const u = new URL(b.baseUrl);
-      ok = (u.protocol === 'https:' || u.protocol === 'http:') && !u.search && !u.hash && !u.username;
+      ok = (u.protocol === 'https:' || u.protocol === 'http:') && !u.search && !u.hash && !u.username && !u.password;
       // What the page's Content-Security-Policy lets it connect to (connect-src): any other address would fail as
       // a NETWORK error that blames the connection.
       allowed = u.origin === new URL(GOOGLE_URL).origin || u.origin === location.origin || (u.protocol === 'http:' && u.hostname === '127.0.0.1');
     } catch {
       ok = false;
     }
-    if (!ok) errors.baseUrl = 'Enter an http(s) address without ?query or #fragment, e.g. https://generativelanguage.googleapis.com.';
+    if (!ok) errors.baseUrl = 'Enter an http(s) address without ?query, #fragment or credentials, e.g. https://generativelanguage.googleapis.com.';
     else if (!allowed) errors.baseUrl = `This page may connect only to Google’s address, to http://127.0.0.1 (a local mock, any port) or to ${location.origin} (its Content-Security-Policy).`;
   }
   return b;
@@ -1011,6 +1011,8 @@ function failRun(err) {
     renderUsage();
   }
   markPlaceholders(kept, me.ranges);
+  // The other batches of a parallel run that had not ended stopped with it: none is left running or waiting.
+  for (const seg of ui.progress.children) if (/seg--(active|retry|planning)\b/.test(seg.className)) seg.className = 'seg seg--stopped';
   if (err.batch) segState(err.batch, 'failed');
   // The advice names Continue only when setState('failed') below shows it for this run's roadmap.
   showError(err, me.backend.offline, !early && outlineComplete(kept) && weeksLeft(kept) > 0 ? 'continue' : 'generate', me.backend.model);

@@ -356,6 +356,10 @@ describe('errors and safety', () => {
       await page.click('#generate');
       assert.equal(await page.isVisible('#baseUrl-error'), true);
       assert.equal(await page.evaluate(() => document.activeElement.id), 'baseUrl');
+      // A password without a user name was let through, for fetch to refuse (found by review).
+      await page.fill('#baseUrl', env.mock.url.replace('http://', 'http://:pw@'));
+      await page.click('#generate');
+      assert.match(await page.textContent('#baseUrl-error'), /credentials/);
       // An address the page's Content-Security-Policy blocks is named as such: it failed as NETWORK, blaming the
       // connection and Google, and logged CSP violations.
       await page.fill('#baseUrl', env.mock.url.replace('127.0.0.1', 'localhost'));

@@ -846,6 +846,27 @@ describe('generation', () => {
     }
   });
 
+  test('a failed parallel run leaves none of its batches running or waiting on screen', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // The outline; the first week in three parts, one of which meets a 401 after 1.5 s, which ends the run; the
+      // next batch meanwhile meets a per-minute quota and waits 5 s to try again.
+      await env.script('*', [{}, { fault: 'status', status: 401, delayMs: 1500 }, {}, {}, { fault: 'status', status: 429, retryDelay: '5s' }]);
+      await fillForm(page, { weeks: 6, batch: 3, parallel: true });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      assert.equal(await page.textContent('#error-code'), 'AUTH');
+      const segs = await page.$$eval('#progress .seg', (s) => s.map((x) => x.className));
+      // The waiting batch's segment kept its retry animation under "Generation stopped" (found by review).
+      assert.ok(!segs.some((c) => /seg--(active|retry|planning)/.test(c)), String(segs));
+      assert.ok(segs.includes('seg seg--stopped') && segs.includes('seg seg--failed'), String(segs));
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('a run cancelled or failed after every week arrived is a complete roadmap, also after a reload', async () => {
     const p = await openPage(env);
     const { page } = p;
