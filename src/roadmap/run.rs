@@ -400,9 +400,9 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     /// Asks once: the run's one door for generate requests (callers pass `quota_clear` first, with no await
-    /// between). `at` says which request this is (batch 0: the outline). A failure worth trying again is waited out here and comes back as
-    /// `Ok(None)`, for the caller's loop to ask again (or to see the stop); an unreadable answer comes back as
-    /// `Err(Malformed)`, for the caller to judge. The outline, the batches and the parts share this one await:
+    /// between). `at` says which request this is (batch 0: the outline). A failure worth trying again is waited
+    /// out here and comes back as `Ok(None)`, for the caller's loop to ask again (or to see the stop); an unreadable
+    /// answer comes back as `Err(Malformed)`, for the caller to judge. The outline, the batches and the parts share this one await:
     /// each await of a future adds its polling and drop code to the caller's state machine.
     async fn ask(
         &self,
