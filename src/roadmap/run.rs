@@ -402,8 +402,8 @@ impl<'a, T: Transport> Run<'a, T> {
     /// Asks once: the run's one door for generate requests (callers pass `quota_clear` first, with no await
     /// between). `at` says which request this is (batch 0: the outline). A failure worth trying again is waited
     /// out here and comes back as `Ok(None)`, for the caller's loop to ask again (or to see the stop); an unreadable
-    /// answer comes back as `Err(Malformed)`, for the caller to judge. The outline, the batches and the parts share this one await:
-    /// each await of a future adds its polling and drop code to the caller's state machine.
+    /// answer comes back as `Err(Malformed)`, for the caller to judge. The outline, the batches and the parts share
+    /// this one await: each await of a future adds its polling and drop code to the caller's state machine.
     async fn ask(
         &self,
         at: Attempt,
@@ -669,7 +669,8 @@ impl<'a, T: Transport> Run<'a, T> {
                     }
                 };
                 sent += 1;
-                self.ask(Attempt { batch: 0, number: sent, part: false }, &prompt, outline_schema(total), &mut on_delta, &mut failed).await
+                let at = Attempt { batch: 0, number: sent, part: false };
+                self.ask(at, &prompt, outline_schema(total), &mut on_delta, &mut failed).await
             };
             let reply = match result {
                 Ok(Some(r)) => r,
