@@ -1,5 +1,6 @@
-// What the seeded chaos tests share (chat-chaos.test.mjs, roadmap-chaos.test.mjs): their randomness, and the API
-// keys of their cases.
+// What the seeded chaos tests share (chat-chaos.test.mjs, roadmap-chaos.test.mjs): their randomness, the API keys
+// of their cases, the fetch hook that ties each request to its case, and the runner of the cases.
+import assert from 'node:assert/strict';
 
 /** mulberry32: a small, fast PRNG with a 32-bit state; numbers in [0, 1). */
 function mulberry32(a) {
@@ -35,4 +36,64 @@ export function caseKey(R, prefix, seed, idx) {
   return R.chance(0.5)
     ? `AIza${Array.from({ length: 35 }, () => R.pick([...alphabet])).join('')}`
     : `${prefix}-${seed}-${idx}-${R.int(1e5, 1e6)}`;
+}
+
+/**
+ * Hooks `fetch`: every request to the mock's API whose key `live` knows goes to that case (`ctx.onRequest(request,
+ * tag)`, which returns the case's record of it) and on with one more header, `x-chaos-seq: tag`, that the mock logs,
+ * tying each log entry to its request (an aborted request may reach the mock after the next one, or never).
+ * `onResponse(response promise, record)` may stand in for what fetch returns. A request with a key no case knows
+ * is noted in `stray`. `restore()` puts `fetch` back.
+ */
+export function hookFetch(mockUrl, live, onResponse = (p) => p) {
+  const realFetch = globalThis.fetch;
+  const stray = [];
+  let seq = 0;
+  globalThis.fetch = function hookedFetch(input, init) {
+    if (input instanceof Request && input.url.startsWith(`${mockUrl}/v1beta/`)) {
+      const ctx = live.get(input.headers.get('x-goog-api-key'));
+      if (!ctx) stray.push(`${input.url} (key ${input.headers.get('x-goog-api-key')})`);
+      else {
+        const tag = String(++seq);
+        const record = ctx.onRequest(input, tag);
+        const headers = new Headers(input.headers);
+        headers.set('x-chaos-seq', tag);
+        // fetch(request, { headers }), not fetch(new Request(request, ...)): undici follows the signal of an
+        // intermediate Request only weakly, and once it is collected the package's abort would not reach the fetch
+        return onResponse(realFetch.call(this, input, { ...init, headers }), record);
+      }
+    }
+    return realFetch.call(this, input, init);
+  };
+  return { stray, restore: () => { globalThis.fetch = realFetch; } };
+}
+
+/**
+ * Runs the cases a few at a time (`pool`; one when `only` names some) and fails with every case that found a
+ * problem. `env` is the prefix of the test's variables (`${env}_SEED`, `_ONLY`, `_VERBOSE`); `summary(results, ms)`
+ * says what ran; `describe(plan)` prints a plan; `stray` are requests no case knew (see `hookFetch`); `stats`, how
+ * often each situation came up, is printed with the traces.
+ */
+export async function runCases({ env, seed, cases, only, pool, planCase, runCase, describe, summary, stray, stats }) {
+  const indices = only !== undefined ? only.split(',').map(Number) : Array.from({ length: cases }, (_, i) => i);
+  const results = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < indices.length) {
+      const plan = planCase(indices[next++]);
+      results.push(await runCase(plan));
+    }
+  };
+  const t0 = Date.now();
+  await Promise.all(Array.from({ length: only ? 1 : pool }, worker));
+  const failed = results.filter((r) => r.problems.length);
+  const said = summary(results, Date.now() - t0);
+  if (process.env[`${env}_VERBOSE`] || only) {
+    console.error(said, JSON.stringify(stats));
+    for (const r of results.sort((a, b) => a.plan.idx - b.plan.idx)) console.error(`case ${r.plan.idx} (${r.ms} ms): ${describe(r.plan)}\n  ${r.trace.join('\n  ')}\n  problems: ${r.problems.join('\n    ') || 'none'}`);
+  }
+  if (stray.length) assert.fail(`requests with a key no case knows: ${stray.slice(0, 3)}`);
+  assert.equal(failed.length, 0, `${failed.length} of ${said} failed (rerun one with ${env}_SEED=${seed} ${env}_ONLY=i):\n${failed
+    .sort((a, b) => a.plan.idx - b.plan.idx)
+    .map((r) => `case ${r.plan.idx}: ${r.problems.join('\n    ')}\n  plan: ${describe(r.plan)}`).join('\n')}`);
 }

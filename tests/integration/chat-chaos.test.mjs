@@ -37,7 +37,7 @@ import assert from 'node:assert/strict';
 
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { requests, script } from '../../mock/control.mjs';
-import { caseKey, rng } from './chaos.mjs';
+import { caseKey, hookFetch, rng, runCases } from './chaos.mjs';
 import { loadWebPackage } from './helpers.mjs';
 
 const CASES = Number(process.env.CHAT_CHAOS_CASES || 60);
@@ -51,7 +51,8 @@ const CODES = new Set(['INVALID_INPUT', 'AUTH', 'RATE_LIMITED', 'BAD_REQUEST', '
 
 let pkg;
 let mock;
-const realFetch = globalThis.fetch;
+/** The fetch hook (see hookFetch). */
+let hooked;
 /** key -> the running case, for the fetch hook. */
 const live = new Map();
 /** How often each situation came up over the run: a check that never meets its situation tests nothing. */
@@ -71,31 +72,14 @@ before(async () => {
     realConsoleError(...args);
   };
   mock = await startMock({ port: 0, quiet: true });
-  // Every request the package makes passes here: what it sent (URL, headers, body) and, at that very moment (the
-  // request is built and fetched in one synchronous step), the chat's history and the test's model of it.
-  // The request is passed on with one more header, x-chaos-seq, that the mock logs: it ties each log entry to the
-  // request it was (a request aborted early may reach the mock after the next one, or never).
-  let seq = 0;
-  globalThis.fetch = function hookedFetch(input, init) {
-    if (input instanceof Request && input.url.startsWith(`${mock.url}/v1beta/`)) {
-      const ctx = live.get(input.headers.get('x-goog-api-key'));
-      if (!ctx) (globalThis.__chaosStray ??= []).push(`${input.url} (key ${input.headers.get('x-goog-api-key')})`);
-      else {
-        const tag = String(++seq);
-        ctx.onRequest(input, tag);
-        const headers = new Headers(input.headers);
-        headers.set('x-chaos-seq', tag);
-        // fetch(request, { headers }), not fetch(new Request(request, ...)): the signal of an intermediate Request is
-        // followed only weakly by undici, and once collected the package's abort (its timeout) would not reach the fetch
-        return realFetch.call(this, input, { ...init, headers });
-      }
-    }
-    return realFetch.call(this, input, init);
-  };
+  // Every request the package makes passes here (see hookFetch): what it sent (URL, headers, body) and, at that
+  // very moment (the request is built and fetched in one synchronous step), the chat's history and the test's model
+  // of it.
+  hooked = hookFetch(mock.url, live);
 });
 
 after(async () => {
-  globalThis.fetch = realFetch;
+  hooked?.restore();
   console.error = realConsoleError;
   await mock?.close();
 });
@@ -857,25 +841,8 @@ function describe(plan) {
 }
 
 test(`GeminiChat chaos: ${ONLY ?? CASES} seeded cases (seed ${SEED}) keep the history, requests, errors and key as documented`, async () => {
-  const indices = ONLY !== undefined ? ONLY.split(',').map(Number) : Array.from({ length: CASES }, (_, i) => i);
-  const results = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < indices.length) {
-      const plan = planCase(indices[next++]);
-      results.push(await runCase(plan));
-    }
-  };
-  const t0 = Date.now();
-  await Promise.all(Array.from({ length: ONLY ? 1 : POOL }, worker));
-  const failed = results.filter((r) => r.problems.length);
-  const summary = `${results.length} cases, ${results.reduce((s, r) => s + r.calls, 0)} calls, ${results.reduce((s, r) => s + r.requests, 0)} requests in ${Date.now() - t0} ms`;
-  if (process.env.CHAT_CHAOS_VERBOSE || ONLY) {
-    console.error(summary, JSON.stringify(stats));
-    for (const r of results.sort((a, b) => a.plan.idx - b.plan.idx)) console.error(`case ${r.plan.idx} (${r.ms} ms): ${describe(r.plan)}\n  ${r.trace.join('\n  ')}\n  problems: ${r.problems.join('\n    ') || 'none'}`);
-  }
-  if (globalThis.__chaosStray?.length) assert.fail(`requests with a key no case knows: ${globalThis.__chaosStray.slice(0, 3)}`);
-  assert.equal(failed.length, 0, `${failed.length} of ${summary} failed (rerun one with CHAT_CHAOS_SEED=${SEED} CHAT_CHAOS_ONLY=i):\n${failed
-    .sort((a, b) => a.plan.idx - b.plan.idx)
-    .map((r) => `case ${r.plan.idx}: ${r.problems.join('\n    ')}\n  plan: ${describe(r.plan)}`).join('\n')}`);
+  await runCases({
+    env: 'CHAT_CHAOS', seed: SEED, cases: CASES, only: ONLY, pool: POOL, planCase, runCase, describe, stats, stray: hooked.stray,
+    summary: (results, ms) => `${results.length} cases, ${results.reduce((s, r) => s + r.calls, 0)} calls, ${results.reduce((s, r) => s + r.requests, 0)} requests in ${ms} ms`,
+  });
 });

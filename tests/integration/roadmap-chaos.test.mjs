@@ -37,7 +37,7 @@ import assert from 'node:assert/strict';
 
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { requests, script } from '../../mock/control.mjs';
-import { caseKey, rng } from './chaos.mjs';
+import { caseKey, hookFetch, rng, runCases } from './chaos.mjs';
 import { loadWebPackage } from './helpers.mjs';
 
 const CASES = Number(process.env.ROADMAP_CHAOS_CASES || 40);
@@ -53,6 +53,8 @@ const CODES = new Set(['INVALID_INPUT', 'AUTH', 'RATE_LIMITED', 'BAD_REQUEST', '
 let pkg;
 let mock;
 const realFetch = globalThis.fetch;
+/** The fetch hook (see hookFetch). */
+let hooked;
 /** key -> the running case, for the fetch hook. */
 const live = new Map();
 const stats = {
@@ -64,33 +66,18 @@ const stats = {
 before(async () => {
   pkg = await loadWebPackage();
   mock = await startMock({ port: 0, quiet: true });
-  // Every request the package makes passes here: it is tagged (x-chaos-seq, which the mock logs) so that each log
-  // entry is tied to the run that sent it, and its response is read on a branch of its own (tee) for the last
-  // usageMetadata the mock sent, which is what the package was told the request cost.
-  let seq = 0;
-  globalThis.fetch = function hookedFetch(input, init) {
-    if (input instanceof Request && input.url.startsWith(`${mock.url}/v1beta/`)) {
-      const ctx = live.get(input.headers.get('x-goog-api-key'));
-      if (!ctx) (globalThis.__roadmapChaosStray ??= []).push(`${input.url} (key ${input.headers.get('x-goog-api-key')})`);
-      else {
-        const tag = String(++seq);
-        const w = ctx.onRequest(input, tag);
-        const headers = new Headers(input.headers);
-        headers.set('x-chaos-seq', tag);
-        return realFetch.call(this, input, { ...init, headers }).then((res) => {
-          if (!res.body) { w.usage = null; w.usageDone = Promise.resolve(); return res; }
-          const [mine, theirs] = res.body.tee();
-          w.usageDone = readUsage(theirs).then((u) => { w.usage = u.usage; w.wireComplete = u.complete; });
-          return new Response(mine, { status: res.status, statusText: res.statusText, headers: res.headers });
-        }, (e) => { w.usage = null; w.usageDone = Promise.resolve(); throw e; });
-      }
-    }
-    return realFetch.call(this, input, init);
-  };
+  // Every request the package makes passes here (see hookFetch), and its response is read on a branch of its own
+  // (tee) for the last usageMetadata the mock sent, which is what the package was told the request cost.
+  hooked = hookFetch(mock.url, live, (response, w) => response.then((res) => {
+    if (!res.body) { w.usage = null; w.usageDone = Promise.resolve(); return res; }
+    const [mine, theirs] = res.body.tee();
+    w.usageDone = readUsage(theirs).then((u) => { w.usage = u.usage; w.wireComplete = u.complete; });
+    return new Response(mine, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }, (e) => { w.usage = null; w.usageDone = Promise.resolve(); throw e; }));
 });
 
 after(async () => {
-  globalThis.fetch = realFetch;
+  hooked?.restore();
   await mock?.close();
 });
 
@@ -666,27 +653,10 @@ function describe(plan) {
 }
 
 test(`generateRoadmap / regenerateWeek chaos: ${ONLY ?? CASES} seeded cases (seed ${SEED}) against the mock`, async () => {
-  const indices = ONLY !== undefined ? ONLY.split(',').map(Number) : Array.from({ length: CASES }, (_, i) => i);
-  const results = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < indices.length) {
-      const plan = planCase(indices[next++]);
-      results.push(await runCase(plan));
-    }
-  };
-  const t0 = Date.now();
-  await Promise.all(Array.from({ length: ONLY ? 1 : POOL }, worker));
-  const failed = results.filter((r) => r.problems.length);
-  const summary = `${results.length} cases, ${stats.runs} runs, ${stats.requests} requests in ${Date.now() - t0} ms`;
-  if (process.env.ROADMAP_CHAOS_VERBOSE || ONLY) {
-    console.error(summary, JSON.stringify(stats));
-    for (const r of results.sort((a, b) => a.plan.idx - b.plan.idx)) console.error(`case ${r.plan.idx} (${r.ms} ms): ${describe(r.plan)}\n  ${r.trace.join('\n  ')}\n  problems: ${r.problems.join('\n    ') || 'none'}`);
-  }
-  if (globalThis.__roadmapChaosStray?.length) assert.fail(`requests with a key no case knows: ${globalThis.__roadmapChaosStray.slice(0, 3)}`);
-  assert.equal(failed.length, 0, `${failed.length} of ${summary} failed (rerun one with ROADMAP_CHAOS_SEED=${SEED} ROADMAP_CHAOS_ONLY=i):\n${failed
-    .sort((a, b) => a.plan.idx - b.plan.idx)
-    .map((r) => `case ${r.plan.idx}: ${r.problems.join('\n    ')}\n  plan: ${describe(r.plan)}`).join('\n')}`);
+  await runCases({
+    env: 'ROADMAP_CHAOS', seed: SEED, cases: CASES, only: ONLY, pool: POOL, planCase, runCase, describe, stats, stray: hooked.stray,
+    summary: (results, ms) => `${results.length} cases, ${stats.runs} runs, ${stats.requests} requests in ${ms} ms`,
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
