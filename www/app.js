@@ -77,6 +77,8 @@ const keptText = (rm) => {
   const placeholders = (rm.weeks?.length ?? 0) - finishedWeeks(rm);
   return `${finishedWeeks(rm)} of ${plural(rm.totalWeeks, 'week')}${placeholders ? ` (${plural(placeholders, 'placeholder')} to write again)` : ''}`;
 };
+/** Whether weeks `from`..`to` (a batch's) hold a placeholder: its progress segment is amber. */
+const holdsPlaceholder = (rm, from, to) => rm.weeks.some((w) => w.fallback && w.week >= from && w.week <= to);
 /** A stopped run that still got every week, none a placeholder: nothing is left to continue. */
 const allArrived = (rm) => outlineComplete(rm) && weeksLeft(rm) === 0;
 /** Every week is there (placeholders included): regenerateWeek writes a week again only within a whole roadmap. */
@@ -898,7 +900,7 @@ function showReady(rm, secs) {
 function markPlaceholders(rm, ranges) {
   for (const [b, [from, to]] of ranges) {
     const seg = ui.progress.querySelectorAll('.seg')[b - 1];
-    if (seg?.classList.contains('seg--done') && rm.weeks.some((w) => w.fallback && w.week >= from && w.week <= to)) {
+    if (seg?.classList.contains('seg--done') && holdsPlaceholder(rm, from, to)) {
       seg.className = 'seg seg--fallback';
     }
   }
@@ -909,7 +911,7 @@ function markPlaceholders(rm, ranges) {
  * each of its batches' segments as a finished run's (none left running or failed under "Roadmap ready").
  */
 function keepWhole(kept, how, focus, ranges) {
-  for (const [b, [from, to]] of ranges) segState(b, kept.weeks.some((w) => w.fallback && w.week >= from && w.week <= to) ? 'fallback' : 'done');
+  for (const [b, [from, to]] of ranges) segState(b, holdsPlaceholder(kept, from, to) ? 'fallback' : 'done');
   current = { ...current, roadmap: kept, complete: true };
   renderRoadmap(kept);
   renderUsage();
@@ -928,7 +930,7 @@ function refreshReady(rm) {
   for (const seg of ui.progress.querySelectorAll('.seg[data-from]')) {
     const from = Number(seg.dataset.from);
     const to = Number(seg.dataset.to);
-    seg.className = `seg seg--${rm.weeks.some((w) => w.fallback && w.week >= from && w.week <= to) ? 'fallback' : 'done'}`;
+    seg.className = `seg seg--${holdsPlaceholder(rm, from, to) ? 'fallback' : 'done'}`;
   }
 }
 
