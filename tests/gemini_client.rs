@@ -203,7 +203,17 @@ fn finish_reasons_and_block_reasons_become_the_right_outcome() {
     let cut = read(&fixture("max-tokens.json"));
     assert!(cut.is_truncated());
     assert_eq!(cut.clone().into_result().unwrap().text, cut.text, "a truncated answer is still an answer");
-    assert_eq!(read(&fixture("thinking-ate-budget.json")).into_result().unwrap_err().code(), "MALFORMED");
+    let ate = read(&fixture("thinking-ate-budget.json")).into_result().unwrap_err();
+    assert_eq!(ate.code(), "MALFORMED");
+    assert!(ate.to_string().contains("thinking used the whole output budget"), "{ate}");
+    // Cut before any text with no thinking (a tiny cap on a model that does not think): thinking is not to blame.
+    let tiny = read(r#"{"candidates":[{"content":{"role":"model"},"finishReason":"MAX_TOKENS","index":0}],
+        "usageMetadata":{"promptTokenCount":9,"totalTokenCount":9}}"#)
+    .into_result()
+    .unwrap_err();
+    assert_eq!(tiny.code(), "MALFORMED");
+    assert!(!tiny.to_string().contains("thinking"), "{tiny}");
+    assert!(tiny.to_string().contains("maxOutputTokens"), "{tiny}");
     let blocked = read(&fixture("blocked-prompt.json"));
     assert_eq!(blocked.block_reason.as_deref(), Some("SAFETY"));
     assert!(matches!(blocked.into_result(), Err(Error::Blocked { reason, .. }) if reason == "SAFETY"));

@@ -125,7 +125,12 @@ impl Reply {
             }
         }
         if self.text.is_empty() && self.is_truncated() {
-            return Err(Error::malformed("the answer is empty: thinking used the whole output budget (MAX_TOKENS)"));
+            // Blaming thinking when there was none sent users looking for a thinking budget they never set.
+            return Err(Error::malformed(if self.usage.thoughts_tokens > 0 {
+                "the answer is empty: thinking used the whole output budget (MAX_TOKENS)"
+            } else {
+                "the answer is empty: maxOutputTokens was reached before any text (MAX_TOKENS)"
+            }));
         }
         Ok(self)
     }
