@@ -735,3 +735,32 @@ fn a_key_quoted_by_google_is_hidden_in_every_error() {
     let lookup = block_on(GeminiClient::new(&t, &endpoint()).model_info()).unwrap_err();
     assert!(!lookup.text().contains(key) && lookup.text().contains("api_key:***"), "{}", lookup.text());
 }
+
+/// A whole (not streamed) body cut anywhere inside its JSON is a cut transfer, retried like a cut stream: it was
+/// `MALFORMED`, final, while the same cut in a stream was `NETWORK`. A body that is whole but not Gemini's stays
+/// `MALFORMED`.
+#[test]
+fn a_whole_body_cut_anywhere_is_a_network_failure() {
+    let whole = fixture("reply-with-thoughts.json");
+    let body = whole.trim_end();
+    let generate = |text: &str| {
+        let t = ReplayTransport::new(vec![Scripted::ok(text)]);
+        block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {}))
+    };
+    let cuts: Vec<usize> = (0..body.len()).filter(|&i| body.is_char_boundary(i)).collect();
+    assert!(cuts.len() > 100);
+    for i in cuts {
+        let err = generate(&body[..i]).unwrap_err();
+        assert_eq!(err.code(), "NETWORK", "cut at {i}: {err}");
+        assert!(err.is_transient());
+    }
+    assert_eq!(generate(&whole).unwrap().text, "Hello! How can I help?");
+    for other in ["<html>502</html>", "{\"candidates\": 5}", "{} x", "{\"a\": tru}", "[1,]"] {
+        assert_eq!(generate(other).unwrap_err().code(), "MALFORMED", "{other}");
+    }
+    // The chat asks again (after a backoff) and gets the whole answer.
+    let t = ReplayTransport::new(vec![Scripted::ok(&body[..body.len() / 2]), Scripted::ok(body)]);
+    let mut chat = Chat::new(chat_config(1));
+    assert_eq!(turn(&mut chat, &t, "hi").unwrap().text, "Hello! How can I help?");
+    assert_eq!(t.request_count(), 2);
+}

@@ -135,7 +135,13 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         let mut reply = ReplyBuilder::new();
         if !stream {
             let bytes = resp.read_all().await?;
-            let delta = reply.push_json(&String::from_utf8_lossy(&bytes)).map_err(|e| e.without_key(key))?;
+            let body = String::from_utf8_lossy(&bytes);
+            // A body that stops inside its JSON was cut on the way (a proxy, a connection ended early): the same
+            // request may well come whole, as a cut stream is retried.
+            let delta = reply.push_json(&body).map_err(|e| match is_cut_short(&body) {
+                true => Error::Network { message: "the answer's body ended inside its JSON".into() },
+                false => e.without_key(key),
+            })?;
             on_delta(delta);
             return Ok(reply.finish());
         }
@@ -190,4 +196,9 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         }
         parse_model_info(&body)
     }
+}
+
+/// Whether `text` ran out inside a JSON value (or holds nothing): the repair engine, already linked, tells.
+fn is_cut_short(text: &str) -> bool {
+    crate::json::repair_json(text).map_or(text.trim_ascii().is_empty(), |r| r.truncated)
 }

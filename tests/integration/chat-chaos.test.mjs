@@ -123,7 +123,8 @@ function faultTable(withTimeout, key) {
     [1, (R) => ({ fault: R.pick(['safety', 'recitation', 'other']) })],
     [1, () => ({ fault: 'empty-candidates' })],
     [0.5, () => ({ fault: 'thoughts-only' })],
-    [0.5, () => ({ fault: 'sse-cut' })],
+    // a body cut inside its JSON (the chat never streams): a cut transfer, asked again like a reset
+    [0.5, () => ({ fault: 'sse-cut', backoff: true })],
     [0.5, () => ({ fault: 'sse-error', backoff: true })],
     ...(withTimeout ? [[2, (R) => ({ fault: R.pick(['hang', 'stall']), backoff: true })]] : []),
   ];
@@ -157,12 +158,12 @@ function expectedOf(step, json) {
       return fail('SERVER');
     }
     case 'html502': case 'sse-error': return fail('SERVER', true);
-    case 'reset': return fail('NETWORK', true);
+    case 'reset': case 'sse-cut': return fail('NETWORK', true);
     case 'hang': case 'stall': return fail('TIMEOUT', true);
     case 'empty-stop': return fail('MALFORMED', true);
     case 'quota-day': return fail('RATE_LIMITED');
     case 'blocked': case 'safety': case 'recitation': return fail('BLOCKED');
-    case 'other': case 'empty-candidates': case 'thoughts-only': case 'sse-cut': return fail('MALFORMED');
+    case 'other': case 'empty-candidates': case 'thoughts-only': return fail('MALFORMED');
     default: throw new Error(`no expectation for fault ${f}`);
   }
 }
