@@ -60,7 +60,7 @@ const stats = {
   cases: 0, calls: 0, requests: 0, resolved: 0, rejected: 0, aborted: 0, preAborted: 0, abortedInFlight: 0, abortedInRetryWait: 0,
   reentrant: 0, historyChecks: 0, contentsChecked: 0, contentsWithHistory: 0, notKeptAfterClear: 0, retriedRequests: 0,
   retryDelaysChecked: 0, usageChecked: 0, exhaustedRetries: 0, freedWithCallsPending: 0, freedChecks: 0, keyQuotingErrors: 0,
-  onProgressThrew: 0, sharedSignals: 0, freedOps: 0, truncatedByLimit: 0, refusalRunsExhausted: 0,
+  onProgressThrew: 0, sharedSignals: 0, freedOps: 0, truncatedByLimit: 0, refusalRunsExhausted: 0, slowTimeouts: 0,
 };
 
 const realConsoleError = console.error;
@@ -75,8 +75,26 @@ before(async () => {
   // Every request the package makes passes here (see hookFetch): what it sent (URL, headers, body) and, at that
   // very moment (the request is built and fetched in one synchronous step), the chat's history and the test's model
   // of it.
-  hooked = hookFetch(mock.url, live);
+  // Each response is also read on a branch of its own, to know when the request ended on the wire and whether it
+  // was cut (`endedAt`, `cut`): a request cut no sooner than timeoutMs after it was sent is a TIMEOUT, whatever
+  // made it slow (a scripted hang or stall, or a loaded machine).
+  hooked = hookFetch(mock.url, live, (response, w) => {
+    let ended;
+    w.endP = new Promise((ok) => { ended = (cut) => { w.endedAt = Date.now(); w.cut = cut; ok(); }; });
+    return response.then((res) => {
+      if (!res.body) { ended(false); return res; }
+      const [mine, theirs] = res.body.tee();
+      drain(theirs).then(ended);
+      return new Response(mine, { status: res.status, statusText: res.statusText, headers: res.headers });
+    }, (e) => { ended(true); throw e; });
+  });
 });
+
+/** Reads a body to its end: whether it was cut (errored) on the way. */
+async function drain(stream) {
+  const reader = stream.getReader();
+  try { for (;;) if ((await reader.read()).done) return false; } catch { return true; }
+}
 
 after(async () => {
   hooked?.restore();
@@ -170,6 +188,7 @@ function expectedOf(step, json) {
 
 /** expectedOf for a logged request: an answer the output limit cut (no fault) is a truncated one, or an empty one. */
 function outcomeOf(entry, json) {
+  if (entry.cutByTimeout) return { code: 'TIMEOUT', transient: true, refusal: false };
   const o = expectedOf(entry.step, json);
   // whatever the fault did to the text (prose, a scripted cut; a safety stop after the output limit's cut does not
   // happen), an answer that ends MAX_TOKENS is read as cut
@@ -281,7 +300,7 @@ async function runCase(plan) {
       let chatHistory = null;
       try { chatHistory = freed ? null : chat.history; } catch (e) { chatHistory = { threw: e.code }; }
       const w = {
-        tag, at: Date.now() - t0, url: req.url, apiKey: req.headers.get('x-goog-api-key'),
+        tag, at: Date.now() - t0, sentAt: Date.now(), url: req.url, apiKey: req.headers.get('x-goog-api-key'),
         headerNames: [...req.headers.keys()], era, model: model.slice(), chatHistory,
       };
       w.bodyP = req.clone().text().then((t) => {
@@ -296,6 +315,7 @@ async function runCase(plan) {
         for (const fn of requestWatchers.splice(0)) fn(w.text);
       });
       wire.push(w);
+      return w;
     },
   };
   live.set(key, ctx);
@@ -586,6 +606,8 @@ async function runCase(plan) {
   live.delete(key);
 
   // ---- checks on what settled
+  // every request ended on the wire (cut or complete), unless one hangs still
+  await Promise.race([Promise.all(wire.map((w) => w.endP)), new Promise((r) => setTimeout(r, 3000))]);
   const log = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate' || r.kind === 'stream');
   // The mock's entry of each request, matched in order by body size (a transport fault leaves lastUserText null;
   // a request aborted before it reached the mock has none).
@@ -594,7 +616,12 @@ async function runCase(plan) {
     const w = byTag.get(e.headers?.['x-chaos-seq']);
     if (!w) bad(`mock log #${e.seq}: a request the package did not make`);
     else if (w.entry) bad(`mock log #${e.seq}: a request logged twice`);
-    else w.entry = e;
+    else {
+      w.entry = e;
+      // cut on the wire at least timeoutMs (2 ms for clocks) after it was sent: a TIMEOUT, whatever its step
+      e.cutByTimeout = opts.timeoutMs !== undefined && w.cut === true && w.endedAt - w.sentAt >= opts.timeoutMs - 2;
+      if (e.cutByTimeout && !['hang', 'stall'].includes(e.step?.fault)) stats.slowTimeouts++;
+    }
   }
   const entriesOf = (text) => exchanges.get(text).requests.map((w) => w.entry).filter(Boolean);
   for (const c of calls) {
