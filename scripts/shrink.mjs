@@ -3,7 +3,8 @@
 // the exports the glue calls) become `$0`, `$1`, ... in both, and the glue is minified with esbuild.
 // The function bodies are also reordered so that like ones sit together, which gzip rewards.
 // Behaviour is unchanged: the same functions are wired to each other, only names and order differ; except
-// that the web glue, used before `init()`, throws a `GeminiRoadmapError` (`NOT_INITIALIZED`) saying so, and a
+// that the web glue, used before `init()`, throws a `GeminiRoadmapError` (`NOT_INITIALIZED`) saying so, its
+// `init()` reads a `file:` URL (its default `.wasm` location in Node) with `node:fs` (`readFileUrls`), and a
 // freed `GeminiChat` may be freed again and throws `FREED` when called (`guardBeforeInit`, `guardFreed`).
 // Usage: node scripts/shrink.mjs pkg/web pkg/bundler      (run by scripts/build.sh after wasm-pack)
 import { execFileSync } from 'node:child_process';
@@ -245,6 +246,28 @@ let wasmModule, wasmInstance, wasm = NOT_READY;`;
 }
 
 /**
+ * The web glue's `init()` in Node: the default `.wasm` location, `new URL('gemini_roadmap_bg.wasm', import.meta.url)`,
+ * is a `file:` URL there (scripts, tests, SSR), which Node's `fetch` cannot read: it rejects with "fetch failed",
+ * caused by "not implemented... yet...". A `file:` URL (or string) is read with `node:fs` instead, found at run time
+ * through `process.getBuiltinModule` (Node 20.16+, 22.3+, Bun, Deno) so that no bundler tries to resolve it. Anything
+ * else, and any `file:` URL where that function is missing (older Node), is fetched as before.
+ */
+export function readFileUrls(js) {
+  const call = 'module_or_path = fetch(module_or_path);';
+  if (js.split(call).length !== 2) {
+    throw new Error('web glue: wasm-bindgen no longer fetches module_or_path as this script expects');
+  }
+  const fetchWasm = `
+function fetchWasmOrFile(input) {
+  const href = typeof input === 'string' ? input : typeof URL === 'function' && input instanceof URL ? input.href : '';
+  const fs = href.startsWith('file:') && globalThis.process?.getBuiltinModule?.('node:fs');
+  return fs ? fs.promises.readFile(new URL(href)) : fetch(input);
+}
+`;
+  return js.replace(call, () => 'module_or_path = fetchWasmOrFile(module_or_path);') + fetchWasm;
+}
+
+/**
  * The glue with a freed `GeminiChat` handled as users expect: `free()` (and `[Symbol.dispose]()`, a `using`
  * block's end) may be called again, and a call on a freed chat throws a `GeminiRoadmapError` (`FREED`) instead
  * of wasm-bindgen's bare "null pointer passed to rust", the only text its `__wbindgen_throw` gets from this crate
@@ -298,7 +321,7 @@ export async function shrink(dir) {
     for (const [from, to] of exportMap) js = js.replace(new RegExp(`\\bwasm\\.${escape(from)}(?![\\w$])`, 'g'), () => `wasm.${to}`);
     if (web) {
       if (!js.includes(`"${GLUE_MODULE}": import0`)) throw new Error(`${file}: no imports object keyed "${GLUE_MODULE}"`);
-      js = guardBeforeInit(js.replace(`"${GLUE_MODULE}": import0`, `"${module}": import0`));
+      js = readFileUrls(guardBeforeInit(js.replace(`"${GLUE_MODULE}": import0`, `"${module}": import0`)));
     }
     if (js.includes('__destroy_into_raw')) js = guardFreed(js);
     const header = js.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/)?.[0] ?? '';

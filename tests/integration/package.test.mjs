@@ -1,9 +1,12 @@
 // The published package itself: what `npm pack` puts in the tarball, the manifest, and how the
 // installed package resolves ("exports") and runs outside a browser (the web build with initSync).
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
+import { startMock } from '../../mock/gemini-mock.mjs';
 import { DIST, ROOT, VERSION, ensureDist, packTarball, prepareApp, run } from './helpers.mjs';
 
 const SHIPPED = [
@@ -13,10 +16,15 @@ const SHIPPED = [
 ];
 
 let manifest;
+let mock;
 
 before(async () => {
   await ensureDist();
   manifest = JSON.parse(readFileSync(join(DIST, 'package.json'), 'utf8'));
+});
+
+after(async () => {
+  await mock?.close();
 });
 
 test('npm pack ships exactly the wasm, the JS glue, the .d.ts, README, LICENSE, CHANGELOG and package.json', () => {
@@ -91,5 +99,28 @@ test('installed from the tarball, the package resolves through "exports" and the
     exported: ['function', 'function', 'function', 'function'],
     deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
     repaired: { a: [1, 2] },
+  });
+});
+
+test('installed from the tarball, Node runs the README quick start as is: `await init()` with no argument, then a 3-week roadmap', async () => {
+  mock = await startMock({ port: 0, quiet: true });
+  const tarball = await packTarball('node-init');
+  const app = await prepareApp('plain', { tarball, as: 'node-init' });
+  // Node's fetch cannot read the file: URL that init() defaults to ("fetch failed": "not implemented... yet...").
+  writeFileSync(join(app, 'quick-start.mjs'), `
+    import init, { generateRoadmap } from 'gemini-roadmap';
+    await init();
+    const events = [];
+    const roadmap = await generateRoadmap({ apiKey: 'demo-key', baseUrl: process.env.MOCK_URL, role: 'DevOps Engineer', weeks: 3,
+      log: false, onProgress: (e) => events.push(e.type) });
+    console.log(JSON.stringify({ weeks: roadmap.weeks.map((w) => [w.week, w.days.length, w.fallback]), events: events.filter((t) => t !== 'week'), same: (await init()) === (await init()) }));
+  `);
+  // Not run(): spawnSync would block this process, where the mock answers.
+  const { stdout } = await promisify(execFile)(process.execPath, ['quick-start.mjs'], { cwd: app, timeout: 60_000, env: { ...process.env, MOCK_URL: mock.url } });
+  const out = JSON.parse(stdout);
+  assert.deepEqual(out, {
+    weeks: [[1, 7, false], [2, 7, false], [3, 7, false]],
+    events: ['outline', 'batch-start', 'batch-done', 'done'],
+    same: true,
   });
 });

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { functionBodies, guardBeforeInit, guardFreed, orderForGzip, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
+import { functionBodies, guardBeforeInit, guardFreed, orderForGzip, readFileUrls, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
 import { DIST, ROOT, ensureDist } from './helpers.mjs';
 
 const name = (s) => [s.length, ...Buffer.from(s)];
@@ -102,6 +102,24 @@ test('guardBeforeInit refuses glue it does not recognise, so a wasm-bindgen upda
   assert.equal(guarded.match(/wasm !== NOT_READY/g).length, 2);
   assert.throws(() => guardBeforeInit(glue.replace('wasm;', 'wasm = undefined;')), /no longer declares/);
   assert.throws(() => guardBeforeInit(glue.replace(/wasm !== undefined/, 'wasm === undefined')), /no longer declares/);
+});
+
+test('readFileUrls reads a file: URL or string with node:fs, fetches anything else, and refuses glue it does not recognise', async () => {
+  const glue = "let module_or_path = input;\nif (typeof module_or_path === 'string' || module_or_path instanceof URL) {\n    module_or_path = fetch(module_or_path);\n}";
+  const patched = readFileUrls(glue);
+  assert.match(patched, /module_or_path = fetchWasmOrFile\(module_or_path\);/);
+  const load = new Function('input', 'fetch', `${patched}\nreturn module_or_path;`);
+  const fetched = [];
+  const fakeFetch = (x) => { fetched.push(String(x)); return 'fetched'; };
+  const wasm = new URL('../../dist/web/gemini_roadmap_bg.wasm', import.meta.url);
+  await ensureDist();
+  const bytes = readFileSync(wasm);
+  assert.deepEqual(await load(wasm, fakeFetch), bytes, 'a file: URL is read from disk');
+  assert.deepEqual(await load(wasm.href, fakeFetch), bytes, 'a file: string too');
+  assert.equal(load('https://cdn.example/gemini_roadmap_bg.wasm', fakeFetch), 'fetched');
+  assert.equal(load(new URL('http://127.0.0.1:1/x.wasm'), fakeFetch), 'fetched');
+  assert.deepEqual(fetched, ['https://cdn.example/gemini_roadmap_bg.wasm', 'http://127.0.0.1:1/x.wasm']);
+  assert.throws(() => readFileUrls(glue.replace('fetch(module_or_path)', 'fetch(url)')), /no longer fetches/);
 });
 
 test('guardFreed makes free() idempotent and names FREED, and refuses glue it does not recognise', () => {
