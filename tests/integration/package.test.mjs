@@ -124,3 +124,21 @@ test('installed from the tarball, Node runs the README quick start as is: `await
     same: true,
   });
 });
+
+test('installed from the tarball, CommonJS `require(\'gemini-roadmap\')` loads the web build (Node 20.19+: require of an ES module)', async () => {
+  const tarball = await packTarball('node-cjs');
+  const app = await prepareApp('plain', { tarball, as: 'node-cjs' });
+  // Only an ES module without top-level await can be required: this keeps the glue free of it.
+  writeFileSync(join(app, 'check.cjs'), `
+    const { readFileSync } = require('node:fs');
+    const pkg = require('gemini-roadmap');
+    pkg.initSync({ module: readFileSync(require.resolve('gemini-roadmap/web/gemini_roadmap_bg.wasm')) });
+    console.log(JSON.stringify({ exported: Object.keys(pkg).filter((k) => k !== '__esModule').sort(), repaired: pkg.repairJson('{"a": [1, 2,],}') }));
+  `);
+  const r = run('node', ['check.cjs'], { cwd: app });
+  assert.deepEqual(JSON.parse(r.stdout), {
+    exported: ['GeminiChat', 'default', 'generateRoadmap', 'initSync', 'regenerateWeek', 'repairJson'],
+    repaired: '{"a": [1, 2]}',
+  });
+  assert.doesNotMatch(r.stderr, /Warning/, 'no ExperimentalWarning');
+});
