@@ -109,7 +109,7 @@ const manifest = {
   module: `./web/${NAME}.js`,
   types: `./web/${NAME}.d.ts`,
   sideEffects,
-  // Node needs a global `fetch` (README, "Browsers and runtimes").
+  // Node needs a global `fetch` (README, "Browser support").
   engines: { node: '>=18' },
   files: [...shipped, ...DOCS],
 };

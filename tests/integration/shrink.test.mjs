@@ -95,6 +95,18 @@ test('the shipped web build: short shared names, minified glue, every import pro
   for (const name of typed) assert.ok(exports.includes(name), `InitOutput.${name} is exported`);
 });
 
+test('the shipped .wasm uses only the WebAssembly features of the README\'s oldest browsers (Chrome 96, Firefox 102, Safari 15)', async () => {
+  await ensureDist();
+  const { execFileSync } = await import('node:child_process');
+  // Reference types came last, in Chrome 96: a toolchain update that starts emitting tail calls, extended-const
+  // or exception handling would fail here before it fails for users.
+  const features = ['bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals', 'reference-types', 'multivalue'];
+  const validate = (feats) => execFileSync(join(ROOT, 'node_modules', '.bin', 'wasm-opt'),
+    [join(DIST, 'web/gemini_roadmap_bg.wasm'), '--mvp-features', ...feats.map((f) => `--enable-${f}`), '-o', '/dev/null'], { stdio: 'pipe' });
+  validate(features);
+  assert.throws(() => validate(features.filter((f) => f !== 'reference-types')), 'reference types are used: the Chrome 96 floor is real');
+});
+
 test('guardBeforeInit refuses glue it does not recognise, so a wasm-bindgen update cannot drop the guard unnoticed', () => {
   const glue = 'let wasmModule, wasmInstance, wasm;\nfunction a() { if (wasm !== undefined) return wasm; }\nfunction b() { if (wasm !== undefined) return wasm; }';
   const guarded = guardBeforeInit(glue);
