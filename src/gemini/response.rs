@@ -125,7 +125,7 @@ impl Reply {
             }
         }
         if self.text.is_empty() && self.is_truncated() {
-            // Blaming thinking when there was none sent users looking for a thinking budget they never set.
+            // Without thinking tokens, blaming thinking would send users to a setting that changes nothing.
             return Err(Error::malformed(if self.usage.thoughts_tokens > 0 {
                 "the answer is empty: thinking used the whole output budget (MAX_TOKENS)"
             } else {
