@@ -20,9 +20,15 @@ const NAME = 'gemini_roadmap';
 const WASM_OPT = binaryen('wasm-opt');
 const WASM_DIS = binaryen('wasm-dis');
 
-/** binaryen's passes for the release build (formerly wasm-pack's `wasm-opt` list in Cargo.toml). */
+/**
+ * binaryen's passes for the release build (formerly wasm-pack's `wasm-opt` list in Cargo.toml).
+ * `--low-memory-unused` lets binaryen fold a constant under 1 KB into a load's or store's offset (`x + 8` →
+ * `offset=8`). The result differs only when `x + 8` wraps past 2^32, i.e. when `x` is within 1 KB of 2^32: no pointer
+ * of this module is (memory is far smaller), and Rust's stack, at the bottom of memory, only gets such an `x` by
+ * overflowing below 0, where the access traps either way or corrupts. A third `-Oz` cleans up after those folds.
+ */
 export const WASM_OPT_PASSES = [
-  '--merge-similar-functions', '--flatten', '--rereloop', '-Oz', '-Oz', '--enable-bulk-memory',
+  '--low-memory-unused', '--merge-similar-functions', '--flatten', '--rereloop', '-Oz', '-Oz', '-Oz', '--enable-bulk-memory',
   '--enable-nontrapping-float-to-int', '--strip-debug', '--strip-producers', '--strip-target-features',
 ];
 
