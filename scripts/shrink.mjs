@@ -260,7 +260,7 @@ export function readFileUrls(js) {
   const fetchWasm = `
 function fetchWasmOrFile(input) {
   const href = typeof input === 'string' ? input : typeof URL === 'function' && input instanceof URL ? input.href : '';
-  const fs = href.startsWith('file:') && globalThis.process?.getBuiltinModule?.('node:fs');
+  const fs = /^file:/i.test(href) && globalThis.process?.getBuiltinModule?.('node:fs');
   return fs ? fs.promises.readFile(new URL(href)) : fetch(input);
 }
 `;

@@ -736,9 +736,8 @@ fn a_key_quoted_by_google_is_hidden_in_every_error() {
     assert!(!lookup.text().contains(key) && lookup.text().contains("api_key:***"), "{}", lookup.text());
 }
 
-/// A whole (not streamed) body cut anywhere inside its JSON is a cut transfer, retried like a cut stream: it was
-/// `MALFORMED`, final, while the same cut in a stream was `NETWORK`. A body that is whole but not Gemini's stays
-/// `MALFORMED`.
+/// A whole (not streamed) body cut anywhere inside its JSON, or empty, is a cut transfer, retried like a reset
+/// connection: it was `MALFORMED`, final. A body that is whole but not Gemini's, or not JSON at all, stays `MALFORMED`.
 #[test]
 fn a_whole_body_cut_anywhere_is_a_network_failure() {
     let whole = fixture("reply-with-thoughts.json");
@@ -755,8 +754,24 @@ fn a_whole_body_cut_anywhere_is_a_network_failure() {
         assert!(err.is_transient());
     }
     assert_eq!(generate(&whole).unwrap().text, "Hello! How can I help?");
-    for other in ["<html>502</html>", "{\"candidates\": 5}", "{} x", "{\"a\": tru}", "[1,]"] {
+    // Not Gemini's whatever brackets it leaves open: a proxy's page, prose, an array.
+    for other in [
+        "<html>502</html>",
+        "{\"candidates\": 5}",
+        "{} x",
+        "{\"a\": tru}",
+        "[1,]",
+        "<html><body><pre>{\"error\": \"upstream\"</pre></body></html>",
+        "<html><script>window.x = {\"a\": [1, 2, 3</script></html>",
+        "Error: {code: 503",
+        "[{\"candidates\": [",
+    ] {
         assert_eq!(generate(other).unwrap_err().code(), "MALFORMED", "{other}");
+    }
+    for empty in ["", " \n"] {
+        let err = generate(empty).unwrap_err();
+        assert_eq!(err.code(), "NETWORK");
+        assert!(err.to_string().contains("body was empty"), "{err}");
     }
     // The chat asks again (after a backoff) and gets the whole answer.
     let t = ReplayTransport::new(vec![Scripted::ok(&body[..body.len() / 2]), Scripted::ok(body)]);

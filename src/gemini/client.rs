@@ -138,9 +138,9 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
             let body = String::from_utf8_lossy(&bytes);
             // A body that stops inside its JSON was cut on the way (a proxy, a connection ended early): the same
             // request may well come whole, as a cut stream is retried.
-            let delta = reply.push_json(&body).map_err(|e| match is_cut_short(&body) {
-                true => Error::Network { message: "the answer's body ended inside its JSON".into() },
-                false => e.without_key(key),
+            let delta = reply.push_json(&body).map_err(|e| match cut_short(&body) {
+                Some(how) => Error::Network { message: how.into() },
+                None => e.without_key(key),
             })?;
             on_delta(delta);
             return Ok(reply.finish());
@@ -198,7 +198,13 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
     }
 }
 
-/// Whether `text` ran out inside a JSON value (or holds nothing): the repair engine, already linked, tells.
-fn is_cut_short(text: &str) -> bool {
-    crate::json::repair_json(text).map_or(text.trim_ascii().is_empty(), |r| r.truncated)
+/// How a whole body that could not be read was cut short, if it was: empty, or an object (as every Gemini answer is)
+/// that ran out inside a value. Anything else (an HTML page, prose) is not Gemini's, whatever brackets it holds.
+fn cut_short(text: &str) -> Option<&'static str> {
+    let body = text.trim_ascii();
+    if body.is_empty() {
+        return Some("the answer's body was empty");
+    }
+    let cut = body.starts_with('{') && crate::json::repair_json(body).is_ok_and(|r| r.truncated);
+    cut.then_some("the answer's body ended inside its JSON")
 }

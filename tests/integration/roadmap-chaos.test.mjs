@@ -68,12 +68,14 @@ before(async () => {
   mock = await startMock({ port: 0, quiet: true });
   // Every request the package makes passes here (see hookFetch), and its response is read on a branch of its own
   // (tee) for the last usageMetadata the mock sent, which is what the package was told the request cost.
-  // When the request ended on the wire is kept too (`endedAt`): a TIMEOUT is explained by a request cut after
-  // timeoutMs, whatever cut it short (a scripted hang or stall, or a loaded machine).
+  // When the request last received a byte (`lastByteAt`: its headers, then each chunk) and when it ended on the
+  // wire (`endedAt`) are kept too: a TIMEOUT is explained by a request cut after timeoutMs without a byte, whatever
+  // held it up (a scripted hang or stall, or a loaded machine). The timeout is an idle timer, not a deadline.
   hooked = hookFetch(mock.url, live, (response, w) => response.then((res) => {
+    w.lastByteAt = Date.now();
     if (!res.body) { w.usage = null; w.endedAt = Date.now(); w.usageDone = Promise.resolve(); return res; }
     const [mine, theirs] = res.body.tee();
-    w.usageDone = readUsage(theirs).then((u) => { w.usage = u.usage; w.wireComplete = u.complete; w.endedAt = Date.now(); });
+    w.usageDone = readUsage(theirs, w).then((u) => { w.usage = u.usage; w.wireComplete = u.complete; w.endedAt = Date.now(); });
     return new Response(mine, { status: res.status, statusText: res.statusText, headers: res.headers });
   }, (e) => { w.usage = null; w.endedAt = Date.now(); w.usageDone = Promise.resolve(); throw e; }));
 });
@@ -84,7 +86,7 @@ after(async () => {
 });
 
 /** The last usageMetadata in a response body: SSE events (complete ones only), a JSON array or a JSON object. */
-async function readUsage(stream) {
+async function readUsage(stream, w) {
   const reader = stream.getReader();
   const dec = new TextDecoder();
   let text = '';
@@ -93,6 +95,7 @@ async function readUsage(stream) {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      w.lastByteAt = Date.now();
       text += dec.decode(value, { stream: true });
     }
   } catch { complete = false; }
@@ -156,9 +159,14 @@ function faultTable(withTimeout, key) {
   ];
 }
 
-/** Whether request `w` was cut short on the wire at least the run's timeoutMs after it was sent (2 ms for clocks). */
+/**
+ * Whether request `w` was cut short on the wire after going the run's timeoutMs without a byte. The two branches of
+ * a tee'd body see a chunk a moment apart: 20 % is left for that, and a timer that ran from the request's start
+ * instead of its last byte still fails.
+ */
 function timedOut(w, o) {
-  return o.timeoutMs !== undefined && w.endedAt !== undefined && !w.wireComplete && w.endedAt - w.at >= o.timeoutMs - 2;
+  return o.timeoutMs !== undefined && w.endedAt !== undefined && !w.wireComplete
+    && w.endedAt - (w.lastByteAt ?? w.at) >= o.timeoutMs * 0.8;
 }
 
 /** The codes a run's served steps can explain. */

@@ -128,6 +128,7 @@ test('readFileUrls reads a file: URL or string with node:fs, fetches anything el
   const bytes = readFileSync(wasm);
   assert.deepEqual(await load(wasm, fakeFetch), bytes, 'a file: URL is read from disk');
   assert.deepEqual(await load(wasm.href, fakeFetch), bytes, 'a file: string too');
+  assert.deepEqual(await load(wasm.href.replace(/^file:/, 'FILE:'), fakeFetch), bytes, 'a scheme is case-insensitive');
   assert.equal(load('https://cdn.example/gemini_roadmap_bg.wasm', fakeFetch), 'fetched');
   assert.equal(load(new URL('http://127.0.0.1:1/x.wasm'), fakeFetch), 'fetched');
   assert.deepEqual(fetched, ['https://cdn.example/gemini_roadmap_bg.wasm', 'http://127.0.0.1:1/x.wasm']);
