@@ -444,7 +444,7 @@ fn an_error_that_breaks_off_a_stream_keeps_its_code_framed_or_raw() {
     let done = r#"{"candidates":[{"content":{"parts":[{"text":"1"}]},"finishReason":"STOP"}]}"#;
     assert_eq!(run(format!("data: {done}\r\n\r\n{overloaded}").into_bytes()).unwrap().text, "1");
     let cut = run(format!("data: {first}\r\n\r\nnot json\nid: 4\n").into_bytes()).unwrap_err();
-    assert_eq!(cut, Error::Network { message: "the answer was cut off before Gemini finished it".into() }, "a cut stream, as before");
+    assert_eq!(cut, Error::Network { message: "the stream ended before Gemini finished its answer".into() }, "a cut stream, as before");
 }
 
 /// Gemini's own 499 CANCELLED is its side giving up and usually answers when asked again (it was a BAD_REQUEST).
@@ -744,33 +744,15 @@ fn a_whole_body_cut_anywhere_is_a_network_failure() {
     let body = whole.trim_end();
     let generate = |text: &str| {
         let t = ReplayTransport::new(vec![Scripted::ok(text)]);
-        let mut seen = String::new();
-        let r = block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), false, &mut |d| seen.push_str(d)));
-        if let Ok(reply) = &r {
-            assert_eq!(seen, reply.text, "the text kept is the text announced");
-        }
-        r
+        block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {}))
     };
     let cuts: Vec<usize> = (0..body.len()).filter(|&i| body.is_char_boundary(i)).collect();
     assert!(cuts.len() > 100);
-    let mut kept = 0;
     for i in cuts {
-        // The text that came is kept, unfinished: no finishReason (even one cut to "STO"), no usage (it comes last).
-        // A part cut before its `"thought": true` reads as text: the roadmap never asks for thoughts, and the chat
-        // keeps no cut answer.
-        if let Ok(reply) = generate(&body[..i]) {
-            let (thought, answer) = ("**Planning the answer**\nThe user wants a short greeting.", "Hello! How can I help?");
-            let thinking = i < body.find("\"text\": \"Hello").unwrap();
-            let came = if thinking { thought } else { answer };
-            assert!(came.starts_with(&reply.text) && !reply.text.is_empty(), "cut at {i}: {reply:?}");
-            assert_eq!((reply.finish_reason.as_deref(), reply.usage.total_tokens), (None, 0), "cut at {i}");
-            kept += 1;
-        }
-        let err = generate(&body[..i]).and_then(|r| r.into_result()).unwrap_err();
+        let err = generate(&body[..i]).unwrap_err();
         assert_eq!(err.code(), "NETWORK", "cut at {i}: {err}");
         assert!(err.is_transient());
     }
-    assert!(kept > 20, "the cuts after the answer's first characters keep them: {kept}");
     assert_eq!(generate(&whole).unwrap().text, "Hello! How can I help?");
     // Not Gemini's whatever brackets it leaves open: a proxy's page, prose, an array.
     for other in [

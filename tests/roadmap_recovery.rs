@@ -115,24 +115,6 @@ fn a_truncated_batch_keeps_complete_weeks_and_asks_only_for_the_rest_in_a_smalle
     assert_eq!(rm.usage.requests, 7);
 }
 
-/// Without streaming, a body cut on the way (a proxy or connection that ended it early) inside week 5 was an
-/// unreadable answer: weeks 4-6 were all asked again, and a body cut every time ended in placeholders. The weeks it
-/// holds whole are now kept, as a cut stream's are, and only the rest is asked for.
-#[test]
-fn a_whole_body_cut_on_the_way_keeps_its_complete_weeks() {
-    let whole = body(&pretty(&weeks_value(4, 6, 12)), "STOP", 100);
-    let at = whole.find("W5D3 title").unwrap();
-    let cut = whole[..at].to_string();
-    let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(4, 6), move |_, _| Scripted::ok(cut.clone())));
-    let (rm, events) = ok(&t, &RoadmapOptions { stream: Some(false), ..opts(12) });
-    assert_complete(&rm, 12);
-    assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEKS 5-6", "WEEKS 7-9", "WEEKS 10-12"]);
-    assert_eq!(rm.batches[1].status, BatchStatus::Recovered);
-    assert_eq!(week_events(&events), (1..=12).collect::<Vec<_>>(), "week 4 arrived from the cut body, once");
-    assert!(rm.weeks.iter().all(|w| !w.fallback));
-    assert_eq!(rm.usage.requests, 7);
-}
-
 #[test]
 fn a_cut_stream_counts_as_truncation_and_halves_down_to_one_week() {
     // Weeks 7-9: the stream dies inside week 7, then inside week 8 (2-week request), then works.

@@ -136,26 +136,13 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         if !stream {
             let bytes = resp.read_all().await?;
             let body = String::from_utf8_lossy(&bytes);
-            let mut cut = false;
-            let delta = match reply.push_json(&body) {
-                Ok(delta) => delta,
-                // A body that stops inside its JSON was cut on the way (a proxy, a connection ended early). The text
-                // that came is kept as a cut stream's is (a roadmap keeps the complete weeks in it); the reply has no
-                // finishReason, so `into_result` makes it a `NETWORK` error, retried. Its usage, sent last, is unknown.
-                Err(e) => {
-                    let Some(repaired) = cut_short(&body) else { return Err(e.without_key(key)) };
-                    cut = true;
-                    match reply.push_json(&repaired) {
-                        Ok(text) if !text.is_empty() => text,
-                        _ if repaired.is_empty() => return Err(Error::Network { message: "the answer's body was empty".into() }),
-                        _ => return Err(Error::Network { message: "the answer's body was cut short".into() }),
-                    }
-                }
-            };
+            // A body that stops inside its JSON was cut on the way (a proxy, a connection ended early): the same
+            // request may well come whole, as a cut stream is retried.
+            let delta = reply.push_json(&body).map_err(|e| match cut_short(&body) {
+                Some(how) => Error::Network { message: how.into() },
+                None => e.without_key(key),
+            })?;
             on_delta(delta);
-            if cut {
-                reply.cut_off();
-            }
             return Ok(reply.finish());
         }
         let mut sse = SseParser::new();
@@ -211,14 +198,13 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
     }
 }
 
-/// A whole body that could not be read, repaired, when it was cut short: empty (`""`), or an object (as every Gemini
-/// answer is) that ran out inside a value. Anything else (an HTML page, prose) is not Gemini's, whatever brackets it
-/// holds.
-fn cut_short(text: &str) -> Option<String> {
+/// How a whole body that could not be read was cut short, if it was: empty, or an object (as every Gemini answer is)
+/// that ran out inside a value. Anything else (an HTML page, prose) is not Gemini's, whatever brackets it holds.
+fn cut_short(text: &str) -> Option<&'static str> {
     let body = text.trim_ascii();
     if body.is_empty() {
-        return Some(String::new());
+        return Some("the answer's body was empty");
     }
-    let repaired = crate::json::repair_json(body).ok().filter(|r| r.truncated && body.starts_with('{'))?;
-    Some(repaired.json)
+    let cut = body.starts_with('{') && crate::json::repair_json(body).is_ok_and(|r| r.truncated);
+    cut.then_some("the answer's body ended inside its JSON")
 }

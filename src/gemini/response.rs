@@ -121,7 +121,7 @@ impl Reply {
             Some(other) => return Err(Error::malformed(cat!("the answer ended with finishReason ", other))),
             None if self.candidates == 0 => return Err(Error::malformed("Gemini returned no candidates")),
             None => {
-                return Err(Error::Network { message: "the answer was cut off before Gemini finished it".into() })
+                return Err(Error::Network { message: "the stream ended before Gemini finished its answer".into() })
             }
         }
         if self.text.is_empty() && self.is_truncated() {
@@ -160,12 +160,6 @@ impl ReplyBuilder {
     /// [`Reply::broken_by`]).
     pub fn break_off(&mut self, e: Error) {
         self.reply.broken_by.get_or_insert(e);
-    }
-
-    /// The answer was cut before its end: a `finishReason` or usage read from what was repaired of it is not Gemini's.
-    pub fn cut_off(&mut self) {
-        self.reply.finish_reason = None;
-        self.reply.usage = Usage::default();
     }
 
     /// Whether an event reported what the answer costs so far.
