@@ -115,6 +115,37 @@ fn a_truncated_batch_keeps_complete_weeks_and_asks_only_for_the_rest_in_a_smalle
     assert_eq!(rm.usage.requests, 7);
 }
 
+/// Without streaming, a body cut on the way (a proxy or connection that ended it early) is a transport failure, not
+/// an answer cut at `MAX_TOKENS` (that one arrives whole, saying so): the same request is asked again after a
+/// backoff, as after a reset, and usually comes whole. Read as a cut answer instead, a cut outline was taken with
+/// made-up titles for its missing weeks.
+#[test]
+fn a_whole_body_cut_on_the_way_is_asked_again_after_a_backoff() {
+    let cut_in = |text: String, at: &str| {
+        let whole = body(&text, "STOP", 100);
+        whole[..whole.find(at).unwrap()].to_string()
+    };
+    let outline = cut_in(pretty(&outline_value(12)), &week_title(3));
+    let weeks = cut_in(pretty(&weeks_value(4, 6, 12)), "W5D3 title");
+    let (o, w) = (std::cell::Cell::new(0), std::cell::Cell::new(0));
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(move |_, _, task| match task {
+            Task::Outline { .. } if o.replace(o.get() + 1) == 0 => Some(Scripted::ok(outline.clone())),
+            Task::Weeks { first: 4, .. } if w.replace(w.get() + 1) == 0 => Some(Scripted::ok(weeks.clone())),
+            _ => None,
+        }),
+    );
+    let (rm, events) = ok(&t, &RoadmapOptions { stream: Some(false), ..opts(12) });
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t), ["GET", "OUTLINE", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEKS 4-6", "WEEKS 7-9", "WEEKS 10-12"]);
+    assert_eq!(retries(&events).iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), [(0, 2), (2, 2)]);
+    assert_eq!(t.sleeps.borrow().len(), 2, "each after a backoff");
+    let titles: Vec<&str> = rm.weeks.iter().map(|w| w.title.as_str()).collect();
+    assert_eq!(titles[2], week_title(3), "the plan's own titles, none made up");
+    assert!(rm.warnings.is_empty(), "{:?}", rm.warnings);
+}
+
 #[test]
 fn a_cut_stream_counts_as_truncation_and_halves_down_to_one_week() {
     // Weeks 7-9: the stream dies inside week 7, then inside week 8 (2-week request), then works.
