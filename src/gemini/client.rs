@@ -136,8 +136,9 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         if !stream {
             let bytes = resp.read_all().await?;
             let body = String::from_utf8_lossy(&bytes);
-            // A body that stops inside its JSON was cut on the way (a proxy, a connection ended early): the same
-            // request may well come whole, as a cut stream is retried.
+            // A body that stops inside its JSON was cut on the way (a proxy, a connection ended early), not by
+            // Gemini (an answer cut at MAX_TOKENS comes whole and says so): asked again like after a connection reset,
+            // the same request may well come whole. Read as a cut answer, a cut outline would keep made-up titles.
             let delta = reply.push_json(&body).map_err(|e| match cut_short(&body) {
                 Some(how) => Error::Network { message: how.into() },
                 None => e.without_key(key),
