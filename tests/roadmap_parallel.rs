@@ -820,47 +820,52 @@ fn long_roadmaps_start_the_first_batches_while_the_outline_streams() {
 
 #[test]
 fn an_outline_retried_after_batches_started_keeps_the_plan_they_use() {
-    // The first outline answer streams phases and weeks 1-20, then an in-stream error; the second answer
-    // titles every week differently. Weeks already being written keep their first plan.
-    let served = Cell::new(0);
-    let t = Slow::new(
-        gemini_with(move |_, _, task| match task {
-            Task::Outline { total } => {
-                let n = served.replace(served.get() + 1);
-                let v = outline_value(total);
-                if n == 0 {
-                    let text = pretty(&v);
-                    let cut = text.find("\"week\": 21").unwrap();
-                    let head = text[..cut].to_string();
-                    let chunk = |s: &str| sse_text(s, None);
-                    let mid = head.len() / 2;
-                    let err = json!({"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}});
-                    let err = err.to_string();
-                    Some(Scripted::sse(&[chunk(&head[..mid]), chunk(&head[mid..]), err]))
-                } else {
-                    let mut v = v;
-                    for w in v["weeks"].as_array_mut().unwrap() {
-                        w["title"] = json!(format!("Second {}", w["title"].as_str().unwrap()));
+    // The first outline answer streams phases and weeks 1-20, then an in-stream error, or it just ends there (a
+    // connection cut on the way: no finishReason); the second answer titles every week differently. Weeks already
+    // being written keep their first plan.
+    for error_event in [true, false] {
+        let served = Cell::new(0);
+        let t = Slow::new(
+            gemini_with(move |_, _, task| match task {
+                Task::Outline { total } => {
+                    let n = served.replace(served.get() + 1);
+                    let v = outline_value(total);
+                    if n == 0 {
+                        let text = pretty(&v);
+                        let cut = text.find("\"week\": 21").unwrap();
+                        let head = text[..cut].to_string();
+                        let chunk = |s: &str| sse_text(s, None);
+                        let mid = head.len() / 2;
+                        let err = json!({"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}});
+                        let err = err.to_string();
+                        let mut events = vec![chunk(&head[..mid]), chunk(&head[mid..])];
+                        events.extend(error_event.then_some(err));
+                        Some(Scripted::sse(&events))
+                    } else {
+                        let mut v = v;
+                        for w in v["weeks"].as_array_mut().unwrap() {
+                            w["title"] = json!(format!("Second {}", w["title"].as_str().unwrap()));
+                        }
+                        Some(Scripted::sse(&[sse_text(&pretty(&v), Some("STOP"))]))
                     }
-                    Some(Scripted::sse(&[sse_text(&pretty(&v), Some("STOP"))]))
                 }
-            }
-            _ => None,
-        }),
-        slow_outline(8),
-    );
-    let (rm, events) = ok_slow(&t, &parallel(40, 4));
-    assert_complete(&rm, 40);
-    // The outline's retry is announced at once; the early batches' events wait for the outline.
-    assert!(matches!(events[0], ProgressEvent::Retry { batch: 0, .. }), "{:?}", &events[0]);
-    assert_eq!(kinds(&events)[1], "outline");
-    let asked = t.asked();
-    assert_eq!(asked.iter().filter(|a| *a == "OUTLINE").count(), 2, "{asked:?}");
-    let second_outline = asked.iter().rposition(|a| a == "OUTLINE").unwrap();
-    assert!(asked[..second_outline].contains(&"WEEK 1 DAYS 1-3".to_string()), "a part started from the first answer");
-    assert_eq!(rm.outline[0].title, week_title(1), "started weeks keep the first plan");
-    assert_eq!(rm.outline[39].title, format!("Second {}", week_title(40)), "the rest comes from the new answer");
-    assert!(rm.warnings.iter().any(|w| w.contains("kept their plan")), "{:?}", rm.warnings);
+                _ => None,
+            }),
+            slow_outline(8),
+        );
+        let (rm, events) = ok_slow(&t, &parallel(40, 4));
+        assert_complete(&rm, 40);
+        // The outline's retry is announced at once; the early batches' events wait for the outline.
+        assert!(matches!(events[0], ProgressEvent::Retry { batch: 0, .. }), "{:?}", &events[0]);
+        assert_eq!(kinds(&events)[1], "outline");
+        let asked = t.asked();
+        assert_eq!(asked.iter().filter(|a| *a == "OUTLINE").count(), 2, "{asked:?}");
+        let second_outline = asked.iter().rposition(|a| a == "OUTLINE").unwrap();
+        assert!(asked[..second_outline].contains(&"WEEK 1 DAYS 1-3".to_string()), "a part started from the first answer");
+        assert_eq!(rm.outline[0].title, week_title(1), "started weeks keep the first plan");
+        assert_eq!(rm.outline[39].title, format!("Second {}", week_title(40)), "the rest comes from the new answer");
+        assert!(rm.warnings.iter().any(|w| w.contains("kept their plan")), "{:?}", rm.warnings);
+    }
 }
 
 #[test]

@@ -331,6 +331,34 @@ fn lenient_shapes_are_read() {
     assert_eq!(rm.weeks[0].days[2].title, "W1D3 title");
 }
 
+/// An outline stream cut on the way (it ends without a finishReason: a dropped connection, not Gemini's own cut at
+/// MAX_TOKENS) was completed from its phases at once, the missing weeks' titles made up from the phase names. It is
+/// asked again after a backoff while retries are left, and only then is what came used.
+#[test]
+fn an_outline_stream_cut_on_the_way_is_asked_again_before_it_is_completed() {
+    let full = pretty(&outline_value(12));
+    let cut = full[..full.find(&week_title(4)).unwrap()].to_string();
+    let cut_stream = move |_: &HttpRequest, _: Task| Scripted::sse(&sse_events(&cut, None, 100, 4));
+    let outline = |t: Task| matches!(t, Task::Outline { .. });
+    let t = ReplayTransport::with_responder(vec![], first_times(1, outline, cut_stream.clone()));
+    let (rm, events) = ok(&t, &opts(12));
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t)[..3], ["GET", "OUTLINE", "OUTLINE"]);
+    assert_eq!(retries(&events).iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), [(0, 2)]);
+    assert_eq!(t.sleeps.borrow().len(), 1, "after a backoff");
+    assert_eq!(rm.outline[5].title, week_title(6), "the plan's own title");
+    assert!(rm.warnings.is_empty(), "{:?}", rm.warnings);
+    // Cut every time: after the retries, the weeks that came are planned and the rest named after their phases.
+    let t = ReplayTransport::with_responder(vec![], first_times(9, outline, cut_stream));
+    let (rm, events) = ok(&t, &RoadmapOptions { max_retries: Some(1.0), ..opts(12) });
+    assert_complete(&rm, 12);
+    assert_eq!(asked(&t)[..4], ["GET", "OUTLINE", "OUTLINE", "WEEKS 1-3"]);
+    assert_eq!(retries(&events).len(), 1);
+    assert_eq!(rm.outline[2].title, week_title(3));
+    assert_ne!(rm.outline[5].title, week_title(6), "named after its phase");
+    assert!(rm.warnings.iter().any(|w| w.starts_with("Outline: no title for week 4")), "{:?}", rm.warnings);
+}
+
 #[test]
 fn a_cut_outline_plans_only_its_complete_week_entries() {
     // Cut by MAX_TOKENS in the middle of week 4's title: weeks 1-3 keep their titles; week 4, like 5 and 6,

@@ -452,6 +452,19 @@ impl<'a, T: Transport> Run<'a, T> {
         }
         self.bump();
         match result {
+            // An outline stream cut on the way (no finishReason: not Gemini's own cut at MAX_TOKENS, which asking
+            // again repeats) is asked again while retries are left: completing it from its phases would make up
+            // the missing weeks' titles, where the same request usually brings the whole plan. After the retries,
+            // what came is used.
+            Ok(reply) if at.batch == 0 && reply.finish_reason.is_none() => {
+                self.outline_attempt_failed();
+                let cut = Error::Network { message: "the outline's stream was cut off".into() };
+                match self.after_failure(at, "outline", tries, cut).await {
+                    Ok(()) => Ok(None),
+                    Err(Error::Network { .. }) => Ok(Some(reply)),
+                    Err(e) => Err(e),
+                }
+            }
             Ok(reply) => {
                 *tries = Tries::default();
                 Ok(Some(reply))
