@@ -146,6 +146,35 @@ fn a_resumed_roadmap_is_checked() {
     assert_eq!(t.request_count(), 0);
 }
 
+/// `regenerateWeek` asks for one week: a stream cut on the way (no finishReason) holds no complete week to keep, and
+/// it was asked again at once until its attempts were spent, then failed `MALFORMED`, not retryable. It is asked
+/// again after a backoff, as a transport failure is.
+#[test]
+fn regenerate_week_asks_a_stream_cut_on_the_way_again_after_a_backoff() {
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let (rm, _) = ok(&t, &opts(6));
+    let cut_stream = |req: &HttpRequest, _: Task| {
+        let text = pretty(&weeks_value(3, 3, 6));
+        assert!(req.url.contains("alt=sse"));
+        Scripted::sse(&sse_events(&text[..text.find("W3D4 title").unwrap()], None, 100, 3))
+    };
+    let only_key = RoadmapOptions { api_key: "test-key-123".into(), ..Default::default() };
+    let t = ReplayTransport::with_responder(vec![], first_times(1, |t| matches!(t, Task::Weeks { .. }), cut_stream));
+    let mut events = vec![];
+    let new = block_on(regenerate_week(&t, &rm, 3, &only_key, &mut |e| events.push(e.clone()))).unwrap();
+    assert_eq!(asked(&t), ["WEEK 3", "WEEK 3"]);
+    assert_eq!(retries(&events).iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), [(1, 2)]);
+    assert_eq!(t.sleeps.borrow().len(), 1, "after a backoff");
+    assert_complete(&new, 6);
+    // Cut every time: after the retries, a NETWORK error, worth trying again later (it was MALFORMED, final).
+    let t = ReplayTransport::with_responder(vec![], first_times(99, |t| matches!(t, Task::Weeks { .. }), cut_stream));
+    let e = block_on(regenerate_week(&t, &rm, 3, &only_key, &mut |_| {})).unwrap_err();
+    assert_eq!(t.request_count(), 4, "maxRetries 3: four requests");
+    assert_eq!(t.sleeps.borrow().len(), 3);
+    assert_eq!(e.error.code(), "NETWORK", "{}", e.error);
+    assert!(e.error.is_transient());
+}
+
 #[test]
 fn regenerate_week_rewrites_one_week_with_one_request() {
     // A roadmap whose week 5 is a placeholder.

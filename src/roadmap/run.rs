@@ -454,14 +454,21 @@ impl<'a, T: Transport> Run<'a, T> {
         match result {
             // An outline stream cut on the way (no finishReason: not Gemini's own cut at MAX_TOKENS, which asking
             // again repeats) is asked again while retries are left: completing it from its phases would make up
-            // the missing weeks' titles, where the same request usually brings the whole plan. After the retries,
-            // what came is used.
-            Ok(reply) if at.batch == 0 && reply.finish_reason.is_none() => {
-                self.outline_attempt_failed();
-                let cut = Error::Network { message: "the outline's stream was cut off".into() };
-                match self.after_failure(at, "outline", tries, cut).await {
+            // the missing weeks' titles, where the same request usually brings the whole plan. So is the one week
+            // `regenerateWeek` asks for: a cut answer holds no complete week to keep, and asking again at once
+            // would spend its attempts without a pause. After the retries, the outline uses what came; the week
+            // fails as the transport failure it is.
+            Ok(reply) if (at.batch == 0 || self.regenerating) && reply.finish_reason.is_none() => {
+                let what = if at.batch == 0 {
+                    self.outline_attempt_failed();
+                    "outline".to_string()
+                } else {
+                    cat!("batch ", at.batch)
+                };
+                let cut = Error::Network { message: "the answer's stream was cut off".into() };
+                match self.after_failure(at, &what, tries, cut).await {
                     Ok(()) => Ok(None),
-                    Err(Error::Network { .. }) => Ok(Some(reply)),
+                    Err(Error::Network { .. }) if at.batch == 0 => Ok(Some(reply)),
                     Err(e) => Err(e),
                 }
             }
