@@ -81,6 +81,21 @@ test('latency-ms is the time to first byte: doubling it doubles the wait', async
   assert.ok(ratio > 1.5 && ratio < 2.5, `ratio ${ratio} (${a.total} vs ${b.total})`);
 });
 
+test('no answer comes before its latency: 40 requests at 60 ms each take at least 60 ms', async () => {
+  // A timer fires up to a millisecond early (libuv's whole milliseconds): 1 request in 10 came 0.1-0.9 ms early,
+  // and a best-of-3 timing, checked against the latency, failed in runs.
+  await setConfig(base, { latencyMs: 60, tokensPerSecond: 0, timeScale: 1 });
+  const times = [];
+  for (let i = 0; i < 40; i++) {
+    const t0 = performance.now();
+    const res = await fetch(`${base}/v1beta/models/gemini-2.5-flash`, { headers: { 'x-goog-api-key': KEY } });
+    await res.text();
+    times.push(performance.now() - t0);
+  }
+  const early = times.filter((t) => t < 60);
+  assert.deepEqual(early, [], `${early.length} of 40 came early`);
+});
+
 test('GET models/{id}, GET models and countTokens pay the time to first token too (no output tokens)', async () => {
   const get = async (path) => {
     const t0 = performance.now();
