@@ -736,10 +736,10 @@ fn a_key_quoted_by_google_is_hidden_in_every_error() {
     assert!(!lookup.text().contains(key) && lookup.text().contains("api_key:***"), "{}", lookup.text());
 }
 
-/// A whole (not streamed) body cut anywhere inside its JSON, or empty, is a cut transfer, retried like a reset
+/// A whole (not streamed) body cut inside its JSON before the usage closed, or empty, is a cut transfer, retried like a reset
 /// connection: it was `MALFORMED`, final. A body that is whole but not Gemini's, or not JSON at all, stays `MALFORMED`.
 #[test]
-fn a_whole_body_cut_anywhere_is_a_network_failure() {
+fn a_whole_body_cut_before_its_usage_is_a_network_failure() {
     let whole = fixture("reply-with-thoughts.json");
     let body = whole.trim_end();
     let generate = |text: &str| {
@@ -748,12 +748,29 @@ fn a_whole_body_cut_anywhere_is_a_network_failure() {
     };
     let cuts: Vec<usize> = (0..body.len()).filter(|&i| body.is_char_boundary(i)).collect();
     assert!(cuts.len() > 100);
+    let answer = generate(&whole).unwrap();
+    assert_eq!(answer.text, "Hello! How can I help?");
+    // A cut only after the answer and its usage, inside the fields Gemini writes last, left a whole answer that
+    // was paid for: it is taken, not asked (and billed) again. Before that, every cut is a network failure.
+    let usage_end = body.find(r#""modelVersion""#).unwrap();
+    let after_usage = body.find(r#""modelVersion": ""#).unwrap() + r#""modelVersion": ""#.len();
+    let mut taken = 0;
     for i in cuts {
-        let err = generate(&body[..i]).unwrap_err();
-        assert_eq!(err.code(), "NETWORK", "cut at {i}: {err}");
-        assert!(err.is_transient());
+        match generate(&body[..i]) {
+            Ok(reply) => {
+                assert!(i >= usage_end, "cut at {i} taken as an answer");
+                assert_eq!((reply.text.as_str(), reply.usage), (answer.text.as_str(), answer.usage), "cut at {i}");
+                assert_eq!(reply.finish_reason, answer.finish_reason);
+                taken += 1;
+            }
+            Err(err) => {
+                assert!(i < after_usage, "cut at {i} after the usage: {err}");
+                assert_eq!(err.code(), "NETWORK", "cut at {i}: {err}");
+                assert!(err.is_transient());
+            }
+        }
     }
-    assert_eq!(generate(&whole).unwrap().text, "Hello! How can I help?");
+    assert!(taken >= body.len() - after_usage, "{taken}");
     // Not Gemini's whatever brackets it leaves open: a proxy's page, prose, an array.
     for other in [
         "<html>502</html>",
@@ -778,4 +795,8 @@ fn a_whole_body_cut_anywhere_is_a_network_failure() {
     let mut chat = Chat::new(chat_config(1));
     assert_eq!(turn(&mut chat, &t, "hi").unwrap().text, "Hello! How can I help?");
     assert_eq!(t.request_count(), 2);
+    let t = ReplayTransport::new(vec![Scripted::ok(&body[..body.len() - 5]), Scripted::ok(body)]);
+    let mut chat = Chat::new(chat_config(1));
+    assert_eq!(turn(&mut chat, &t, "hi").unwrap().text, "Hello! How can I help?");
+    assert_eq!(t.request_count(), 1, "a whole answer cut in its responseId asked again");
 }

@@ -139,10 +139,16 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
             // A body that stops inside its JSON was cut on the way (a proxy, a connection ended early), not by
             // Gemini (an answer cut at MAX_TOKENS comes whole and says so): asked again like after a connection reset,
             // the same request may well come whole. Read as a cut answer, a cut outline would keep made-up titles.
-            let delta = reply.push_json(&body).map_err(|e| match cut_short(&body) {
-                Some(how) => Error::Network { message: how.into() },
-                None => e.without_key(key),
-            })?;
+            // Cut only after the answer and its usage were closed (inside `modelVersion` or `responseId`, which
+            // come last): the answer is whole and paid for, and asking again would bill it twice.
+            let delta = match reply.push_json(&body) {
+                Ok(delta) => delta,
+                Err(e) => match cut_short(&body) {
+                    Some(Ok(closed)) => reply.push_json(&closed)?,
+                    Some(Err(how)) => return Err(Error::Network { message: how.into() }),
+                    None => return Err(e.without_key(key)),
+                },
+            };
             on_delta(delta);
             return Ok(reply.finish());
         }
@@ -201,11 +207,20 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
 
 /// How a whole body that could not be read was cut short, if it was: empty, or an object (as every Gemini answer is)
 /// that ran out inside a value. Anything else (an HTML page, prose) is not Gemini's, whatever brackets it holds.
-fn cut_short(text: &str) -> Option<&'static str> {
+/// `Ok` holds the body closed when it was cut after a `finishReason` and a closed usage: the field that follows the
+/// usage had begun. Keys are found as text: a quote inside a string value is escaped, so none matches there.
+fn cut_short(text: &str) -> Option<Result<String, &'static str>> {
     let body = text.trim_ascii();
     if body.is_empty() {
-        return Some("the answer's body was empty");
+        return Some(Err("the answer's body was empty"));
     }
-    let cut = body.starts_with('{') && crate::json::repair_json(body).is_ok_and(|r| r.truncated);
-    cut.then_some("the answer's body ended inside its JSON")
+    let repaired = crate::json::repair_json(body).ok().filter(|r| r.truncated && body.starts_with('{'))?;
+    // In the order Gemini writes them: once `modelVersion` has begun, the answer and its usage were closed.
+    let closed = ["\"finishReason\"", "\"usageMetadata\"", "\"modelVersion\""]
+        .iter()
+        .try_fold(body, |rest, key| crate::text::find(rest, key).map(|at| crate::text::slice(rest, at..)));
+    if closed.is_some() {
+        return Some(Ok(repaired.json));
+    }
+    Some(Err("the answer's body ended inside its JSON"))
 }
