@@ -445,7 +445,8 @@ fn repair_json_survives_mutated_model_output() {
 }
 
 /// Linear time: 16× the input takes well under 4 × 16 the time (quadratic would be 256×). Each size is
-/// timed as the best of 5 runs, so that a busy machine does not fail the test.
+/// timed as the best of 5 runs, and a ratio over the bound measured again, so that a busy machine does not fail
+/// the test.
 fn best_of_5(input: &str) -> Duration {
     (0..5)
         .map(|_| {
@@ -491,9 +492,14 @@ fn repair_time_is_linear_on_pathological_inputs() {
     for p in patterns {
         let make = |n: usize| -> String { p.repeat(n / p.len()) };
         let (a, b) = (make(small), make(16 * small));
-        let (ta, tb) = (best_of_5(&a), best_of_5(&b));
-        // Below ~1 ms timing noise dominates: compare against at least that.
-        let ratio = tb.as_secs_f64() / ta.as_secs_f64().max(0.001);
+        // Below ~1 ms timing noise dominates: compare against at least that. A stall on a busy machine (both
+        // cores taken) can still land on every run of one size, so a failing ratio is measured again, up to 5
+        // times: quadratic time fails every try.
+        let measure = || {
+            let (ta, tb) = (best_of_5(&a), best_of_5(&b));
+            (ta, tb, tb.as_secs_f64() / ta.as_secs_f64().max(0.001))
+        };
+        let (ta, tb, ratio) = (1..5).fold(measure(), |m, _| if m.2 < 64.0 { m } else { measure() });
         println!(
             "pattern {p:?}: {:?} for {} KiB, {:?} for {} KiB (×{ratio:.1})",
             ta,

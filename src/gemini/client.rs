@@ -114,8 +114,22 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
 
     /// One `generateContent` call. With `stream`, text deltas reach `on_delta` as they arrive.
     /// Returns the raw reply (a cut stream has `finish_reason: None`); `Reply::into_result` judges it.
-    /// Errors Gemini sent come with the key hidden ([`Error::without_key`]): some of its messages quote it.
+    /// Its errors, and the one that broke off a stream, come with the key hidden ([`Error::without_key`]) in one
+    /// place: some of Gemini's messages quote it.
     pub async fn generate(
+        &self,
+        body: &GenerateRequest,
+        stream: bool,
+        on_delta: &mut dyn FnMut(&str),
+    ) -> Result<Reply, Error> {
+        let key = &self.endpoint.api_key;
+        match self.generate_keyed(body, stream, on_delta).await {
+            Ok(reply) => Ok(Reply { broken_by: reply.broken_by.map(|e| e.without_key(key)), ..reply }),
+            Err(e) => Err(e.without_key(key)),
+        }
+    }
+
+    async fn generate_keyed(
         &self,
         body: &GenerateRequest,
         stream: bool,
@@ -125,12 +139,11 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         if self.transport.is_aborted() {
             return Err(Error::Aborted);
         }
-        let key = &self.endpoint.api_key;
         let req = self.endpoint.describe_generate(body, stream);
         let (status, mut resp) = self.transport.send(&req).await?;
         if !(200..300).contains(&status) {
             let bytes = read_error_body(&mut resp).await?;
-            return Err(parse_error(status, &String::from_utf8_lossy(&bytes)).without_key(key));
+            return Err(parse_error(status, &String::from_utf8_lossy(&bytes)));
         }
         let mut reply = ReplyBuilder::new();
         if !stream {
@@ -146,7 +159,7 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
                 Err(e) => match cut_short(&body) {
                     Some(Ok(closed)) => reply.push_json(&closed)?,
                     Some(Err(how)) => return Err(Error::Network { message: how.into() }),
-                    None => return Err(e.without_key(key)),
+                    None => return Err(e),
                 },
             };
             on_delta(delta);
@@ -187,9 +200,7 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         if let Some(err) = super::response::unframed_stream_error(&sse.take_stray()).filter(|_| !reply.is_finished()) {
             reply.break_off(err);
         }
-        let mut reply = reply.finish();
-        reply.broken_by = reply.broken_by.map(|e| e.without_key(key));
-        Ok(reply)
+        Ok(reply.finish())
     }
 
     pub async fn model_info(&self) -> Result<ModelInfo, Error> {
