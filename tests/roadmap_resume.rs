@@ -329,7 +329,12 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     let given = RoadmapOptions { level: Some("  Senior   SRE ".into()), ..only_key.clone() };
     assert!(block_on(regenerate_week(&t2, &leveled, 2, &given, &mut |_| {})).is_ok());
     // Another level or pace than the roadmap's would make it misdescribe its other weeks: refused, as another role.
+    let own = RoadmapOptions { role: " devops  ENGINEER".into(), weeks: 12.0, ..only_key.clone() };
+    assert_eq!(rm.total_weeks, 12);
+    assert!(block_on(regenerate_week(&t2, &rm, 2, &own, &mut |_| {})).is_ok(), "its own role, however spelt, and length");
     for (o, field) in [
+        (RoadmapOptions { role: "Pastry Chef".into(), ..only_key.clone() }, "role"),
+        (RoadmapOptions { weeks: 9.0, ..only_key.clone() }, "weeks"),
         (RoadmapOptions { level: Some("Advanced".into()), ..only_key.clone() }, "level"),
         (RoadmapOptions { hours_per_day: Some(6.0), ..only_key.clone() }, "hoursPerDay"),
     ] {

@@ -17,14 +17,14 @@ use std::future::{poll_fn, Future};
 use std::pin::pin;
 use std::task::Poll;
 
-use crate::json::{num, Value};
+use crate::json::{num, quote, Value};
 
 use super::fallback::fallback_week;
 use super::join::{join_limited, LocalFuture};
 use super::model::{
     BatchReport, BatchStatus, Day, OutlineWeek, Phase, ProgressEvent, Roadmap, RoadmapError, RoadmapUsage, Week,
 };
-use super::options::{check_weeks, finished_slots, one_line, outline_is_complete, RoadmapOptions};
+use super::options::{check_weeks, finished_slots, one_line, outline_is_complete, same_role, RoadmapOptions};
 use super::planner::{day_parts, halve, next_range, plan, plan_with_lead, Planned};
 use super::prompt::{
     days_prompt, outline_prompt, span, title_window, weeks_prompt_with, DaysRequest, Learner, Neighbours, WeeksRequest,
@@ -1346,8 +1346,16 @@ pub async fn regenerate_week<T: Transport>(
     opts: &RoadmapOptions,
     on_event: &mut dyn FnMut(&ProgressEvent),
 ) -> Result<Roadmap, RoadmapError> {
-    // The roadmap states the level and pace it was written for; one week written for others would make it say wrong.
-    // Compared as the roadmap stores it (on one line), as the role is: the options of its run pass as they are.
+    // The roadmap states the role, length, level and pace it was written for; one week written for others would make
+    // it say wrong, so any given must be the roadmap's (never silently replaced). Compared as the roadmap stores them
+    // (on one line): the options of its `generateRoadmap` call pass as they are, minus any `resumeFrom`. An empty
+    // role and 0 weeks (`Default`) are left out.
+    if !opts.role.trim().is_empty() && !same_role(&opts.role, &roadmap.role) {
+        return Err(Error::invalid("role", cat!("must be the roadmap's (", quote(&roadmap.role), ") or left out")).into());
+    }
+    if opts.weeks != 0.0 && opts.weeks != f64::from(roadmap.total_weeks) {
+        return Err(Error::invalid("weeks", cat!("must be the roadmap's (", roadmap.total_weeks, ") or left out")).into());
+    }
     if opts.level.as_deref().is_some_and(|l| Some(one_line(l)) != roadmap.level.as_deref().map(one_line)) {
         return Err(Error::invalid("level", "must be the roadmap's or left out").into());
     }

@@ -7,8 +7,7 @@ use super::chat::{decode_redacted, redact_error};
 use super::convert::{call, callback_of, decode_error, encode, plain_value, settle, signal_of, to_value};
 use super::error::{js_error, to_js};
 use super::fetch::FetchTransport;
-use crate::json::{quote, FromJson, Value};
-use crate::roadmap::options::same_role;
+use crate::json::{FromJson, Value};
 use crate::roadmap::{self, Roadmap, RoadmapError, RoadmapOptions};
 
 const JS_ONLY: &[&str] = &["signal", "onProgress"];
@@ -61,23 +60,17 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
         .and_then(|v| Roadmap::from_json(&v).map_err(|e| decode_error(e, "roadmap")))
         .map_err(js_error)?;
     let week = week.as_f64().filter(|w| w.fract() == 0.0 && *w >= 1.0).ok_or_else(|| invalid("week", "must be a week number"))?;
-    // Role and length come from the roadmap, so the caller need not repeat them; given, they must be the roadmap's
-    // (the options of its `generateRoadmap` call can be passed as they are, minus any `resumeFrom`), never silently
-    // replaced.
+    // Role and length come from the roadmap, so the caller need not repeat them (`regenerate_week` checks any given).
     let (mut value, problem) = to_value(&options, "options", JS_ONLY).map_err(|e| js_error(redact_error(e, &options)))?;
     if let Value::Object(o) = &mut value {
         if o.contains_key("resumeFrom") {
             return Err(invalid("resumeFrom", "is not an option of regenerateWeek: the roadmap is its first argument"));
         }
-        match o.get("role") {
-            None => o.insert("role", Value::String(rm.role.clone())),
-            Some(Value::String(r)) if same_role(r, &rm.role) => {}
-            Some(_) => return Err(js_error(crate::Error::invalid("role", cat!("must be the roadmap's (", quote(&rm.role), ") or left out")))),
+        if !o.contains_key("role") {
+            o.insert("role", Value::String(rm.role.clone()));
         }
-        match o.get("weeks") {
-            None => o.insert("weeks", Value::Number(f64::from(rm.total_weeks))),
-            Some(Value::Number(w)) if *w == f64::from(rm.total_weeks) => {}
-            Some(_) => return Err(js_error(crate::Error::invalid("weeks", cat!("must be the roadmap's (", rm.total_weeks, ") or left out")))),
+        if !o.contains_key("weeks") {
+            o.insert("weeks", Value::Number(f64::from(rm.total_weeks)));
         }
     }
     let opts = settle(RoadmapOptions::from_json(&value), problem, "options").map_err(|e| js_error(redact_error(e, &options)))?;
