@@ -458,7 +458,12 @@ impl<'a, T: Transport> Run<'a, T> {
             // `regenerateWeek` asks for: a cut answer holds no complete week to keep, and asking again at once
             // would spend its attempts without a pause. After the retries, the outline uses what came; the week
             // fails as the transport failure it is.
-            Ok(reply) if (at.batch == 0 || self.regenerating) && reply.finish_reason.is_none() => {
+            // A refused prompt (`blockReason`, no candidates) has no finishReason either: it is no cut, and fails.
+            Ok(reply)
+                if (at.batch == 0 || self.regenerating)
+                    && reply.finish_reason.is_none()
+                    && reply.block_reason.is_none() =>
+            {
                 let what = if at.batch == 0 {
                     self.outline_attempt_failed();
                     "outline".to_string()
