@@ -37,3 +37,35 @@ fn regenerate_week_with_a_blocked_prompt_rejects_blocked() {
     assert_eq!(e.error.code(), "BLOCKED", "{}", e.error);
     assert_eq!(t.request_count(), 1, "the refused prompt is not sent again");
 }
+
+/// The week `regenerateWeek` asks for, streamed whole, with only the closing event lost (Gemini 3 ends a stream with
+/// an event of its own: the `thoughtSignature` part and the `finishReason`). The week closed and was taken while it
+/// streamed; the missing `finishReason` made the request count as cut all the same: a retry was announced and waited
+/// for although nothing was asked again, and with `maxRetries: 0` the call rejected `NETWORK`, the week it had
+/// received (and paid for) thrown away.
+#[test]
+fn regenerate_week_keeps_a_week_that_closed_before_the_stream_was_cut() {
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let (rm, _) = ok(&t, &opts(6));
+    let closed_then_cut = |req: &HttpRequest, _: Task| {
+        let mut v = weeks_value(3, 3, 6);
+        v["weeks"][0]["title"] = json!("Fresh week three");
+        Scripted::sse(&sse_events(&pretty(&v), None, prompt_tokens(req), 3))
+    };
+    let only_key = RoadmapOptions { api_key: "test-key-123".into(), ..Default::default() };
+    for retries in [0.0, 3.0] {
+        let t = ReplayTransport::with_responder(vec![], first_times(99, |t| matches!(t, Task::Weeks { .. }), closed_then_cut));
+        let o = RoadmapOptions { max_retries: Some(retries), ..only_key.clone() };
+        let mut events = vec![];
+        let r = block_on(regenerate_week(&t, &rm, 3, &o, &mut |e| events.push(e.clone())));
+        let new = r.unwrap_or_else(|e| panic!("maxRetries {retries}: rejected {} although week 3 came whole", e.error));
+        assert_eq!(new.weeks[2].title, "Fresh week three");
+        assert_eq!(asked(&t), ["WEEK 3"]);
+        assert!(retries_of(&events).is_empty(), "maxRetries {retries}: a retry announced for nothing: {events:?}");
+        assert!(t.sleeps.borrow().is_empty(), "maxRetries {retries}: waited {:?} for nothing", t.sleeps.borrow());
+    }
+}
+
+fn retries_of(events: &[ProgressEvent]) -> Vec<(u32, u32, u64)> {
+    retries(events)
+}
