@@ -69,3 +69,23 @@ fn regenerate_week_keeps_a_week_that_closed_before_the_stream_was_cut() {
 fn retries_of(events: &[ProgressEvent]) -> Vec<(u32, u32, u64)> {
     retries(events)
 }
+
+/// An outline streamed whole whose closing event was lost (Gemini 3 sends its `finishReason` in an event of its own)
+/// holds the whole plan: nothing in it is made up. It was asked again after a backoff all the same, billed twice.
+#[test]
+fn an_outline_that_closed_before_its_stream_was_cut_is_not_asked_again() {
+    for parallel in [false, true] {
+        let closed_then_cut =
+            |req: &HttpRequest, t: Task| Scripted::sse(&sse_events(&pretty(&outline_value(match t { Task::Outline { total } => total, _ => 0 })), None, prompt_tokens(req), 3));
+        let t = ReplayTransport::with_responder(vec![], first_times(1, |t| matches!(t, Task::Outline { .. }), closed_then_cut));
+        let mut o = opts(6);
+        if parallel {
+            o.strategy = Some(Strategy::Parallel);
+        }
+        let (rm, events) = ok(&t, &o);
+        assert_complete(&rm, 6);
+        assert_eq!(asked(&t).iter().filter(|a| *a == "OUTLINE").count(), 1, "parallel {parallel}: {:?}", asked(&t));
+        assert!(t.sleeps.borrow().is_empty(), "parallel {parallel}: waited {:?}", t.sleeps.borrow());
+        assert!(retries(&events).is_empty(), "parallel {parallel}: {:?}", retries(&events));
+    }
+}

@@ -459,9 +459,11 @@ impl<'a, T: Transport> Run<'a, T> {
             // would spend its attempts without a pause. After the retries, the outline uses what came; the week
             // fails as the transport failure it is.
             // A refused prompt (`blockReason`, no candidates) has no finishReason either: it is no cut, and fails.
-            // Nor is a week that closed before the cut (only the closing event lost): it was taken while it streamed.
+            // Nor is an answer that closed before the cut (only the closing event lost): the outline's JSON closed, or
+            // the week, which was taken while it streamed.
             Ok(reply)
-                if (at.batch == 0 || (self.regenerating && self.st().slots[1..].iter().any(Option::is_none)))
+                if ((at.batch == 0 && parse_value(&reply.text).is_none_or(|p| p.1))
+                    || (self.regenerating && self.st().slots[1..].iter().any(Option::is_none)))
                     && reply.finish_reason.is_none()
                     && reply.block_reason.is_none() =>
             {
