@@ -2,7 +2,7 @@
 //! Only answers that completed (`STOP`, with text, readable) are kept, so a truncated, empty or failed turn is never
 //! resent.
 
-use crate::gemini::{Content, Endpoint, GeminiClient, GenerateRequest, GenerationConfig, Reply, Transport};
+use crate::gemini::{Content, Endpoint, GeminiClient, GenerateRequest, GenerationConfig, Reply, Transport, Usage};
 use crate::json::{repair_json, Repaired};
 use crate::retry::{with_retries, RetryNotice, RetryPolicy};
 use crate::Error;
@@ -115,16 +115,22 @@ pub async fn send_request<T: Transport>(
     on_retry: &mut dyn FnMut(&RetryNotice),
 ) -> Result<Reply, Error> {
     let client = &GeminiClient::new(transport, &config.endpoint);
+    // What every answer cost, those asked again included (an empty one was billed all the same).
+    let spent = &std::cell::Cell::new(Usage::default());
     with_retries(
         transport,
         &config.retry,
         |attempt| async move {
-            let mut reply = client.generate(req, false, &mut |_| {}).await?.into_result()?;
+            let reply = client.generate(req, false, &mut |_| {}).await?;
+            let mut sum = spent.get();
+            sum.add(&reply.usage);
+            spent.set(sum);
+            let mut reply = reply.into_result()?;
             if reply.text.is_empty() {
                 return Err(Error::EmptyAnswer);
             }
             // Every request this answer took, the failed ones included, as a roadmap's usage counts them.
-            reply.usage.requests = attempt.into();
+            reply.usage = Usage { requests: attempt.into(), ..sum };
             Ok(reply)
         },
         on_retry,
