@@ -361,3 +361,31 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     assert_eq!(p.weeks, rm.weeks);
     assert_eq!(p.usage.requests, rm.usage.requests + 2);
 }
+
+/// The week `regenerateWeek` asks for, streamed whole, with only the closing event lost (Gemini 3 ends a stream with
+/// an event of its own: the `thoughtSignature` part and the `finishReason`). The week closed and was taken while it
+/// streamed; the missing `finishReason` made the request count as cut all the same: a retry was announced and waited
+/// for although nothing was asked again, and with `maxRetries: 0` the call rejected `NETWORK`, the week it had
+/// received (and paid for) thrown away.
+#[test]
+fn regenerate_week_keeps_a_week_that_closed_before_the_stream_was_cut() {
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let (rm, _) = ok(&t, &opts(6));
+    let closed_then_cut = |req: &HttpRequest, _: Task| {
+        let mut v = weeks_value(3, 3, 6);
+        v["weeks"][0]["title"] = json!("Fresh week three");
+        Scripted::sse(&sse_events(&pretty(&v), None, prompt_tokens(req), 3))
+    };
+    let only_key = RoadmapOptions { api_key: "test-key-123".into(), ..Default::default() };
+    for max_retries in [0.0, 3.0] {
+        let t = ReplayTransport::with_responder(vec![], first_times(99, |t| matches!(t, Task::Weeks { .. }), closed_then_cut));
+        let o = RoadmapOptions { max_retries: Some(max_retries), ..only_key.clone() };
+        let mut events = vec![];
+        let r = block_on(regenerate_week(&t, &rm, 3, &o, &mut |e| events.push(e.clone())));
+        let new = r.unwrap_or_else(|e| panic!("maxRetries {max_retries}: rejected {} although week 3 came whole", e.error));
+        assert_eq!(new.weeks[2].title, "Fresh week three");
+        assert_eq!(asked(&t), ["WEEK 3"]);
+        assert!(retries(&events).is_empty(), "maxRetries {max_retries}: a retry announced for nothing: {events:?}");
+        assert!(t.sleeps.borrow().is_empty(), "maxRetries {max_retries}: waited {:?} for nothing", t.sleeps.borrow());
+    }
+}
