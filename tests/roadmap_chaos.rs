@@ -1088,27 +1088,30 @@ fn the_fake_serves_every_fault() {
 
 // Bugs the chaos test found, each reproduced on its own.
 
+/// The first request whose task matches `when` is answered in prose (no JSON), the second meets a 503; every other
+/// request is answered right.
+fn prose_then_503(when: fn(Task) -> bool) -> Responder {
+    let n = Cell::new(0);
+    gemini_with(move |req, _, task| {
+        if !when(task) {
+            return None;
+        }
+        n.set(n.get() + 1);
+        match n.get() {
+            1 => Some(answer(req, "No JSON today, sorry.", "STOP")),
+            2 => Some(unavailable()),
+            _ => None,
+        }
+    })
+}
+
 /// README: a `retry` event's `attempt` is "the batch's request about to run, counted as its `attempts` count them".
 /// A batch whose first answer is prose and whose second request meets a 503 sent its third request announced as
 /// attempt 2 again: the backoff path numbered failures in a row since the last answer (`Tries`, reset by any
 /// answer), the re-ask path the batch's requests (found by the chaos test; failed before the fix).
 #[test]
 fn a_retry_after_a_re_ask_numbers_the_batch_request_about_to_run() {
-    let n = Cell::new(0);
-    let t = ReplayTransport::with_responder(
-        vec![],
-        gemini_with(move |req, _, task| match task {
-            Task::Weeks { .. } => {
-                n.set(n.get() + 1);
-                match n.get() {
-                    1 => Some(answer(req, "I cannot write JSON today.", "STOP")),
-                    2 => Some(unavailable()),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }),
-    );
+    let t = ReplayTransport::with_responder(vec![], prose_then_503(|task| matches!(task, Task::Weeks { .. })));
     let (rm, events) = ok(&t, &opts(3));
     assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 1-3", "WEEKS 1-3"]);
     assert_eq!(rm.batches[0].attempts, 3);
@@ -1266,21 +1269,7 @@ fn a_parts_quota_wait_holds_the_whole_weeks_request_back() {
 /// The outline's retries number its requests too: a 503 after an unreadable outline is attempt 3, not 2 again.
 #[test]
 fn the_outlines_retries_number_its_requests() {
-    let n = Cell::new(0);
-    let t = ReplayTransport::with_responder(
-        vec![],
-        gemini_with(move |req, _, task| match task {
-            Task::Outline { .. } => {
-                n.set(n.get() + 1);
-                match n.get() {
-                    1 => Some(answer(req, "An outline, in prose.", "STOP")),
-                    2 => Some(unavailable()),
-                    _ => None,
-                }
-            }
-            _ => None,
-        }),
-    );
+    let t = ReplayTransport::with_responder(vec![], prose_then_503(|task| matches!(task, Task::Outline { .. })));
     let (_, events) = ok(&t, &opts(3));
     assert_eq!(retries(&events).iter().map(|r| (r.0, r.1)).collect::<Vec<_>>(), [(0, 2), (0, 3)]);
 }
