@@ -42,10 +42,12 @@ export function caseKey(R, prefix, seed, idx) {
  * Hooks `fetch`: every request to the mock's API whose key `live` knows goes to that case (`ctx.onRequest(request,
  * tag)`, which returns the case's record of it) and on with one more header, `x-chaos-seq: tag`, that the mock logs,
  * tying each log entry to its request (an aborted request may reach the mock after the next one, or never).
- * `onResponse(response promise, record)` may stand in for what fetch returns. A request with a key no case knows
- * is noted in `stray`. `restore()` puts `fetch` back.
+ * Its response is also read on a branch of its own (tee), while the package reads the other, and the record gets:
+ * `sentAt`, `lastByteAt` (when it last received a byte: its headers, then each chunk), `received` (the body's text so
+ * far), and once it ended on the wire (`ended`, a promise) `endedAt` and `cut` (the fetch failed or the body broke
+ * off). A request with a key no case knows is noted in `stray`. `restore()` puts `fetch` back.
  */
-export function hookFetch(mockUrl, live, onResponse = (p) => p) {
+export function hookFetch(mockUrl, live) {
   const realFetch = globalThis.fetch;
   const stray = [];
   let seq = 0;
@@ -58,14 +60,60 @@ export function hookFetch(mockUrl, live, onResponse = (p) => p) {
         const record = ctx.onRequest(input, tag);
         const headers = new Headers(input.headers);
         headers.set('x-chaos-seq', tag);
+        record.sentAt = Date.now();
         // fetch(request, { headers }), not fetch(new Request(request, ...)): undici follows the signal of an
         // intermediate Request only weakly, and once it is collected the package's abort would not reach the fetch
-        return onResponse(realFetch.call(this, input, { ...init, headers }), record);
+        return timed(realFetch.call(this, input, { ...init, headers }), record);
       }
     }
     return realFetch.call(this, input, init);
   };
   return { stray, restore: () => { globalThis.fetch = realFetch; } };
+}
+
+/** The response `w` is sent, its body tee'd: one branch for the package, one read here (see hookFetch). */
+function timed(response, w) {
+  let end;
+  w.ended = new Promise((ok) => { end = (cut) => { w.endedAt = Date.now(); w.cut = cut; ok(); }; });
+  return response.then((res) => {
+    w.lastByteAt = Date.now();
+    if (!res.body) { end(false); return res; }
+    const [mine, theirs] = res.body.tee();
+    drain(theirs, w).then(end);
+    return new Response(mine, { status: res.status, statusText: res.statusText, headers: res.headers });
+  }, (e) => { end(true); throw e; });
+}
+
+/** Reads a body to its end into `w.received`, noting when each chunk came: whether it was cut (errored) on the way. */
+async function drain(stream, w) {
+  const reader = stream.getReader();
+  const dec = new TextDecoder();
+  w.received = '';
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return false;
+      w.lastByteAt = Date.now();
+      w.received += dec.decode(value, { stream: true });
+    }
+  } catch { return true; }
+}
+
+/**
+ * Whether request `w` (a record of hookFetch) was cut short on the wire after going `timeoutMs` without a byte: a
+ * TIMEOUT, whatever held it up (a scripted hang or stall, or a loaded machine); the timeout is an idle timer, not a
+ * deadline. The two branches of a tee'd body see a chunk a moment apart: 20 % is left for that, and a timer that
+ * ran from the request's start instead of its last byte still fails.
+ */
+export function cutByTimeout(w, timeoutMs) {
+  return timeoutMs !== undefined && w.cut === true && w.endedAt - (w.lastByteAt ?? w.sentAt) >= timeoutMs * 0.8;
+}
+
+/** Once every request of `wire` (records of hookFetch) ended on the wire, or after `capMs` (one may hang still). */
+export async function wireEnded(wire, capMs) {
+  let cap;
+  await Promise.race([Promise.all(wire.map((w) => w.ended)), new Promise((r) => { cap = setTimeout(r, capMs); })]);
+  clearTimeout(cap);
 }
 
 /**

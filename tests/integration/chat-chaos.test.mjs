@@ -37,7 +37,7 @@ import assert from 'node:assert/strict';
 
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { requests, script } from '../../mock/control.mjs';
-import { caseKey, hookFetch, rng, runCases } from './chaos.mjs';
+import { caseKey, cutByTimeout, hookFetch, rng, runCases, wireEnded } from './chaos.mjs';
 import { loadWebPackage } from './helpers.mjs';
 
 const CASES = Number(process.env.CHAT_CHAOS_CASES || 60);
@@ -74,34 +74,9 @@ before(async () => {
   mock = await startMock({ port: 0, quiet: true });
   // Every request the package makes passes here (see hookFetch): what it sent (URL, headers, body) and, at that
   // very moment (the request is built and fetched in one synchronous step), the chat's history and the test's model
-  // of it.
-  // Each response is also read on a branch of its own, to know when the request last received a byte (its headers,
-  // then each chunk), when it ended on the wire and whether it was cut (`lastByteAt`, `endedAt`, `cut`): a request
-  // cut after timeoutMs without a byte is a TIMEOUT, whatever held it up (a scripted hang or stall, or a loaded
-  // machine).
-  hooked = hookFetch(mock.url, live, (response, w) => {
-    let ended;
-    w.endP = new Promise((ok) => { ended = (cut) => { w.endedAt = Date.now(); w.cut = cut; ok(); }; });
-    return response.then((res) => {
-      w.lastByteAt = Date.now();
-      if (!res.body) { ended(false); return res; }
-      const [mine, theirs] = res.body.tee();
-      drain(theirs, w).then(ended);
-      return new Response(mine, { status: res.status, statusText: res.statusText, headers: res.headers });
-    }, (e) => { ended(true); throw e; });
-  });
+  // of it; the hook times its response (a request cut by the timeout is a TIMEOUT, see cutByTimeout).
+  hooked = hookFetch(mock.url, live);
 });
-
-/** Reads a body to its end, noting when each chunk came (`w.lastByteAt`): whether it was cut (errored) on the way. */
-async function drain(stream, w) {
-  const reader = stream.getReader();
-  try {
-    for (;;) {
-      if ((await reader.read()).done) return false;
-      w.lastByteAt = Date.now();
-    }
-  } catch { return true; }
-}
 
 after(async () => {
   hooked?.restore();
@@ -307,7 +282,7 @@ async function runCase(plan) {
       let chatHistory = null;
       try { chatHistory = freed ? null : chat.history; } catch (e) { chatHistory = { threw: e.code }; }
       const w = {
-        tag, at: Date.now() - t0, sentAt: Date.now(), url: req.url, apiKey: req.headers.get('x-goog-api-key'),
+        tag, at: Date.now() - t0, url: req.url, apiKey: req.headers.get('x-goog-api-key'),
         headerNames: [...req.headers.keys()], era, model: model.slice(), chatHistory,
       };
       w.bodyP = req.clone().text().then((t) => {
@@ -614,9 +589,7 @@ async function runCase(plan) {
 
   // ---- checks on what settled
   // every request ended on the wire (cut or complete), unless one hangs still
-  let cap;
-  await Promise.race([Promise.all(wire.map((w) => w.endP)), new Promise((r) => { cap = setTimeout(r, 3000); })]);
-  clearTimeout(cap);
+  await wireEnded(wire, 3000);
   const log = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate' || r.kind === 'stream');
   // The mock's entry of each request, matched in order by body size (a transport fault leaves lastUserText null;
   // a request aborted before it reached the mock has none).
@@ -627,9 +600,8 @@ async function runCase(plan) {
     else if (w.entry) bad(`mock log #${e.seq}: a request logged twice`);
     else {
       w.entry = e;
-      // cut on the wire after timeoutMs without a byte: a TIMEOUT, whatever its step (20 % is left for the moment
-      // between the two branches of the tee'd body; a timer from the request's start instead still fails)
-      e.cutByTimeout = opts.timeoutMs !== undefined && w.cut === true && w.endedAt - (w.lastByteAt ?? w.sentAt) >= opts.timeoutMs * 0.8;
+      // cut on the wire after timeoutMs without a byte: a TIMEOUT, whatever its step
+      e.cutByTimeout = cutByTimeout(w, opts.timeoutMs);
       if (e.cutByTimeout && !['hang', 'stall'].includes(e.step?.fault)) stats.slowTimeouts++;
     }
   }

@@ -37,7 +37,7 @@ import assert from 'node:assert/strict';
 
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { requests, script } from '../../mock/control.mjs';
-import { caseKey, hookFetch, rng, runCases } from './chaos.mjs';
+import { caseKey, cutByTimeout, hookFetch, rng, runCases, wireEnded } from './chaos.mjs';
 import { loadWebPackage } from './helpers.mjs';
 
 const CASES = Number(process.env.ROADMAP_CHAOS_CASES || 40);
@@ -66,18 +66,10 @@ const stats = {
 before(async () => {
   pkg = await loadWebPackage();
   mock = await startMock({ port: 0, quiet: true });
-  // Every request the package makes passes here (see hookFetch), and its response is read on a branch of its own
-  // (tee) for the last usageMetadata the mock sent, which is what the package was told the request cost.
-  // When the request last received a byte (`lastByteAt`: its headers, then each chunk) and when it ended on the
-  // wire (`endedAt`) are kept too: a TIMEOUT is explained by a request cut after timeoutMs without a byte, whatever
-  // held it up (a scripted hang or stall, or a loaded machine). The timeout is an idle timer, not a deadline.
-  hooked = hookFetch(mock.url, live, (response, w) => response.then((res) => {
-    w.lastByteAt = Date.now();
-    if (!res.body) { w.usage = null; w.endedAt = Date.now(); w.usageDone = Promise.resolve(); return res; }
-    const [mine, theirs] = res.body.tee();
-    w.usageDone = readUsage(theirs, w).then((u) => { w.usage = u.usage; w.wireComplete = u.complete; w.endedAt = Date.now(); });
-    return new Response(mine, { status: res.status, statusText: res.statusText, headers: res.headers });
-  }, (e) => { w.usage = null; w.endedAt = Date.now(); w.usageDone = Promise.resolve(); throw e; }));
+  // Every request the package makes passes here (see hookFetch), which keeps what its response brought on the wire
+  // (the last usageMetadata in it is what the package was told the request cost) and times it (a TIMEOUT is
+  // explained by a request cut by the timeout, see cutByTimeout).
+  hooked = hookFetch(mock.url, live);
 });
 
 after(async () => {
@@ -86,19 +78,7 @@ after(async () => {
 });
 
 /** The last usageMetadata in a response body: SSE events (complete ones only), a JSON array or a JSON object. */
-async function readUsage(stream, w) {
-  const reader = stream.getReader();
-  const dec = new TextDecoder();
-  let text = '';
-  let complete = true;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      w.lastByteAt = Date.now();
-      text += dec.decode(value, { stream: true });
-    }
-  } catch { complete = false; }
+function lastUsage(text = '') {
   let usage = null;
   if (text.startsWith('data:') || text.includes('\ndata:')) {
     for (const ev of text.split(/\r?\n\r?\n/).slice(0, text.match(/\r?\n\r?\n$/) ? undefined : -1)) {
@@ -111,7 +91,7 @@ async function readUsage(stream, w) {
       for (const x of Array.isArray(o) ? o : [o]) if (x?.usageMetadata) usage = x.usageMetadata;
     } catch { /* cut */ }
   }
-  return { usage, complete };
+  return usage;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -157,16 +137,6 @@ function faultTable(withTimeout, key) {
     [0.7, (R) => ({ fault: 'sse-error', afterChunks: R.int(1, 5), code: 429, retryDelay: '0.03s' })],
     ...(withTimeout ? [[2, (R) => ({ fault: R.pick(['hang', 'stall']), afterChunks: R.int(1, 4), backoff: true })]] : []),
   ];
-}
-
-/**
- * Whether request `w` was cut short on the wire after going the run's timeoutMs without a byte. The two branches of
- * a tee'd body see a chunk a moment apart: 20 % is left for that, and a timer that ran from the request's start
- * instead of its last byte still fails.
- */
-function timedOut(w, o) {
-  return o.timeoutMs !== undefined && w.endedAt !== undefined && !w.wireComplete
-    && w.endedAt - (w.lastByteAt ?? w.at) >= o.timeoutMs * 0.8;
 }
 
 /** The codes a run's served steps can explain. */
@@ -383,7 +353,7 @@ async function runCase(plan) {
   let current = null; // the run in progress: its wire requests, its abort hooks
   const ctx = {
     onRequest(req, tag) {
-      const w = { tag, at: Date.now(), url: req.url, method: req.method, apiKey: req.headers.get('x-goog-api-key'), headerNames: [...req.headers.keys()] };
+      const w = { tag, url: req.url, method: req.method, apiKey: req.headers.get('x-goog-api-key'), headerNames: [...req.headers.keys()] };
       w.bodyP = req.method === 'GET' ? Promise.resolve() : req.clone().text().then((t) => { w.raw = t; });
       if (!current) bad(`a request ${req.url} outside any run`);
       else {
@@ -451,9 +421,7 @@ async function runCase(plan) {
     note(`${label}: ${run.ok ? 'resolved' : `rejected ${run.e?.name} ${run.e?.code ?? ''} ${String(run.e?.message).slice(0, 100)}`} after ${run.wire.length} requests`);
     // let requests in flight at the rejection finish on the wire (their usage is read on a branch of its own)
     await Promise.all(run.wire.map((w) => w.bodyP));
-    const t = Date.now();
-    while (run.wire.some((w) => !w.usageDone) && Date.now() - t < 2000) await new Promise((r) => setTimeout(r, 10));
-    await Promise.race([Promise.all(run.wire.map((w) => w.usageDone)), new Promise((r) => setTimeout(r, 3000))]);
+    await wireEnded(run.wire, 5000);
     current = null;
     // the mock's log of this run
     const tags = new Map(run.wire.map((w) => [w.tag, w]));
@@ -492,7 +460,7 @@ async function runCase(plan) {
         const byFinish = e.code === 'MALFORMED' || e.code === 'TRUNCATED' || e.code === 'BLOCKED';
         // on a loaded machine an unfaulted request can outlast a small timeoutMs (300..450 ms): a TIMEOUT is then
         // explained by that request, cut short on the wire no sooner than timeoutMs after it was sent
-        const byClock = e.code === 'TIMEOUT' && run.wire.some((w) => timedOut(w, o));
+        const byClock = e.code === 'TIMEOUT' && run.wire.some((w) => cutByTimeout(w, o.timeoutMs));
         if (!steps.some((s) => explains(s, e.code)) && !byClock && !(byFinish && log.some((x) => x.finishReason && x.finishReason !== 'STOP'))) {
           bad(`${label}: ${e.code} (${e.message.slice(0, 160)}) not explained by the steps served ${JSON.stringify(steps)}`);
         }
@@ -521,12 +489,13 @@ async function runCase(plan) {
     let exact = true;
     const sum = { promptTokens: b.promptTokens, outputTokens: b.outputTokens, thoughtsTokens: b.thoughtsTokens };
     for (const w of run.wire) {
-      if (w.usage === undefined) { exact = false; continue; }
-      if (!w.wireComplete && (run.aborted || w.entry?.step?.fault === 'stall' || w.entry?.step?.fault === 'hang' || timedOut(w, o))) exact = false;
-      if (!w.usage) continue;
-      sum.promptTokens += w.usage.promptTokenCount ?? 0;
-      sum.outputTokens += w.usage.candidatesTokenCount ?? 0;
-      sum.thoughtsTokens += w.usage.thoughtsTokenCount ?? 0;
+      if (w.endedAt === undefined) { exact = false; continue; }
+      if (w.cut && (run.aborted || w.entry?.step?.fault === 'stall' || w.entry?.step?.fault === 'hang' || cutByTimeout(w, o.timeoutMs))) exact = false;
+      const usage = lastUsage(w.received);
+      if (!usage) continue;
+      sum.promptTokens += usage.promptTokenCount ?? 0;
+      sum.outputTokens += usage.candidatesTokenCount ?? 0;
+      sum.thoughtsTokens += usage.thoughtsTokenCount ?? 0;
     }
     if (exact) {
       stats.tokensChecked++;
