@@ -7,17 +7,108 @@ pub mod error;
 pub mod fetch;
 pub mod roadmap;
 
+use std::cell::{Cell, OnceCell, RefCell};
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// Work that settles a promise. Every promise the package returns comes from one boxed type, so the
 /// wasm holds one copy of the promise driver instead of one per async function (~0.5 KB each).
 pub type JsTask = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
 
+/// `future_to_promise` with the scheduling of wasm-bindgen-futures (its queue: the woken tasks are polled in order
+/// from one microtask, and a task woken meanwhile waits for the next one), without what the package never uses:
+/// its JSPI path, its lookup of `queueMicrotask` on the global object (every supported engine has it) and its
+/// generic wrapper future. About 2 KB less wasm.
 pub fn promise(task: JsTask) -> js_sys::Promise {
-    wasm_bindgen_futures::future_to_promise(task)
+    let mut task = Some(task);
+    js_sys::Promise::new(&mut |resolve, reject| {
+        let future = RefCell::new(task.take());
+        schedule(Rc::new(Task { future, resolve, reject, queued: Cell::new(true) }));
+    })
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(f: &js_sys::Function);
+}
+
+struct Task {
+    future: RefCell<Option<JsTask>>,
+    resolve: js_sys::Function,
+    reject: js_sys::Function,
+    /// Whether it waits in the queue (a wake then does nothing).
+    queued: Cell<bool>,
+}
+
+/// The tasks to poll in the next microtask, and the closure that polls them.
+struct Queue {
+    tasks: RefCell<Vec<Rc<Task>>>,
+    run: OnceCell<Closure<dyn FnMut()>>,
+}
+
+// wasm32 without atomics: one thread.
+unsafe impl Sync for Queue {}
+
+static QUEUE: Queue = Queue { tasks: RefCell::new(Vec::new()), run: OnceCell::new() };
+
+fn schedule(task: Rc<Task>) {
+    let mut tasks = QUEUE.tasks.borrow_mut();
+    tasks.push(task);
+    if tasks.len() == 1 {
+        drop(tasks);
+        let run = QUEUE.run.get_or_init(|| Closure::new(run_all));
+        queue_microtask(run.as_ref().unchecked_ref());
+    }
+}
+
+/// Polls the tasks queued before this microtask, in order.
+fn run_all() {
+    let tasks = std::mem::take(&mut *QUEUE.tasks.borrow_mut());
+    for task in tasks {
+        let mut slot = task.future.borrow_mut();
+        let Some(future) = slot.as_mut() else { continue };
+        task.queued.set(false);
+        // SAFETY: the vtable's functions treat the pointer as the `Rc<Task>` it was made from.
+        let waker = unsafe { Waker::from_raw(raw_waker(task.clone())) };
+        if let Poll::Ready(result) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
+            let _ = match &result {
+                Ok(v) => task.resolve.call1(&JsValue::UNDEFINED, v),
+                Err(e) => task.reject.call1(&JsValue::UNDEFINED, e),
+            };
+            *slot = None;
+        }
+    }
+}
+
+fn wake(task: &Rc<Task>) {
+    if !task.queued.replace(true) {
+        schedule(task.clone());
+    }
+}
+
+fn raw_waker(task: Rc<Task>) -> RawWaker {
+    unsafe fn clone(p: *const ()) -> RawWaker {
+        let task = ManuallyDrop::new(Rc::from_raw(p as *const Task));
+        raw_waker(Rc::clone(&task))
+    }
+    unsafe fn wake_owned(p: *const ()) {
+        wake(&Rc::from_raw(p as *const Task));
+    }
+    unsafe fn wake_by_ref(p: *const ()) {
+        wake(&ManuallyDrop::new(Rc::from_raw(p as *const Task)));
+    }
+    unsafe fn drop_waker(p: *const ()) {
+        drop(Rc::from_raw(p as *const Task));
+    }
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, wake_owned, wake_by_ref, drop_waker);
+    RawWaker::new(Rc::into_raw(task) as *const (), &VTABLE)
 }
 
 /// Talc instead of the default dlmalloc: about 6 KB less wasm, and faster for our many short-lived strings.
