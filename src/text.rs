@@ -57,6 +57,30 @@ pub fn utf16_offset(s: &str, byte: usize) -> usize {
     head.iter().map(|&b| usize::from(b & 0xC0 != 0x80) + usize::from(b >= 0xF0)).sum()
 }
 
+/// `String::from_utf8_lossy(bytes).into_owned()`: each invalid sequence becomes one U+FFFD, cut where
+/// `Utf8Error::error_len` cuts it (the maximal subparts `from_utf8_lossy` replaces too), built on `str::from_utf8`,
+/// which the wasm holds anyway, instead of `Utf8Chunks` (~1 KB of wasm).
+pub fn lossy(mut bytes: &[u8]) -> String {
+    let mut out = String::new();
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => {
+                out.push_str(s);
+                return out;
+            }
+            Err(e) => {
+                let (valid, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(valid).unwrap_or_default());
+                out.push('\u{FFFD}');
+                match e.error_len() {
+                    Some(n) => bytes = rest.get(n..).unwrap_or_default(),
+                    None => return out,
+                }
+            }
+        }
+    }
+}
+
 /// A piece of text `cat!` and `put!` append: strings, chars and unsigned integers
 /// (in decimal). Messages are built from these instead of `format!`: `core::fmt` (its argument loop, padding,
 /// integer formatters and `Formatter`) costs ~4 KB of wasm.

@@ -506,6 +506,13 @@ proptest! {
         prop_assert_eq!(gemini_roadmap::text::slice(&hay, a..), &hay[a..]);
         prop_assert_eq!(gemini_roadmap::text::slice(&hay, ..b), &hay[..b]);
     }
+
+    #[test]
+    fn text_lossy_matches_from_utf8_lossy(bytes in prop::collection::vec(prop_oneof![
+        any::<u8>(), 0x80u8..0xC0, Just(0xE2u8), Just(0xF0u8), Just(0xEDu8), Just(b'a')
+    ], 0..24)) {
+        prop_assert_eq!(gemini_roadmap::text::lossy(&bytes), String::from_utf8_lossy(&bytes).into_owned());
+    }
 }
 
 #[test]

@@ -143,12 +143,12 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         let (status, mut resp) = self.transport.send(&req).await?;
         if !(200..300).contains(&status) {
             let bytes = read_error_body(&mut resp).await?;
-            return Err(parse_error(status, &String::from_utf8_lossy(&bytes)));
+            return Err(parse_error(status, &crate::text::lossy(&bytes)));
         }
         let mut reply = ReplyBuilder::new();
         if !stream {
             let bytes = resp.read_all().await?;
-            let body = String::from_utf8_lossy(&bytes);
+            let body = crate::text::lossy(&bytes);
             // A body that stops inside its JSON was cut on the way (a proxy, a connection ended early), not by
             // Gemini (an answer cut at MAX_TOKENS comes whole and says so): asked again like after a connection reset,
             // the same request may well come whole. Read as a cut answer, a cut outline would keep made-up titles.
@@ -208,7 +208,7 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
             return Err(Error::Aborted);
         }
         let (status, mut resp) = self.transport.send(&self.endpoint.describe_model_info()).await?;
-        let body = String::from_utf8_lossy(&resp.read_all().await?).into_owned();
+        let body = crate::text::lossy(&resp.read_all().await?);
         if !(200..300).contains(&status) {
             return Err(parse_error(status, &body).without_key(&self.endpoint.api_key));
         }

@@ -104,7 +104,7 @@ impl SseParser {
             }
             None => (raw, &b""[..]),
         };
-        let value = String::from_utf8_lossy(value);
+        let value = crate::text::lossy(value);
         match name {
             b"data" => {
                 if self.has_data {
@@ -113,10 +113,10 @@ impl SseParser {
                 self.data.push_str(&value);
                 self.has_data = true;
             }
-            b"event" => self.event = Some(value.into_owned()),
+            b"event" => self.event = Some(value),
             b"id" | b"retry" => {}
             _ if self.stray.len() < MAX_STRAY => {
-                self.stray.push_str(&String::from_utf8_lossy(raw));
+                self.stray.push_str(&crate::text::lossy(raw));
                 self.stray.push('\n');
             }
             _ => {}

@@ -1480,7 +1480,7 @@ impl<'a> Parser<'a> {
             out.flush();
             let buf = std::mem::take(&mut out.buf);
             let json = String::from_utf8(buf)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+                .unwrap_or_else(|e| crate::text::lossy(e.as_bytes()));
             let trimmed = trim_ws(&json);
             if trimmed.len() < json.len() {
                 trimmed.to_string()
