@@ -23,7 +23,8 @@
 //     a per-minute 429 waited out as asked outside that count, 10 in a row, a RetryInfo over 5 minutes not waited)
 //     and the outcome, code, status, retryable and timeoutMs are the ones the last request's scripted fault implies;
 //     retry events match the requests;
-//   - usage of a resolved send is the mock's usageMetadata of its last request, `requests` its request count;
+//   - usage of a resolved send is the mock's usageMetadata of its last request plus that of the empty answers (STOP
+//     without text) it asked again, which Gemini bills too; `requests` its request count;
 //   - the key is only ever in the x-goog-api-key header (never in a URL, a body, an error, a retry event or the
 //     history), also when Google's message quotes it; requests carry no other header than content-type;
 //   - after free(): FREED thrown synchronously by every method, free() again is fine, calls already made settle.
@@ -777,11 +778,14 @@ async function runCase(plan) {
     // usage of a resolved send
     if (c.ok && c.op.kind === 'send') {
       const u = c.value.usage;
-      const e = entries.at(-1);
-      if (e) {
+      // Gemini bills an empty answer (STOP without text) that the call asked again, as it bills the last one.
+      const billed = entries.filter((w, i) => i === entries.length - 1 || w.step?.fault === 'empty-stop');
+      if (billed.length) {
+        const sum = (f) => billed.reduce((n, w) => n + (f(w) ?? 0), 0);
         const want = {
-          promptTokens: e.promptTokens, outputTokens: e.candidatesTokenCount ?? 0, thoughtsTokens: e.thoughtsTokenCount ?? 0,
-          cachedTokens: e.cachedTokens ?? 0, totalTokens: (e.promptTokens ?? 0) + (e.candidatesTokenCount ?? 0) + (e.thoughtsTokenCount ?? 0),
+          promptTokens: sum((w) => w.promptTokens), outputTokens: sum((w) => w.candidatesTokenCount), thoughtsTokens: sum((w) => w.thoughtsTokenCount),
+          cachedTokens: sum((w) => w.cachedTokens),
+          totalTokens: sum((w) => (w.promptTokens ?? 0) + (w.candidatesTokenCount ?? 0) + (w.thoughtsTokenCount ?? 0)),
           requests: reqs.length,
         };
         stats.usageChecked++;
