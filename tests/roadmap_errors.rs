@@ -471,3 +471,39 @@ fn an_outline_that_closed_before_its_stream_was_cut_is_not_asked_again() {
         assert!(retries(&events).is_empty(), "parallel {parallel}: {:?}", retries(&events));
     }
 }
+
+/// An answer streamed whole (its `finishReason` and usage came) whose connection then stayed open until the idle
+/// timeout fired: the answer is whole and paid for. The timeout broke it off
+/// all the same: the outline was asked again (billed twice), and a batch's weeks, already taken, were followed by a
+/// retry announced and waited for nothing, or with `maxRetries: 0` the run rejected `TIMEOUT`.
+#[test]
+fn an_answer_whose_stream_timed_out_after_it_finished_is_taken() {
+    for task in ["outline", "batch"] {
+        for retries_left in [0.0, 2.0] {
+            let finished_then_stuck = move |req: &HttpRequest, t: Task| {
+                let text = match t {
+                    Task::Outline { total } => pretty(&outline_value(total)),
+                    Task::Weeks { first, last, total } => pretty(&weeks_value(first, last, total)),
+                    _ => unreachable!(),
+                };
+                let chunks = sse_events(&text, Some("STOP"), prompt_tokens(req), 3)
+                    .iter()
+                    .map(|e| format!("data: {e}\r\n\r\n").into_bytes())
+                    .collect();
+                Scripted::Broken { status: 200, chunks, error: Error::Timeout { ms: 60_000 } }
+            };
+            let when = move |t: Task| match task {
+                "outline" => matches!(t, Task::Outline { .. }),
+                _ => on_batch(2)(t),
+            };
+            let t = ReplayTransport::with_responder(vec![], first_times(1, when, finished_then_stuck));
+            let o = RoadmapOptions { max_retries: Some(retries_left), ..opts(6) };
+            let (r, events) = run(&t, &o);
+            let rm = r.unwrap_or_else(|e| panic!("{task}, maxRetries {retries_left}: rejected {}", e.error));
+            assert_complete(&rm, 6);
+            assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6"], "{task}, maxRetries {retries_left}");
+            assert!(t.sleeps.borrow().is_empty(), "{task}: waited {:?}", t.sleeps.borrow());
+            assert!(retries(&events).is_empty(), "{task}: {:?}", retries(&events));
+        }
+    }
+}

@@ -172,6 +172,9 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
             let chunk = match resp.next_chunk().await {
                 Ok(Some(c)) => c,
                 Ok(None) => break,
+                // An answer that said how it ended is whole and paid for: the idle timeout (or a reset) while the
+                // connection stayed open after it is no reason to ask again. A user's abort stays one.
+                Err(e) if reply.is_finished() && !matches!(e, Error::Aborted) => break,
                 // A stream cut mid-answer still carries the text so far: let the caller salvage it.
                 Err(Error::Network { .. }) if !reply.text().is_empty() => break,
                 Err(e) if reply.usage_seen() => {
