@@ -253,9 +253,16 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
         let results = Array::new();
         let total = prompts.len();
         for (i, prompt) in prompts.iter().enumerate() {
-            transport.log(&cat!("Generating batch ", i + 1, '/', total));
-            call(&opts.on_progress, &progress("batch-start", i, total, None));
-            match turn(&h, prompt, true, &opts).await {
+            // An abort (from `onProgress` on the batch before, say) ends the call before the next batch: no event
+            // follows it, as none follows one in `generateRoadmap`.
+            let result = if opts.signal.as_ref().is_some_and(AbortSignal::aborted) {
+                Err(Error::Aborted)
+            } else {
+                transport.log(&cat!("Generating batch ", i + 1, '/', total));
+                call(&opts.on_progress, &progress("batch-start", i, total, None));
+                turn(&h, prompt, true, &opts).await
+            };
+            match result {
                 Ok((v, chars)) => {
                     transport.log(&cat!("Batch ", i + 1, " response length: ", chars, " chars"));
                     call(&opts.on_progress, &progress("batch-done", i, total, Some(("responseChars", (chars as u32).into()))));
