@@ -507,3 +507,25 @@ fn an_answer_whose_stream_timed_out_after_it_finished_is_taken() {
         }
     }
 }
+
+/// An outline stream cut every time before anything usable came (a flaky proxy): after its retries with backoff it
+/// was asked again, at once, as many times more as "not readable JSON" (billed each time), then rejected `MALFORMED`,
+/// `retryable: false`, for what was a network failure.
+#[test]
+fn an_outline_stream_cut_every_time_fails_as_the_network_failure_it_is() {
+    let cut_early = |req: &HttpRequest, t: Task| {
+        let full = pretty(&outline_value(match t { Task::Outline { total } => total, _ => 0 }));
+        Scripted::sse(&sse_events(&full[..20], None, prompt_tokens(req), 2))
+    };
+    for retries_left in [0u32, 3] {
+        let t = ReplayTransport::with_responder(vec![], first_times(99, |t| matches!(t, Task::Outline { .. }), cut_early));
+        let (e, events) = err(&t, &RoadmapOptions { max_retries: Some(retries_left.into()), ..opts(6) });
+        assert_eq!(e.error.code(), "NETWORK", "maxRetries {retries_left}: {}", e.error);
+        assert!(e.error.is_transient());
+        let outlines = asked(&t).iter().filter(|a| *a == "OUTLINE").count() as u32;
+        assert_eq!(outlines, retries_left + 1, "maxRetries {retries_left}: {:?}", asked(&t));
+        assert_eq!(retries(&events).len() as u32, retries_left, "{:?}", retries(&events));
+        assert!(retries(&events).iter().all(|r| r.2 > 0), "every retry waited: {:?}", retries(&events));
+        assert_eq!(e.partial, None);
+    }
+}

@@ -456,8 +456,8 @@ impl<'a, T: Transport> Run<'a, T> {
             // again repeats) is asked again while retries are left: completing it from its phases would make up
             // the missing weeks' titles, where the same request usually brings the whole plan. So is the one week
             // `regenerateWeek` asks for: a cut answer holds no complete week to keep, and asking again at once
-            // would spend its attempts without a pause. After the retries, the outline uses what came; the week
-            // fails as the transport failure it is.
+            // would spend its attempts without a pause. After the retries, the outline uses what came (or fails as
+            // the cut when nothing in it is usable); the week fails as the transport failure it is.
             // A refused prompt (`blockReason`, no candidates) has no finishReason either: it is no cut, and fails.
             // Nor is an answer that closed before the cut (only the closing event lost): the outline's JSON closed, or
             // the week, which was taken while it streamed.
@@ -476,7 +476,8 @@ impl<'a, T: Transport> Run<'a, T> {
                 let cut = Error::Network { message: "the answer's stream was cut off".into() };
                 match self.after_failure(at, &what, tries, cut).await {
                     Ok(()) => Ok(None),
-                    Err(Error::Network { .. }) if at.batch == 0 => Ok(Some(reply)),
+                    // Marked with the cut, so that an outline with nothing usable in it fails as the cut it is.
+                    Err(e @ Error::Network { .. }) if at.batch == 0 => Ok(Some(Reply { broken_by: Some(e), ..reply })),
                     Err(e) => Err(e),
                 }
             }
@@ -721,6 +722,11 @@ impl<'a, T: Transport> Run<'a, T> {
                 return Ok(());
             }
             self.outline_attempt_failed();
+            // A stream cut every time, its retries spent, and nothing usable came: the connection failed, not the
+            // model, and asking again (at once, the backoff spent) would only bill more requests.
+            if let Some(e) = reply.broken_by {
+                return Err(e);
+            }
             let reason = "the outline was not readable JSON".to_string();
             if tries > self.opts.retries() {
                 return Err(Error::malformed(cat!(reason, " after ", tries, " attempts")));
