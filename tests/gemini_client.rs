@@ -827,3 +827,38 @@ fn the_tokens_of_an_empty_answer_asked_again_are_counted() {
         reply.usage
     );
 }
+
+/// A whole (not streamed) body that arrived in full, or past its usage, before its connection was reset or timed out
+/// (its end never came): the answer is whole and paid for. It was thrown away for the error, asked again and billed
+/// twice (every `GeminiChat` call is such a request), or with `maxRetries: 0` a `NETWORK` / `TIMEOUT` rejection.
+#[test]
+fn a_whole_body_whose_connection_broke_after_it_is_taken() {
+    let whole = fixture("reply-with-thoughts.json");
+    let body = whole.trim_end();
+    let after_usage = body.find(r#""modelVersion": ""#).unwrap() + r#""modelVersion": ""#.len();
+    let broken = |text: &str, error: &Error| Scripted::Broken {
+        status: 200,
+        chunks: vec![text.as_bytes().to_vec()],
+        error: error.clone(),
+    };
+    let generate = |s: Scripted| {
+        let t = ReplayTransport::new(vec![s]);
+        block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {}))
+    };
+    let answer = generate(Scripted::ok(&whole)).unwrap();
+    for error in [Error::Network { message: "connection reset".into() }, Error::Timeout { ms: 500 }] {
+        for text in [&whole[..], body, &body[..after_usage + 2]] {
+            let reply = generate(broken(text, &error)).unwrap_or_else(|e| panic!("{error}, {} chars: {e}", text.len()));
+            assert_eq!((reply.text.as_str(), reply.usage), (answer.text.as_str(), answer.usage));
+            assert_eq!(reply.finish_reason.as_deref(), Some("STOP"));
+        }
+        // Cut before its end: the error it is, as before.
+        assert_eq!(generate(broken(&body[..body.len() / 2], &error)).unwrap_err(), error);
+        let mut chat = Chat::new(chat_config(0));
+        let t = ReplayTransport::new(vec![broken(&whole, &error)]);
+        assert_eq!(turn(&mut chat, &t, "hi").unwrap().text, "Hello! How can I help?");
+        assert_eq!(t.request_count(), 1, "{error}: not asked (and billed) again");
+    }
+    // The user's abort stays one.
+    assert_eq!(generate(broken(&whole, &Error::Aborted)).unwrap_err(), Error::Aborted);
+}

@@ -147,22 +147,37 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         }
         let mut reply = ReplyBuilder::new();
         if !stream {
-            let bytes = resp.read_all().await?;
+            // A connection reset, or the timeout, after the body came is judged with it below: an answer that came
+            // whole (or past its usage) before the body's end went missing is paid for and kept. A user's abort
+            // stays one.
+            let mut bytes = Vec::new();
+            let mut broke = loop {
+                match resp.next_chunk().await {
+                    Ok(Some(chunk)) => bytes.extend_from_slice(&chunk),
+                    Ok(None) => break None,
+                    Err(Error::Aborted) => return Err(Error::Aborted),
+                    Err(e) => break Some(e),
+                }
+            };
             let body = crate::text::lossy(&bytes);
             // A body that stops inside its JSON was cut on the way (a proxy, a connection ended early), not by
             // Gemini (an answer cut at MAX_TOKENS comes whole and says so): asked again like after a connection reset,
             // the same request may well come whole. Read as a cut answer, a cut outline would keep made-up titles.
             // Cut only after the answer and its usage were closed (inside `modelVersion` or `responseId`, which
             // come last): the answer is whole and paid for, and asking again would bill it twice.
-            let delta = match reply.push_json(&body) {
-                Ok(delta) => delta,
-                Err(e) => match cut_short(&body) {
-                    Some(Ok(closed)) => reply.push_json(&closed)?,
-                    Some(Err(how)) => return Err(Error::Network { message: how.into() }),
-                    None => return Err(e),
-                },
-            };
-            on_delta(delta);
+            if let Err(e) = reply.push_json(&body) {
+                match (cut_short(&body), broke.take()) {
+                    (Some(Ok(closed)), _) => _ = reply.push_json(&closed)?,
+                    (_, Some(broke)) => return Err(broke),
+                    (Some(Err(how)), None) => return Err(Error::Network { message: how.into() }),
+                    (None, None) => return Err(e),
+                }
+            }
+            if let Some(broke) = broke.filter(|_| !reply.is_finished()) {
+                return Err(broke);
+            }
+            // Not streamed: the whole text is the one delta.
+            on_delta(reply.text());
             return Ok(reply.finish());
         }
         let mut sse = SseParser::new();
