@@ -16,6 +16,12 @@
 //     after an abort: the signal's own reason when it is an AbortError and no outline was read, else a new one whose
 //     cause is the reason), its `partial` holds only valid weeks and every week announced before the rejection,
 //     unchanged; `partial` once the outline was announced;
+//   - a TIMEOUT is explained only by a request of what it names cut on the wire after timeoutMs without a byte
+//     (cutByTimeout; a scripted hang or stall elsewhere, or in another batch, does not count): with `batch` set, a
+//     request for weeks, or days of a week, inside that batch's `batch-start` span; with none, the outline request or
+//     the model lookup (GET); for regenerateWeek, whose model lookup runs inside its one batch, batch 1's week
+//     request or that lookup. Each request's task is read from its body as the mock reads it (parsePrompt), since
+//     the mock's log has none for a request cut before its answer;
 //   - events: no event after the promise settled or after an abort; `done` only on success, last, matching the
 //     roadmap; batch-start before batch-done, once each; weeks announced once, inside a running batch; one outline,
 //     before any batch; retries with attempt >= 2;
@@ -37,6 +43,8 @@ import assert from 'node:assert/strict';
 
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { requests, script } from '../../mock/control.mjs';
+import { parsePrompt } from '../../mock/content.mjs';
+import { contentText } from '../../mock/validate.mjs';
 import { caseKey, cutByTimeout, hookFetch, rng, runCases, wireEnded } from './chaos.mjs';
 import { loadWebPackage } from './helpers.mjs';
 
@@ -139,13 +147,12 @@ function faultTable(withTimeout, key) {
   ];
 }
 
-/** The codes a run's served steps can explain. */
+/** The codes a run's served steps can explain (TIMEOUT: see failedHere). */
 function explains(step, code) {
   const f = step?.fault;
   switch (code) {
     case 'SERVER': return (f === 'status' && step.status >= 500) || f === 'html502' || f === 'sse-error';
     case 'NETWORK': return f === 'reset' || f === 'sse-cut';
-    case 'TIMEOUT': return f === 'hang' || f === 'stall';
     case 'RATE_LIMITED': return (f === 'status' && step.status === 429) || f === 'quota-day' || (f === 'sse-error' && step.code === 429);
     case 'BAD_REQUEST': return f === 'status' && step.status === 400;
     case 'AUTH': return f === 'status' && (step.status === 401 || step.status === 403);
@@ -154,6 +161,31 @@ function explains(step, code) {
     case 'MALFORMED': return f != null && !['status', 'html502', 'reset', 'hang', 'stall', 'quota-day'].includes(f);
     default: return false;
   }
+}
+
+/**
+ * What request `w` asked for: `{ kind: 'model' }` (the lookup), or as the mock reads its body (its log's `task`,
+ * which a request cut before its answer lacks): `{ kind: 'outline' }`, `{ kind: 'weeks' | 'days', from, to }`.
+ */
+function taskOf(w) {
+  if (w.method === 'GET') return { kind: 'model' };
+  let body = null;
+  try { body = JSON.parse(w.raw); } catch { return { kind: 'unread' }; }
+  const { kind, from, to } = parsePrompt(contentText(body.contents?.at(-1)), contentText(body.systemInstruction));
+  return { kind, from, to };
+}
+
+/**
+ * Whether request `w` belongs to what a rejection names: batch `batch` (a request for weeks, or days of a week,
+ * inside the weeks its `batch-start` event spans), or, when it names none, the outline or the model lookup.
+ * regenerateWeek looks the model up inside its one batch (batch 1).
+ */
+function failedHere(w, batch, events, regenerating) {
+  const task = taskOf(w);
+  if (task.kind === 'model') return regenerating ? batch === 1 : batch === undefined;
+  if (batch === undefined) return task.kind === 'outline';
+  const b = events.find((e) => e.type === 'batch-start' && e.batch === batch);
+  return (task.kind === 'weeks' || task.kind === 'days') && b !== undefined && b.startWeek <= task.from && task.to <= b.endWeek;
 }
 
 function planSteps(R, withTimeout, key, budget) {
@@ -458,10 +490,17 @@ async function runCase(plan) {
         stats.codes[e.code] = (stats.codes[e.code] ?? 0) + 1;
         const steps = log.filter((x) => x.kind === 'generate' || x.kind === 'stream').map((x) => x.step);
         const byFinish = e.code === 'MALFORMED' || e.code === 'TRUNCATED' || e.code === 'BLOCKED';
-        // on a loaded machine an unfaulted request can outlast a small timeoutMs (300..450 ms): a TIMEOUT is then
-        // explained by that request, cut short on the wire no sooner than timeoutMs after it was sent
-        const byClock = e.code === 'TIMEOUT' && run.wire.some((w) => cutByTimeout(w, o.timeoutMs));
-        if (!steps.some((s) => explains(s, e.code)) && !byClock && !(byFinish && log.some((x) => x.finishReason && x.finishReason !== 'STOP'))) {
+        if (e.code === 'TIMEOUT') {
+          // a request of the batch it names cut by the timeout, whatever held it up (a scripted hang or stall, or on
+          // a loaded machine an unfaulted request outlasting a small timeoutMs); in a parallel run, not another's
+          const regenerating = label.startsWith('regenerate');
+          if (!run.wire.some((w) => cutByTimeout(w, o.timeoutMs) && failedHere(w, e.batch, run.events, regenerating))) {
+            const cut = run.wire.filter((w) => cutByTimeout(w, o.timeoutMs)).map((w) => JSON.stringify(taskOf(w)));
+            const b = run.events.find((x) => x.type === 'batch-start' && x.batch === e.batch);
+            const named = e.batch === undefined ? 'no batch' : `batch ${e.batch} (${b ? `weeks ${b.startWeek}-${b.endWeek}` : 'never started'})`;
+            bad(`${label}: TIMEOUT naming ${named} (${e.message.slice(0, 160)}), but no request of it was cut by the timeout; cut: ${cut.join(', ') || 'none'}`);
+          }
+        } else if (!steps.some((s) => explains(s, e.code)) && !(byFinish && log.some((x) => x.finishReason && x.finishReason !== 'STOP'))) {
           bad(`${label}: ${e.code} (${e.message.slice(0, 160)}) not explained by the steps served ${JSON.stringify(steps)}`);
         }
         if (e.code === 'TIMEOUT' && e.timeoutMs !== (o.timeoutMs ?? 120000)) bad(`${label}: TIMEOUT with timeoutMs ${e.timeoutMs}`);
