@@ -678,12 +678,11 @@ fn a_part_failing_after_the_whole_week_was_asked_for_does_not_fail_the_run() {
     assert_eq!(rm.batches[0].status, BatchStatus::Recovered);
 }
 
-#[test]
-fn weeks_finished_before_the_outline_fails_for_good_are_kept_announced_and_resumable() {
-    // The outline streams weeks 1-20, then an in-stream error; batches start from that plan meanwhile. Its
-    // retry is refused for good.
+/// The outline streams weeks 1-20, then an in-stream error; batches start from that plan meanwhile. Its
+/// retry is refused for good.
+fn outline_cut_then_refused() -> Slow {
     let served = Cell::new(0);
-    let t = Slow::new(
+    Slow::new(
         gemini_with(move |_, _, task| match task {
             Task::Outline { total } if served.replace(served.get() + 1) == 0 => {
                 let text = pretty(&outline_value(total));
@@ -696,7 +695,37 @@ fn weeks_finished_before_the_outline_fails_for_good_are_kept_announced_and_resum
             _ => None,
         }),
         slow_outline(40),
-    );
+    )
+}
+
+#[test]
+fn an_abort_while_the_weeks_held_for_a_failed_outline_are_announced_rejects_as_an_abort() {
+    // The held week events are sent as the run fails; the caller aborts on the first. It rejected with the
+    // outline's BAD_REQUEST, as if the abort had not been heard (found by the chaos test, seed 3).
+    let t = outline_cut_then_refused();
+    let mut heard_after = Vec::new();
+    let mut announced = Vec::new();
+    let r = block_on(generate(&t, &parallel(40, 4), &mut |e| {
+        if t.is_aborted() {
+            heard_after.push(e.clone());
+        } else if let ProgressEvent::Week { week } = e {
+            announced.push(week.week);
+            t.abort();
+        }
+    }));
+    let e = r.unwrap_err();
+    assert_eq!(e.error, Error::Aborted);
+    assert_eq!(e.batch, None);
+    assert_eq!(heard_after, [], "no event after the abort");
+    assert_eq!(announced.len(), 1);
+    let p = e.partial.expect("the finished weeks are kept");
+    assert!(week_numbers(&p).starts_with(&[1, 2, 3, 4]), "{:?}", week_numbers(&p));
+    assert!(p.outline.is_empty(), "an unfinished plan is not passed on");
+}
+
+#[test]
+fn weeks_finished_before_the_outline_fails_for_good_are_kept_announced_and_resumable() {
+    let t = outline_cut_then_refused();
     let (r, events) = run_slow(&t, &parallel(40, 4));
     let e = r.unwrap_err();
     assert_eq!((e.error.code(), e.batch), ("BAD_REQUEST", None));

@@ -1252,9 +1252,13 @@ impl<'a, T: Transport> Run<'a, T> {
     fn fail(self, error: Error, batch: Option<u32>) -> RoadmapError {
         self.log(&cat!("Roadmap generation failed: ", error.text()));
         let held = self.st_mut().held.take();
+        let was_aborted = self.t.is_aborted();
         for e in held.into_iter().flatten() {
             self.emit(e);
         }
+        // An abort from `onProgress` on one of those events rejects as any abort does: it is the last thing the
+        // caller did, and the failure before it was never announced.
+        let (error, batch) = if self.t.is_aborted() && !was_aborted { (Error::Aborted, None) } else { (error, batch) };
         let (ready, any) = {
             let st = self.st();
             (st.outline_ready, st.slots.iter().any(Option::is_some))
