@@ -443,6 +443,9 @@ fn an_error_that_breaks_off_a_stream_keeps_its_code_framed_or_raw() {
     // After a finished answer, stray text changes nothing; nor does stray text that is no error.
     let done = r#"{"candidates":[{"content":{"parts":[{"text":"1"}]},"finishReason":"STOP"}]}"#;
     assert_eq!(run(format!("data: {done}\r\n\r\n{overloaded}").into_bytes()).unwrap().text, "1");
+    // Framed as an event too: the finished answer was thrown away for it, asked again and billed twice.
+    let framed = format!("data: {done}\r\n\r\ndata: {quota}\r\n\r\ndata: {{\"candidates\":[{{\"content\":{{\"parts\":[{{\"text\":\"2\"}}]}}}}]}}\r\n\r\n");
+    assert_eq!(run(framed.into_bytes()).unwrap().text, "1", "the stream is read no further");
     let cut = run(format!("data: {first}\r\n\r\nnot json\nid: 4\n").into_bytes()).unwrap_err();
     assert_eq!(cut, Error::Network { message: "the stream ended before Gemini finished its answer".into() }, "a cut stream, as before");
 }

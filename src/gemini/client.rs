@@ -199,8 +199,11 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
                 Err(e) => return Err(e),
             };
             for event in sse.push(&chunk) {
+                // As for stray text: a finished answer is whole and paid for, whatever breaks the stream off.
+                let finished = reply.is_finished();
                 match reply.push_json(&event.data) {
                     Ok(delta) => on_delta(delta),
+                    Err(_) if finished => break 'read,
                     Err(e) => {
                         reply.break_off(e);
                         break 'read;
