@@ -385,10 +385,14 @@ async fn generate_json_batched_runs_prompts_in_one_chat() {
 
 /// An abort from `onProgress` on a batch's `batch-done` (or a signal aborted before the call) ends
 /// `generateJsonBatched` before the next batch: its `batch-start` was sent after the abort, just before the rejection.
+/// One on the last batch's `batch-done` rejects too, as in `generateRoadmap` (the call resolved as if not aborted).
 #[wasm_bindgen_test]
 async fn generate_json_batched_sends_no_event_after_an_abort() {
-    let prompts = || obj(json!(["Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 1-3", "Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 4-6"]));
-    for before in [false, true] {
+    let prompts = |n: usize| {
+        let all = ["Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 1-3", "Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 4-6"];
+        obj(json!(all[..n]))
+    };
+    for (before, n) in [(false, 2), (true, 2), (false, 1)] {
         let k = key("batched-abort");
         let c = chat(&k, json!({}));
         let ctrl = web_sys::AbortController::new().unwrap();
@@ -405,11 +409,11 @@ async fn generate_json_batched_sends_no_event_after_an_abort() {
         });
         let opts = with_signal(&ctrl.signal());
         js_sys::Reflect::set(&opts, &"onProgress".into(), on_progress.as_ref()).unwrap();
-        let e = settle(c.generate_json_batched(prompts(), opts)).await.unwrap_err();
-        assert_eq!(str_field(&e, "name").as_deref(), Some("AbortError"), "aborted before: {before}");
+        let e = settle(c.generate_json_batched(prompts(n), opts)).await.unwrap_err();
+        assert_eq!(str_field(&e, "name").as_deref(), Some("AbortError"), "aborted before: {before}, prompts: {n}");
         let kinds: Vec<String> = events.iter().map(|e| str_field(&e, "type").unwrap()).collect();
         let want: &[&str] = if before { &[] } else { &["batch-start", "batch-done"] };
-        assert_eq!(kinds, want, "aborted before: {before}");
+        assert_eq!(kinds, want, "aborted before: {before}, prompts: {n}");
         let results = to_json(&field(&e, "results"));
         assert_eq!(results.as_array().map(Vec::len), Some(if before { 0 } else { 1 }), "{results}");
         assert_eq!(requests(&k).await.len(), if before { 0 } else { 1 });

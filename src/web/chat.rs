@@ -275,6 +275,10 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
                 }
             }
         }
+        // One from `onProgress` on the last `batch-done` rejects too, as in `generateRoadmap`: nothing was heard since.
+        if opts.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(to_js(&Error::Aborted, opts.signal.as_ref(), &[("results", results.into())]));
+        }
         transport.log(&cat!("Completed all ", total, " batches successfully"));
         Ok(results.into())
     }))
