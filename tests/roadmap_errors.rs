@@ -529,3 +529,31 @@ fn an_outline_stream_cut_every_time_fails_as_the_network_failure_it_is() {
         assert_eq!(e.partial, None);
     }
 }
+
+/// An outline answered with no candidates at all (a whole answer, with its usage: Gemini now and then sends one) is no
+/// stream cut on the way: it was asked again with backoff and then rejected `NETWORK`, "the answer's stream was cut
+/// off", even when not streamed (found by the chaos test). It fails as the empty answer it is.
+#[test]
+fn an_outline_answered_with_no_candidates_is_no_cut_stream() {
+    let no_candidates = |stream: bool| {
+        move |req: &HttpRequest, _: Task| {
+            let event = json!({"usageMetadata": usage(prompt_tokens(req), 0), "modelVersion": "gemini-2.5-flash"});
+            if stream { Scripted::sse(&[event.to_string()]) } else { Scripted::ok(event.to_string()) }
+        }
+    };
+    for stream in [false, true] {
+        let t = ReplayTransport::with_responder(
+            vec![],
+            first_times(99, |t| matches!(t, Task::Outline { .. }), no_candidates(stream)),
+        );
+        let (e, _) = err(&t, &RoadmapOptions { max_retries: Some(0.0), stream: Some(stream), ..opts(6) });
+        assert_eq!(e.error.code(), "MALFORMED", "stream {stream}: {}", e.error);
+        assert!(!e.error.text().contains("cut"), "stream {stream}: {}", e.error);
+    }
+    // A stream that ended before its first event is still a cut, asked again with backoff.
+    let empty = |_: &HttpRequest, _: Task| Scripted::sse::<&str>(&[]);
+    let t = ReplayTransport::with_responder(vec![], first_times(99, |t| matches!(t, Task::Outline { .. }), empty));
+    let (e, events) = err(&t, &RoadmapOptions { max_retries: Some(1.0), ..opts(6) });
+    assert_eq!(e.error.code(), "NETWORK", "{}", e.error);
+    assert_eq!(retries(&events).len(), 1);
+}

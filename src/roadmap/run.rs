@@ -458,14 +458,17 @@ impl<'a, T: Transport> Run<'a, T> {
             // `regenerateWeek` asks for: a cut answer holds no complete week to keep, and asking again at once
             // would spend its attempts without a pause. After the retries, the outline uses what came (or fails as
             // the cut when nothing in it is usable); the week fails as the transport failure it is.
-            // A refused prompt (`blockReason`, no candidates) has no finishReason either: it is no cut, and fails.
+            // A refused prompt (`blockReason`) has no finishReason either: it is no cut, and fails. Nor is an answer
+            // with no candidates at all, which came whole (with its usage): it is read as the empty answer it is. A
+            // stream that ended before its first event is a cut.
             // Nor is an answer that closed before the cut (only the closing event lost): the outline's JSON closed, or
             // the week, which was taken while it streamed.
             Ok(reply)
                 if ((at.batch == 0 && parse_value(&reply.text).is_none_or(|p| p.1))
                     || (self.regenerating && self.st().slots[1..].iter().any(Option::is_none)))
                     && reply.finish_reason.is_none()
-                    && reply.block_reason.is_none() =>
+                    && reply.block_reason.is_none()
+                    && (reply.candidates > 0 || reply.usage.prompt_tokens == 0) =>
             {
                 let what = if at.batch == 0 {
                     self.outline_attempt_failed();
