@@ -72,6 +72,9 @@ struct Slow {
     slept: Cell<usize>,
     /// Each wait as the span of `trace` it lasted: (trace length when it began, when it ended).
     sleep_spans: RefCell<Vec<(usize, usize)>>,
+    /// Requests already sent finish as if the abort had not come, as an answer that had arrived in full before it,
+    /// not yet read, does in a browser.
+    deaf: Cell<bool>,
 }
 
 struct SlowBody {
@@ -101,6 +104,7 @@ impl Slow {
             sleep_polls: Cell::new(3),
             slept: Cell::new(0),
             sleep_spans: RefCell::default(),
+            deaf: Cell::new(false),
         }
     }
 
@@ -151,9 +155,10 @@ impl Transport for Slow {
         self.at_start.borrow_mut().push(self.in_flight.get());
         self.trace.borrow_mut().push((true, n));
         let flight = Flight { n, in_flight: self.in_flight.clone(), trace: self.trace.clone() };
-        polls(wait, &self.aborted).await?;
+        let aborted = if self.deaf.get() { Rc::default() } else { self.aborted.clone() };
+        polls(wait, &aborted).await?;
         let (status, inner) = answer?;
-        Ok((status, SlowBody { inner, per_chunk, aborted: self.aborted.clone(), _flight: flight }))
+        Ok((status, SlowBody { inner, per_chunk, aborted, _flight: flight }))
     }
 
     async fn sleep(&self, ms: u64) -> Result<(), Error> {
@@ -770,6 +775,39 @@ fn weeks_finished_before_the_outline_fails_for_good_are_kept_announced_and_resum
         assert_eq!(rm.outline[w.week as usize - 1].title, w.title);
         assert!(rm.weeks[w.week as usize - 1].phase.starts_with("New "));
     }
+}
+
+/// The caller aborts on week 1, written in parts, while another batch's refusal (a 503, no retries left) has already
+/// come in: the run rejected with that `SERVER`, not the `AbortError` of the abort that came first (found by the
+/// Node chaos test, seeds 8, 11, 13 and 15). A batch of whole weeks saw the abort; the parts' assembly did not.
+#[test]
+fn an_abort_on_the_first_week_with_a_failure_already_on_its_way_rejects_as_the_abort() {
+    let t = Slow::new(
+        gemini_with(|_, _, task| match task {
+            Task::Weeks { .. } => Some(Scripted::status(503, error_body(503, "UNAVAILABLE", "overloaded", json!([])))),
+            _ => None,
+        }),
+        Box::new(|req, _| match last_user_text(req) {
+            a if a.contains("TASK: WEEK 1 DAYS") => (5, 1),
+            a if a.contains("TASK: WEEKS") => (5, 1),
+            _ => (1, 1),
+        }),
+    );
+    t.deaf.set(true);
+    let o = RoadmapOptions { stream: Some(false), max_retries: Some(0.0), ..parallel(6, 3) };
+    let mut announced = Vec::new();
+    let r = block_on(generate(&t, &o, &mut |e| {
+        if let ProgressEvent::Week { week } = e {
+            announced.push(week.week);
+            t.abort();
+        }
+    }));
+    let e = r.unwrap_err();
+    assert!(t.asked().iter().any(|a| a.starts_with("WEEK 1 DAYS")), "{:?}", t.asked());
+    assert_eq!(announced, [1]);
+    assert_eq!(e.error, Error::Aborted);
+    assert_eq!(week_numbers(&e.partial.unwrap()), [1]);
+    assert_eq!(t.finished().len(), t.asked().len(), "every request ended");
 }
 
 #[test]

@@ -1255,13 +1255,12 @@ impl<'a, T: Transport> Run<'a, T> {
     fn fail(self, error: Error, batch: Option<u32>) -> RoadmapError {
         self.log(&cat!("Roadmap generation failed: ", error.text()));
         let held = self.st_mut().held.take();
-        let was_aborted = self.t.is_aborted();
         for e in held.into_iter().flatten() {
             self.emit(e);
         }
-        // An abort from `onProgress` on one of those events rejects as any abort does: it is the last thing the
-        // caller did, and the failure before it was never announced.
-        let (error, batch) = if self.t.is_aborted() && !was_aborted { (Error::Aborted, None) } else { (error, batch) };
+        // A run aborted before it settles rejects as an abort, whatever failed meanwhile: a batch's refusal that had
+        // come in before the abort was read after it, or the abort came from `onProgress` on one of those events.
+        let error = if self.t.is_aborted() { Error::Aborted } else { error };
         let (ready, any) = {
             let st = self.st();
             (st.outline_ready, st.slots.iter().any(Option::is_some))
