@@ -5,6 +5,8 @@
 mod web_support;
 
 use gemini_roadmap::error::ApiErrorDetails;
+use gemini_roadmap::gemini::transport::{Body, HttpRequest, Transport};
+use gemini_roadmap::web::fetch::FetchTransport;
 use gemini_roadmap::exports::{generate_roadmap, regenerate_week, repair_json, GeminiChat};
 use gemini_roadmap::web::error::{abort_error, to_js, ERROR_NAME};
 use gemini_roadmap::Error;
@@ -381,4 +383,36 @@ async fn a_call_running_when_the_history_is_replaced_is_not_kept() {
     let texts: Vec<String> =
         js_sys::Array::from(&chat.history()).iter().map(|t| str_field(&t, "text").unwrap_or_default()).collect();
     assert_eq!(texts.len(), 4, "{texts:?}");
+}
+
+/// A body dropped before its end (the caller stopped reading: the run settled, a finished answer's stream was read no
+/// further) aborts its request. It stayed open, a stalled stream until the server gave up, with Node kept running and
+/// Gemini left writing (and billing) an answer nobody reads.
+#[wasm_bindgen_test]
+async fn a_body_dropped_before_its_end_ends_its_request() {
+    let k = key("node-dropped-body");
+    script(&k, json!([{"fault": "stall", "afterChunks": 1}])).await;
+    let t = FetchTransport::new(None, false);
+    let req = HttpRequest {
+        method: "POST",
+        url: format!("{}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", mock_url()),
+        headers: vec![("x-goog-api-key", k.clone()), ("content-type", "application/json".to_string())],
+        body: Some(json!({"contents": [{"role": "user", "parts": [{"text": "TASK: WEEKS 1-3"}]}]}).to_string()),
+        timeout_ms: 60_000,
+    };
+    let (status, mut body) = t.send(&req).await.unwrap();
+    assert_eq!(status, 200);
+    assert!(body.next_chunk().await.unwrap().is_some(), "the first event came");
+    drop(body);
+    // The mock logs the request as aborted once the client's side of the connection closes.
+    let mut ended = false;
+    for _ in 0..100 {
+        let log = requests(&k).await;
+        if log.first().is_some_and(|r| r["aborted"] == true) {
+            ended = true;
+            break;
+        }
+        t.sleep(20).await.unwrap();
+    }
+    assert!(ended, "the request stayed open: {:?}", requests(&k).await);
 }

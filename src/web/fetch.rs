@@ -178,8 +178,18 @@ pub struct FetchBody {
     // Held for their Drop, or to stay alive, as long as the body is read: the links, the controller, and the request
     // (Node's fetch stops following its signal once it is collected).
     _links: (Option<AbortLink>, Option<AbortLink>),
-    _ctrl: AbortController,
+    ctrl: AbortController,
     _request: Request,
+}
+
+impl Drop for FetchBody {
+    /// A body given up before its end (the run settled, a finished answer read no further) ends its request: left
+    /// open, a stream goes on being written, and billed, and keeps Node's event loop alive.
+    fn drop(&mut self) {
+        if self.reader.is_some() {
+            self.ctrl.abort();
+        }
+    }
 }
 
 impl Body for FetchBody {
@@ -253,7 +263,7 @@ impl Transport for FetchTransport {
                 signal: self.signal.clone(),
                 stopped,
                 _links: (link, stop_link),
-                _ctrl: ctrl,
+                ctrl,
                 _request: request,
             },
         ))
