@@ -5,7 +5,9 @@
 mod web_support;
 
 use gemini_roadmap::error::ApiErrorDetails;
-use gemini_roadmap::gemini::transport::{Body, HttpRequest, Transport};
+use gemini_roadmap::gemini::client::Endpoint;
+use gemini_roadmap::gemini::request::{Content, GenerateRequest};
+use gemini_roadmap::gemini::transport::{Body, Transport};
 use gemini_roadmap::web::fetch::FetchTransport;
 use gemini_roadmap::exports::{generate_roadmap, regenerate_week, repair_json, GeminiChat};
 use gemini_roadmap::web::error::{abort_error, to_js, ERROR_NAME};
@@ -393,14 +395,9 @@ async fn a_body_dropped_before_its_end_ends_its_request() {
     let k = key("node-dropped-body");
     script(&k, json!([{"fault": "stall", "afterChunks": 1}])).await;
     let t = FetchTransport::new(None, false);
-    let req = HttpRequest {
-        method: "POST",
-        url: format!("{}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse", mock_url()),
-        headers: vec![("x-goog-api-key", k.clone()), ("content-type", "application/json".to_string())],
-        body: Some(json!({"contents": [{"role": "user", "parts": [{"text": "TASK: WEEKS 1-3"}]}]}).to_string()),
-        timeout_ms: 60_000,
-    };
-    let (status, mut body) = t.send(&req).await.unwrap();
+    let endpoint = Endpoint::new(&k, None, Some(mock_url()), None).unwrap();
+    let ask = GenerateRequest { contents: vec![Content::user("TASK: WEEKS 1-3")], ..Default::default() };
+    let (status, mut body) = t.send(&endpoint.describe_generate(&ask, true)).await.unwrap();
     assert_eq!(status, 200);
     assert!(body.next_chunk().await.unwrap().is_some(), "the first event came");
     drop(body);
