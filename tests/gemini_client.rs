@@ -57,11 +57,18 @@ type EndpointCase = (&'static str, Option<&'static str>, Option<&'static str>, O
 
 #[test]
 fn endpoint_rejects_bad_input_naming_the_field() {
-    let cases: [EndpointCase; 6] = [
+    let cases: [EndpointCase; 11] = [
         ("", None, None, None, "apiKey"),
         ("  ", None, None, None, "apiKey"),
         ("key with space", None, None, None, "apiKey"),
         ("k1234567", Some("gemini 2.5/../x"), None, None, "model"),
+        // Names that steer the URL off `models/{model}` (found by an exploratory test): `models/..` is `/v1beta/`,
+        // and `models/` or `models/.` the ListModels endpoint, whose answer was read as the model's.
+        ("k1234567", Some("."), None, None, "model"),
+        ("k1234567", Some(".."), None, None, "model"),
+        ("k1234567", Some("models/.."), None, None, "model"),
+        ("k1234567", Some("models/"), None, None, "model"),
+        ("k1234567", Some("-x"), None, None, "model"),
         ("k1234567", None, Some("ftp://host"), None, "baseUrl"),
         ("k1234567", None, None, Some(0), "timeoutMs"),
     ];

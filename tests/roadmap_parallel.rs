@@ -683,6 +683,38 @@ fn a_part_failing_after_the_whole_week_was_asked_for_does_not_fail_the_run() {
     assert_eq!(rm.batches[0].status, BatchStatus::Recovered);
 }
 
+#[test]
+fn a_refusal_every_request_would_get_fails_the_run_also_from_a_part_no_longer_needed() {
+    // As above, but days 6-7 are refused for the key, the day's quota or the model: every later request would be
+    // refused alike, so the run fails at once, as it does when no part was cut (found by an exploratory test:
+    // the run went on sending requests with the bad key and resolved).
+    type Refusal = (&'static str, fn() -> Scripted, &'static str);
+    let refusals: [Refusal; 3] = [
+        ("a bad key", || Scripted::status(403, error_body(403, "PERMISSION_DENIED", "API key not valid.", json!([]))), "AUTH"),
+        ("the day's quota", daily_quota, "RATE_LIMITED"),
+        ("an unknown model", || Scripted::status(404, error_body(404, "NOT_FOUND", "models/x is not found.", json!([]))), "NOT_FOUND"),
+    ];
+    for (name, refusal, code) in refusals {
+        let t = Slow::new(
+            gemini_with(move |req, _, task| match task {
+                Task::Days { first: 4, .. } => Some(answer(req, "Days 4 and 5 are all about practice.", "STOP")),
+                Task::Days { first: 6, .. } => Some(refusal()),
+                _ => None,
+            }),
+            Box::new(|req, _| if last_user_text(req).ends_with("DAYS 6-7") { (40, 1) } else { (1, 1) }),
+        );
+        let (r, _) = run_slow(&t, &parallel(6, 4));
+        let e = r.expect_err(name);
+        assert_eq!((e.error.code(), e.batch), (code, Some(1)), "{name}: {:?}", t.asked());
+        let refused = t.number_of("WEEK 1 DAYS 6-7");
+        assert!(t.started_before_end(t.number_of("WEEK 1"), refused), "{name}: week 1 asked whole first: {:?}", t.asked());
+        let trace = t.trace.borrow();
+        let heard = trace.iter().position(|&e| e == (false, refused)).expect("the refusal was read");
+        assert!(trace[heard..].iter().all(|e| !e.0), "{name}: a request started after the refusal: {:?}", t.asked());
+        assert!(e.partial.expect("partial").weeks.iter().all(|w| !w.fallback), "{name}: only finished weeks kept");
+    }
+}
+
 /// The outline streams weeks 1-20, then an in-stream error; batches start from that plan meanwhile. Its
 /// retry is refused for good.
 fn outline_cut_then_refused() -> Slow {

@@ -105,17 +105,15 @@ fn chat_options_are_validated_and_never_echo_the_key() {
         (json!({"apiKey": "secret-key-123", "temprature": 1}), "temprature"),
         (json!({"apiKey": "secret-key-123", "timeoutMs": "soon"}), "timeoutMs"),
         (json!({"apiKey": "secret-key-123", "generationConfig": {"maxOutputTokens": -1}}), "generationConfig.maxOutputTokens"),
-        (json!({"apiKey": "secret-key-123", "generationConfig": {"thinkingConfig": {"thinkingBudget": 0, "thinkingLevel": "low"}}}), "options"),
+        // Refused by every call, so refused by the constructor (found by an exploratory test: `0` was accepted).
+        (json!({"apiKey": "secret-key-123", "generationConfig": {"maxOutputTokens": 0}}), "generationConfig.maxOutputTokens"),
+        (json!({"apiKey": "secret-key-123", "generationConfig": {"thinkingConfig": {"thinkingBudget": 0, "thinkingLevel": "low"}}}), "generationConfig.thinkingConfig"),
         // A short mock key (no real key is under 39 characters) was "hidden" inside the names: `we******s`.
         (json!({"apiKey": "k", "wekks": 1}), "wekks"),
         (json!({"apiKey": "secret-key-123", "model": "secret-key-123"}), "model"),
     ];
     for (opts, field_name) in bad {
-        let err = match GeminiChat::new(obj(opts.clone())) {
-            Ok(_) if field_name == "options" && opts.get("generationConfig").is_some() => continue,
-            Ok(_) => panic!("{opts} must be rejected"),
-            Err(e) => e,
-        };
+        let Err(err) = GeminiChat::new(obj(opts.clone())) else { panic!("{opts} must be rejected") };
         assert_eq!(str_field(&err, "code").as_deref(), Some("INVALID_INPUT"), "{opts}");
         assert_eq!(str_field(&err, "field").as_deref(), Some(field_name), "{opts}");
         assert!(!str_field(&err, "message").unwrap().contains("secret-key-123"), "key leaked: {opts}");
@@ -273,6 +271,10 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
         (format!("{run}, hoursPerDay: new Number(NaN) }}"), "hoursPerDay"),
         // A key JSON.parse made own, which copying into a new object turned into its prototype (so never reported).
         (format!("Object.assign(JSON.parse('{{\"__proto__\": {{\"x\": 1}}}}'), {run} }})"), "__proto__"),
+        // An unknown name set to `undefined` (a misspelt `signal: maybeSignal`), which JSON leaves out, is still
+        // unknown (found by an exploratory test: it was ignored, while the chat's call options refused it).
+        (format!("{run}, signall: undefined }}"), "signall"),
+        (format!("{run}, onProgres: undefined, level: NaN }}"), "onProgres"),
     ];
     for (source, name) in cases {
         let err = settle_soon(generate_roadmap(js(&source, &k))).await.expect_err(&source);
@@ -310,9 +312,11 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
     let rm = rm.expect("a URL as baseUrl");
     // regenerateWeek names an unknown option first too (it reported the function it holds).
     let asked = requests(&k2).await.len();
-    let err = settle_soon(regenerate_week(rm, 1.into(), js("{ apiKey: k, baseUrl: u, onprogress: () => {} }", &k2))).await.unwrap_err();
+    let err = settle_soon(regenerate_week(rm.clone(), 1.into(), js("{ apiKey: k, baseUrl: u, onprogress: () => {} }", &k2))).await.unwrap_err();
     assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some("onprogress".into())));
     assert!(str_field(&err, "message").unwrap_or_default().contains("unknown field"), "{err:?}");
+    let err = settle_soon(regenerate_week(rm, 1.into(), js("{ apiKey: k, baseUrl: u, sigal: undefined }", &k2))).await.unwrap_err();
+    assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some("sigal".into())));
     assert_eq!(requests(&k2).await.len(), asked, "nothing sent");
     let err = settle_soon(regenerate_week(JsValue::NULL, 1.into(), js("{ apiKey: k, get signal() { throw new Error('x') } }", &k))).await;
     assert_eq!(invalid_at(&err.unwrap_err()), (Some("INVALID_INPUT".into()), Some("signal".into())));
@@ -324,6 +328,7 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
         ("{ apiKey: k, generationConfig: { stopSequences: ['a', () => 1] } }", "generationConfig.stopSequences[1]"),
         ("{ apiKey: k, generationConfig: { temperature: new Number(NaN) } }", "generationConfig.temperature"),
         ("{ apiKey: k, get model() { throw new Error('x') } }", "model"),
+        ("{ apiKey: k, timeout: undefined }", "timeout"),
         ("new Proxy({ apiKey: k }, { ownKeys() { throw new Error('x') } })", "options"),
     ];
     for (source, name) in chat_cases {

@@ -38,7 +38,11 @@ impl Endpoint {
             return Err(Error::invalid("baseUrl", "holds the API key: pass the key as apiKey only"));
         }
         let model = model.strip_prefix("models/").unwrap_or(model);
-        if !model.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b)) {
+        // Starting with a letter or digit, as Google's names do: `.`, `..` and `` (from `models/`) would make
+        // `models/{model}` another endpoint.
+        if !model.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+            || !model.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+        {
             return Err(Error::invalid("model", cat!(crate::json::quote(model), " is not a model name like \"gemini-3.1-flash-lite\"")));
         }
         // The API's root, also when given with its version (the URLs in Google's docs end in `/v1beta`): the

@@ -54,6 +54,22 @@ pub struct GenerateRequest {
     pub generation_config: Option<GenerationConfig>,
 }
 
+impl GenerationConfig {
+    /// What Google would refuse in any request carrying these settings (so a chat refuses them when created).
+    pub fn check(&self) -> Result<(), crate::Error> {
+        use crate::Error;
+        if let Some(t) = &self.thinking_config {
+            if t.thinking_budget.is_some() && t.thinking_level.is_some() {
+                return Err(Error::invalid("generationConfig.thinkingConfig", "set thinkingBudget or thinkingLevel, not both"));
+            }
+        }
+        if self.max_output_tokens == Some(0) {
+            return Err(Error::invalid("generationConfig.maxOutputTokens", "must be at least 1"));
+        }
+        Ok(())
+    }
+}
+
 impl GenerateRequest {
     /// Checks what Google would reject with a 400, so a bad request costs no round trip.
     pub fn validate(&self) -> Result<(), crate::Error> {
@@ -74,17 +90,7 @@ impl GenerateRequest {
             return Err(Error::invalid("contents", "the conversation must end with a user turn"));
         }
         if let Some(g) = &self.generation_config {
-            if let Some(t) = &g.thinking_config {
-                if t.thinking_budget.is_some() && t.thinking_level.is_some() {
-                    return Err(Error::invalid(
-                        "generationConfig.thinkingConfig",
-                        "set thinkingBudget or thinkingLevel, not both",
-                    ));
-                }
-            }
-            if g.max_output_tokens == Some(0) {
-                return Err(Error::invalid("generationConfig.maxOutputTokens", "must be at least 1"));
-            }
+            g.check()?;
             if g.response_json_schema.is_some() && g.response_mime_type.as_deref() != Some("application/json") {
                 return Err(Error::invalid(
                     "generationConfig.responseJsonSchema",

@@ -202,6 +202,16 @@ fn read_list(list: &mut dyn Items, v: &Value) -> Read {
     Ok(())
 }
 
+/// Fails on the first of `keys` not in `known` (the path is that key).
+pub fn only<'k>(mut keys: impl Iterator<Item = &'k String>, known: &[&str]) -> Result<(), DecodeError> {
+    if let Some(k) = keys.find(|k| !known.contains(&k.as_str())) {
+        let mut m = String::from("unknown field; expected one of ");
+        m.push_str(&crate::text::join(known.iter().copied(), ", "));
+        return Err(DecodeError::new(m).in_key(k));
+    }
+    Ok(())
+}
+
 /// The members of an object being read into a struct.
 pub struct Fields<'a> {
     map: &'a Map,
@@ -214,12 +224,7 @@ impl<'a> Fields<'a> {
 
     /// Fails on the first member not in `known` (the path is that member's name).
     pub fn only(&self, known: &[&str]) -> Result<(), DecodeError> {
-        if let Some((k, _)) = self.map.0.iter().find(|(k, _)| !known.contains(&k.as_str())) {
-            let mut m = String::from("unknown field; expected one of ");
-            m.push_str(&crate::text::join(known.iter().copied(), ", "));
-            return Err(DecodeError::new(m).in_key(k));
-        }
-        Ok(())
+        only(self.map.0.iter().map(|(k, _)| k), known)
     }
 
     /// A field that must be present.
@@ -376,11 +381,16 @@ macro_rules! json_object {
     (deny $ty:ident { $($body:tt)* }) => { $crate::json::codec::json_object!(@impl true, $ty { $($body)* }); };
     ($ty:ident { $($body:tt)* }) => { $crate::json::codec::json_object!(@impl false, $ty { $($body)* }); };
     (@impl $deny:literal, $ty:ident { $($field:ident: $key:literal $mode:ident),* $(,)? }) => {
+        impl $ty {
+            /// Its members' JSON names.
+            #[allow(dead_code)]
+            pub const FIELD_NAMES: &'static [&'static str] = &[$($key),*];
+        }
         impl $crate::json::ReadJson for $ty {
             fn read_json(&mut self, v: &$crate::json::Value) -> Result<(), Box<$crate::json::DecodeError>> {
                 let f = $crate::json::Fields::of(v)?;
                 if $deny {
-                    f.only(&[$($key),*])?;
+                    f.only(Self::FIELD_NAMES)?;
                 }
                 $( $crate::json::codec::json_object!(@read $mode, f, $key, self.$field); )*
                 Ok(())

@@ -51,7 +51,7 @@ pub struct RoadmapOptions {
     /// Required: the roadmap's length, an integer from 1 to 52 weeks.
     pub weeks: f64,
     /// The Gemini model, default `"gemini-3.1-flash-lite"` (also when empty). A leading `models/` is dropped; the
-    /// name may hold only ASCII letters, digits, `-`, `.` and `_`, and must not hold the API key.
+    /// name starts with an ASCII letter or digit, may hold only those, `-`, `.` and `_`, and must not hold the API key.
     #[serde(default)]
     pub model: Option<String>,
     /// Where requests go, default `"https://generativelanguage.googleapis.com"` (also when empty): a proxy or the

@@ -1138,8 +1138,11 @@ impl<'a, T: Transport> Run<'a, T> {
                     self.announce_retry(index, &cat!("batch ", index), report.attempts + 1, 0, reason);
                 }
                 Err(e) => {
-                    // Once the whole week is asked for, the other parts no longer matter, nor do their failures.
-                    let Some(r) = self.with_split(|s, _| (!s.whole).then(|| s.report.clone())) else { return };
+                    // Once the whole week is asked for, the other parts no longer matter, nor do their transient
+                    // failures: that request retries on its own. A refusal (the key, the day's quota, the model)
+                    // would meet every later request too, so it still ends the run.
+                    let fatal = !e.is_transient() && !matches!(e, Error::Aborted);
+                    let Some(r) = self.with_split(|s, _| (!s.whole || fatal).then(|| s.report.clone())) else { return };
                     report = r;
                     result = Err(e);
                 }

@@ -85,8 +85,8 @@ pub struct ChatHandle {
 
 /// Decodes options, hiding the key from any decoding error: its message and its `field` (an option
 /// named like the key), both as written and as a JSON string literal writes it (`"a\"b"`, escaped).
-pub fn decode_redacted<T: FromJson>(options: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
-    super::convert::decode(options, what, skip).map_err(|e| redact_error(e, options))
+pub fn decode_redacted<T: FromJson>(options: &JsValue, what: &str, skip: &[&str], names: &[&str]) -> Result<T, Error> {
+    super::convert::decode(options, what, skip, names).map_err(|e| redact_error(e, options))
 }
 
 /// Hides the key of `options` in a decoding error (kept out of [`decode_redacted`]'s instances).
@@ -98,12 +98,15 @@ pub fn redact_error(e: Error, options: &JsValue) -> Error {
 }
 
 pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
-    let o: ChatOptions = decode_redacted(&options, "options", &[]).map_err(js_error)?;
+    let o: ChatOptions = decode_redacted(&options, "options", &[], ChatOptions::FIELD_NAMES).map_err(js_error)?;
     let build = || -> Result<Chat, Error> {
         // The same ranges as `generateRoadmap`'s options of the same names.
         let timeout = o.timeout_ms.map(|t| int_in("timeoutMs", t, 1, 3_600_000)).transpose()?;
         let max_retries = o.max_retries.map(|r| int_in("maxRetries", r, 0, 10)).transpose()?.unwrap_or(2);
         let endpoint = Endpoint::new(&o.api_key, o.model.as_deref(), o.base_url.as_deref(), timeout)?;
+        if let Some(g) = &o.generation_config {
+            g.check()?;
+        }
         let retry = RetryPolicy { max_retries, ..RetryPolicy::default() };
         Ok(Chat::new(ChatConfig {
             endpoint,

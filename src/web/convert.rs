@@ -22,9 +22,16 @@ extern "C" {
 /// Decodes plain data read as [`Value`]: strict (an unknown option is an error, which field-by-field readers
 /// cannot tell) and small. `skip` names keys holding JS objects read elsewhere. An option JSON cannot carry (a
 /// function, `NaN`) is reported unless the options hold an unknown name: a misspelt `onprogress: fn` is unknown.
-pub fn decode<T: FromJson>(value: &JsValue, what: &str, skip: &[&str]) -> Result<T, Error> {
-    let (v, problem) = to_value(value, what, skip)?;
+pub fn decode<T: FromJson>(value: &JsValue, what: &str, skip: &[&str], names: &[&str]) -> Result<T, Error> {
+    let (v, problem, unset) = to_value(value, what, skip)?;
+    refuse_unknown_unset(&unset, what, names)?;
     settle(T::from_json(&v), problem, what)
+}
+
+/// An unknown option set to `undefined` (a misspelt `signal: maybeSignal`) is refused too, though JSON leaves it
+/// out. `unset`: the top-level keys set to `undefined`; `names`: the options' (`FIELD_NAMES`).
+pub fn refuse_unknown_unset(unset: &[String], what: &str, names: &[&str]) -> Result<(), Error> {
+    crate::json::codec::only(unset.iter(), names).map_err(|e| decode_error(e, what))
 }
 
 /// A decoding's outcome, given the first value JSON could not carry ([`to_value`]): an unknown option is named
@@ -37,8 +44,9 @@ pub fn settle<T>(decoded: Result<T, DecodeError>, problem: Option<Error>, what: 
     }
 }
 
-/// The options object as a [`Value`], and the first option JSON cannot carry (kept out of [`decode`]'s instances).
-pub fn to_value(value: &JsValue, what: &str, skip: &[&str]) -> Result<(Value, Option<Error>), Error> {
+/// The options object as a [`Value`], the first option JSON cannot carry, and the options set to `undefined`
+/// (kept out of [`decode`]'s instances).
+pub fn to_value(value: &JsValue, what: &str, skip: &[&str]) -> Result<(Value, Option<Error>, Vec<String>), Error> {
     if !value.is_object() || js_sys::Array::is_array(value) {
         return Err(Error::invalid(what, "an options object is required"));
     }
@@ -61,15 +69,16 @@ pub fn plain_value(value: &JsValue, what: &str, problem: &str) -> Result<Value, 
     if value.is_undefined() {
         return Err(Error::invalid(what, problem));
     }
-    let (v, problem) = walk(value, String::from(if what == "options" { "" } else { what }), what, &[])?;
+    let (v, problem, _) = walk(value, String::from(if what == "options" { "" } else { what }), what, &[])?;
     problem.map_or(Ok(v), Err)
 }
 
-/// `value` read from `root` (its path), and the first value in it JSON cannot carry.
-fn walk(value: &JsValue, root: String, what: &str, skip: &[&str]) -> Result<(Value, Option<Error>), Error> {
-    let mut walk = Walk { path: root, what, skip, problem: None, inside: Vec::new() };
+/// `value` read from `root` (its path), the first value in it JSON cannot carry, and the top-level keys set to
+/// `undefined`.
+fn walk(value: &JsValue, root: String, what: &str, skip: &[&str]) -> Result<(Value, Option<Error>, Vec<String>), Error> {
+    let mut walk = Walk { path: root, what, skip, problem: None, inside: Vec::new(), unset: Vec::new() };
     let v = walk.read(value)?;
-    Ok((v, walk.problem))
+    Ok((v, walk.problem, walk.unset))
 }
 
 /// A walk over a JavaScript value: where it is, and the first value JSON cannot carry.
@@ -81,6 +90,8 @@ struct Walk<'a> {
     problem: Option<Error>,
     /// The objects being read, outermost first: one met again is a cycle.
     inside: Vec<JsValue>,
+    /// Keys of the top-level object set to `undefined`.
+    unset: Vec<String>,
 }
 
 /// The most items an array (or members an object) may have: a sparse `length` of 2^32 - 1 must not be walked.
@@ -177,6 +188,8 @@ impl Walk<'_> {
             } else if !item.is_undefined() {
                 let value = self.read(&item)?;
                 members.0.push((key, value));
+            } else if self.inside.len() == 1 {
+                self.unset.push(key);
             }
             self.path.truncate(at);
         }
