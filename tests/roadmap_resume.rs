@@ -138,6 +138,23 @@ fn a_resumed_roadmap_is_checked() {
         matches!(&e.error, Error::InvalidInput { field, message } if field == "resumeFrom" && message.contains("week 3 had 5 days"))
     );
     assert_eq!(t.request_count(), 0);
+    // A week with no title or a day with negative hours, which no run writes, is not a finished week either (found
+    // by an exploratory test: both were copied into the result).
+    let finished = fail_then_resume(7).0.partial.unwrap();
+    let mut untitled = finished.clone();
+    untitled.weeks[1].title = "  ".into();
+    let mut negative = finished.clone();
+    negative.weeks[0].days[3].hours = -1.0;
+    for (bad, needle) in [(untitled, "week 2 has no title"), (negative, "week 1 has negative hours on day 4")] {
+        let o = RoadmapOptions { resume_from: Some(bad), ..opts(12) };
+        let (e, _) = err(&t, &o);
+        assert!(
+            matches!(&e.error, Error::InvalidInput { field, message } if field == "resumeFrom" && message == needle),
+            "{needle}: {:?}",
+            e.error
+        );
+    }
+    assert_eq!(t.request_count(), 0);
     // Another role is another roadmap.
     o.role = "Data Engineer".into();
     p.weeks.clear();
@@ -249,6 +266,10 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     // Its batch held a placeholder; now it holds none (it said `fallback` after regenerating, found by review).
     assert_eq!(rm.batches[1].status, BatchStatus::Fallback);
     assert_eq!(new.batches[1].status, BatchStatus::Recovered);
+    // And it counts the request and its answer (found by an exploratory test: `attempts` stayed as they were).
+    assert_eq!(new.batches[1].attempts, rm.batches[1].attempts + 1);
+    let chars = new.weeks[4].title.len() as u64; // at least the new title's
+    assert!(new.batches[1].response_chars >= rm.batches[1].response_chars + chars);
     assert_eq!(new.batches[0], rm.batches[0]);
     assert_eq!(new.batches[2..], rm.batches[2..]);
     // `onProgress` sees a run of one batch (it was ignored).
@@ -308,6 +329,20 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
         let e = block_on(regenerate_week(&t, bad, 5, &only_key, &mut |_| {})).unwrap_err();
         assert!(
             matches!(&e.error, Error::InvalidInput { field, message } if field == "roadmap" && message.contains(needle)),
+            "{needle}: {:?}",
+            e.error
+        );
+    }
+    assert_eq!(t.request_count(), 0);
+    // The role, length and pace the roadmap states are its own, not options the caller gave: out of range, the
+    // roadmap is named (found by an exploratory test: `role`, `weeks`, `hoursPerDay` were, though never passed).
+    let long_role = Roadmap { role: "x".repeat(200), ..rm.clone() };
+    let too_long = Roadmap { total_weeks: 53, ..rm.clone() };
+    let too_busy = Roadmap { hours_per_day: Some(50.0), ..rm.clone() };
+    for (bad, needle) in [(&long_role, "`role` "), (&too_long, "`totalWeeks` "), (&too_busy, "`hoursPerDay` ")] {
+        let e = block_on(regenerate_week(&t, bad, 5, &only_key, &mut |_| {})).unwrap_err();
+        assert!(
+            matches!(&e.error, Error::InvalidInput { field, message } if field == "roadmap" && message.starts_with(needle)),
             "{needle}: {:?}",
             e.error
         );

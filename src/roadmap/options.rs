@@ -42,8 +42,8 @@ pub enum Strategy {
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoadmapOptions {
-    /// Required: the user's Gemini API key, not empty and visible ASCII only. Sent only as the `x-goog-api-key`
-    /// header, never in a URL, a log line or an error.
+    /// Required: the user's Gemini API key, not empty and visible ASCII only once trimmed (a pasted key's line break
+    /// is dropped). Sent only as the `x-goog-api-key` header, never in a URL, a log line or an error.
     pub api_key: String,
     /// Required: the role or goal, e.g. `"DevOps Engineer"`; 1 to 120 characters once trimmed (runs of whitespace
     /// become one space in the prompts).
@@ -294,6 +294,14 @@ pub fn check_weeks(r: &Roadmap, except: u32) -> Result<(), String> {
     for w in r.weeks.iter().filter(|w| w.week != except) {
         if let Some(p) = super::validate::week_problem(w) {
             return Err(cat!("week ", w.week, ' ', p.had()));
+        }
+        // No run writes these (a week's title comes from the plan when the answer has none; hours below 0 are read
+        // as the default), so the week was not finished by one.
+        if w.title.trim().is_empty() {
+            return Err(cat!("week ", w.week, " has no title"));
+        }
+        if let Some(d) = w.days.iter().find(|d| d.hours < 0.0) {
+            return Err(cat!("week ", w.week, " has negative hours on day ", d.day));
         }
     }
     Ok(())

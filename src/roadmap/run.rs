@@ -1394,7 +1394,14 @@ pub async fn regenerate_week<T: Transport>(
         user_id: opts.user_id.clone().or_else(|| roadmap.user_id.clone()),
         ..opts.clone()
     };
-    opts.validate()?;
+    // Any of these given equals the roadmap's: out of range, it is the roadmap's, named as the roadmap names it.
+    opts.validate().map_err(|e| match e {
+        Error::InvalidInput { field, message } if ["role", "weeks", "level", "hoursPerDay"].contains(&field.as_str()) => {
+            let name = if field == "weeks" { "totalWeeks" } else { &field };
+            Error::invalid("roadmap", cat!("`", name, "` ", message))
+        }
+        e => e,
+    })?;
     if week == 0 || week > roadmap.total_weeks {
         return Err(Error::invalid("week", cat!("must be from 1 to ", roadmap.total_weeks)).into());
     }
@@ -1427,9 +1434,9 @@ pub async fn regenerate_week<T: Transport>(
         Some(_) => run.model_lookup().await,
         None => Ok(()),
     };
+    let mut report = new_report(week, week);
     let result = match result {
         Ok(()) => {
-            let mut report = new_report(week, week);
             let one = Planned { start: week, end: week, resumed: false };
             run.batch(1, 1, one, &cat!("Week ", week), &mut report).await.map(|_| ())
         }
@@ -1438,6 +1445,11 @@ pub async fn regenerate_week<T: Transport>(
     match result {
         Ok(_) => {
             let mut rm = run.snapshot();
+            // The week's batch sent these requests too.
+            if let Some(b) = rm.batches.iter_mut().find(|b| (b.start_week..=b.end_week).contains(&week)) {
+                b.attempts += report.attempts;
+                b.response_chars += report.response_chars;
+            }
             // Its batch held a placeholder, or failed without the week (a partial roadmap short of it).
             for b in rm.batches.iter_mut().filter(|b| matches!(b.status, BatchStatus::Fallback | BatchStatus::Failed)) {
                 let range = b.start_week..=b.end_week;
