@@ -42,7 +42,8 @@ pub struct ChatOptions {
     /// text). Default 2 (0..=10). A per-minute 429 is waited out as Gemini asks, up to 10 times in a row, outside this count.
     #[serde(default)]
     max_retries: Option<f64>,
-    /// Print monitoring lines on `console.debug`. Default false.
+    /// Print `generateJsonBatched`'s monitoring lines (the seed's: "Generating batch 2/4", ...) on `console.debug`;
+    /// `send` and `sendJson` print none. Default false.
     #[serde(default)]
     log: Option<bool>,
 }
