@@ -159,7 +159,14 @@ function sendRaw(ctx, status, body, contentType, extraHeaders = {}) {
   });
 }
 
-const pretty = (obj) => JSON.stringify(obj, null, 2);
+/**
+ * Google's JSON is HTML-safe: `<`, `>` and `&` in strings are written `\u003c`, `\u003e`, `\u0026` (a recorded
+ * gemini-2.5-flash stream has `x \u003c 0 or x \u003e= BOARD_WIDTH`), so a client that matches model text in the
+ * raw body, not in the decoded JSON, fails here as against Gemini. Those characters occur only inside strings.
+ */
+const htmlSafe = (json) => json.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
+
+const pretty = (obj) => htmlSafe(JSON.stringify(obj, null, 2));
 
 /**
  * JSON as Gemini writes an SSE event: `": "` after each key, no space after a comma
@@ -171,7 +178,7 @@ export function sseJson(v) {
   if (v && typeof v === 'object') {
     return `{${Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => `${JSON.stringify(k)}: ${sseJson(x)}`).join(',')}}`;
   }
-  return JSON.stringify(v);
+  return htmlSafe(JSON.stringify(v));
 }
 
 /** JSON response; on the non-SSE streaming endpoint Google wraps bodies in a JSON array. */
@@ -946,7 +953,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
       // its quota details). `raw`: written into the body as Gemini sometimes does, pretty-printed with no `data:`.
       const code = step.code != null ? Number(step.code) : 500;
       const err = code === 500 ? googleError(500) : statusFaultBody(code, modelId, step);
-      const framed = step.raw ? `${pretty(err)}\n` : `data: ${JSON.stringify(err)}\r\n\r\n`;
+      const framed = step.raw ? `${pretty(err)}\n` : `data: ${htmlSafe(JSON.stringify(err))}\r\n\r\n`;
       await writeChunk(ctx, sse ? framed : (written === 0 ? '[' : '\n,\r\n') + pretty(err));
       if (!sse) await writeChunk(ctx, '\n]');
       ctx.res.end();

@@ -318,6 +318,16 @@ test('xss puts script/img/javascript: payloads into titles, tasks and resources 
   assert.ok(outline.phases[0].goal.includes('<script>'));
 });
 
+test('bodies are HTML-safe JSON as Google writes them: < > & escaped as \\u003c \\u003e \\u0026, whole and streamed', async () => {
+  for (const stream of [false, true]) {
+    const r = await withFault({ fault: 'xss' }, { stream });
+    assert.ok(!/[<>&]/.test(r.text), r.text.slice(0, 300));
+    assert.match(r.text, /\\u003cimg src=x onerror=/);
+    const text = stream ? parseSSE(r.text).map(responseText).join('') : responseText(r.json);
+    assert.ok(text.includes('<img src=x onerror='), 'decoded, the text is the same');
+  }
+});
+
 test('python-literals and single-quotes produce almost-JSON', async () => {
   const py = responseText((await withFault({ fault: 'python-literals' })).json);
   assert.match(py, /: False\b/);
