@@ -694,14 +694,21 @@ fn a_refusal_every_request_would_get_fails_the_run_also_from_a_part_no_longer_ne
         ("the day's quota", daily_quota, "RATE_LIMITED"),
         ("an unknown model", || Scripted::status(404, error_body(404, "NOT_FOUND", "models/x is not found.", json!([]))), "NOT_FOUND"),
     ];
-    for (name, refusal, code) in refusals {
+    // The refusal after the whole week's answer, or before it (then that answer, already on its way, is read and
+    // kept, and the batch is still reported failed: the chaos test found its report overwritten as recovered).
+    for ((name, refusal, code), refused_first) in refusals.into_iter().flat_map(|r| [(r, false), (r, true)]) {
+        let name = &format!("{name}, refused first: {refused_first}");
         let t = Slow::new(
             gemini_with(move |req, _, task| match task {
                 Task::Days { first: 4, .. } => Some(answer(req, "Days 4 and 5 are all about practice.", "STOP")),
                 Task::Days { first: 6, .. } => Some(refusal()),
                 _ => None,
             }),
-            Box::new(|req, _| if last_user_text(req).ends_with("DAYS 6-7") { (40, 1) } else { (1, 1) }),
+            Box::new(move |req, _| match last_user_text(req) {
+                t if t.ends_with("DAYS 6-7") => (if refused_first { 8 } else { 40 }, 1),
+                t if t.ends_with("WEEK 1") && refused_first => (40, 1),
+                _ => (1, 1),
+            }),
         );
         let (r, _) = run_slow(&t, &parallel(6, 4));
         let e = r.expect_err(name);
@@ -711,7 +718,11 @@ fn a_refusal_every_request_would_get_fails_the_run_also_from_a_part_no_longer_ne
         let trace = t.trace.borrow();
         let heard = trace.iter().position(|&e| e == (false, refused)).expect("the refusal was read");
         assert!(trace[heard..].iter().all(|e| !e.0), "{name}: a request started after the refusal: {:?}", t.asked());
-        assert!(e.partial.expect("partial").weeks.iter().all(|w| !w.fallback), "{name}: only finished weeks kept");
+        let partial = e.partial.expect("partial");
+        assert!(partial.weeks.iter().all(|w| !w.fallback), "{name}: only finished weeks kept");
+        assert!(partial.weeks.iter().any(|w| w.week == 1), "{name}: week 1, answered, is kept");
+        let first = partial.batches.iter().find(|b| b.start_week == 1).expect("week 1's batch");
+        assert_eq!(first.status, BatchStatus::Failed, "{name}");
     }
 }
 

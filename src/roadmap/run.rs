@@ -1164,7 +1164,13 @@ impl<'a, T: Transport> Run<'a, T> {
             }
         }
         match result {
-            Ok(true) => self.st_mut().reports[pos] = Some(report),
+            // Unless a part of this week, refused for good meanwhile, failed the run here.
+            Ok(true) => {
+                let mut st = self.st_mut();
+                if !st.reports[pos].as_ref().is_some_and(|r| r.status == BatchStatus::Failed) {
+                    st.reports[pos] = Some(report);
+                }
+            }
             Ok(false) => {}
             Err(e) => {
                 report.status = BatchStatus::Failed;
