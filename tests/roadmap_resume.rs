@@ -325,24 +325,22 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     six_days.weeks[0].days.pop();
     let mut no_task = rm.clone();
     no_task.weeks[1].days[3].tasks.clear();
-    for (bad, needle) in [(&partial, "has no week 3: finish it with"), (&six_days, "week 1 had 6 days"), (&no_task, "week 2 ")] {
-        let e = block_on(regenerate_week(&t, bad, 5, &only_key, &mut |_| {})).unwrap_err();
-        assert!(
-            matches!(&e.error, Error::InvalidInput { field, message } if field == "roadmap" && message.contains(needle)),
-            "{needle}: {:?}",
-            e.error
-        );
-    }
-    assert_eq!(t.request_count(), 0);
     // The role, length and pace the roadmap states are its own, not options the caller gave: out of range, the
     // roadmap is named (found by an exploratory test: `role`, `weeks`, `hoursPerDay` were, though never passed).
     let long_role = Roadmap { role: "x".repeat(200), ..rm.clone() };
     let too_long = Roadmap { total_weeks: 53, ..rm.clone() };
     let too_busy = Roadmap { hours_per_day: Some(50.0), ..rm.clone() };
-    for (bad, needle) in [(&long_role, "`role` "), (&too_long, "`totalWeeks` "), (&too_busy, "`hoursPerDay` ")] {
+    for (bad, needle) in [
+        (&partial, "has no week 3: finish it with"),
+        (&six_days, "week 1 had 6 days"),
+        (&no_task, "week 2 "),
+        (&long_role, "`role` must be"),
+        (&too_long, "`totalWeeks` must be"),
+        (&too_busy, "`hoursPerDay` must be"),
+    ] {
         let e = block_on(regenerate_week(&t, bad, 5, &only_key, &mut |_| {})).unwrap_err();
         assert!(
-            matches!(&e.error, Error::InvalidInput { field, message } if field == "roadmap" && message.starts_with(needle)),
+            matches!(&e.error, Error::InvalidInput { field, message } if field == "roadmap" && message.contains(needle)),
             "{needle}: {:?}",
             e.error
         );
