@@ -23,15 +23,8 @@ extern "C" {
 /// cannot tell) and small. `skip` names keys holding JS objects read elsewhere. An option JSON cannot carry (a
 /// function, `NaN`) is reported unless the options hold an unknown name: a misspelt `onprogress: fn` is unknown.
 pub fn decode<T: FromJson>(value: &JsValue, what: &str, skip: &[&str], names: &[&str]) -> Result<T, Error> {
-    let (v, problem, unset) = to_value(value, what, skip)?;
-    refuse_unknown_unset(&unset, what, names)?;
+    let (v, problem) = to_value(value, what, skip, names)?;
     settle(T::from_json(&v), problem, what)
-}
-
-/// An unknown option set to `undefined` (a misspelt `signal: maybeSignal`) is refused too, though JSON leaves it
-/// out. `unset`: the top-level keys set to `undefined`; `names`: the options' (`FIELD_NAMES`).
-pub fn refuse_unknown_unset(unset: &[String], what: &str, names: &[&str]) -> Result<(), Error> {
-    crate::json::codec::only(unset.iter(), names).map_err(|e| decode_error(e, what))
 }
 
 /// A decoding's outcome, given the first value JSON could not carry ([`to_value`]): an unknown option is named
@@ -44,13 +37,16 @@ pub fn settle<T>(decoded: Result<T, DecodeError>, problem: Option<Error>, what: 
     }
 }
 
-/// The options object as a [`Value`], the first option JSON cannot carry, and the options set to `undefined`
-/// (kept out of [`decode`]'s instances).
-pub fn to_value(value: &JsValue, what: &str, skip: &[&str]) -> Result<(Value, Option<Error>, Vec<String>), Error> {
+/// The options object as a [`Value`], and the first option JSON cannot carry (kept out of [`decode`]'s instances).
+/// `names`: the options' (`FIELD_NAMES`). An unknown one set to `undefined` (a misspelt `signal: maybeSignal`) is
+/// refused here: JSON leaves it out, so the decoding never sees it.
+pub fn to_value(value: &JsValue, what: &str, skip: &[&str], names: &[&str]) -> Result<(Value, Option<Error>), Error> {
     if !value.is_object() || js_sys::Array::is_array(value) {
         return Err(Error::invalid(what, "an options object is required"));
     }
-    walk(value, String::new(), what, skip)
+    let (v, problem, unset) = walk(value, String::new(), what, skip)?;
+    crate::json::codec::only(unset.iter(), names).map_err(|e| decode_error(e, what))?;
+    Ok((v, problem))
 }
 
 /// `Object.keys(opts)`; a Proxy whose `ownKeys` trap throws is an error naming `what`.

@@ -4,7 +4,7 @@
 use wasm_bindgen::prelude::*;
 
 use super::chat::{decode_redacted, redact_error};
-use super::convert::{call, callback_of, decode_error, encode, plain_value, refuse_unknown_unset, settle, signal_of, to_value};
+use super::convert::{call, callback_of, decode_error, encode, plain_value, settle, signal_of, to_value};
 use super::error::{js_error, to_js};
 use super::fetch::FetchTransport;
 use crate::json::{FromJson, Value};
@@ -61,8 +61,8 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
         .map_err(js_error)?;
     let week = week.as_f64().filter(|w| w.fract() == 0.0 && *w >= 1.0).ok_or_else(|| invalid("week", "must be a week number"))?;
     // Role and length come from the roadmap, so the caller need not repeat them (`regenerate_week` checks any given).
-    let (mut value, problem, unset) = to_value(&options, "options", JS_ONLY).map_err(|e| js_error(redact_error(e, &options)))?;
-    refuse_unknown_unset(&unset, "options", RoadmapOptions::FIELD_NAMES).map_err(|e| js_error(redact_error(e, &options)))?;
+    let (mut value, problem) = to_value(&options, "options", JS_ONLY, RoadmapOptions::FIELD_NAMES)
+        .map_err(|e| js_error(redact_error(e, &options)))?;
     if let Value::Object(o) = &mut value {
         if o.contains_key("resumeFrom") {
             return Err(invalid("resumeFrom", "is not an option of regenerateWeek: the roadmap is its first argument"));
