@@ -334,6 +334,8 @@ fn invalid_options_fail_before_any_request() {
         ("apiKey", Box::new(|o| o.api_key = " ".into())),
         ("apiKey", Box::new(|o| o.api_key = "key with spaces".into())),
         ("role", Box::new(|o| o.role = "".into())),
+        ("role", Box::new(|o| o.role = " \u{200B}\u{FEFF}\u{2060} ".into())),
+        ("level", Box::new(|o| o.level = Some("\u{200D}".into()))),
         ("role", Box::new(|o| o.role = "x".repeat(200))),
         ("weeks", Box::new(|o| o.weeks = 0.0)),
         ("weeks", Box::new(|o| o.weeks = 53.0)),

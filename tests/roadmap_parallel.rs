@@ -1193,3 +1193,68 @@ fn a_resumed_run_writes_its_first_missing_week_in_parts_after_the_finished_days(
     let spans: Vec<(u32, u32, BatchStatus)> = rm.batches.iter().map(|b| (b.start_week, b.end_week, b.status)).collect();
     assert_eq!(spans[..3], [(1, 3, BatchStatus::Resumed), (4, 4, BatchStatus::Ok), (5, 7, BatchStatus::Ok)]);
 }
+
+/// Contract (README, Progress events / What happens when things fail): a `retry` event announces "the batch's
+/// request about to run"; once a batch of a parallel run fails for good, "nothing new starts" and "the others
+/// send nothing more". A batch in flight whose (unreadable) answer arrives after the failure still announces a
+/// retry that is never sent.
+#[test]
+fn no_retry_is_announced_after_a_parallel_run_has_failed() {
+    let responder = gemini_with(|req, _, task| match task {
+        Task::Weeks { first: 1, .. } => Some(Scripted::status(400, error_body(400, "INVALID_ARGUMENT", "bad", json!([])))),
+        Task::Weeks { first: 4, .. } => Some(answer(req, "Sorry, I cannot write that as JSON.", "STOP")),
+        _ => None,
+    });
+    let timing: Timing = Box::new(|req, _| if last_user_text(req).contains("TASK: WEEKS 4-6") { (30, 1) } else { (1, 1) });
+    let t = Slow::new(responder, timing);
+    let o = RoadmapOptions { batch_weeks: Some(3.0), stream: Some(false), ..parallel(6, 2) };
+    let (r, events) = run_slow(&t, &o);
+    let e = r.expect_err("the 400 fails the run");
+    assert_eq!(e.error.code(), "BAD_REQUEST");
+    let asked = t.asked();
+    let sent_for_2 = asked.iter().filter(|a| a.starts_with("WEEKS 4-6") || a.starts_with("WEEK 4") || a.starts_with("WEEK 5") || a.starts_with("WEEK 6")).count() as u32;
+    let retries_2: Vec<u32> = events
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::Retry { batch: 2, attempt, .. } => Some(*attempt),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        retries_2.iter().all(|&a| a <= sent_for_2),
+        "batch 2 announced retries {retries_2:?} but only {sent_for_2} request(s) were sent for it (asked {asked:?})"
+    );
+}
+
+/// Contract: `batches[].attempts` counts the batch's requests (a `retry`'s `attempt` is "the batch's request about to
+/// run, counted as its `attempts` count them ... one more than its parts when the whole week is asked for"). When a
+/// part of the split first week is refused for good after the whole week was asked for, the failed report is the
+/// parts' report cloned at that moment: the whole-week request (sent, answered, its week kept and its `batch-done`
+/// sent) is missing from `attempts` and `responseChars`.
+#[test]
+fn a_failed_split_week_report_counts_the_whole_week_request() {
+    let t = Slow::new(
+        gemini_with(|req, _, task| match task {
+            Task::Days { first: 4, .. } => Some(answer(req, "Days 4 and 5 are all about practice.", "STOP")),
+            Task::Days { first: 6, .. } => Some(daily_quota()),
+            _ => None,
+        }),
+        Box::new(|req, _| if last_user_text(req).ends_with("DAYS 6-7") { (40, 1) } else { (1, 1) }),
+    );
+    let (r, events) = run_slow(&t, &parallel(6, 4));
+    let e = r.expect_err("the day's quota fails the run");
+    let asked = t.asked();
+    let week1_requests = asked.iter().filter(|a| a.starts_with("WEEK 1")).count() as u32;
+    assert_eq!(week1_requests, 4, "{asked:?}");
+    let partial = e.partial.expect("partial");
+    assert!(partial.weeks.iter().any(|w| w.week == 1 && !w.fallback), "week 1 was written whole and kept");
+    let done_chars = events.iter().find_map(|e| match e {
+        ProgressEvent::BatchDone { batch: 1, response_chars, .. } => Some(*response_chars),
+        _ => None,
+    });
+    let first = partial.batches.iter().find(|b| b.start_week == 1).expect("week 1's batch");
+    assert_eq!(
+        first.attempts, week1_requests,
+        "week 1's report {first:?} (batch-done said {done_chars:?} chars), requests {asked:?}"
+    );
+}

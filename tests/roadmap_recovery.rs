@@ -201,6 +201,57 @@ fn a_short_week_is_asked_again_alone_with_a_precise_correction() {
     assert!(last_user_text(&posts(&t)[2]).contains("Correction: week 3 in your previous answer had no tasks on day 4."));
 }
 
+/// A model that lost its place writes earlier weeks again under the requested numbers (week 1's title and days
+/// as week 4): such a week is asked again like any wrong one, streamed or not, never kept; one that stays a
+/// repeat becomes a placeholder. A title the plan gives two weeks is no repeat.
+#[test]
+fn a_week_that_repeats_an_earlier_week_is_asked_again() {
+    for stream in [true, false] {
+        let mut again = weeks_value(4, 6, 12);
+        again["weeks"][0] = week_value(1, 12);
+        again["weeks"][0]["week"] = json!(4);
+        let t = ReplayTransport::with_responder(vec![], first_times(1, is_weeks(4, 6), text_answer(pretty(&again))));
+        let (rm, events) = ok(&t, &RoadmapOptions { stream: Some(stream), ..opts(12) });
+        assert_complete(&rm, 12);
+        assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEK 4", "WEEKS 7-9", "WEEKS 10-12"], "stream {stream}");
+        let fix = last_user_text(&posts(&t)[3]);
+        assert!(fix.contains("Correction: week 4 in your previous answer repeated week 1 instead of following the plan."), "{fix}");
+        assert_eq!(rm.weeks[3].title, week_title(4));
+        assert_eq!(rm.weeks[3].days[0].title, "W4D1 title");
+        assert_eq!(week_events(&events).iter().filter(|&&w| w == 4).count(), 1, "week 4 was announced once");
+        assert_eq!(rm.batches[1].status, BatchStatus::Recovered);
+    }
+
+    // Still a repeat when its attempts are spent: a placeholder, with a warning that says so.
+    let mut again = weeks_value(1, 2, 2);
+    again["weeks"][1] = week_value(1, 2);
+    again["weeks"][1]["week"] = json!(2);
+    let t = ReplayTransport::with_responder(vec![], first_times(9, is_weeks(1, 2), text_answer(pretty(&again))));
+    let (rm, _) = ok(&t, &RoadmapOptions { max_retries: Some(0.0), batch_weeks: Some(2.0), ..opts(2) });
+    assert!(rm.weeks[1].fallback && !rm.weeks[0].fallback);
+    assert!(rm.warnings.iter().any(|w| w.contains("the model wrote week 1 again")), "{:?}", rm.warnings);
+
+    // An outline that gives two weeks one title plans it for both: no repeat, no extra request.
+    let outline = json!({
+        "phases": [{"name": "Basics", "startWeek": 1, "endWeek": 2}],
+        "weeks": [{"week": 1, "title": "Capstone"}, {"week": 2, "title": "Capstone"}]
+    });
+    let mut same = weeks_value(1, 2, 2);
+    same["weeks"][0]["title"] = json!("Capstone");
+    same["weeks"][1]["title"] = json!("capstone");
+    let t = ReplayTransport::with_responder(
+        vec![],
+        gemini_with(move |req, _, task| match task {
+            Task::Outline { .. } => Some(answer(req, &pretty(&outline), "STOP")),
+            Task::Weeks { .. } => Some(answer(req, &pretty(&same), "STOP")),
+            _ => None,
+        }),
+    );
+    let (rm, _) = ok(&t, &RoadmapOptions { batch_weeks: Some(2.0), ..opts(2) });
+    assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-2"]);
+    assert!(rm.weeks.iter().all(|w| !w.fallback));
+}
+
 #[test]
 fn a_week_that_stays_wrong_becomes_a_placeholder_when_its_attempts_are_spent() {
     let t = ReplayTransport::with_responder(
@@ -377,4 +428,35 @@ fn a_cut_outline_plans_only_its_complete_week_entries() {
     assert_eq!(titles[..3], [week_title(1), week_title(2), week_title(3)]);
     assert!(!titles.contains(&"Topic 4: Sk"), "a half-written title was planned: {titles:?}");
     assert!(rm.warnings.iter().any(|w| w.contains("no title for week 4, 5, 6")), "{:?}", rm.warnings);
+}
+
+/// Contract (run.rs: "a cut answer never reached the weeks after the one it was cut in, so they keep their attempts
+/// for the smaller requests that follow"; README: truncated JSON keeps the complete weeks and asks only for the
+/// missing ones). How far a cut answer reached is taken from the number of complete week objects, which counts a
+/// dropped unrequested week (an answer starting a week early) or a duplicate: a week the answer never reached is
+/// charged and, its attempts spent, becomes a placeholder without ever being asked for again. (Without the
+/// extra week, the baseline case, week 6 was always asked for again.)
+#[test]
+fn a_cut_answer_starting_a_week_early_does_not_charge_weeks_it_never_reached() {
+    for (name, weeks) in [("no extra week", vec![4u32]), ("a duplicate", vec![4, 4]), ("a week early", vec![3, 4])] {
+        let weeks2 = weeks.clone();
+        let responder = gemini_with(move |req, _, task| match task {
+            Task::Weeks { first: 4, last: 6, total } => {
+                // The complete weeks, then week 5 cut off in its third day.
+                let mut items: Vec<serde_json::Value> = weeks2.iter().map(|&w| week_value(w, total)).collect();
+                items.push(week_value(5, total));
+                let full = pretty(&json!({ "weeks": items }));
+                let cut = full[..full.find("W5D3 title").unwrap()].to_string();
+                Some(answer(req, &cut, "MAX_TOKENS"))
+            }
+            _ => None,
+        });
+        let t = ReplayTransport::with_responder(vec![], responder);
+        let o = RoadmapOptions { max_retries: Some(0.0), ..opts(6) };
+        let (rm, _) = ok(&t, &o);
+        let placeholders: Vec<u32> = rm.weeks.iter().filter(|w| w.fallback).map(|w| w.week).collect();
+        // Week 5 was reached (cut in it) and may be charged; week 6 was never reached.
+        assert_eq!(placeholders, [5], "{name}: only week 5, the one cut, has spent its attempt; warnings {:?}", rm.warnings);
+        assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6", "WEEK 6"], "{name}");
+    }
 }

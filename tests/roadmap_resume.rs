@@ -138,14 +138,20 @@ fn a_resumed_roadmap_is_checked() {
         matches!(&e.error, Error::InvalidInput { field, message } if field == "resumeFrom" && message.contains("week 3 had 5 days"))
     );
     assert_eq!(t.request_count(), 0);
-    // A week with no title or a day with negative hours, which no run writes, is not a finished week either (found
+    // A week with no title or a day with hours outside 0-24, which no run writes, is not a finished week either (found
     // by an exploratory test: both were copied into the result).
     let finished = fail_then_resume(7).0.partial.unwrap();
     let mut untitled = finished.clone();
     untitled.weeks[1].title = "  ".into();
     let mut negative = finished.clone();
     negative.weeks[0].days[3].hours = -1.0;
-    for (bad, needle) in [(untitled, "week 2 has no title"), (negative, "week 1 has negative hours on day 4")] {
+    let mut endless = finished.clone();
+    endless.weeks[2].days[0].hours = 1e308;
+    for (bad, needle) in [
+        (untitled, "week 2 has no title"),
+        (negative, "week 1 has hours outside 0-24 on day 4"),
+        (endless, "week 3 has hours outside 0-24 on day 1"),
+    ] {
         let o = RoadmapOptions { resume_from: Some(bad), ..opts(12) };
         let (e, _) = err(&t, &o);
         assert!(

@@ -134,7 +134,10 @@ pub(crate) fn int_in(field: &str, v: f64, lo: u32, hi: u32) -> Result<u32, Error
 
 fn text(field: &str, v: &str, max: usize) -> Result<(), Error> {
     let n = crate::text::char_count(v.trim());
-    if n == 0 {
+    // Format characters that show nothing (zero-width space and joiners, word joiner, BOM, soft hyphen) are
+    // no more a role than spaces are: the roadmap's title would be invisible.
+    let invisible = |c: char| c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{AD}');
+    if v.chars().all(invisible) {
         Err(Error::invalid(field, "must not be empty"))
     } else if n > max {
         Err(Error::invalid(field, cat!("must be at most ", max, " characters")))
@@ -295,13 +298,13 @@ pub fn check_weeks(r: &Roadmap, except: u32) -> Result<(), String> {
         if let Some(p) = super::validate::week_problem(w) {
             return Err(cat!("week ", w.week, ' ', p.had()));
         }
-        // No run writes these (a week's title comes from the plan when the answer has none; hours below 0 are read
-        // as the default), so the week was not finished by one.
+        // No run writes these (a week's title comes from the plan when the answer has none; hours outside 0-24
+        // are read as the default), so the week was not finished by one.
         if w.title.trim().is_empty() {
             return Err(cat!("week ", w.week, " has no title"));
         }
-        if let Some(d) = w.days.iter().find(|d| d.hours < 0.0) {
-            return Err(cat!("week ", w.week, " has negative hours on day ", d.day));
+        if let Some(d) = w.days.iter().find(|d| !(0.0..=super::validate::DAY_HOURS).contains(&d.hours)) {
+            return Err(cat!("week ", w.week, " has hours outside 0-24 on day ", d.day));
         }
     }
     Ok(())

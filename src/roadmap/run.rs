@@ -33,7 +33,8 @@ use super::prompt::{
 use super::schema::{days_schema, outline_schema, weeks_schema};
 use super::stream::WeekDetector;
 use super::validate::{
-    finish_week, read_batch, read_days, read_outline, read_outline_prefix, read_week, week_values, Problem,
+    finish_week, read_batch, read_days, read_outline, read_outline_prefix, read_week, repeats, week_number, week_values, Candidate,
+    Problem,
 };
 use crate::gemini::{
     Content, Counted, Endpoint, GeminiClient, GenerateRequest, GenerationConfig, Reply, ThinkingConfig, Transport,
@@ -111,7 +112,8 @@ struct Attempt {
 struct Split {
     /// Each part's days, once they came.
     parts: Vec<Option<Vec<Day>>>,
-    /// The report of the week's batch: every part's requests.
+    /// The report of the week's batch: every part's requests, and the whole week's once it is asked for (added
+    /// when that request ends).
     report: BatchReport,
     started: bool,
     /// A part's answer was unusable: the week is asked whole, like any batch, and the other parts are ignored.
@@ -873,7 +875,8 @@ impl<'a, T: Transport> Run<'a, T> {
                         let v = parse_value(crate::text::slice(det.text(), range)).map(|p| p.0);
                         let c = v.as_ref().filter(|_| n <= last).map(|v| read_week(v, hours));
                         complete.extend(v);
-                        if let Some(c) = c.filter(|c| c.number == Some(n) && c.problem.is_none()) {
+                        let planned = |c: &Candidate| repeats(&c.week.title, n, &self.st().rm.outline).is_none();
+                        if let Some(c) = c.filter(|c| c.number == Some(n) && c.problem.is_none() && planned(c)) {
                             let week = finish_week(c.week, n, &self.st().rm.outline);
                             self.commit(week);
                         }
@@ -895,7 +898,10 @@ impl<'a, T: Transport> Run<'a, T> {
             {
                 // An answer uses up an attempt of each week it reached: a cut answer never reached the weeks
                 // after the one it was cut in, so they keep their attempts for the smaller requests that follow.
-                let reached = if cut { last.min(first + complete.len() as u32) } else { last };
+                // The week it was cut in follows the highest requested week it completed: counting the complete
+                // objects instead would count a repeated week, or one before the range, as progress.
+                let highest = complete.iter().filter_map(week_number).filter(|n| (first..=last).contains(n)).max();
+                let reached = if cut { last.min(highest.map_or(first + complete.len() as u32, |n| n + 1)) } else { last };
                 let mut st = self.st_mut();
                 for w in first..=reached {
                     st.attempts[w as usize] += 1;
@@ -918,7 +924,8 @@ impl<'a, T: Transport> Run<'a, T> {
                     let st = self.st();
                     (a..=b).any(|w| st.slots[w as usize].is_none() && st.attempts[w as usize] <= self.opts.retries())
                 };
-                if more {
+                // Not once the run has failed: nothing more is sent.
+                if more && !self.st().stop {
                     let reason = "the answer was not readable JSON".to_string();
                     self.announce_retry(index, &cat!("batch ", index), report.attempts + 1, 0, reason);
                 }
@@ -1030,7 +1037,13 @@ impl<'a, T: Transport> Run<'a, T> {
                 Err(Error::Malformed { .. }) => return Ok(None),
                 Err(e) => return Err(e),
             };
-            self.with_split(|s, _| s.report.response_chars += crate::text::char_count(&reply.text) as u64);
+            // An answer that came after the week was asked whole is ignored, and not counted: `batch-done` has
+            // told the size of the answers the week was made of.
+            self.with_split(|s, _| {
+                if !s.whole {
+                    s.report.response_chars += crate::text::char_count(&reply.text) as u64
+                }
+            });
             if blocked(&reply, false)?.is_some() || reply.finish_reason.as_deref() != Some("STOP") {
                 return Ok(None);
             }
@@ -1158,9 +1171,23 @@ impl<'a, T: Transport> Run<'a, T> {
             }
             // Warnings name the batch by its weeks: its number is this call's, which a resumed run restarts.
             let scope = cat!(if p.start == p.end { "Week " } else { "Weeks " }, span(p.start, p.end));
+            let before = (report.attempts, report.response_chars);
             result = self.batch(index, total_batches, p, &scope, &mut report).await;
-            if whole && report.status == BatchStatus::Ok {
-                report.status = BatchStatus::Recovered;
+            if whole {
+                if report.status == BatchStatus::Ok {
+                    report.status = BatchStatus::Recovered;
+                }
+                // The whole week's requests join the parts', also in the report of a part that failed the run
+                // meanwhile.
+                let mut st = self.st_mut();
+                let st = &mut *st;
+                if let Some(s) = st.split.as_mut() {
+                    s.report.attempts += report.attempts - before.0;
+                    s.report.response_chars += report.response_chars - before.1;
+                    if let Some(r) = st.reports[pos].as_mut() {
+                        (r.attempts, r.response_chars) = (s.report.attempts, s.report.response_chars);
+                    }
+                }
             }
         }
         match result {

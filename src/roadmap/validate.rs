@@ -12,6 +12,9 @@ pub enum Problem {
     DayNumbers,
     NoTitle(u32),
     NoTasks(u32),
+    /// The week came with the planned title of another week (that number): a model that lost its place
+    /// writes an earlier week again.
+    Repeats(u32),
     /// The answer did not contain the week.
     Missing,
     /// The answer was cut before the week was complete.
@@ -28,6 +31,7 @@ impl Problem {
             Problem::DayNumbers => "had days not numbered 1 to 7".into(),
             Problem::NoTitle(d) => cat!("had no title on day ", d),
             Problem::NoTasks(d) => cat!("had no tasks on day ", d),
+            Problem::Repeats(w) => cat!("repeated week ", w, " instead of following the plan"),
             Problem::Missing => "was missing".into(),
             Problem::Cut => "was cut off".into(),
             Problem::Unreadable => "was not readable JSON".into(),
@@ -41,6 +45,7 @@ impl Problem {
             Problem::DayNumbers => "the model numbered the days wrongly".into(),
             Problem::NoTitle(d) => cat!("the model returned day ", d, " without a title"),
             Problem::NoTasks(d) => cat!("the model returned day ", d, " without tasks"),
+            Problem::Repeats(w) => cat!("the model wrote week ", w, " again"),
             Problem::Missing => "the model left the week out".into(),
             Problem::Cut => "the answer was cut off before the week was complete".into(),
             Problem::Unreadable => "the answer was not readable JSON".into(),
@@ -49,7 +54,7 @@ impl Problem {
 
     /// Whether a precise correction prompt can fix it (a week that came but is wrong).
     pub fn correctable(&self) -> bool {
-        matches!(self, Problem::Days(_) | Problem::DayNumbers | Problem::NoTitle(_) | Problem::NoTasks(_))
+        matches!(self, Problem::Days(_) | Problem::DayNumbers | Problem::NoTitle(_) | Problem::NoTasks(_) | Problem::Repeats(_))
     }
 }
 
@@ -89,6 +94,11 @@ pub fn heapsort(a: &mut [(u32, usize)]) {
     }
 }
 
+/// The number a week object gives itself, if any.
+pub fn week_number(v: &Value) -> Option<u32> {
+    number(v.get("week"))
+}
+
 fn number(v: Option<&Value>) -> Option<u32> {
     match v? {
         Value::Number(n) => num::whole(*n),
@@ -100,6 +110,11 @@ fn number(v: Option<&Value>) -> Option<u32> {
         _ => None,
     }
     .and_then(|n| u32::try_from(n).ok())
+}
+
+/// A title or a name, on one line: each is shown in later prompts, one per line, and in a page's headings.
+fn title(v: Option<&Value>) -> String {
+    super::options::one_line(&text(v))
 }
 
 fn text(v: Option<&Value>) -> String {
@@ -133,8 +148,11 @@ fn hours(v: Option<&Value>, default: f64) -> f64 {
         }
         _ => None,
     };
-    h.filter(|h| h.is_finite() && *h >= 0.0).unwrap_or(default)
+    h.filter(|h| (0.0..=DAY_HOURS).contains(h)).unwrap_or(default)
 }
+
+/// The most hours a day can hold: a model's figure above it is no plan, and is read as the default.
+pub const DAY_HOURS: f64 = 24.0;
 
 /// The first problem of a week, or `None` when it is complete.
 pub fn week_problem(w: &Week) -> Option<Problem> {
@@ -168,7 +186,7 @@ fn read_day_list(v: Option<&Value>, default_hours: f64) -> Vec<Day> {
     a.iter()
         .map(|d| Day {
             day: number(d.get("day")).unwrap_or(0),
-            title: text(d.get("title")),
+            title: title(d.get("title")),
             tasks: texts(d.get("tasks")),
             resources: texts(d.get("resources")),
             hours: hours(d.get("hours"), default_hours),
@@ -221,7 +239,7 @@ pub fn read_week(v: &Value, default_hours: f64) -> Candidate {
     }
     let week = Week {
         week: num.unwrap_or(0),
-        title: text(v.get("title")),
+        title: title(v.get("title")),
         phase: text(v.get("phase")),
         fallback: false,
         days,
@@ -241,6 +259,17 @@ pub fn week_values(v: &Value) -> Option<Vec<&Value>> {
         },
         _ => None,
     }
+}
+
+/// The other week whose planned title week `n` came with, when that is not (the start of) its own: the
+/// model wrote that week again. An outline that repeats a title plans it for both weeks, so it passes.
+pub fn repeats(title: &str, n: u32, outline: &[OutlineWeek]) -> Option<u32> {
+    let title = title.trim().as_bytes();
+    let own = outline.get((n as usize).checked_sub(1)?)?.title.trim().as_bytes();
+    if title.is_empty() || own.get(..title.len()).is_some_and(|start| start.eq_ignore_ascii_case(title)) {
+        return None;
+    }
+    outline.iter().find(|o| o.title.trim().as_bytes().eq_ignore_ascii_case(title)).map(|o| o.week)
 }
 
 /// Sets the number, and takes the title (if empty) and the phase from the plan.
@@ -292,6 +321,11 @@ pub fn read_batch(items: &[&Value], first: u32, last: u32, outline: &[OutlineWee
         out.notes.push(cat!("renumbered weeks ", crate::text::join(got.iter().map(String::as_str), ", "), " to ", first, '-', last));
         cands.iter_mut().zip(first..).for_each(|(c, n)| c.number = Some(n));
     }
+    for c in &mut cands {
+        if let Some(n) = c.number.filter(|n| c.problem.is_none() && (first..=last).contains(n)) {
+            c.problem = repeats(&c.week.title, n, outline).map(Problem::Repeats);
+        }
+    }
     let mut taken = vec![false; count];
     let mut used = vec![false; cands.len()];
     // Usable copies first, so that a broken duplicate never hides a good one.
@@ -329,7 +363,7 @@ pub fn read_outline(v: &Value, total: u32) -> Option<(Vec<Phase>, Vec<OutlineWee
         .as_array()?
         .iter()
         .map(|p| Phase {
-            name: text(p.get("name")),
+            name: title(p.get("name")),
             start_week: number(p.get("startWeek")).unwrap_or(0),
             end_week: number(p.get("endWeek")).unwrap_or(0),
             goal: text(p.get("goal")),
@@ -368,7 +402,7 @@ pub fn read_outline(v: &Value, total: u32) -> Option<(Vec<Phase>, Vec<OutlineWee
         let n = number(item.get("week")).or(positional.then_some(i as u32 + 1));
         if let Some(slot) = n.filter(|n| (1..=total).contains(n)).map(|n| &mut titles[n as usize - 1]) {
             if slot.is_empty() {
-                *slot = text(item.get("title"));
+                *slot = title(item.get("title"));
             }
         }
     }

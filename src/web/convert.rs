@@ -261,11 +261,25 @@ pub fn callback_of(opts: &JsValue, key: &str) -> Result<Option<js_sys::Function>
     f.dyn_into::<js_sys::Function>().map(Some).map_err(|_| Error::invalid(key, "must be a function"))
 }
 
-/// Calls a user callback; an exception thrown by it must not break the run, so it is reported and dropped.
+/// Calls a user callback; an exception thrown by it must not break the run, so it is reported and dropped. So is
+/// the rejection of a promise it returns (an `async` callback): left unhandled, it would end a Node process.
 pub fn call(f: &Option<js_sys::Function>, event: &JsValue) {
-    if let Some(f) = f {
-        if let Err(e) = f.call1(&JsValue::UNDEFINED, event) {
-            web_sys::console::error_2(&JsValue::from_str("gemini-roadmap: onProgress threw"), &e);
+    let Some(f) = f else { return };
+    match f.call1(&JsValue::UNDEFINED, event) {
+        Err(e) => web_sys::console::error_2(&JsValue::from_str("gemini-roadmap: onProgress threw"), &e),
+        Ok(returned) => {
+            if returned.is_object() && Reflect::get(&returned, &"then".into()).is_ok_and(|t| t.is_function()) {
+                // `try_with`: `with` would link a panic (and its message) that a single-threaded module never meets.
+                let _ = REPORT_REJECTION.try_with(|report| js_sys::Promise::resolve(&returned).catch(report));
+            }
         }
     }
 }
+
+thread_local! {
+    /// One handler for every callback's rejected promise, so none is allocated (or leaked) per event.
+    static REPORT_REJECTION: Closure<dyn FnMut(JsValue)> = Closure::new(|e: JsValue| {
+        web_sys::console::error_2(&JsValue::from_str("gemini-roadmap: onProgress rejected"), &e);
+    });
+}
+

@@ -95,6 +95,37 @@ console.log('RESULT ' + JSON.stringify({ first, rest: rest.map((x) => x.status),
   assert.deepEqual(out.rest, ['fulfilled', 'fulfilled']);
 });
 
+test('an async onProgress that rejects is reported like one that throws: the run goes on and Node does not crash', async () => {
+  const key = 'test-key-node-async-progress';
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  // Node's default --unhandled-rejections=throw ends the process on a rejection nobody handles.
+  const r = await runChild('async-progress', `
+import { readFileSync } from 'node:fs';
+import { initSync, generateRoadmap, GeminiChat } from ${JSON.stringify(glue)};
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+const reported = [];
+console.error = (...args) => reported.push(String(args[0]));
+const options = { apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL };
+let events = 0;
+const roadmap = await generateRoadmap({ ...options, role: 'Tester', weeks: 4,
+  onProgress: async (e) => { events++; throw new Error('render failed: ' + e.type); } });
+const chat = new GeminiChat(options);
+const values = await chat.generateJsonBatched(['{"a":1}', '{"b":2}'], { onProgress: () => Promise.reject(new Error('nope')) });
+await new Promise((ok) => setTimeout(ok, 0));
+console.log('RESULT ' + JSON.stringify({ weeks: roadmap.weeks.length, values: values.length, events, reported }));
+`, { env: { KEY: key, MOCK_URL: mock.url }, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, r.stdout + r.stderr);
+  const out = JSON.parse(line.slice('RESULT '.length));
+  assert.equal(out.weeks, 4);
+  assert.equal(out.values, 2);
+  const rejected = out.reported.filter((m) => m === 'gemini-roadmap: onProgress rejected');
+  // every roadmap event, and the chat's four batch events, each reported once
+  assert.equal(rejected.length, out.events + 4, JSON.stringify(out.reported));
+});
+
 test('a call before init() throws NOT_INITIALIZED, also after a failed init, and works once init() succeeds', async () => {
   // A query string gives this test its own, uninitialised instance of the glue.
   const glue = `${pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href}?before-init`;
