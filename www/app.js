@@ -55,7 +55,7 @@ let current = null;
 /** The active generateRoadmap call. */
 let run = null;
 let runSeq = 0;
-/** The active regenerateWeek call: { controller, button }. Its button cancels it, Clear aborts it; a new run waits for it. */
+/** The active regenerateWeek call: { controller, button, startedAt }. Its button cancels it, Clear aborts it; a new run waits for it. */
 let regen = null;
 /** "Generate new roadmap" was pressed once while Continue is offered: the next press discards the kept weeks. */
 let discardArmed = false;
@@ -271,7 +271,7 @@ function readForm() {
 
   const hoursText = ui.hours.value.trim();
   const hours = Number(hoursText);
-  if (hoursText && !(Number.isFinite(hours) && hours > 0 && hours <= 16)) errors.hours = 'Enter hours per day above 0 and at most 16.';
+  if (hoursText && !(Number.isFinite(hours) && hours >= 0.5 && hours <= 16)) errors.hours = 'Enter hours per day from 0.5 to 16.';
 
   const batch = readBatch(errors);
 
@@ -848,6 +848,12 @@ function endRun() {
   return focusWasOnCancel;
 }
 
+/** Whether focus is inside `node` or nowhere (<body>): what replaces `node` may take it without pulling the reader away. */
+function focusInOrNowhere(node) {
+  const a = document.activeElement;
+  return !a || a === document.body || node.contains(a);
+}
+
 /** Cancel disappears when a run ends: move focus somewhere useful instead of <body>. */
 function settleFocus(wasOnCancel) {
   if (!wasOnCancel) return;
@@ -1045,7 +1051,7 @@ async function regenerate(weekNo, button) {
   if (Object.keys(errors).length) return showFieldErrors(errors);
   const card = button.closest('.week-card');
   const msg = card.querySelector('.week-card__msg');
-  const me = (regen = { controller: new AbortController(), button });
+  const me = (regen = { controller: new AbortController(), button, startedAt: performance.now() });
   setState(document.body.dataset.state);
   card.setAttribute('aria-busy', 'true');
   button.textContent = 'Cancel regeneration';
@@ -1061,6 +1067,8 @@ async function regenerate(weekNo, button) {
     // A new card replaces this one; an unchanged week keeps it, so it must leave its busy state here.
     card.removeAttribute('aria-busy');
     button.textContent = 'Regenerate week';
+    // Asked before the card is replaced: focus on a removed card falls to <body>.
+    const focusHere = focusInOrNowhere(card);
     const fresh = w ? upsertCard(roadmap, w) : null;
     const same = fresh === card;
     if (same) msg.textContent = 'The model returned this week unchanged.';
@@ -1070,7 +1078,8 @@ async function regenerate(weekNo, button) {
     save();
     addLog(`Regenerated week ${weekNo}${w?.fallback ? ' (still a placeholder)' : same ? ' (unchanged)' : ''}`, w?.fallback ? 'warn' : 'ok');
     setState(document.body.dataset.state);
-    fresh?.querySelector('.week-card__title')?.focus();
+    // Only from this card (or from nowhere): the reader who went on to another field meanwhile keeps typing there.
+    if (focusHere) fresh?.querySelector('.week-card__title')?.focus();
   } catch (err) {
     if (regen !== me) return;
     regen = null;
@@ -1094,6 +1103,31 @@ async function regenerate(weekNo, button) {
     addLog(`Regenerating week ${weekNo} failed: ${err?.code ?? ''} ${err?.message ?? ''}`, 'error');
     setState(document.body.dataset.state);
   }
+}
+
+// ───────────── stop buttons and the key press that started ─────────────
+
+/** A second press within this time of a start is a double tap (500 ms: the usual double-click time). */
+const DOUBLE_PRESS_MS = 500;
+/** The key (Enter or Space) of an ignored press on a stop button, until it is released. */
+let ignoredKey = '';
+
+/**
+ * A key press that starts a run leaves focus on Cancel (startRun moves it there), and one that starts "Regenerate
+ * week" on that button, now "Cancel regeneration". Enter clicks a button on keydown and again on each auto-repeat,
+ * so a held Enter, or a double tap, would cancel at once what its first press started. Ignored (preventDefault, so
+ * the button is not clicked), for `startedAt` the start of what the button stops:
+ * - an auto-repeat (`repeat`): the press that started, still held, at any time (no clock involved);
+ * - a new press within DOUBLE_PRESS_MS of the start: the second half of a double tap (a mouse double click is told
+ *   by its click count, `detail`, which a keyboard click does not have).
+ * A press later than that cancels, by Enter or Space. Space clicks on keyup (some browsers even after a prevented
+ * keydown), so the keyup of an ignored press is ignored too.
+ */
+function ignoreEchoPress(e, startedAt) {
+  if (e.key !== 'Enter' && e.key !== ' ') return;
+  if (e.type === 'keydown' && !e.repeat) ignoredKey = performance.now() - startedAt < DOUBLE_PRESS_MS ? e.key : '';
+  if (e.repeat || ignoredKey === e.key) e.preventDefault();
+  if (e.type === 'keyup' && ignoredKey === e.key) ignoredKey = '';
 }
 
 // ───────────── wiring ─────────────
@@ -1120,6 +1154,12 @@ function wire() {
     if (resumable() && !discardArmed) armDiscard();
     else startRun('new');
   });
+  for (const type of ['keydown', 'keyup']) {
+    ui.cancel.addEventListener(type, (e) => run && ignoreEchoPress(e, run.startedAt));
+    ui.weeksList.addEventListener(type, (e) => {
+      if (regen && e.target === regen.button) ignoreEchoPress(e, regen.startedAt);
+    });
+  }
   ui.cancel.addEventListener('click', () => {
     if (!run) return;
     ui.statusTitle.textContent = 'Cancelling…';

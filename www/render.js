@@ -74,9 +74,17 @@ const hostOf = (url) => {
   }
 };
 
+// Characters a reader takes for a dot: the ideographic, fullwidth and halfwidth ideographic full stops (which a URL's
+// host reads as '.' too: google。com is google.com), the one dot leader and small full stop, and dot-shaped signs of
+// other scripts (Arabic-Indic zeros, Syriac, Lisu, Vai and Kharoshthi full stops).
+const DOT_LIKE = /[\u3002\uFF0E\uFF61\u2024\uFE52\u0660\u06F0\u0701\u0702\uA4F8\uA60E\u{10A50}]/gu;
+
+/** A label as a reader sees it: fullwidth letters folded to ASCII (NFKC), dot look-alikes as '.'. */
+const asRead = (label) => label.normalize('NFKC').replace(DOT_LIKE, '.');
+
 /** True when a Markdown link's label shows a URL other than its target, or names a domain other than the target's. */
 function labelMisleads(label, href) {
-  for (const [, url, domain] of label.matchAll(LABEL_SITE_RE)) {
+  for (const [, url, domain] of asRead(label).matchAll(LABEL_SITE_RE)) {
     if (url && safeHttpUrl(trimUrl(url)) !== href) return true;
     // Any case: GOOGLE.COM names the same site as google.com (ASP.NET as a label shows the URL instead, at worst).
     if (domain && hostOf(`https://${domain}`) !== hostOf(href)) return true;

@@ -171,6 +171,14 @@ describe('errors and safety', () => {
         ['[GOOGLE.COM](https://evil.example/login)', [['https://evil.example/login', 'https://evil.example/login']]],
         ['[Google.Com docs](https://google.com/docs)', [['Google.Com docs', 'https://google.com/docs']]],
         ['[Official docs at docs.python.org](https://evil.example/)', [['https://evil.example/', 'https://evil.example/']]],
+        // Dots that look like (and in a URL's host are read as) '.': ideographic, fullwidth and halfwidth ideographic full
+        // stops; fullwidth letters too.
+        ['[google\u3002com](https://evil.example/)', [['https://evil.example/', 'https://evil.example/']]],
+        ['[google\uFF0Ecom](https://evil.example/)', [['https://evil.example/', 'https://evil.example/']]],
+        ['[google\uFF61com](https://evil.example/)', [['https://evil.example/', 'https://evil.example/']]],
+        ['[Docs at docs\u3002python\uFF0Eorg](https://evil.example/)', [['https://evil.example/', 'https://evil.example/']]],
+        ['[\uFF47\uFF4F\uFF4F\uFF47\uFF4C\uFF45.com](https://evil.example/)', [['https://evil.example/', 'https://evil.example/']]],
+        ['[docs\u3002python\u3002org](https://docs.python.org/3/)', [['docs\u3002python\u3002org', 'https://docs.python.org/3/']]],
       ];
       const out = await render(cases.map(([t]) => t));
       for (const [i, [input, links]] of cases.entries()) {
@@ -347,6 +355,18 @@ describe('errors and safety', () => {
       await page.fill('#weeks', '4');
       await page.fill('#hours', '1.5');
       await page.fill('#batch', '2');
+
+      // Below the field's min (0.5 h): refused next to the field, not sent (it showed as "1e-7 h/day").
+      for (const tiny of ['0.001', '1e-7', '0.25']) {
+        await page.fill('#hours', tiny);
+        await page.click('#generate');
+        assert.equal(await page.getAttribute('#hours', 'aria-invalid'), 'true', `${tiny} h/day is refused`);
+        assert.match(await page.textContent('#hours-error'), /0\.5 to 16/);
+        assert.equal(await page.evaluate(() => document.activeElement.id), 'hours');
+        assert.equal(await page.getAttribute('body', 'data-state'), 'idle');
+      }
+      await page.fill('#hours', '0.5');
+      assert.equal(await page.isVisible('#hours-error'), false);
 
       // A bad base URL is caught by the page, inside the (then opened) Advanced section.
       await page.fill('#apiKey', 'a-valid-looking-key');

@@ -250,6 +250,59 @@ describe('generation', () => {
     }
   });
 
+  test('a second Enter (a double tap, a held key\'s auto-repeat) does not cancel the run it just started; a later press does', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await env.script('*', [{ fault: 'hang' }, { fault: 'hang' }]); // each run's outline waits until it is aborted
+      await fillForm(page, { weeks: 2, batch: 2 });
+      await page.evaluate(() => {
+        window.keydowns = [];
+        document.addEventListener('keydown', (e) => window.keydowns.push(`${e.target.id}${e.repeat ? ' (repeat)' : ''}`), true);
+      });
+      const keydowns = () => page.evaluate(() => window.keydowns.splice(0));
+      const stillRunning = async (what) => {
+        assert.equal(await page.getAttribute('body', 'data-state'), 'running', what);
+        assert.notEqual(await page.textContent('#status-title'), 'Cancelling…', what);
+      };
+      const cancelled = async (n) => {
+        await waitState(page, 'cancelled');
+        await until(async () => generateRequests(await env.requests()).filter((r) => r.fault === 'hang' && r.aborted).length === n, { message: `${n} aborted runs` });
+      };
+
+      // Enter held down in the Role field: it starts the run and moves focus to Cancel, where it repeats (also after a
+      // while): no repeat cancels.
+      await page.focus('#role');
+      await page.keyboard.down('Enter');
+      await waitState(page, 'running');
+      await page.waitForTimeout(700);
+      await page.keyboard.down('Enter'); // Playwright marks a second keydown of a held key as auto-repeat
+      await page.keyboard.down('Enter');
+      await page.keyboard.up('Enter');
+      assert.deepEqual(await keydowns(), ['role', 'cancel (repeat)', 'cancel (repeat)']);
+      await stillRunning('a held Enter does not cancel');
+      // A new press is a Cancel.
+      await page.keyboard.press('Enter');
+      await cancelled(1);
+
+      // Enter twice on Generate (150 ms apart): the second press lands on Cancel and is not one.
+      await page.focus('#generate');
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(150);
+      await page.keyboard.press('Enter');
+      assert.deepEqual(await keydowns(), ['cancel', 'generate', 'cancel']);
+      await stillRunning('a double Enter does not cancel');
+      // A press a moment later is (Space as well as Enter).
+      await page.waitForTimeout(700);
+      await page.keyboard.press(' ');
+      await cancelled(2);
+      assert.equal((await logLines(page)).filter((l) => /Cancelled/.test(l)).length, 1, 'the second run was cancelled once');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('resume after a daily-quota failure: finished weeks stay, Continue completes without re-requesting them', async () => {
     const p = await openPage(env);
     const { page } = p;
@@ -813,6 +866,73 @@ describe('generation', () => {
       await until(async () => generateRequests(await env.requests()).some((r) => r.fault === 'hang' && r.aborted), { message: 'the cancel' });
       await until(async () => (await logLines(page)).some((l) => /Regenerating week 1 cancelled/.test(l)), { message: 'the cancel to be logged' });
       assert.equal(await button.textContent(), 'Regenerate week');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('Enter held down or pressed twice on "Regenerate week" starts it once and does not cancel it; a later press cancels', async () => {
+    const p = await pageWithRoadmap(env, { weeks: 2, batch: 2 });
+    const { page } = p;
+    try {
+      await env.script('*', [{ fault: 'hang' }, { fault: 'hang' }]); // each regeneration waits until it is aborted
+      const button = page.locator('#week-1 [data-action="regenerate"]');
+      const stillRegenerating = async (what) => {
+        assert.equal(await button.textContent(), 'Cancel regeneration', what);
+        assert.equal(await page.getAttribute('#week-1', 'aria-busy'), 'true', what);
+      };
+      const cancelled = (n) =>
+        until(async () => (await logLines(page)).filter((l) => /Regenerating week 1 cancelled/.test(l)).length === n, { message: `${n} cancels` });
+
+      // Held down: the button that started it keeps focus and becomes "Cancel regeneration"; its repeats are no Cancel.
+      await button.focus();
+      await page.keyboard.down('Enter');
+      await page.waitForTimeout(700);
+      await page.keyboard.down('Enter'); // auto-repeat
+      await page.keyboard.down('Enter');
+      await page.keyboard.up('Enter');
+      await stillRegenerating('a held Enter does not cancel');
+      await page.keyboard.press('Enter');
+      await cancelled(1);
+      assert.equal(await button.textContent(), 'Regenerate week');
+
+      // Pressed twice, 150 ms apart (a keyboard click has no click count to tell).
+      await page.keyboard.press('Enter');
+      await page.waitForTimeout(150);
+      await page.keyboard.press('Enter');
+      await stillRegenerating('a double Enter does not cancel');
+      await page.waitForTimeout(700);
+      await page.keyboard.press(' ');
+      await cancelled(2);
+      // The mock sees an abort a moment after the page logs it.
+      await until(async () => generateRequests(await env.requests()).filter((r) => r.fault === 'hang' && r.aborted).length === 2, { message: 'both aborts' });
+      const hung = generateRequests(await env.requests()).filter((r) => r.fault === 'hang');
+      assert.deepEqual(hung.map((r) => r.aborted), [true, true], 'two regenerations, each aborted by the later press');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('"Regenerate week" moves focus to the new card only from that card: typing in another field meanwhile goes on', async () => {
+    const p = await pageWithRoadmap(env, { weeks: 2, batch: 2 });
+    const { page } = p;
+    try {
+      await env.script('*', [{ delayMs: 1500 }]); // the regeneration's answer comes late
+      await page.click('#week-2 [data-action="regenerate"]');
+      await page.click('#role');
+      await page.fill('#role', '');
+      await page.keyboard.type('Data Eng');
+      await until(async () => (await logLines(page)).some((l) => /Regenerated week 2/.test(l)), { message: 'the regeneration to end' });
+      await page.keyboard.type('ineer');
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'role', 'focus stays in the field');
+      assert.equal(await page.inputValue('#role'), 'Data Engineer');
+
+      // Left on its button, focus moves to the week's title (the card may have been replaced).
+      await page.click('#week-1 [data-action="regenerate"]');
+      await until(async () => (await logLines(page)).some((l) => /Regenerated week 1/.test(l)), { message: 'the regeneration to end' });
+      assert.equal(await page.evaluate(() => document.activeElement.id), 'week-1-title');
       p.assertClean();
     } finally {
       await p.close();
