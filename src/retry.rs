@@ -7,7 +7,8 @@ use crate::Error;
 /// The longest `RetryInfo.retryDelay` we wait out (per-minute quotas ask for up to a minute).
 pub const MAX_RETRY_INFO_WAIT_MS: u64 = 5 * 60 * 1000;
 
-/// Per-minute quota refusals waited out in a row for one request before giving up (about a minute each).
+/// Per-minute quota refusals waited out for one request before giving up (about a minute each), whatever else
+/// failed in between.
 pub const MAX_QUOTA_REFUSALS: u32 = 10;
 
 /// One request's failed tries in a row. Failures count against `max_retries`; refusals by a per-minute quota

@@ -277,7 +277,8 @@ fn google_error_bodies_are_read_in_full() {
 fn a_quota_wait_is_the_exact_one_of_the_message_not_the_whole_seconds_of_retry_info() {
     let err = parse_error(429, &fixture("error-429-per-minute-whole-seconds.json"));
     assert!(err.is_transient() && !err.is_daily_quota());
-    assert_eq!(err.retry_delay_ms(), Some(58_934));
+    // 58.934310785 s, rounded up: to the nearest millisecond, the retry came back 0.3 ms early (found by a review).
+    assert_eq!(err.retry_delay_ms(), Some(58_935));
     let body = |message: &str, delay: &str| {
         format!(
             r#"{{"error":{{"code":429,"message":"{message}","status":"RESOURCE_EXHAUSTED","details":[{{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"{delay}"}}]}}}}"#
@@ -871,4 +872,113 @@ fn a_whole_body_whose_connection_broke_after_it_is_taken() {
     }
     // The user's abort stays one.
     assert_eq!(generate(broken(&whole, &Error::Aborted)).unwrap_err(), Error::Aborted);
+}
+
+const E1_RUNNING: &str = r#"{"candidates": [{"content": {"parts": [{"text": "{\"a\": "}],"role": "model"},"index": 0}],"usageMetadata": {"promptTokenCount": 8,"candidatesTokenCount": 2,"totalTokenCount": 10},"modelVersion": "gemini-2.5-flash"}"#;
+const E1_NO_USAGE: &str = r#"{"candidates": [{"content": {"parts": [{"text": "{\"a\": "}],"role": "model"},"index": 0}],"modelVersion": "gemini-2.5-flash"}"#;
+const E_LAST: &str = r#"{"candidates": [{"content": {"parts": [{"text": "1}"}],"role": "model"},"finishReason": "STOP","index": 0}],"usageMetadata": {"promptTokenCount": 8,"candidatesTokenCount": 4,"totalTokenCount": 12},"modelVersion": "gemini-2.5-flash"}"#;
+
+/// The last event (`finishReason` and the final usage) has come whole but for its closing blank line when the
+/// connection resets or the idle timeout fires: the answer is whole and paid for, and kept (a review found it
+/// thrown away and asked again: the parser still held the event when the break was judged).
+#[test]
+fn a_finished_last_event_missing_only_its_blank_line_is_kept_through_a_reset_or_timeout() {
+    let mut lost = Vec::new();
+    for (name, first) in [("running usage", Some(E1_RUNNING)), ("last-only usage", Some(E1_NO_USAGE)), ("one-event answer", None)] {
+        let head = first.map(|f| format!("data: {f}\r\n\r\n")).unwrap_or_default();
+        let text = if first.is_some() { "{\"a\": 1}" } else { "1}" };
+        let bytes = format!("{head}data: {E_LAST}\r\n").into_bytes();
+        // Reference: the same bytes then a clean end are taken as the whole answer.
+        let clean = ReplayTransport::new(vec![Scripted::Respond { status: 200, chunks: vec![bytes.clone()] }]);
+        let r = stream(&clean).unwrap().into_result().unwrap();
+        assert_eq!((r.text.as_str(), r.finish_reason.as_deref()), (text, Some("STOP")));
+        for error in [Error::Network { message: "connection reset".into() }, Error::Timeout { ms: 120_000 }] {
+            let t = ReplayTransport::new(vec![Scripted::Broken { status: 200, chunks: vec![bytes.clone()], error: error.clone() }]);
+            let got = stream(&t).and_then(Reply::into_result);
+            if !matches!(&got, Ok(r) if r.text == text && r.finish_reason.as_deref() == Some("STOP") && r.usage.total_tokens == 12) {
+                lost.push(format!("{name}, then {}: {got:?}", error.code()));
+            }
+        }
+    }
+    assert!(lost.is_empty(), "a whole, paid-for answer thrown away for an error after its last line:\n{}", lost.join("\n"));
+}
+
+const BLOCKED: &str = r#"{"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"},"usageMetadata": {"promptTokenCount": 9,"totalTokenCount": 9},"modelVersion": "gemini-2.5-flash"}"#;
+
+/// A refused prompt (`promptFeedback.blockReason`, its usage, no `finishReason`) is a whole answer: a reset or the
+/// idle timeout after it leaves it `BLOCKED`, never retried (it became a retryable NETWORK/TIMEOUT, sent again).
+#[test]
+fn a_whole_refused_prompt_followed_by_a_broken_connection_is_blocked_not_retried() {
+    let mut wrong = Vec::new();
+    for streamed in [false, true] {
+        let body = if streamed { format!("data: {BLOCKED}\r\n\r\n") } else { BLOCKED.to_string() };
+        for error in [Error::Network { message: "connection reset".into() }, Error::Timeout { ms: 120_000 }] {
+            let t = ReplayTransport::new(vec![Scripted::Broken { status: 200, chunks: vec![body.clone().into_bytes()], error: error.clone() }]);
+            let got = block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), streamed, &mut |_| {}))
+                .and_then(Reply::into_result);
+            match got {
+                Err(Error::Blocked { ref reason, .. }) if reason == "PROHIBITED_CONTENT" => {}
+                other => wrong.push(format!("streamed {streamed}, then {}: {other:?}", error.code())),
+            }
+        }
+        // Reference: the same whole body with a clean end is BLOCKED.
+        let t = ReplayTransport::new(vec![Scripted::Respond { status: 200, chunks: vec![body.into_bytes()] }]);
+        let clean = block_on(GeminiClient::new(&t, &endpoint()).generate(&user_request("hi"), streamed, &mut |_| {}));
+        assert_eq!(clean.and_then(Reply::into_result).unwrap_err().code(), "BLOCKED");
+    }
+    assert!(wrong.is_empty(), "a whole refused-prompt answer became a retryable failure:\n{}", wrong.join("\n"));
+}
+
+const MODEL: &str = r#"{
+  "name": "models/gemini-2.5-flash",
+  "version": "2.5",
+  "displayName": "Gemini 2.5 Flash",
+  "inputTokenLimit": 1048576,
+  "outputTokenLimit": 65536,
+  "supportedGenerationMethods": ["generateContent", "countTokens"],
+  "thinking": true
+}"#;
+
+/// A model lookup whose 200 body is empty or ends inside its JSON was cut on the way: retried like the same cut
+/// by a reset (it was a final MALFORMED that ended the run).
+#[test]
+fn a_model_lookup_body_cut_on_the_way_is_asked_again() {
+    let info = |s: Scripted| block_on(GeminiClient::new(&ReplayTransport::new(vec![s]), &endpoint()).model_info());
+    assert_eq!(info(Scripted::ok(MODEL)).unwrap().output_token_limit, 65536);
+    let half = &MODEL[..MODEL.len() / 2];
+    let reset = info(Scripted::Broken { status: 200, chunks: vec![half.into()], error: Error::Network { message: "reset".into() } });
+    assert_eq!(reset.as_ref().map_err(Error::code).unwrap_err(), "NETWORK");
+    for body in [half, ""] {
+        let err = info(Scripted::ok(body)).unwrap_err();
+        assert!(err.is_transient(), "body {body:?} cut on the way: {err:?} is final, the same cut as a reset is retried");
+    }
+}
+
+/// A 404 to the model lookup whose body is cut by a reset is still NOT_FOUND, as for a generate request (it
+/// became a NETWORK failure, retried).
+#[test]
+fn a_model_lookup_error_body_cut_by_a_reset_keeps_its_status() {
+    let not_found = r#"{"error":{"code":404,"message":"models/xyz is not found for API version v1beta, or is not supported for get. Call ListModels to see the list of available models and their supported methods.","status":"NOT_FOUND"}}"#;
+    let t = ReplayTransport::new(vec![Scripted::Broken {
+        status: 404,
+        chunks: vec![not_found[..60].into()],
+        error: Error::Network { message: "reset".into() },
+    }]);
+    let err = block_on(GeminiClient::new(&t, &endpoint()).model_info()).unwrap_err();
+    // generate() keeps the status of a cut error body (read_error_body); the lookup turns it into a NETWORK retry.
+    let t2 = ReplayTransport::new(vec![Scripted::Broken {
+        status: 404,
+        chunks: vec![not_found[..60].into()],
+        error: Error::Network { message: "reset".into() },
+    }]);
+    assert_eq!(whole(&t2).unwrap_err().code(), "NOT_FOUND");
+    assert_eq!(err.code(), "NOT_FOUND", "{err:?}");
+}
+
+fn stream(t: &ReplayTransport) -> Result<Reply, Error> {
+    block_on(GeminiClient::new(t, &endpoint()).generate(&user_request("hi"), true, &mut |_| {}))
+}
+
+fn whole(t: &ReplayTransport) -> Result<Reply, Error> {
+    block_on(GeminiClient::new(t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {}))
 }

@@ -188,32 +188,44 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         // A stream broken off after events arrived comes back as a reply carrying the error (`broken_by`), so
         // that what the events cost is counted; the caller sees the error through `Reply::into_result`.
         'read: loop {
-            let chunk = match resp.next_chunk().await {
-                Ok(Some(c)) => c,
-                Ok(None) => break,
-                // An answer that said how it ended is whole and paid for: the idle timeout (or a reset) while the
-                // connection stayed open after it is no reason to ask again. A user's abort stays one.
-                Err(e) if reply.is_finished() && !matches!(e, Error::Aborted) => break,
-                // A stream cut mid-answer still carries the text so far: let the caller salvage it.
-                Err(Error::Network { .. }) if !reply.text().is_empty() => break,
-                Err(e) if reply.usage_seen() => {
-                    reply.break_off(e);
-                    break;
-                }
-                Err(e) => return Err(e),
-            };
-            for event in sse.push(&chunk) {
-                // As for stray text: a finished answer is whole and paid for, whatever breaks the stream off.
-                let finished = reply.is_finished();
-                match reply.push_json(&event.data) {
-                    Ok(delta) => on_delta(delta),
-                    Err(_) if finished => break 'read,
-                    Err(e) => {
-                        reply.break_off(e);
-                        break 'read;
+            let e = match resp.next_chunk().await {
+                Ok(Some(c)) => {
+                    for event in sse.push(&c) {
+                        // As for stray text: a finished answer is whole and paid for, whatever breaks the stream off.
+                        let finished = reply.is_finished();
+                        match reply.push_json(&event.data) {
+                            Ok(delta) => on_delta(delta),
+                            Err(_) if finished => break 'read,
+                            Err(e) => {
+                                reply.break_off(e);
+                                break 'read;
+                            }
+                        }
                     }
+                    continue;
+                }
+                Ok(None) => break,
+                Err(e) => e,
+            };
+            if matches!(e, Error::Aborted) {
+                return Err(e);
+            }
+            // The last event may have come whole but for its closing blank line.
+            if let Some(event) = sse.finish() {
+                if let Ok(delta) = reply.push_json(&event.data) {
+                    on_delta(delta);
                 }
             }
+            match e {
+                // An answer that said how it ended is whole and paid for: the idle timeout (or a reset) while the
+                // connection stayed open after it is no reason to ask again.
+                _ if reply.is_finished() => {}
+                // A stream cut mid-answer still carries the text so far: let the caller salvage it.
+                Error::Network { .. } if !reply.text().is_empty() => {}
+                e if reply.usage_seen() => reply.break_off(e),
+                e => return Err(e),
+            }
+            break;
         }
         if let Some(event) = sse.finish() {
             // A half-received last event is not an answer; the reply stays without finishReason.
@@ -233,11 +245,17 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
             return Err(Error::Aborted);
         }
         let (status, mut resp) = self.transport.send(&self.endpoint.describe_model_info()).await?;
-        let body = crate::text::lossy(&resp.read_all().await?);
         if !(200..300).contains(&status) {
+            // As for a generate request: a status whose body was cut is still that status.
+            let body = crate::text::lossy(&read_error_body(&mut resp).await?);
             return Err(parse_error(status, &body).without_key(&self.endpoint.api_key));
         }
-        parse_model_info(&body)
+        let body = crate::text::lossy(&resp.read_all().await?);
+        // A body cut on the way (empty, or ending inside its JSON) is asked again, like one cut by a reset.
+        parse_model_info(&body).map_err(|e| match cut_short(&body) {
+            Some(Err(how)) => Error::Network { message: how.into() },
+            _ => e,
+        })
     }
 }
 

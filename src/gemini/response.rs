@@ -151,9 +151,10 @@ impl ReplyBuilder {
         &self.reply.text
     }
 
-    /// Whether an event said how the answer ended.
+    /// Whether an event said how the answer ended, or that the prompt was refused (an answer of its own, whole
+    /// and billed, with no `finishReason`).
     pub fn is_finished(&self) -> bool {
-        self.reply.finish_reason.is_some()
+        self.reply.finish_reason.is_some() || self.reply.block_reason.is_some()
     }
 
     /// The stream was broken off by `e` (the first cause is kept): the reply keeps what it cost so far (see
@@ -336,7 +337,9 @@ pub const MAX_RETRY_DELAY_MS: u64 = 86_400_000;
 /// [`MAX_RETRY_DELAY_MS`].
 pub fn parse_duration_ms(s: &str) -> Option<u64> {
     let secs = crate::json::num::parse_f64(s.trim().strip_suffix('s')?)?;
-    (secs.is_finite() && secs >= 0.0).then(|| ((secs * 1000.0).round() as u64).min(MAX_RETRY_DELAY_MS))
+    // Up, not to the nearest: a wait a fraction of a millisecond short comes back early and is refused again.
+    // (Less a hair, so that a decimal's binary error never adds a millisecond to "34.4s".)
+    (secs.is_finite() && secs >= 0.0).then(|| ((secs * 1000.0 - 1e-6).ceil().max(0.0) as u64).min(MAX_RETRY_DELAY_MS))
 }
 
 fn unreadable(what: &str, e: DecodeError) -> Error {

@@ -93,7 +93,8 @@ pub fn decode_redacted<T: FromJson>(options: &JsValue, what: &str, skip: &[&str]
 /// Hides the key of `options` in a decoding error (kept out of [`decode_redacted`]'s instances).
 pub fn redact_error(e: Error, options: &JsValue) -> Error {
     match get(options, "apiKey").as_string() {
-        Some(key) => e.without_key(&key),
+        // Trimmed, as the endpoint takes it: a pasted key's line break is dropped.
+        Some(key) => e.without_key(key.trim()),
         None => e,
     }
 }
@@ -144,24 +145,39 @@ impl ChatHandle {
     }
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// A promise, to hand `then` a plain function (js_sys's wants a Rust closure).
+    type Settling;
+    #[wasm_bindgen(method, js_name = then)]
+    fn then_forget(this: &Settling, on_settled: &JsValue) -> Promise;
+    /// `Function.prototype`, a function that returns `undefined`.
+    #[wasm_bindgen(thread_local_v2, js_namespace = Function, js_name = prototype)]
+    static NO_VALUE: JsValue;
+}
+
 /// Runs `work` after every earlier call on the same chat has settled. While it waits its turn, `signal` still
-/// counts: an abort rejects it at once, and the calls queued behind it keep waiting for the ones ahead.
-fn enqueue(handle: &Rc<ChatHandle>, signal: Option<AbortSignal>, work: JsTask) -> Promise {
+/// counts: an abort rejects it at once (with `on_abort` on its error, as `work` would have it), and the calls
+/// queued behind it keep waiting for the ones ahead.
+fn enqueue(handle: &Rc<ChatHandle>, signal: Option<AbortSignal>, on_abort: Vec<(&'static str, JsValue)>, work: JsTask) -> Promise {
     let prev = handle.tail.borrow_mut().take();
     let ahead = prev.clone();
     let promise = super::promise(Box::pin(async move {
         if let Some(p) = ahead {
-            wait_unless_aborted(&p, signal.as_ref()).await.map_err(|e| to_js(&e, signal.as_ref(), &[]))?;
+            wait_unless_aborted(&p, signal.as_ref()).await.map_err(|e| to_js(&e, signal.as_ref(), &on_abort))?;
         }
         work.await
     }));
     // The next call waits for this one and for the one ahead of it, which is still running if this one left early.
     // `allSettled` needs no handler of ours: a Rust closure owned by the chat would be dropped by `free()` (or the
-    // garbage collector) while a call is still running, and calling it then throws.
-    let tail = Promise::all_settled(&match prev {
+    // garbage collector) while a call is still running, and calling it then throws. Its values (each call's result,
+    // and the tail before, and so on) are dropped by `then(Function.prototype)`, which returns `undefined`: kept, they
+    // held every result a chat ever gave for as long as it lived.
+    let settled = Promise::all_settled(&match prev {
         Some(p) => Array::of2(&p, &promise),
         None => Array::of1(&promise),
     }.into());
+    let tail = NO_VALUE.with(|no_value| settled.unchecked_into::<Settling>().then_forget(no_value));
     *handle.tail.borrow_mut() = Some(tail);
     promise
 }
@@ -222,7 +238,7 @@ pub fn send(handle: &Rc<ChatHandle>, text: JsValue, opts: JsValue, json: bool) -
     let h = handle.clone();
     let opts = call_options(&opts);
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
-    enqueue(handle, signal, Box::pin(async move {
+    enqueue(handle, signal, Vec::new(), Box::pin(async move {
         let opts = opts.map_err(js_error)?;
         let text = text_arg(&text).map_err(js_error)?;
         turn(&h, &text, json, &opts).await.map(|(v, _)| v).map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
@@ -245,7 +261,9 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
     let h = handle.clone();
     let opts = call_options(&opts);
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
-    enqueue(handle, signal, Box::pin(async move {
+    // Aborted while it waits its turn, it rejects as it would before its first batch.
+    let on_abort = vec![("batch", JsValue::from(1)), ("results", Array::new().into())];
+    enqueue(handle, signal, on_abort, Box::pin(async move {
         let opts = opts.map_err(js_error)?;
         let prompts: Vec<String> = plain_value(&prompts, "prompts", "must be an array of strings")
             .and_then(|v| Vec::<String>::from_json(&v).map_err(|_| Error::invalid("prompts", "must be an array of strings")))

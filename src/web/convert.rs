@@ -266,7 +266,7 @@ pub fn callback_of(opts: &JsValue, key: &str) -> Result<Option<js_sys::Function>
 pub fn call(f: &Option<js_sys::Function>, event: &JsValue) {
     let Some(f) = f else { return };
     match f.call1(&JsValue::UNDEFINED, event) {
-        Err(e) => web_sys::console::error_2(&JsValue::from_str("gemini-roadmap: onProgress threw"), &e),
+        Err(e) => super::report("gemini-roadmap: onProgress threw", &e),
         Ok(returned) => {
             if returned.is_object() && Reflect::get(&returned, &"then".into()).is_ok_and(|t| t.is_function()) {
                 // `try_with`: `with` would link a panic (and its message) that a single-threaded module never meets.
@@ -279,7 +279,7 @@ pub fn call(f: &Option<js_sys::Function>, event: &JsValue) {
 thread_local! {
     /// One handler for every callback's rejected promise, so none is allocated (or leaked) per event.
     static REPORT_REJECTION: Closure<dyn FnMut(JsValue)> = Closure::new(|e: JsValue| {
-        web_sys::console::error_2(&JsValue::from_str("gemini-roadmap: onProgress rejected"), &e);
+        super::report("gemini-roadmap: onProgress rejected", &e);
     });
 }
 

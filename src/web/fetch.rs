@@ -292,7 +292,7 @@ impl Transport for FetchTransport {
 
     fn log(&self, line: &str) {
         if self.log {
-            web_sys::console::debug_1(&JsValue::from_str(line));
+            super::debug(line);
         }
     }
 }

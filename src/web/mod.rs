@@ -37,6 +37,22 @@ pub fn promise(task: JsTask) -> js_sys::Promise {
 extern "C" {
     #[wasm_bindgen(js_name = queueMicrotask)]
     fn queue_microtask(f: &js_sys::Function);
+    // `catch`: a page's (or a test setup's) console that throws must not unwind through the wasm, which would
+    // leave the promise driver's queue half run and other calls' promises pending for ever.
+    #[wasm_bindgen(js_namespace = console, js_name = error, catch)]
+    fn console_error(label: &str, value: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(js_namespace = console, js_name = debug, catch)]
+    fn console_debug(line: &str) -> Result<(), JsValue>;
+}
+
+/// `console.error(label, value)`; a console that throws is ignored.
+pub fn report(label: &str, value: &JsValue) {
+    let _ = console_error(label, value);
+}
+
+/// `console.debug(line)`; a console that throws is ignored.
+pub fn debug(line: &str) {
+    let _ = console_debug(line);
 }
 
 struct Task {

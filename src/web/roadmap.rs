@@ -41,8 +41,7 @@ fn reject(e: RoadmapError, signal: Option<&web_sys::AbortSignal>) -> JsValue {
 }
 
 pub async fn generate_roadmap(options: JsValue) -> Result<JsValue, JsValue> {
-    let signal = signal_of(&options).map_err(js_error)?;
-    let on_progress = callback_of(&options, "onProgress").map_err(js_error)?;
+    let (signal, on_progress) = js_options(&options)?;
     let opts: RoadmapOptions =
         decode_redacted(&options, "options", JS_ONLY, RoadmapOptions::FIELD_NAMES).map_err(js_error)?;
     let transport = FetchTransport::new(signal.clone(), opts.logging());
@@ -52,9 +51,15 @@ pub async fn generate_roadmap(options: JsValue) -> Result<JsValue, JsValue> {
         .map_err(|e| reject(e, signal.as_ref()))
 }
 
+/// `signal` and `onProgress`, read with the key hidden from what a getter of theirs throws, as from every option.
+fn js_options(options: &JsValue) -> Result<(Option<web_sys::AbortSignal>, Option<js_sys::Function>), JsValue> {
+    signal_of(options)
+        .and_then(|s| Ok((s, callback_of(options, "onProgress")?)))
+        .map_err(|e| js_error(redact_error(e, options)))
+}
+
 pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let signal = signal_of(&options).map_err(js_error)?;
-    let on_progress = callback_of(&options, "onProgress").map_err(js_error)?;
+    let (signal, on_progress) = js_options(&options)?;
     let invalid = |field: &str, msg: &str| js_error(crate::Error::invalid(field, msg));
     let rm = plain_value(&roadmap, "roadmap", "must be a roadmap object")
         .and_then(|v| Roadmap::from_json(&v).map_err(|e| decode_error(e, "roadmap")))
@@ -75,6 +80,14 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
         }
     }
     let opts = settle(RoadmapOptions::from_json(&value), problem, "options").map_err(|e| js_error(redact_error(e, &options)))?;
+    // Given, they must be the roadmap's: the core reads an empty role and 0 weeks as left out (Rust's `Default`), but
+    // here one left out was filled in above, so these were written.
+    if opts.role.trim().is_empty() {
+        return Err(invalid("role", "must be the roadmap's or left out"));
+    }
+    if opts.weeks == 0.0 {
+        return Err(invalid("weeks", "must be the roadmap's or left out"));
+    }
     let transport = FetchTransport::new(signal.clone(), opts.logging());
     roadmap::regenerate_week(&transport, &rm, week as u32, &opts, &mut |event| call(&on_progress, &encode(event)))
         .await

@@ -126,6 +126,96 @@ console.log('RESULT ' + JSON.stringify({ weeks: roadmap.weeks.length, values: va
   assert.equal(rejected.length, out.events + 4, JSON.stringify(out.reported));
 });
 
+/** Runs `body` in a child Node with the web build initialised as `M`; resolves to what it printed after `RESULT `. */
+async function childResult(name, body, { key, args = [] } = {}) {
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  const file = join(WORK, `${name}.mjs`);
+  writeFileSync(file, `
+import { readFileSync } from 'node:fs';
+import * as M from ${JSON.stringify(glue)};
+M.initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+const KEY = process.env.KEY, MOCK_URL = process.env.MOCK_URL;
+${body}
+`);
+  const r = await new Promise((ok) => {
+    execFile(process.execPath, [...args, file], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, KEY: key, MOCK_URL: mock.url } },
+      (error, stdout, stderr) => ok({ error, stdout, stderr }));
+  });
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, `${r.stdout}${r.stderr}${r.error ?? ''}`);
+  return JSON.parse(line.slice('RESULT '.length));
+}
+
+test('a chat holds no result of a settled call: its queue keeps only that the calls settled', async () => {
+  // Each call's place in the queue was `allSettled([the place before, the call])`, which held every result (and
+  // the places before) for as long as the chat lived (found by a review: ~9 KB per call, never freed).
+  const out = await childResult('chat-results-freed', `
+const chat = new M.GeminiChat({ apiKey: KEY, baseUrl: MOCK_URL });
+const refs = [];
+for (let i = 0; i < 5; i++) { refs.push(new WeakRef(await chat.send('hello ' + i))); chat.clear(); }
+await chat.send('one more');
+for (let i = 0; i < 5; i++) { await new Promise((ok) => setTimeout(ok, 10)); globalThis.gc(); }
+console.log('RESULT ' + JSON.stringify({ alive: refs.map((r) => Boolean(r.deref())) }));
+`, { key: 'test-key-node-chat-freed', args: ['--expose-gc'] });
+  assert.deepEqual(out.alive, [false, false, false, false, false]);
+});
+
+test('a console that throws breaks nothing: runs settle, also other runs, and the callback error is dropped', async () => {
+  // console.error and console.debug were plain imports: their exception unwound through the wasm and left the
+  // promise driver's queue half run, so this run and any other never settled (found by a review).
+  const out = await childResult('console-throws', `
+console.error = () => { throw new Error('console.error is broken'); };
+console.debug = () => { throw new Error('console.debug is broken'); };
+const pending = new Promise((ok) => setTimeout(() => ok('pending'), 20_000));
+const settle = (p) => Promise.race([p.then(() => 'resolved', (e) => 'rejected ' + e.name), pending]);
+const options = { apiKey: KEY, baseUrl: MOCK_URL, role: 'Tester', weeks: 3 };
+const thrower = await settle(M.generateRoadmap({ ...options, onProgress: () => { throw new Error('render failed'); } }));
+const ctrl = new AbortController();
+const logged = M.generateRoadmap({ ...options, log: true, signal: ctrl.signal, onProgress: (e) => e.type === 'week' && ctrl.abort() });
+const quiet = M.generateRoadmap({ ...options, weeks: 6, signal: ctrl.signal });
+const both = await Promise.all([settle(logged), settle(quiet)]);
+console.log('RESULT ' + JSON.stringify({ thrower, both }));
+`, { key: 'test-key-node-console-throws' });
+  assert.deepEqual(out, { thrower: 'resolved', both: ['rejected AbortError', 'rejected AbortError'] });
+});
+
+test('input the facade refuses or hides: a given empty role or 0 weeks, a pasted key in any error, a queued batched call aborted', async () => {
+  const key = 'test-key-node-facade-input-0123';
+  const out = await childResult('facade-input', `
+const desc = (e) => ({ name: e.name, code: e.code, field: e.field, message: String(e.message), batch: e.batch, results: e.results });
+const base = { apiKey: KEY, baseUrl: MOCK_URL, role: 'Tester', weeks: 3 };
+const rm = await M.generateRoadmap(base);
+const sentBefore = (await (await fetch(MOCK_URL + '/__mock/requests?key=' + KEY)).json()).requests.length;
+// regenerateWeek fills in only what is left out: an empty role or 0 weeks was written, and is not the roadmap's
+const given = [];
+for (const o of [{ role: '' }, { role: '   ' }, { weeks: 0 }, { weeks: -0 }]) {
+  given.push(await M.regenerateWeek(rm, 2, { apiKey: KEY, baseUrl: MOCK_URL, ...o }).then(() => 'resolved', desc));
+}
+const sentAfter = (await (await fetch(MOCK_URL + '/__mock/requests?key=' + KEY)).json()).requests.length;
+// the key as pasted (a line break after it) is hidden like the key itself, also from a getter's error
+const pasted = KEY + '\\n';
+const named = await M.generateRoadmap({ ...base, apiKey: pasted, [KEY]: 1 }).then(() => 'resolved', desc);
+const getter = await M.generateRoadmap({ ...base, get signal() { throw new Error('no signal for ' + KEY); } }).then(() => 'resolved', desc);
+// a generateJsonBatched aborted while it waits its turn rejects as it does before its first batch
+const chat = new M.GeminiChat({ apiKey: KEY, baseUrl: MOCK_URL });
+await chat.send('first');
+const fresh = new M.GeminiChat({ apiKey: KEY, baseUrl: MOCK_URL });
+const aborted = AbortSignal.abort();
+const queued = await chat.generateJsonBatched(['{"a":1}'], { signal: aborted }).then(() => 'resolved', desc);
+const first = await fresh.generateJsonBatched(['{"a":1}'], { signal: aborted }).then(() => 'resolved', desc);
+console.log('RESULT ' + JSON.stringify({ given, sent: sentAfter - sentBefore, named, getter, queued, first }));
+`, { key });
+  assert.deepEqual(out.given.map((e) => [e.code, e.field]), [['INVALID_INPUT', 'role'], ['INVALID_INPUT', 'role'], ['INVALID_INPUT', 'weeks'], ['INVALID_INPUT', 'weeks']]);
+  assert.equal(out.sent, 0, 'refused input costs no request');
+  for (const e of [out.named, out.getter]) {
+    assert.equal(e.code, 'INVALID_INPUT');
+    assert.ok(!JSON.stringify(e).includes(key), JSON.stringify(e));
+  }
+  assert.deepEqual(out.queued, out.first);
+  assert.deepEqual([out.queued.name, out.queued.batch, out.queued.results], ['AbortError', 1, []]);
+});
+
 test('a call before init() throws NOT_INITIALIZED, also after a failed init, and works once init() succeeds', async () => {
   // A query string gives this test its own, uninitialised instance of the glue.
   const glue = `${pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href}?before-init`;
