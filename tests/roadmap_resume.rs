@@ -228,6 +228,14 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     assert!(resumed.weeks.iter().all(|w| !w.fallback));
     assert!(resumed.warnings.is_empty(), "{:?}", resumed.warnings);
     assert_eq!(resumed.weeks.iter().filter(|w| w.week != 5).collect::<Vec<_>>(), rm.weeks.iter().filter(|w| w.week != 5).collect::<Vec<_>>());
+    // Regenerating a week touches its own batch only: another batch reported failed though it holds all its weeks
+    // (a run aborted on its last week) stays failed (a review found it relabelled `recovered`).
+    let mut aborted = resumed.clone();
+    aborted.batches[1].status = BatchStatus::Failed;
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let again = block_on(regenerate_week(&t, &aborted, 2, &o, &mut |_| {})).expect("week 2 written");
+    assert_eq!(again.batches[1].status, BatchStatus::Failed, "{:?}", again.batches);
+    assert_eq!(again.batches[0].status, aborted.batches[0].status);
     // A resumed run that fails before writing it again gives the placeholder back in `partial`, with its warning.
     let t = ReplayTransport::with_responder(
         vec![],

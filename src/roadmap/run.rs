@@ -1478,15 +1478,15 @@ pub async fn regenerate_week<T: Transport>(
     match result {
         Ok(_) => {
             let mut rm = run.snapshot();
-            // The week's batch sent these requests too.
-            if let Some(b) = rm.batches.iter_mut().find(|b| (b.start_week..=b.end_week).contains(&week)) {
+            // The week's batch sent these requests too. It is `recovered` when it held a placeholder, or failed
+            // without the week (a partial roadmap short of it), and holds none now; other batches stay as they were.
+            if let Some(i) = rm.batches.iter().position(|b| (b.start_week..=b.end_week).contains(&week)) {
+                let range = rm.batches[i].start_week..=rm.batches[i].end_week;
+                let placeholder = rm.weeks.iter().any(|w| w.fallback && range.contains(&w.week));
+                let b = &mut rm.batches[i];
                 b.attempts += report.attempts;
                 b.response_chars += report.response_chars;
-            }
-            // Its batch held a placeholder, or failed without the week (a partial roadmap short of it).
-            for b in rm.batches.iter_mut().filter(|b| matches!(b.status, BatchStatus::Fallback | BatchStatus::Failed)) {
-                let range = b.start_week..=b.end_week;
-                if !rm.weeks.iter().any(|w| w.fallback && range.contains(&w.week)) {
+                if !placeholder && matches!(b.status, BatchStatus::Fallback | BatchStatus::Failed) {
                     b.status = BatchStatus::Recovered;
                 }
             }
