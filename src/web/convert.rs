@@ -282,4 +282,3 @@ thread_local! {
         super::report("gemini-roadmap: onProgress rejected", &e);
     });
 }
-
