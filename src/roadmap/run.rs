@@ -33,7 +33,7 @@ use super::prompt::{
 use super::schema::{days_schema, outline_schema, weeks_schema};
 use super::stream::WeekDetector;
 use super::validate::{
-    finish_week, read_batch, read_days, read_outline, read_outline_prefix, read_week, repeats, week_number, week_values, Candidate,
+    check_in_plan, finish_week, read_batch, read_days, read_outline, read_outline_prefix, read_week, week_number, week_values,
     Problem,
 };
 use crate::gemini::{
@@ -873,10 +873,13 @@ impl<'a, T: Transport> Run<'a, T> {
                     for (i, range) in det.push(d) {
                         let n = first + i as u32;
                         let v = parse_value(crate::text::slice(det.text(), range)).map(|p| p.0);
-                        let c = v.as_ref().filter(|_| n <= last).map(|v| read_week(v, hours));
+                        let c = v.as_ref().filter(|_| n <= last).map(|v| {
+                            let mut c = read_week(v, hours);
+                            check_in_plan(&mut c, n, &self.st().rm.outline);
+                            c
+                        });
                         complete.extend(v);
-                        let planned = |c: &Candidate| repeats(&c.week.title, n, &self.st().rm.outline).is_none();
-                        if let Some(c) = c.filter(|c| c.number == Some(n) && c.problem.is_none() && planned(c)) {
+                        if let Some(c) = c.filter(|c| c.number == Some(n) && c.problem.is_none()) {
                             let week = finish_week(c.week, n, &self.st().rm.outline);
                             self.commit(week);
                         }

@@ -261,9 +261,17 @@ pub fn week_values(v: &Value) -> Option<Vec<&Value>> {
     }
 }
 
+/// Judges a usable candidate as week `n` of the plan, as the streamed weeks and [`read_batch`] both take it: one
+/// that came with another week's planned title repeats that week.
+pub fn check_in_plan(c: &mut Candidate, n: u32, outline: &[OutlineWeek]) {
+    if c.problem.is_none() {
+        c.problem = repeats(&c.week.title, n, outline).map(Problem::Repeats);
+    }
+}
+
 /// The other week whose planned title week `n` came with, when that is not (the start of) its own: the
 /// model wrote that week again. An outline that repeats a title plans it for both weeks, so it passes.
-pub fn repeats(title: &str, n: u32, outline: &[OutlineWeek]) -> Option<u32> {
+fn repeats(title: &str, n: u32, outline: &[OutlineWeek]) -> Option<u32> {
     let title = title.trim().as_bytes();
     let own = outline.get((n as usize).checked_sub(1)?)?.title.trim().as_bytes();
     if title.is_empty() || own.get(..title.len()).is_some_and(|start| start.eq_ignore_ascii_case(title)) {
@@ -322,8 +330,8 @@ pub fn read_batch(items: &[&Value], first: u32, last: u32, outline: &[OutlineWee
         cands.iter_mut().zip(first..).for_each(|(c, n)| c.number = Some(n));
     }
     for c in &mut cands {
-        if let Some(n) = c.number.filter(|n| c.problem.is_none() && (first..=last).contains(n)) {
-            c.problem = repeats(&c.week.title, n, outline).map(Problem::Repeats);
+        if let Some(n) = c.number.filter(|n| (first..=last).contains(n)) {
+            check_in_plan(c, n, outline);
         }
     }
     let mut taken = vec![false; count];
