@@ -156,6 +156,21 @@ export const INPUT_TOO_LONG = (limit) => invalidArgument(`The input token count 
 export const MODEL_NOT_FOUND = (id, method = 'generateContent') => googleError(404,
   `models/${id} is not found for API version v1beta, or is not supported for ${method}. Call ListModels to see the list of available models and their supported methods.`);
 
+/**
+ * Go's `time.Duration` text, in which Gemini writes the wait into a quota message: `22.362138795s`, under a second
+ * `393.337641ms`, from a minute `1m0.5s`, from an hour `9h37m19.9s` (a per-day quota's wait for its reset).
+ */
+export function goDuration(seconds) {
+  const ns = Math.round(seconds * 1e9);
+  if (ns === 0) return '0s';
+  if (ns < 1e3) return `${ns}ns`;
+  if (ns < 1e6) return `${ns / 1e3}µs`;
+  if (ns < 1e9) return `${ns / 1e6}ms`;
+  const h = Math.floor(ns / 3.6e12);
+  const m = Math.floor((ns % 3.6e12) / 6e10);
+  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${(ns % 6e10) / 1e9}s`;
+}
+
 function parseDelaySeconds(retryDelay) {
   const m = String(retryDelay).match(/^(\d+(?:\.\d+)?)s$/);
   return m ? Number(m[1]) : null;
@@ -203,15 +218,15 @@ let zeroQuotaBodies = 0;
 /**
  * Gemini's 429 for exhausted quotas: the message names each (`limit:` its value) and ends with the wait, then
  * Help, QuotaFailure (one violation per quota; `quotaValue` only where `value` is given) and optional RetryInfo.
- * `retryIn` is the exact wait the message names (Gemini writes it there, e.g. `22.362138795s`, and only whole
- * seconds in RetryInfo); without it, the seconds of `retryDelay`.
+ * `retryIn` is the exact wait the message names, in seconds (Gemini writes it there, e.g. `22.362138795s`, `1m0.5s`,
+ * and only whole seconds in RetryInfo); without it, the seconds of `retryDelay`.
  */
 function quotaBody(model, violations, { retryDelay = null, retryIn = null, message = null } = {}) {
   const secs = retryIn ?? (retryDelay != null ? parseDelaySeconds(retryDelay) : null);
   const msg = message ||
     'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits. To monitor your current usage, head to: https://ai.dev/rate-limit. \n' +
       violations.map(({ quota, value, limit }) => `* Quota exceeded for metric: ${quota.metric}, limit: ${limit ?? value ?? quota.value}, model: ${model}`).join('\n') +
-      (secs != null ? `\nPlease retry in ${secs}s.` : '');
+      (secs != null ? `\nPlease retry in ${goDuration(secs)}.` : '');
   // In the order Gemini sends them since 2026: Help first.
   const details = [
     {

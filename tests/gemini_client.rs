@@ -296,6 +296,12 @@ fn a_quota_wait_is_the_exact_one_of_the_message_not_the_whole_seconds_of_retry_i
     assert_eq!(delay("Please retry in 900.2ms.", "0s"), Some(901));
     assert_eq!(delay("Please retry in 1500ms.", "1s"), Some(1_500));
     assert_eq!(delay("Please retry in 2500ms.", "1s"), Some(1_000), "beyond RetryInfo's lost fraction");
+    // From a minute, Go's format names minutes: RetryInfo's "60s" alone came back half a second early.
+    assert_eq!(delay("Please retry in 1m0.5s.", "60s"), Some(60_500));
+    assert_eq!(delay("Please retry in 1m30s.", "90s"), Some(90_000));
+    assert_eq!(delay("Please retry in 1h0m0.25s.", "3600s"), Some(3_600_250));
+    assert_eq!(delay("Please retry in 1m.", "60s"), Some(60_000), "no number after the unit: the wait ends there");
+    assert_eq!(delay("Please retry in 1x0.5s.", "60s"), Some(60_000), "an unknown unit: RetryInfo stands");
     assert_eq!(delay("Please retry in soon.", "7s"), Some(7_000));
     assert_eq!(delay("no hint", "34.4s"), Some(34_400));
     // No RetryInfo: the message alone is not taken as a wait.

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 
 import { startMock } from '../gemini-mock.mjs';
 import { RateLimiter } from '../limits.mjs';
+import { goDuration } from '../errors.mjs';
 import { generate, requests, reset, setConfig, userRequest } from '../control.mjs';
 
 const WINDOW = 60_000;
@@ -12,6 +13,27 @@ const admit = (limiter, at, { key = 'k', model = 'm', tokens = 1, rpm = 0, tpm =
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
+
+/** The seconds of a Go duration (`9h37m19.9s`, `1m0.5s`, `393.337641ms`), as a client reads Gemini's message. */
+function goSeconds(text) {
+  const scale = { h: 3600, m: 60, s: 1, ms: 1e-3, 'µs': 1e-6, ns: 1e-9 };
+  const parts = [...text.matchAll(/([\d.]+)(h|ms|m|s|µs|ns)/g)];
+  assert.equal(parts.map((p) => p[0]).join(''), text, `${text} is not a Go duration`);
+  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * scale[unit], 0);
+}
+const retryIn = (message) => goSeconds(message.match(/\nPlease retry in (\S+)\.$/)[1]);
+
+test('the wait in a quota message is written as Go writes a duration, as Gemini does', () => {
+  assert.equal(goDuration(22.362138795), '22.362138795s');
+  assert.equal(goDuration(0.393337641), '393.337641ms');
+  assert.equal(goDuration(0.000250), '250µs');
+  assert.equal(goDuration(0), '0s');
+  assert.equal(goDuration(60), '1m0s');
+  assert.equal(goDuration(60.5), '1m0.5s');
+  assert.equal(goDuration(9 * 3600 + 37 * 60 + 19.9), '9h37m19.9s');
+  assert.equal(goDuration(7200), '2h0m0s');
+  for (const secs of [0.5, 1, 59.999, 61.25, 3599.5, 86399.123456789]) assert.ok(Math.abs(goSeconds(goDuration(secs)) - secs) < 1e-9, `${secs}`);
+});
 
 test('requests per minute: the window slides, a refusal names the wait until the oldest counted request leaves', () => {
   const l = new RateLimiter();
@@ -91,7 +113,7 @@ test('over --rpm: 429 RESOURCE_EXHAUSTED per-minute quota; RetryInfo holds only 
   assert.equal(v.quotaMetric, 'generativelanguage.googleapis.com/generate_content_free_tier_requests');
   assert.equal(v.quotaValue, '2');
   assert.deepEqual(v.quotaDimensions, { location: 'global', model: 'gemini-3.1-flash-lite' });
-  const exact = Number(refused.json.error.message.match(/Please retry in ([\d.]+)s\.$/)[1]);
+  const exact = retryIn(refused.json.error.message);
   const retryDelay = detail(refused.json, 'RetryInfo').retryDelay;
   assert.match(retryDelay, /^\d+s$/);
   assert.ok(exact > 55 && exact <= 60, `exact wait ${exact}`);
@@ -120,7 +142,7 @@ test('over --tpm: 429 with the input-token quota; config changes the limits at r
     assert.equal(v.quotaId, 'GenerateContentInputTokensPerModelPerMinute-FreeTier');
     assert.equal(v.quotaMetric, 'generativelanguage.googleapis.com/generate_content_free_tier_input_token_count');
     assert.equal(v.quotaValue, '50');
-    assert.match(refused.json.error.message, /input_token_count, limit: 50, model: gemini-3\.1-flash-lite\nPlease retry in [\d.]+s\.$/);
+    assert.match(refused.json.error.message, /input_token_count, limit: 50, model: gemini-3\.1-flash-lite\nPlease retry in \S+\.$/);
     assert.equal((await requests(mock.url, { key })).at(-1).rateLimited, 'tokens');
     // a smaller request still fits
     assert.equal((await generate(mock.url, { key, body: userRequest('x'.repeat(40)) })).status, 200);
@@ -138,7 +160,7 @@ test('the window runs on the mock clock: at time scale 0.01 a minute lasts 600 m
     const refused = await generate(fast.url, { key, body });
     assert.equal(refused.status, 429);
     // wall-clock seconds: a minute of the mock's clock is 0.6 s
-    const exact = Number(refused.json.error.message.match(/Please retry in ([\d.]+)s\.$/)[1]);
+    const exact = retryIn(refused.json.error.message);
     assert.ok(exact > 0.5 && exact <= 0.6, `exact wait ${exact}`);
     const delay = Number(detail(refused.json, 'RetryInfo').retryDelay.slice(0, -1));
     assert.equal(delay, Number((Math.floor(exact * 100 + 1e-9) * 0.01).toFixed(6)), 'whole seconds of the mock clock, scaled');
@@ -165,8 +187,8 @@ test('over --rpd: the per-day quotaId and value, and a wait to midnight Pacific 
     const v = detail(refused.json, 'QuotaFailure').violations[0];
     assert.equal(v.quotaId, 'GenerateRequestsPerDayPerProjectPerModel-FreeTier');
     assert.equal(v.quotaValue, '2');
-    assert.match(refused.json.error.message, /free_tier_requests, limit: 2, model: gemini-3\.1-flash-lite\nPlease retry in [\d.]+s\.$/);
-    const exact = Number(refused.json.error.message.match(/Please retry in ([\d.]+)s\.$/)[1]);
+    assert.match(refused.json.error.message, /free_tier_requests, limit: 2, model: gemini-3\.1-flash-lite\nPlease retry in \S+\.$/);
+    const exact = retryIn(refused.json.error.message);
     // until the next 08:00 UTC of the mock's clock (which runs 100 times as fast)
     const now = Date.now();
     const dayMs = DAY * 0.01;

@@ -301,17 +301,24 @@ fn error_object(body: &Value) -> Option<&Value> {
     .get("error")
 }
 
-/// The wait in Gemini's quota message, in milliseconds: `Please retry in 58.934310785s.`, or under a second
-/// `Please retry in 393.337641ms.` (Go's duration format).
+/// The wait in Gemini's quota message, in milliseconds: `Please retry in 58.934310785s.`, in Go's duration format,
+/// which names milliseconds under a second (`393.337641ms`) and minutes from one (`1m0.5s`).
 #[inline(never)]
 fn retry_in_message(message: &str) -> Option<u64> {
-    let rest = crate::text::slice(message, crate::text::find(message, "Please retry in ")? + 16..);
-    let end = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
-    if rest.as_bytes().get(end..end + 2) == Some(b"ms") {
-        let ms = crate::json::num::parse_f64(rest.get(..end)?)?;
-        return (ms.is_finite() && ms >= 0.0).then(|| ms.ceil() as u64);
+    let mut rest = crate::text::slice(message, crate::text::find(message, "Please retry in ")? + 16..);
+    let mut ms = 0.0;
+    loop {
+        let end = rest.bytes().take_while(|b| b.is_ascii_digit() || *b == b'.').count();
+        let amount = crate::json::num::parse_f64(rest.get(..end)?)?;
+        rest = rest.get(end..)?;
+        let (unit, scale) = [("ms", 1.0), ("h", 3.6e6), ("m", 6e4), ("s", 1e3)].into_iter().find(|(u, _)| rest.starts_with(u))?;
+        ms += amount * scale;
+        rest = rest.get(unit.len()..)?;
+        if !rest.starts_with(|c: char| c.is_ascii_digit()) {
+            // Up, less a hair, as `parse_duration_ms` rounds.
+            return (ms.is_finite() && ms >= 0.0).then(|| (ms - 1e-6).ceil().max(0.0) as u64);
+        }
     }
-    rest.get(..=end).and_then(parse_duration_ms)
 }
 
 fn error_for(status: u16, message: String, details: ApiErrorDetails) -> Error {

@@ -107,10 +107,13 @@ pub struct Roadmap {
     pub role: String,
     pub total_weeks: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "string | undefined"))]
     pub user_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "string | undefined"))]
     pub level: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "number | undefined"))]
     pub hours_per_day: Option<f64>,
     pub phases: Vec<Phase>,
     /// The plan: one entry per week, so a resumed run needs no new outline call.

@@ -33,7 +33,7 @@ pub struct ChatOptions {
     system_instruction: Option<String>,
     /// Gemini's `generationConfig`: `temperature`, `maxOutputTokens`, `responseMimeType`, `responseJsonSchema`, `thinkingConfig`, ...
     #[serde(default)]
-    #[tsify(type = "Record<string, unknown>")]
+    #[tsify(type = "Record<string, unknown> | undefined")]
     generation_config: Option<GenerationConfig>,
     /// Per request: the longest wait for the response to start or for its next chunk, in ms (1..=3600000).
     #[serde(default)]
@@ -71,9 +71,9 @@ pub struct SendResult {
 const CALL_OPTIONS_TS: &'static str = r#"
 /** Per-call options of `GeminiChat` methods. */
 export interface CallOptions {
-    signal?: AbortSignal;
+    signal?: AbortSignal | undefined;
     /** `retry` events ({ type, attempt, delayMs, reason }; `attempt`: the one about to run, so the first retry is 2, as in `generateRoadmap`) and, for `generateJsonBatched`, `batch-start` / `batch-done`. */
-    onProgress?: (event: { type: string; [key: string]: unknown }) => void;
+    onProgress?: ((event: { type: string; [key: string]: unknown }) => void) | undefined;
 }
 "#;
 

@@ -64,6 +64,22 @@ export interface GeminiRoadmapError extends Error {
     batch?: number;
 }
 
+/**
+ * What a user abort rejects with: the platform's own `AbortError`, which carries what was finished:
+ * `if (e instanceof DOMException && e.name === "AbortError") { const err = e as RoadmapAbortError; ... }`.
+ * Without anything to carry it is the signal's reason when that is an `AbortError`; otherwise a new one, with the
+ * reason as `cause`.
+ */
+export interface RoadmapAbortError extends DOMException {
+    readonly name: "AbortError";
+    /** `generateRoadmap` and `regenerateWeek`: the weeks finished before the abort, to pass back as `resumeFrom`. */
+    partial?: Roadmap;
+    /** The batch that was being generated, numbered as for `GeminiRoadmapError`. */
+    batch?: number;
+    /** `GeminiChat.generateJsonBatched`: the values of the prompts answered before the abort, in order. */
+    results?: unknown[];
+}
+
 /** `ProgressEvent` under a name that cannot be confused with the DOM's own `ProgressEvent`. */
 export type RoadmapProgressEvent = ProgressEvent;
 "#;

@@ -17,15 +17,15 @@ const OPTIONS_TS: &'static str = r#"
 /** Options of `generateRoadmap`: the plain-data `RoadmapOptions` plus what only JavaScript can hold. */
 export interface GenerateRoadmapOptions extends RoadmapOptions {
     /** Aborts every request and wait; the promise rejects with an `AbortError`. */
-    signal?: AbortSignal;
+    signal?: AbortSignal | undefined;
     /** Called for every progress event, in order. An exception thrown here is logged and ignored. */
-    onProgress?: (event: ProgressEvent) => void;
+    onProgress?: ((event: ProgressEvent) => void) | undefined;
 }
 
 /** Options of `regenerateWeek`: role and length come from the roadmap. */
 export type RegenerateWeekOptions = Omit<GenerateRoadmapOptions, "role" | "weeks" | "resumeFrom"> & {
-    role?: string;
-    weeks?: number;
+    role?: string | undefined;
+    weeks?: number | undefined;
 };
 "#;
 

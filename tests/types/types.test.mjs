@@ -1,4 +1,4 @@
-// The generated .d.ts: equal to the committed golden copy, and checked by tsc --strict on real usage.
+// The generated .d.ts: equal to the committed golden copy, and checked by tsc --strict --exactOptionalPropertyTypes on real usage.
 // UPDATE_GOLDEN=1 npm test rewrites the golden copy after an intended API change.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +12,7 @@ const generated = `${root}pkg/web/gemini_roadmap.d.ts`;
 const golden = `${here}gemini_roadmap.d.ts.golden`;
 
 function tsc(file) {
-  const r = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '--strict', '--noEmit', '--target', 'es2022',
+  const r = spawnSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '--strict', '--exactOptionalPropertyTypes', '--noEmit', '--target', 'es2022',
     '--module', 'es2022', '--moduleResolution', 'bundler', '--lib', 'es2022,dom,esnext.disposable', '--skipLibCheck', 'false', `${here}${file}`], { encoding: 'utf8' });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }

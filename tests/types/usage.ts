@@ -1,6 +1,6 @@
-// A TypeScript user's code against the generated declarations: must compile under --strict.
+// A TypeScript user's code against the generated declarations: must compile under --strict and --exactOptionalPropertyTypes.
 import init, { generateRoadmap, regenerateWeek, GeminiChat, repairJson } from '../../pkg/web/gemini_roadmap.js';
-import type { Roadmap, ProgressEvent, RoadmapProgressEvent, GenerateRoadmapOptions, Week, SendResult, ChatTurn, GeminiRoadmapError, GeminiRoadmapErrorCode } from '../../pkg/web/gemini_roadmap.js';
+import type { Roadmap, ProgressEvent, RoadmapProgressEvent, GenerateRoadmapOptions, Week, SendResult, ChatTurn, GeminiRoadmapError, GeminiRoadmapErrorCode, RoadmapAbortError } from '../../pkg/web/gemini_roadmap.js';
 
 export async function main(apiKey: string): Promise<number> {
   await init();
@@ -61,4 +61,23 @@ export async function main(apiKey: string): Promise<number> {
   chat.setHistory(turns);
   const fixed: string = repairJson('{"a":1,');
   return usage + fallbacks.length + phase.length + reply.text.length + String(value).length + values.length + fixed.length;
+}
+
+// Forwarding values that may be missing, as a form does: under exactOptionalPropertyTypes each such option must
+// admit `undefined`, and an abort's `AbortError` must expose what was finished.
+export async function fromForm(apiKey: string, signal: AbortSignal | undefined, level: string | undefined,
+    onProgress: ((event: ProgressEvent) => void) | undefined, saved: Roadmap | undefined): Promise<Roadmap> {
+  const chat = new GeminiChat({ apiKey, model: undefined, generationConfig: undefined });
+  await chat.send('Hello', { signal, onProgress: undefined });
+  try {
+    return await generateRoadmap({ apiKey, role: 'QA Engineer', weeks: 4, signal, onProgress, level, resumeFrom: saved });
+  } catch (e) {
+    if (!(e instanceof DOMException) || e.name !== 'AbortError') throw e;
+    const err = e as RoadmapAbortError;
+    const done: unknown[] = err.results ?? [];
+    const batch: number | undefined = err.batch;
+    if (!err.partial || done.length > 0 || batch === undefined) throw e;
+    const roadmap: Roadmap = { ...err.partial, userId: undefined, hoursPerDay: level ? 1 : undefined };
+    return regenerateWeek(roadmap, 1, { apiKey, signal, onProgress, role: undefined, weeks: undefined });
+  }
 }
