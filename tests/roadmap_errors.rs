@@ -559,3 +559,139 @@ fn an_outline_answered_with_no_candidates_is_no_cut_stream() {
     assert_eq!(e.error.code(), "NETWORK", "{}", e.error);
     assert_eq!(retries(&events).len(), 1);
 }
+
+/// `text` streamed whole in 3 events with no `finishReason`, then Google's error event (a 500) instead of the
+/// closing event: the JSON closed before the stream broke off.
+fn closed_then_error_event(req: &HttpRequest, text: &str) -> Scripted {
+    let mut events = sse_events(text, None, prompt_tokens(req), 3);
+    events.push(json!({"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}}).to_string());
+    Scripted::sse(&events)
+}
+
+/// `text` streamed whole in 3 events with no `finishReason`, then the idle timeout fires while the closing event
+/// is awaited (Gemini 3 sends it on its own, after the text).
+fn closed_then_timeout(req: &HttpRequest, text: &str) -> Scripted {
+    let chunks = sse_events(text, None, prompt_tokens(req), 3)
+        .iter()
+        .map(|e| format!("data: {e}\r\n\r\n").into_bytes())
+        .collect();
+    Scripted::Broken { status: 200, chunks, error: Error::Timeout { ms: 120_000 } }
+}
+
+/// A batch whose weeks all streamed in whole (each announced), broken off only by an error event where the closing
+/// event belonged: every week the request asked for was received, validated and kept. It was treated as a
+/// failure all the same: with `maxRetries: 0` the run rejects `SERVER` and stops (weeks 4-6 never asked for); with
+/// retries left a retry is announced and waited out for a request that is never sent. The same with the idle timeout
+/// firing while the closing event is awaited.
+#[test]
+fn a_batch_whose_weeks_all_closed_before_an_error_event_is_not_a_failure() {
+    for (max_retries, timeout) in [(0.0, false), (3.0, false), (0.0, true)] {
+        let t = ReplayTransport::with_responder(
+            vec![],
+            first_times(1, |t| matches!(t, Task::Weeks { first: 1, .. }), move |req, task| {
+                let Task::Weeks { first, last, total } = task else { unreachable!() };
+                let text = pretty(&weeks_value(first, last, total));
+                if timeout { closed_then_timeout(req, &text) } else { closed_then_error_event(req, &text) }
+            }),
+        );
+        let o = RoadmapOptions { max_retries: Some(max_retries), ..opts(6) };
+        let (r, events) = run(&t, &o);
+        let rm = r.unwrap_or_else(|e| {
+            panic!(
+                "maxRetries {max_retries}, timeout {timeout}: rejected {:?} in batch {:?} although weeks 1-3 came whole (partial weeks {:?}); asked {:?}",
+                e.error,
+                e.batch,
+                e.partial.as_ref().map(week_numbers),
+                asked(&t)
+            )
+        });
+        assert_complete(&rm, 6);
+        assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6"]);
+        assert!(retries(&events).is_empty(), "maxRetries {max_retries}: a retry announced for nothing: {:?}", retries(&events));
+        assert!(t.sleeps.borrow().is_empty(), "maxRetries {max_retries}: waited {:?} for nothing", t.sleeps.borrow());
+    }
+}
+
+/// The outline streamed whole (its JSON closed), then an error event where the closing event belonged: the whole
+/// plan came and was paid for. It is asked again after a backoff (billed twice), and with `maxRetries: 0` the run
+/// rejects with nothing kept. The same answer with the closing event merely lost is taken
+/// (`an_outline_that_closed_before_its_stream_was_cut_is_not_asked_again`).
+#[test]
+fn an_outline_that_closed_before_an_error_event_is_not_asked_again() {
+    for parallel in [false, true] {
+        for max_retries in [0.0, 3.0] {
+            let t = ReplayTransport::with_responder(
+                vec![],
+                first_times(1, |t| matches!(t, Task::Outline { .. }), |req, task| {
+                    let Task::Outline { total } = task else { unreachable!() };
+                    closed_then_error_event(req, &pretty(&outline_value(total)))
+                }),
+            );
+            let mut o = RoadmapOptions { max_retries: Some(max_retries), ..opts(6) };
+            if parallel {
+                o.strategy = Some(Strategy::Parallel);
+            }
+            let (r, events) = run(&t, &o);
+            let tag = format!("parallel {parallel}, maxRetries {max_retries}");
+            let rm = r.unwrap_or_else(|e| panic!("{tag}: rejected {:?} although the outline came whole; asked {:?}", e.error, asked(&t)));
+            assert_complete(&rm, 6);
+            assert_eq!(asked(&t).iter().filter(|a| *a == "OUTLINE").count(), 1, "{tag}: {:?}", asked(&t));
+            assert!(t.sleeps.borrow().is_empty(), "{tag}: waited {:?}", t.sleeps.borrow());
+            assert!(retries(&events).is_empty(), "{tag}: {:?}", retries(&events));
+        }
+    }
+}
+
+/// The same for a part of the first week of a parallel run: days 4-5 came whole (their JSON closed), then an error
+/// event. With `maxRetries: 0` the run rejects `SERVER` with no week kept; with retries left the part is asked
+/// again and billed twice.
+#[test]
+fn a_part_whose_days_closed_before_an_error_event_is_not_a_failure() {
+    for max_retries in [0.0, 3.0] {
+        let t = ReplayTransport::with_responder(
+            vec![],
+            first_times(1, |t| matches!(t, Task::Days { first: 4, .. }), |req, task| {
+                let Task::Days { week, first, last, total } = task else { unreachable!() };
+                closed_then_error_event(req, &pretty(&days_value(week, first, last, total)))
+            }),
+        );
+        let o = RoadmapOptions { max_retries: Some(max_retries), strategy: Some(Strategy::Parallel), ..opts(6) };
+        let (r, events) = run(&t, &o);
+        let rm = r.unwrap_or_else(|e| panic!("maxRetries {max_retries}: rejected {:?}; asked {:?}", e.error, asked(&t)));
+        assert_complete(&rm, 6);
+        let sent = asked(&t);
+        assert_eq!(sent.iter().filter(|a| a.starts_with("WEEK 1")).count(), 3, "maxRetries {max_retries}: {sent:?}");
+        assert!(retries(&events).is_empty(), "maxRetries {max_retries}: {:?}", retries(&events));
+    }
+}
+
+/// `regenerateWeek`: the week streamed whole and was announced, then an error event came where the closing event
+/// belonged. With `maxRetries: 0` the call rejects and the week received (and paid for) is thrown away; with retries
+/// left, a retry is announced and waited out although nothing is asked again.
+#[test]
+fn regenerate_week_keeps_a_week_that_closed_before_an_error_event() {
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let (rm, _) = ok(&t, &opts(6));
+    let only_key = RoadmapOptions { api_key: "test-key-123".into(), ..Default::default() };
+    for max_retries in [0.0, 3.0] {
+        let t = ReplayTransport::with_responder(
+            vec![],
+            first_times(99, |t| matches!(t, Task::Weeks { .. }), |req, _| {
+                let mut v = weeks_value(3, 3, 6);
+                v["weeks"][0]["title"] = json!("Fresh week three");
+                closed_then_error_event(req, &pretty(&v))
+            }),
+        );
+        let o = RoadmapOptions { max_retries: Some(max_retries), ..only_key.clone() };
+        let mut events = vec![];
+        let r = block_on(regenerate_week(&t, &rm, 3, &o, &mut |e| events.push(e.clone())));
+        let announced = events.iter().any(|e| matches!(e, ProgressEvent::Week { week } if week.title == "Fresh week three"));
+        let new = r.unwrap_or_else(|e| {
+            panic!("maxRetries {max_retries}: rejected {:?} although week 3 came whole (announced: {announced})", e.error)
+        });
+        assert_eq!(new.weeks[2].title, "Fresh week three");
+        assert_eq!(asked(&t), ["WEEK 3"]);
+        assert!(retries(&events).is_empty(), "maxRetries {max_retries}: a retry announced for nothing: {:?}", retries(&events));
+        assert!(t.sleeps.borrow().is_empty(), "maxRetries {max_retries}: waited {:?} for nothing", t.sleeps.borrow());
+    }
+}

@@ -436,3 +436,67 @@ fn regenerate_week_keeps_a_week_that_closed_before_the_stream_was_cut() {
         assert!(t.sleeps.borrow().is_empty(), "maxRetries {max_retries}: waited {:?} for nothing", t.sleeps.borrow());
     }
 }
+
+/// `resumeFrom` a roadmap with every week finished and its outline: nothing is left to write, yet the model is
+/// looked up (a request, counted in `usage.requests`), and when that lookup fails (the model retired, offline) the
+/// call rejects instead of handing back the finished roadmap.
+#[test]
+fn resuming_a_finished_roadmap_sends_nothing() {
+    let (done, _) = ok(&ReplayTransport::with_responder(vec![], gemini()), &opts(6));
+    for parallel in [false, true] {
+        let mut o = RoadmapOptions { resume_from: Some(done.clone()), ..opts(6) };
+        if parallel {
+            o.strategy = Some(Strategy::Parallel);
+        }
+        let t = ReplayTransport::with_responder(
+            vec![],
+            gemini_with(|_, _, task| {
+                matches!(task, Task::ModelInfo)
+                    .then(|| Scripted::status(404, error_body(404, "NOT_FOUND", "models/x is not found", json!([]))))
+            }),
+        );
+        let (r, _) = run(&t, &o);
+        assert_eq!(asked(&t), Vec::<String>::new(), "parallel {parallel}: nothing to write, nothing to ask");
+        let rm = r.unwrap_or_else(|e| panic!("parallel {parallel}: rejected {:?} with every week finished", e.error));
+        assert_eq!(rm.weeks, done.weeks);
+        assert_eq!(rm.usage.requests, done.usage.requests);
+    }
+}
+
+/// `resumeFrom` was checked for its outline ("must list weeks 1 to totalWeeks once each") and weeks, but not its
+/// phases: a stored roadmap without phases (or with phases that leave weeks out) was taken, no outline was asked
+/// for since the outline is complete, and the finished roadmap had no phase covering its weeks. It is refused now,
+/// before any request; phases that do cover the weeks are taken as they are.
+#[test]
+fn a_resumed_roadmap_whose_phases_do_not_cover_its_weeks_is_refused() {
+    let (done, _) = ok(&ReplayTransport::with_responder(vec![], gemini()), &opts(6));
+    let p = |start_week, end_week| Phase { start_week, end_week, ..done.phases[0].clone() };
+    for phases in [vec![], vec![p(1, 2)], vec![p(1, 2), p(4, 6)], vec![p(2, 6)], vec![p(1, 4), p(3, 6)], vec![p(1, 7)]] {
+        let mut from = done.clone();
+        from.weeks.truncate(3);
+        from.phases = phases.clone();
+        let t = ReplayTransport::with_responder(vec![], gemini());
+        let (r, _) = run(&t, &RoadmapOptions { resume_from: Some(from), ..opts(6) });
+        match r {
+            Err(e) => assert!(
+                matches!(&e.error, Error::InvalidInput { field, message } if field == "resumeFrom" && message.contains("phases")),
+                "phases {phases:?}: {:?}",
+                e.error
+            ),
+            Ok(rm) => panic!("phases {phases:?} taken as they were: {:?}", rm.phases),
+        }
+        assert_eq!(asked(&t), Vec::<String>::new(), "phases {phases:?}: nothing may be sent");
+    }
+    // Covering phases, in any number, are kept; and without an outline the phases are planned again with it.
+    let mut from = done.clone();
+    from.weeks.truncate(3);
+    from.phases = vec![p(1, 1), p(2, 5), p(6, 6)];
+    let (r, _) = run(&ReplayTransport::with_responder(vec![], gemini()), &RoadmapOptions { resume_from: Some(from.clone()), ..opts(6) });
+    assert_eq!(r.unwrap_or_else(|e| panic!("{:?}", e.error)).phases, from.phases);
+    from.phases.clear();
+    from.outline.clear();
+    let t = ReplayTransport::with_responder(vec![], gemini());
+    let (r, _) = run(&t, &RoadmapOptions { resume_from: Some(from), ..opts(6) });
+    assert_eq!(r.unwrap_or_else(|e| panic!("{:?}", e.error)).phases, done.phases);
+    assert!(asked(&t).contains(&"OUTLINE".to_string()), "{:?}", asked(&t));
+}

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{OutlineWeek, Roadmap, Week};
+use super::model::{OutlineWeek, Phase, Roadmap, Week};
 use crate::gemini::Endpoint;
 use crate::json::codec::{json_enum, json_object};
 use crate::json::quote;
@@ -231,6 +231,10 @@ impl RoadmapOptions {
         if !r.outline.is_empty() && !outline_is_complete(&r.outline, r.total_weeks) {
             return bad("its outline must list weeks 1 to totalWeeks once each, with titles".into());
         }
+        // The plan's phases are taken as they are when its outline is: a stored roadmap edited by hand may lack them.
+        if !r.outline.is_empty() && !phases_cover(&r.phases, r.total_weeks) {
+            return bad("its phases must cover weeks 1 to totalWeeks in order, without gaps".into());
+        }
         // What the prompts take from it is checked like the options of the same name.
         if r.hours_per_day.is_some_and(|h| !hours_in_range(h)) {
             return bad(cat!("hoursPerDay ", HOURS_RANGE));
@@ -288,6 +292,16 @@ impl RoadmapOptions {
 pub fn outline_is_complete(outline: &[OutlineWeek], total: u32) -> bool {
     outline.len() == total as usize
         && outline.iter().enumerate().all(|(i, o)| o.week == i as u32 + 1 && !o.title.trim().is_empty())
+}
+
+/// Phases one after another from week 1 to `total`, each at least a week long, as `read_outline` leaves them.
+fn phases_cover(phases: &[Phase], total: u32) -> bool {
+    let mut next = 1;
+    phases.iter().all(|p| {
+        let follows = p.start_week == next && p.end_week >= p.start_week;
+        next = p.end_week.saturating_add(1);
+        follows
+    }) && next == total + 1
 }
 
 /// The roadmap's weeks numbered from 1 to `totalWeeks` once each, and each as a finished week must be (seven days

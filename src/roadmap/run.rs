@@ -426,7 +426,13 @@ impl<'a, T: Transport> Run<'a, T> {
         // any request.
         let result = result.and_then(|mut reply| {
             self.st_mut().rm.usage.add_reply(&reply.usage);
-            reply.broken_by.take().map_or(Ok(reply), Err)
+            // An answer whose JSON closed before the stream broke off is whole: taken like one whose closing event
+            // was merely lost.
+            let closed = parse_value(&reply.text).is_some_and(|p| !p.1);
+            match reply.broken_by.take() {
+                Some(e) if !closed => Err(e),
+                _ => Ok(reply),
+            }
         });
         {
             let mut st = self.st_mut();
@@ -1047,7 +1053,7 @@ impl<'a, T: Transport> Run<'a, T> {
                     s.report.response_chars += crate::text::char_count(&reply.text) as u64
                 }
             });
-            if blocked(&reply, false)?.is_some() || reply.finish_reason.as_deref() != Some("STOP") {
+            if blocked(&reply, false)?.is_some() || !matches!(reply.finish_reason.as_deref(), Some("STOP") | None) {
                 return Ok(None);
             }
             let hours = self.hours();
@@ -1211,8 +1217,15 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     async fn all(&self) -> Result<(), (Error, Option<u32>)> {
-        self.model_lookup().await.map_err(|e| (e, None))?;
         let total = self.total;
+        // A resumed roadmap with nothing left to write needs no request, not even the lookup.
+        let finished = {
+            let st = self.st();
+            outline_is_complete(&st.rm.outline, total) && st.slots[1..].iter().all(Option::is_some)
+        };
+        if !finished {
+            self.model_lookup().await.map_err(|e| (e, None))?;
+        }
         let need_outline = {
             let mut st = self.st_mut();
             let need = !outline_is_complete(&st.rm.outline, total);
