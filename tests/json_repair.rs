@@ -471,3 +471,62 @@ fn pathological_inputs_finish_in_linear_time() {
     assert_eq!(deep.json.len(), 200_000);
     assert!(deep.json.ends_with("]]]"));
 }
+
+fn value(input: &str) -> Value {
+    let r = repaired(input);
+    serde_json::from_str(&r.json).unwrap_or_else(|e| panic!("input {input:?}: invalid {e}: {}", r.json))
+}
+
+/// Fenced JSON after prose that holds a bracket (a citation `[1]`, `weeks[0]`, an example list) was passed over:
+/// the bracket was taken as the JSON. So was the JSON after a fenced block of something else, or after a comment
+/// opening it (found by a review).
+#[test]
+fn the_fenced_json_is_found_past_brackets_in_prose_other_blocks_and_comments() {
+    let want = serde_json::json!({"weeks": [{"week": 1}]});
+    let body = "{\"weeks\": [{\"week\": 1}]}";
+    for prose in [
+        "Based on best practices [1], here is the roadmap:",
+        "Note: `weeks[0]` is the first week.",
+        "Each day lists tasks (e.g. [\"task 1\", \"task 2\"]):",
+        "The format is {\"weeks\": [...]}:",
+        "Sure! Below is the JSON for weeks [1, 2, 3]:",
+        "Here's how to call it:\n```bash\ncurl https://example.com\n```\nAnd the JSON:",
+        "Run:\n```\nnpm install\n```\nthen [1]:",
+    ] {
+        assert_eq!(value(&format!("{prose}\n```json\n{body}\n```")), want, "prose {prose:?}");
+        assert_eq!(value(&format!("{prose}\n  ```\n{body}\n```\nDone [2].")), want, "prose {prose:?}, untagged");
+    }
+    // A fenced shell example and then the JSON unfenced; a bracket that starts its line is the JSON, not a later fence.
+    assert_eq!(value(&format!("Call:\n```sh\ncurl x\n```\nResult: {body}")), want);
+    assert_eq!(value("Here:\n[1, 2]\n```json\n{\"a\": 1}\n```"), serde_json::json!([1, 2]));
+    // A comment right after the opening bracket: the outer value, not the first inner one.
+    assert_eq!(
+        value("Here is the roadmap:\n[\n  /* Week 1 */\n  {\"week\": 1},\n  {\"week\": 2}\n]"),
+        serde_json::json!([{"week": 1}, {"week": 2}])
+    );
+    assert_eq!(value("Here is the roadmap:\n{\n  // generated\n  \"weeks\": [{\"week\": 1}]\n}"), want);
+    assert_eq!(value("Here you go:\n{ // the plan\n  \"a\": 1, \"b\": 2}"), serde_json::json!({"a": 1, "b": 2}));
+}
+
+/// A line starting with ``` inside a string (a code sample written with raw line breaks) ended the fence: the
+/// string was cut there, a key made up from the next line, the rest lost and the answer reported truncated.
+#[test]
+fn backticks_starting_a_line_inside_a_fenced_string_do_not_close_the_fence() {
+    let r = repaired("```json\n{\"code\": \"```rust\nfn main() {}\n```\", \"n\": 1}\n```");
+    let v: Value = serde_json::from_str(&r.json).unwrap();
+    assert_eq!(v, serde_json::json!({"code": "```rust\nfn main() {}\n```", "n": 1}), "{}", r.json);
+    assert!(!r.truncated);
+    // On the last line, text after the fence is prose after it.
+    assert_eq!(value("```json\n{\"a\": 1}\n``` Hope this helps!"), serde_json::json!({"a": 1}));
+}
+
+/// A `\ud83d\ude00` pair cut after its high half became U+FFFD, a character the model never wrote; a cut `\u26`
+/// is dropped, and so is the cut pair now. A lone high surrogate inside the text stays U+FFFD.
+#[test]
+fn an_escaped_surrogate_pair_cut_in_half_is_dropped() {
+    for input in ["{\"title\": \"Setup \\ud83d", "{\"title\": \"Setup \\ud83d\\u", "{\"title\": \"Setup \\ud83d\\ude0", "{\"title\": \"Setup \\uD83D\\uDE"] {
+        assert_eq!(value(input), serde_json::json!({"title": "Setup "}), "input {input:?}");
+    }
+    assert_eq!(value("{\"title\": \"a\\ud83d b\"}"), serde_json::json!({"title": "a\u{fffd} b"}));
+    assert_eq!(value("{\"title\": \"a\\ud83d\\u0041"), serde_json::json!({"title": "a\u{fffd}A"}));
+}

@@ -296,14 +296,21 @@ impl<'a> Parser<'a> {
     /// Sets the region to parse: skips an opening code fence and leading prose.
     fn locate(&mut self) -> Result<(), RepairError> {
         let (b, n) = (self.b, self.b.len());
-        // An opening fence counts only before the JSON starts (backticks may occur inside it).
-        let string = b.iter().find(|&&c| !is_ws(c)) == Some(&b'"');
-        let first = if string {
-            0
-        } else {
-            self.container(0, n).unwrap_or(n)
-        };
-        if let Some(f) = (0..first.min(n.saturating_sub(2))).find(|&k| &b[k..k + 3] == b"```") {
+        let mut from = 0;
+        // A fenced block that holds no JSON (a `bash` example first) is passed over, a few times at most: each pass
+        // looks at the rest of the text.
+        for _ in 0..8 {
+            // An opening fence counts only before the JSON starts (backticks may occur inside it). A bracket within
+            // a line of prose (`[1]`, `weeks[0]`) does not start it: a fence on a line of its own before the first
+            // bracket that starts a line counts too.
+            let string = b[from..].iter().find(|&&c| !is_ws(c)) == Some(&b'"');
+            let first = if string {
+                from
+            } else {
+                self.container(from, n).unwrap_or(n)
+            };
+            let inline = (from..first.min(n.saturating_sub(2))).find(|&k| &b[k..k + 3] == b"```");
+            let Some(f) = inline.or_else(|| if string { None } else { self.fence_line(first) }) else { break };
             let mut k = f + 3;
             while k < n
                 && (b[k].is_ascii_alphanumeric() || matches!(b[k], b'_' | b'-' | b'+' | b'.'))
@@ -315,7 +322,15 @@ impl<'a> Parser<'a> {
                 self.rep(Repair::StrippedProse);
             }
             self.i = k;
-            self.end = self.closing_fence(k).unwrap_or(n);
+            let close = self.closing_fence(k);
+            self.end = close.unwrap_or(n);
+            match close {
+                Some(c) if !self.holds_value(k, c) && b[c + 3..].iter().any(|&x| !is_ws(x)) => {
+                    (from, self.i, self.end) = (c + 3, c + 3, n);
+                    self.rep(Repair::StrippedProse);
+                }
+                _ => break,
+            }
         }
         let mut k = self.end;
         while k > self.i && is_ws(b[k - 1]) {
@@ -338,45 +353,111 @@ impl<'a> Parser<'a> {
         Ok(())
     }
 
+    /// The opening fence (```` ``` ````, a tag, then the end of its line) on a line of its own after the line of
+    /// `first`, before any line that starts with a bracket that plausibly starts JSON.
+    fn fence_line(&self, first: usize) -> Option<usize> {
+        let (b, n) = (self.b, self.b.len());
+        let line_start = |k: usize| {
+            let mut j = k;
+            while j > 0 && matches!(b[j - 1], b' ' | b'\t') {
+                j -= 1;
+            }
+            j == 0 || b[j - 1] == b'\n'
+        };
+        if first >= n || line_start(first) {
+            return None;
+        }
+        let mut k = first;
+        loop {
+            k += b[k..].iter().position(|&c| c == b'\n')? + 1;
+            while k < n && matches!(b[k], b' ' | b'\t') {
+                k += 1;
+            }
+            if b[k..].starts_with(b"```") {
+                let mut j = k + 3;
+                while j < n && (b[j].is_ascii_alphanumeric() || matches!(b[j], b'_' | b'-' | b'+' | b'.' | b' ' | b'\t' | b'\r')) {
+                    j += 1;
+                }
+                if j < n && b[j] == b'\n' {
+                    return Some(k);
+                }
+            } else if k < n && self.opens_container(k, n) {
+                return None;
+            }
+        }
+    }
+
+    /// Whether a fenced block `b[from..to]` holds JSON (or what repair makes of it): not a shell example.
+    fn holds_value(&self, from: usize, to: usize) -> bool {
+        let b = self.b;
+        let Some(s) = (from..to).find(|&k| !is_ws(b[k])) else { return false };
+        let rest = &b[s..to];
+        matches!(b[s], b'{' | b'[' | b'"' | b'\'' | b'-' | b'0'..=b'9')
+            || [&b"true"[..], b"false", b"null", b"True", b"False", b"None"].iter().any(|w| rest.starts_with(w))
+            || self.container(s, to).is_some()
+    }
+
     /// First `{`/`[` in `b[from..to]` that plausibly starts JSON (not `{name}` or `[v2]` in prose).
     fn container(&self, from: usize, to: usize) -> Option<usize> {
+        (from..to).find(|&k| self.opens_container(k, to))
+    }
+
+    /// Whether the `{`/`[` at `k` plausibly starts JSON: what follows it (after blanks and a short comment) is a key,
+    /// a value or its close.
+    fn opens_container(&self, k: usize, to: usize) -> bool {
         let b = self.b;
-        (from..to).find(|&k| {
-            let c = b[k];
-            if c != b'{' && c != b'[' {
-                return false;
-            }
-            let mut j = k + 1;
+        let c = b[k];
+        if c != b'{' && c != b'[' {
+            return false;
+        }
+        let mut j = k + 1;
+        // Two comments at most, each of up to 200 bytes: this runs for every bracket of the text.
+        for _ in 0..3 {
             while j < to && is_ws(b[j]) {
                 j += 1;
             }
-            if j >= to {
-                return false;
+            let rest = &b[j..to];
+            let close: &[u8] = if rest.starts_with(b"/*") {
+                b"*/"
+            } else if rest.starts_with(b"//") || rest.starts_with(b"#") {
+                b"\n"
+            } else {
+                break;
+            };
+            let window = &rest[..rest.len().min(200)];
+            match window.windows(close.len()).skip(1).position(|w| w == close) {
+                Some(p) => j += p + 1 + close.len(),
+                None => break,
             }
-            let d = b[j];
-            if d != b'`' && quote_at(b, j, to).is_some() || d == b'}' && c == b'{' {
-                return true;
-            }
-            let w = j;
-            while j < to && is_ident(b[j]) {
+        }
+        if j >= to {
+            return false;
+        }
+        let d = b[j];
+        if d != b'`' && quote_at(b, j, to).is_some() || d == b'}' && c == b'{' {
+            return true;
+        }
+        let w = j;
+        while j < to && is_ident(b[j]) {
+            j += 1;
+        }
+        if c == b'{' {
+            while j < to && matches!(b[j], b' ' | b'\t') {
                 j += 1;
             }
-            if c == b'{' {
-                while j < to && matches!(b[j], b' ' | b'\t') {
-                    j += 1;
-                }
-                j > w && !b[w].is_ascii_digit() && j < to && b[j] == b':'
-            } else {
-                matches!(d, b'{' | b'[' | b']' | b'-' | b'0'..=b'9')
-                    || matches!(&b[w..j], b"true" | b"false" | b"null")
-            }
-        })
+            j > w && !b[w].is_ascii_digit() && j < to && b[j] == b':'
+        } else {
+            matches!(d, b'{' | b'[' | b']' | b'-' | b'0'..=b'9')
+                || matches!(&b[w..j], b"true" | b"false" | b"null")
+        }
     }
 
-    /// A closing fence: "```" at the start of a line, or followed by the end of its line.
+    /// A closing fence: "```" at the start of a line, or followed by the end of its line. At the start of a line
+    /// with more text after it (`\n```", "n": 1}`: a line inside a string), only on the text's last line.
     fn closing_fence(&self, from: usize) -> Option<usize> {
         let b = self.b;
         let n = b.len();
+        let last_line = b.iter().rposition(|&c| c == b'\n').map_or(0, |p| p + 1);
         (from..n.saturating_sub(2)).find(|&k| {
             if &b[k..k + 3] != b"```" {
                 return false;
@@ -385,14 +466,12 @@ impl<'a> Parser<'a> {
             while j > from && matches!(b[j - 1], b' ' | b'\t') {
                 j -= 1;
             }
-            if j == from || b[j - 1] == b'\n' {
-                return true;
-            }
+            let line_start = j == from || b[j - 1] == b'\n';
             let mut j = k + 3;
             while j < n && matches!(b[j], b' ' | b'\t' | b'\r') {
                 j += 1;
             }
-            j >= n || b[j] == b'\n'
+            j >= n || b[j] == b'\n' || line_start && k >= last_line
         })
     }
 
@@ -1391,8 +1470,20 @@ impl<'a> Parser<'a> {
                                 j += 6;
                                 continue;
                             }
-                            // A lone surrogate is rejected by serde_json and cannot live in a Rust string.
+                            // A pair cut after its high half (`\ud83d`, `\ud83d\ude0`) at the end: dropped, as a cut `\u26` is.
+                            let cut_pair = v < 0xDC00
+                                && t == self.end
+                                && b[j + 6..t].len() < 6
+                                && b[j + 6..t].iter().zip(b"\\ud").all(|(&c, &w)| c.eq_ignore_ascii_case(&w))
+                                && b[j + 6..t].get(3).is_none_or(|c| matches!(c, b'c'..=b'f' | b'C'..=b'F'))
+                                && b[(j + 10).min(t)..t].iter().all(|&c| hex(c).is_some());
                             self.out.copy(run, j);
+                            if cut_pair {
+                                j = t;
+                                run = j;
+                                continue;
+                            }
+                            // A lone surrogate is rejected by serde_json and cannot live in a Rust string.
                             self.out.push(b"\\ufffd");
                             self.rep(Repair::InvalidEscape);
                             j += 6;
