@@ -340,6 +340,8 @@ function usage(out, C, T) {
   u.promptTokensDetails = [{ modality: 'TEXT', tokenCount: P }];
   if (cached > 0) u.cacheTokensDetails = [{ modality: 'TEXT', tokenCount: cached }];
   if (T > 0) u.thoughtsTokenCount = T;
+  // Gemini's usage names the tier that served the request since 2026.
+  u.serviceTier = 'standard';
   return u;
 }
 
@@ -734,7 +736,14 @@ async function handleGenerate(ctx, modelRaw, method) {
   const body = out.special
     ? specialResponse(out, modelId, rid, step)
     : {
-      candidates: out.candidates.map((c) => candidateFor(c, c.text, { thought: out.thought })),
+      // A candidate a filter stopped comes without content, what it had written withheld ("Candidate.content is
+      // empty if content filters block the output": Vertex's FinishReason docs; google/generative-ai-docs#235).
+      candidates: out.candidates.map((c) => {
+        if (!CONTENT_STOP_REASONS.includes(c.finishReason)) return candidateFor(c, c.text, { thought: out.thought });
+        const cand = candidateFor(c, '');
+        delete cand.content;
+        return cand;
+      }),
       usageMetadata: usage(out, C, T),
       modelVersion: modelId,
       responseId: rid,
