@@ -856,6 +856,9 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
   const fault = step && step.fault;
   const scale = timing.scale;
   const events = [];
+  // `sse-error` with `tail: n`: the error comes in place of the answer's last n code points (and what follows them).
+  const tail = fault === 'sse-error' && step.tail != null ? Math.max(1, Math.floor(Number(step.tail))) : 0;
+  let tailEvent = null;
   if (out.special) {
     events.push({ obj: specialResponse(out, modelId, rid, step), tokens: 0 });
   } else {
@@ -883,6 +886,12 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
     // several candidates stream side by side and each ends (finishReason) in the event of its own last chunk.
     const streams = out.candidates.map((c) => {
       const pieces = c.text ? splitCodePoints(c.text, chunkSizes(c.text)) : [];
+      if (tail && c.index === 0 && pieces.length) {
+        const last = Array.from(pieces.pop());
+        const keep = Math.max(1, last.length - tail);
+        pieces.push(...[last.slice(0, keep).join(''), last.slice(keep).join('')].filter(Boolean));
+        tailEvent = events.length + pieces.length - 1;
+      }
       // A stream that a filter stops ends with an event whose candidate has no content at all: only the reason
       // (Vertex's FinishReason docs: "When streaming, content is empty if content filters blocks the output").
       const stopped = pieces.length > 0 && CONTENT_STOP_REASONS.includes(c.finishReason);
@@ -950,6 +959,7 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
 
   let afterChunks = step && step.afterChunks != null ? Number(step.afterChunks) : Math.min(2, events.length - 1);
   // a cut or an in-stream error must come before the event that carries finishReason
+  if (tailEvent != null) afterChunks = tailEvent;
   if (fault === 'sse-cut' || fault === 'sse-error') afterChunks = Math.max(0, Math.min(afterChunks, events.length - 1));
   let written = 0;
   let pending = '';

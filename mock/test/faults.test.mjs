@@ -375,6 +375,17 @@ test('sse-error sends an error event inside a 200 stream, then ends', async () =
   assert.equal(arr.json.at(-1).error.code, 500);
 });
 
+test('sse-error with tail: the error comes in place of the answer\'s last code points', async () => {
+  const full = responseText((await generate(base, { key: freshKey(), body: weeksBody() })).json);
+  for (const tail of [1, 2, 40]) {
+    const events = parseSSE((await withFault({ fault: 'sse-error', tail }, { stream: true })).text);
+    assert.deepEqual(Object.keys(events.at(-1)), ['error'], `tail ${tail}`);
+    const text = events.slice(0, -1).map(responseText).join('');
+    assert.equal(text, Array.from(full).slice(0, -tail).join(''), `tail ${tail}`);
+    assert.ok(events.slice(0, -1).every((e) => e.candidates[0].finishReason === undefined), `tail ${tail}`);
+  }
+});
+
 test('sse-error takes the code that broke the stream off, framed as an event or written raw into the body', async () => {
   const r = await withFault({ fault: 'sse-error', afterChunks: 1, code: 429, retryDelay: '7s' }, { stream: true });
   assert.equal(r.status, 200);

@@ -1008,9 +1008,17 @@ describe('generation', () => {
 
       assert.deepEqual(await page.$$eval('#progress .seg', (s) => s.map((x) => x.className)), ['seg seg--done', 'seg seg--done']);
 
-      // A run that fails after every week arrived is complete too, none of its batches left running (found by review:
-      // the failing batch's segment kept its running shimmer under "Roadmap ready").
+      // An answer that came whole before an error event broke off its stream is kept: the run completes.
       await env.script('*', [{}, {}, { fault: 'sse-error', afterChunks: 10_000, code: 429, quotas: ['day'] }], { replace: true });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      assert.equal(await page.textContent('#status-title'), 'Roadmap ready');
+      assert.doesNotMatch(await page.textContent('#status-detail'), /stopped|RATE_LIMITED/);
+
+      // A run that fails after every week arrived (the error before the answer's closing `]}`) is complete too,
+      // none of its batches left running (found by review: the failing batch's segment kept its running shimmer
+      // under "Roadmap ready").
+      await env.script('*', [{}, {}, { fault: 'sse-error', tail: 2, code: 429, quotas: ['day'] }], { replace: true });
       await page.click('#generate');
       await waitState(page, 'done');
       assert.match(await page.textContent('#status-detail'), /Every week had arrived when the run stopped \(RATE_LIMITED\)/);
