@@ -427,10 +427,9 @@ impl<'a, T: Transport> Run<'a, T> {
         let result = result.and_then(|mut reply| {
             self.st_mut().rm.usage.add_reply(&reply.usage);
             // An answer whose JSON closed before the stream broke off is whole: taken like one whose closing event
-            // was merely lost.
-            let closed = parse_value(&reply.text).is_some_and(|p| !p.1);
+            // was merely lost. (Read only then: every other answer is read once, by its caller.)
             match reply.broken_by.take() {
-                Some(e) if !closed => Err(e),
+                Some(e) if parse_value(&reply.text).is_none_or(|p| p.1) => Err(e),
                 _ => Ok(reply),
             }
         });
