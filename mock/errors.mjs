@@ -16,7 +16,7 @@ export const STATUS_NAMES = {
 
 const DEFAULT_MESSAGES = {
   400: 'Request contains an invalid argument.',
-  401: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+  401: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
   403: 'The caller does not have permission',
   404: 'Requested entity was not found.',
   409: 'The operation was aborted.',
@@ -63,6 +63,19 @@ export const INVALID_KEY = () => googleError(400, 'API key not valid. Please pas
     message: 'API key not valid. Please pass a valid API key.',
   },
 ]);
+
+/**
+ * A key Gemini does not take (2026: an `AQ.` auth key on an account whose keys it refuses, by header and by `?key=`
+ * alike): 401 `UNAUTHENTICATED`, `ACCESS_TOKEN_TYPE_UNSUPPORTED` (xalgorix/xalgorix#2, Kilo-Org/kilocode#11763).
+ */
+export const TOKEN_TYPE_UNSUPPORTED = (method) => googleError(401, DEFAULT_MESSAGES[401], [{
+  '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+  reason: 'ACCESS_TOKEN_TYPE_UNSUPPORTED',
+  metadata: {
+    method: `google.ai.generativelanguage.v1beta.${method === 'GetModel' || method === 'ListModels' ? 'ModelService' : 'GenerativeService'}.${method}`,
+    service: 'generativelanguage.googleapis.com',
+  },
+}]);
 
 /** A key Google found published (GitHub, a web page): refused on every call, with no details. */
 export const LEAKED_KEY = () => googleError(403, 'Your API key was reported as leaked. Please use another API key.');
@@ -116,12 +129,13 @@ export function siteKeyAllows(referer) {
 /**
  * The state of a key, read from its prefix: `missing`, `invalid` (`bad…` or under 8 characters), `leaked`
  * (`leaked-…`), `blocked` (`blocked-…`: restricted to other APIs), `region` (`region-…`: used from an unsupported
- * location), `site` (`site-…`: restricted to websites, see `siteKeyAllows`), or null for a usable key.
+ * location), `site` (`site-…`: restricted to websites, see `siteKeyAllows`), `unsupported` (`unsupported-…`: a key
+ * type Gemini refuses), or null for a usable key.
  */
 export function keyState(key) {
   if (!key) return 'missing';
   if (key.startsWith('bad') || key.length < 8) return 'invalid';
-  for (const s of ['leaked', 'blocked', 'region', 'site']) if (key.startsWith(`${s}-`)) return s;
+  for (const s of ['leaked', 'blocked', 'region', 'site', 'unsupported']) if (key.startsWith(`${s}-`)) return s;
   return null;
 }
 
@@ -138,6 +152,7 @@ export function keyRefusalFor(state, method, { referer = null, force = false } =
     case 'blocked': return { status: 403, body: SERVICE_BLOCKED(method) };
     case 'region': return { status: 400, body: LOCATION_UNSUPPORTED() };
     case 'site': return !force && siteKeyAllows(referer) ? null : { status: 403, body: REFERRER_BLOCKED(referer) };
+    case 'unsupported': return { status: 401, body: TOKEN_TYPE_UNSUPPORTED(method) };
     default: return null;
   }
 }

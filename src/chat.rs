@@ -87,7 +87,10 @@ impl Chat {
         }
         let req = GenerateRequest {
             contents,
-            system_instruction: self.config.system_instruction.as_ref().map(|s| Content { role: None, ..Content::user(s.clone()) }),
+            // An empty one is no instruction: Gemini refuses (400) a request holding an empty text.
+            system_instruction: (self.config.system_instruction.as_ref())
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| Content { role: None, ..Content::user(s.clone()) }),
             generation_config,
         };
         req.validate()?;
@@ -146,5 +149,11 @@ pub fn read_json(reply: Reply) -> Result<JsonReply, Error> {
         });
     }
     let repaired = repair_json(&reply.text).map_err(|e| e.in_utf16(&reply.text))?;
+    // Ended (`STOP`) inside its JSON: closing it would make up the end of a value that was never written.
+    if repaired.truncated {
+        return Err(Error::Truncated {
+            message: cat!("the answer ended inside its JSON after ", crate::text::utf16_offset(&reply.text, reply.text.len()), " characters"),
+        });
+    }
     Ok(JsonReply { reply, repaired })
 }

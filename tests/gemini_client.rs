@@ -988,3 +988,97 @@ fn stream(t: &ReplayTransport) -> Result<Reply, Error> {
 fn whole(t: &ReplayTransport) -> Result<Reply, Error> {
     block_on(GeminiClient::new(t, &endpoint()).generate(&user_request("hi"), false, &mut |_| {}))
 }
+
+/// `sendJson` on an answer that ended (`STOP`) inside its JSON: the repair closed it, with a made-up last item,
+/// and the value was resolved and kept in the history (found by a review). It is `TRUNCATED` now, as a
+/// `MAX_TOKENS` answer is, and not kept; a complete answer that needed other repairs still is.
+#[test]
+fn a_json_turn_that_ended_inside_its_json_is_truncated_and_not_kept() {
+    let json_turn = |chat: &mut Chat, t: &ReplayTransport| -> Result<String, Error> {
+        let era = chat.era();
+        let req = chat.request_for("topics?", true)?;
+        let parsed = read_json(block_on(send_request(t, &chat.config, &req, &mut |_| {}))?)?;
+        chat.record(era, "topics?", &parsed.repaired.json);
+        Ok(parsed.repaired.json)
+    };
+    let t = ReplayTransport::new(vec![
+        Scripted::ok(reply_body("{\"topics\": [\"Rust\", \"Go\", \"Zi", "STOP")),
+        Scripted::ok(reply_body("```json\n{\"topics\": [\"Rust\", \"Go\",],}\n```", "STOP")),
+    ]);
+    let mut chat = Chat::new(chat_config(0));
+    let err = json_turn(&mut chat, &t).unwrap_err();
+    assert_eq!(err.code(), "TRUNCATED", "{err:?}");
+    assert!(chat.history().is_empty(), "{:?}", chat.history());
+    assert_eq!(json_turn(&mut chat, &t).unwrap(), r#"{"topics": ["Rust", "Go"]}"#);
+    assert_eq!(chat.history().len(), 2);
+}
+
+/// `systemInstruction: ""` (an empty form field) was sent as an empty text, which Gemini refuses (400) on every
+/// request: every call of the chat failed. An empty or blank one is no instruction.
+#[test]
+fn an_empty_system_instruction_is_not_sent() {
+    for empty in ["", " \n"] {
+        let chat = Chat::new(ChatConfig { system_instruction: Some(empty.into()), ..chat_config(0) });
+        let req = chat.request_for("hi", false).unwrap();
+        assert!(req.system_instruction.is_none(), "{empty:?}");
+    }
+    let req = Chat::new(chat_config(0)).request_for("hi", false).unwrap();
+    assert!(req.system_instruction.is_some());
+}
+
+fn stream_bytes(bytes: &str, then: Option<Error>) -> Result<Reply, Error> {
+    let chunks = vec![bytes.as_bytes().to_vec()];
+    let scripted = match then {
+        None => Scripted::Respond { status: 200, chunks },
+        Some(error) => Scripted::Broken { status: 200, chunks, error },
+    };
+    let t = ReplayTransport::new(vec![scripted]);
+    let req = GenerateRequest { contents: vec![Content::user("hi")], ..Default::default() };
+    block_on(GeminiClient::new(&t, &endpoint()).generate(&req, true, &mut |_| {})).and_then(Reply::into_result)
+}
+
+const FIRST_EVENT: &str = r#"{"candidates":[{"content":{"parts":[{"text":"{\"a\":"}],"role":"model"},"index":0}],"usageMetadata":{"promptTokenCount":8,"totalTokenCount":8}}"#;
+const QUOTA_EVENT: &str = r#"{"error":{"code":429,"message":"You exceeded your current quota.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{"quotaId":"GenerateRequestsPerMinutePerProjectPerModel-FreeTier"}]},{"@type":"type.googleapis.com/google.rpc.RetryInfo","retryDelay":"7s"}]}}"#;
+
+fn is_quota(got: &Result<Reply, Error>) -> bool {
+    matches!(got, Err(e) if e.code() == "RATE_LIMITED" && e.retry_delay_ms() == Some(7_000))
+}
+
+/// Gemini's error written into a 200 stream (a per-minute 429) was lost when its event's closing blank line never
+/// came (then the body ended, or reset, or went silent), and, written raw, when a reset or the idle timeout
+/// followed it: the call failed `NETWORK`/`TIMEOUT`, so the 429 was not waited out as its RetryInfo asks and used up
+/// `maxRetries` (found by a review).
+#[test]
+fn a_last_error_event_missing_its_blank_line_is_not_lost() {
+    let mut lost = Vec::new();
+    for tail in ["", "\r\n", "\n"] {
+        for then in [None, Some(Error::Network { message: "connection reset".into() }), Some(Error::Timeout { ms: 120_000 })] {
+            let what = format!("tail {tail:?}, then {:?}", then.as_ref().map(Error::code));
+            let got = stream_bytes(&format!("data: {FIRST_EVENT}\r\n\r\ndata: {QUOTA_EVENT}{tail}"), then);
+            if !is_quota(&got) {
+                lost.push(format!("{what}: {got:?}"));
+            }
+        }
+    }
+    // Reference: with its blank line the same event is read.
+    assert!(is_quota(&stream_bytes(&format!("data: {FIRST_EVENT}\r\n\r\ndata: {QUOTA_EVENT}\r\n\r\n"), None)));
+    assert!(lost.is_empty(), "Gemini's 429 lost:\n{}", lost.join("\n"));
+}
+
+#[test]
+fn a_raw_error_followed_by_a_reset_or_the_idle_timeout_keeps_its_code() {
+    let raw = "{\n  \"error\": {\n    \"code\": 429,\n    \"message\": \"You exceeded your current quota.\",\n    \"status\": \"RESOURCE_EXHAUSTED\",\n    \"details\": [\n      {\n        \"@type\": \"type.googleapis.com/google.rpc.RetryInfo\",\n        \"retryDelay\": \"7s\"\n      }\n    ]\n  }\n}\n";
+    let mut lost = Vec::new();
+    for (name, head) in [("no event before", String::new()), ("an event before", format!("data: {FIRST_EVENT}\r\n\r\n"))] {
+        // Reference: a clean end after the raw error keeps its code.
+        assert!(is_quota(&stream_bytes(&format!("{head}{raw}"), None)), "{name}, clean end");
+        for then in [Error::Network { message: "connection reset".into() }, Error::Timeout { ms: 120_000 }] {
+            let what = format!("{name}, then {}", then.code());
+            let got = stream_bytes(&format!("{head}{raw}"), Some(then));
+            if !is_quota(&got) {
+                lost.push(format!("{what}: {got:?}"));
+            }
+        }
+    }
+    assert!(lost.is_empty(), "Gemini's raw 429 lost:\n{}", lost.join("\n"));
+}

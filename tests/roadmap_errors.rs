@@ -372,6 +372,10 @@ fn invalid_options_fail_before_any_request() {
         assert!(events.is_empty() && e.partial.is_none());
     }
     assert!(base.validate().is_ok());
+    // Both kinds of Gemini key: standard (`AIza…`) and, since 2026, auth keys (`AQ.…`, with dots).
+    for key in ["AIzaSyD-EXAMPLE_0123456789abcdefghijklmn", "AQ.Ab8RN6EXAMPLE-_0123456789abcdefghijklmnop"] {
+        assert!(RoadmapOptions { api_key: key.into(), ..base.clone() }.validate().is_ok(), "{key}");
+    }
 }
 
 /// The key typed where the model or the base URL belongs (two form fields swapped) passed the name check: the
@@ -693,5 +697,30 @@ fn regenerate_week_keeps_a_week_that_closed_before_an_error_event() {
         assert_eq!(asked(&t), ["WEEK 3"]);
         assert!(retries(&events).is_empty(), "maxRetries {max_retries}: a retry announced for nothing: {:?}", retries(&events));
         assert!(t.sleeps.borrow().is_empty(), "maxRetries {max_retries}: waited {:?} for nothing", t.sleeps.borrow());
+    }
+}
+
+/// The same with the error landing after the batch's last week closed but before the answer's own closing
+/// brackets: every week asked for had streamed in, yet a retry was announced and waited out for a request that
+/// asked for nothing, and with `maxRetries: 0` the run failed with all of them.
+#[test]
+fn a_batch_whose_weeks_all_streamed_in_before_an_error_event_is_not_a_failure() {
+    for max_retries in [0.0, 3.0] {
+        let t = ReplayTransport::with_responder(
+            vec![],
+            first_times(1, |t| matches!(t, Task::Weeks { first: 1, .. }), |req, task| {
+                let Task::Weeks { first, last, total } = task else { unreachable!() };
+                let text = pretty(&weeks_value(first, last, total));
+                let open = text.trim_end().trim_end_matches('}').trim_end().trim_end_matches(']');
+                assert!(open.trim_end().ends_with('}'), "cut after the last week: {open:?}");
+                closed_then_error_event(req, open)
+            }),
+        );
+        let (r, events) = run(&t, &RoadmapOptions { max_retries: Some(max_retries), ..opts(6) });
+        let rm = r.unwrap_or_else(|e| panic!("maxRetries {max_retries}: rejected {:?}; asked {:?}", e.error, asked(&t)));
+        assert_complete(&rm, 6);
+        assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6"]);
+        assert!(retries(&events).is_empty(), "maxRetries {max_retries}: {:?}", retries(&events));
+        assert!(t.sleeps.borrow().is_empty(), "maxRetries {max_retries}: waited {:?}", t.sleeps.borrow());
     }
 }

@@ -741,12 +741,13 @@ async fn f44_429_naming_a_daily_quota_among_others_fails_fast() {
 }
 
 #[wasm_bindgen_test]
-async fn f45_a_leaked_blocked_or_out_of_region_key_fails_at_the_first_request_with_its_own_error() {
+async fn f45_a_leaked_blocked_refused_or_out_of_region_key_fails_at_the_first_request_with_its_own_error() {
     // Refused on every call, the model lookup first: one request, no retry, the reason kept for the app to explain.
     let cases = [
         ("leaked", "AUTH", 403_u16, "PERMISSION_DENIED", None),
         ("blocked", "AUTH", 403, "PERMISSION_DENIED", Some("API_KEY_SERVICE_BLOCKED")),
         ("region", "BAD_REQUEST", 400, "FAILED_PRECONDITION", None),
+        ("unsupported", "AUTH", 401, "UNAUTHENTICATED", Some("ACCESS_TOKEN_TYPE_UNSUPPORTED")),
     ];
     for (state, code, status, google_status, reason) in cases {
         let k = format!("{state}-{}", key("f45"));

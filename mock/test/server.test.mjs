@@ -139,7 +139,7 @@ test('missing API key -> 403 PERMISSION_DENIED with Google\'s message', async ()
   });
 });
 
-test("a leaked key, a key restricted to other APIs and an unsupported location: Gemini's 403 and 400 bodies on every call", async () => {
+test("a leaked key, a key restricted to other APIs, a key type refused and an unsupported location: Gemini's 403, 401 and 400 bodies on every call", async () => {
   const get = (key, path) => fetch(`${env.url}/v1beta/${path}`, { headers: { 'x-goog-api-key': key } }).then(async (r) => ({ status: r.status, json: await r.json() }));
   const calls = (key) => [
     generate(env.url, { key, body: userRequest('hi') }),
@@ -159,6 +159,14 @@ test("a leaked key, a key restricted to other APIs and an unsupported location: 
     const info = r.json.error.details.find((d) => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo');
     assert.equal(info.reason, 'API_KEY_SERVICE_BLOCKED');
     assert.equal(info.metadata.methodName, methodName);
+  }
+  for (const [i, r] of (await Promise.all(calls('unsupported-key-0001'))).entries()) {
+    assert.equal(r.status, 401);
+    assert.equal(r.json.error.status, 'UNAUTHENTICATED');
+    assert.match(r.json.error.message, /^Request had invalid authentication credentials\. .* See https:\/\/developers\.google\.com\/identity\/sign-in\/web\/devconsole-project\.$/);
+    const [info] = r.json.error.details;
+    assert.equal(info.reason, 'ACCESS_TOKEN_TYPE_UNSUPPORTED');
+    assert.equal(info.metadata.method, `google.ai.generativelanguage.v1beta.${methods[i]}`);
   }
   for (const r of await Promise.all(calls('region-key-0001'))) {
     assert.equal(r.status, 400);

@@ -212,14 +212,18 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
             }
             // The last event may have come whole but for its closing blank line.
             if let Some(event) = sse.finish() {
-                if let Ok(delta) = reply.push_json(&event.data) {
-                    on_delta(delta);
+                last_event(&mut reply, &event.data, on_delta);
+            }
+            // What Gemini wrote before the break (raw error JSON) is the cause, not the break.
+            if !reply.is_finished() {
+                if let Some(err) = super::response::unframed_stream_error(&sse.take_stray()) {
+                    reply.break_off(err);
                 }
             }
             match e {
                 // An answer that said how it ended is whole and paid for: the idle timeout (or a reset) while the
                 // connection stayed open after it is no reason to ask again.
-                _ if reply.is_finished() => {}
+                _ if reply.is_finished() || reply.is_broken() => {}
                 // A stream cut mid-answer still carries the text so far: let the caller salvage it.
                 Error::Network { .. } if !reply.text().is_empty() => {}
                 e if reply.usage_seen() => reply.break_off(e),
@@ -229,9 +233,7 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         }
         if let Some(event) = sse.finish() {
             // A half-received last event is not an answer; the reply stays without finishReason.
-            if let Ok(delta) = reply.push_json(&event.data) {
-                on_delta(delta);
-            }
+            last_event(&mut reply, &event.data, on_delta);
         }
         // What broke off an unfinished stream; after a finished answer, anything stray is ignored.
         if let Some(err) = super::response::unframed_stream_error(&sse.take_stray()).filter(|_| !reply.is_finished()) {
@@ -256,6 +258,16 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
             Some(Err(how)) => Error::Network { message: how.into() },
             _ => e,
         })
+    }
+}
+
+/// The last event, whose closing blank line never came: half an event (unreadable) is dropped, a whole error is kept.
+fn last_event(reply: &mut ReplyBuilder, data: &str, on_delta: &mut dyn FnMut(&str)) {
+    let finished = reply.is_finished();
+    match reply.push_json(data) {
+        Ok(delta) => on_delta(delta),
+        Err(e) if !finished && !matches!(e, Error::Malformed { .. }) => reply.break_off(e),
+        Err(_) => {}
     }
 }
 

@@ -163,6 +163,11 @@ impl ReplyBuilder {
         self.reply.broken_by.get_or_insert(e);
     }
 
+    /// Whether something already broke the stream off.
+    pub fn is_broken(&self) -> bool {
+        self.reply.broken_by.is_some()
+    }
+
     /// Whether an event reported what the answer costs so far.
     pub fn usage_seen(&self) -> bool {
         self.reply.usage != Usage::default()

@@ -106,6 +106,8 @@ struct Attempt {
     number: u32,
     /// A part of the split week, whose retries stop once the week is asked for whole.
     part: bool,
+    /// The weeks a batch's request asks for: once all have streamed in, a stream broken off after them lost nothing.
+    weeks: Option<(u32, u32)>,
 }
 
 /// The first week of a parallel run, written in parts by concurrent requests (see [`day_parts`]).
@@ -427,9 +429,15 @@ impl<'a, T: Transport> Run<'a, T> {
         let result = result.and_then(|mut reply| {
             self.st_mut().rm.usage.add_reply(&reply.usage);
             // An answer whose JSON closed before the stream broke off is whole: taken like one whose closing event
-            // was merely lost. (Read only then: every other answer is read once, by its caller.)
+            // was merely lost (read only then: every other answer is read once, by its caller). So is one whose
+            // weeks all streamed in before it broke off: asking again would ask for nothing.
             match reply.broken_by.take() {
-                Some(e) if parse_value(&reply.text).is_none_or(|p| p.1) => Err(e),
+                Some(e)
+                    if parse_value(&reply.text).is_none_or(|p| p.1)
+                        && at.weeks.is_none_or(|(a, b)| !self.unfinished(a, b, &|_| false).is_empty()) =>
+                {
+                    Err(e)
+                }
                 _ => Ok(reply),
             }
         });
@@ -592,7 +600,7 @@ impl<'a, T: Transport> Run<'a, T> {
             match GeminiClient::new(&self.t, &self.endpoint).model_info().await {
                 Ok(info) => break info,
                 Err(e) => {
-                    let at = Attempt { batch: 0, number: tries.next_attempt(), part: false };
+                    let at = Attempt { batch: 0, number: tries.next_attempt(), part: false, weeks: None };
                     self.after_failure(at, "model lookup", &mut tries, e).await?
                 }
             }
@@ -708,7 +716,7 @@ impl<'a, T: Transport> Run<'a, T> {
                     }
                 };
                 sent += 1;
-                let at = Attempt { batch: 0, number: sent, part: false };
+                let at = Attempt { batch: 0, number: sent, part: false, weeks: None };
                 self.ask(at, &prompt, outline_schema(total), &mut on_delta, &mut failed).await
             };
             let reply = match result {
@@ -890,7 +898,7 @@ impl<'a, T: Transport> Run<'a, T> {
                         }
                     }
                 };
-                let at = Attempt { batch: index, number: report.attempts, part: false };
+                let at = Attempt { batch: index, number: report.attempts, part: false, weeks: Some((first, last)) };
                 self.ask(at, &prompt, weeks_schema(last - first + 1), &mut on_delta, &mut failed).await
             };
             let reply = match result {
@@ -1038,7 +1046,7 @@ impl<'a, T: Transport> Run<'a, T> {
             self.with_split(|s, _| s.report.attempts += 1);
             // A part numbers its own requests: they run side by side, each with its own retries.
             sent += 1;
-            let at = Attempt { batch: index, number: sent, part: true };
+            let at = Attempt { batch: index, number: sent, part: true, weeks: None };
             let reply = match self.ask(at, &prompt, days_schema(b - a + 1), &mut |_| {}, &mut failed).await {
                 Ok(Some(r)) => r,
                 Ok(None) => continue,

@@ -261,16 +261,18 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
     let h = handle.clone();
     let opts = call_options(&opts);
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
+    // Read now, as the options are: the caller may reuse its array while the call waits its turn.
+    let prompts = plain_value(&prompts, "prompts", "must be an array of strings")
+        .and_then(|v| Vec::<String>::from_json(&v).map_err(|_| Error::invalid("prompts", "must be an array of strings")))
+        .and_then(|p| match p.is_empty() || p.iter().any(|p| p.trim().is_empty()) {
+            true => Err(Error::invalid("prompts", "must be a non-empty array of non-empty strings")),
+            false => Ok(p),
+        });
     // Aborted while it waits its turn, it rejects as it would before its first batch.
     let on_abort = vec![("batch", JsValue::from(1)), ("results", Array::new().into())];
     enqueue(handle, signal, on_abort, Box::pin(async move {
         let opts = opts.map_err(js_error)?;
-        let prompts: Vec<String> = plain_value(&prompts, "prompts", "must be an array of strings")
-            .and_then(|v| Vec::<String>::from_json(&v).map_err(|_| Error::invalid("prompts", "must be an array of strings")))
-            .map_err(js_error)?;
-        if prompts.is_empty() || prompts.iter().any(|p| p.trim().is_empty()) {
-            return Err(js_error(Error::invalid("prompts", "must be a non-empty array of non-empty strings")));
-        }
+        let prompts = prompts.map_err(js_error)?;
         let transport = FetchTransport::new(None, h.log);
         let results = Array::new();
         let total = prompts.len();
