@@ -370,6 +370,17 @@ async fn generate_json_batched_runs_prompts_in_one_chat() {
     let reqs = requests(&k).await;
     assert_eq!(reqs[1]["contentsTurns"], 3, "one chat: the second prompt sees the first answer");
 
+    // The prompts are read when called: an array the caller empties while the call waits its turn was read late,
+    // and the call failed INVALID_INPUT (found by a review).
+    let c = chat(&key("batched-reuse"), json!({}));
+    let first = c.send("Hello".into(), JsValue::UNDEFINED);
+    let reused = obj(json!(["Role: Frontend Developer\nTotal weeks: 6\nTASK: WEEKS 1-3"]));
+    let queued = c.generate_json_batched(reused.clone(), JsValue::UNDEFINED);
+    js_sys::Reflect::set(&reused, &"length".into(), &0.into()).unwrap();
+    settle(first).await.unwrap();
+    let out = to_json(&settle(queued).await.expect("the prompts as they were when called"));
+    assert_eq!(out[0]["weeks"][0]["week"], 1);
+
     // A failure keeps the values answered so far as `results` (an array; `partial` is a roadmap's, typed so).
     let k = key("batched-failure");
     script(&k, json!([{}, {"fault": "status", "status": 400}])).await;
