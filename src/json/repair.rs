@@ -417,16 +417,18 @@ impl<'a> Parser<'a> {
                 j += 1;
             }
             let rest = &b[j..to];
-            let close: &[u8] = if rest.starts_with(b"/*") {
-                b"*/"
-            } else if rest.starts_with(b"//") || rest.starts_with(b"#") {
-                b"\n"
+            let (open, close): (usize, &[u8]) = if rest.starts_with(b"/*") {
+                (2, b"*/")
+            } else if rest.starts_with(b"//") {
+                (2, b"\n")
+            } else if rest.starts_with(b"#") {
+                (1, b"\n")
             } else {
                 break;
             };
-            let window = &rest[..rest.len().min(200)];
-            match window.windows(close.len()).skip(1).position(|w| w == close) {
-                Some(p) => j += p + 1 + close.len(),
+            let after = &rest[open..rest.len().min(200)];
+            match after.windows(close.len()).position(|w| w == close) {
+                Some(p) => j += open + p + close.len(),
                 None => break,
             }
         }
