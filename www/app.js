@@ -59,6 +59,8 @@ let runSeq = 0;
 let regen = null;
 /** "Generate new roadmap" was pressed once while Continue is offered: the next press discards the kept weeks. */
 let discardArmed = false;
+/** When the discard was armed: a second press within DOUBLE_PRESS_MS is the same press (a double click or tap). */
+let discardArmedAt = 0;
 
 // ───────────── small helpers ─────────────
 
@@ -129,6 +131,7 @@ function armDiscard() {
   const rm = current.roadmap;
   const kept = rm.weeks.length;
   discardArmed = true;
+  discardArmedAt = performance.now();
   ui.generate.textContent = kept ? `Discard ${plural(kept, 'kept week')} and start over` : 'Discard the outline and start over';
   ui.discardNote.textContent = `The unfinished roadmap (${keptText(rm)} ready) is replaced by a new one. Press again to confirm, or press Continue to finish it.`;
   ui.discardNote.hidden = false;
@@ -591,6 +594,9 @@ function explain(err, offline, next = 'generate', model = current?.model ?? ui.m
       if (err.reason === 'API_KEY_HTTP_REFERRER_BLOCKED') {
         return ['This API key may not be used from this site', `The key is restricted to other websites. In Google Cloud Console (APIs & Services, Credentials), add ${location.origin}/* to the key’s website restrictions, or use a key without them here.`];
       }
+      if (err.reason === 'ACCESS_TOKEN_TYPE_UNSUPPORTED') {
+        return ['Gemini does not accept this kind of key', `${offline ? 'The demo model' : 'Google'} refused the key’s type for its project (ACCESS_TOKEN_TYPE_UNSUPPORTED): copying it again will not help. Create a new key in Google AI Studio (aistudio.google.com/apikey) for a project with the Gemini API enabled, or ask the project’s administrator which keys it allows.`];
+      }
       if (err.reason === 'API_KEY_SERVICE_BLOCKED') {
         return ['This API key may not call the Gemini API', 'The key’s API restrictions leave out the Generative Language API. In Google Cloud Console (APIs & Services, Credentials), add “Generative Language API” to the key’s allowed APIs, or use a key from Google AI Studio.'];
       }
@@ -1013,9 +1019,14 @@ function failRun(err) {
     return;
   }
   if (early) bringBackPrevious(me, kept);
-  else {
+  else if (!kept.weeks.length && !outlineComplete(kept)) {
+    // Nothing to keep, as after a cancel this early: no empty roadmap is left to be "the roadmap you had before".
+    current = null;
+    ui.roadmap.hidden = true;
+    ui.usageCard.hidden = true;
+  } else {
     current = { ...current, roadmap: kept, complete: false };
-    if (kept.weeks.length || outlineComplete(kept)) renderRoadmap(kept);
+    renderRoadmap(kept);
     renderUsage();
   }
   markPlaceholders(kept, me.ranges);
@@ -1075,9 +1086,19 @@ async function regenerate(weekNo, button) {
     renderHeader(roadmap);
     renderUsage();
     refreshReady(roadmap);
+    // A stopped or restored roadmap whose last placeholder this was is whole now: ready, nothing left to continue.
+    const finished = document.body.dataset.state !== 'done' && allArrived(roadmap);
+    if (finished) {
+      current = { ...current, complete: true };
+      ui.statusTitle.textContent = 'Roadmap ready';
+      ui.statusDetail.textContent = 'Every week is written: nothing is left to generate.';
+      for (const seg of ui.progress.querySelectorAll('.seg')) seg.className = 'seg seg--done';
+      ui.errorBox.hidden = true; // the stopped run's advice (Continue) no longer applies
+    }
+    updateProgress();
     save();
     addLog(`Regenerated week ${weekNo}${w?.fallback ? ' (still a placeholder)' : same ? ' (unchanged)' : ''}`, w?.fallback ? 'warn' : 'ok');
-    setState(document.body.dataset.state);
+    setState(finished ? 'done' : document.body.dataset.state);
     // Only from this card (or from nowhere): the reader who went on to another field meanwhile keeps typing there.
     if (focusHere) fresh?.querySelector('.week-card__title')?.focus();
   } catch (err) {
@@ -1139,6 +1160,16 @@ function wire() {
     const rm = current.roadmap;
     return oneLine(ui.role.value).toLowerCase() === oneLine(rm.role).toLowerCase() && Number(ui.weeks.value) === rm.totalWeeks;
   };
+  // The press that armed the discard, not its confirmation: a double click's second click, a held key, or a second
+  // key press within DOUBLE_PRESS_MS (Enter in a field or on the button; Space on the button).
+  for (const type of ['keydown', 'keyup']) {
+    ui.roadmapForm.addEventListener(type, (e) => {
+      if (discardArmed && (e.key === 'Enter' || e.target === ui.generate)) ignoreEchoPress(e, discardArmedAt);
+    });
+  }
+  ui.generate.addEventListener('click', (e) => {
+    if (discardArmed && e.detail > 1) e.preventDefault();
+  });
   ui.roadmapForm.addEventListener('keydown', (e) => {
     if (e.key !== 'Enter' || e.isComposing || e.defaultPrevented || e.target.tagName !== 'INPUT') return;
     if (!resumable() || run || regen || !sameRoadmap()) return;

@@ -384,6 +384,24 @@ describe('generation', () => {
       assert.equal(await page.textContent('#generate'), 'Generate new roadmap');
       assert.equal(await page.isVisible('#discard-note'), false);
 
+      // A double click only asks, and so does a held Enter in a field: the second click and the auto-repeat are the
+      // same press (found by an exploratory test: they went through both steps and discarded the kept weeks).
+      await page.dblclick('#generate');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'failed');
+      assert.match(await page.textContent('#generate'), /^Discard 3 kept weeks and start over$/);
+      assert.equal((await env.requests()).at(-1).seq, lastSeq, 'a double click sent nothing');
+      await page.fill('#role', 'Pastry Chef');
+      assert.equal(await page.textContent('#generate'), 'Generate new roadmap', 'an edit disarms');
+      await page.focus('#role');
+      await page.keyboard.down('Enter');
+      await page.keyboard.down('Enter'); // the auto-repeat of a held key
+      await page.keyboard.up('Enter');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'failed');
+      assert.match(await page.textContent('#generate'), /^Discard 3 kept weeks and start over$/);
+      assert.equal((await env.requests()).at(-1).seq, lastSeq, 'a held Enter sent nothing');
+      assert.deepEqual(await weekNumbers(page), [1, 2, 3]);
+      await page.fill('#role', 'DevOps Engineer');
+
       // The first press of "Generate new roadmap" only asks; nothing is sent or discarded.
       assert.equal(await page.textContent('#generate'), 'Generate new roadmap');
       await page.click('#generate');
@@ -451,13 +469,14 @@ describe('generation', () => {
     }
   });
 
-  test('a leaked key, a key restricted to other APIs and an unsupported location each get their own advice', async () => {
+  test('a leaked key, a key restricted to other APIs, a key type refused and an unsupported location each get their own advice', async () => {
     const p = await openPage(env);
     const { page } = p;
     try {
       const cases = [
         ['leaked', 'AUTH', /reported as leaked/, /Create a new key/],
         ['blocked', 'AUTH', /may not call the Gemini API/, /Generative Language API/],
+        ['unsupported', 'AUTH', /does not accept this kind of key/, /copying it again will not help/],
         ['region', 'BAD_REQUEST', /not available from your location/, /available-regions/],
       ];
       for (const [as, code, title, advice] of cases) {
@@ -468,6 +487,11 @@ describe('generation', () => {
         assert.equal(await page.textContent('#error-code'), code, as);
         assert.match(await page.textContent('#error-title'), title, as);
         assert.match(await page.textContent('#error-advice'), advice, as);
+        // Failures in a row before the outline: no empty roadmap is left behind as "the roadmap you had before"
+        // (found by an exploratory test: the second failure showed an empty one, with live exports and Clear).
+        assert.equal(await page.isVisible('#roadmap'), false, as);
+        assert.equal(await page.textContent('#status-detail'), 'No weeks were generated.', as);
+        assert.equal(await page.textContent('#generate'), 'Generate roadmap', as);
       }
       p.assertClean();
     } finally {
@@ -595,6 +619,26 @@ describe('generation', () => {
       assert.match(await page.textContent('#status-detail'), /^2 weeks · 14 days · [\d.]+ s$/);
       assert.equal(await page.locator('#progress .seg--fallback').count(), 0);
       assert.equal(await page.locator('#progress .seg--done').count(), 1);
+      assert.equal(await page.getAttribute('#progress', 'aria-valuetext'), '2 of 2 weeks ready', 'the progress bar counts them');
+
+      // A cancelled run whose last placeholder is written again is whole: ready, nothing to continue, saved complete
+      // (found by an exploratory test: the status still offered Continue, the bar kept its amber and stopped parts).
+      await env.script('*', [{}, {}, { fault: 'prose', repeat: 4 }, { fault: 'stall', afterChunks: 10_000 }], { replace: true });
+      await fillForm(page, { weeks: 3, batch: 1 });
+      await page.click('#generate');
+      await page.waitForSelector('#weeks-list > [data-week="3"]');
+      await page.click('#cancel');
+      await waitState(page, 'cancelled');
+      assert.equal(await page.getAttribute('#week-2', 'data-fallback'), 'true');
+      await env.script('*', [], { replace: true });
+      await page.click('#week-2 [data-action="regenerate"]');
+      await page.waitForSelector('#week-2[data-fallback="false"]');
+      await waitState(page, 'done');
+      assert.equal(await page.textContent('#status-title'), 'Roadmap ready');
+      assert.equal(await page.isVisible('#continue'), false);
+      assert.equal(await page.locator('#progress .seg--fallback, #progress .seg--stopped').count(), 0);
+      assert.equal(await page.getAttribute('#progress', 'aria-valuetext'), '3 of 3 weeks ready');
+      assert.equal(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY)).complete, true);
       p.assertClean();
     } finally {
       await p.close();
