@@ -509,6 +509,8 @@ fn the_fenced_json_is_found_past_brackets_in_prose_other_blocks_and_comments() {
     assert_eq!(value("Here:\n[ /**/ 1, 2]"), serde_json::json!([1, 2]));
     // `/*/` opens a comment without closing it: the bracket before it is not taken as the JSON's start.
     assert_eq!(value("Note [ /*/ ] then {\"a\": 1}"), serde_json::json!({"a": 1}));
+    // A citation in prose is no comment: the JSON after it is the value.
+    assert_eq!(value("See [#12] for details\n{\"a\": 1}"), serde_json::json!({"a": 1}));
 }
 
 /// A line starting with ``` inside a string (a code sample written with raw line breaks) ended the fence: the

@@ -411,7 +411,8 @@ impl<'a> Parser<'a> {
             return false;
         }
         let mut j = k + 1;
-        // Two comments at most, each of up to 200 bytes: this runs for every bracket of the text.
+        // Three comments at most, each of up to 200 bytes: this runs for every bracket of the text. Not `#`: a
+        // citation in prose (`[#12]`) would pass for one.
         for _ in 0..3 {
             while j < to && is_ws(b[j]) {
                 j += 1;
@@ -421,8 +422,6 @@ impl<'a> Parser<'a> {
                 (2, b"*/")
             } else if rest.starts_with(b"//") {
                 (2, b"\n")
-            } else if rest.starts_with(b"#") {
-                (1, b"\n")
             } else {
                 break;
             };
