@@ -51,6 +51,7 @@ test('usageMetadata: promptTokenCount = ceil(chars/4) of systemInstruction + all
   const u = r.json.usageMetadata;
   assert.equal(u.promptTokenCount, Math.ceil(chars / 4));
   assert.deepEqual(u.promptTokensDetails, [{ modality: 'TEXT', tokenCount: u.promptTokenCount }]);
+  assert.equal(u.serviceTier, 'standard', 'Gemini names the tier that served the request (2026)');
   const text = responseText(r.json);
   assert.equal(u.candidatesTokenCount, Math.ceil(text.length / 4));
   assert.equal(u.totalTokenCount, u.promptTokenCount + u.candidatesTokenCount);
