@@ -43,7 +43,7 @@ import assert from 'node:assert/strict';
 
 import { startMock } from '../../mock/gemini-mock.mjs';
 import { requests, script } from '../../mock/control.mjs';
-import { parsePrompt } from '../../mock/content.mjs';
+import { parsePrompt, weekTitle } from '../../mock/content.mjs';
 import { contentText } from '../../mock/validate.mjs';
 import { caseKey, cutByTimeout, hookFetch, rng, runCases, wireEnded } from './chaos.mjs';
 import { loadWebPackage } from './helpers.mjs';
@@ -401,7 +401,7 @@ async function runCase(plan) {
   for (const [k, v] of Object.entries(o)) if (v !== undefined) baseOpts[k] = v;
 
   /** One call (generateRoadmap or regenerateWeek) under chaos; returns its record once it settled and was checked. */
-  const callOnce = async (label, steps, abortPlan, invoke) => {
+  const callOnce = async (label, steps, abortPlan, invoke, rewritten = null) => {
     await script(mock.url, key, steps.map((s) => ({ ...s })), { replace: true });
     const run = { label, wire: [], events: [], aborted: false, abortedAt: null, reason: undefined, settled: false };
     current = run;
@@ -500,7 +500,8 @@ async function runCase(plan) {
             const named = e.batch === undefined ? 'no batch' : `batch ${e.batch} (${b ? `weeks ${b.startWeek}-${b.endWeek}` : 'never started'})`;
             bad(`${label}: TIMEOUT naming ${named} (${e.message.slice(0, 160)}), but no request of it was cut by the timeout; cut: ${cut.join(', ') || 'none'}`);
           }
-        } else if (!steps.some((s) => explains(s, e.code)) && !(byFinish && log.some((x) => x.finishReason && x.finishReason !== 'STOP'))) {
+        } else if (!steps.some((s) => explains(s, e.code)) && !(byFinish && log.some((x) => x.finishReason && x.finishReason !== 'STOP')) &&
+          !repeatsByTheMock(e, rewritten)) {
           bad(`${label}: ${e.code} (${e.message.slice(0, 160)}) not explained by the steps served ${JSON.stringify(steps)}`);
         }
         if (e.code === 'TIMEOUT' && e.timeoutMs !== (o.timeoutMs ?? 120000)) bad(`${label}: TIMEOUT with timeoutMs ${e.timeoutMs}`);
@@ -630,7 +631,8 @@ async function runCase(plan) {
     const n = rg.week;
     const before = structuredClone(finished);
     const opts = { ...baseOpts };
-    const run = await callOnce(`regenerate week ${n}`, rg.steps, rg, (call) => pkg.regenerateWeek(finished, n, { ...opts, ...call }));
+    const run = await callOnce(`regenerate week ${n}`, rg.steps, rg, (call) => pkg.regenerateWeek(finished, n, { ...opts, ...call }),
+      { roadmap: finished, week: n });
     stats.regenerated++;
     const label = `regenerate week ${n}`;
     if (!run.hung) {
@@ -676,6 +678,21 @@ async function runCase(plan) {
 
 function describe(plan) {
   return JSON.stringify({ opts: plan.opts, runs: plan.runs, regenerate: plan.regenerate });
+}
+
+/**
+ * The mock writes its own week titles (this test does not turn on its prompt-following mode). When a fault of an
+ * earlier run (`wrong-week-numbers` on the outline) left the plan's titles offset from them, the week written again
+ * carries another week's planned title, which `regenerateWeek` refuses as a repeat, asks again with a correction and
+ * then rejects `MALFORMED` ("the model wrote week 2 again twice"): explained, though no fault was served to that call
+ * (found with seeds 62 and 65).
+ */
+function repeatsByTheMock(e, rewritten) {
+  const m = /the model wrote week (\d+) again/.exec(e?.message ?? '');
+  if (e?.code !== 'MALFORMED' || !m || !rewritten) return false;
+  const { roadmap, week } = rewritten;
+  const other = roadmap.outline[Number(m[1]) - 1]?.title ?? '';
+  return weekTitle(roadmap.role, week, roadmap.totalWeeks).trim().toLowerCase() === other.trim().toLowerCase();
 }
 
 test(`generateRoadmap / regenerateWeek chaos: ${ONLY ?? CASES} seeded cases (seed ${SEED}) against the mock`, async () => {
