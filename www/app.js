@@ -580,7 +580,18 @@ function retryIn(ms) {
  * `next` is 'continue' (Continue is shown: the outline is complete and weeks are left), 'week' (a failed
  * "Regenerate week") or 'generate' (nothing to continue: generate again).
  */
-function explain(err, offline, next = 'generate', model = current?.model ?? ui.model.value) {
+/** The host of a backend that is neither the demo model nor Google's API (a proxy, a local mock), else null. */
+function otherServer(b) {
+  if (b.offline) return null;
+  try {
+    const u = new URL(b.baseUrl);
+    return u.origin === new URL(GOOGLE_URL).origin ? null : u.host;
+  } catch {
+    return null;
+  }
+}
+
+function explain(err, offline, next = 'generate', model = current?.model ?? ui.model.value, server = null) {
   const status = err.status ? ` (HTTP ${err.status})` : '';
   const who = offline ? 'The demo model' : 'Gemini';
   const then = { continue: 'press Continue', week: 'try the week again with “Regenerate week”', generate: 'generate again' }[next];
@@ -622,7 +633,9 @@ function explain(err, offline, next = 'generate', model = current?.model ?? ui.m
     case 'SERVER':
       return offline
         ? [`The demo model is having trouble${status}`, `This is on the local demo model’s side. Wait a moment and ${then}${kept}`]
-        : [`Google is having trouble${status}`, `This is on Google’s side and usually passes quickly. Wait a moment and ${then}${kept}`];
+        : server
+          ? [`The server at ${server} is having trouble${status}`, `This is on that server’s side (or on Gemini’s, behind it). Wait a moment and ${then}${kept}`]
+          : [`Google is having trouble${status}`, `This is on Google’s side and usually passes quickly. Wait a moment and ${then}${kept}`];
     case 'NETWORK':
       return ['Could not reach the server', offline ? `The local demo model did not answer. Check that “npm run demo” is still running, then ${then}.` : `Check your internet connection (and any VPN, proxy or ad blocker that may block the address named below), then ${then}.`];
     case 'TIMEOUT':
@@ -649,8 +662,8 @@ function explain(err, offline, next = 'generate', model = current?.model ?? ui.m
   }
 }
 
-function showError(err, offline, next, model) {
-  const [title, advice] = explain(err, offline, next, model);
+function showError(err, offline, next, model, server = null) {
+  const [title, advice] = explain(err, offline, next, model, server);
   ui.errorCode.textContent = err.code || err.name || 'ERROR';
   ui.errorTitle.textContent = title;
   ui.errorAdvice.textContent = advice;
@@ -1034,7 +1047,7 @@ function failRun(err) {
   for (const seg of ui.progress.children) if (/seg--(active|retry|planning)\b/.test(seg.className)) seg.className = 'seg seg--stopped';
   if (err.batch) segState(err.batch, 'failed');
   // The advice names Continue only when setState('failed') below shows it for this run's roadmap.
-  showError(err, me.backend.offline, !early && outlineComplete(kept) && weeksLeft(kept) > 0 ? 'continue' : 'generate', me.backend.model);
+  showError(err, me.backend.offline, !early && outlineComplete(kept) && weeksLeft(kept) > 0 ? 'continue' : 'generate', me.backend.model, otherServer(me.backend));
   ui.statusTitle.textContent = 'Generation stopped';
   ui.statusDetail.textContent = kept.weeks.length
     ? `${keptText(kept)} are ready and kept.`
@@ -1119,7 +1132,7 @@ async function regenerate(weekNo, button) {
       return;
     }
     // The advice names the model this request used (the form's), which may not be the roadmap's.
-    const [title, advice] = err?.code ? explain(err, b.offline, 'week', b.model) : ['Something went wrong', 'Try the week again.'];
+    const [title, advice] = err?.code ? explain(err, b.offline, 'week', b.model, otherServer(b)) : ['Something went wrong', 'Try the week again.'];
     msg.textContent = `${err?.code ?? 'ERROR'}: ${title}. ${advice}`;
     addLog(`Regenerating week ${weekNo} failed: ${err?.code ?? ''} ${err?.message ?? ''}`, 'error');
     setState(document.body.dataset.state);

@@ -40,6 +40,16 @@ describe('errors and safety', () => {
         assert.equal(r.headers['x-goog-api-key'], key.length, 'the key travels only in the header');
         assert.equal(r.status, 400);
       }
+
+      // A server error from a base URL that is not Google's is not blamed on Google (found by an exploratory test).
+      const good = 'page-key-custom-server-0001';
+      await env.script(good, [{ fault: 'status', status: 503, repeat: 10 }]);
+      await fillForm(page, { weeks: 6, key: good }); // the base URL stays the mock's
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      assert.equal(await page.textContent('#error-code'), 'SERVER');
+      assert.equal(await page.textContent('#error-title'), `The server at 127.0.0.1:${port} is having trouble (HTTP 503)`);
+      assert.doesNotMatch(await page.textContent('#error-advice'), /Google/);
       p.assertClean();
     } finally {
       await p.close();
