@@ -459,22 +459,37 @@ fn regenerate_week_with_a_blocked_prompt_rejects_blocked() {
 }
 
 /// An outline streamed whole whose closing event was lost (Gemini 3 sends its `finishReason` in an event of its own)
-/// holds the whole plan: nothing in it is made up. It was asked again after a backoff all the same, billed twice.
+/// holds the whole plan: nothing in it is made up. It was asked again after a backoff all the same, billed twice. So
+/// was one followed by an error event where the closing event belonged, and with `maxRetries: 0` that run rejected
+/// with nothing kept.
 #[test]
 fn an_outline_that_closed_before_its_stream_was_cut_is_not_asked_again() {
-    for parallel in [false, true] {
-        let closed_then_cut =
-            |req: &HttpRequest, t: Task| Scripted::sse(&sse_events(&pretty(&outline_value(match t { Task::Outline { total } => total, _ => 0 })), None, prompt_tokens(req), 3));
-        let t = ReplayTransport::with_responder(vec![], first_times(1, |t| matches!(t, Task::Outline { .. }), closed_then_cut));
-        let mut o = opts(6);
-        if parallel {
-            o.strategy = Some(Strategy::Parallel);
+    for error_event in [false, true] {
+        for parallel in [false, true] {
+            for max_retries in [0.0, 3.0] {
+                let closed = move |req: &HttpRequest, t: Task| {
+                    let Task::Outline { total } = t else { unreachable!() };
+                    let text = pretty(&outline_value(total));
+                    if error_event {
+                        closed_then_error_event(req, &text)
+                    } else {
+                        Scripted::sse(&sse_events(&text, None, prompt_tokens(req), 3))
+                    }
+                };
+                let t = ReplayTransport::with_responder(vec![], first_times(1, |t| matches!(t, Task::Outline { .. }), closed));
+                let mut o = RoadmapOptions { max_retries: Some(max_retries), ..opts(6) };
+                if parallel {
+                    o.strategy = Some(Strategy::Parallel);
+                }
+                let (r, events) = run(&t, &o);
+                let tag = format!("error event {error_event}, parallel {parallel}, maxRetries {max_retries}");
+                let rm = r.unwrap_or_else(|e| panic!("{tag}: rejected {:?} although the outline came whole; asked {:?}", e.error, asked(&t)));
+                assert_complete(&rm, 6);
+                assert_eq!(asked(&t).iter().filter(|a| *a == "OUTLINE").count(), 1, "{tag}: {:?}", asked(&t));
+                assert!(t.sleeps.borrow().is_empty(), "{tag}: waited {:?}", t.sleeps.borrow());
+                assert!(retries(&events).is_empty(), "{tag}: {:?}", retries(&events));
+            }
         }
-        let (rm, events) = ok(&t, &o);
-        assert_complete(&rm, 6);
-        assert_eq!(asked(&t).iter().filter(|a| *a == "OUTLINE").count(), 1, "parallel {parallel}: {:?}", asked(&t));
-        assert!(t.sleeps.borrow().is_empty(), "parallel {parallel}: waited {:?}", t.sleeps.borrow());
-        assert!(retries(&events).is_empty(), "parallel {parallel}: {:?}", retries(&events));
     }
 }
 
@@ -613,36 +628,6 @@ fn a_batch_whose_weeks_all_closed_before_an_error_event_is_not_a_failure() {
         assert_eq!(asked(&t), ["GET", "OUTLINE", "WEEKS 1-3", "WEEKS 4-6"]);
         assert!(retries(&events).is_empty(), "maxRetries {max_retries}: a retry announced for nothing: {:?}", retries(&events));
         assert!(t.sleeps.borrow().is_empty(), "maxRetries {max_retries}: waited {:?} for nothing", t.sleeps.borrow());
-    }
-}
-
-/// The outline streamed whole (its JSON closed), then an error event where the closing event belonged: the whole
-/// plan came and was paid for. It is asked again after a backoff (billed twice), and with `maxRetries: 0` the run
-/// rejects with nothing kept. The same answer with the closing event merely lost is taken
-/// (`an_outline_that_closed_before_its_stream_was_cut_is_not_asked_again`).
-#[test]
-fn an_outline_that_closed_before_an_error_event_is_not_asked_again() {
-    for parallel in [false, true] {
-        for max_retries in [0.0, 3.0] {
-            let t = ReplayTransport::with_responder(
-                vec![],
-                first_times(1, |t| matches!(t, Task::Outline { .. }), |req, task| {
-                    let Task::Outline { total } = task else { unreachable!() };
-                    closed_then_error_event(req, &pretty(&outline_value(total)))
-                }),
-            );
-            let mut o = RoadmapOptions { max_retries: Some(max_retries), ..opts(6) };
-            if parallel {
-                o.strategy = Some(Strategy::Parallel);
-            }
-            let (r, events) = run(&t, &o);
-            let tag = format!("parallel {parallel}, maxRetries {max_retries}");
-            let rm = r.unwrap_or_else(|e| panic!("{tag}: rejected {:?} although the outline came whole; asked {:?}", e.error, asked(&t)));
-            assert_complete(&rm, 6);
-            assert_eq!(asked(&t).iter().filter(|a| *a == "OUTLINE").count(), 1, "{tag}: {:?}", asked(&t));
-            assert!(t.sleeps.borrow().is_empty(), "{tag}: waited {:?}", t.sleeps.borrow());
-            assert!(retries(&events).is_empty(), "{tag}: {:?}", retries(&events));
-        }
     }
 }
 

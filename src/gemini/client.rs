@@ -187,8 +187,10 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
         let mut sse = SseParser::new();
         // A stream broken off after events arrived comes back as a reply carrying the error (`broken_by`), so
         // that what the events cost is counted; the caller sees the error through `Reply::into_result`.
+        // What broke the transport off (a reset, the idle timeout), judged once the text received is read.
+        let mut broke = None;
         'read: loop {
-            let e = match resp.next_chunk().await {
+            match resp.next_chunk().await {
                 Ok(Some(c)) => {
                     for event in sse.push(&c) {
                         // As for stray text: a finished answer is whole and paid for, whatever breaks the stream off.
@@ -202,42 +204,34 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
                             }
                         }
                     }
-                    continue;
                 }
                 Ok(None) => break,
-                Err(e) => e,
-            };
-            if matches!(e, Error::Aborted) {
-                return Err(e);
-            }
-            // The last event may have come whole but for its closing blank line.
-            if let Some(event) = sse.finish() {
-                last_event(&mut reply, &event.data, on_delta);
-            }
-            // What Gemini wrote before the break (raw error JSON) is the cause, not the break.
-            if !reply.is_finished() {
-                if let Some(err) = super::response::unframed_stream_error(&sse.take_stray()) {
-                    reply.break_off(err);
+                Err(e @ Error::Aborted) => return Err(e),
+                Err(e) => {
+                    broke = Some(e);
+                    break;
                 }
             }
-            match e {
-                // An answer that said how it ended is whole and paid for: the idle timeout (or a reset) while the
-                // connection stayed open after it is no reason to ask again.
-                _ if reply.is_finished() || reply.is_broken() => {}
-                // A stream cut mid-answer still carries the text so far: let the caller salvage it.
-                Error::Network { .. } if !reply.text().is_empty() => {}
-                e if reply.usage_seen() => reply.break_off(e),
-                e => return Err(e),
-            }
-            break;
         }
+        // The last event may have come whole but for its closing blank line; half an event is not an answer, and the
+        // reply stays without finishReason.
         if let Some(event) = sse.finish() {
-            // A half-received last event is not an answer; the reply stays without finishReason.
             last_event(&mut reply, &event.data, on_delta);
         }
-        // What broke off an unfinished stream; after a finished answer, anything stray is ignored.
+        // What Gemini wrote raw before the stream ended or broke (its error JSON) is the cause, not the break; after a
+        // finished answer, anything stray is ignored.
         if let Some(err) = super::response::unframed_stream_error(&sse.take_stray()).filter(|_| !reply.is_finished()) {
             reply.break_off(err);
+        }
+        match broke {
+            None => {}
+            // An answer that said how it ended is whole and paid for: the idle timeout (or a reset) while the
+            // connection stayed open after it is no reason to ask again. Nor is one broken off by Gemini's own error.
+            Some(_) if reply.is_finished() || reply.is_broken() => {}
+            // A stream cut mid-answer still carries the text so far: let the caller salvage it.
+            Some(Error::Network { .. }) if !reply.text().is_empty() => {}
+            Some(e) if reply.usage_seen() => reply.break_off(e),
+            Some(e) => return Err(e),
         }
         Ok(reply.finish())
     }

@@ -320,8 +320,7 @@ fn retry_in_message(message: &str) -> Option<u64> {
         ms += amount * scale;
         rest = rest.get(unit.len()..)?;
         if !rest.starts_with(|c: char| c.is_ascii_digit()) {
-            // Up, less a hair, as `parse_duration_ms` rounds.
-            return (ms.is_finite() && ms >= 0.0).then(|| (ms - 1e-6).ceil().max(0.0) as u64);
+            return whole_ms_up(ms);
         }
     }
 }
@@ -349,9 +348,13 @@ pub const MAX_RETRY_DELAY_MS: u64 = 86_400_000;
 /// [`MAX_RETRY_DELAY_MS`].
 pub fn parse_duration_ms(s: &str) -> Option<u64> {
     let secs = crate::json::num::parse_f64(s.trim().strip_suffix('s')?)?;
-    // Up, not to the nearest: a wait a fraction of a millisecond short comes back early and is refused again.
-    // (Less a hair, so that a decimal's binary error never adds a millisecond to "34.4s".)
-    (secs.is_finite() && secs >= 0.0).then(|| ((secs * 1000.0 - 1e-6).ceil().max(0.0) as u64).min(MAX_RETRY_DELAY_MS))
+    whole_ms_up(secs * 1000.0).map(|ms| ms.min(MAX_RETRY_DELAY_MS))
+}
+
+/// A wait in milliseconds, rounded up, not to the nearest: a wait a fraction of a millisecond short comes back early
+/// and is refused again. (Less a hair, so that a decimal's binary error never adds a millisecond to "34.4s".)
+fn whole_ms_up(ms: f64) -> Option<u64> {
+    (ms.is_finite() && ms >= 0.0).then(|| (ms - 1e-6).ceil().max(0.0) as u64)
 }
 
 fn unreadable(what: &str, e: DecodeError) -> Error {

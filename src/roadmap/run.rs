@@ -1225,24 +1225,17 @@ impl<'a, T: Transport> Run<'a, T> {
 
     async fn all(&self) -> Result<(), (Error, Option<u32>)> {
         let total = self.total;
+        let need_outline = !outline_is_complete(&self.st().rm.outline, total);
         // A resumed roadmap with nothing left to write needs no request, not even the lookup.
-        let finished = {
-            let st = self.st();
-            outline_is_complete(&st.rm.outline, total) && st.slots[1..].iter().all(Option::is_some)
-        };
-        if !finished {
+        if need_outline || self.st().slots[1..].iter().any(Option::is_none) {
             self.model_lookup().await.map_err(|e| (e, None))?;
         }
-        let need_outline = {
+        if need_outline {
             let mut st = self.st_mut();
-            let need = !outline_is_complete(&st.rm.outline, total);
-            if need {
-                st.outline_ready = false;
-                st.known = 0;
-                st.held = (self.parallel && self.opts.streaming()).then(Vec::new);
-            }
-            need
-        };
+            st.outline_ready = false;
+            st.known = 0;
+            st.held = (self.parallel && self.opts.streaming()).then(Vec::new);
+        }
         // The first week in parts, as long as one request stays free for the next batch.
         let parts = if self.parallel { (self.opts.concurrency() as u32).saturating_sub(1).min(3) } else { 1 };
         let planned = {
