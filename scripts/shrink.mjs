@@ -242,7 +242,14 @@ export function guardBeforeInit(js) {
   throw Object.assign(e, { name: 'GeminiRoadmapError', code: 'NOT_INITIALIZED', retryable: false });
 } });
 let wasmModule, wasmInstance, wasm = NOT_READY;`;
-  return js.replace(decl, () => notReady).replace(ready, 'wasm !== NOT_READY');
+  // `initSync()` while an `init()` is loading: the first instance stays. Replaced when the load ended, it left
+  // what was made with it (a `GeminiChat`) pointing into a memory no longer used ("memory access out of bounds").
+  const loaded = 'const { instance, module } = await __wbg_load(await module_or_path, imports);';
+  if (js.split(loaded).length !== 2) {
+    throw new Error('web glue: wasm-bindgen no longer loads the module in init() as this script expects');
+  }
+  return js.replace(decl, () => notReady).replace(ready, 'wasm !== NOT_READY')
+    .replace(loaded, () => `${loaded}\n    if (wasm !== NOT_READY) return wasm;`);
 }
 
 /**

@@ -23,6 +23,16 @@ pub struct ApiErrorDetails {
 /// that short, and a short (mock) key would be found in every word (`we******s`).
 pub const SEARCHABLE_KEY_LEN: usize = 8;
 
+/// `text` with `key` hidden as [`Error::without_key`] hides it.
+pub fn hide_key(text: &str, key: &str) -> String {
+    if key.len() < SEARCHABLE_KEY_LEN {
+        return text.to_string();
+    }
+    let quoted = crate::json::quote(key);
+    // As written and as a JSON string literal writes it (`"` and `\` escaped), whichever is longer where both start.
+    crate::text::hide_key_runs(text, &[key, crate::text::slice(&quoted, 1..quoted.len() - 1)], SEARCHABLE_KEY_LEN, "***")
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// Bad options: nothing was sent.
@@ -120,33 +130,31 @@ impl Error {
     }
 
     /// The same error with `key` hidden (`***`) wherever it is quoted, as written and as a JSON string literal
-    /// writes it: in an option's name or value (`INVALID_INPUT`), and in Google's own messages, some of which
-    /// quote the key (`Permission denied: Consumer 'api_key:AIza…' has been suspended.`). Messages reach
-    /// `err.message`, `retry` events and the log.
+    /// writes it, whole or cut short after its first [`SEARCHABLE_KEY_LEN`] characters (a title shortened to 120):
+    /// in an option's name or value (`INVALID_INPUT`), and in everything Google's error bodies give (messages,
+    /// some of which quote the key: `Permission denied: Consumer 'api_key:AIza…' has been suspended.`; a block
+    /// reason, status, `ErrorInfo` reason, quota ids, which a proxy may fill with anything). These reach `err.message`
+    /// and the error's fields, `retry` events, warnings and the log.
     pub fn without_key(self, key: &str) -> Error {
         if key.len() < SEARCHABLE_KEY_LEN {
             return self;
         }
-        let quoted = crate::json::quote(key);
-        let hide = |text: &mut String| {
-            let plain = crate::text::replace(text, key, "***");
-            *text = crate::text::replace(&plain, crate::text::slice(&quoted, 1..quoted.len() - 1), "***");
-        };
+        let hide = |text: &mut String| *text = hide_key(text, key);
         let mut e = self;
         match &mut e {
-            Error::InvalidInput { field, message } => {
-                hide(field);
-                hide(message);
+            Error::InvalidInput { field: a, message: b } | Error::Blocked { reason: a, message: b } => {
+                hide(a);
+                hide(b);
             }
-            Error::Auth { message, .. }
-            | Error::RateLimited { message, .. }
-            | Error::BadRequest { message, .. }
-            | Error::NotFound { message, .. }
-            | Error::Server { message, .. }
-            | Error::Network { message }
-            | Error::Blocked { message, .. }
-            | Error::Malformed { message, .. }
-            | Error::Truncated { message } => hide(message),
+            Error::Auth { message, details, .. }
+            | Error::RateLimited { message, details }
+            | Error::BadRequest { message, details, .. }
+            | Error::NotFound { message, details }
+            | Error::Server { message, details, .. } => {
+                hide(message);
+                details.status.iter_mut().chain(details.reason.iter_mut()).chain(details.quota_ids.iter_mut()).for_each(&hide);
+            }
+            Error::Network { message } | Error::Malformed { message, .. } | Error::Truncated { message } => hide(message),
             Error::Timeout { .. } | Error::EmptyAnswer | Error::Aborted => {}
         }
         e

@@ -26,6 +26,34 @@ pub fn replace(hay: &str, from: &str, to: &str) -> String {
     out
 }
 
+/// `hay` with `to` in place of every run that matches the start of one of `keys` (the longest match) for at least
+/// `min` bytes: a whole key, and one cut short where a message was shortened (an HTML page's title, say) after it
+/// quoted the key. The keys are ASCII.
+pub fn hide_key_runs(hay: &str, keys: &[&str], min: usize, to: &str) -> String {
+    let h = hay.as_bytes();
+    let mut out = String::with_capacity(hay.len());
+    let (mut kept, mut i) = (0, 0);
+    while i < h.len() {
+        let run = keys
+            .iter()
+            .map(|k| (h[i..].iter().zip(k.as_bytes()).take_while(|(a, b)| a == b).count(), k.len()))
+            .filter(|&(run, len)| run > 0 && run >= min.min(len))
+            .map(|(run, _)| run)
+            .max();
+        match run {
+            Some(run) => {
+                out.push_str(slice(hay, kept..i));
+                out.push_str(to);
+                i += run;
+                kept = i;
+            }
+            None => i += 1,
+        }
+    }
+    out.push_str(slice(hay, kept..));
+    out
+}
+
 /// The items with `sep` between them (`[String]::join` brings a ~1 KB copy routine per element type).
 pub fn join<'a>(items: impl IntoIterator<Item = &'a str>, sep: &str) -> String {
     let mut out = String::new();

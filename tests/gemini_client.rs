@@ -751,6 +751,36 @@ fn a_key_quoted_by_google_is_hidden_in_every_error() {
     let t = ReplayTransport::new(vec![Scripted::status(403, suspended)]);
     let lookup = block_on(GeminiClient::new(&t, &endpoint()).model_info()).unwrap_err();
     assert!(!lookup.text().contains(key) && lookup.text().contains("api_key:***"), "{}", lookup.text());
+
+    // A proxy's HTML page whose title quotes the key, shortened to 120 chars inside it: the part of the key that
+    // was left showed (found by a security review). Here 16 of its 39 chars would stay.
+    let long_key = "AIzaSyD3mOkEyF0rTesting-0123456789_abcd";
+    let ep = Endpoint::new(long_key, None, None, None).unwrap();
+    let title = format!("502 Bad Gateway - upstream {} refused key header value {long_key}", "x".repeat(51));
+    let page = format!("<html><head><title>{title}</title></head><body>bad gateway</body></html>");
+    let t = ReplayTransport::new(vec![Scripted::status(502, page)]);
+    let err = block_on(GeminiClient::new(&t, &ep).generate(&user_request("hi"), false, &mut |_| {})).unwrap_err();
+    assert!(err.text().ends_with("key header value ***"), "{}", err.text());
+    // Every field an error body gives is hidden, not only its message: a proxy may put the key in any of them.
+    let body = format!(
+        r#"{{"error":{{"code":429,"message":"no","status":"EXHAUSTED {long_key}","details":[{{"@type":"type.googleapis.com/google.rpc.ErrorInfo","reason":"API_KEY_{long_key}"}},{{"@type":"type.googleapis.com/google.rpc.QuotaFailure","violations":[{{"quotaId":"PerMinute-{long_key}"}}]}}]}}}}"#
+    );
+    let t = ReplayTransport::new(vec![Scripted::status(429, body)]);
+    let err = block_on(GeminiClient::new(&t, &ep).generate(&user_request("hi"), false, &mut |_| {})).unwrap_err();
+    let d = err.details().unwrap();
+    assert_eq!(
+        (d.status.as_deref(), d.reason.as_deref(), d.quota_ids.as_slice()),
+        (Some("EXHAUSTED ***"), Some("API_KEY_***"), ["PerMinute-***".to_string()].as_slice())
+    );
+    // So are a block reason and a finish reason, which reach `BLOCKED` errors and the chat's `finishReason`.
+    let blocked = format!(r#"{{"promptFeedback":{{"blockReason":"BLOCKED_FOR_{long_key}"}},"usageMetadata":{{"promptTokenCount":3}}}}"#);
+    let stopped = format!(r#"{{"candidates":[{{"content":{{"parts":[{{"text":"a"}}]}},"finishReason":"ODD_{long_key}"}}]}}"#);
+    let t = ReplayTransport::new(vec![Scripted::ok(blocked), Scripted::ok(stopped)]);
+    let client = GeminiClient::new(&t, &ep);
+    let err = block_on(client.generate(&user_request("hi"), false, &mut |_| {})).and_then(Reply::into_result).unwrap_err();
+    assert_eq!(err.text(), "Blocked by Gemini (BLOCKED_FOR_***): the prompt was blocked");
+    let reply = block_on(client.generate(&user_request("hi"), false, &mut |_| {})).unwrap();
+    assert_eq!(reply.finish_reason.as_deref(), Some("ODD_***"));
 }
 
 /// A whole (not streamed) body cut inside its JSON before the usage closed, or empty, is a cut transfer, retried like a reset

@@ -525,10 +525,32 @@ fn while_a_batch_waits_out_a_per_minute_quota_no_other_request_is_sent() {
     let after: Vec<usize> = trace[ended..].iter().filter(|e| e.0).map(|e| e.1).collect();
     assert!(after.len() >= 4, "{after:?}");
     assert_eq!(t.at_start.borrow()[after[0] - 1], 1, "the first request after the wait goes alone");
+    // It is the refused one: a later batch polled after the slot freed could take it (a review saw the first week,
+    // refused once, come last).
+    assert_eq!(t.asked()[after[0] - 1], "WEEKS 2-4", "{:?}", t.asked());
     assert!(!t.started_before_end(after[1], after[0]), "the second waits for the first answer");
     assert!(t.max_in_flight.get() >= 3);
     let in_flight_after: Vec<usize> = after.iter().map(|&n| t.at_start.borrow()[n - 1]).collect();
     assert!(in_flight_after.iter().any(|&n| n >= 2), "concurrency grows back: {in_flight_after:?}");
+}
+
+/// After a per-minute quota's wait the refused request goes first, also when the slot frees only after the wait,
+/// in the middle of a pass over the batches: a batch later in the list, waiting for room too, took it, and the
+/// refused one waited for that answer (a review saw the first week, refused once, come last).
+#[test]
+fn after_a_quota_wait_the_refused_request_goes_first() {
+    for (polls, wait, chunk) in [(1, 6, 2), (1, 12, 3), (3, 8, 1), (2, 20, 2)] {
+        let t = Slow::new(first_times(1, is_weeks(2, 4), |_, _| rate_limited("30s")), Box::new(move |_, n| (wait + n % 5, chunk)));
+        t.sleep_polls.set(polls);
+        let (rm, _) = ok_slow(&t, &parallel(26, 4));
+        assert_complete(&rm, 26);
+        let asked = t.asked();
+        let refused = t.number_of("WEEKS 2-4");
+        let trace = t.trace.borrow();
+        let came = trace.iter().position(|&e| e == (false, refused)).unwrap();
+        let next = trace[came..].iter().find(|e| e.0).expect("a request after the refusal").1;
+        assert_eq!(asked[next - 1], "WEEKS 2-4", "the first request sent after the refusal ({polls}, {wait}, {chunk}): {asked:?}");
+    }
 }
 
 /// A batch that keeps losing the race for a freed minute-slot is refused more often than `maxRetries` allows

@@ -254,6 +254,18 @@ fn a_schema_refused_for_its_item_counts_is_sent_without_them() {
     let (e, _) = err(&t, &opts(6));
     assert_eq!(e.error.code(), "BAD_REQUEST");
     assert_eq!(asked(&t), ["GET", "OUTLINE", "OUTLINE"]);
+    // A 400 that breaks off a stream Gemini had begun to answer refused nothing the request asked: it was sent
+    // again without the counts, with a warning that said the model refused them (found by a review of the README).
+    let mid_stream = |_: &HttpRequest, _: Task| {
+        let first = r#"{"candidates":[{"content":{"parts":[{"text":"{\"phases\":"}]}}]}"#;
+        let error = error_body(400, "INVALID_ARGUMENT", "Request contains an invalid argument.", json!([]));
+        Scripted::Respond { status: 200, chunks: vec![format!("data: {first}\r\n\r\ndata: {error}\r\n\r\n").into_bytes()] }
+    };
+    let t = ReplayTransport::with_responder(vec![], first_times(1, |t| matches!(t, Task::Outline { .. }), mid_stream));
+    let (e, events) = err(&t, &opts(6));
+    assert_eq!(e.error.code(), "BAD_REQUEST");
+    assert_eq!(asked(&t), ["GET", "OUTLINE"]);
+    assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Warning { .. })), "{events:?}");
 }
 
 #[test]

@@ -233,6 +233,15 @@ async fn the_key_never_leaks_into_console_errors_events_or_storage() {
         settle(chat.generate_json_batched(prompts, JsValue::UNDEFINED)).await.expect_err("429"),
     ));
     texts.push(("chat history".into(), all_text(&chat.history())));
+    // A call's option and a turn's field named like the key: checked apart from the chat's options, they kept it.
+    thrown.push((
+        "chat call option named like the key".into(),
+        settle(chat.send("hello".into(), obj(named(&k)))).await.expect_err("not a call option"),
+    ));
+    let mut turn = named(&k);
+    turn["role"] = json!("user");
+    turn["text"] = json!("hi");
+    thrown.push(("setHistory field named like the key".into(), chat.set_history(obj(json!([turn]))).expect_err("unknown field")));
 
     // A bad key is a key too.
     let bad = format!("bad{}", distinctive_key("s-bad"));
@@ -264,7 +273,9 @@ async fn the_key_never_leaks_into_console_errors_events_or_storage() {
             "INVALID_INPUT",
             "SERVER",
             "TRUNCATED",
-            "RATE_LIMITED"
+            "RATE_LIMITED",
+            "INVALID_INPUT",
+            "INVALID_INPUT"
         ],
         "every failure happened as scripted"
     );

@@ -5,6 +5,7 @@ use super::request::GenerateRequest;
 use super::response::{parse_error, parse_model_info, ModelInfo, Reply, ReplyBuilder};
 use super::sse::SseParser;
 use super::transport::{Body, HttpRequest, Transport};
+use crate::error::hide_key;
 use crate::Error;
 
 /// Where and as whom to call: base URL, model, key, per-request timeout.
@@ -128,7 +129,13 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
     ) -> Result<Reply, Error> {
         let key = &self.endpoint.api_key;
         match self.generate_keyed(body, stream, on_delta).await {
-            Ok(reply) => Ok(Reply { broken_by: reply.broken_by.map(|e| e.without_key(key)), ..reply }),
+            Ok(reply) => Ok(Reply {
+                broken_by: reply.broken_by.map(|e| e.without_key(key)),
+                // Google's enum values, but a proxy's may say anything: they reach messages and results.
+                finish_reason: reply.finish_reason.map(|r| hide_key(&r, key)),
+                block_reason: reply.block_reason.map(|r| hide_key(&r, key)),
+                ..reply
+            }),
             Err(e) => Err(e.without_key(key)),
         }
     }

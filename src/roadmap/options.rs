@@ -67,7 +67,7 @@ pub struct RoadmapOptions {
     #[serde(default)]
     pub context_days: Option<f64>,
     /// Retries of transient failures only (408, 499, 500, 502, 503, 504, network, timeout): an integer from 0 to 10,
-    /// default 3. A per-minute 429 is waited out outside this count, up to 10 times in a row per request.
+    /// default 3. A per-minute 429 is waited out outside this count, up to 10 times per request until it is answered, whatever else fails in between.
     #[serde(default)]
     pub max_retries: Option<f64>,
     /// Copied to the result only; never sent to Gemini.

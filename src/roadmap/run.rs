@@ -157,12 +157,32 @@ struct State {
     /// with each answer to a request sent since, so that a freed minute-slot is not raced for by every batch.
     in_flight: u32,
     quota_cap: Option<u32>,
+    /// Tasks waiting in `quota_clear` to send a request a per-minute quota refused: they go before the others.
+    quota_refused: u32,
     /// Per-minute quota refusals so far, and answers since the cap last grew.
     quota_hits: u32,
     quota_acks: u32,
     split: Option<Split>,
     /// Gemini refused a schema with item counts: they are left out from then on.
     schemas_without_counts: bool,
+}
+
+/// Counts a refused request waiting for room in `quota_clear` while it lives; gone (sent, or the run moved on), the
+/// others look again.
+struct QueuedRefusal<'r, 'a, T: Transport>(&'r Run<'a, T>);
+
+impl<'r, 'a, T: Transport> QueuedRefusal<'r, 'a, T> {
+    fn new(run: &'r Run<'a, T>) -> Self {
+        run.st_mut().quota_refused += 1;
+        QueuedRefusal(run)
+    }
+}
+
+impl<T: Transport> Drop for QueuedRefusal<'_, '_, T> {
+    fn drop(&mut self) {
+        self.0.st_mut().quota_refused -= 1;
+        self.0.bump();
+    }
 }
 
 struct Run<'a, T: Transport> {
@@ -240,6 +260,7 @@ impl<'a, T: Transport> Run<'a, T> {
             quota_waits: 0,
             in_flight: 0,
             quota_cap: None,
+            quota_refused: 0,
             schemas_without_counts: false,
             quota_hits: 0,
             quota_acks: 0,
@@ -390,10 +411,17 @@ impl<'a, T: Transport> Run<'a, T> {
 
     /// Waits while a request sent now would meet a full per-minute quota: while a task waits one out, and,
     /// once one was hit, while the requests in flight fill the cap. Returns at once when the run stops.
-    async fn quota_clear(&self) {
+    /// `tries.refusals > 0`: the quota refused this request, which then goes before any other waiting for room.
+    /// Else a later batch, polled after the slot freed in the same pass, could take it (the first week, refused
+    /// once, came last: found by a review).
+    async fn quota_clear(&self, tries: &Tries) {
+        let refused = tries.refusals > 0;
+        let _queued = refused.then(|| QueuedRefusal::new(self));
         poll_fn(|_| {
             let st = self.st();
-            let room = st.quota_waits == 0 && st.quota_cap.is_none_or(|cap| st.in_flight < cap);
+            let room = st.quota_waits == 0
+                && st.quota_cap.is_none_or(|cap| st.in_flight < cap)
+                && (refused || st.quota_refused == 0);
             if st.stop || room {
                 Poll::Ready(())
             } else {
@@ -424,6 +452,8 @@ impl<'a, T: Transport> Run<'a, T> {
             (st.quota_hits, !st.schemas_without_counts)
         };
         let result = GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), on_delta).await;
+        // A 400 that breaks off a stream Gemini had begun to answer cannot be the refusal of what the request asked.
+        let refusal = result.as_ref().is_err();
         // Every reply's cost is counted, a stream broken off after some events included; that one then fails like
         // any request.
         let result = result.and_then(|mut reply| {
@@ -508,7 +538,8 @@ impl<'a, T: Transport> Run<'a, T> {
                 Err(e)
             }
             Err(Error::BadRequest { message, .. })
-                if (sent_thinking && self.refused_thinking(&message)) || (sent_counts && self.refused_schema(&message)) =>
+                if refusal
+                    && ((sent_thinking && self.refused_thinking(&message)) || (sent_counts && self.refused_schema(&message))) =>
             {
                 if at.batch == 0 {
                     self.outline_attempt_failed();
@@ -701,7 +732,7 @@ impl<'a, T: Transport> Run<'a, T> {
         let early = self.parallel && self.opts.streaming();
         let (mut failed, mut tries, mut sent) = (Tries::default(), 0, 0);
         loop {
-            self.quota_clear().await;
+            self.quota_clear(&failed).await;
             self.check_abort()?;
             if self.stopped() {
                 return Ok(());
@@ -847,7 +878,7 @@ impl<'a, T: Transport> Run<'a, T> {
         let (mut size, mut failed, mut stops) = (b - a + 1, Tries::default(), 0);
         let mut cut_weeks: Vec<u32> = Vec::new();
         loop {
-            self.quota_clear().await;
+            self.quota_clear(&failed).await;
             let missing = self.unfinished(a, b, &|_| false);
             if self.spend(&missing)? {
                 continue;
@@ -1022,7 +1053,7 @@ impl<'a, T: Transport> Run<'a, T> {
     async fn part(&self, index: u32, week: u32, (a, b): (u32, u32)) -> Result<Option<Vec<Day>>, Error> {
         let (mut failed, mut sent) = (Tries::default(), 0);
         loop {
-            self.quota_clear().await;
+            self.quota_clear(&failed).await;
             if self.with_split(|s, stop| stop || s.whole) {
                 return Ok(None);
             }

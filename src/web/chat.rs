@@ -39,7 +39,7 @@ pub struct ChatOptions {
     #[serde(default)]
     timeout_ms: Option<f64>,
     /// Retries of transient failures (408, 499, 500, 502, 503, 504, network, timeout, an answer that ended with no
-    /// text). Default 2 (0..=10). A per-minute 429 is waited out as Gemini asks, up to 10 times in a row, outside this count.
+    /// text). Default 2 (0..=10). A per-minute 429 is waited out as Gemini asks, outside this count: up to 10 times per request until it is answered, whatever else fails in between.
     #[serde(default)]
     max_retries: Option<f64>,
     /// Print `generateJsonBatched`'s monitoring lines (the seed's: "Generating batch 2/4", ...) on `console.debug`;
@@ -135,9 +135,15 @@ impl ChatHandle {
     pub fn set_history(&self, turns: JsValue) -> Result<(), JsValue> {
         let turns: Vec<ChatTurn> = plain_value(&turns, "history", "must be an array of turns")
             .and_then(|v| Vec::<ChatTurn>::from_json(&v).map_err(|e| decode_error(e, "history")))
-            .map_err(js_error)?;
+            .map_err(|e| js_error(self.without_key(e)))?;
         let turns = turns.into_iter().map(|t| Turn { role: t.role, text: t.text }).collect();
-        self.chat.borrow_mut().set_history(turns).map_err(js_error)
+        let set = self.chat.borrow_mut().set_history(turns);
+        set.map_err(|e| js_error(self.without_key(e)))
+    }
+
+    /// The error with the chat's key hidden: a call's options and `setHistory`'s turns may name it too.
+    fn without_key(&self, e: Error) -> Error {
+        e.without_key(&self.chat.borrow().config.endpoint.api_key)
     }
 
     pub fn clear(&self) {
@@ -236,7 +242,7 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
 
 pub fn send(handle: &Rc<ChatHandle>, text: JsValue, opts: JsValue, json: bool) -> Promise {
     let h = handle.clone();
-    let opts = call_options(&opts);
+    let opts = call_options(&opts).map_err(|e| handle.without_key(e));
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
     enqueue(handle, signal, Vec::new(), Box::pin(async move {
         let opts = opts.map_err(js_error)?;
@@ -259,7 +265,7 @@ fn progress(kind: &str, index: usize, total: usize, extra: Option<(&str, JsValue
 /// The seed's `generate_json_batched`: prompts in order, one chat, each answer parsed through the fallbacks.
 pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: JsValue) -> Promise {
     let h = handle.clone();
-    let opts = call_options(&opts);
+    let opts = call_options(&opts).map_err(|e| handle.without_key(e));
     let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
     // Read now, as the options are: the caller may reuse its array while the call waits its turn.
     let prompts = plain_value(&prompts, "prompts", "must be an array of strings")

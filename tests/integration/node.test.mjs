@@ -240,6 +240,17 @@ test('a call before init() throws NOT_INITIALIZED, also after a failed init, and
   await pkg.default({ module_or_path: readFileSync(join(DIST, 'web', 'gemini_roadmap_bg.wasm')) });
   assert.equal(pkg.repairJson('{"a":1,'), '{"a":1}');
   assert.equal(await pkg.default(), await pkg.default(), 'init() twice gives the same exports');
+
+  // initSync() while an init() loads: the load's end replaced the instance, and a chat made in between read a memory
+  // no longer used ("memory access out of bounds"; found by an exploratory test of the package).
+  const race = await import(`${pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href}?init-race`);
+  const bytes = readFileSync(join(DIST, 'web', 'gemini_roadmap_bg.wasm'));
+  const loading = race.default({ module_or_path: bytes });
+  const first = race.initSync({ module: bytes });
+  const chat = new race.GeminiChat({ apiKey: 'k' });
+  chat.setHistory([{ role: 'user', text: 'hi' }, { role: 'model', text: 'hello' }]);
+  assert.equal(await loading, first, 'the load gives the instance initSync() made');
+  assert.deepEqual(chat.history, [{ role: 'user', text: 'hi' }, { role: 'model', text: 'hello' }]);
 });
 
 test('a freed GeminiChat: free() and dispose may come again, a call throws FREED', async () => {

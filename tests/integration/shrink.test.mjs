@@ -108,10 +108,12 @@ test('the shipped .wasm uses only the WebAssembly features of the README\'s olde
 });
 
 test('guardBeforeInit refuses glue it does not recognise, so a wasm-bindgen update cannot drop the guard unnoticed', () => {
-  const glue = 'let wasmModule, wasmInstance, wasm;\nfunction a() { if (wasm !== undefined) return wasm; }\nfunction b() { if (wasm !== undefined) return wasm; }';
+  const load = 'const { instance, module } = await __wbg_load(await module_or_path, imports);';
+  const glue = `let wasmModule, wasmInstance, wasm;\nfunction a() { if (wasm !== undefined) return wasm; }\nfunction b() { if (wasm !== undefined) return wasm; }\nasync function c() { ${load} }`;
   const guarded = guardBeforeInit(glue);
   assert.match(guarded, /wasm = NOT_READY;/);
-  assert.equal(guarded.match(/wasm !== NOT_READY/g).length, 2);
+  assert.equal(guarded.match(/wasm !== NOT_READY/g).length, 3, 'the two checks, and one after the load');
+  assert.throws(() => guardBeforeInit(glue.replace(load, '')), /no longer loads/);
   assert.throws(() => guardBeforeInit(glue.replace('wasm;', 'wasm = undefined;')), /no longer declares/);
   assert.throws(() => guardBeforeInit(glue.replace(/wasm !== undefined/, 'wasm === undefined')), /no longer declares/);
 });
