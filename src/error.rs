@@ -29,8 +29,14 @@ pub fn hide_key(text: &str, key: &str) -> String {
         return text.to_string();
     }
     let quoted = crate::json::quote(key);
-    // As written and as a JSON string literal writes it (`"` and `\` escaped), whichever is longer where both start.
-    crate::text::hide_key_runs(text, &[key, crate::text::slice(&quoted, 1..quoted.len() - 1)], SEARCHABLE_KEY_LEN, "***")
+    let escaped = crate::text::slice(&quoted, 1..quoted.len() - 1);
+    // A key the endpoint would refuse (not ASCII) may still be quoted by an options error: hidden whole only, as
+    // a cut run could end inside a char.
+    if !key.is_ascii() {
+        return crate::text::replace(&crate::text::replace(text, key, "***"), escaped, "***");
+    }
+    // As written and as a JSON string literal writes it (`"` and `\` escaped).
+    crate::text::hide_key_runs(text, &[key, escaped], SEARCHABLE_KEY_LEN, "***")
 }
 
 #[derive(Debug, Clone, PartialEq)]

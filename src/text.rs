@@ -26,31 +26,30 @@ pub fn replace(hay: &str, from: &str, to: &str) -> String {
     out
 }
 
-/// `hay` with `to` in place of every run that matches the start of one of `keys` (the longest match) for at least
+/// `hay` with `to` in place of every stretch covered by runs that match the start of one of `keys` for at least
 /// `min` bytes: a whole key, and one cut short where a message was shortened (an HTML page's title, say) after it
-/// quoted the key. The keys are ASCII.
+/// quoted the key. Runs are looked for at every byte, inside others too (`AIzaSy` + a key that starts again with
+/// it). The keys must be ASCII, so that every run ends on a char boundary.
 pub fn hide_key_runs(hay: &str, keys: &[&str], min: usize, to: &str) -> String {
     let h = hay.as_bytes();
     let mut out = String::with_capacity(hay.len());
-    let (mut kept, mut i) = (0, 0);
-    while i < h.len() {
-        let run = keys
-            .iter()
-            .map(|k| (h[i..].iter().zip(k.as_bytes()).take_while(|(a, b)| a == b).count(), k.len()))
-            .filter(|&(run, len)| run > 0 && run >= min.min(len))
-            .map(|(run, _)| run)
-            .max();
-        match run {
-            Some(run) => {
-                out.push_str(slice(hay, kept..i));
-                out.push_str(to);
-                i += run;
-                kept = i;
+    // Copied up to `copied`; hidden up to `end`.
+    let (mut copied, mut end) = (0, 0);
+    for i in 0..h.len() {
+        for k in keys {
+            let run = h[i..].iter().zip(k.as_bytes()).take_while(|(a, b)| a == b).count();
+            if run == 0 || run < min.min(k.len()) {
+                continue;
             }
-            None => i += 1,
+            if i >= end {
+                out.push_str(slice(hay, copied..i));
+                out.push_str(to);
+            }
+            end = end.max(i + run);
+            copied = end;
         }
     }
-    out.push_str(slice(hay, kept..));
+    out.push_str(slice(hay, copied..));
     out
 }
 

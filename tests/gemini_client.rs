@@ -781,6 +781,19 @@ fn a_key_quoted_by_google_is_hidden_in_every_error() {
     assert_eq!(err.text(), "Blocked by Gemini (BLOCKED_FOR_***): the prompt was blocked");
     let reply = block_on(client.generate(&user_request("hi"), false, &mut |_| {})).unwrap();
     assert_eq!(reply.finish_reason.as_deref(), Some("ODD_***"));
+
+    // A key that starts again inside a cut copy of itself: the search went on after the cut copy's run, past the
+    // whole key's start, and left 27 of its 39 chars (found by a review).
+    let echo = "AIzaSyAIzaSyQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
+    let e = Error::Network { message: format!("[AIzaSy{echo}] and [{}]", &echo[..20]) }.without_key(echo);
+    assert_eq!(e.text(), "Network error: [***] and [***]");
+    // A key the endpoint refuses (not ASCII) named by an options error: a cut run ended inside a char and the rest
+    // of the message was lost (a panic in a debug build).
+    let odd = "AIzaSyXé0123456789abcdefghijklmnopqrstu";
+    let e = Error::invalid("apiKey", format!("got {}è and more text", &odd[..9])).without_key(odd);
+    assert_eq!(e.text(), format!("Invalid option `apiKey`: got {}è and more text", &odd[..9]));
+    let e = Error::invalid("apiKey", format!("got {odd} here")).without_key(odd);
+    assert_eq!(e.text(), "Invalid option `apiKey`: got *** here");
 }
 
 /// A whole (not streamed) body cut inside its JSON before the usage closed, or empty, is a cut transfer, retried like a reset

@@ -266,6 +266,15 @@ fn a_schema_refused_for_its_item_counts_is_sent_without_them() {
     assert_eq!(e.error.code(), "BAD_REQUEST");
     assert_eq!(asked(&t), ["GET", "OUTLINE"]);
     assert!(!events.iter().any(|e| matches!(e, ProgressEvent::Warning { .. })), "{events:?}");
+    // In place of the stream's first event (a proxy writes it so on a 200), it is the refusal it says it is.
+    let refuse_first = move |req: &HttpRequest, _: usize, _: Task| {
+        let error = error_body(400, "INVALID_ARGUMENT", "Request contains an invalid argument.", json!([]));
+        has_counts(req).then(|| Scripted::Respond { status: 200, chunks: vec![format!("data: {error}\r\n\r\n").into_bytes()] })
+    };
+    let t = ReplayTransport::with_responder(vec![], gemini_with(refuse_first));
+    let (rm, _) = ok(&t, &opts(6));
+    assert_complete(&rm, 6);
+    assert_eq!(rm.warnings.iter().filter(|w| w.contains("refused the response schema")).count(), 1, "{:?}", rm.warnings);
 }
 
 #[test]

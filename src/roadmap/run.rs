@@ -452,8 +452,9 @@ impl<'a, T: Transport> Run<'a, T> {
             (st.quota_hits, !st.schemas_without_counts)
         };
         let result = GeminiClient::new(&self.t, &self.endpoint).generate(&req, self.opts.streaming(), on_delta).await;
-        // A 400 that breaks off a stream Gemini had begun to answer cannot be the refusal of what the request asked.
-        let refusal = result.as_ref().is_err();
+        // A 400 that breaks off a stream Gemini had begun to answer cannot be the refusal of what the request asked;
+        // one in place of the stream's first event can (a proxy writes it so on a 200).
+        let refusal = result.as_ref().map_or(true, |r| r.text.is_empty() && r.candidates == 0 && r.usage.prompt_tokens == 0);
         // Every reply's cost is counted, a stream broken off after some events included; that one then fails like
         // any request.
         let result = result.and_then(|mut reply| {
