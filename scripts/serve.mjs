@@ -19,7 +19,14 @@ const TYPES = {
 export function startServer({ port = 0, mockUrl = '' } = {}) {
   const server = createServer(async (req, res) => {
     const url = new URL(req.url, 'http://x');
-    let path = decodeURIComponent(url.pathname);
+    let path;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      // A malformed escape (`/%`) threw outside any handler and ended the server, and `npm run demo` with it.
+      res.writeHead(400).end();
+      return;
+    }
     if (path === '/config.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
       res.end(JSON.stringify({ mockUrl }));

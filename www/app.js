@@ -129,11 +129,12 @@ function disarmDiscard() {
  */
 function armDiscard() {
   const rm = current.roadmap;
-  const kept = rm.weeks.length;
+  // Counted as Continue counts them: placeholders are weeks to write again, not kept ones.
+  const kept = finishedWeeks(rm);
   discardArmed = true;
   discardArmedAt = performance.now();
   ui.generate.textContent = kept ? `Discard ${plural(kept, 'kept week')} and start over` : 'Discard the outline and start over';
-  ui.discardNote.textContent = `The unfinished roadmap (${keptText(rm)} ready) is replaced by a new one. Press again to confirm, or press Continue to finish it.`;
+  ui.discardNote.textContent = `The unfinished roadmap is replaced by a new one; ready so far: ${keptText(rm)}. Press again to confirm, or press Continue to finish it.`;
   ui.discardNote.hidden = false;
 }
 
@@ -227,7 +228,7 @@ function checkSameBackend(b, errors) {
   if (!current?.roadmap || current.offline === b.offline) return;
   errors.apiKey = current.offline
     ? 'This roadmap was made by the offline demo model. Clear the key to continue it here, or generate a new one with Gemini.'
-    : 'This roadmap was started with Google Gemini. Enter your API key to continue it (keys are never saved).';
+    : 'This roadmap was started with Google Gemini. Enter your API key to go on with it (it is kept only if you tick “Remember in this tab”).';
 }
 
 function readBackend(errors) {
@@ -374,8 +375,9 @@ function renderHeader(rm) {
   if (rm.level) bits.push(rm.level);
   if (rm.hoursPerDay) bits.push(`${rm.hoursPerDay} h/day`);
   const n = (rm.weeks || []).length;
-  bits.push(n === rm.totalWeeks ? `${plural(rm.totalWeeks * 7, 'day')}` : `${n} of ${rm.totalWeeks} weeks ready`);
   const fallbacks = (rm.weeks || []).filter((w) => w.fallback).length;
+  // Ready as the status card and Continue count it: a placeholder is a week still to write.
+  bits.push(n === rm.totalWeeks ? `${plural(rm.totalWeeks * 7, 'day')}` : `${n - fallbacks} of ${rm.totalWeeks} weeks ready`);
   if (fallbacks) bits.push(`${plural(fallbacks, 'placeholder week')}`);
   ui.roadmapMeta.textContent = bits.join(' · ');
 }
@@ -643,7 +645,7 @@ function explain(err, offline, next = 'generate', model = current?.model ?? ui.m
     case 'BLOCKED': {
       const title = `${who} blocked the request${err.reason ? ` (${err.reason})` : ''}`;
       // RECITATION: the answer quoted existing text too closely; another answer usually does not.
-      if (err.reason === 'RECITATION') return [title, `The answer followed published text too closely, which ${who} does not return. Another answer usually differs: ${then}${kept}`];
+      if (err.reason === 'RECITATION') return [title, `The answer followed published text too closely, which ${offline ? 'the demo model' : 'Gemini'} does not return. Another answer usually differs: ${then}${kept}`];
       const rephrase = 'rephrase the role in plain, neutral words and generate a new roadmap';
       return [title, next === 'generate' ? 'Rephrase the role in plain, neutral words and try again.' : `${next === 'continue' ? 'Press Continue to ask again — finished weeks are kept' : 'Try the week again with “Regenerate week”'}; if it is blocked again, ${rephrase}.`];
     }
@@ -692,6 +694,8 @@ async function startRun(mode) {
     if (ui.parallel.checked) params.strategy = 'parallel';
     else delete params.strategy;
     resumeFrom = current.roadmap;
+    // The form shows what the run goes on with: a role, length, level or hours typed in meanwhile do not apply.
+    fillForm(params);
   } else {
     const form = readForm();
     if (!form) return;
@@ -1171,7 +1175,10 @@ function wire() {
   // With another role or length typed in, the user means a new roadmap: Enter then asks to confirm the discard.
   const sameRoadmap = () => {
     const rm = current.roadmap;
-    return oneLine(ui.role.value).toLowerCase() === oneLine(rm.role).toLowerCase() && Number(ui.weeks.value) === rm.totalWeeks;
+    // Level and hours too: Continue keeps the roadmap's own, so other ones typed in mean a new roadmap as well.
+    const hours = ui.hours.value.trim() === '' ? undefined : Number(ui.hours.value);
+    return oneLine(ui.role.value).toLowerCase() === oneLine(rm.role).toLowerCase() && Number(ui.weeks.value) === rm.totalWeeks
+      && ui.level.value === (rm.level ?? '') && hours === (rm.hoursPerDay || undefined);
   };
   // The press that armed the discard, not its confirmation: a double click's second click, a held key, or a second
   // key press within DOUBLE_PRESS_MS (Enter in a field or on the button; Space on the button).

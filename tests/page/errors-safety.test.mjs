@@ -312,6 +312,7 @@ describe('errors and safety', () => {
       const advice = await page.textContent('#error-advice');
       assert.doesNotMatch(advice, /[Rr]ephrase/);
       assert.match(advice, /published text.*press Continue — finished weeks are kept/);
+      assert.match(advice, /too closely, which the demo model does not return\./, 'not "which The demo model"');
       p.assertClean();
     } finally {
       await p.close();
@@ -333,6 +334,9 @@ describe('errors and safety', () => {
       assert.match(placeholder, /required/);
       assert.equal(await page.textContent('label[for="apiKey"] .optional'), 'required');
       assert.deepEqual(errors, []);
+      // A malformed escape in a path ended the server (and `npm run demo`, which stops the mock with it).
+      assert.equal((await fetch(`${url}/%`)).status, 400);
+      assert.equal((await fetch(`${url}/`)).status, 200, 'the server still answers');
     } finally {
       await context.close();
       await new Promise((ok) => server.close(ok));

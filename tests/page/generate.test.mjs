@@ -237,8 +237,13 @@ describe('generation', () => {
       assert.equal(await cont.isVisible(), true);
 
       const lastSeq = firstRun.at(-1).seq;
+      // Other level and hours typed in do not apply to the roadmap being continued: the form shows its own again.
+      const [level, hours] = [await page.inputValue('#level'), await page.inputValue('#hours')];
+      await page.selectOption('#level', 'Advanced');
+      await page.fill('#hours', '5');
       await cont.click();
       await waitState(page, 'done');
+      assert.deepEqual([await page.inputValue('#level'), await page.inputValue('#hours')], [level, hours]);
       assert.deepEqual(await weekNumbers(page), sequence(12));
       const second = (await env.requests()).filter((r) => r.seq > lastSeq);
       assert.ok(!generateRequests(second).some((r) => r.task?.kind === 'outline'), 'no second outline');
@@ -383,6 +388,15 @@ describe('generation', () => {
       await page.fill('#role', 'DevOps Engineer');
       assert.equal(await page.textContent('#generate'), 'Generate new roadmap');
       assert.equal(await page.isVisible('#discard-note'), false);
+      // So do other hours (or level): Continue keeps the roadmap's own, and Enter continued with them while the form
+      // showed the new ones.
+      const hours = await page.inputValue('#hours');
+      await page.fill('#hours', String(Number(hours) + 1));
+      await page.keyboard.press('Enter');
+      assert.match(await page.textContent('#generate'), /^Discard 3 kept weeks and start over$/);
+      assert.equal((await env.requests()).at(-1).seq, lastSeq, 'nothing was sent');
+      await page.fill('#hours', hours);
+      assert.equal(await page.textContent('#generate'), 'Generate new roadmap');
 
       // A double click only asks, and so does a held Enter in a field: the second click and the auto-repeat are the
       // same press (found by an exploratory test: they went through both steps and discarded the kept weeks).
@@ -408,7 +422,7 @@ describe('generation', () => {
       assert.equal(await page.getAttribute('body', 'data-state'), 'failed');
       assert.match(await page.textContent('#generate'), /^Discard 3 kept weeks and start over$/);
       assert.equal(await page.isVisible('#discard-note'), true);
-      assert.match(await page.textContent('#discard-note'), /3 of 9 weeks ready.*Press again to confirm.*Continue/);
+      assert.match(await page.textContent('#discard-note'), /ready so far: 3 of 9 weeks\. Press again to confirm.*Continue/);
       assert.deepEqual(await weekNumbers(page), [1, 2, 3]);
       assert.equal((await env.requests()).at(-1).seq, lastSeq, 'nothing was sent');
       assert.equal(JSON.parse(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY)).roadmap.weeks.length, 3);
@@ -1002,8 +1016,12 @@ describe('generation', () => {
       assert.equal(await page.locator('#progress .seg--fallback').count(), 1, 'the batch with placeholders is amber, as in a finished run');
       // The offline demo model is not Gemini.
       assert.match(await page.locator('.week-card[data-fallback="true"] .flag').first().textContent(), /^Placeholder week\. The demo model’s answer/);
+      // The header and the discard counted the placeholders as ready, kept weeks ("Discard 6 kept weeks", "6 of 9
+      // weeks ready") beside that status (found by a check of the page's docs).
+      assert.match(await page.textContent('#roadmap-meta'), new RegExp(`${finished} of 9 weeks ready · ${placeholders} placeholder weeks?$`));
       await page.click('#generate');
-      assert.match(await page.textContent('#discard-note'), new RegExp(`\\(${finished} of 9 weeks \\(${placeholders} placeholders? to write again\\) ready\\)`));
+      assert.equal(await page.textContent('#generate'), `Discard ${finished} kept week${finished === 1 ? '' : 's'} and start over`);
+      assert.match(await page.textContent('#discard-note'), new RegExp(`ready so far: ${finished} of 9 weeks \\(${placeholders} placeholders? to write again\\)\\. Press again`));
       p.assertClean();
     } finally {
       await p.close();
