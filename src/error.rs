@@ -142,9 +142,6 @@ impl Error {
     /// reason, status, `ErrorInfo` reason, quota ids, which a proxy may fill with anything). These reach `err.message`
     /// and the error's fields, `retry` events, warnings and the log.
     pub fn without_key(self, key: &str) -> Error {
-        if key.len() < SEARCHABLE_KEY_LEN {
-            return self;
-        }
         let hide = |text: &mut String| *text = hide_key(text, key);
         let mut e = self;
         match &mut e {

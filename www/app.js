@@ -375,9 +375,9 @@ function renderHeader(rm) {
   if (rm.level) bits.push(rm.level);
   if (rm.hoursPerDay) bits.push(`${rm.hoursPerDay} h/day`);
   const n = (rm.weeks || []).length;
-  const fallbacks = (rm.weeks || []).filter((w) => w.fallback).length;
+  const fallbacks = n - finishedWeeks(rm);
   // Ready as the status card and Continue count it: a placeholder is a week still to write.
-  bits.push(n === rm.totalWeeks ? `${plural(rm.totalWeeks * 7, 'day')}` : `${n - fallbacks} of ${rm.totalWeeks} weeks ready`);
+  bits.push(n === rm.totalWeeks ? `${plural(rm.totalWeeks * 7, 'day')}` : `${finishedWeeks(rm)} of ${rm.totalWeeks} weeks ready`);
   if (fallbacks) bits.push(`${plural(fallbacks, 'placeholder week')}`);
   ui.roadmapMeta.textContent = bits.join(' · ');
 }

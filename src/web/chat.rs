@@ -137,6 +137,7 @@ impl ChatHandle {
             .and_then(|v| Vec::<ChatTurn>::from_json(&v).map_err(|e| decode_error(e, "history")))
             .map_err(|e| js_error(self.without_key(e)))?;
         let turns = turns.into_iter().map(|t| Turn { role: t.role, text: t.text }).collect();
+        // The chat's borrow ends with this statement: `without_key` borrows it again.
         let set = self.chat.borrow_mut().set_history(turns);
         set.map_err(|e| js_error(self.without_key(e)))
     }
