@@ -317,7 +317,7 @@ async function runOne(strategy, weeks, { faults = null, tag = '' } = {}) {
     });
   }
   // Cross-checks. (1) Per request, the mock's charge against the token rule it documents (mock/README.md:
-  // ceil(code points / 4) of the systemInstruction text plus every turn's text), computed here from the prompt
+  // ceil(code points / 4) of the systemInstruction text, every turn's text and the response schema's JSON), computed here from the prompt
   // characters of the body the mock received (its log's `promptChars`): they must be equal. (2) Per run, the
   // client's usage against the sum of those expected counts (exact without faults; with faults a client may
   // not see what a failed request cost, e.g. the SDK's own retries) and against the mock's log.
@@ -347,7 +347,7 @@ async function runOne(strategy, weeks, { faults = null, tag = '' } = {}) {
       outputTokensVsMock: check('output tokens', usage.outputTokens, mockSide.candidatesTokens),
       requestsVsMock: check('requests', usage.requests, mockSide.requests),
       promptBytesPerToken: mockSide.bodyBytes / Math.max(1, usage.promptTokens),
-      // How much of the bytes sent is prompt text (the rest is JSON, the response schema and escapes).
+      // How much of the bytes sent is prompt text (the rest is JSON syntax, field names and escapes).
       promptTextShareOfBytes: mockSide.promptChars / Math.max(1, mockSide.bodyBytes),
     };
   }
@@ -608,7 +608,7 @@ const md = [
   table,
   '',
   'Token figures cross-checked against the mock\'s request log (`GET /__mock/requests?key=K`): every request\'s charge ' +
-    'must equal ceil(code points / 4) of the prompt text in the body the mock received (`promptChars`), and the usage ' +
+    'must equal ceil(code points / 4) of the prompt text (turns, system instruction and response schema) in the body the mock received (`promptChars`), and the usage ' +
     'the sum of those:',
   '',
   crossTable,

@@ -19,7 +19,7 @@ import {
 } from './errors.mjs';
 import { RateLimiter, QUOTA_WINDOW_MS, QUOTA_DAY_MS } from './limits.mjs';
 import { ImplicitCache, CACHE_TTL_MS, implicitCacheMin } from './cache.mjs';
-import { parseBody, validateGenerateRequest, validateCountTokensRequest, contentText, promptChars } from './validate.mjs';
+import { parseBody, validateGenerateRequest, validateCountTokensRequest, contentText, promptChars, schemaText } from './validate.mjs';
 import {
   parsePrompt, renderAnswer, thoughtSummary, countTokens, codePointLength, sliceCodePoints,
   splitCodePoints, rngFor, hash32, promptPlan, inventedWeeks,
@@ -772,8 +772,10 @@ async function handleGenerate(ctx, modelRaw, method) {
 
 /**
  * Code points of the prompt text in a request body as received (systemInstruction, then every turn; text parts
- * only, thought parts excluded): what the token rule counts. Read from the raw JSON, snake_case included, apart
- * from the code that charges the tokens, so that a client can check the charge against it.
+ * only, thought parts excluded; then the response schema's JSON): what the token rule counts. Read from the raw
+ * JSON, snake_case included, apart from the code that charges the tokens, so that a client can check the charge
+ * against it (the charge reads a `responseSchema` with snake_case keys inside as camelCase: only there do the two
+ * differ, by its underscores).
  */
 function bodyPromptChars(raw) {
   const textOf = (c) => {
@@ -785,7 +787,11 @@ function bodyPromptChars(raw) {
   const si = raw.systemInstruction ?? raw.system_instruction;
   let n = si ? textOf(si) : 0;
   for (const c of Array.isArray(raw.contents) ? raw.contents : []) n += textOf(c);
-  return n;
+  const gc = raw.generationConfig ?? raw.generation_config;
+  const schema = gc && typeof gc === 'object'
+    ? gc.responseJsonSchema ?? gc.response_json_schema ?? gc._responseJsonSchema ?? gc.responseSchema ?? gc.response_schema
+    : undefined;
+  return n + [...schemaText(schema)].length;
 }
 
 function recordRequestShape(entry, raw, req) {

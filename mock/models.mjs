@@ -66,6 +66,21 @@ export const MODELS = {
 };
 
 /**
+ * Google's moving aliases, served like the model each points at now (its limits and thinking rules), under their own
+ * name: `GET models/gemini-flash-latest` names itself, with the version, display name and description ListModels
+ * shows for it ("Gemini Flash Latest", "Latest release of Gemini Flash"). A client that keys its settings on a
+ * model's name must know them: `gemini-flash-latest` thinks at a Gemini 3 Flash's default level unless told less.
+ */
+export const ALIASES = {
+  'gemini-flash-latest': { target: 'gemini-3.8-flash', displayName: 'Gemini Flash Latest', description: 'Latest release of Gemini Flash' },
+  'gemini-flash-lite-latest': { target: 'gemini-3.5-flash-lite', displayName: 'Gemini Flash-Lite Latest', description: 'Latest release of Gemini Flash-Lite' },
+  'gemini-pro-latest': { target: 'gemini-3.1-pro-preview', displayName: 'Gemini Pro Latest', description: 'Latest release of Gemini Pro' },
+};
+for (const [id, { target, displayName, description }] of Object.entries(ALIASES)) {
+  MODELS[id] = { ...MODELS[target], version: displayName, displayName, description };
+}
+
+/**
  * Models Google has shut down: Gemini answers 404 for them, on every method, exactly as for a name it never had
  * (`MODEL_NOT_FOUND`), and ListModels leaves them out. The mock does not serve them either; this table is for the
  * README and the tests. `replacement` is Google's recommended successor, or, where that is shut down too

@@ -620,10 +620,18 @@ export function contentText(c) {
   return (c && c.parts ? c.parts : []).filter((p) => typeof p.text === 'string' && !p.thought).map((p) => p.text).join('');
 }
 
-/** Concatenated prompt text used for token counting: systemInstruction + every turn. */
+/** Concatenated prompt text used for token counting: systemInstruction + every turn + the response schema. */
 export function promptChars(req) {
   let s = '';
   if (req.systemInstruction) s += contentText(req.systemInstruction);
   for (const c of req.contents || []) s += contentText(c);
-  return s;
+  return s + schemaText(requestSchema(req.generationConfig));
+}
+
+/**
+ * A response schema as the prompt text it is charged as: Gemini counts the schema against the input tokens (and
+ * bills it) on every request that sends it. Its JSON text stands for it here, so a bigger schema costs more.
+ */
+export function schemaText(schema) {
+  return schema == null ? '' : JSON.stringify(schema);
 }

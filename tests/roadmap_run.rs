@@ -304,6 +304,10 @@ fn generation_config_follows_the_model() {
         // The least thinking each model allows, as for 2.5 Flash: Flash-Lite goes down to `minimal`, no thinking.
         ("gemini-3.1-flash-lite", serde_json::json!({"thinkingLevel": "minimal"})),
         ("gemini-2.0-flash", Value::Null),
+        // Google's moving aliases point at the newest generation: its settings, not the model's default thinking.
+        ("gemini-flash-latest", serde_json::json!({"thinkingLevel": "low"})),
+        ("gemini-flash-lite-latest", serde_json::json!({"thinkingLevel": "minimal"})),
+        ("gemini-pro-latest", serde_json::json!({"thinkingLevel": "low"})),
     ] {
         let t = ReplayTransport::with_responder(vec![], gemini());
         let mut o = opts(3);
@@ -314,7 +318,8 @@ fn generation_config_follows_the_model() {
         let cfg = &body_json(&p[1])["generationConfig"];
         assert_eq!(cfg["thinkingConfig"], thinking, "{model}");
         // Google: keep Gemini 3 at its default temperature (1.0); lower values can make it loop.
-        let temperature = if model.starts_with("gemini-3") { Value::Null } else { serde_json::json!(0.7) };
+        let newest = model.starts_with("gemini-3") || model.ends_with("-latest");
+        let temperature = if newest { Value::Null } else { serde_json::json!(0.7) };
         assert_eq!(cfg["temperature"], temperature, "{model}");
         let limit = if model == "gemini-2.0-flash" { 8192 } else { 65536 };
         assert_eq!(cfg["maxOutputTokens"], limit);

@@ -36,6 +36,32 @@ test('the log holds each request body\'s prompt characters (code points, thought
   assert.ok(e.promptChars <= e.bodyBytes);
 });
 
+test('a response schema is charged as prompt tokens (its JSON text), by generateContent and countTokens alike, and the log counts it', async () => {
+  const key = 'test-key-generation-schema-charge';
+  const text = 'List three DevOps tools.';
+  const responseJsonSchema = { type: 'object', properties: { tools: { type: 'array', items: { type: 'string' } } }, required: ['tools'] };
+  const responseSchema = { type: 'OBJECT', properties: { tools: { type: 'ARRAY', items: { type: 'STRING' } } } };
+  const plain = await generate(env.url, { key, model: 'gemini-2.5-flash-lite', body: userRequest(text) });
+  assert.equal(plain.status, 200, plain.text.slice(0, 300));
+  assert.equal(plain.json.usageMetadata.promptTokenCount, Math.ceil(text.length / 4));
+  for (const schema of [{ responseJsonSchema }, { responseSchema }]) {
+    const body = userRequest(text, { ...JSON_MODE, ...schema });
+    const chars = text.length + JSON.stringify(Object.values(schema)[0]).length;
+    const r = await generate(env.url, { key, model: 'gemini-2.5-flash-lite', body });
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    assert.equal(r.json.usageMetadata.promptTokenCount, Math.ceil(chars / 4), Object.keys(schema)[0]);
+    const counted = await generate(env.url, {
+      key, model: 'gemini-2.5-flash-lite', method: 'countTokens',
+      body: { generateContentRequest: { model: 'models/gemini-2.5-flash-lite', ...body } },
+    });
+    assert.equal(counted.status, 200, counted.text.slice(0, 300));
+    assert.equal(counted.json.totalTokens, Math.ceil(chars / 4));
+  }
+  const log = (await requests(env.url, { key })).filter((e) => e.method !== 'countTokens' && e.promptTokens != null);
+  assert.deepEqual(log.map((e) => e.promptTokens), log.map((e) => Math.ceil(e.promptChars / 4)));
+  assert.ok(log[1].promptChars > log[0].promptChars + 40, JSON.stringify(log.map((e) => e.promptChars)));
+});
+
 test('usageMetadata: promptTokenCount = ceil(chars/4) of systemInstruction + all turns; total = sum', async () => {
   const sys = 'You are a careful planner who answers in JSON. ';
   const body = {

@@ -151,3 +151,34 @@ test('GET models pages with pageSize (default 50, at most 1000) and pageToken, n
   const badSize = await list('?pageSize=-1');
   assert.equal(badSize.status, 400);
 });
+
+test('the -latest aliases are served under their own name, with the limits and thinking rules of the model each points at', async () => {
+  const { ALIASES } = await import('../models.mjs');
+  assert.deepEqual(Object.keys(ALIASES).sort(), ['gemini-flash-latest', 'gemini-flash-lite-latest', 'gemini-pro-latest']);
+  const g = await get('models/gemini-flash-latest');
+  assert.equal(g.status, 200);
+  assert.equal(g.json.name, 'models/gemini-flash-latest');
+  assert.equal(g.json.displayName, 'Gemini Flash Latest');
+  assert.equal(g.json.description, 'Latest release of Gemini Flash');
+  assert.equal(g.json.thinking, true);
+  assert.equal(g.json.outputTokenLimit, 65536);
+  const thoughts = async (model, gc) => {
+    const r = await generate(env.url, { key: KEY, model, body: userRequest('Name one DevOps tool.', gc) });
+    return { status: r.status, T: r.json.usageMetadata?.thoughtsTokenCount ?? 0, error: r.json.error };
+  };
+  for (const [alias, { target }] of Object.entries(ALIASES)) {
+    // Asked nothing, an alias thinks as its target does by default; asked the least, as little.
+    const [a, t] = [await thoughts(alias), await thoughts(target)];
+    assert.equal(a.status, 200, alias);
+    assert.equal(a.T, t.T, alias);
+    const least = alias.includes('flash-lite') ? 'minimal' : 'low';
+    const [al, tl] = [await thoughts(alias, { thinkingConfig: { thinkingLevel: least } }), await thoughts(target, { thinkingConfig: { thinkingLevel: least } })];
+    assert.equal(al.status, 200, alias);
+    assert.equal(al.T, tl.T, alias);
+    assert.ok(al.T < a.T || a.T === 0, `${alias}: ${least} thinks less than the default`);
+  }
+  // A Flash alias refuses `minimal` as a Gemini 3 Flash does.
+  const refused = await thoughts('gemini-flash-latest', { thinkingConfig: { thinkingLevel: 'minimal' } });
+  const direct = await thoughts('gemini-3.8-flash', { thinkingConfig: { thinkingLevel: 'minimal' } });
+  assert.equal(refused.status, direct.status);
+});

@@ -254,6 +254,7 @@ test('GET models/{id} reports outputTokenLimit and thinking; list has the whole 
   assert.deepEqual(list.json.models.map((m) => m.name).sort(), [
     'models/gemini-2.5-flash', 'models/gemini-2.5-flash-lite', 'models/gemini-2.5-pro',
     'models/gemini-3.1-flash-lite', 'models/gemini-3.1-pro-preview', 'models/gemini-3.5-flash-lite', 'models/gemini-3.7-flash', 'models/gemini-3.8-flash',
+    'models/gemini-flash-latest', 'models/gemini-flash-lite-latest', 'models/gemini-pro-latest',
   ]);
   const missing = await get('models/gemini-1.0-ultra');
   assert.equal(missing.status, 404);

@@ -44,6 +44,13 @@ use crate::json::repair_json;
 use crate::retry::{is_minute_quota, RetryPolicy, Tries};
 use crate::Error;
 
+/// A Gemini 3 model, or one of Google's moving aliases (`gemini-flash-latest`, `gemini-flash-lite-latest`,
+/// `gemini-pro-latest`), which point at the newest generation: without this they would be sent 2.5's settings, or
+/// none, and think at the model's default level.
+fn third_generation(model: &str) -> bool {
+    model.starts_with("gemini-3") || crate::text::find(model, "-latest").is_some()
+}
+
 /// Keeps thinking from eating the output budget: the least each model allows. `None` leaves the model's default.
 pub fn thinking_for(model: &str) -> Option<ThinkingConfig> {
     let t = ThinkingConfig::default();
@@ -51,7 +58,7 @@ pub fn thinking_for(model: &str) -> Option<ThinkingConfig> {
         Some(ThinkingConfig { thinking_budget: Some(128), ..t })
     } else if model.starts_with("gemini-2.5") {
         Some(ThinkingConfig { thinking_budget: Some(0), ..t })
-    } else if model.starts_with("gemini-3") {
+    } else if third_generation(model) {
         // A 3.x Flash-Lite goes down to `minimal` (no thinking); Flash and Pro models refuse it.
         let lite = crate::text::find(model, "flash-lite").is_some();
         Some(ThinkingConfig { thinking_level: Some(if lite { "minimal" } else { "low" }.into()), ..t })
@@ -239,7 +246,7 @@ impl<'a, T: Transport> Run<'a, T> {
             config: GenerationConfig {
                 response_mime_type: Some("application/json".into()),
                 // Google asks to keep Gemini 3 at its default temperature (1.0): lower values can make it loop.
-                temperature: (!endpoint.model.starts_with("gemini-3")).then_some(0.7),
+                temperature: (!third_generation(&endpoint.model)).then_some(0.7),
                 ..Default::default()
             },
             resumed: slots.iter().map(Option::is_some).collect(),

@@ -9,11 +9,14 @@ import { startMock } from '../../mock/gemini-mock.mjs';
 import { problems } from '../../bench/checks.mjs';
 import { loadWebPackage } from './helpers.mjs';
 
-test('gemini-3.8-flash, gemini-3.1-flash-lite, gemini-3.5-flash-lite and gemini-3.1-pro-preview: the lowest thinking level each takes, complete roadmaps', async () => {
+test('gemini-3.8-flash, gemini-3.1-flash-lite, gemini-3.5-flash-lite, gemini-3.1-pro-preview and the -latest aliases: the lowest thinking level each takes, complete roadmaps', async () => {
   const { generateRoadmap } = await loadWebPackage();
   const mock = await startMock({ port: 0, quiet: true, followPrompt: true });
   try {
-    for (const model of ['gemini-3.8-flash', 'gemini-3.1-flash-lite', 'gemini-3.5-flash-lite', 'gemini-3.1-pro-preview']) {
+    const models = ['gemini-3.8-flash', 'gemini-3.1-flash-lite', 'gemini-3.5-flash-lite', 'gemini-3.1-pro-preview',
+      // Google's moving aliases, served by the mock as the model each points at.
+      'gemini-flash-latest', 'gemini-flash-lite-latest', 'gemini-pro-latest'];
+    for (const model of models) {
       for (const strategy of ['sequential', 'parallel']) {
         const key = `models-test-${model}-${strategy}`;
         const rm = await generateRoadmap({ apiKey: key, baseUrl: mock.url, role: 'DevOps Engineer', weeks: 6, log: false, model, strategy });
