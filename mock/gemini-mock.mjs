@@ -3,7 +3,7 @@
 // for offline tests. Zero dependencies: node:http + node:crypto only.
 //
 //   node mock/gemini-mock.mjs --port 0 [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt]
-//                             [--rpm N] [--tpm N] [--rpd N] [--route RETIRED=SUCCESSOR] [--quiet]
+//                             [--rpm N] [--tpm N] [--rpd N] [--route RETIRED=SUCCESSOR] [--bounded-object-arrays N] [--quiet]
 //
 // See mock/README.md for the prompt contract, the scripted faults and the
 // /__mock/ control endpoints.
@@ -674,7 +674,7 @@ async function handleGenerate(ctx, modelRaw, method) {
   if (!model) return sendError(ctx, 404, MODEL_NOT_FOUND(modelId, method));
 
   // 5. validation
-  const v = validateGenerateRequest(parsed.json, model, modelId);
+  const v = validateGenerateRequest(parsed.json, model, modelId, { boundedObjectArrays: state.config.boundedObjectArrays });
   recordRequestShape(entry, parsed.json, v.ok ? v.req : null);
   if (!v.ok) return sendError(ctx, v.status, v.body);
 
@@ -1241,7 +1241,7 @@ async function handleControl(ctx) {
   }
   if (p === 'config') {
     if (req.method === 'POST') {
-      for (const k of ['latencyMs', 'tokensPerSecond', 'timeScale', 'rpm', 'tpm', 'rpd']) {
+      for (const k of ['latencyMs', 'tokensPerSecond', 'timeScale', 'rpm', 'tpm', 'rpd', 'boundedObjectArrays']) {
         if (body[k] != null) {
           const n = Number(body[k]);
           if (!Number.isFinite(n) || n < 0) return controlJson(ctx, 400, { error: `${k} must be a non-negative number` });
@@ -1262,8 +1262,8 @@ async function handleControl(ctx) {
         }
       }
     }
-    const { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm, rpd, routes } = state.config;
-    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm, rpd, routes });
+    const { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm, rpd, routes, boundedObjectArrays } = state.config;
+    return controlJson(ctx, 200, { latencyMs, tokensPerSecond, timeScale, followPrompt, implicitCache, rpm, tpm, rpd, routes, boundedObjectArrays });
   }
   return controlJson(ctx, 404, { error: `unknown control endpoint ${req.method} /__mock/${p}` });
 }
@@ -1323,7 +1323,7 @@ function servedPath(path) {
 /**
  * Start the mock.
  * @param {object} opts { port=0, host='127.0.0.1', latencyMs=0, tokensPerSecond=0, timeScale=1, followPrompt=false, rpm=0, tpm=0, rpd=0, routes={},
- *   quiet=true }
+ *   boundedObjectArrays=0, quiet=true }
  * @returns {Promise<{url:string, port:number, close:() => Promise<void>, state:object}>}
  */
 export async function startMock(opts = {}) {
@@ -1340,6 +1340,7 @@ export async function startMock(opts = {}) {
       rpd: Number(opts.rpd ?? 0),
       tpm: Number(opts.tpm ?? 0),
       routes: checkRoutes(opts.routes),
+      boundedObjectArrays: Number(opts.boundedObjectArrays ?? 0),
       quiet: opts.quiet ?? true,
     },
     log: [],
@@ -1383,7 +1384,7 @@ export async function startMock(opts = {}) {
 function parseArgs(argv) {
   const opts = {
     port: 0, host: '127.0.0.1', latencyMs: 0, tokensPerSecond: 0, timeScale: 1, followPrompt: false, implicitCache: true, rpm: 0, tpm: 0, rpd: 0,
-    routes: {}, quiet: false,
+    routes: {}, boundedObjectArrays: 0, quiet: false,
   };
   const num = (name, v) => {
     const n = Number(v);
@@ -1413,6 +1414,7 @@ function parseArgs(argv) {
         break;
       }
       case '--tpm': opts.tpm = num('--tpm', next()); break;
+      case '--bounded-object-arrays': opts.boundedObjectArrays = num('--bounded-object-arrays', next()); break;
       case '--quiet': opts.quiet = true; break;
       case '-h': case '--help': opts.help = true; break;
       default: throw new Error(`unknown argument ${a}`);
@@ -1430,7 +1432,7 @@ async function main() {
     process.exit(2);
   }
   if (opts.help) {
-    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--no-implicit-cache] [--rpm N] [--tpm N] [--rpd N] [--route RETIRED=SUCCESSOR] [--quiet]\n');
+    process.stdout.write('usage: node mock/gemini-mock.mjs --port <p> [--host 127.0.0.1] [--latency-ms N] [--tokens-per-second N] [--time-scale F] [--follow-prompt] [--no-implicit-cache] [--rpm N] [--tpm N] [--rpd N] [--route RETIRED=SUCCESSOR] [--bounded-object-arrays N] [--quiet]\n');
     return;
   }
   let mock;

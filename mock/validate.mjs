@@ -431,7 +431,7 @@ function hasEmptyText(contentList) {
 const ALLOWED_MIME = ['text/plain', 'application/json', 'application/xml', 'application/yaml', 'text/x.enum'];
 
 /** Semantic validation of a normalised GenerateContentRequest for `model`. Returns an error body or null. */
-function validateGenerate(req, model, modelId, { forCountTokens = false, prefix = 'GenerateContentRequest' } = {}) {
+function validateGenerate(req, model, modelId, { forCountTokens = false, prefix = 'GenerateContentRequest', boundedObjectArrays = 0 } = {}) {
   const contents = req.contents || [];
   if (contents.length === 0) return invalidArgument(`* ${prefix}.contents: contents is not specified\n`);
 
@@ -540,11 +540,28 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
   // sweep on gemini-3-flash-preview passed at 952 and failed at 960-972: googleapis/python-genai#2170; how nested
   // bounds count was not measured, so they are simply added here). 3.x models say no more than "Request contains
   // an invalid argument." (vercel/ai#21192); 2.5 names the cause (googleapis/python-genai#660).
+  // The same refusal comes far sooner for arrays of objects: the grammar an object array's bounds unroll into has
+  // its own ceiling, which Google moves (Open-Historia/open-historia#790: every model refused a schema that passed
+  // once any one `maxItems` on an array of objects was removed, and had passed a week before;
+  // linxule/openinterviewer#23: gemini-3.8-flash passed once `maxItems` was dropped). Off unless configured
+  // (`boundedObjectArrays`: the most arrays of objects with `minItems`/`maxItems` a schema may hold).
   const schema = requestSchema(gc);
-  if (schema !== null && sumMaxItems(schema) > MAX_ITEMS_BUDGET) {
+  const overBudget = schema !== null && sumMaxItems(schema) > MAX_ITEMS_BUDGET;
+  if (overBudget || (schema !== null && boundedObjectArrays > 0 && countBoundedObjectArrays(schema) > boundedObjectArrays)) {
     return invalidArgument(String(modelId).startsWith('gemini-2.') ? TOO_MANY_STATES : 'Request contains an invalid argument.');
   }
   return null;
+}
+
+/** Arrays of objects (`items` an object schema) that carry `minItems` or `maxItems`, at any depth. */
+export function countBoundedObjectArrays(v) {
+  if (Array.isArray(v)) return v.reduce((n, x) => n + countBoundedObjectArrays(x), 0);
+  if (v === null || typeof v !== 'object') return 0;
+  const it = v.items;
+  const objectItems = it !== null && typeof it === 'object' && !Array.isArray(it) &&
+    (String(it.type).toLowerCase() === 'object' || (it.properties !== null && typeof it.properties === 'object'));
+  const bounded = ('minItems' in v || 'maxItems' in v) && objectItems ? 1 : 0;
+  return bounded + Object.values(v).reduce((n, x) => n + countBoundedObjectArrays(x), 0);
 }
 
 export const MAX_ITEMS_BUDGET = 960;
@@ -564,11 +581,11 @@ function sumMaxItems(v) {
  * Full validation of a generateContent / streamGenerateContent body.
  * Returns { ok: true, req } or { ok: false, status, body }.
  */
-export function validateGenerateRequest(json, model, modelId) {
+export function validateGenerateRequest(json, model, modelId, { boundedObjectArrays = 0 } = {}) {
   const violations = [];
   const req = walk('generateRequest', json, '', violations);
   if (violations.length) return { ok: false, status: 400, body: badRequestPayload(violations) };
-  const err = validateGenerate(req, model, modelId);
+  const err = validateGenerate(req, model, modelId, { boundedObjectArrays });
   if (err) return { ok: false, status: 400, body: err };
   const cacheErr = cachedContentError(req);
   if (cacheErr) return { ok: false, status: cacheErr.error.code, body: cacheErr };

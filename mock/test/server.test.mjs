@@ -13,12 +13,12 @@ const env = useMock();
 
 test('CLI prints exactly one MOCK_GEMINI_LISTENING line, serves, and exits 0 on SIGTERM', async () => {
   const { child, url, stdout } = await spawnMock(['--port', '0', '--quiet', '--latency-ms', '5', '--tokens-per-second=900', '--time-scale', '0.5',
-    '--rpm', '5', '--tpm=250000', '--rpd', '20', '--route', 'gemini-2.5-flash=gemini-3.5-flash-lite']);
+    '--rpm', '5', '--tpm=250000', '--rpd', '20', '--route', 'gemini-2.5-flash=gemini-3.5-flash-lite', '--bounded-object-arrays', '1']);
   try {
     const health = await (await fetch(`${url}/__mock/health`)).json();
     assert.deepEqual(health, { ok: true });
     const cfg = await (await fetch(`${url}/__mock/config`)).json();
-    assert.deepEqual(cfg, { latencyMs: 5, tokensPerSecond: 900, timeScale: 0.5, followPrompt: false, implicitCache: true, rpm: 5, tpm: 250000, rpd: 20, routes: { 'gemini-2.5-flash': 'gemini-3.5-flash-lite' } });
+    assert.deepEqual(cfg, { latencyMs: 5, tokensPerSecond: 900, timeScale: 0.5, followPrompt: false, implicitCache: true, rpm: 5, tpm: 250000, rpd: 20, routes: { 'gemini-2.5-flash': 'gemini-3.5-flash-lite' }, boundedObjectArrays: 1 });
   } catch (e) {
     child.kill('SIGKILL');
     throw e;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 
 import { useMock } from '../test-support.mjs';
 import { MODELS } from '../models.mjs';
-import { generate, userRequest } from '../control.mjs';
+import { generate, setConfig, userRequest } from '../control.mjs';
 
 const KEY = 'test-key-validation-01';
 const env = useMock();
@@ -322,6 +322,31 @@ test('array bounds are a budget: maxItems adding up past 960 -> a bare 400 on 3.
   // The package's largest schemas (52 weeks of 7 days; a 52-week outline) are far inside it.
   const week = { type: 'object', properties: { days: { type: 'array', minItems: 7, maxItems: 7, items: { type: 'object' } } } };
   await expect200('gemini-3.1-flash-lite', body({ type: 'object', properties: { weeks: { type: 'array', minItems: 52, maxItems: 52, items: week } } }));
+});
+
+test('boundedObjectArrays N: a schema with more than N arrays of objects carrying minItems/maxItems is refused as over budget; off by default', async () => {
+  const days = (bounds) => ({ type: 'array', ...bounds, items: { type: 'object', properties: { day: { type: 'integer' } } } });
+  const weeks = (outer, inner) => ({
+    type: 'object',
+    properties: { weeks: { type: 'array', ...outer, items: { type: 'object', properties: { days: days(inner) } } } },
+  });
+  const body = (s, key = 'responseJsonSchema') => ({ ...userRequest('Return JSON'), generationConfig: { responseMimeType: 'application/json', [key]: s } });
+  const bounded = { minItems: 3, maxItems: 3 };
+  await expect200('gemini-3.8-flash', body(weeks(bounded, bounded))); // off by default
+  try {
+    assert.equal((await setConfig(env.url, { boundedObjectArrays: 1 })).boundedObjectArrays, 1);
+    await expect400('gemini-3.8-flash', body(weeks(bounded, bounded)), 'Request contains an invalid argument.');
+    await expect400('gemini-2.5-flash', body(weeks(bounded, { maxItems: 7 })), /too many states for serving/);
+    // the Schema proto's form counts alike (`OBJECT`, or `properties` without a type)
+    const proto = { type: 'OBJECT', properties: { a: { type: 'ARRAY', minItems: 1, items: { properties: { b: { type: 'ARRAY', maxItems: 2, items: { type: 'OBJECT' } } } } } } };
+    await expect400('gemini-3.8-flash', body(proto, 'responseSchema'), 'Request contains an invalid argument.');
+    // one bounded array of objects, bounded arrays of strings, and the same schema without its counts pass
+    await expect200('gemini-3.8-flash', body(weeks(bounded, {})));
+    await expect200('gemini-3.8-flash', body({ type: 'object', properties: { a: { type: 'array', maxItems: 3, items: { type: 'string' } }, b: { type: 'array', minItems: 1, items: { type: 'string' } } } }));
+    await expect200('gemini-3.8-flash', body(weeks({}, {})));
+  } finally {
+    await setConfig(env.url, { boundedObjectArrays: 0 });
+  }
 });
 
 test('more than 5 stopSequences -> 400 "the number of stop_sequences must not exceed 5"; 5 are taken', async () => {

@@ -59,3 +59,28 @@ test('gemini-2.5-flash routed to gemini-3.5-flash-lite (announced from 2026-12-0
   }
 });
 
+
+test('a model that refuses bounded arrays of objects in a schema (the mock\'s boundedObjectArrays 1): the first refusal drops the counts for the run, which completes', async () => {
+  const { countBoundedObjectArrays } = await import('../../mock/validate.mjs');
+  const { generateRoadmap } = await loadWebPackage();
+  const mock = await startMock({ port: 0, quiet: true, followPrompt: true, boundedObjectArrays: 1 });
+  try {
+    for (const strategy of ['sequential', 'parallel']) {
+      const key = `models-test-bounded-${strategy}`;
+      const rm = await generateRoadmap({ apiKey: key, baseUrl: mock.url, model: 'gemini-3.8-flash', role: 'DevOps Engineer', weeks: 12, log: false, strategy });
+      assert.equal(problems(rm, 12), '', strategy);
+      const sent = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate' || r.kind === 'stream');
+      const bounds = sent.map((r) => countBoundedObjectArrays(r.generationConfig.responseJsonSchema));
+      // The outline (every batch waits for its plan) is the one request refused, and the only one sent with the
+      // counts of its arrays of objects; every later schema has none, and the run pays one request for it.
+      assert.deepEqual(sent.map((r) => r.status).filter((s) => s !== 200), [400], strategy);
+      assert.equal(sent[0].status, 400, strategy);
+      assert.equal(bounds[0], 2, strategy);
+      assert.deepEqual(bounds.slice(1).filter((n) => n > 0), [], strategy);
+      assert.equal(rm.usage.requests, sent.length + 1, `${strategy}: the model lookup and every generate request`);
+      assert.equal(rm.warnings.filter((w) => /refused the response schema/.test(w)).length, 1, strategy);
+    }
+  } finally {
+    await mock.close();
+  }
+});
