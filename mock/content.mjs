@@ -859,7 +859,8 @@ function addComments(json) {
 
 function addTrailingCommas(json) {
   // every last element of an array/object gets a trailing comma
-  return json.replace(/([^\[{,\s])(\n\s*[\]}])/g, '$1,$2');
+  // (a lookahead: a `}` that closes one element is also the last character before the `]` that follows it)
+  return json.replace(/([^\[{,\s])(?=\n\s*[\]}])/g, '$1,');
 }
 
 function prose(task, plan = null) {

@@ -19,12 +19,15 @@ import {
 } from './errors.mjs';
 import { RateLimiter, QUOTA_WINDOW_MS, QUOTA_DAY_MS } from './limits.mjs';
 import { ImplicitCache, CACHE_TTL_MS, implicitCacheMin } from './cache.mjs';
-import { parseBody, validateGenerateRequest, validateCountTokensRequest, contentText, promptChars, schemaText } from './validate.mjs';
+import { parseBody, validateGenerateRequest, validateCountTokensRequest, contentText, promptChars, schemaText, decodingError } from './validate.mjs';
 import {
   parsePrompt, renderAnswer, thoughtSummary, countTokens, codePointLength, sliceCodePoints,
   splitCodePoints, rngFor, hash32, promptPlan, inventedWeeks,
 } from './content.mjs';
 import { answerSchema } from './structured.mjs';
+
+/** The key states a scripted `{"fault":"key","as":...}` can answer as (`keyRefusalFor`). */
+const KEY_FAULT_STATES = ['missing', 'invalid', 'leaked', 'blocked', 'region', 'site', 'unsupported'];
 
 export const KNOWN_FAULTS = [
   'status', 'key', 'quota-day', 'html502', 'hang', 'reset', 'blocked', 'safety', 'recitation', 'empty-candidates',
@@ -641,7 +644,7 @@ async function handleGenerate(ctx, modelRaw, method) {
     case 'key': {
       // The answer a key in that state gets (a page test cannot choose the demo's key).
       const r = keyRefusalFor(step.as, rpc, { referer: refererOf(ctx), force: true });
-      if (!r) return sendError(ctx, 500, googleError(500, `mock: fault "key" needs "as": missing, invalid, leaked, blocked, region or site`));
+      if (!r) return sendError(ctx, 500, googleError(500, `mock: fault "key" needs "as", one of ${KEY_FAULT_STATES.join(', ')}`));
       entry.faultApplied = true;
       return sendError(ctx, r.status, r.body);
     }
@@ -671,7 +674,7 @@ async function handleGenerate(ctx, modelRaw, method) {
 
   // 4. model
   const model = getModel(modelId);
-  if (!model) return sendError(ctx, 404, MODEL_NOT_FOUND(modelId, method));
+  if (!model) return sendError(ctx, ...notFoundUnlessUndecodable(parsed.json, modelId, method));
 
   // 5. validation
   const v = validateGenerateRequest(parsed.json, model, modelId, { boundedObjectArrays: state.config.boundedObjectArrays });
@@ -777,6 +780,12 @@ async function handleGenerate(ctx, modelRaw, method) {
  * against it (the charge reads a `responseSchema` with snake_case keys inside as camelCase: only there do the two
  * differ, by its underscores).
  */
+/** A body with unknown fields or wrong types gets its 400 before the model's 404 (decoding comes first). */
+function notFoundUnlessUndecodable(json, modelId, method) {
+  const undecodable = decodingError(json, method === 'countTokens');
+  return undecodable ? [400, undecodable] : [404, MODEL_NOT_FOUND(modelId, method)];
+}
+
 function bodyPromptChars(raw) {
   const textOf = (c) => {
     const parts = c && Array.isArray(c.parts) ? c.parts : [];
@@ -1041,7 +1050,7 @@ async function handleCountTokens(ctx, modelRaw) {
   const parsed = parseBody(bodyBuf.toString('utf8'));
   if (!parsed.ok) return sendError(ctx, parsed.status, parsed.body);
   const model = getModel(modelId);
-  if (!model) return sendError(ctx, 404, MODEL_NOT_FOUND(modelId, 'countTokens'));
+  if (!model) return sendError(ctx, ...notFoundUnlessUndecodable(parsed.json, modelId, 'countTokens'));
   const v = validateCountTokensRequest(parsed.json, model, modelId);
   if (v.ok) recordRequestShape(entry, v.req, v.req);
   if (!v.ok) return sendError(ctx, v.status, v.body);
@@ -1195,6 +1204,9 @@ async function handleControl(ctx) {
         return controlJson(ctx, 400, { error: `steps[${i}].fault "${s.fault}" is unknown`, knownFaults: KNOWN_FAULTS });
       }
       if (s.fault === 'status' && s.status == null) return controlJson(ctx, 400, { error: `steps[${i}]: fault "status" needs "status"` });
+      if (s.fault === 'key' && !KEY_FAULT_STATES.includes(s.as)) {
+        return controlJson(ctx, 400, { error: `steps[${i}]: fault "key" needs "as", one of ${KEY_FAULT_STATES.join(', ')}` });
+      }
       if (s.fault === 'safety' && s.reason != null && !CONTENT_STOP_REASONS.includes(s.reason)) {
         return controlJson(ctx, 400, { error: `steps[${i}].reason "${s.reason}" is unknown for fault "safety"`, knownReasons: CONTENT_STOP_REASONS });
       }

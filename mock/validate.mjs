@@ -536,7 +536,7 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
     }
   }
 
-  // Array bounds are a budget, not a keyword: a schema whose `maxItems` add up past about 960 is refused (a flat
+  // Array bounds are a budget, not a keyword: a schema whose `maxItems` add up to about 960 is refused (a flat
   // sweep on gemini-3-flash-preview passed at 952 and failed at 960-972: googleapis/python-genai#2170; how nested
   // bounds count was not measured, so they are simply added here). 3.x models say no more than "Request contains
   // an invalid argument." (vercel/ai#21192); 2.5 names the cause (googleapis/python-genai#660).
@@ -546,7 +546,7 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
   // linxule/openinterviewer#23: gemini-3.8-flash passed once `maxItems` was dropped). Off unless configured
   // (`boundedObjectArrays`: the most arrays of objects with `minItems`/`maxItems` a schema may hold).
   const schema = requestSchema(gc);
-  const overBudget = schema !== null && sumMaxItems(schema) > MAX_ITEMS_BUDGET;
+  const overBudget = schema !== null && sumMaxItems(schema) >= MAX_ITEMS_BUDGET;
   if (overBudget || (schema !== null && boundedObjectArrays > 0 && countBoundedObjectArrays(schema) > boundedObjectArrays)) {
     return invalidArgument(String(modelId).startsWith('gemini-2.') ? TOO_MANY_STATES : 'Request contains an invalid argument.');
   }
@@ -575,6 +575,16 @@ function sumMaxItems(v) {
   let n = 0;
   for (const [k, x] of Object.entries(v)) n += k === 'maxItems' && typeof x === 'number' ? x : sumMaxItems(x);
   return n;
+}
+
+/**
+ * Unknown fields and wrong JSON types in a generateContent body (or a countTokens body, `countTokens`), checked
+ * before the model is looked up, as Gemini's JSON decoding comes first: the 400 for them, or null.
+ */
+export function decodingError(json, countTokens = false) {
+  const violations = [];
+  walk(countTokens ? 'countTokensRequest' : 'generateRequest', json, '', violations);
+  return violations.length ? badRequestPayload(violations) : null;
 }
 
 /**

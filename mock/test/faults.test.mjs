@@ -238,6 +238,9 @@ test('trailing-comma adds commas before closing brackets', async () => {
   const text = responseText((await withFault({ fault: 'trailing-comma' })).json);
   assert.match(text, /,\s*\]/);
   assert.match(text, /,\s*\}/);
+  // before every closing bracket, also one that closes a list right after its last object's `}`
+  assert.doesNotMatch(text, /[^,\s[{]\s*\n\s*[\]}]/);
+  assert.match(text, /\},\s*\],/);
   assert.throws(() => JSON.parse(text));
   assert.deepEqual(JSON.parse(text.replace(/,(\s*[\]}])/g, '$1')), await normalWeeks());
 });

@@ -174,13 +174,16 @@ test("a leaked key, a key restricted to other APIs, a key type refused and an un
   }
   // the same answers as scripted steps, for a client whose key a test cannot choose
   const key = 'scripted-key-states-0001';
-  await script(env.url, key, [{ fault: 'key', as: 'leaked' }, { fault: 'key', as: 'blocked' }, { fault: 'key', as: 'region' }, { fault: 'key', as: 'nonsense' }]);
+  // an unknown state is a mistake in the test: refused when queued, with the states it takes
+  await assert.rejects(script(env.url, key, [{ fault: 'key', as: 'nonsense' }]), /fault \\"key\\" needs \\"as\\", one of missing, invalid, leaked, blocked, region, site, unsupported/);
+  await assert.rejects(script(env.url, key, [{ fault: 'key' }]), /fault \\"key\\" needs \\"as\\"/);
+  await script(env.url, key, [{ fault: 'key', as: 'leaked' }, { fault: 'key', as: 'blocked' }, { fault: 'key', as: 'region' }, { fault: 'key', as: 'unsupported' }]);
   const leaked = await generate(env.url, { key, body: userRequest('hi') });
   assert.equal(leaked.json.error.message, 'Your API key was reported as leaked. Please use another API key.');
   const blocked = await generate(env.url, { key, body: userRequest('hi'), stream: true });
   assert.match(blocked.json.error.message, /GenerativeService\.StreamGenerateContent are blocked\.$/);
   assert.equal((await generate(env.url, { key, body: userRequest('hi') })).json.error.status, 'FAILED_PRECONDITION');
-  assert.equal((await generate(env.url, { key, body: userRequest('hi') })).status, 500, 'an unknown state is a mistake in the test');
+  assert.equal((await generate(env.url, { key, body: userRequest('hi') })).status, 401);
   assert.equal((await generate(env.url, { key, body: userRequest('hi') })).status, 200);
 });
 
@@ -216,6 +219,18 @@ test('?key= is accepted but recorded as keyInUrl; the header is recorded as not 
   assert.deepEqual(log.map((e) => e.keyInUrl), [true, false]);
   assert.equal(log[0].query.key, k.length);
   assert.ok(!JSON.stringify(log).includes(k), 'the key must never appear in the log');
+});
+
+test('a body with an unknown field or a wrong type -> its 400 before the 404 of an unknown model (decoding comes first)', async () => {
+  for (const method of [undefined, 'countTokens']) {
+    const unknown = await generate(env.url, { key: KEY, model: 'xyz', method, body: { ...userRequest('hi'), foo: 1 } });
+    assert.equal(unknown.status, 400, method);
+    assert.equal(unknown.json.error.message, 'Invalid JSON payload received. Unknown name "foo": Cannot find field.', method);
+    const mistyped = await generate(env.url, { key: KEY, model: 'xyz', method, body: { contents: 'hi' } });
+    assert.equal(mistyped.status, 400, method);
+    const fine = await generate(env.url, { key: KEY, model: 'xyz', method, body: userRequest('hi') });
+    assert.equal(fine.status, 404, method);
+  }
 });
 
 test('unknown model -> 404 NOT_FOUND with the exact Google message', async () => {

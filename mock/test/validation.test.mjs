@@ -309,7 +309,7 @@ test('responseSchema is the Schema proto: a JSON Schema keyword it lacks is an u
   await expect200('gemini-2.5-flash', body(nested, 'responseJsonSchema'));
 });
 
-test('array bounds are a budget: maxItems adding up past 960 -> a bare 400 on 3.x, "too many states" on 2.5', async () => {
+test('array bounds are a budget: maxItems adding up to 960 -> a bare 400 on 3.x, "too many states" on 2.5', async () => {
   const schema = (n, each) => ({
     type: 'object',
     properties: Object.fromEntries(Array.from({ length: n }, (_, i) => [`list${i}`, { type: 'array', items: { type: 'string' }, maxItems: each }])),
@@ -318,6 +318,9 @@ test('array bounds are a budget: maxItems adding up past 960 -> a bare 400 on 3.
   await expect200('gemini-3.1-flash-lite', body(schema(8, 119)));
   await expect400('gemini-3.1-flash-lite', body(schema(8, 121)), 'Request contains an invalid argument.');
   await expect400('gemini-3.1-flash-lite', body(schema(1, 972)), 'Request contains an invalid argument.');
+  // the sweep failed from 960 itself (it passed at 952)
+  await expect200('gemini-3.1-flash-lite', body(schema(1, 959)));
+  await expect400('gemini-3.1-flash-lite', body(schema(1, 960)), 'Request contains an invalid argument.');
   await expect400('gemini-2.5-flash', body(schema(1, 972)), /too many states for serving.*long array length limits/);
   // The package's largest schemas (52 weeks of 7 days; a 52-week outline) are far inside it.
   const week = { type: 'object', properties: { days: { type: 'array', minItems: 7, maxItems: 7, items: { type: 'object' } } } };
