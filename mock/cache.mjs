@@ -2,9 +2,12 @@
 // recent request (same key and model) gets that shared prefix from the cache, reported as cachedContentTokenCount.
 
 import { forgetKey } from './limits.mjs';
+import { ALIASES } from './models.mjs';
 
-/** Minimum cacheable prefix, in tokens, by model family (ai.google.dev/gemini-api/docs/caching, Oct. 2026). */
-export function implicitCacheMin(modelId) {
+/** Minimum cacheable prefix, in tokens, by model family (ai.google.dev/gemini-api/docs/caching, Oct. 2026); an
+ * alias (`gemini-flash-latest`) caches as the model it points at. */
+export function implicitCacheMin(id) {
+  const modelId = Object.hasOwn(ALIASES, id) ? ALIASES[id].target : id;
   if (modelId.startsWith('gemini-2.5-')) return 2048;
   if (/^gemini-[3-9]/.test(modelId)) return 4096;
   return null; // 2.0 models had none (they are shut down: every served model caches)

@@ -773,6 +773,20 @@ async function handleGenerate(ctx, modelRaw, method) {
   sendJson(ctx, httpStatus, body);
 }
 
+/** A body with unknown fields or wrong types gets its 400 before the model's 404 (decoding comes first). */
+function notFoundUnlessUndecodable(json, modelId, method) {
+  const undecodable = decodingError(json, method === 'countTokens');
+  return undecodable ? [400, undecodable] : [404, MODEL_NOT_FOUND(modelId, method)];
+}
+
+/** The value of the last of `names` present in `obj`, in the body's key order: as JSON decoding does, the field
+ * given last under either spelling (`generationConfig`, `generation_config`) is the one read. */
+function lastOf(obj, names) {
+  let found;
+  for (const k of Object.keys(obj)) if (names.includes(k)) found = obj[k];
+  return found;
+}
+
 /**
  * Code points of the prompt text in a request body as received (systemInstruction, then every turn; text parts
  * only, thought parts excluded; then the response schema's JSON): what the token rule counts. Read from the raw
@@ -780,12 +794,6 @@ async function handleGenerate(ctx, modelRaw, method) {
  * against it (the charge reads a `responseSchema` with snake_case keys inside as camelCase: only there do the two
  * differ, by its underscores).
  */
-/** A body with unknown fields or wrong types gets its 400 before the model's 404 (decoding comes first). */
-function notFoundUnlessUndecodable(json, modelId, method) {
-  const undecodable = decodingError(json, method === 'countTokens');
-  return undecodable ? [400, undecodable] : [404, MODEL_NOT_FOUND(modelId, method)];
-}
-
 function bodyPromptChars(raw) {
   const textOf = (c) => {
     const parts = c && Array.isArray(c.parts) ? c.parts : [];
@@ -796,9 +804,9 @@ function bodyPromptChars(raw) {
   const si = raw.systemInstruction ?? raw.system_instruction;
   let n = si ? textOf(si) : 0;
   for (const c of Array.isArray(raw.contents) ? raw.contents : []) n += textOf(c);
-  const gc = raw.generationConfig ?? raw.generation_config;
+  const gc = lastOf(raw, ['generationConfig', 'generation_config']);
   const schema = gc && typeof gc === 'object'
-    ? gc.responseJsonSchema ?? gc.response_json_schema ?? gc._responseJsonSchema ?? gc.responseSchema ?? gc.response_schema
+    ? lastOf(gc, ['responseJsonSchema', 'response_json_schema']) ?? gc._responseJsonSchema ?? lastOf(gc, ['responseSchema', 'response_schema'])
     : undefined;
   return n + [...schemaText(schema)].length;
 }

@@ -27,6 +27,10 @@ test('the longest prefix shared with a recent prompt counts, from the minimum up
   assert.equal(implicitCacheMin('gemini-3.1-flash-lite'), 4096);
   assert.equal(implicitCacheMin('gemini-3.1-pro-preview'), 4096);
   assert.equal(implicitCacheMin('gemini-2.0-flash'), null, '2.0 models had none (and are shut down)');
+  // an alias caches as the model it points at
+  assert.equal(implicitCacheMin('gemini-flash-latest'), 4096);
+  assert.equal(implicitCacheMin('gemini-flash-lite-latest'), 4096);
+  assert.equal(implicitCacheMin('gemini-pro-latest'), 4096);
 });
 
 let mock;

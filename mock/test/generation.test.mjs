@@ -57,9 +57,25 @@ test('a response schema is charged as prompt tokens (its JSON text), by generate
     assert.equal(counted.status, 200, counted.text.slice(0, 300));
     assert.equal(counted.json.totalTokens, Math.ceil(chars / 4));
   }
-  const log = (await requests(env.url, { key })).filter((e) => e.method !== 'countTokens' && e.promptTokens != null);
+  const log = (await requests(env.url, { key })).filter((e) => e.kind === 'generate' && e.promptTokens != null);
+  assert.equal(log.length, 3);
   assert.deepEqual(log.map((e) => e.promptTokens), log.map((e) => Math.ceil(e.promptChars / 4)));
   assert.ok(log[1].promptChars > log[0].promptChars + 40, JSON.stringify(log.map((e) => e.promptChars)));
+  // a field given under both spellings: the one given last is read, by the charge and by the log alike
+  const big = { type: 'object', properties: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`field${i}`, { type: 'string' }])) };
+  const small = { type: 'string' };
+  const both = [
+    { generationConfig: { ...JSON_MODE, responseJsonSchema: big, response_json_schema: small } },
+    { generationConfig: { ...JSON_MODE, response_json_schema: small, responseJsonSchema: big } },
+    { generationConfig: { ...JSON_MODE, responseJsonSchema: big }, generation_config: { ...JSON_MODE, responseJsonSchema: small } },
+  ];
+  for (const extra of both) {
+    const r = await generate(env.url, { key: `${key}-both`, model: 'gemini-2.5-flash-lite', body: { ...userRequest(text), ...extra } });
+    assert.equal(r.status, 200, r.text.slice(0, 300));
+    const [e] = (await requests(env.url, { key: `${key}-both` })).slice(-1);
+    assert.equal(e.promptTokens, Math.ceil(e.promptChars / 4), JSON.stringify(extra));
+    assert.equal(r.json.usageMetadata.promptTokenCount, e.promptTokens);
+  }
 });
 
 test('usageMetadata: promptTokenCount = ceil(chars/4) of systemInstruction + all turns; total = sum', async () => {

@@ -180,5 +180,7 @@ test('the -latest aliases are served under their own name, with the limits and t
   // A Flash alias refuses `minimal` as a Gemini 3 Flash does.
   const refused = await thoughts('gemini-flash-latest', { thinkingConfig: { thinkingLevel: 'minimal' } });
   const direct = await thoughts('gemini-3.8-flash', { thinkingConfig: { thinkingLevel: 'minimal' } });
-  assert.equal(refused.status, direct.status);
+  assert.equal(direct.status, 400);
+  assert.equal(refused.status, 400);
+  assert.equal(refused.error.message, direct.error.message);
 });

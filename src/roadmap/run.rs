@@ -48,7 +48,7 @@ use crate::Error;
 /// `gemini-pro-latest`), which point at the newest generation: without this they would be sent 2.5's settings, or
 /// none, and think at the model's default level.
 fn third_generation(model: &str) -> bool {
-    model.starts_with("gemini-3") || crate::text::find(model, "-latest").is_some()
+    model.starts_with("gemini-3") || ["gemini-flash-latest", "gemini-flash-lite-latest", "gemini-pro-latest"].contains(&model)
 }
 
 /// Keeps thinking from eating the output budget: the least each model allows. `None` leaves the model's default.
