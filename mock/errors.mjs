@@ -135,9 +135,14 @@ export function siteKeyAllows(referer) {
 export function keyState(key) {
   if (!key) return 'missing';
   if (key.startsWith('bad') || key.length < 8) return 'invalid';
-  for (const s of ['leaked', 'blocked', 'region', 'site', 'unsupported']) if (key.startsWith(`${s}-`)) return s;
+  for (const s of PREFIXED_KEY_STATES) if (key.startsWith(`${s}-`)) return s;
   return null;
 }
+
+/** The states a key's prefix names (`leaked-…`, ...). */
+const PREFIXED_KEY_STATES = ['leaked', 'blocked', 'region', 'site', 'unsupported'];
+/** Every state `keyRefusalFor` answers: also what a scripted `{"fault":"key","as":...}` may name. */
+export const KEY_STATES = ['missing', 'invalid', ...PREFIXED_KEY_STATES];
 
 /**
  * What Gemini answers a key in `state` (see `keyState`) before anything else, for the RPC `method` and the request's

@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 
 import { MODELS, getModel, inputTokenLimit, modelResource, normalizeModelId, plannedThinking } from './models.mjs';
 import {
-  googleError, invalidArgument, keyRefusal, keyRefusalFor, MODEL_NOT_FOUND, quotaError, statusFaultBody,
+  googleError, invalidArgument, keyRefusal, keyRefusalFor, KEY_STATES, MODEL_NOT_FOUND, quotaError, statusFaultBody,
   htmlErrorPage, SAFETY_RATINGS_BLOCKED, INPUT_TOO_LONG,
 } from './errors.mjs';
 import { RateLimiter, QUOTA_WINDOW_MS, QUOTA_DAY_MS } from './limits.mjs';
@@ -25,9 +25,6 @@ import {
   splitCodePoints, rngFor, hash32, promptPlan, inventedWeeks,
 } from './content.mjs';
 import { answerSchema } from './structured.mjs';
-
-/** The key states a scripted `{"fault":"key","as":...}` can answer as (`keyRefusalFor`). */
-const KEY_FAULT_STATES = ['missing', 'invalid', 'leaked', 'blocked', 'region', 'site', 'unsupported'];
 
 export const KNOWN_FAULTS = [
   'status', 'key', 'quota-day', 'html502', 'hang', 'reset', 'blocked', 'safety', 'recitation', 'empty-candidates',
@@ -643,8 +640,8 @@ async function handleGenerate(ctx, modelRaw, method) {
   switch (fault) {
     case 'key': {
       // The answer a key in that state gets (a page test cannot choose the demo's key).
+      // `as` is one of KEY_STATES, checked when the step was queued.
       const r = keyRefusalFor(step.as, rpc, { referer: refererOf(ctx), force: true });
-      if (!r) return sendError(ctx, 500, googleError(500, `mock: fault "key" needs "as", one of ${KEY_FAULT_STATES.join(', ')}`));
       entry.faultApplied = true;
       return sendError(ctx, r.status, r.body);
     }
@@ -1212,8 +1209,8 @@ async function handleControl(ctx) {
         return controlJson(ctx, 400, { error: `steps[${i}].fault "${s.fault}" is unknown`, knownFaults: KNOWN_FAULTS });
       }
       if (s.fault === 'status' && s.status == null) return controlJson(ctx, 400, { error: `steps[${i}]: fault "status" needs "status"` });
-      if (s.fault === 'key' && !KEY_FAULT_STATES.includes(s.as)) {
-        return controlJson(ctx, 400, { error: `steps[${i}]: fault "key" needs "as", one of ${KEY_FAULT_STATES.join(', ')}` });
+      if (s.fault === 'key' && !KEY_STATES.includes(s.as)) {
+        return controlJson(ctx, 400, { error: `steps[${i}]: fault "key" needs "as", one of ${KEY_STATES.join(', ')}` });
       }
       if (s.fault === 'safety' && s.reason != null && !CONTENT_STOP_REASONS.includes(s.reason)) {
         return controlJson(ctx, 400, { error: `steps[${i}].reason "${s.reason}" is unknown for fault "safety"`, knownReasons: CONTENT_STOP_REASONS });

@@ -546,8 +546,9 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
   // linxule/openinterviewer#23: gemini-3.8-flash passed once `maxItems` was dropped). Off unless configured
   // (`boundedObjectArrays`: the most arrays of objects with `minItems`/`maxItems` a schema may hold).
   const schema = requestSchema(gc);
-  const overBudget = schema !== null && sumMaxItems(schema) >= MAX_ITEMS_BUDGET;
-  if (overBudget || (schema !== null && boundedObjectArrays > 0 && countBoundedObjectArrays(schema) > boundedObjectArrays)) {
+  const overBudget = schema !== null && (sumMaxItems(schema) >= MAX_ITEMS_BUDGET ||
+    (boundedObjectArrays > 0 && countBoundedObjectArrays(schema) > boundedObjectArrays));
+  if (overBudget) {
     return invalidArgument(String(modelId).startsWith('gemini-2.') ? TOO_MANY_STATES : 'Request contains an invalid argument.');
   }
   return null;

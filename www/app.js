@@ -375,9 +375,10 @@ function renderHeader(rm) {
   if (rm.level) bits.push(rm.level);
   if (rm.hoursPerDay) bits.push(`${rm.hoursPerDay} h/day`);
   const n = (rm.weeks || []).length;
-  const fallbacks = n - finishedWeeks(rm);
   // Ready as the status card and Continue count it: a placeholder is a week still to write.
-  bits.push(n === rm.totalWeeks ? `${plural(rm.totalWeeks * 7, 'day')}` : `${finishedWeeks(rm)} of ${rm.totalWeeks} weeks ready`);
+  const ready = finishedWeeks(rm);
+  const fallbacks = n - ready;
+  bits.push(n === rm.totalWeeks ? `${plural(rm.totalWeeks * 7, 'day')}` : `${ready} of ${rm.totalWeeks} weeks ready`);
   if (fallbacks) bits.push(`${plural(fallbacks, 'placeholder week')}`);
   ui.roadmapMeta.textContent = bits.join(' · ');
 }
