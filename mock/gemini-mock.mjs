@@ -798,7 +798,7 @@ function bodyPromptChars(raw) {
     for (const p of parts) if (p && typeof p.text === 'string' && p.thought !== true) n += [...p.text].length;
     return n;
   };
-  const si = raw.systemInstruction ?? raw.system_instruction;
+  const si = lastOf(raw, ['systemInstruction', 'system_instruction']);
   let n = si ? textOf(si) : 0;
   for (const c of Array.isArray(raw.contents) ? raw.contents : []) n += textOf(c);
   const gc = lastOf(raw, ['generationConfig', 'generation_config']);
@@ -819,8 +819,8 @@ function recordRequestShape(entry, raw, req) {
   try {
     entry.lastUserText = last ? contentText(last).slice(0, 500) : null;
   } catch { entry.lastUserText = null; }
-  entry.generationConfig = r.generationConfig ?? raw.generationConfig ?? raw.generation_config ?? null;
-  const si = r.systemInstruction ?? raw.systemInstruction ?? raw.system_instruction;
+  entry.generationConfig = r.generationConfig ?? lastOf(raw, ['generationConfig', 'generation_config']) ?? null;
+  const si = r.systemInstruction ?? lastOf(raw, ['systemInstruction', 'system_instruction']);
   try {
     entry.systemInstruction = si ? contentText(si).slice(0, 300) : null;
   } catch { entry.systemInstruction = null; }

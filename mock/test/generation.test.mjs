@@ -68,6 +68,8 @@ test('a response schema is charged as prompt tokens (its JSON text), by generate
     { generationConfig: { ...JSON_MODE, responseJsonSchema: big, response_json_schema: small } },
     { generationConfig: { ...JSON_MODE, response_json_schema: small, responseJsonSchema: big } },
     { generationConfig: { ...JSON_MODE, responseJsonSchema: big }, generation_config: { ...JSON_MODE, responseJsonSchema: small } },
+    { systemInstruction: { parts: [{ text: 'a long system instruction '.repeat(8) }] }, system_instruction: { parts: [{ text: 'short' }] } },
+    { system_instruction: { parts: [{ text: 'short' }] }, systemInstruction: { parts: [{ text: 'a long system instruction '.repeat(8) }] } },
   ];
   for (const extra of both) {
     const r = await generate(env.url, { key: `${key}-both`, model: 'gemini-2.5-flash-lite', body: { ...userRequest(text), ...extra } });
@@ -75,6 +77,8 @@ test('a response schema is charged as prompt tokens (its JSON text), by generate
     const [e] = (await requests(env.url, { key: `${key}-both` })).slice(-1);
     assert.equal(e.promptTokens, Math.ceil(e.promptChars / 4), JSON.stringify(extra));
     assert.equal(r.json.usageMetadata.promptTokenCount, e.promptTokens);
+    const si = extra.systemInstruction && Object.keys(extra).at(-1);
+    if (si) assert.equal(e.systemInstruction, si === 'systemInstruction' ? extra.systemInstruction.parts[0].text : 'short');
   }
 });
 
