@@ -23,6 +23,12 @@ pub struct ApiErrorDetails {
 /// that short, and a short (mock) key would be found in every word (`we******s`).
 pub const SEARCHABLE_KEY_LEN: usize = 8;
 
+/// Whether `text` holds `key` (the key typed or pasted into another field): equal to it, or containing a key long
+/// enough to be looked for.
+pub fn holds_key(text: &str, key: &str) -> bool {
+    text == key || (key.len() >= SEARCHABLE_KEY_LEN && crate::text::find(text, key).is_some())
+}
+
 /// `text` with `key` hidden as [`Error::without_key`] hides it.
 pub fn hide_key(text: &str, key: &str) -> String {
     if key.len() < SEARCHABLE_KEY_LEN {

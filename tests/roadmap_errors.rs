@@ -410,6 +410,46 @@ fn a_key_given_as_the_model_or_in_the_base_url_is_refused_without_showing_it() {
     assert_complete(&ok(&ReplayTransport::with_responder(vec![], gemini()), &o).0, 3);
 }
 
+/// The key pasted as the role, the level or the user id went into every prompt, stayed in the roadmap (which apps
+/// save) and was quoted whole by the messages that name a role (`resumeFrom` "was made for role …", `regenerateWeek`
+/// "must be the roadmap's (…)"): validation errors had no key hiding, only request errors did.
+#[test]
+fn a_key_given_as_the_role_level_or_user_id_is_refused_and_never_quoted() {
+    let key = "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW";
+    let base = RoadmapOptions { api_key: key.into(), ..opts(3) };
+    let pasted: Vec<(&str, RoadmapOptions)> = vec![
+        ("role", RoadmapOptions { role: key.into(), ..base.clone() }),
+        ("role", RoadmapOptions { role: format!("DevOps {key}"), ..base.clone() }),
+        ("level", RoadmapOptions { level: Some(key.into()), ..base.clone() }),
+        ("userId", RoadmapOptions { user_id: Some(format!("user {key}")), ..base.clone() }),
+    ];
+    let no_key = |e: &Error| {
+        let Error::InvalidInput { field, message } = e else { panic!("{e:?}") };
+        assert!(!field.contains(key) && !message.contains(key) && !format!("{e}").contains(key), "{e}");
+        (field.clone(), message.clone())
+    };
+    for (field, o) in pasted {
+        let t = ReplayTransport::new(vec![]);
+        let (e, _) = err(&t, &o);
+        assert_eq!(no_key(&e.error), (field.to_string(), "holds the API key: pass the key as apiKey only".to_string()));
+        assert_eq!(t.request_count(), 0);
+    }
+    // A roadmap (made with another key) whose role holds this key: refused, and its role not quoted whole.
+    let made = ok(&ReplayTransport::with_responder(vec![], gemini()), &opts(3)).0;
+    let theirs = Roadmap { role: format!("x {key}"), ..made.clone() };
+    let t = ReplayTransport::new(vec![]);
+    let (e, _) = err(&t, &RoadmapOptions { resume_from: Some(theirs.clone()), ..base.clone() });
+    assert!(no_key(&e.error).1.starts_with("was made for role"), "{}", e.error);
+    let e = block_on(regenerate_week(&t, &theirs, 1, &RoadmapOptions { role: ROLE.into(), ..base.clone() }, &mut |_| {})).unwrap_err();
+    assert_eq!(no_key(&e.error).0, "role");
+    let e = block_on(regenerate_week(&t, &theirs, 1, &RoadmapOptions { role: String::new(), weeks: 0.0, ..base.clone() }, &mut |_| {})).unwrap_err();
+    assert_eq!(no_key(&e.error), ("roadmap".to_string(), "`role` holds the API key: pass the key as apiKey only".to_string()));
+    assert_eq!(t.request_count(), 0);
+    // A role that merely shares a few characters with a short (mock) key is still fine.
+    let o = RoadmapOptions { api_key: "Dev".into(), ..opts(3) };
+    assert_complete(&ok(&ReplayTransport::with_responder(vec![], gemini()), &o).0, 3);
+}
+
 fn empty_roadmap(total: u32) -> Roadmap {
     Roadmap {
         role: ROLE.into(),

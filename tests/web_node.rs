@@ -265,6 +265,13 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
         (format!("new Proxy({run} }}, {{ ownKeys() {{ throw new Error('x') }} }})"), "options"),
         (format!("{run}, resumeFrom: {{ role: 'x', get weeks() {{ throw new Error('x') }} }} }}"), "resumeFrom.weeks"),
         (format!("{run}, resumeFrom: {{ usage: {{ get promptTokens() {{ throw 'x' }} }} }} }}"), "resumeFrom.usage.promptTokens"),
+        // What passes `instanceof AbortSignal` yet throws when its `aborted` is read (in a browser, a Proxy of a signal
+        // too; Node's getters take one), and a thrown value whose
+        // `message` throws or that is a revoked Proxy: these unwound through the wasm uncaught (Node exited), and
+        // every call begun in the same tick stayed pending (found by an exploratory test).
+        (format!("{run}, signal: Object.create(AbortSignal.prototype) }}"), "signal"),
+        (format!("{run}, get level() {{ const e = new Error('x'); Object.defineProperty(e, 'message', {{ get() {{ throw e }} }}); throw e }} }}"), "level"),
+        (format!("{run}, get level() {{ const p = Proxy.revocable({{}}, {{}}); p.revoke(); throw p.proxy }} }}"), "level"),
         // Boxed values read as objects (JSON unboxes them): mistyped at their own path, and the path of what follows
         // them is theirs (a boxed string's indices were counted as members, naming `role.hoursPerDay`).
         (format!("{run}, level: new String('x'), hoursPerDay: NaN }}"), "hoursPerDay"),
@@ -347,6 +354,35 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
         assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some(name.into())), "{source}");
     }
     assert_eq!(requests(&k).await.len(), 0, "nothing reached the server");
+}
+
+/// A call with bad input waited for the calls ahead of it on the same chat before it rejected (a minute or more with
+/// a slow answer and retries), and one with an aborted signal then rejected as an abort rather than as the mistake.
+#[wasm_bindgen_test]
+async fn bad_input_on_a_busy_chat_rejects_without_waiting_its_turn() {
+    let k = key("node-busy-chat-bad-input");
+    let chat = GeminiChat::new(chat_options(&k, json!({"maxRetries": 0}))).unwrap();
+    script(&k, json!([{"fault": "hang"}])).await;
+    let ctrl = web_sys::AbortController::new().unwrap();
+    let with_signal = js_sys::Object::new();
+    js_sys::Reflect::set(&with_signal, &"signal".into(), &ctrl.signal()).unwrap();
+    let first = chat.send("first".into(), with_signal.clone().into());
+    let aborted = js("{ signal: AbortSignal.abort() }", &k);
+    let bad = [
+        (chat.send(42.into(), JsValue::UNDEFINED), "text"),
+        (chat.send(42.into(), aborted.clone()), "text"),
+        (chat.send_json("x".into(), obj(json!({"signl": 1}))), "signl"),
+        (chat.generate_json_batched(obj(json!(["a", ""])), JsValue::UNDEFINED), "prompts"),
+        (chat.generate_json_batched(obj(json!(["a"])), obj(json!({"onprogress": 1}))), "onprogress"),
+    ];
+    for (p, field) in bad {
+        let err = settle_soon(p).await.expect_err(field);
+        assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some(field.into())), "{err:?}");
+    }
+    ctrl.abort();
+    let err = settle_soon(first).await.unwrap_err();
+    assert_eq!(str_field(&err, "name").as_deref(), Some("AbortError"));
+    assert_eq!(requests(&k).await.len(), 1, "only the first call was sent");
 }
 
 /// `clear()` or `setHistory()` while a call runs: the call's exchange belonged to the conversation replaced, and

@@ -31,7 +31,7 @@ impl Endpoint {
         let model = model.map(str::trim).filter(|m| !m.is_empty()).unwrap_or(super::DEFAULT_MODEL);
         let base = base_url.map(str::trim).filter(|b| !b.is_empty()).unwrap_or(super::DEFAULT_BASE_URL);
         // The key typed in the wrong field (or pasted into a URL) would travel in the URL and show in messages.
-        let holds_key = |s: &str| s == key || (key.len() >= crate::error::SEARCHABLE_KEY_LEN && crate::text::find(s, key).is_some());
+        let holds_key = |s: &str| crate::error::holds_key(s, key);
         if holds_key(model) {
             return Err(Error::invalid("model", "holds the API key: pass the key as apiKey only"));
         }

@@ -171,6 +171,12 @@ impl RoadmapOptions {
     /// Every check, in field order; the first problem wins. Nothing is sent when this fails.
     pub fn validate(&self) -> Result<(), Error> {
         self.endpoint()?;
+        // The key typed in the wrong field would travel in every prompt and stay in the roadmap (which apps save).
+        let key = self.api_key.trim();
+        let fields = [("role", Some(&self.role)), ("level", self.level.as_ref()), ("userId", self.user_id.as_ref())];
+        if let Some((field, _)) = fields.iter().find(|(_, v)| v.is_some_and(|v| crate::error::holds_key(v, key))) {
+            return Err(Error::invalid(field, "holds the API key: pass the key as apiKey only"));
+        }
         text("role", &self.role, MAX_ROLE_CHARS)?;
         int_in("weeks", self.weeks, 1, 52)?;
         if let Some(v) = self.batch_weeks {

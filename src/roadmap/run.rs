@@ -1389,7 +1389,8 @@ pub async fn generate<T: Transport>(
     opts: &RoadmapOptions,
     on_event: &mut dyn FnMut(&ProgressEvent),
 ) -> Result<Roadmap, RoadmapError> {
-    opts.validate()?;
+    // Messages quote values (a role, a resumed roadmap's role) where the key may have been pasted.
+    opts.validate().map_err(|e| e.without_key(opts.api_key.trim()))?;
     let resume = opts.resume_from.as_ref().map(without_placeholders);
     let run = Run::new(transport, opts, resume.as_ref(), on_event)?;
     // An abort after the last batch's end (from `onProgress` on its `batch-done`) rejects as any abort does: the
@@ -1457,53 +1458,7 @@ pub async fn regenerate_week<T: Transport>(
     opts: &RoadmapOptions,
     on_event: &mut dyn FnMut(&ProgressEvent),
 ) -> Result<Roadmap, RoadmapError> {
-    // The roadmap states the role, length, level and pace it was written for; one week written for others would make
-    // it say wrong, so any given must be the roadmap's (never silently replaced). Compared as the roadmap stores them
-    // (on one line): the options of its `generateRoadmap` call pass as they are, minus any `resumeFrom`. An empty
-    // role and 0 weeks (`Default`) are left out.
-    if !opts.role.trim().is_empty() && !same_role(&opts.role, &roadmap.role) {
-        return Err(Error::invalid("role", cat!("must be the roadmap's (", quote(&roadmap.role), ") or left out")).into());
-    }
-    if opts.weeks != 0.0 && opts.weeks != f64::from(roadmap.total_weeks) {
-        return Err(Error::invalid("weeks", cat!("must be the roadmap's (", roadmap.total_weeks, ") or left out")).into());
-    }
-    if opts.level.as_deref().is_some_and(|l| Some(one_line(l)) != roadmap.level.as_deref().map(one_line)) {
-        return Err(Error::invalid("level", "must be the roadmap's or left out").into());
-    }
-    if opts.hours_per_day.is_some_and(|h| Some(h) != roadmap.hours_per_day) {
-        return Err(Error::invalid("hoursPerDay", "must be the roadmap's or left out").into());
-    }
-    let opts = RoadmapOptions {
-        role: roadmap.role.clone(),
-        weeks: roadmap.total_weeks as f64,
-        resume_from: None,
-        hours_per_day: opts.hours_per_day.or(roadmap.hours_per_day),
-        level: opts.level.clone().or_else(|| roadmap.level.clone()),
-        user_id: opts.user_id.clone().or_else(|| roadmap.user_id.clone()),
-        ..opts.clone()
-    };
-    // Any of these given equals the roadmap's: out of range, it is the roadmap's, named as the roadmap names it.
-    opts.validate().map_err(|e| match e {
-        Error::InvalidInput { field, message } if ["role", "weeks", "level", "hoursPerDay"].contains(&field.as_str()) => {
-            let name = if field == "weeks" { "totalWeeks" } else { &field };
-            Error::invalid("roadmap", cat!("`", name, "` ", message))
-        }
-        e => e,
-    })?;
-    if week == 0 || week > roadmap.total_weeks {
-        return Err(Error::invalid("week", cat!("must be from 1 to ", roadmap.total_weeks)).into());
-    }
-    if !outline_is_complete(&roadmap.outline, roadmap.total_weeks) {
-        return Err(Error::invalid("roadmap", "has no complete outline to regenerate from").into());
-    }
-    // What comes back must be a whole roadmap: a partial one is finished with `resumeFrom`, and the other weeks are
-    // kept as they are, so they must be usable.
-    check_weeks(roadmap, week).map_err(|m| Error::invalid("roadmap", m))?;
-    // The week being written again may be missing too (a partial roadmap short of that week alone).
-    if let Some(missing) = (1..=roadmap.total_weeks).find(|&w| w != week && !roadmap.weeks.iter().any(|x| x.week == w)) {
-        let m = cat!("has no week ", missing, ": finish it with `generateRoadmap`'s `resumeFrom` first");
-        return Err(Error::invalid("roadmap", m).into());
-    }
+    let opts = regenerate_options(roadmap, week, opts).map_err(|e| e.without_key(opts.api_key.trim()))?;
     let mut run = Run::new(transport, &opts, Some(roadmap), on_event)?;
     run.regenerating = true;
     run.parallel = false;
@@ -1553,4 +1508,56 @@ pub async fn regenerate_week<T: Transport>(
             Err(RoadmapError { error, partial: Some(Roadmap { usage, ..roadmap.clone() }), batch: Some(1) })
         }
     }
+}
+
+/// The options of a `regenerateWeek` call, checked against the roadmap it rewrites a week of.
+fn regenerate_options(roadmap: &Roadmap, week: u32, opts: &RoadmapOptions) -> Result<RoadmapOptions, Error> {
+    // The roadmap states the role, length, level and pace it was written for; one week written for others would make
+    // it say wrong, so any given must be the roadmap's (never silently replaced). Compared as the roadmap stores them
+    // (on one line): the options of its `generateRoadmap` call pass as they are, minus any `resumeFrom`. An empty
+    // role and 0 weeks (`Default`) are left out.
+    if !opts.role.trim().is_empty() && !same_role(&opts.role, &roadmap.role) {
+        return Err(Error::invalid("role", cat!("must be the roadmap's (", quote(&roadmap.role), ") or left out")));
+    }
+    if opts.weeks != 0.0 && opts.weeks != f64::from(roadmap.total_weeks) {
+        return Err(Error::invalid("weeks", cat!("must be the roadmap's (", roadmap.total_weeks, ") or left out")));
+    }
+    if opts.level.as_deref().is_some_and(|l| Some(one_line(l)) != roadmap.level.as_deref().map(one_line)) {
+        return Err(Error::invalid("level", "must be the roadmap's or left out"));
+    }
+    if opts.hours_per_day.is_some_and(|h| Some(h) != roadmap.hours_per_day) {
+        return Err(Error::invalid("hoursPerDay", "must be the roadmap's or left out"));
+    }
+    let opts = RoadmapOptions {
+        role: roadmap.role.clone(),
+        weeks: roadmap.total_weeks as f64,
+        resume_from: None,
+        hours_per_day: opts.hours_per_day.or(roadmap.hours_per_day),
+        level: opts.level.clone().or_else(|| roadmap.level.clone()),
+        user_id: opts.user_id.clone().or_else(|| roadmap.user_id.clone()),
+        ..opts.clone()
+    };
+    // Any of these given equals the roadmap's: out of range, it is the roadmap's, named as the roadmap names it.
+    opts.validate().map_err(|e| match e {
+        Error::InvalidInput { field, message } if ["role", "weeks", "level", "hoursPerDay"].contains(&field.as_str()) => {
+            let name = if field == "weeks" { "totalWeeks" } else { &field };
+            Error::invalid("roadmap", cat!("`", name, "` ", message))
+        }
+        e => e,
+    })?;
+    if week == 0 || week > roadmap.total_weeks {
+        return Err(Error::invalid("week", cat!("must be from 1 to ", roadmap.total_weeks)));
+    }
+    if !outline_is_complete(&roadmap.outline, roadmap.total_weeks) {
+        return Err(Error::invalid("roadmap", "has no complete outline to regenerate from"));
+    }
+    // What comes back must be a whole roadmap: a partial one is finished with `resumeFrom`, and the other weeks are
+    // kept as they are, so they must be usable.
+    check_weeks(roadmap, week).map_err(|m| Error::invalid("roadmap", m))?;
+    // The week being written again may be missing too (a partial roadmap short of that week alone).
+    if let Some(missing) = (1..=roadmap.total_weeks).find(|&w| w != week && !roadmap.weeks.iter().any(|x| x.week == w)) {
+        let m = cat!("has no week ", missing, ": finish it with `generateRoadmap`'s `resumeFrom` first");
+        return Err(Error::invalid("roadmap", m));
+    }
+    Ok(opts)
 }

@@ -243,11 +243,13 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
 
 pub fn send(handle: &Rc<ChatHandle>, text: JsValue, opts: JsValue, json: bool) -> Promise {
     let h = handle.clone();
-    let opts = call_options(&opts).map_err(|e| handle.without_key(e));
-    let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
+    // Bad input rejects at once: it need not wait for the calls ahead of it (a minute or more, with retries).
+    let (opts, text) = match call_options(&opts).and_then(|o| Ok((o, text_arg(&text)?))) {
+        Ok(checked) => checked,
+        Err(e) => return Promise::reject(&js_error(handle.without_key(e))),
+    };
+    let signal = opts.signal.clone();
     enqueue(handle, signal, Vec::new(), Box::pin(async move {
-        let opts = opts.map_err(js_error)?;
-        let text = text_arg(&text).map_err(js_error)?;
         turn(&h, &text, json, &opts).await.map(|(v, _)| v).map_err(|e| to_js(&e, opts.signal.as_ref(), &[]))
     }))
 }
@@ -266,20 +268,24 @@ fn progress(kind: &str, index: usize, total: usize, extra: Option<(&str, JsValue
 /// The seed's `generate_json_batched`: prompts in order, one chat, each answer parsed through the fallbacks.
 pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: JsValue) -> Promise {
     let h = handle.clone();
-    let opts = call_options(&opts).map_err(|e| handle.without_key(e));
-    let signal = opts.as_ref().ok().and_then(|o| o.signal.clone());
-    // Read now, as the options are: the caller may reuse its array while the call waits its turn.
-    let prompts = plain_value(&prompts, "prompts", "must be an array of strings")
-        .and_then(|v| Vec::<String>::from_json(&v).map_err(|_| Error::invalid("prompts", "must be an array of strings")))
-        .and_then(|p| match p.is_empty() || p.iter().any(|p| p.trim().is_empty()) {
+    // Read now, as the options are: the caller may reuse its array while the call waits its turn. Bad input rejects
+    // at once, without waiting for the calls ahead.
+    let checked = call_options(&opts).and_then(|o| {
+        let prompts = plain_value(&prompts, "prompts", "must be an array of strings")
+            .and_then(|v| Vec::<String>::from_json(&v).map_err(|_| Error::invalid("prompts", "must be an array of strings")))?;
+        match prompts.is_empty() || prompts.iter().any(|p| p.trim().is_empty()) {
             true => Err(Error::invalid("prompts", "must be a non-empty array of non-empty strings")),
-            false => Ok(p),
-        });
+            false => Ok((o, prompts)),
+        }
+    });
+    let (opts, prompts) = match checked {
+        Ok(checked) => checked,
+        Err(e) => return Promise::reject(&js_error(handle.without_key(e))),
+    };
+    let signal = opts.signal.clone();
     // Aborted while it waits its turn, it rejects as it would before its first batch.
     let on_abort = vec![("batch", JsValue::from(1)), ("results", Array::new().into())];
     enqueue(handle, signal, on_abort, Box::pin(async move {
-        let opts = opts.map_err(js_error)?;
-        let prompts = prompts.map_err(js_error)?;
         let transport = FetchTransport::new(None, h.log);
         let results = Array::new();
         let total = prompts.len();

@@ -199,9 +199,11 @@ fn unreadable(field: &str, thrown: &JsValue) -> Error {
     Error::invalid(field, cat!("could not be read: ", thrown_text(thrown).unwrap_or_default()))
 }
 
-/// The message of a thrown value: an `Error`'s `message`, or the value as `String()` writes it.
+/// The message of a thrown value: its `message`, or the value as `String()` writes it. Read through `Reflect`, which
+/// catches: a `message` getter that throws would otherwise unwind through the wasm, leaving its state mid-change.
 pub fn thrown_text(thrown: &JsValue) -> Option<String> {
-    thrown.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| js_string(thrown).ok())
+    let message = if thrown.is_object() { Reflect::get(thrown, &JsValue::from_str("message")).ok() } else { None };
+    message.and_then(|m| m.as_string()).or_else(|| js_string(thrown).ok())
 }
 
 /// A text argument (`chat.send(text)`, `repairJson(text)`): anything but a string is a typed error, not the glue's
@@ -249,7 +251,10 @@ pub fn signal_of(opts: &JsValue) -> Result<Option<AbortSignal>, Error> {
     if s.is_undefined() || s.is_null() {
         return Ok(None);
     }
-    s.dyn_into::<AbortSignal>().map(Some).map_err(|_| Error::invalid("signal", "must be an AbortSignal"))
+    // `instanceof` passes an object made from the prototype (`Object.create(AbortSignal.prototype)`) or a Proxy of a
+    // signal, whose `aborted` throws when read: read it once here, where a throw is caught.
+    let real = Reflect::get(&s, &JsValue::from_str("aborted")).is_ok_and(|a| a.as_bool().is_some());
+    s.dyn_into::<AbortSignal>().ok().filter(|_| real).map(Some).ok_or_else(|| Error::invalid("signal", "must be an AbortSignal"))
 }
 
 /// Reads a callback such as `onProgress`.
