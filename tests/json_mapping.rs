@@ -118,6 +118,12 @@ fn generation_config_keeps_what_it_does_not_model_in_order() {
     assert_eq!(g.thinking_config.as_ref().and_then(|t| t.thinking_budget), Some(-1));
     assert_eq!(g.to_json(), r#"{"temperature":0.5,"thinkingConfig":{"thinkingBudget":-1},"topP":0.9,"stopSequences":["x"],"seed":7}"#);
     assert_eq!(decode_err::<GenerationConfig>(r#"{"maxOutputTokens":-1}"#).path, "maxOutputTokens");
+    // Inside `thinkingConfig` too: a misspelt `thinkingBudgett: 0` was dropped, leaving thinking on (and billed)
+    // where Google would have refused the name (found by an exploratory test).
+    let text = r#"{"thinkingConfig":{"thinkingBudgett":0,"includeThoughts":true,"futureKnob":{"a":1}}}"#;
+    let g: GenerationConfig = decode(text).unwrap();
+    assert_eq!(g.to_json(), r#"{"thinkingConfig":{"includeThoughts":true,"thinkingBudgett":0,"futureKnob":{"a":1}}}"#);
+    assert_eq!(decode_err::<GenerationConfig>(r#"{"thinkingConfig":{"thinkingBudget":"x"}}"#).path, "thinkingConfig.thinkingBudget");
 }
 
 #[test]

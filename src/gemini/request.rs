@@ -28,11 +28,15 @@ impl Content {
     }
 }
 
+/// `thinkingConfig`. Members we do not model pass through untouched, as in [`GenerationConfig`]: a misspelt one is
+/// Google's 400 to report, not dropped (a `thinkingBudgett: 0` left thinking on, billed).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ThinkingConfig {
     pub thinking_budget: Option<i32>,
     pub thinking_level: Option<String>,
     pub include_thoughts: Option<bool>,
+    /// Members we do not model, in their order.
+    pub extra: Map,
 }
 
 /// `generationConfig`. Fields we do not model (topP, stopSequences, seed, ...) pass through untouched.
@@ -131,24 +135,50 @@ impl ToJson for Part {
 }
 
 json_object!(Content { role: "role" skip, parts: "parts" opt });
-json_object!(ThinkingConfig {
-    thinking_budget: "thinkingBudget" skip,
-    thinking_level: "thinkingLevel" skip,
-    include_thoughts: "includeThoughts" skip,
-});
+const THINKING_CONFIG_FIELDS: &[&str] = &["thinkingBudget", "thinkingLevel", "includeThoughts"];
 
-const GENERATION_CONFIG_FIELDS: [&str; 5] =
-    ["responseMimeType", "responseJsonSchema", "maxOutputTokens", "temperature", "thinkingConfig"];
+const GENERATION_CONFIG_FIELDS: &[&str] =
+    &["responseMimeType", "responseJsonSchema", "maxOutputTokens", "temperature", "thinkingConfig"];
+
+/// The members of an object not among `known`, in their order.
+fn unmodelled(v: &Value, known: &[&str]) -> Map {
+    let mut extra = Map::new();
+    for (k, x) in v.as_object().map_or(&[][..], |m| &m.0[..]) {
+        if !known.contains(&k.as_str()) {
+            extra.insert(k, x.clone());
+        }
+    }
+    extra
+}
+
+impl ReadJson for ThinkingConfig {
+    fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
+        let f = Fields::of(v)?;
+        f.opt("thinkingBudget", &mut self.thinking_budget)?;
+        f.opt("thinkingLevel", &mut self.thinking_level)?;
+        f.opt("includeThoughts", &mut self.include_thoughts)?;
+        self.extra = unmodelled(v, THINKING_CONFIG_FIELDS);
+        Ok(())
+    }
+}
+
+impl ToJson for ThinkingConfig {
+    fn write_json(&self, out: &mut String) {
+        let mut o = Obj::new(out)
+            .some("thinkingBudget", &self.thinking_budget)
+            .some("thinkingLevel", &self.thinking_level)
+            .some("includeThoughts", &self.include_thoughts);
+        for (k, v) in &self.extra.0 {
+            o = o.field(k, v);
+        }
+        o.end();
+    }
+}
 
 impl ReadJson for GenerationConfig {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
         let f = Fields::of(v)?;
-        let mut extra = Map::new();
-        for (k, x) in v.as_object().map_or(&[][..], |m| &m.0[..]) {
-            if !GENERATION_CONFIG_FIELDS.contains(&k.as_str()) {
-                extra.insert(k, x.clone());
-            }
-        }
+        let extra = unmodelled(v, GENERATION_CONFIG_FIELDS);
         f.opt("responseMimeType", &mut self.response_mime_type)?;
         f.opt("responseJsonSchema", &mut self.response_json_schema)?;
         f.opt("maxOutputTokens", &mut self.max_output_tokens)?;
