@@ -57,7 +57,7 @@ type EndpointCase = (&'static str, Option<&'static str>, Option<&'static str>, O
 
 #[test]
 fn endpoint_rejects_bad_input_naming_the_field() {
-    let cases: [EndpointCase; 11] = [
+    let cases: [EndpointCase; 16] = [
         ("", None, None, None, "apiKey"),
         ("  ", None, None, None, "apiKey"),
         ("key with space", None, None, None, "apiKey"),
@@ -70,6 +70,14 @@ fn endpoint_rejects_bad_input_naming_the_field() {
         ("k1234567", Some("models/"), None, None, "model"),
         ("k1234567", Some("-x"), None, None, "model"),
         ("k1234567", None, Some("ftp://host"), None, "baseUrl"),
+        // What the URL parser drops or turns into `/` (a tab, a line break, a backslash): the request went out, to an
+        // address other than the one written (found by an exploratory test).
+        ("k1234567", None, Some("http://127.0.\t0.1:8787"), None, "baseUrl"),
+        ("k1234567", None, Some("https://example.com/pro\nxy"), None, "baseUrl"),
+        ("k1234567", None, Some("https://example.com\\proxy"), None, "baseUrl"),
+        // Credentials, which fetch refuses: a chat's constructor accepted them, its first call failed.
+        ("k1234567", None, Some("http://user:pw@127.0.0.1:8787"), None, "baseUrl"),
+        ("k1234567", None, Some("http://user@127.0.0.1:8787/a"), None, "baseUrl"),
         ("k1234567", None, None, Some(0), "timeoutMs"),
     ];
     for (key, model, base, timeout, field) in cases {

@@ -151,7 +151,10 @@ async fn bad_input_costs_no_request() {
     assert_eq!(str_field(&err, "code").as_deref(), Some("INVALID_INPUT"));
     let err = settle(chat.send("hi".into(), obj(json!({"signal": 5})))).await.unwrap_err();
     assert_eq!(str_field(&err, "field").as_deref(), Some("signal"));
+    // The prompt at fault is named, as `setHistory` names the turn (it was `prompts` alone).
     let err = settle(chat.generate_json_batched(obj(json!(["a", 7])), JsValue::UNDEFINED)).await.unwrap_err();
+    assert_eq!(str_field(&err, "field").as_deref(), Some("prompts[1]"));
+    let err = settle(chat.generate_json_batched(obj(json!({"a": 1})), JsValue::UNDEFINED)).await.unwrap_err();
     assert_eq!(str_field(&err, "field").as_deref(), Some("prompts"));
     // A text that is not a string, and call options that are not `{ signal, onProgress }`.
     let bad_calls = [

@@ -290,6 +290,21 @@ async fn regenerate_week_replaces_one_week() {
         let bad = regenerate_week(obj(rm.clone()), JsValue::from(4), opts).await.expect_err(source);
         assert_eq!((str_field(&bad, "code").as_deref(), str_field(&bad, "field").as_deref()), (Some("INVALID_INPUT"), Some(name)));
     }
+    // A roadmap's own empty role or 0 weeks, with none given, is the roadmap's to answer for: they were reported as
+    // the `role` or `weeks` option, which the caller never gave (found by an exploratory test). Week 0 is out of
+    // the roadmap's range as week 9 is, and says so alike.
+    let given = || obj(json!({"apiKey": k, "baseUrl": mock_url()}));
+    for (broken, says) in [(json!({"role": " "}), "`role` must not be empty"), (json!({"totalWeeks": 0}), "`totalWeeks` must be")] {
+        let mut r = rm.clone();
+        r.as_object_mut().unwrap().extend(broken.as_object().unwrap().clone());
+        let bad = regenerate_week(obj(r), JsValue::from(4), given()).await.unwrap_err();
+        assert_eq!(str_field(&bad, "field").as_deref(), Some("roadmap"), "{bad:?}");
+        assert!(str_field(&bad, "message").unwrap_or_default().contains(says), "{bad:?}");
+    }
+    for week in [0, 9] {
+        let bad = regenerate_week(obj(rm.clone()), JsValue::from(week), given()).await.unwrap_err();
+        assert_eq!(str_field(&bad, "message").as_deref(), Some("Invalid option `week`: must be from 1 to 6"), "{week}");
+    }
     assert_eq!(tasks(&k).await.len(), asked, "nothing sent");
     let same = json!({"apiKey": k, "baseUrl": mock_url(), "role": "devops  ENGINEER", "weeks": 6, "log": false});
     regenerate_week(obj(rm), JsValue::from(4), obj(same)).await.expect("the roadmap's own role and length");

@@ -53,8 +53,16 @@ impl Endpoint {
         // A scheme in any case (`HTTPS://`), as URLs and fetch take it.
         let at = crate::text::find(base, "://").map_or(0, |i| i + 3);
         let (head, tail) = (crate::text::slice(base, ..at).to_ascii_lowercase(), crate::text::slice(base, at..));
-        if !(head == "https://" || head == "http://") || tail.is_empty() || tail.bytes().any(|b| b"?# ".contains(&b)) {
-            return Err(Error::invalid("baseUrl", "must be an http(s) URL without query or fragment"));
+        // A tab or line break, which the URL parser drops, or a backslash, which it reads as `/`, would send the
+        // request to an address other than the one written.
+        let stray = |b: u8| b"?# \\".contains(&b) || b.is_ascii_control();
+        if !(head == "https://" || head == "http://") || tail.is_empty() || tail.bytes().any(stray) {
+            return Err(Error::invalid("baseUrl", "must be an http(s) URL without query, fragment, spaces or backslashes"));
+        }
+        // fetch refuses a URL with credentials (`user:pw@host`): refused here, a chat's constructor reports it.
+        let host = crate::text::find(tail, "/").map_or(tail, |i| crate::text::slice(tail, ..i));
+        if crate::text::find(host, "@").is_some() {
+            return Err(Error::invalid("baseUrl", "must not hold a user name or password (user:password@)"));
         }
         let base = cat!(&head, tail);
         let timeout_ms = timeout_ms.unwrap_or(super::DEFAULT_TIMEOUT_MS);

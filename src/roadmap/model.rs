@@ -124,6 +124,9 @@ pub struct Roadmap {
     pub warnings: Vec<String>,
 }
 
+/// What `onProgress` hears, in order. `batch-done`'s `responseChars` is that batch's; its `usage`, like `done`'s, is
+/// the call's so far (every request since the call began, batches still running included, plus a resumed roadmap's
+/// usage): the latest is the running total, and adding them up counts requests more than once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(tag = "type", rename_all = "kebab-case", rename_all_fields = "camelCase")]

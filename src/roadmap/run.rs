@@ -368,8 +368,13 @@ impl<'a, T: Transport> Run<'a, T> {
     /// Records a failure (the first one wins) and stops the run.
     fn fail_run(&self, error: Error, batch: Option<u32>) {
         let mut st = self.st_mut();
-        if st.failure.is_none() {
-            st.failure = Some((error, batch));
+        match &mut st.failure {
+            None => st.failure = Some((error, batch)),
+            // One abort stops every request in flight, and each notices it in turn: a batch that checks the signal
+            // before its first request does at once, one waiting on fetch only when its promise rejects. The abort
+            // names the first batch (or the outline, `None`) that was under way, not the first to notice.
+            Some((Error::Aborted, first)) if error == Error::Aborted && batch < *first => *first = batch,
+            Some(_) => {}
         }
         st.stop = true;
         drop(st);

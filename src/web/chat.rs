@@ -272,7 +272,7 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
     // at once, without waiting for the calls ahead.
     let checked = call_options(&opts).and_then(|o| {
         let prompts = plain_value(&prompts, "prompts", "must be an array of strings")
-            .and_then(|v| Vec::<String>::from_json(&v).map_err(|_| Error::invalid("prompts", "must be an array of strings")))?;
+            .and_then(|v| Vec::<String>::from_json(&v).map_err(|e| decode_error(e, "prompts")))?;
         match prompts.is_empty() || prompts.iter().any(|p| p.trim().is_empty()) {
             true => Err(Error::invalid("prompts", "must be a non-empty array of non-empty strings")),
             false => Ok((o, prompts)),

@@ -59,7 +59,7 @@ export interface GeminiRoadmapError extends Error {
      * The batch that was being generated (1-based), numbered as the `batch-start` events of this call number it:
      * a resumed run counts only the batches it generates, so look the batch up in `partial.batches` by its weeks. For
      * `generateRoadmap` and `regenerateWeek`, an abort noticed between two batches names the next one, although its
-     * `batch-start` was not sent.
+     * `batch-start` was not sent; with batches running at once (`strategy: "parallel"`), it names the first of them.
      */
     batch?: number;
 }

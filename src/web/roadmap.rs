@@ -64,28 +64,33 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
     let rm = plain_value(&roadmap, "roadmap", "must be a roadmap object")
         .and_then(|v| Roadmap::from_json(&v).map_err(|e| decode_error(e, "roadmap")))
         .map_err(js_error)?;
-    let week = week.as_f64().filter(|w| w.fract() == 0.0 && *w >= 1.0).ok_or_else(|| invalid("week", "must be a week number"))?;
+    // A whole number here; its range is the roadmap's, which the core names.
+    let week = week.as_f64().filter(|w| w.fract() == 0.0 && (0.0..=f64::from(u32::MAX)).contains(w));
+    let week = week.ok_or_else(|| invalid("week", "must be a week number"))?;
     // Role and length come from the roadmap, so the caller need not repeat them (`regenerate_week` checks any given).
     let (mut value, problem) = to_value(&options, "options", JS_ONLY, RoadmapOptions::FIELD_NAMES)
         .map_err(|e| js_error(redact_error(e, &options)))?;
+    let mut given = (true, true);
     if let Value::Object(o) = &mut value {
         if o.contains_key("resumeFrom") {
             return Err(invalid("resumeFrom", "is not an option of regenerateWeek: the roadmap is its first argument"));
         }
-        if !o.contains_key("role") {
-            o.insert("role", Value::String(rm.role.clone()));
+        // Left out, they are what the core reads as left out (Rust's `Default`): a roadmap's own bad role or length
+        // is then reported as the roadmap's, not as an option the caller never gave.
+        given = (o.contains_key("role"), o.contains_key("weeks"));
+        if !given.0 {
+            o.insert("role", Value::String(String::new()));
         }
-        if !o.contains_key("weeks") {
-            o.insert("weeks", Value::Number(f64::from(rm.total_weeks)));
+        if !given.1 {
+            o.insert("weeks", Value::Number(0.0));
         }
     }
     let opts = settle(RoadmapOptions::from_json(&value), problem, "options").map_err(|e| js_error(redact_error(e, &options)))?;
-    // Given, they must be the roadmap's: the core reads an empty role and 0 weeks as left out (Rust's `Default`), but
-    // here one left out was filled in above, so these were written.
-    if opts.role.trim().is_empty() {
+    // Given, they must be the roadmap's; an empty role or 0 weeks written would read as left out in the core.
+    if given.0 && opts.role.trim().is_empty() {
         return Err(invalid("role", "must be the roadmap's or left out"));
     }
-    if opts.weeks == 0.0 {
+    if given.1 && opts.weeks == 0.0 {
         return Err(invalid("weeks", "must be the roadmap's or left out"));
     }
     let transport = FetchTransport::new(signal.clone(), opts.logging());

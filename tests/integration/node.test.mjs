@@ -270,3 +270,28 @@ test('a freed GeminiChat: free() and dispose may come again, a call throws FREED
   assert.deepEqual(other.history, []);
   other.free();
 });
+
+test('an abort names the first batch under way: in parallel, week 1 in parts, not the batch that noticed first', async () => {
+  // Aborted on the outline event while week 1's parts were in flight, the error named batch 2, which the same event
+  // had let start and which saw the signal before its first request, at once; the parts saw it only when their
+  // fetches rejected (found by an exploratory test).
+  const key = 'test-key-node-parallel-abort-batch';
+  const out = await childResult('parallel-abort-batch', `
+const runs = [];
+for (const strategy of ['parallel', 'sequential']) {
+  const c = new AbortController();
+  const e = await M.generateRoadmap({ apiKey: KEY, baseUrl: MOCK_URL, role: 'DevOps Engineer', weeks: 7, strategy, signal: c.signal,
+    onProgress: (ev) => { if (ev.type === 'outline') c.abort(); } }).then(() => null, (e) => e);
+  runs.push({ strategy, name: e && e.name, batch: e && e.batch, batches: e && e.partial && e.partial.batches });
+}
+console.log('RESULT ' + JSON.stringify(runs));
+`, { key });
+  for (const r of out) {
+    assert.equal(r.name, 'AbortError', JSON.stringify(r));
+    assert.ok(r.batches.length > 0, JSON.stringify(r));
+    assert.equal(r.batch, 1, JSON.stringify(r));
+  }
+  const [parallel] = out;
+  assert.deepEqual([parallel.batches[0].startWeek, parallel.batches[0].endWeek], [1, 1], 'week 1 in parts');
+  assert.ok(parallel.batches[0].attempts > 0, JSON.stringify(parallel));
+});
