@@ -353,11 +353,12 @@ fn invalid_options_fail_before_any_request() {
         ("maxOutputTokens", Box::new(|o| o.max_output_tokens = Some(4095.0))),
         ("maxOutputTokens", Box::new(|o| o.max_output_tokens = Some(2_000_000.0))),
         ("maxOutputTokens", Box::new(|o| o.max_output_tokens = Some(4096.5))),
-        ("resumeFrom", Box::new(move |o| o.resume_from = Some(other.clone()))),
-        ("resumeFrom", Box::new(|o| o.resume_from = Some(empty_roadmap(10)))),
-        ("resumeFrom", Box::new(|o| o.resume_from = Some(Roadmap { hours_per_day: Some(100.0), ..empty_roadmap(12) }))),
-        ("resumeFrom", Box::new(|o| o.resume_from = Some(Roadmap { level: Some(" \n ".into()), ..empty_roadmap(12) }))),
-        ("resumeFrom", Box::new(|o| o.resume_from = Some(Roadmap { level: Some("x".repeat(500)), ..empty_roadmap(12) }))),
+        // A resumed roadmap's mistakes are named by their path in it (they were all `resumeFrom`).
+        ("resumeFrom.role", Box::new(move |o| o.resume_from = Some(other.clone()))),
+        ("resumeFrom.totalWeeks", Box::new(|o| o.resume_from = Some(empty_roadmap(10)))),
+        ("resumeFrom.hoursPerDay", Box::new(|o| o.resume_from = Some(Roadmap { hours_per_day: Some(100.0), ..empty_roadmap(12) }))),
+        ("resumeFrom.level", Box::new(|o| o.resume_from = Some(Roadmap { level: Some(" \n ".into()), ..empty_roadmap(12) }))),
+        ("resumeFrom.level", Box::new(|o| o.resume_from = Some(Roadmap { level: Some("x".repeat(500)), ..empty_roadmap(12) }))),
     ];
     for (field, edit) in cases {
         let mut o = base.clone();

@@ -135,7 +135,7 @@ fn a_resumed_roadmap_is_checked() {
     let t = ReplayTransport::new(vec![]);
     let (e, _) = err(&t, &o);
     assert!(
-        matches!(&e.error, Error::InvalidInput { field, message } if field == "resumeFrom" && message.contains("week 3 had 5 days"))
+        matches!(&e.error, Error::InvalidInput { field, message } if field == "resumeFrom.weeks[2]" && message.contains("week 3 had 5 days"))
     );
     assert_eq!(t.request_count(), 0);
     // A week with no title or a day with hours outside 0-24, which no run writes, is not a finished week either (found
@@ -147,15 +147,16 @@ fn a_resumed_roadmap_is_checked() {
     negative.weeks[0].days[3].hours = -1.0;
     let mut endless = finished.clone();
     endless.weeks[2].days[0].hours = 1e308;
-    for (bad, needle) in [
-        (untitled, "week 2 has no title"),
-        (negative, "week 1 has hours outside 0-24 on day 4"),
-        (endless, "week 3 has hours outside 0-24 on day 1"),
+    // Each named by its path in the roadmap (it was `resumeFrom` alone; found by an exploratory test).
+    for (bad, at, needle) in [
+        (untitled, "resumeFrom.weeks[1].title", "week 2 has no title"),
+        (negative, "resumeFrom.weeks[0].days[3].hours", "week 1 has hours outside 0-24 on day 4"),
+        (endless, "resumeFrom.weeks[2].days[0].hours", "week 3 has hours outside 0-24 on day 1"),
     ] {
         let o = RoadmapOptions { resume_from: Some(bad), ..opts(12) };
         let (e, _) = err(&t, &o);
         assert!(
-            matches!(&e.error, Error::InvalidInput { field, message } if field == "resumeFrom" && message == needle),
+            matches!(&e.error, Error::InvalidInput { field, message } if field == at && message == needle),
             "{needle}: {:?}",
             e.error
         );
@@ -325,7 +326,7 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
         bad.weeks[i].week = n;
         let e = block_on(regenerate_week(&t, &bad, 5, &only_key, &mut |_| {})).unwrap_err();
         assert!(
-            matches!(&e.error, Error::InvalidInput { field, message } if field == "roadmap" && message.contains(&format!("week {n} "))),
+            matches!(&e.error, Error::InvalidInput { field, message } if *field == format!("roadmap.weeks[{i}].week") && message.contains(&format!("week {n} "))),
             "{:?}",
             e.error
         );
@@ -344,17 +345,17 @@ fn regenerate_week_rewrites_one_week_with_one_request() {
     let long_role = Roadmap { role: "x".repeat(200), ..rm.clone() };
     let too_long = Roadmap { total_weeks: 53, ..rm.clone() };
     let too_busy = Roadmap { hours_per_day: Some(50.0), ..rm.clone() };
-    for (bad, needle) in [
-        (&partial, "has no week 3: finish it with"),
-        (&six_days, "week 1 had 6 days"),
-        (&no_task, "week 2 "),
-        (&long_role, "`role` must be"),
-        (&too_long, "`totalWeeks` must be"),
-        (&too_busy, "`hoursPerDay` must be"),
+    for (bad, at, needle) in [
+        (&partial, "roadmap", "has no week 3: finish it with"),
+        (&six_days, "roadmap.weeks[0]", "week 1 had 6 days"),
+        (&no_task, "roadmap.weeks[1]", "week 2 "),
+        (&long_role, "roadmap", "`role` must be"),
+        (&too_long, "roadmap", "`totalWeeks` must be"),
+        (&too_busy, "roadmap", "`hoursPerDay` must be"),
     ] {
         let e = block_on(regenerate_week(&t, bad, 5, &only_key, &mut |_| {})).unwrap_err();
         assert!(
-            matches!(&e.error, Error::InvalidInput { field, message } if field == "roadmap" && message.contains(needle)),
+            matches!(&e.error, Error::InvalidInput { field, message } if field == at && message.contains(needle)),
             "{needle}: {:?}",
             e.error
         );
@@ -479,7 +480,7 @@ fn a_resumed_roadmap_whose_phases_do_not_cover_its_weeks_is_refused() {
         let (r, _) = run(&t, &RoadmapOptions { resume_from: Some(from), ..opts(6) });
         match r {
             Err(e) => assert!(
-                matches!(&e.error, Error::InvalidInput { field, message } if field == "resumeFrom" && message.contains("phases")),
+                matches!(&e.error, Error::InvalidInput { field, message } if field == "resumeFrom.phases" && message.contains("phases")),
                 "phases {phases:?}: {:?}",
                 e.error
             ),

@@ -227,30 +227,31 @@ impl RoadmapOptions {
     }
 
     fn check_resume(&self, r: &Roadmap) -> Result<(), Error> {
-        let bad = |m: String| Err(Error::invalid("resumeFrom", m));
+        // Named by their path in it (`resumeFrom.weeks[2].title`), so that a form can point at what is wrong.
+        let bad = |at: &str, m: String| Err(Error::invalid(&cat!("resumeFrom.", at), m));
         if !same_role(&r.role, &self.role) {
-            return bad(cat!("was made for role ", quote(&r.role), ", not ", quote(&self.role)));
+            return bad("role", cat!("was made for role ", quote(&r.role), ", not ", quote(&self.role)));
         }
         if r.total_weeks != self.total_weeks() {
-            return bad(cat!("has ", r.total_weeks, " weeks, not ", self.total_weeks()));
+            return bad("totalWeeks", cat!("has ", r.total_weeks, " weeks, not ", self.total_weeks()));
         }
         if !r.outline.is_empty() && !outline_is_complete(&r.outline, r.total_weeks) {
-            return bad("its outline must list weeks 1 to totalWeeks once each, with titles".into());
+            return bad("outline", "its outline must list weeks 1 to totalWeeks once each, with titles".into());
         }
         // The plan's phases are taken as they are when its outline is: a stored roadmap edited by hand may lack them.
         if !r.outline.is_empty() && !phases_cover(&r.phases, r.total_weeks) {
-            return bad("its phases must cover weeks 1 to totalWeeks in order, without gaps".into());
+            return bad("phases", "its phases must cover weeks 1 to totalWeeks in order, without gaps".into());
         }
         // What the prompts take from it is checked like the options of the same name.
         if r.hours_per_day.is_some_and(|h| !hours_in_range(h)) {
-            return bad(cat!("hoursPerDay ", HOURS_RANGE));
+            return bad("hoursPerDay", HOURS_RANGE.into());
         }
         if let Some(l) = &r.level {
             if let Err(Error::InvalidInput { message, .. }) = text("level", l, MAX_LEVEL_CHARS) {
-                return bad(cat!("level ", message));
+                return bad("level", message);
             }
         }
-        check_weeks(r, 0).map_err(|m| Error::invalid("resumeFrom", m))
+        check_weeks(r, 0).map_err(|(at, m)| Error::invalid(&cat!("resumeFrom.", &at), m))
     }
 
     pub fn total_weeks(&self) -> u32 {
@@ -312,30 +313,30 @@ fn phases_cover(phases: &[Phase], total: u32) -> bool {
 
 /// The roadmap's weeks numbered from 1 to `totalWeeks` once each, and each as a finished week must be (seven days
 /// with tasks, ...), but for week `except` (one about to be written again): the error says which is not.
-pub fn check_weeks(r: &Roadmap, except: u32) -> Result<(), String> {
+pub fn check_weeks(r: &Roadmap, except: u32) -> Result<(), (String, String)> {
     check_week_numbers(r)?;
-    for w in r.weeks.iter().filter(|w| w.week != except) {
+    for (i, w) in r.weeks.iter().enumerate().filter(|(_, w)| w.week != except) {
         if let Some(p) = super::validate::week_problem(w) {
-            return Err(cat!("week ", w.week, ' ', p.had()));
+            return Err((cat!("weeks[", i, ']'), cat!("week ", w.week, ' ', p.had())));
         }
         // No run writes these (a week's title comes from the plan when the answer has none; hours outside 0-24
         // are read as the default), so the week was not finished by one.
         if w.title.trim().is_empty() {
-            return Err(cat!("week ", w.week, " has no title"));
+            return Err((cat!("weeks[", i, "].title"), cat!("week ", w.week, " has no title")));
         }
-        if let Some(d) = w.days.iter().find(|d| !(0.0..=super::validate::DAY_HOURS).contains(&d.hours)) {
-            return Err(cat!("week ", w.week, " has hours outside 0-24 on day ", d.day));
+        if let Some((j, d)) = w.days.iter().enumerate().find(|(_, d)| !(0.0..=super::validate::DAY_HOURS).contains(&d.hours)) {
+            return Err((cat!("weeks[", i, "].days[", j, "].hours"), cat!("week ", w.week, " has hours outside 0-24 on day ", d.day)));
         }
     }
     Ok(())
 }
 
 /// Each week of the roadmap numbered from 1 to `totalWeeks`, and only once: the error says which is not.
-fn check_week_numbers(r: &Roadmap) -> Result<(), String> {
+fn check_week_numbers(r: &Roadmap) -> Result<(), (String, String)> {
     let mut seen = vec![false; r.total_weeks as usize + 1];
-    for w in &r.weeks {
+    for (i, w) in r.weeks.iter().enumerate() {
         if w.week == 0 || w.week > r.total_weeks || std::mem::replace(&mut seen[w.week as usize], true) {
-            return Err(cat!("week ", w.week, " is out of range or repeated"));
+            return Err((cat!("weeks[", i, "].week"), cat!("week ", w.week, " is out of range or repeated")));
         }
     }
     Ok(())

@@ -1558,7 +1558,7 @@ fn regenerate_options(roadmap: &Roadmap, week: u32, opts: &RoadmapOptions) -> Re
     }
     // What comes back must be a whole roadmap: a partial one is finished with `resumeFrom`, and the other weeks are
     // kept as they are, so they must be usable.
-    check_weeks(roadmap, week).map_err(|m| Error::invalid("roadmap", m))?;
+    check_weeks(roadmap, week).map_err(|(at, m)| Error::invalid(&cat!("roadmap.", &at), m))?;
     // The week being written again may be missing too (a partial roadmap short of that week alone).
     if let Some(missing) = (1..=roadmap.total_weeks).find(|&w| w != week && !roadmap.weeks.iter().any(|x| x.week == w)) {
         let m = cat!("has no week ", missing, ": finish it with `generateRoadmap`'s `resumeFrom` first");
