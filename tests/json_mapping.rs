@@ -8,6 +8,7 @@ mod support;
 
 use fuzz_support::{first_difference, same_value};
 use gemini_roadmap::gemini::{GenerationConfig, Usage};
+use gemini_roadmap::Error;
 use gemini_roadmap::json::num::{f64_to_string, parse_f64, seconds_1dp};
 use gemini_roadmap::json::{decode, DecodeError, FromJson, ToJson, Value as Ours};
 use gemini_roadmap::roadmap::{Day, ProgressEvent, Roadmap, RoadmapOptions, Strategy as RunStrategy, Week};
@@ -124,6 +125,32 @@ fn generation_config_keeps_what_it_does_not_model_in_order() {
     let g: GenerationConfig = decode(text).unwrap();
     assert_eq!(g.to_json(), r#"{"thinkingConfig":{"includeThoughts":true,"thinkingBudgett":0,"futureKnob":{"a":1}}}"#);
     assert_eq!(decode_err::<GenerationConfig>(r#"{"thinkingConfig":{"thinkingBudget":"x"}}"#).path, "thinkingConfig.thinkingBudget");
+}
+
+/// Google reads a proto field by its own (snake_case) name too: a budget and a level given under either spelling
+/// are both set, which it refuses (400). They passed the local check, and each call failed at Google.
+#[test]
+fn a_budget_and_a_level_under_either_spelling_are_refused_before_sending() {
+    let check = |thinking: &str| decode::<GenerationConfig>(&format!(r#"{{"thinkingConfig":{thinking}}}"#)).unwrap().check();
+    for both in [
+        r#"{"thinkingBudget":0,"thinkingLevel":"low"}"#,
+        r#"{"thinking_budget":0,"thinkingLevel":"low"}"#,
+        r#"{"thinkingBudget":0,"thinking_level":"LOW"}"#,
+        r#"{"thinking_budget":1024,"thinking_level":"high"}"#,
+    ] {
+        let Err(Error::InvalidInput { field, .. }) = check(both) else { panic!("{both} passed") };
+        assert_eq!(field, "generationConfig.thinkingConfig", "{both}");
+    }
+    // One of them, or a level left unspecified (or null), is fine.
+    for one in [
+        r#"{"thinking_budget":0}"#,
+        r#"{"thinking_level":"low","includeThoughts":true}"#,
+        r#"{"thinkingBudget":0,"thinking_level":"THINKING_LEVEL_UNSPECIFIED"}"#,
+        r#"{"thinking_budget":0,"thinkingLevel":"thinking_level_unspecified"}"#,
+        r#"{"thinking_budget":0,"thinking_level":null}"#,
+    ] {
+        assert!(check(one).is_ok(), "{one}");
+    }
 }
 
 #[test]

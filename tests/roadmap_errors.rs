@@ -440,7 +440,22 @@ fn a_key_given_as_the_role_level_or_user_id_is_refused_and_never_quoted() {
     let theirs = Roadmap { role: format!("x {key}"), ..made.clone() };
     let t = ReplayTransport::new(vec![]);
     let (e, _) = err(&t, &RoadmapOptions { resume_from: Some(theirs.clone()), ..base.clone() });
-    assert!(no_key(&e.error).1.starts_with("was made for role"), "{}", e.error);
+    let refused = "holds the API key: pass the key as apiKey only".to_string();
+    assert_eq!(no_key(&e.error), ("resumeFrom.role".to_string(), refused.clone()));
+    // Its level would go into the prompts and its userId stay in the new roadmap, as the options' own would.
+    let in_level = Roadmap { level: Some(format!("senior {key}")), ..made.clone() };
+    let in_user_id = Roadmap { user_id: Some(key.into()), ..made.clone() };
+    for (r, field) in [(&in_level, "resumeFrom.level"), (&in_user_id, "resumeFrom.userId")] {
+        let (e, _) = err(&t, &RoadmapOptions { resume_from: Some(r.clone()), ..base.clone() });
+        assert_eq!(no_key(&e.error), (field.to_string(), refused.clone()));
+    }
+    // regenerateWeek: the roadmap's own userId is the roadmap's mistake; one given with the call is the caller's.
+    let none = RoadmapOptions { role: String::new(), weeks: 0.0, ..base.clone() };
+    let e = block_on(regenerate_week(&t, &in_user_id, 1, &none, &mut |_| {})).unwrap_err();
+    assert_eq!(no_key(&e.error), ("roadmap".to_string(), "`userId` holds the API key: pass the key as apiKey only".into()));
+    let given = RoadmapOptions { user_id: Some(key.into()), ..none.clone() };
+    let e = block_on(regenerate_week(&t, &made, 1, &given, &mut |_| {})).unwrap_err();
+    assert_eq!(no_key(&e.error), ("userId".to_string(), refused.clone()));
     let e = block_on(regenerate_week(&t, &theirs, 1, &RoadmapOptions { role: ROLE.into(), ..base.clone() }, &mut |_| {})).unwrap_err();
     assert_eq!(no_key(&e.error).0, "role");
     let e = block_on(regenerate_week(&t, &theirs, 1, &RoadmapOptions { role: String::new(), weeks: 0.0, ..base.clone() }, &mut |_| {})).unwrap_err();

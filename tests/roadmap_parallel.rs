@@ -1251,3 +1251,26 @@ fn no_retry_is_announced_after_a_parallel_run_has_failed() {
         "batch 2 announced retries {retries_2:?} but only {sent_for_2} request(s) were sent for it (asked {asked:?})"
     );
 }
+
+/// A batch whose answer came in full while another batch waits out a per-minute quota ends then: its
+/// `batch-done` waited for the end of that wait (40 s and more), as if the batch were still running (found by an
+/// exploratory test of the demo).
+#[test]
+fn a_batch_finished_during_another_batchs_quota_wait_is_done_at_once() {
+    let t = Slow::varied(first_times(1, is_weeks(5, 7), |_, _| rate_limited("40s")));
+    t.sleep_polls.set(400);
+    let mut done_at = Vec::new();
+    let r = block_on(generate(&t, &parallel(12, 4), &mut |e| {
+        if let ProgressEvent::BatchDone { batch, .. } = e {
+            done_at.push((*batch, t.slept.get()));
+        }
+    }));
+    assert_complete(&r.unwrap(), 12);
+    assert_eq!(t.sleep_spans.borrow().len(), 1, "one quota wait");
+    // Batch 2 (weeks 2-4) was in flight when batch 3 was refused, and finished long before the wait ended.
+    let two = t.number_of("WEEKS 2-4");
+    let (began, ended) = t.sleep_spans.borrow()[0];
+    assert!(t.trace.borrow()[began..ended].contains(&(false, two)), "batch 2's answer came during the wait");
+    let (_, at) = done_at.iter().find(|d| d.0 == 2).copied().expect("batch 2 done");
+    assert!(at < 400, "batch 2 was announced done only after the wait: {done_at:?}");
+}

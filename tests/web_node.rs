@@ -375,7 +375,10 @@ async fn bad_input_on_a_busy_chat_rejects_without_waiting_its_turn() {
         (chat.send(42.into(), JsValue::UNDEFINED), "text"),
         (chat.send(42.into(), aborted.clone()), "text"),
         (chat.send_json("x".into(), obj(json!({"signl": 1}))), "signl"),
-        (chat.generate_json_batched(obj(json!(["a", ""])), JsValue::UNDEFINED), "prompts"),
+        (chat.send("  ".into(), JsValue::UNDEFINED), "text"),
+        (chat.send_json("".into(), JsValue::UNDEFINED), "text"),
+        (chat.generate_json_batched(obj(json!(["a", ""])), JsValue::UNDEFINED), "prompts[1]"),
+        (chat.generate_json_batched(obj(json!([])), JsValue::UNDEFINED), "prompts"),
         (chat.generate_json_batched(obj(json!(["a"])), obj(json!({"onprogress": 1}))), "onprogress"),
     ];
     for (p, field) in bad {

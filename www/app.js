@@ -597,31 +597,35 @@ function otherServer(b) {
 function explain(err, offline, next = 'generate', model = current?.model ?? ui.model.value, server = null) {
   const status = err.status ? ` (HTTP ${err.status})` : '';
   const who = offline ? 'The demo model' : 'Gemini';
+  // Who said so: a proxy or a local server answers for Google (found by an exploratory test).
+  const source = offline ? 'The demo model' : server ? `The server at ${server}` : 'Google';
   const then = { continue: 'press Continue', week: 'try the week again with “Regenerate week”', generate: 'generate again' }[next];
   const kept = { continue: ' — finished weeks are kept.', week: ' — the rest of the roadmap is unchanged.', generate: '.' }[next];
   const retry = { continue: 'Press Continue to try again. Finished weeks are kept.', week: 'Try the week again with “Regenerate week”.', generate: 'Generate again to start over.' }[next];
   switch (err.code) {
     case 'AUTH':
       if (/reported as leaked/i.test(err.message)) {
-        return ['This API key was reported as leaked', `${offline ? 'The demo model reports' : 'Google reports'} that this key was published somewhere public, and refuses it for good. Create a new key in Google AI Studio (aistudio.google.com/apikey) and keep it out of code, repositories and shared pages.`];
+        return ['This API key was reported as leaked', `${source} reports that this key was published somewhere public, and refuses it for good. Create a new key in Google AI Studio (aistudio.google.com/apikey) and keep it out of code, repositories and shared pages.`];
       }
       if (err.reason === 'API_KEY_HTTP_REFERRER_BLOCKED') {
         return ['This API key may not be used from this site', `The key is restricted to other websites. In Google Cloud Console (APIs & Services, Credentials), add ${location.origin}/* to the key’s website restrictions, or use a key without them here.`];
       }
       if (err.reason === 'ACCESS_TOKEN_TYPE_UNSUPPORTED') {
-        return ['Gemini does not accept this kind of key', `${offline ? 'The demo model' : 'Google'} refused the key’s type for its project (ACCESS_TOKEN_TYPE_UNSUPPORTED): copying it again will not help. Create a new key in Google AI Studio (aistudio.google.com/apikey) for a project with the Gemini API enabled, or ask the project’s administrator which keys it allows.`];
+        return ['Gemini does not accept this kind of key', `${source} refused the key’s type for its project (ACCESS_TOKEN_TYPE_UNSUPPORTED): copying it again will not help. Create a new key in Google AI Studio (aistudio.google.com/apikey) for a project with the Gemini API enabled, or ask the project’s administrator which keys it allows.`];
       }
       if (err.reason === 'API_KEY_SERVICE_BLOCKED') {
         return ['This API key may not call the Gemini API', 'The key’s API restrictions leave out the Generative Language API. In Google Cloud Console (APIs & Services, Credentials), add “Generative Language API” to the key’s allowed APIs, or use a key from Google AI Studio.'];
       }
       return offline
         ? ['The demo model refused the request', 'Reload the page and try again.']
-        : ['Google did not accept the API key', 'Check the key: copy it again from Google AI Studio (aistudio.google.com/apikey), make sure it is complete and that the Generative Language API is enabled for its project.'];
+        : server
+          ? [`The server at ${server} did not accept the API key`, 'Check the key: copy it again (a key for Google’s Gemini API comes from Google AI Studio, aistudio.google.com/apikey) and make sure it is complete.']
+          : ['Google did not accept the API key', 'Check the key: copy it again from Google AI Studio (aistudio.google.com/apikey), make sure it is complete and that the Generative Language API is enabled for its project.'];
     case 'RATE_LIMITED': {
       const daily = (err.quotaIds || []).some((q) => /PerDay/i.test(q));
       // A quota of 0: the model is outside the key's tier (Gemini still names a wait, and per-day quotas too).
       if (err.zeroQuota) {
-        return ['No quota for this model', `${offline ? 'The demo model reports' : 'Google reports'} a quota of 0 for ${model} on this key (its tier does not include it): waiting will not help. Choose another model and ${then}${kept}`];
+        return ['No quota for this model', `${source} reports a quota of 0 for ${model} on this key (its tier does not include it): waiting will not help. Choose another model and ${then}${kept}`];
       }
       // Before the named wait: Gemini names one for a daily quota too (to midnight Pacific, or a useless few seconds).
       if (daily) {
@@ -630,7 +634,7 @@ function explain(err, offline, next = 'generate', model = current?.model ?? ui.m
           : `This key has used its daily quota for ${model}`;
         return ['Daily quota used up', `${used} (${err.quotaIds.join(', ')}). It resets at midnight Pacific time. Choose another model and ${then}, or come back tomorrow.${next === 'continue' ? ' Finished weeks are kept.' : ''}`];
       }
-      if (err.retryDelayMs) return ['Rate limit reached', `${offline ? 'The demo model' : 'Google'} asks to wait ${retryIn(err.retryDelayMs)}. Then ${then}${kept}`];
+      if (err.retryDelayMs) return ['Rate limit reached', `${source} asks to wait ${retryIn(err.retryDelayMs)}. Then ${then}${kept}`];
       return ['Rate limit reached', `Too many requests${err.quotaIds?.length ? ` (${err.quotaIds.join(', ')})` : ''}. Wait a minute, then ${then}${kept}`];
     }
     case 'SERVER':
@@ -654,7 +658,7 @@ function explain(err, offline, next = 'generate', model = current?.model ?? ui.m
       return ['Model not available', `“${model}” is not available for this key. Choose another model and ${then}.`];
     case 'BAD_REQUEST':
       if (err.googleStatus === 'FAILED_PRECONDITION' && /location/i.test(err.message)) {
-        return ['Gemini is not available from your location', `${offline ? 'The demo model reports' : 'Google reports'} that the Gemini API is not served where this request came from (or the VPN or proxy it went through). See ai.google.dev/gemini-api/docs/available-regions.`];
+        return ['Gemini is not available from your location', `${source} reports that the Gemini API is not served where this request came from (or the VPN or proxy it went through). See ai.google.dev/gemini-api/docs/available-regions.`];
       }
       return [`${who} rejected the request${status}`, next === 'week' ? 'Try another model, then try the week again.' : 'Try another model, or fewer weeks per request.'];
     case 'MALFORMED':
@@ -838,7 +842,8 @@ function onProgress(e) {
       save();
       break;
     case 'retry': {
-      const what = e.batch ? `batch ${e.batch}` : 'the outline';
+      // Batch 0 is the outline, and the model lookup before it: all a Continue with its outline complete sends.
+      const what = e.batch ? `batch ${e.batch}` : run.resumed && outlineComplete(run.working) ? 'the model lookup' : 'the outline';
       const when = e.delayMs ? `in ${+(e.delayMs / 1000).toFixed(1)}s` : 'now';
       if (e.batch) segState(e.batch, 'retry');
       addLog(`Retrying ${what} ${when} (attempt ${e.attempt}): ${e.reason}`, 'warn');

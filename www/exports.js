@@ -4,13 +4,17 @@ import { safeHttpUrl, trimUrl } from './render.js';
 
 /** `devops-engineer-12-week-roadmap` */
 export function fileBase(roadmap) {
-  const slug = String(roadmap.role || 'roadmap')
+  // Letters of any script stay (an ASCII-only filter made every Chinese or Russian role `roadmap`); accents go, and
+  // NFC puts back together what NFKD took apart that is not an accent (Hangul syllables).
+  const letters = String(roadmap.role || 'roadmap')
     .normalize('NFKD')
-    .replace(/[^\w\s-]/g, '')
+    .replace(/\p{M}/gu, '')
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
     .trim()
     .toLowerCase()
-    .replace(/[\s_-]+/g, '-')
-    .slice(0, 60) || 'roadmap';
+    .replace(/[\s_-]+/g, '-');
+  const slug = Array.from(letters).slice(0, 60).join('') || 'roadmap';
   return `${slug}-${roadmap.totalWeeks}-week-roadmap`;
 }
 
@@ -71,7 +75,10 @@ export function toMarkdown(roadmap) {
   const meta = [];
   if (roadmap.level) meta.push(`Level: ${mdText(roadmap.level)}`);
   if (roadmap.hoursPerDay) meta.push(`${num(roadmap.hoursPerDay)} h/day`);
-  meta.push(`${(roadmap.weeks || []).length} of ${num(roadmap.totalWeeks)} weeks generated`);
+  // A placeholder is no generated week: it counted as one.
+  const placeholders = (roadmap.weeks || []).filter((w) => w.fallback).length;
+  const generated = `${(roadmap.weeks || []).length - placeholders} of ${num(roadmap.totalWeeks)} weeks generated`;
+  meta.push(placeholders ? `${generated}, ${placeholders} placeholder${placeholders === 1 ? '' : 's'}` : generated);
   out.push(meta.join(' · '), '');
   if (roadmap.phases?.length) {
     out.push('## Phases', '');

@@ -237,7 +237,7 @@ export function weekCard(roadmap, w, { canRegenerate = true, offline = false } =
         'div',
         { className: 'flag', role: 'note' },
         el('strong', {}, 'Placeholder week. '),
-        `${offline ? 'The demo model’s' : 'Gemini’s'} answer for this week could not be used (${fallbackReason(roadmap, w.week)}), so it was filled in from the outline. Regenerate it for a full plan.`,
+        `${offline ? 'The demo model’s' : 'Gemini’s'} answer for this week could not be used (${fallbackReason(roadmap, w.week)}), so it was filled in from the outline. Continue asks for it again${canRegenerate ? ', and so does “Regenerate week”' : ''}.`,
       ),
     );
   }

@@ -63,7 +63,14 @@ impl GenerationConfig {
     pub fn check(&self) -> Result<(), crate::Error> {
         use crate::Error;
         if let Some(t) = &self.thinking_config {
-            if t.thinking_budget.is_some() && t.thinking_level.is_some() {
+            // Google reads the proto's own (snake_case) names too, which pass through as unmodelled members.
+            // A level left unspecified is no level.
+            let specified = |l: &str| !l.eq_ignore_ascii_case("THINKING_LEVEL_UNSPECIFIED");
+            let snake = |name: &str, set: &dyn Fn(&Value) -> bool| t.extra.get(name).is_some_and(set);
+            let budget = t.thinking_budget.is_some() || snake("thinking_budget", &|v| !matches!(v, Value::Null));
+            let level = t.thinking_level.as_deref().is_some_and(specified)
+                || snake("thinking_level", &|v| v.as_str().is_some_and(specified));
+            if budget && level {
                 return Err(Error::invalid("generationConfig.thinkingConfig", "set thinkingBudget or thinkingLevel, not both"));
             }
         }

@@ -46,7 +46,7 @@ pub struct RoadmapOptions {
     /// is dropped). Sent only as the `x-goog-api-key` header, never in a URL, a log line or an error.
     pub api_key: String,
     /// Required: the role or goal, e.g. `"DevOps Engineer"`; 1 to 120 characters once trimmed (runs of whitespace
-    /// become one space in the prompts).
+    /// become one space in the prompts), not holding the API key.
     pub role: String,
     /// Required: the roadmap's length, an integer from 1 to 52 weeks.
     pub weeks: f64,
@@ -55,8 +55,9 @@ pub struct RoadmapOptions {
     #[serde(default)]
     pub model: Option<String>,
     /// Where requests go, default `"https://generativelanguage.googleapis.com"` (also when empty): a proxy or the
-    /// local mock. An `http://` or `https://` URL without query, fragment or spaces, not holding the API key; a
-    /// trailing `/v1beta` is dropped (requests go to `{baseUrl}/v1beta/models/…`).
+    /// local mock. An `http://` or `https://` URL without query, fragment, credentials (`user:pass@`), spaces, tabs,
+    /// line breaks or backslashes, not holding the API key; a trailing `/v1beta` is dropped (requests go to
+    /// `{baseUrl}/v1beta/models/…`).
     #[serde(default)]
     pub base_url: Option<String>,
     /// Weeks asked for per request: an integer from 1 to 52, default 3.
@@ -70,11 +71,11 @@ pub struct RoadmapOptions {
     /// default 3. A per-minute 429 is waited out outside this count, up to 10 times per request until it is answered, whatever else fails in between.
     #[serde(default)]
     pub max_retries: Option<f64>,
-    /// Copied to the result only; never sent to Gemini.
+    /// Copied to the result only; never sent to Gemini. Must not hold the API key (the roadmap is what apps save).
     #[serde(default)]
     pub user_id: Option<String>,
-    /// The learner's level for the prompts, e.g. `"Beginner"`: 1 to 60 characters once trimmed. Unset: the
-    /// level of `resumeFrom`, if any, else none.
+    /// The learner's level for the prompts, e.g. `"Beginner"`: 1 to 60 characters once trimmed, not holding the
+    /// API key. Unset: the level of `resumeFrom`, if any, else none.
     #[serde(default)]
     pub level: Option<String>,
     /// Study hours per day for the prompts: a number above 0 and at most 16. Unset: the value of `resumeFrom`, if
@@ -158,6 +159,8 @@ pub fn one_line(s: &str) -> String {
     out
 }
 
+const KEY_IN_FIELD: &str = "holds the API key: pass the key as apiKey only";
+
 /// Whether two roles are the same one, case and spacing aside (a roadmap stays its role's however it is typed).
 pub fn same_role(a: &str, b: &str) -> bool {
     one_line(a).eq_ignore_ascii_case(&one_line(b))
@@ -175,7 +178,7 @@ impl RoadmapOptions {
         let key = self.api_key.trim();
         let fields = [("role", Some(&self.role)), ("level", self.level.as_ref()), ("userId", self.user_id.as_ref())];
         if let Some((field, _)) = fields.iter().find(|(_, v)| v.is_some_and(|v| crate::error::holds_key(v, key))) {
-            return Err(Error::invalid(field, "holds the API key: pass the key as apiKey only"));
+            return Err(Error::invalid(field, KEY_IN_FIELD));
         }
         text("role", &self.role, MAX_ROLE_CHARS)?;
         int_in("weeks", self.weeks, 1, 52)?;
@@ -229,6 +232,12 @@ impl RoadmapOptions {
     fn check_resume(&self, r: &Roadmap) -> Result<(), Error> {
         // Named by their path in it (`resumeFrom.weeks[2].title`), so that a form can point at what is wrong.
         let bad = |at: &str, m: String| Err(Error::invalid(&cat!("resumeFrom.", at), m));
+        // Its level goes into the prompts and its userId stays in the new roadmap, as the options' own would.
+        let key = self.api_key.trim();
+        let own = [("role", Some(&r.role)), ("level", r.level.as_ref()), ("userId", r.user_id.as_ref())];
+        if let Some((at, _)) = own.iter().find(|(_, v)| v.is_some_and(|v| crate::error::holds_key(v, key))) {
+            return bad(at, KEY_IN_FIELD.into());
+        }
         if !same_role(&r.role, &self.role) {
             return bad("role", cat!("was made for role ", quote(&r.role), ", not ", quote(&self.role)));
         }

@@ -244,7 +244,12 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
 pub fn send(handle: &Rc<ChatHandle>, text: JsValue, opts: JsValue, json: bool) -> Promise {
     let h = handle.clone();
     // Bad input rejects at once: it need not wait for the calls ahead of it (a minute or more, with retries).
-    let (opts, text) = match call_options(&opts).and_then(|o| Ok((o, text_arg(&text)?))) {
+    let message = |t: &JsValue| match text_arg(t)? {
+        // The chat would refuse it too, but only once the calls ahead had settled.
+        t if t.trim().is_empty() => Err(Error::invalid("text", "the message is empty")),
+        t => Ok(t),
+    };
+    let (opts, text) = match call_options(&opts).and_then(|o| Ok((o, message(&text)?))) {
         Ok(checked) => checked,
         Err(e) => return Promise::reject(&js_error(handle.without_key(e))),
     };
@@ -273,7 +278,10 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
     let checked = call_options(&opts).and_then(|o| {
         let prompts = plain_value(&prompts, "prompts", "must be an array of strings")
             .and_then(|v| Vec::<String>::from_json(&v).map_err(|e| decode_error(e, "prompts")))?;
-        match prompts.is_empty() || prompts.iter().any(|p| p.trim().is_empty()) {
+        if let Some(i) = prompts.iter().position(|p| p.trim().is_empty()) {
+            return Err(Error::invalid(&cat!("prompts[", i, "]"), "the prompt is empty"));
+        }
+        match prompts.is_empty() {
             true => Err(Error::invalid("prompts", "must be a non-empty array of non-empty strings")),
             false => Ok((o, prompts)),
         }

@@ -24,7 +24,8 @@ describe('errors and safety', () => {
 
       assert.equal(await page.isVisible('#error-box'), true);
       assert.equal(await page.textContent('#error-code'), 'AUTH');
-      assert.match(await page.textContent('#error-title'), /did not accept the API key/);
+      // Said by the server at the base URL, not by Google (found by an exploratory test).
+      assert.equal(await page.textContent('#error-title'), `The server at 127.0.0.1:${port} did not accept the API key`);
       assert.match(await page.textContent('#error-advice'), /Check the key/);
       assert.equal(await page.getAttribute('#error-box', 'role'), 'alert');
       assert.equal(await page.locator('.week-card').count(), 0);

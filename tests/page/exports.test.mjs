@@ -158,6 +158,17 @@ describe('export builders (www/exports.js)', () => {
     assert.equal(md.match(/^### Day \d: /gm).length, 7);
     assert.match(md, /^- \[ \] Line one line two$/m, 'task text stays on one line');
     assert.equal(fileBase(roadmap), 'data-engineer-ops-lead-1-week-roadmap');
+    assert.match(md, / · 1 of 1 weeks generated$/m);
+    // A placeholder week was counted as generated ("4 of 4 weeks generated"); found by an exploratory test.
+    const withPlaceholder = { ...roadmap, totalWeeks: 2, weeks: [roadmap.weeks[0], { ...roadmap.weeks[0], week: 2, fallback: true }] };
+    assert.match(toMarkdown(withPlaceholder), / · 1 of 2 weeks generated, 1 placeholder$/m);
+    // Roles in any script name the file (they all became `roadmap`); accents go, Hangul stays whole.
+    const named = (role) => fileBase({ role, totalWeeks: 4 });
+    assert.equal(named('数据 工程师'), '数据-工程师-4-week-roadmap');
+    assert.equal(named('Инженер DevOps'), 'инженер-devops-4-week-roadmap');
+    assert.equal(named('데이터 엔지니어'), '데이터-엔지니어-4-week-roadmap');
+    assert.equal(named('Développeur Web/Mobile'), 'developpeur-webmobile-4-week-roadmap');
+    assert.equal(named('🚀 ?'), 'roadmap-4-week-roadmap');
   });
 
   test('toMarkdown: model text cannot become HTML or a non-http(s) link; http(s) URLs stay links', () => {
