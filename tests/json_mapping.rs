@@ -141,6 +141,20 @@ fn a_budget_and_a_level_under_either_spelling_are_refused_before_sending() {
         let Err(Error::InvalidInput { field, .. }) = check(both) else { panic!("{both} passed") };
         assert_eq!(field, "generationConfig.thinkingConfig", "{both}");
     }
+    // Google reads `generationConfig`'s own members under both names too (found by a review).
+    for both in [r#"{"thinking_config":{"thinkingBudget":0,"thinkingLevel":"low"}}"#, r#"{"thinking_config":{"thinking_budget":0,"thinking_level":"low"}}"#] {
+        let Err(Error::InvalidInput { field, .. }) = decode::<GenerationConfig>(both).unwrap().check() else { panic!("{both} passed") };
+        assert_eq!(field, "generationConfig.thinkingConfig", "{both}");
+    }
+    assert!(decode::<GenerationConfig>(r#"{"max_output_tokens":0}"#).unwrap().check().is_err());
+    // Read as the one field they are: sent under its JSON name, so that `sendJson`'s own `responseMimeType` is not
+    // added beside a `response_mime_type`; both names at once are refused, naming the second.
+    let g: GenerationConfig = decode(r#"{"response_mime_type":"text/plain","top_p":0.5,"thinking_config":{"include_thoughts":true}}"#).unwrap();
+    assert_eq!(g.response_mime_type.as_deref(), Some("text/plain"));
+    assert_eq!(g.to_json(), r#"{"responseMimeType":"text/plain","thinkingConfig":{"includeThoughts":true},"top_p":0.5}"#);
+    let e = decode_err::<GenerationConfig>(r#"{"maxOutputTokens":5000,"max_output_tokens":6000}"#);
+    assert_eq!((e.path.as_str(), e.message.as_str()), ("max_output_tokens", "names the same field as `maxOutputTokens`: give one of them"));
+    assert_eq!(decode_err::<GenerationConfig>(r#"{"thinkingConfig":{"thinking_level":"low","thinkingLevel":"low"}}"#).path, "thinkingConfig.thinking_level");
     // One of them, or a level left unspecified (or null), is fine.
     for one in [
         r#"{"thinking_budget":0}"#,

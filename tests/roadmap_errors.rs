@@ -449,6 +449,15 @@ fn a_key_given_as_the_role_level_or_user_id_is_refused_and_never_quoted() {
         let (e, _) = err(&t, &RoadmapOptions { resume_from: Some(r.clone()), ..base.clone() });
         assert_eq!(no_key(&e.error), (field.to_string(), refused.clone()));
     }
+    // Replaced by the options' own, they go nowhere: the run goes on, as regenerateWeek's does (found by a review).
+    let replaced = RoadmapOptions {
+        resume_from: Some(Roadmap { level: in_level.level.clone(), ..in_user_id.clone() }),
+        user_id: Some("alice".into()),
+        level: made.level.clone().or(Some("Beginner".into())),
+        ..base.clone()
+    };
+    let resumed = ok(&ReplayTransport::with_responder(vec![], gemini()), &replaced).0;
+    assert_eq!((resumed.user_id.as_deref(), resumed.level.as_deref()), (Some("alice"), replaced.level.as_deref()));
     // regenerateWeek: the roadmap's own userId is the roadmap's mistake; one given with the call is the caller's.
     let none = RoadmapOptions { role: String::new(), weeks: 0.0, ..base.clone() };
     let e = block_on(regenerate_week(&t, &in_user_id, 1, &none, &mut |_| {})).unwrap_err();

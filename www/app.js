@@ -92,6 +92,12 @@ function resumable(state = document.body.dataset.state) {
   return (state === 'cancelled' || state === 'failed' || state === 'partial') && outlineComplete(current?.roadmap) && weeksLeft(current.roadmap) > 0;
 }
 
+/** A placeholder week's note: the button that asks for it again now (a whole roadmap's, or Continue's). */
+function placeholderAdvice(state) {
+  if (state !== 'running' && !regen && whole(current?.roadmap)) return 'Regenerate it for a full plan.';
+  return resumable(state) ? 'Continue asks for it again.' : 'Once the run ends, Continue or “Regenerate week” asks for it again.';
+}
+
 function setState(state) {
   document.body.dataset.state = state;
   disarmDiscard();
@@ -115,6 +121,7 @@ function setState(state) {
     b.disabled = state === 'running' || (!!regen && b !== regen.button) || !canRegenerate;
     b.title = canRegenerate ? '' : NOT_WHOLE;
   }
+  for (const note of ui.weeksList.querySelectorAll('.flag__next')) note.textContent = placeholderAdvice(state);
 }
 
 function disarmDiscard() {
@@ -394,7 +401,11 @@ function upsertCard(rm, w) {
   const sig = JSON.stringify([w, w.fallback ? fallbackReason(rm, w.week) : '']);
   const existing = ui.weeksList.querySelector(`:scope > [data-week="${w.week}"]`);
   if (existing && cardSig.get(existing) === sig) return existing;
-  const card = weekCard(rm, w, { canRegenerate: !run && !regen && whole(rm), offline: (run?.backend ?? current)?.offline ?? false });
+  const card = weekCard(rm, w, {
+    canRegenerate: !run && !regen && whole(rm),
+    offline: (run?.backend ?? current)?.offline ?? false,
+    advice: placeholderAdvice(document.body.dataset.state),
+  });
   cardSig.set(card, sig);
   if (existing) {
     // Keep the days the reader had opened.

@@ -4,17 +4,17 @@ import { safeHttpUrl, trimUrl } from './render.js';
 
 /** `devops-engineer-12-week-roadmap` */
 export function fileBase(roadmap) {
-  // Letters of any script stay (an ASCII-only filter made every Chinese or Russian role `roadmap`); accents go, and
-  // NFC puts back together what NFKD took apart that is not an accent (Hangul syllables).
+  // Letters of any script stay (an ASCII-only filter made every Chinese or Russian role `roadmap`), with the marks
+  // that are part of them (Devanagari vowel signs, Japanese voicing, the breve of й); only accents on Latin letters
+  // go. At most 50 characters, so that the name stays within the 255 bytes of most file systems.
   const letters = String(roadmap.role || 'roadmap')
     .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
+    .replace(/([a-z])[\u0300-\u036f]+/gi, '$1')
     .normalize('NFC')
-    .replace(/[^\p{L}\p{N}\s_-]/gu, '')
-    .trim()
+    .replace(/[^\p{L}\p{M}\p{N}\s_-]/gu, '')
     .toLowerCase()
     .replace(/[\s_-]+/g, '-');
-  const slug = Array.from(letters).slice(0, 60).join('') || 'roadmap';
+  const slug = Array.from(letters.replace(/^-+/, '')).slice(0, 50).join('').replace(/-+$/, '') || 'roadmap';
   return `${slug}-${roadmap.totalWeeks}-week-roadmap`;
 }
 

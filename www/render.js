@@ -205,7 +205,7 @@ function dayDetails(d) {
 }
 
 /** One week card. `busy` disables its regenerate button. */
-export function weekCard(roadmap, w, { canRegenerate = true, offline = false } = {}) {
+export function weekCard(roadmap, w, { canRegenerate = true, offline = false, advice = '' } = {}) {
   const id = `week-${w.week}`;
   const totalHours = (w.days || []).reduce((s, d) => s + (Number(d.hours) || 0), 0);
   const meta = [`${(w.days || []).length} days`];
@@ -237,7 +237,9 @@ export function weekCard(roadmap, w, { canRegenerate = true, offline = false } =
         'div',
         { className: 'flag', role: 'note' },
         el('strong', {}, 'Placeholder week. '),
-        `${offline ? 'The demo model’s' : 'Gemini’s'} answer for this week could not be used (${fallbackReason(roadmap, w.week)}), so it was filled in from the outline. Continue asks for it again${canRegenerate ? ', and so does “Regenerate week”' : ''}.`,
+        `${offline ? 'The demo model’s' : 'Gemini’s'} answer for this week could not be used (${fallbackReason(roadmap, w.week)}), so it was filled in from the outline. `,
+        // What to do about it depends on what is on offer now: the page keeps it up to date.
+        el('span', { className: 'flag__next' }, advice),
       ),
     );
   }

@@ -63,13 +63,9 @@ impl GenerationConfig {
     pub fn check(&self) -> Result<(), crate::Error> {
         use crate::Error;
         if let Some(t) = &self.thinking_config {
-            // Google reads the proto's own (snake_case) names too, which pass through as unmodelled members.
-            // A level left unspecified is no level.
-            let specified = |l: &str| !l.eq_ignore_ascii_case("THINKING_LEVEL_UNSPECIFIED");
-            let snake = |name: &str, set: &dyn Fn(&Value) -> bool| t.extra.get(name).is_some_and(set);
-            let budget = t.thinking_budget.is_some() || snake("thinking_budget", &|v| !matches!(v, Value::Null));
-            let level = t.thinking_level.as_deref().is_some_and(specified)
-                || snake("thinking_level", &|v| v.as_str().is_some_and(specified));
+            // A level left unspecified is no level, as the mock reads it (Google's docs do not say).
+            let budget = t.thinking_budget.is_some();
+            let level = t.thinking_level.as_deref().is_some_and(|l| !l.eq_ignore_ascii_case("THINKING_LEVEL_UNSPECIFIED"));
             if budget && level {
                 return Err(Error::invalid("generationConfig.thinkingConfig", "set thinkingBudget or thinkingLevel, not both"));
             }
@@ -147,6 +143,25 @@ const THINKING_CONFIG_FIELDS: &[&str] = &["thinkingBudget", "thinkingLevel", "in
 const GENERATION_CONFIG_FIELDS: &[&str] =
     &["responseMimeType", "responseJsonSchema", "maxOutputTokens", "temperature", "thinkingConfig"];
 
+/// `v` with the proto's own (snake_case) names of `known` fields written as their JSON names. Google reads both,
+/// so the checks, and the settings this package adds (`responseMimeType`), must see one field under one name; both
+/// given at once are refused.
+fn json_names(v: &Value, known: &[&str]) -> Result<Value, Box<DecodeError>> {
+    let Some(map) = v.as_object() else { return Ok(v.clone()) };
+    let mut out = Map::new();
+    for (k, x) in &map.0 {
+        let snake = |c: &str| {
+            c.chars().flat_map(|ch| [ch.is_ascii_uppercase().then_some('_'), Some(ch.to_ascii_lowercase())]).flatten().eq(k.chars())
+        };
+        let name = known.iter().find(|c| snake(c)).map_or(k.as_str(), |c| c);
+        if name != k && map.contains_key(name) {
+            return Err(Box::new(DecodeError::new(cat!("names the same field as `", name, "`: give one of them")).in_key(k)));
+        }
+        out.0.push((name.to_string(), x.clone()));
+    }
+    Ok(Value::Object(out))
+}
+
 /// The members of an object not among `known`, in their order.
 fn unmodelled(v: &Value, known: &[&str]) -> Map {
     let mut extra = Map::new();
@@ -160,6 +175,7 @@ fn unmodelled(v: &Value, known: &[&str]) -> Map {
 
 impl ReadJson for ThinkingConfig {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
+        let v = &json_names(v, THINKING_CONFIG_FIELDS)?;
         let f = Fields::of(v)?;
         f.opt("thinkingBudget", &mut self.thinking_budget)?;
         f.opt("thinkingLevel", &mut self.thinking_level)?;
@@ -184,6 +200,7 @@ impl ToJson for ThinkingConfig {
 
 impl ReadJson for GenerationConfig {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
+        let v = &json_names(v, GENERATION_CONFIG_FIELDS)?;
         let f = Fields::of(v)?;
         let extra = unmodelled(v, GENERATION_CONFIG_FIELDS);
         f.opt("responseMimeType", &mut self.response_mime_type)?;

@@ -232,9 +232,14 @@ impl RoadmapOptions {
     fn check_resume(&self, r: &Roadmap) -> Result<(), Error> {
         // Named by their path in it (`resumeFrom.weeks[2].title`), so that a form can point at what is wrong.
         let bad = |at: &str, m: String| Err(Error::invalid(&cat!("resumeFrom.", at), m));
-        // Its level goes into the prompts and its userId stays in the new roadmap, as the options' own would.
+        // Its level goes into the prompts and its userId stays in the new roadmap, as the options' own would, unless
+        // those options replace them.
         let key = self.api_key.trim();
-        let own = [("role", Some(&r.role)), ("level", r.level.as_ref()), ("userId", r.user_id.as_ref())];
+        let own = [
+            ("role", Some(&r.role)),
+            ("level", r.level.as_ref().filter(|_| self.level.is_none())),
+            ("userId", r.user_id.as_ref().filter(|_| self.user_id.is_none())),
+        ];
         if let Some((at, _)) = own.iter().find(|(_, v)| v.is_some_and(|v| crate::error::holds_key(v, key))) {
             return bad(at, KEY_IN_FIELD.into());
         }

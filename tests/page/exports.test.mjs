@@ -169,6 +169,15 @@ describe('export builders (www/exports.js)', () => {
     assert.equal(named('데이터 엔지니어'), '데이터-엔지니어-4-week-roadmap');
     assert.equal(named('Développeur Web/Mobile'), 'developpeur-webmobile-4-week-roadmap');
     assert.equal(named('🚀 ?'), 'roadmap-4-week-roadmap');
+    // Marks that are part of a letter stay (stripping every mark changed the words: found by a review).
+    assert.equal(named('データエンジニア'), 'データエンジニア-4-week-roadmap');
+    assert.equal(named('डेटा इंजीनियर'), 'डेटा-इंजीनियर-4-week-roadmap');
+    assert.equal(named('Йога'), 'йога-4-week-roadmap');
+    assert.equal(named('-DevOps-'), 'devops-4-week-roadmap');
+    // Within the 255 bytes of most file systems, and never ending in a dash where it was cut.
+    const long = named('𠀀'.repeat(80));
+    assert.ok(Buffer.byteLength(`${long}.md`) <= 255, long);
+    assert.equal(named(`${'a'.repeat(49)} b`), `${'a'.repeat(49)}-4-week-roadmap`);
   });
 
   test('toMarkdown: model text cannot become HTML or a non-http(s) link; http(s) URLs stay links', () => {

@@ -635,6 +635,10 @@ describe('generation', () => {
       assert.equal(await page.textContent('#status-title'), 'Roadmap ready — with placeholders');
       assert.match(await page.textContent('#status-detail'), / · 2 weeks to regenerate$/);
       assert.equal(await page.locator('#progress .seg--fallback').count(), 1);
+      // The note names the button on offer: here "Regenerate week" (Continue is not shown once a run is done).
+      assert.equal(await page.isVisible('#continue'), false);
+      assert.equal(await page.isDisabled('#week-1 [data-action="regenerate"]'), false);
+      assert.match(await page.textContent('#week-1 .flag'), /Regenerate it for a full plan\.$/);
 
       await page.click('#week-1 [data-action="regenerate"]');
       await page.waitForSelector('#week-1[data-fallback="false"]');
