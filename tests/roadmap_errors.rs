@@ -348,6 +348,9 @@ fn invalid_options_fail_before_any_request() {
         ("hoursPerDay", Box::new(|o| o.hours_per_day = Some(16.5))),
         ("level", Box::new(|o| o.level = Some("  ".into()))),
         ("model", Box::new(|o| o.model = Some("gemini 2.5?".into()))),
+        // Past what a server takes in a header or a URL: an HTTP 431, after a request (found by an exploratory test).
+        ("apiKey", Box::new(|o| o.api_key = "k".repeat(1025))),
+        ("model", Box::new(|o| o.model = Some("g".repeat(129)))),
         ("baseUrl", Box::new(|o| o.base_url = Some("ftp://example.com".into()))),
         ("timeoutMs", Box::new(|o| o.timeout_ms = Some(0.0))),
         ("maxOutputTokens", Box::new(|o| o.max_output_tokens = Some(4095.0))),
@@ -377,6 +380,8 @@ fn invalid_options_fail_before_any_request() {
     for key in ["AIzaSyD-EXAMPLE_0123456789abcdefghijklmn", "AQ.Ab8RN6EXAMPLE-_0123456789abcdefghijklmnop"] {
         assert!(RoadmapOptions { api_key: key.into(), ..base.clone() }.validate().is_ok(), "{key}");
     }
+    let longest = RoadmapOptions { api_key: "k".repeat(1024), model: Some(format!("models/{}", "g".repeat(128))), ..base.clone() };
+    assert!(longest.validate().is_ok());
 }
 
 /// The key typed where the model or the base URL belongs (two form fields swapped) passed the name check: the

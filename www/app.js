@@ -9,6 +9,7 @@ const GOOGLE_URL = 'https://generativelanguage.googleapis.com';
 const DEMO_KEY = 'offline-demo-key';
 const STORE_KEY = 'gemini-roadmap:last-roadmap'; // localStorage: the last roadmap, never the key
 const KEY_SLOT = 'gemini-roadmap:api-key'; // sessionStorage, only when "Remember in this tab" is ticked
+const RUN_LOCK = 'gemini-roadmap:run'; // Web Locks: held by the one tab generating (a roadmap or a week)
 
 /** The model the package uses when none is given, and the form's first choice. */
 const DEFAULT_MODEL = 'gemini-3.1-flash-lite';
@@ -537,8 +538,11 @@ function discardSaved(reason) {
   addLog(`Discarded the saved roadmap: ${reason}`, 'warn');
 }
 
-/** Shows the roadmap saved in this browser, if any. Returns whether it did; a copy it cannot show is discarded. */
-function restore() {
+/**
+ * Shows the roadmap saved in this browser, if any. Returns whether it did; a copy it cannot show is discarded.
+ * `fillIn`: the form shows its role and settings (not when another tab saved it: this one's form may be in use).
+ */
+function restore(fillIn = true) {
   let saved;
   try {
     saved = JSON.parse(localStorage.getItem(STORE_KEY) || 'null');
@@ -562,9 +566,11 @@ function restore() {
   const otherUsage = isObject(saved.otherUsage) && Object.values(saved.otherUsage).every(isObject) ? saved.otherUsage : {};
   // Saved while its run was still going, after every week had arrived: it is complete.
   current = { roadmap: rm, params, model, offline: !!saved.offline, complete: !!saved.complete || allArrived(rm), otherUsage };
-  fillForm(params);
-  // A model the form no longer offers (gemini-2.5-flash, shut down by Google) leaves the form on its default.
-  if ([...ui.model.options].some((o) => o.value === model)) ui.model.value = model;
+  if (fillIn) {
+    fillForm(params);
+    // A model the form no longer offers (gemini-2.5-flash, shut down by Google) leaves the form on its default.
+    if ([...ui.model.options].some((o) => o.value === model)) ui.model.value = model;
+  }
   renderRoadmap(rm);
   renderUsage();
   ui.statusCard.hidden = false;
@@ -580,6 +586,36 @@ function restore() {
   }
   addLog(`Restored the roadmap saved ${when}`);
   return true;
+}
+
+/**
+ * Tabs of this page share the one saved roadmap: two generating at once saved over each other, and a tab showing an
+ * older copy went on from it. One tab generates at a time (a Web Lock), and the others show what it saves.
+ */
+let claiming = false;
+function exclusively(work) {
+  if (run || regen || claiming) return; // this tab's own run holds the lock
+  if (!navigator.locks) return work();
+  claiming = true;
+  return navigator.locks.request(RUN_LOCK, { ifAvailable: true }, (lock) => {
+    claiming = false;
+    if (lock) return work();
+    clearErrors();
+    showFormError('Another tab of this page is generating. Finish or cancel it there first: both would save over the one roadmap kept in this browser, which this tab shows as it changes.');
+    addLog('Nothing started: another tab is generating', 'warn');
+  });
+}
+
+function adoptOtherTabs(e) {
+  if ((e.key !== STORE_KEY && e.key !== null) || run || regen || claiming) return;
+  ui.errorBox.hidden = true; // about this tab's last roadmap, not the one shown now
+  const shown = restore(false);
+  if (!shown) {
+    current = null;
+    resetView();
+  }
+  setState(shown ? (current.complete ? 'done' : 'partial') : 'idle');
+  addLog(shown ? 'The saved roadmap was changed in another tab: showing it' : 'The saved roadmap was removed in another tab');
 }
 
 // ───────────── errors ─────────────
@@ -1211,7 +1247,7 @@ function wire() {
     if (e.key !== 'Enter' || e.isComposing || e.defaultPrevented || e.target.tagName !== 'INPUT') return;
     if (!resumable() || run || regen || !sameRoadmap()) return;
     e.preventDefault(); // no implicit submission (that would be "Generate new roadmap")
-    startRun('continue');
+    exclusively(() => startRun('continue'));
   });
   // An edit after the first press asks again: the confirmation was for what the form said then.
   ui.roadmapForm.addEventListener('input', () => {
@@ -1220,7 +1256,7 @@ function wire() {
   ui.roadmapForm.addEventListener('submit', (e) => {
     e.preventDefault();
     if (resumable() && !discardArmed) armDiscard();
-    else startRun('new');
+    else exclusively(() => startRun('new'));
   });
   for (const type of ['keydown', 'keyup']) {
     ui.cancel.addEventListener(type, (e) => run && ignoreEchoPress(e, run.startedAt));
@@ -1233,7 +1269,8 @@ function wire() {
     ui.statusTitle.textContent = 'Cancelling…';
     run.controller.abort();
   });
-  ui.continue.addEventListener('click', () => startRun('continue'));
+  ui.continue.addEventListener('click', () => exclusively(() => startRun('continue')));
+  window.addEventListener('storage', adoptOtherTabs);
 
   // The key: in memory (the input) only, unless the user opts in to this tab's sessionStorage.
   const syncKey = () => {
@@ -1270,7 +1307,7 @@ function wire() {
       if (e.detail > 1) return;
       b.textContent = 'Cancelling…';
       regen.controller.abort();
-    } else regenerate(Number(b.dataset.week), b);
+    } else exclusively(() => regenerate(Number(b.dataset.week), b));
   });
 
   ui.exportJson.addEventListener('click', () => {

@@ -28,6 +28,11 @@ impl Endpoint {
         if !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(Error::invalid("apiKey", "the API key contains characters that cannot be sent in a header"));
         }
+        // Far above any real one, and below what a server takes in a header or a URL (a longer one came back as an
+        // HTTP 431 with an empty body, after a request).
+        if key.len() > 1024 {
+            return Err(Error::invalid("apiKey", "is longer than any API key (at most 1024 characters)"));
+        }
         let model = model.map(str::trim).filter(|m| !m.is_empty()).unwrap_or(super::DEFAULT_MODEL);
         let base = base_url.map(str::trim).filter(|b| !b.is_empty()).unwrap_or(super::DEFAULT_BASE_URL);
         // The key typed in the wrong field (or pasted into a URL) would travel in the URL and show in messages.
@@ -39,6 +44,9 @@ impl Endpoint {
             return Err(Error::invalid("baseUrl", "holds the API key: pass the key as apiKey only"));
         }
         let model = model.strip_prefix("models/").unwrap_or(model);
+        if model.len() > 128 {
+            return Err(Error::invalid("model", "is longer than any model name (at most 128 characters)"));
+        }
         // Starting with a letter or digit, as Google's names do: `.`, `..` and `` (from `models/`) would make
         // `models/{model}` another endpoint.
         if !model.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())

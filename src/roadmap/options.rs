@@ -42,8 +42,9 @@ pub enum Strategy {
 #[cfg_attr(target_arch = "wasm32", derive(tsify::Tsify))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoadmapOptions {
-    /// Required: the user's Gemini API key, not empty and visible ASCII only once trimmed (a pasted key's line break
-    /// is dropped). Sent only as the `x-goog-api-key` header, never in a URL, a log line or an error.
+    /// Required: the user's Gemini API key, not empty, at most 1024 characters and visible ASCII only once trimmed (a
+    /// pasted key's line break is dropped). Sent only as the `x-goog-api-key` header, never in a URL, a log line or an
+    /// error.
     pub api_key: String,
     /// Required: the role or goal, e.g. `"DevOps Engineer"`; 1 to 120 characters once trimmed (runs of whitespace
     /// become one space in the prompts), not holding the API key.
@@ -51,7 +52,8 @@ pub struct RoadmapOptions {
     /// Required: the roadmap's length, an integer from 1 to 52 weeks.
     pub weeks: f64,
     /// The Gemini model, default `"gemini-3.1-flash-lite"` (also when empty). A leading `models/` is dropped; the
-    /// name starts with an ASCII letter or digit, may hold only those, `-`, `.` and `_`, and must not hold the API key.
+    /// name (at most 128 characters) starts with an ASCII letter or digit, may hold only those, `-`, `.` and `_`, and
+    /// must not hold the API key.
     #[serde(default)]
     pub model: Option<String>,
     /// Where requests go, default `"https://generativelanguage.googleapis.com"` (also when empty): a proxy or the

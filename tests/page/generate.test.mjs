@@ -308,6 +308,45 @@ describe('generation', () => {
     }
   });
 
+  test('two tabs: while one generates the other starts nothing and shows what the first saves, then may generate in turn', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    // A second tab of the same browser profile: the same localStorage and Web Locks.
+    const other = await p.context.newPage();
+    try {
+      await other.goto(`${env.site}/`);
+      await other.waitForSelector('body[data-ready="true"]');
+      await env.script('*', [{ delayMs: 3000 }]); // the outline takes a while: the first tab is still running
+      const lastSeq = (await env.requests()).at(-1)?.seq ?? 0;
+      await fillForm(page, { weeks: 6, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'running');
+      // Both saved over the one roadmap kept in the browser, and the tab that saved last won (found by a demo audit).
+      await fillForm(other, { role: 'Data Engineer', weeks: 3, batch: 3 });
+      await other.click('#generate');
+      await other.waitForSelector('#form-error:not([hidden])');
+      assert.match(await other.textContent('#form-error'), /Another tab of this page is generating/);
+      assert.equal(await other.getAttribute('body', 'data-state'), 'idle');
+      await waitState(page, 'done');
+      const asked = generateRequests((await env.requests()).filter((r) => r.seq > lastSeq));
+      assert.ok(asked.every((r) => /Role: DevOps Engineer/.test(r.lastUserText)), 'the second tab sent nothing');
+      // The second tab shows the roadmap the first saved, and keeps what was typed into its form.
+      await until(async () => (await weekNumbers(other)).length === 6, { message: 'the other tab shows the saved roadmap' });
+      assert.equal(await other.getAttribute('body', 'data-state'), 'done');
+      assert.equal(await other.inputValue('#role'), 'Data Engineer');
+      assert.ok((await logLines(other)).some((l) => /changed in another tab/.test(l)));
+      // Now it may generate, and the first tab follows.
+      await other.click('#generate');
+      await waitState(other, 'done');
+      await until(async () => (await weekNumbers(page)).length === 3, { message: 'the first tab shows the new roadmap' });
+      assert.equal(await page.inputValue('#role'), 'DevOps Engineer', 'its form is left as it was');
+      p.assertClean();
+    } finally {
+      await other.close();
+      await p.close();
+    }
+  });
+
   test('resume after a daily-quota failure: finished weeks stay, Continue completes without re-requesting them', async () => {
     const p = await openPage(env);
     const { page } = p;
