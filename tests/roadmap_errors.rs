@@ -382,6 +382,9 @@ fn invalid_options_fail_before_any_request() {
     }
     let longest = RoadmapOptions { api_key: "k".repeat(1024), model: Some(format!("models/{}", "g".repeat(128))), ..base.clone() };
     assert!(longest.validate().is_ok());
+    // Counted in characters, as the message says (it counted bytes: 65 `é` were "longer than 128 characters").
+    let e = RoadmapOptions { model: Some("é".repeat(65)), ..base.clone() }.validate().unwrap_err();
+    assert!(e.to_string().contains("is not a model name"), "{e}");
 }
 
 /// The key typed where the model or the base URL belongs (two form fields swapped) passed the name check: the

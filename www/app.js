@@ -90,7 +90,7 @@ const NOT_WHOLE = 'Continue the roadmap first: a week is written again only in a
 
 /** Continue is on offer: a stopped run (or a restored unfinished one) whose outline is complete, with weeks left. */
 function resumable(state = document.body.dataset.state) {
-  return (state === 'cancelled' || state === 'failed' || state === 'partial') && outlineComplete(current?.roadmap) && weeksLeft(current.roadmap) > 0;
+  return !elsewhere && (state === 'cancelled' || state === 'failed' || state === 'partial') && outlineComplete(current?.roadmap) && weeksLeft(current.roadmap) > 0;
 }
 
 /** A placeholder week's note: the button that asks for it again now (a whole roadmap's, or Continue's). */
@@ -106,7 +106,8 @@ function setState(state) {
   ui.generate.hidden = state === 'running';
   ui.generate.disabled = !wasmReady || state === 'running' || !!regen;
   ui.cancel.hidden = state !== 'running';
-  ui.clear.disabled = state === 'running';
+  // Cleared while another tab generates, its next save would bring the roadmap back.
+  ui.clear.disabled = state === 'running' || elsewhere;
   ui.continue.hidden = !canContinue;
   ui.continue.disabled = !!regen;
   if (canContinue) {
@@ -487,7 +488,9 @@ function save() {
   if (!current?.roadmap) return;
   const { roadmap, params, model, offline, complete, otherUsage } = current;
   try {
-    localStorage.setItem(STORE_KEY, JSON.stringify({ v: 1, savedAt: new Date().toISOString(), roadmap, params, model, offline, complete, otherUsage }));
+    const text = JSON.stringify({ v: 1, savedAt: new Date().toISOString(), roadmap, params, model, offline, complete, otherUsage });
+    localStorage.setItem(STORE_KEY, text);
+    lastSaved = text;
   } catch {
     /* storage full or disabled: the roadmap stays on screen */
   }
@@ -530,6 +533,7 @@ function discardSaved(reason) {
   } catch {
     /* storage disabled */
   }
+  lastSaved = null;
   current = null;
   resetView();
   ui.statusCard.hidden = false;
@@ -544,8 +548,9 @@ function discardSaved(reason) {
  */
 function restore(fillIn = true) {
   let saved;
+  lastSaved = savedText();
   try {
-    saved = JSON.parse(localStorage.getItem(STORE_KEY) || 'null');
+    saved = JSON.parse(lastSaved || 'null');
   } catch {
     saved = undefined; // not JSON
   }
@@ -584,7 +589,7 @@ function restore(fillIn = true) {
     ui.statusTitle.textContent = 'Unfinished roadmap restored';
     ui.statusDetail.textContent = `${keptText(rm)} were saved ${when}. Continue finishes the rest.`;
   }
-  addLog(`Restored the roadmap saved ${when}`);
+  if (fillIn) addLog(`Restored the roadmap saved ${when}`);
   return true;
 }
 
@@ -592,30 +597,82 @@ function restore(fillIn = true) {
  * Tabs of this page share the one saved roadmap: two generating at once saved over each other, and a tab showing an
  * older copy went on from it. One tab generates at a time (a Web Lock), and the others show what it saves.
  */
-let claiming = false;
-function exclusively(work) {
-  if (run || regen || claiming) return; // this tab's own run holds the lock
-  if (!navigator.locks) return work();
-  claiming = true;
-  return navigator.locks.request(RUN_LOCK, { ifAvailable: true }, (lock) => {
-    claiming = false;
-    if (lock) return work();
-    clearErrors();
-    showFormError('Another tab of this page is generating. Finish or cancel it there first: both would save over the one roadmap kept in this browser, which this tab shows as it changes.');
-    addLog('Nothing started: another tab is generating', 'warn');
+/** Another tab holds the lock: this one shows its roadmap as it is saved, and offers nothing to go on with. */
+let elsewhere = false;
+/** The saved copy as this tab last wrote or read it: another tab's save differs. */
+let lastSaved = null;
+const BUSY = 'Another tab of this page is generating. Finish or cancel it there first: both would save over the one roadmap kept in this browser, which this tab shows as it changes.';
+const STALE = 'The roadmap saved in this browser was changed in another tab: this tab shows it now. Press again to go on from it.';
+
+function savedText() {
+  try {
+    return localStorage.getItem(STORE_KEY);
+  } catch {
+    return null;
+  }
+}
+
+/** A start refused before anything was sent, shaped as the package's errors are. */
+const refusal = (message) => ({ name: 'GeminiRoadmapError', code: 'ELSEWHERE', message });
+
+/**
+ * Resolves to the function that lets the lock go once this tab holds it, or to null when another tab does. The run
+ * starts on screen at once (as before the lock) and waits for this before it sends anything.
+ */
+function claimRun() {
+  if (!navigator.locks) return Promise.resolve(() => {});
+  return new Promise((granted) => {
+    navigator.locks.request(RUN_LOCK, { ifAvailable: true }, (lock) => (lock ? new Promise((letGo) => granted(letGo)) : granted(null)));
   });
 }
 
-function adoptOtherTabs(e) {
-  if ((e.key !== STORE_KEY && e.key !== null) || run || regen || claiming) return;
+/** Shows the saved copy another tab wrote (or its removal), keeping what is typed in this tab's form. */
+function adoptSaved() {
   ui.errorBox.hidden = true; // about this tab's last roadmap, not the one shown now
+  clearErrors();
+  const first = !elsewhere;
   const shown = restore(false);
   if (!shown) {
     current = null;
     resetView();
   }
   setState(shown ? (current.complete ? 'done' : 'partial') : 'idle');
-  addLog(shown ? 'The saved roadmap was changed in another tab: showing it' : 'The saved roadmap was removed in another tab');
+  // One line per run of the other tab, not one per save.
+  if (first) addLog(shown ? 'The saved roadmap was changed in another tab: showing it' : 'The saved roadmap was removed in another tab');
+  if (elsewhere) sayElsewhere();
+  else watchOtherTab();
+}
+
+function sayElsewhere() {
+  if (!current?.roadmap) return;
+  ui.statusTitle.textContent = 'Being generated in another tab';
+  ui.statusDetail.textContent = `${keptText(current.roadmap)} so far. This tab shows them as that tab saves them.`;
+}
+
+/** While another tab holds the lock: say so, offer no Continue, and look again once it lets go. */
+let watching = false;
+async function watchOtherTab() {
+  if (!navigator.locks || watching) return;
+  watching = true;
+  try {
+    const held = (await navigator.locks.query()).held.some((l) => l.name === RUN_LOCK);
+    if (!held || run || regen) return;
+    elsewhere = true;
+    setState(document.body.dataset.state);
+    sayElsewhere();
+    // Granted once that tab lets go; released at once.
+    await navigator.locks.request(RUN_LOCK, { mode: 'shared' }, () => {});
+    elsewhere = false;
+    if (!run && !regen) adoptSaved();
+    else setState(document.body.dataset.state);
+  } finally {
+    watching = false;
+  }
+}
+
+function adoptOtherTabs(e) {
+  if ((e.key !== STORE_KEY && e.key !== null) || run || regen) return;
+  adoptSaved();
 }
 
 // ───────────── errors ─────────────
@@ -824,7 +881,14 @@ async function startRun(mode) {
   if (params.hoursPerDay) options.hoursPerDay = params.hoursPerDay;
   if (resumeFrom) options.resumeFrom = resumeFrom;
 
+  const letGo = await claimRun();
+  let stale = false;
   try {
+    if (!letGo) throw refusal(BUSY);
+    // A save of another tab's this one missed (its event came while this tab was busy, or to a page in the
+    // back/forward cache): going on from the copy on screen would save over the newer one.
+    stale = !!resumeFrom && savedText() !== lastSaved;
+    if (stale) throw refusal(STALE);
     const roadmap = await generateRoadmap(options);
     if (run !== me) return;
     finishRun(roadmap);
@@ -832,6 +896,12 @@ async function startRun(mode) {
     if (run !== me) return;
     if (err?.name === 'AbortError') cancelledRun(err);
     else failRun(err);
+    if (stale) {
+      adoptSaved();
+      showFormError(STALE);
+    }
+  } finally {
+    letGo?.();
   }
 }
 
@@ -1062,7 +1132,7 @@ function failRun(err) {
   const me = run;
   const focus = endRun();
   if (err?.name !== 'GeminiRoadmapError') err = { code: 'UNEXPECTED', message: String(err?.message || err) };
-  if (err.code === 'INVALID_INPUT') {
+  if (err.code === 'INVALID_INPUT' || err.code === 'ELSEWHERE') {
     // Nothing was sent. Show the message next to the field it names.
     const id = FIELD_INPUTS[err.field];
     const message = (err.message || '').replace(/^Invalid option `[^`]+`:\s*/, '') || 'This value is not valid.';
@@ -1073,12 +1143,14 @@ function failRun(err) {
       renderUsage();
       ui.statusCard.hidden = false;
       ui.statusTitle.textContent = 'Nothing was sent';
-      ui.statusDetail.textContent = 'Fix the highlighted field and try again. The roadmap below is unchanged.';
+      ui.statusDetail.textContent = err.code === 'ELSEWHERE' ? 'The roadmap below is unchanged.' : 'Fix the highlighted field and try again. The roadmap below is unchanged.';
       updateProgress();
     }
     if (id) showFieldErrors({ [id]: message.charAt(0).toUpperCase() + message.slice(1) + '.' });
     else showFormError(`${err.field ? `${err.field}: ` : ''}${message}`);
+    if (err.code === 'ELSEWHERE') addLog(`Nothing started: ${err.message}`, 'warn');
     setState(!current ? 'idle' : current.complete ? 'done' : 'partial');
+    if (!id) ui.formError.scrollIntoView({ block: 'nearest' });
     return;
   }
   const kept = err.partial && Array.isArray(err.partial.weeks) ? err.partial : me.working;
@@ -1138,7 +1210,12 @@ async function regenerate(weekNo, button) {
   button.textContent = 'Cancel regeneration';
   msg.textContent = '';
   addLog(`Regenerating week ${weekNo}`);
+  const letGo = await claimRun();
+  let stale = false;
   try {
+    if (!letGo) throw refusal(BUSY);
+    stale = savedText() !== lastSaved; // see startRun
+    if (stale) throw refusal(STALE);
     const options = { apiKey: b.apiKey, model: b.model, baseUrl: b.baseUrl, signal: me.controller.signal };
     const roadmap = await regenerateWeek(current.roadmap, weekNo, options);
     if (regen !== me) return; // cleared meanwhile: that roadmap is gone, do not bring it back or save it
@@ -1188,11 +1265,22 @@ async function regenerate(weekNo, button) {
       setState(document.body.dataset.state);
       return;
     }
+    if (err?.code === 'ELSEWHERE') {
+      // On the card, where the button was pressed: on a phone the form is far above it.
+      if (stale) adoptSaved();
+      const slot = stale ? ui.weeksList.querySelector(`:scope > [data-week="${weekNo}"] .week-card__msg`) : msg;
+      if (slot) slot.textContent = err.message;
+      addLog(`Nothing started: ${err.message}`, 'warn');
+      setState(document.body.dataset.state);
+      return;
+    }
     // The advice names the model this request used (the form's), which may not be the roadmap's.
     const [title, advice] = err?.code ? explain(err, b.offline, 'week', b.model, otherServer(b)) : ['Something went wrong', 'Try the week again.'];
     msg.textContent = `${err?.code ?? 'ERROR'}: ${title}. ${advice}`;
     addLog(`Regenerating week ${weekNo} failed: ${err?.code ?? ''} ${err?.message ?? ''}`, 'error');
     setState(document.body.dataset.state);
+  } finally {
+    letGo?.();
   }
 }
 
@@ -1247,7 +1335,7 @@ function wire() {
     if (e.key !== 'Enter' || e.isComposing || e.defaultPrevented || e.target.tagName !== 'INPUT') return;
     if (!resumable() || run || regen || !sameRoadmap()) return;
     e.preventDefault(); // no implicit submission (that would be "Generate new roadmap")
-    exclusively(() => startRun('continue'));
+    startRun('continue');
   });
   // An edit after the first press asks again: the confirmation was for what the form said then.
   ui.roadmapForm.addEventListener('input', () => {
@@ -1256,7 +1344,7 @@ function wire() {
   ui.roadmapForm.addEventListener('submit', (e) => {
     e.preventDefault();
     if (resumable() && !discardArmed) armDiscard();
-    else exclusively(() => startRun('new'));
+    else startRun('new');
   });
   for (const type of ['keydown', 'keyup']) {
     ui.cancel.addEventListener(type, (e) => run && ignoreEchoPress(e, run.startedAt));
@@ -1269,7 +1357,7 @@ function wire() {
     ui.statusTitle.textContent = 'Cancelling…';
     run.controller.abort();
   });
-  ui.continue.addEventListener('click', () => exclusively(() => startRun('continue')));
+  ui.continue.addEventListener('click', () => startRun('continue'));
   window.addEventListener('storage', adoptOtherTabs);
 
   // The key: in memory (the input) only, unless the user opts in to this tab's sessionStorage.
@@ -1307,7 +1395,7 @@ function wire() {
       if (e.detail > 1) return;
       b.textContent = 'Cancelling…';
       regen.controller.abort();
-    } else exclusively(() => regenerate(Number(b.dataset.week), b));
+    } else regenerate(Number(b.dataset.week), b);
   });
 
   ui.exportJson.addEventListener('click', () => {
@@ -1350,6 +1438,7 @@ function wire() {
     } catch {
       /* nothing stored */
     }
+    lastSaved = null;
     current = null;
     resetView();
     clearErrors();
@@ -1370,9 +1459,8 @@ async function main() {
   } catch {
     /* storage disabled */
   }
-  let restored = false;
   try {
-    restored = restore();
+    restore();
   } catch (err) {
     // Whatever a saved copy holds, it must not keep the page from starting.
     console.warn('restoring the saved roadmap failed', err?.name);
@@ -1391,7 +1479,9 @@ async function main() {
   } catch (err) {
     showFormError(`The roadmap engine (WebAssembly) could not be loaded: ${err?.message ?? err}. Run “npm run build” and reload.`);
   }
-  setState(restored ? (current.complete ? 'done' : 'partial') : 'idle');
+  // From what is on screen now: another tab may have saved or removed the roadmap while this one loaded.
+  setState(current ? (current.complete ? 'done' : 'partial') : 'idle');
+  watchOtherTab();
   document.body.dataset.ready = wasmReady ? 'true' : 'false';
 }
 

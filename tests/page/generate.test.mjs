@@ -327,19 +327,71 @@ describe('generation', () => {
       await other.waitForSelector('#form-error:not([hidden])');
       assert.match(await other.textContent('#form-error'), /Another tab of this page is generating/);
       assert.equal(await other.getAttribute('body', 'data-state'), 'idle');
+      // Once the first tab has saved something, the second shows it as being generated there: no Continue (it
+      // could only be refused), no Clear (the next save would bring it back).
+      await other.waitForFunction(() => document.querySelector('#status-title').textContent === 'Being generated in another tab');
+      assert.equal(await other.isVisible('#continue'), false);
+      assert.equal(await other.isDisabled('#clear'), true);
       await waitState(page, 'done');
       const asked = generateRequests((await env.requests()).filter((r) => r.seq > lastSeq));
       assert.ok(asked.every((r) => /Role: DevOps Engineer/.test(r.lastUserText)), 'the second tab sent nothing');
       // The second tab shows the roadmap the first saved, and keeps what was typed into its form.
       await until(async () => (await weekNumbers(other)).length === 6, { message: 'the other tab shows the saved roadmap' });
-      assert.equal(await other.getAttribute('body', 'data-state'), 'done');
+      await other.waitForFunction(() => document.body.dataset.state === 'done' && !document.querySelector('#clear').disabled);
       assert.equal(await other.inputValue('#role'), 'Data Engineer');
+      assert.equal(await other.isHidden('#form-error'), true, 'the refusal is not left on screen');
       assert.ok((await logLines(other)).some((l) => /changed in another tab/.test(l)));
       // Now it may generate, and the first tab follows.
       await other.click('#generate');
       await waitState(other, 'done');
       await until(async () => (await weekNumbers(page)).length === 3, { message: 'the first tab shows the new roadmap' });
       assert.equal(await page.inputValue('#role'), 'DevOps Engineer', 'its form is left as it was');
+      p.assertClean();
+    } finally {
+      await other.close();
+      await p.close();
+    }
+  });
+
+  test('two tabs: one loading while the other clears starts idle; "Regenerate week" refused says why on its card', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    const other = await p.context.newPage();
+    const errors = [];
+    other.on('pageerror', (e) => errors.push(e.message));
+    try {
+      await fillForm(page, { weeks: 3, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      // The second tab restores the saved roadmap, then waits for its WebAssembly while the first tab clears it.
+      let release;
+      const gate = new Promise((ok) => (release = ok));
+      await other.route('**/*.wasm', async (route) => {
+        await gate;
+        await route.continue();
+      });
+      await other.goto(`${env.site}/`);
+      await other.waitForSelector('#weeks-list > .week-card');
+      await page.click('#clear');
+      await other.waitForFunction(() => !document.querySelector('#weeks-list > .week-card'));
+      release();
+      // It threw (`current` was null) and never became ready (found by a review).
+      await other.waitForSelector('body[data-ready="true"]');
+      assert.equal(await other.getAttribute('body', 'data-state'), 'idle');
+      assert.deepEqual(errors, []);
+
+      // A week regenerating in the first tab: the second tab's "Regenerate week" is refused, on its card.
+      await fillForm(page, { weeks: 3, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      await until(async () => (await weekNumbers(other)).length === 3, { message: 'the other tab shows the roadmap' });
+      await env.script('*', [{ delayMs: 3000 }]);
+      await page.click('#week-2 [data-action="regenerate"]');
+      await page.waitForSelector('#week-2[aria-busy="true"]');
+      await other.setViewportSize({ width: 390, height: 844 });
+      await other.click('#week-3 [data-action="regenerate"]');
+      await other.waitForFunction(() => /Another tab of this page is generating/.test(document.querySelector('#week-3 .week-card__msg').textContent));
+      await page.waitForSelector('#week-2:not([aria-busy="true"])');
       p.assertClean();
     } finally {
       await other.close();
@@ -974,7 +1026,9 @@ describe('generation', () => {
       await button.dblclick();
       assert.equal(await button.textContent(), 'Cancel regeneration', 'still regenerating after the double click');
       assert.equal(await page.getAttribute('#week-1', 'aria-busy'), 'true');
-      const hung = await until(async () => generateRequests(await env.requests()).filter((r) => r.fault === 'hang'), { message: 'the regeneration request' });
+      // (An empty list is no request: it passed as one, which held only while the request went out in the click's tick.)
+      const sent = async () => generateRequests(await env.requests()).filter((r) => r.fault === 'hang');
+      const hung = await until(async () => ((await sent()).length ? sent() : null), { message: 'the regeneration request' });
       assert.equal(hung.length, 1, 'one request');
       assert.equal(hung[0].aborted, false, 'not aborted');
       assert.ok(!(await logLines(page)).some((l) => /cancelled/.test(l)));
