@@ -614,33 +614,41 @@ function savedText() {
 
 /** A start refused before anything was sent, shaped as the package's errors are. */
 const refusal = (message) => ({ name: 'GeminiRoadmapError', code: 'ELSEWHERE', message });
+/** Why a start is refused at once, or ''. Known from the other tab's announcement (or its saves). */
+const refusedNow = () => (elsewhere ? BUSY : '');
+const staleText = () => (savedText() === null ? 'The roadmap saved in this browser was removed in another tab.' : STALE);
+
+/** Tells the other tabs that this one took the lock: they know before its first save. */
+const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('gemini-roadmap') : null;
 
 /**
  * Resolves to the function that lets the lock go once this tab holds it, or to null when another tab does. The run
- * starts on screen at once (as before the lock) and waits for this before it sends anything.
+ * starts on screen at once (as before the lock) and waits for this before it sends anything: a tab that knows another
+ * generates refuses before that (`refusedNow`), so this refuses only a start in the same instant as another tab's.
  */
 function claimRun() {
   if (!navigator.locks) return Promise.resolve(() => {});
   return new Promise((granted) => {
-    navigator.locks.request(RUN_LOCK, { ifAvailable: true }, (lock) => (lock ? new Promise((letGo) => granted(letGo)) : granted(null)));
+    navigator.locks.request(RUN_LOCK, { ifAvailable: true }, (lock) => {
+      if (!lock) return granted(null);
+      tabs?.postMessage('busy');
+      return new Promise((letGo) => granted(letGo));
+    });
   });
 }
 
 /** Shows the saved copy another tab wrote (or its removal), keeping what is typed in this tab's form. */
-function adoptSaved() {
+function adoptSaved(log = true) {
   ui.errorBox.hidden = true; // about this tab's last roadmap, not the one shown now
   clearErrors();
-  const first = !elsewhere;
   const shown = restore(false);
   if (!shown) {
     current = null;
     resetView();
   }
   setState(shown ? (current.complete ? 'done' : 'partial') : 'idle');
-  // One line per run of the other tab, not one per save.
-  if (first) addLog(shown ? 'The saved roadmap was changed in another tab: showing it' : 'The saved roadmap was removed in another tab');
+  if (log) addLog(shown ? 'The saved roadmap was changed in another tab: showing it' : 'The saved roadmap was removed in another tab');
   if (elsewhere) sayElsewhere();
-  else watchOtherTab();
 }
 
 function sayElsewhere() {
@@ -652,7 +660,7 @@ function sayElsewhere() {
 /** While another tab holds the lock: say so, offer no Continue, and look again once it lets go. */
 let watching = false;
 async function watchOtherTab() {
-  if (!navigator.locks || watching) return;
+  if (!navigator.locks || watching || run || regen) return;
   watching = true;
   try {
     const held = (await navigator.locks.query()).held.some((l) => l.name === RUN_LOCK);
@@ -660,10 +668,12 @@ async function watchOtherTab() {
     elsewhere = true;
     setState(document.body.dataset.state);
     sayElsewhere();
+    addLog('Another tab is generating: this tab shows what it saves');
     // Granted once that tab lets go; released at once.
     await navigator.locks.request(RUN_LOCK, { mode: 'shared' }, () => {});
     elsewhere = false;
-    if (!run && !regen) adoptSaved();
+    // Its last save (whose event may not have come yet): one log line per run of the other tab, said above.
+    if (!run && !regen) adoptSaved(false);
     else setState(document.body.dataset.state);
   } finally {
     watching = false;
@@ -672,7 +682,10 @@ async function watchOtherTab() {
 
 function adoptOtherTabs(e) {
   if ((e.key !== STORE_KEY && e.key !== null) || run || regen) return;
-  adoptSaved();
+  // Shown already (read when the other tab let go, before its event came).
+  if (savedText() === lastSaved) return;
+  adoptSaved(!elsewhere);
+  watchOtherTab();
 }
 
 // ───────────── errors ─────────────
@@ -787,6 +800,13 @@ function showError(err, offline, next, model, server = null) {
 async function startRun(mode) {
   if (run || regen || !wasmReady) return;
   clearErrors();
+  if (refusedNow()) {
+    // Nothing is set up, so nothing on screen changes: the pressed button keeps focus.
+    showFormError(refusedNow());
+    ui.formError.scrollIntoView({ block: 'nearest' });
+    addLog('Nothing started: another tab is generating', 'warn');
+    return;
+  }
   let params;
   let b;
   let resumeFrom = null;
@@ -888,7 +908,7 @@ async function startRun(mode) {
     // A save of another tab's this one missed (its event came while this tab was busy, or to a page in the
     // back/forward cache): going on from the copy on screen would save over the newer one.
     stale = !!resumeFrom && savedText() !== lastSaved;
-    if (stale) throw refusal(STALE);
+    if (stale) throw refusal(staleText());
     const roadmap = await generateRoadmap(options);
     if (run !== me) return;
     finishRun(roadmap);
@@ -897,8 +917,9 @@ async function startRun(mode) {
     if (err?.name === 'AbortError') cancelledRun(err);
     else failRun(err);
     if (stale) {
+      const why = staleText();
       adoptSaved();
-      showFormError(STALE);
+      showFormError(why);
     }
   } finally {
     letGo?.();
@@ -1198,6 +1219,11 @@ function withUsageOf(roadmap, model) {
 async function regenerate(weekNo, button) {
   if (run || regen || !whole(current?.roadmap)) return;
   clearErrors();
+  if (refusedNow()) {
+    button.closest('.week-card').querySelector('.week-card__msg').textContent = refusedNow();
+    addLog('Nothing started: another tab is generating', 'warn');
+    return;
+  }
   const errors = {};
   const b = readBackend(errors);
   checkSameBackend(b, errors);
@@ -1215,7 +1241,7 @@ async function regenerate(weekNo, button) {
   try {
     if (!letGo) throw refusal(BUSY);
     stale = savedText() !== lastSaved; // see startRun
-    if (stale) throw refusal(STALE);
+    if (stale) throw refusal(staleText());
     const options = { apiKey: b.apiKey, model: b.model, baseUrl: b.baseUrl, signal: me.controller.signal };
     const roadmap = await regenerateWeek(current.roadmap, weekNo, options);
     if (regen !== me) return; // cleared meanwhile: that roadmap is gone, do not bring it back or save it
@@ -1270,6 +1296,7 @@ async function regenerate(weekNo, button) {
       if (stale) adoptSaved();
       const slot = stale ? ui.weeksList.querySelector(`:scope > [data-week="${weekNo}"] .week-card__msg`) : msg;
       if (slot) slot.textContent = err.message;
+      else showFormError(err.message); // the week is not in the copy shown now
       addLog(`Nothing started: ${err.message}`, 'warn');
       setState(document.body.dataset.state);
       return;
@@ -1359,6 +1386,7 @@ function wire() {
   });
   ui.continue.addEventListener('click', () => startRun('continue'));
   window.addEventListener('storage', adoptOtherTabs);
+  tabs?.addEventListener('message', () => watchOtherTab());
 
   // The key: in memory (the input) only, unless the user opts in to this tab's sessionStorage.
   const syncKey = () => {

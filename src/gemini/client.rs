@@ -44,7 +44,7 @@ impl Endpoint {
             return Err(Error::invalid("baseUrl", "holds the API key: pass the key as apiKey only"));
         }
         let model = model.strip_prefix("models/").unwrap_or(model);
-        if model.chars().count() > 128 {
+        if crate::text::char_count(model) > 128 {
             return Err(Error::invalid("model", "is longer than any model name (at most 128 characters)"));
         }
         // Starting with a letter or digit, as Google's names do: `.`, `..` and `` (from `models/`) would make
