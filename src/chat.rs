@@ -37,6 +37,15 @@ pub struct JsonReply {
     pub repaired: Repaired,
 }
 
+/// A user message the chat can send: Gemini refuses (400) a blank one. Checked again where a call is accepted, so
+/// that a busy chat refuses it at once rather than after the calls ahead of it.
+pub fn check_message(text: &str) -> Result<(), Error> {
+    match text.trim().is_empty() {
+        true => Err(Error::invalid("text", "the message is empty")),
+        false => Ok(()),
+    }
+}
+
 impl Chat {
     pub fn new(config: ChatConfig) -> Self {
         Chat { config, history: Vec::new(), era: 0 }
@@ -74,9 +83,7 @@ impl Chat {
 
     /// The request for one more user turn: the whole kept history, then `text`.
     pub fn request_for(&self, text: &str, json: bool) -> Result<GenerateRequest, Error> {
-        if text.trim().is_empty() {
-            return Err(Error::invalid("text", "the message is empty"));
-        }
+        check_message(text)?;
         let mut contents: Vec<Content> =
             self.history.iter().map(|t| Content::text(&t.role, t.text.clone())).collect();
         contents.push(Content::user(text));

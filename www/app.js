@@ -593,10 +593,9 @@ function restore(fillIn = true) {
   return true;
 }
 
-/**
- * Tabs of this page share the one saved roadmap: two generating at once saved over each other, and a tab showing an
- * older copy went on from it. One tab generates at a time (a Web Lock), and the others show what it saves.
- */
+// Tabs of this page share the one saved roadmap: two generating at once saved over each other, and a tab showing an
+// older copy went on from it. One tab generates at a time (a Web Lock), and the others show what it saves.
+
 /** Another tab holds the lock: this one shows its roadmap as it is saved, and offers nothing to go on with. */
 let elsewhere = false;
 /** The saved copy as this tab last wrote or read it: another tab's save differs. */
@@ -612,10 +611,11 @@ function savedText() {
   }
 }
 
+/** Another tab saved (or removed) the roadmap since this one last wrote or read it. */
+const changedElsewhere = () => savedText() !== lastSaved;
+
 /** A start refused before anything was sent, shaped as the package's errors are. */
 const refusal = (message) => ({ name: 'GeminiRoadmapError', code: 'ELSEWHERE', message });
-/** Why a start is refused at once, or ''. Known from the other tab's announcement (or its saves). */
-const refusedNow = () => (elsewhere ? BUSY : '');
 const staleText = () => (savedText() === null ? 'The roadmap saved in this browser was removed in another tab.' : STALE);
 
 /** Tells the other tabs that this one took the lock: they know before its first save. */
@@ -624,7 +624,7 @@ const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('gemi
 /**
  * Resolves to the function that lets the lock go once this tab holds it, or to null when another tab does. The run
  * starts on screen at once (as before the lock) and waits for this before it sends anything: a tab that knows another
- * generates refuses before that (`refusedNow`), so this refuses only a start in the same instant as another tab's.
+ * generates refuses before that (`elsewhere`), so this refuses only a start in the same instant as another tab's.
  */
 function claimRun() {
   if (!navigator.locks) return Promise.resolve(() => {});
@@ -683,7 +683,7 @@ async function watchOtherTab() {
 function adoptOtherTabs(e) {
   if ((e.key !== STORE_KEY && e.key !== null) || run || regen) return;
   // Shown already (read when the other tab let go, before its event came).
-  if (savedText() === lastSaved) return;
+  if (!changedElsewhere()) return;
   adoptSaved(!elsewhere);
   watchOtherTab();
 }
@@ -800,9 +800,10 @@ function showError(err, offline, next, model, server = null) {
 async function startRun(mode) {
   if (run || regen || !wasmReady) return;
   clearErrors();
-  if (refusedNow()) {
-    // Nothing is set up, so nothing on screen changes: the pressed button keeps focus.
-    showFormError(refusedNow());
+  if (elsewhere) {
+    // Known from the other tab's announcement (or its saves). Nothing is set up, so nothing on screen changes: the
+    // pressed button keeps focus.
+    showFormError(BUSY);
     ui.formError.scrollIntoView({ block: 'nearest' });
     addLog('Nothing started: another tab is generating', 'warn');
     return;
@@ -907,7 +908,7 @@ async function startRun(mode) {
     if (!letGo) throw refusal(BUSY);
     // A save of another tab's this one missed (its event came while this tab was busy, or to a page in the
     // back/forward cache): going on from the copy on screen would save over the newer one.
-    stale = !!resumeFrom && savedText() !== lastSaved;
+    stale = !!resumeFrom && changedElsewhere();
     if (stale) throw refusal(staleText());
     const roadmap = await generateRoadmap(options);
     if (run !== me) return;
@@ -917,9 +918,8 @@ async function startRun(mode) {
     if (err?.name === 'AbortError') cancelledRun(err);
     else failRun(err);
     if (stale) {
-      const why = staleText();
-      adoptSaved();
-      showFormError(why);
+      adoptSaved(); // clears the message failRun showed: shown again over the copy now on screen
+      showFormError(err.message);
     }
   } finally {
     letGo?.();
@@ -1219,8 +1219,8 @@ function withUsageOf(roadmap, model) {
 async function regenerate(weekNo, button) {
   if (run || regen || !whole(current?.roadmap)) return;
   clearErrors();
-  if (refusedNow()) {
-    button.closest('.week-card').querySelector('.week-card__msg').textContent = refusedNow();
+  if (elsewhere) {
+    button.closest('.week-card').querySelector('.week-card__msg').textContent = BUSY;
     addLog('Nothing started: another tab is generating', 'warn');
     return;
   }
@@ -1240,7 +1240,7 @@ async function regenerate(weekNo, button) {
   let stale = false;
   try {
     if (!letGo) throw refusal(BUSY);
-    stale = savedText() !== lastSaved; // see startRun
+    stale = changedElsewhere(); // see startRun
     if (stale) throw refusal(staleText());
     const options = { apiKey: b.apiKey, model: b.model, baseUrl: b.baseUrl, signal: me.controller.signal };
     const roadmap = await regenerateWeek(current.roadmap, weekNo, options);

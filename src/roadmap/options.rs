@@ -161,7 +161,13 @@ pub fn one_line(s: &str) -> String {
     out
 }
 
-const KEY_IN_FIELD: &str = "holds the API key: pass the key as apiKey only";
+/// The first of `fields` (name, value if given) that holds `key`, refused as `{prefix}{name}`.
+fn key_in(fields: &[(&str, Option<&String>)], key: &str, prefix: &str) -> Result<(), Error> {
+    match fields.iter().find(|(_, v)| v.is_some_and(|v| crate::error::holds_key(v, key))) {
+        Some((field, _)) => Err(Error::invalid(&cat!(prefix, *field), "holds the API key: pass the key as apiKey only")),
+        None => Ok(()),
+    }
+}
 
 /// Whether two roles are the same one, case and spacing aside (a roadmap stays its role's however it is typed).
 pub fn same_role(a: &str, b: &str) -> bool {
@@ -179,9 +185,7 @@ impl RoadmapOptions {
         // The key typed in the wrong field would travel in every prompt and stay in the roadmap (which apps save).
         let key = self.api_key.trim();
         let fields = [("role", Some(&self.role)), ("level", self.level.as_ref()), ("userId", self.user_id.as_ref())];
-        if let Some((field, _)) = fields.iter().find(|(_, v)| v.is_some_and(|v| crate::error::holds_key(v, key))) {
-            return Err(Error::invalid(field, KEY_IN_FIELD));
-        }
+        key_in(&fields, key, "")?;
         text("role", &self.role, MAX_ROLE_CHARS)?;
         int_in("weeks", self.weeks, 1, 52)?;
         if let Some(v) = self.batch_weeks {
@@ -242,9 +246,7 @@ impl RoadmapOptions {
             ("level", r.level.as_ref().filter(|_| self.level.is_none())),
             ("userId", r.user_id.as_ref().filter(|_| self.user_id.is_none())),
         ];
-        if let Some((at, _)) = own.iter().find(|(_, v)| v.is_some_and(|v| crate::error::holds_key(v, key))) {
-            return bad(at, KEY_IN_FIELD.into());
-        }
+        key_in(&own, key, "resumeFrom.")?;
         if !same_role(&r.role, &self.role) {
             return bad("role", cat!("was made for role ", quote(&r.role), ", not ", quote(&self.role)));
         }

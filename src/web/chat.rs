@@ -244,11 +244,7 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
 pub fn send(handle: &Rc<ChatHandle>, text: JsValue, opts: JsValue, json: bool) -> Promise {
     let h = handle.clone();
     // Bad input rejects at once: it need not wait for the calls ahead of it (a minute or more, with retries).
-    let message = |t: &JsValue| match text_arg(t)? {
-        // The chat would refuse it too, but only once the calls ahead had settled.
-        t if t.trim().is_empty() => Err(Error::invalid("text", "the message is empty")),
-        t => Ok(t),
-    };
+    let message = |t: &JsValue| text_arg(t).and_then(|t| crate::chat::check_message(&t).map(|_| t));
     let (opts, text) = match call_options(&opts).and_then(|o| Ok((o, message(&text)?))) {
         Ok(checked) => checked,
         Err(e) => return Promise::reject(&js_error(handle.without_key(e))),
