@@ -9,12 +9,12 @@
 // panic site: what `panic = "immediate-abort"` would do, without rebuilding std on a nightly toolchain.
 // Usage: node scripts/optimize.mjs pkg/web pkg/bundler      (run by scripts/build.sh after wasm-pack)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { CODE, IMPORTS, binaryen, leb, reader, sections } from './shrink.mjs';
+import { CODE, IMPORTS, binaryen, leb, reader, renameWasm, sections, wasmNames } from './shrink.mjs';
 
 const NAME = 'gemini_roadmap';
 const WASM_OPT = binaryen('wasm-opt');
@@ -252,9 +252,22 @@ export function zeroDeadLocations(bytes) {
   return { bytes: out, locations: dead.length, names };
 }
 
+/**
+ * The module without the exports its glue never reads (`memory` stays: apps read it from what `init()` returns).
+ * wasm-bindgen exports `__abort_handler` and `__instance_terminated` for its panic = "unwind" catch wrappers, which
+ * a panic = "abort" build's glue does not have; `InitOutput` does not declare them either. Dropped before binaryen,
+ * so what only they kept goes too.
+ */
+export function dropUnreadExports(bytes, dir) {
+  const glue = [`${NAME}.js`, `${NAME}_bg.js`].map((f) => `${dir}/${f}`).filter(existsSync).map((f) => readFileSync(f, 'utf8')).join('\n');
+  const read = new Set([...glue.matchAll(/\bwasm\.([\w$]+)/g)].map((m) => m[1]));
+  const dropped = wasmNames(bytes).exports.filter((e) => e !== 'memory' && !read.has(e));
+  return { bytes: renameWasm(bytes, { exportName: (n) => (dropped.includes(n) ? null : n) }), dropped };
+}
+
 export function optimize(dir) {
   const wasmPath = `${dir}/${NAME}_bg.wasm`;
-  const original = readFileSync(wasmPath);
+  const { bytes: original, dropped } = dropUnreadExports(readFileSync(wasmPath), dir);
   const fmt = deadFmt(trapPanics(original, dir).bytes);
   const { bytes, trapped } = trapPanics(original, dir, fmt.names);
   const tmp = mkdtempSync(join(tmpdir(), 'optimize-'));
@@ -264,7 +277,7 @@ export function optimize(dir) {
     const zeroed = zeroDeadLocations(readFileSync(join(tmp, 'opt.wasm')));
     writeFileSync(join(tmp, 'zeroed.wasm'), zeroed.bytes);
     execFileSync(WASM_OPT, ['--memory-packing', '--optimize-level', '2', '--shrink-level', '2', '--generate-stack-ir', '--optimize-stack-ir', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-reference-types', '--enable-multivalue', join(tmp, 'zeroed.wasm'), '-o', wasmPath]);
-    return { trapped, fmt: fmt.names.size, fmtCallers: fmt.callers, ...zeroed, bytes: undefined };
+    return { trapped, dropped, fmt: fmt.names.size, fmtCallers: fmt.callers, ...zeroed, bytes: undefined };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -273,7 +286,7 @@ export function optimize(dir) {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const dir of process.argv.slice(2)) {
     const n = optimize(dir);
-    console.error(`[optimize] ${dir}: ${n.trapped} panic entry points and core::fmt functions trap at once (${n.fmt} of core::fmt), ${n.locations} panic locations and ${n.names} file names zeroed; wasm-opt ${WASM_OPT_PASSES.join(' ')}`);
+    console.error(`[optimize] ${dir}: ${n.trapped} panic entry points and core::fmt functions trap at once (${n.fmt} of core::fmt), ${n.locations} panic locations and ${n.names} file names zeroed, exports the glue never reads dropped (${n.dropped.join(', ') || 'none'}); wasm-opt ${WASM_OPT_PASSES.join(' ')}`);
     if (n.fmtCallers.length) console.error(`[optimize] ${dir}: core::fmt stays in: called by ${n.fmtCallers.slice(0, 5).join(', ')}${n.fmtCallers.length > 5 ? ` and ${n.fmtCallers.length - 5} more` : ''}`);
   }
 }

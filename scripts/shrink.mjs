@@ -118,14 +118,18 @@ export function wasmNames(bytes) {
   };
 }
 
-/** The module with its import and export names passed through `rename*` (other sections copied as they are). */
+/**
+ * The module with its import and export names passed through `rename*` (other sections copied as they are);
+ * an export whose new name is `null` is left out.
+ */
 export function renameWasm(bytes, { importModule = (m) => m, importName = (n) => n, exportName = (n) => n }) {
   const out = [bytes.subarray(0, 8)];
-  for (const { id, bytes: raw, entries } of sections(bytes)) {
-    if (!entries) {
+  for (const { id, bytes: raw, entries: all } of sections(bytes)) {
+    if (!all) {
       out.push(raw);
       continue;
     }
+    const entries = id === IMPORTS ? all : all.filter((e) => exportName(e.name) !== null);
     const body = [...leb(entries.length)];
     for (const e of entries) {
       if (id === IMPORTS) body.push(...encodeName(importModule(e.module)), ...encodeName(importName(e.name)));
@@ -278,10 +282,13 @@ function fetchWasmOrFile(input) {
  * The glue with a freed `GeminiChat` handled as users expect: `free()` (and `[Symbol.dispose]()`, a `using`
  * block's end) may be called again, and a call on a freed chat throws a `GeminiRoadmapError` (`FREED`) instead
  * of wasm-bindgen's bare "null pointer passed to rust", the only text its `__wbindgen_throw` gets from this crate
- * besides its own borrow check's.
+ * besides its own borrow check's. `free()` from inside one of the chat's own synchronous calls (a getter it reads
+ * calls it) threw wasm-bindgen's plain "attempted to take ownership of Rust value while it was borrowed", having
+ * already let go of the value: it now passes `allow_delayed` as the finalizer does, so the value goes once that
+ * call returns and `free()` throws nothing.
  */
 export function guardFreed(js) {
-  const free = /(free\(\) \{\s*const ptr = this\.__destroy_into_raw\(\);\s*)(wasm\.[\w$]+\(ptr, 0\);)/g;
+  const free = /(free\(\) \{\s*const ptr = this\.__destroy_into_raw\(\);\s*)(wasm\.[\w$]+)\(ptr, 0\);/g;
   const thrown = 'throw new Error(getStringFromWasm0(arg0, arg1));';
   if ((js.match(free) || []).length !== 1 || js.split(thrown).length !== 2) {
     throw new Error('glue: wasm-bindgen no longer writes free() and __wbindgen_throw as this script expects');
@@ -290,7 +297,7 @@ export function guardFreed(js) {
   throw m !== 'null pointer passed to rust' ? new Error(m) : Object.assign(
     new Error('gemini-roadmap: this GeminiChat was freed (free(), or the end of its using block); create a new one'),
     { name: 'GeminiRoadmapError', code: 'FREED', retryable: false });`;
-  return js.replace(free, '$1if (ptr) $2').replace(thrown, () => freed);
+  return js.replace(free, '$1if (ptr) $2(ptr, 1);').replace(thrown, () => freed);
 }
 
 /** Shrinks the build in `dir` (web: one glue file; bundler: the entry and `_bg.js`). */

@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startMock } from '../../mock/gemini-mock.mjs';
-import { script } from '../../mock/control.mjs';
+import { requests, script } from '../../mock/control.mjs';
 import { DIST, ROOT, ensureDist } from './helpers.mjs';
 
 const WORK = join(ROOT, 'test-output', 'node');
@@ -269,6 +269,46 @@ test('a freed GeminiChat: free() and dispose may come again, a call throws FREED
   const other = new pkg.GeminiChat({ apiKey: 'test-key-freed', baseUrl: mock.url });
   assert.deepEqual(other.history, []);
   other.free();
+});
+
+test('free() from inside one of the chat\'s own calls (a getter it reads) throws nothing; the call settles, then FREED', async () => {
+  const pkg = await import(`${pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href}?reentrant-free`);
+  pkg.initSync({ module: readFileSync(join(DIST, 'web', 'gemini_roadmap_bg.wasm')) });
+  const freed = (e) => e?.name === 'GeminiRoadmapError' && e?.code === 'FREED';
+  // A getter setHistory reads while it holds the chat: wasm-bindgen's free() threw a plain Error there.
+  const chat = new pkg.GeminiChat({ apiKey: 'test-key-freed', baseUrl: mock.url });
+  let thrown = 'nothing';
+  chat.setHistory([{ role: 'user', get text() { try { chat.free(); } catch (e) { thrown = e; } return 'x'; } }]);
+  assert.equal(thrown, 'nothing');
+  assert.throws(() => chat.history, freed);
+  chat.free();
+  // The same from a call option's getter: the call goes on with what it holds and settles.
+  const other = new pkg.GeminiChat({ apiKey: 'test-key-freed', baseUrl: mock.url });
+  const sent = other.send('hi', { get signal() { try { other.free(); } catch (e) { thrown = e; } return undefined; } });
+  assert.equal(thrown, 'nothing');
+  const settled = await sent.then((r) => `resolved ${typeof r.text}`, (e) => `rejected ${e?.name} ${e?.code}`);
+  assert.match(settled, /^(resolved string|rejected GeminiRoadmapError \w+)$/);
+  assert.throws(() => other.send('again'), freed);
+});
+
+test('an option set to null counts as not given, as the README says, for the roadmap and the chat alike', async () => {
+  const pkg = await import(`${pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href}?null-options`);
+  pkg.initSync({ module: readFileSync(join(DIST, 'web', 'gemini_roadmap_bg.wasm')) });
+  const roadmap = await pkg.generateRoadmap({
+    apiKey: 'test-key-null', baseUrl: mock.url, role: 'Tester', weeks: 3, log: false,
+    model: null, signal: null, onProgress: null, level: null, userId: null, batchWeeks: null, maxRetries: null, timeoutMs: null,
+  });
+  assert.equal(roadmap.weeks.length, 3);
+  const sent = await requests(mock.url, { key: 'test-key-null' });
+  assert.ok(sent.length >= 2 && sent.every((r) => r.model === 'gemini-3.1-flash-lite'), `the default model: ${JSON.stringify(sent.map((r) => r.model))}`);
+  const chat = new pkg.GeminiChat({ apiKey: 'test-key-null', baseUrl: mock.url, model: null, systemInstruction: null, generationConfig: null, log: false });
+  assert.equal(typeof (await chat.send('hi', null)).text, 'string');
+  assert.equal(typeof (await chat.send('again', { signal: null, onProgress: null })).text, 'string');
+  chat.free();
+  // Not a value to check: a null still has to be a known option.
+  const count = (await requests(mock.url, { key: 'test-key-null' })).length;
+  await assert.rejects(pkg.generateRoadmap({ apiKey: 'test-key-null', baseUrl: mock.url, role: 'Tester', weeks: 3, colour: null }), { code: 'INVALID_INPUT' });
+  assert.equal((await requests(mock.url, { key: 'test-key-null' })).length, count, 'refused before any request');
 });
 
 test('an abort names the first batch under way: in parallel, week 1 in parts, not the batch that noticed first', async () => {
