@@ -8,7 +8,7 @@
 // freed `GeminiChat` may be freed again and throws `FREED` when called (`guardBeforeInit`, `guardFreed`).
 // Usage: node scripts/shrink.mjs pkg/web pkg/bundler      (run by scripts/build.sh after wasm-pack)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -228,6 +228,8 @@ export function orderForGzip(bytes) {
 }
 
 const escape = (s) => s.replace(/[$]/g, '\\$');
+/** `s` matched literally in a RegExp. */
+const literal = (s) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const token = (name) => new RegExp(`(?<![\\w$])${escape(name)}(?![\\w$])`, 'g');
 
 /**
@@ -300,12 +302,56 @@ export function guardFreed(js) {
   return js.replace(free, '$1if (ptr) $2(ptr, 1);').replace(thrown, () => freed);
 }
 
+/**
+ * Moves the crate's `inline_js` snippets (`snippets/<crate>-<hash>/inline<N>.js`) into the glue, so the package
+ * ships no extra files and the .wasm imports everything from the one glue module: their functions join the web
+ * glue's imports object (`import0`) or become exports of the bundler's `_bg.js`, and the .wasm's imports from a
+ * snippet are retargeted by `shrink` (`snippetModules`). A snippet holds top-level statements and
+ * `export function name(`s only; a name the glue already uses stops the build.
+ */
+export function inlineSnippets(dir, glue, web) {
+  const root = `${dir}/snippets`;
+  const snippetModules = new Set();
+  if (!existsSync(root)) return snippetModules;
+  const files = readdirSync(root).flatMap((d) => readdirSync(`${root}/${d}`).map((f) => `${d}/${f}`));
+  const allGlue = [...glue.values()].join('\n');
+  for (const file of files) {
+    const code = readFileSync(`${root}/${file}`, 'utf8');
+    const names = [...code.matchAll(/^export function ([\w$]+)\(/gm)].map((m) => m[1]);
+    if (!names.length || /^export (?!function )/m.test(code) || /\bimport\b/.test(code)) throw new Error(`${root}/${file}: not a snippet of plain exported functions`);
+    for (const n of names) if (token(n).test(allGlue)) throw new Error(`${root}/${file}: ${n} is already used in the glue`);
+    const path = `./snippets/${file}`;
+    snippetModules.add(path);
+    for (const [f, js] of glue) {
+      if (web) {
+        const imported = [...js.matchAll(new RegExp(`^import \\* as (import\\d+) from "${literal(path)}";?\\n`, 'gm'))];
+        if (!imported.length) throw new Error(`${f}: no import of ${path}`);
+        let out = js;
+        for (const [line, id] of imported) {
+          out = out.replace(line, '').replace(new RegExp(`\\n\\s*"${literal(path)}": ${id},?`), '');
+        }
+        if (!out.includes('const import0 = {\n        __proto__: null,\n')) throw new Error(`${f}: no imports object import0`);
+        out = out.replace('const import0 = {\n        __proto__: null,\n', () => `const import0 = {\n        __proto__: null,\n        ${names.join(', ')},\n`);
+        glue.set(f, `${out}\n${code.replace(/^export function /gm, 'function ')}`);
+      } else if (f.endsWith('_bg.js')) {
+        glue.set(f, `${js}\n${code}`);
+      }
+    }
+  }
+  rmSync(root, { recursive: true });
+  return snippetModules;
+}
+
 /** Shrinks the build in `dir` (web: one glue file; bundler: the entry and `_bg.js`). */
 export async function shrink(dir) {
   const { transform } = await import('esbuild');
   const wasmPath = `${dir}/${NAME}_bg.wasm`;
   const glueFiles = [`${NAME}.js`, `${NAME}_bg.js`].map((f) => `${dir}/${f}`).filter(existsSync);
   const glue = new Map(glueFiles.map((f) => [f, readFileSync(f, 'utf8')]));
+  // `--target web` passes the imports as an object, so the module name is just a key there; the bundler
+  // target imports it as a file, so its name stays.
+  const web = glue.size === 1;
+  const snippetModules = inlineSnippets(dir, glue, web);
   const allGlue = [...glue.values()].join('\n');
   if (/(?<![\w$])\$\d/.test(allGlue)) throw new Error(`${dir}: already shrunk (or uses $-names)`);
   const bytes = orderForGzip(readFileSync(wasmPath));
@@ -318,11 +364,9 @@ export async function shrink(dir) {
   const renamed = exports.filter((e) => used.has(e) && e !== 'memory');
   const exportMap = new Map(renamed.map((e, i) => [e, `$_${i.toString(36)}`]));
   for (const name of importMap.keys()) if (exportMap.has(name)) throw new Error(`${dir}: ${name} is both imported and exported`);
-  // `--target web` passes the imports as an object, so the module name is just a key there; the bundler
-  // target imports it as a file, so its name stays.
-  const web = glue.size === 1;
   const module = web ? 'a' : GLUE_MODULE;
-  for (const im of imports) if (im.module !== GLUE_MODULE) throw new Error(`${dir}: unexpected import module ${im.module}`);
+  for (const im of imports) if (im.module !== GLUE_MODULE && !snippetModules.has(im.module)) throw new Error(`${dir}: unexpected import module ${im.module}`);
+  if (importMap.size !== imports.length) throw new Error(`${dir}: two imports share a name`);
   writeFileSync(wasmPath, renameWasm(bytes, {
     importModule: () => module,
     importName: (n) => importMap.get(n),

@@ -1,7 +1,6 @@
 //! Decoding JavaScript options into Rust types and encoding results back.
 //! Unknown or mistyped options are an `INVALID_INPUT` error, never silently ignored.
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
@@ -11,12 +10,55 @@ use crate::Error;
 
 #[wasm_bindgen]
 extern "C" {
-    /// `Object.keys`, catching what a Proxy's `ownKeys` trap throws (js_sys's would escape the wasm).
-    #[wasm_bindgen(js_namespace = Object, js_name = keys, catch)]
-    fn own_keys(o: &JsValue) -> Result<js_sys::Array, JsValue>;
     /// `String(v)`: the text of any thrown value (a Symbol's throws).
     #[wasm_bindgen(js_name = String, catch)]
     fn js_string(v: &JsValue) -> Result<String, JsValue>;
+}
+
+// What the caller's code may throw (getters, Proxy traps, callbacks) is caught in JavaScript here rather than by
+// wasm-bindgen's `catch`: on a throw, a `catch` import that returns a JS value still takes a slot of the externref
+// table for the value it never returned, and nothing gives that slot back (one per throw, for the page's life).
+// These return a marker instead, and the thrown value is handed over on its own. `scripts/shrink.mjs` puts this
+// text into the glue, so the package ships no snippet file.
+#[wasm_bindgen(inline_js = "const F = {};\nlet t;\n\
+export function tryGet(o, k) { try { return o[k]; } catch (e) { t = e; return F; } }\n\
+export function tryCall(f, s, a) { try { return f.call(s, a); } catch (e) { t = e; return F; } }\n\
+export function tryKeys(o) { try { return Object.keys(o); } catch (e) { t = e; return F; } }\n\
+export function threw(v) { return v === F; }\n\
+export function takeThrown() { const e = t; t = undefined; return e; }\n")]
+extern "C" {
+    #[wasm_bindgen(js_name = tryGet)]
+    fn try_get_js(o: &JsValue, k: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = tryCall)]
+    fn try_call_js(f: &JsValue, this: &JsValue, arg: &JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = tryKeys)]
+    fn try_keys_js(o: &JsValue) -> JsValue;
+    fn threw(v: &JsValue) -> bool;
+    #[wasm_bindgen(js_name = takeThrown)]
+    fn take_thrown() -> JsValue;
+}
+
+fn caught(v: JsValue) -> Result<JsValue, JsValue> {
+    if threw(&v) {
+        Err(take_thrown())
+    } else {
+        Ok(v)
+    }
+}
+
+/// `o[k]`, or what its getter or a Proxy trap threw.
+fn reflect_get(o: &JsValue, k: &JsValue) -> Result<JsValue, JsValue> {
+    caught(try_get_js(o, k))
+}
+
+/// `f.call(this, arg)`, or what it threw.
+fn call_with(f: &js_sys::Function, this: &JsValue, arg: &JsValue) -> Result<JsValue, JsValue> {
+    caught(try_call_js(f, this, arg))
+}
+
+/// `Object.keys(o)`, or what a Proxy's `ownKeys` trap threw.
+fn own_keys(o: &JsValue) -> Result<js_sys::Array, JsValue> {
+    caught(try_keys_js(o)).map(JsCast::unchecked_into)
 }
 
 /// Decodes plain data read as [`Value`]: strict (an unknown option is an error, which field-by-field readers
@@ -119,10 +161,10 @@ impl Walk<'_> {
         // An object with a `toJSON` (a `Date`, a `URL`) stands for what it returns, as in JSON.
         let converted;
         let v = match v.is_object() && !v.is_function() {
-            true => match Reflect::get(v, &"toJSON".into()).map_err(|e| unreadable(self.here(), &e))? {
+            true => match reflect_get(v, &"toJSON".into()).map_err(|e| unreadable(self.here(), &e))? {
                 f if f.is_function() => {
                     let f: js_sys::Function = f.unchecked_into();
-                    converted = f.call0(v).map_err(|e| unreadable(self.here(), &e))?;
+                    converted = call_with(&f, v, &JsValue::UNDEFINED).map_err(|e| unreadable(self.here(), &e))?;
                     &converted
                 }
                 _ => v,
@@ -155,7 +197,7 @@ impl Walk<'_> {
         let keys = if array { None } else { Some(own_keys(v).map_err(|e| unreadable(self.here(), &e))?) };
         let len = match &keys {
             Some(k) => k.length(),
-            None => Reflect::get(v, &"length".into()).map_err(|e| unreadable(self.here(), &e))?.as_f64().unwrap_or(0.0) as u32,
+            None => reflect_get(v, &"length".into()).map_err(|e| unreadable(self.here(), &e))?.as_f64().unwrap_or(0.0) as u32,
         };
         if len > MAX_ITEMS {
             return Err(self.error(cat!("has more than ", MAX_ITEMS, " items")));
@@ -176,7 +218,7 @@ impl Walk<'_> {
                 Some(_) => put!(self.path, '.', &key),
                 None => put!(self.path, '[', i, ']'),
             }
-            let item = if array { Reflect::get_u32(v, i) } else { Reflect::get(v, &JsValue::from_str(&key)) };
+            let item = if array { reflect_get(v, &i.into()) } else { reflect_get(v, &JsValue::from_str(&key)) };
             let item = item.map_err(|e| unreadable(self.here(), &e))?;
             // JSON leaves out an object's `undefined` members (an option not set) and writes `null` in an array.
             if array {
@@ -199,10 +241,10 @@ fn unreadable(field: &str, thrown: &JsValue) -> Error {
     Error::invalid(field, cat!("could not be read: ", thrown_text(thrown).unwrap_or_default()))
 }
 
-/// The message of a thrown value: its `message`, or the value as `String()` writes it. Read through `Reflect`, which
+/// The message of a thrown value: its `message`, or the value as `String()` writes it. Read through [`reflect_get`], which
 /// catches: a `message` getter that throws would otherwise unwind through the wasm, leaving its state mid-change.
 pub fn thrown_text(thrown: &JsValue) -> Option<String> {
-    let message = if thrown.is_object() { Reflect::get(thrown, &JsValue::from_str("message")).ok() } else { None };
+    let message = if thrown.is_object() { reflect_get(thrown, &JsValue::from_str("message")).ok() } else { None };
     message.and_then(|m| m.as_string()).or_else(|| js_string(thrown).ok())
 }
 
@@ -242,7 +284,7 @@ pub fn try_get(obj: &JsValue, key: &str) -> Result<JsValue, Error> {
     if !obj.is_object() {
         return Ok(JsValue::UNDEFINED);
     }
-    Reflect::get(obj, &JsValue::from_str(key)).map_err(|e| unreadable(key, &e))
+    reflect_get(obj, &JsValue::from_str(key)).map_err(|e| unreadable(key, &e))
 }
 
 /// Reads `signal` from an options object; anything but an `AbortSignal` is a typed error.
@@ -253,7 +295,7 @@ pub fn signal_of(opts: &JsValue) -> Result<Option<AbortSignal>, Error> {
     }
     // `instanceof` passes an object made from the prototype (`Object.create(AbortSignal.prototype)`) or a Proxy of a
     // signal, whose `aborted` throws when read: read it once here, where a throw is caught.
-    let real = Reflect::get(&s, &JsValue::from_str("aborted")).is_ok_and(|a| a.as_bool().is_some());
+    let real = reflect_get(&s, &JsValue::from_str("aborted")).is_ok_and(|a| a.as_bool().is_some());
     s.dyn_into::<AbortSignal>().ok().filter(|_| real).map(Some).ok_or_else(|| Error::invalid("signal", "must be an AbortSignal"))
 }
 
@@ -270,10 +312,10 @@ pub fn callback_of(opts: &JsValue, key: &str) -> Result<Option<js_sys::Function>
 /// the rejection of a promise it returns (an `async` callback): left unhandled, it would end a Node process.
 pub fn call(f: &Option<js_sys::Function>, event: &JsValue) {
     let Some(f) = f else { return };
-    match f.call1(&JsValue::UNDEFINED, event) {
+    match call_with(f, &JsValue::UNDEFINED, event) {
         Err(e) => super::report("gemini-roadmap: onProgress threw", &e),
         Ok(returned) => {
-            if returned.is_object() && Reflect::get(&returned, &"then".into()).is_ok_and(|t| t.is_function()) {
+            if returned.is_object() && reflect_get(&returned, &"then".into()).is_ok_and(|t| t.is_function()) {
                 // `try_with`: `with` would link a panic (and its message) that a single-threaded module never meets.
                 let _ = REPORT_REJECTION.try_with(|report| js_sys::Promise::resolve(&returned).catch(report));
             }

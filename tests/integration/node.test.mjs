@@ -311,6 +311,28 @@ test('an option set to null counts as not given, as the README says, for the roa
   assert.equal((await requests(mock.url, { key: 'test-key-null' })).length, count, 'refused before any request');
 });
 
+test('what the caller\'s code throws costs no externref slot: getters, Proxy traps and onProgress, thousands of times', async () => {
+  const pkg = await import(`${pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href}?slots`);
+  const out = pkg.initSync({ module: readFileSync(join(DIST, 'web', 'gemini_roadmap_bg.wasm')) });
+  const table = Object.values(out).find((v) => v instanceof WebAssembly.Table);
+  const boom = () => { throw new Error('boom'); };
+  const throwers = [
+    () => new pkg.GeminiChat({ apiKey: 'test-key-slots', get model() { return boom(); } }),
+    () => new pkg.GeminiChat(new Proxy({ apiKey: 'k' }, { ownKeys: boom })),
+    () => new pkg.GeminiChat(new Proxy({ apiKey: 'k' }, { get: boom })),
+  ];
+  const throwAll = (n) => { for (let i = 0; i < n; i++) for (const f of throwers) assert.throws(f, { code: 'INVALID_INPUT' }); };
+  const onProgress = () => { throw new Error('a render bug'); };
+  const run = () => pkg.generateRoadmap({ apiKey: 'test-key-slots', baseUrl: mock.url, role: 'Tester', weeks: 3, log: false, onProgress });
+  throwAll(10);
+  await run();
+  const before = table.length;
+  // wasm-bindgen's `catch` imports kept one slot per throw, so the table grew by thousands here.
+  throwAll(1000);
+  for (let i = 0; i < 20; i++) assert.equal((await run()).weeks.length, 3);
+  assert.equal(table.length, before, `the externref table grew from ${before} to ${table.length}`);
+});
+
 test('an abort names the first batch under way: in parallel, week 1 in parts, not the batch that noticed first', async () => {
   // Aborted on the outline event while week 1's parts were in flight, the error named batch 2, which the same event
   // had let start and which saw the signal before its first request, at once; the parts saw it only when their

@@ -3,9 +3,10 @@
 // .wasm asks for is one the glue provides (the other integration tests run that build).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { functionBodies, guardBeforeInit, guardFreed, orderForGzip, readFileUrls, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
+import { functionBodies, guardBeforeInit, guardFreed, inlineSnippets, orderForGzip, readFileUrls, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
 import { DIST, ROOT, ensureDist } from './helpers.mjs';
 
 const name = (s) => [s.length, ...Buffer.from(s)];
@@ -142,6 +143,45 @@ test('readFileUrls reads a file: URL or string with node:fs, fetches anything el
   assert.equal(load(new URL('http://127.0.0.1:1/x.wasm'), fakeFetch), 'fetched');
   assert.deepEqual(fetched, ['https://cdn.example/gemini_roadmap_bg.wasm', 'http://127.0.0.1:1/x.wasm']);
   assert.throws(() => readFileUrls(glue.replace('fetch(module_or_path)', 'fetch(url)')), /no longer fetches/);
+});
+
+test('inlineSnippets moves an inline_js snippet into the glue: web imports object or bundler _bg.js, no snippets/ left', () => {
+  const snippet = 'const F = {};\nexport function tryIt(f) { try { return f(); } catch (e) { return F; } }\n';
+  const webGlue = `/* @ts-self-types="./x.d.ts" */
+import * as import1 from "./snippets/c-0a/inline0.js"
+function __wbg_get_imports() {
+    const import0 = {
+        __proto__: null,
+        __wbg_x_1: function() {},
+    };
+    return {
+        __proto__: null,
+        "./gemini_roadmap_bg.js": import0,
+        "./snippets/c-0a/inline0.js": import1,
+    };
+}`;
+  const dir = mkdtempSync(join(tmpdir(), 'snippets-'));
+  const at = (d) => { mkdirSync(join(d, 'snippets', 'c-0a'), { recursive: true }); writeFileSync(join(d, 'snippets', 'c-0a', 'inline0.js'), snippet); return d; };
+  try {
+    const web = new Map([['web.js', webGlue]]);
+    assert.deepEqual([...inlineSnippets(at(join(dir, 'web')), web, true)], ['./snippets/c-0a/inline0.js']);
+    const js = web.get('web.js');
+    assert.ok(!js.includes('snippets') && !js.includes('import1'), js);
+    assert.match(js, /__proto__: null,\n\s*tryIt,\n\s*__wbg_x_1/);
+    assert.match(js, /\nconst F = \{\};\nfunction tryIt\(f\)/);
+    assert.ok(!existsSync(join(dir, 'web', 'snippets')));
+    const bundler = new Map([['gemini_roadmap.js', 'export {};'], ['gemini_roadmap_bg.js', 'export function __wbg_x_1() {}']]);
+    inlineSnippets(at(join(dir, 'bundler')), bundler, false);
+    assert.equal(bundler.get('gemini_roadmap.js'), 'export {};');
+    assert.match(bundler.get('gemini_roadmap_bg.js'), /export function tryIt\(f\)/);
+    // A snippet the glue's names clash with, or that is not plain exported functions, stops the build.
+    assert.throws(() => inlineSnippets(at(join(dir, 'clash')), new Map([['web.js', webGlue.replace('__wbg_x_1', 'tryIt')]]), true), /already used/);
+    const odd = at(join(dir, 'odd'));
+    writeFileSync(join(odd, 'snippets', 'c-0a', 'inline0.js'), 'export const x = 1;\n');
+    assert.throws(() => inlineSnippets(odd, new Map([['web.js', webGlue]]), true), /not a snippet/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('guardFreed makes free() idempotent and names FREED, and refuses glue it does not recognise', () => {
