@@ -9,12 +9,12 @@
 // panic site: what `panic = "immediate-abort"` would do, without rebuilding std on a nightly toolchain.
 // Usage: node scripts/optimize.mjs pkg/web pkg/bundler      (run by scripts/build.sh after wasm-pack)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { CODE, IMPORTS, binaryen, leb, reader, renameWasm, sections, wasmNames } from './shrink.mjs';
+import { CODE, IMPORTS, binaryen, leb, reader, readGlue, renameWasm, sections, wasmNames, wasmReads } from './shrink.mjs';
 
 const NAME = 'gemini_roadmap';
 const WASM_OPT = binaryen('wasm-opt');
@@ -259,8 +259,7 @@ export function zeroDeadLocations(bytes) {
  * so what only they kept goes too.
  */
 export function dropUnreadExports(bytes, dir) {
-  const glue = [`${NAME}.js`, `${NAME}_bg.js`].map((f) => `${dir}/${f}`).filter(existsSync).map((f) => readFileSync(f, 'utf8')).join('\n');
-  const read = new Set([...glue.matchAll(/\bwasm\.([\w$]+)/g)].map((m) => m[1]));
+  const read = wasmReads([...readGlue(dir).values()].join('\n'));
   const dropped = wasmNames(bytes).exports.filter((e) => e !== 'memory' && !read.has(e));
   return { bytes: renameWasm(bytes, { exportName: (n) => (dropped.includes(n) ? null : n) }), dropped };
 }

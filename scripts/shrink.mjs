@@ -342,12 +342,20 @@ export function inlineSnippets(dir, glue, web) {
   return snippetModules;
 }
 
+/** The glue files of the build in `dir` (web: one; bundler: the entry and `_bg.js`), path → text. */
+export function readGlue(dir) {
+  const files = [`${NAME}.js`, `${NAME}_bg.js`].map((f) => `${dir}/${f}`).filter(existsSync);
+  return new Map(files.map((f) => [f, readFileSync(f, 'utf8')]));
+}
+
+/** The .wasm exports the glue text reads, as `wasm.<name>`. */
+export const wasmReads = (js) => new Set([...js.matchAll(/\bwasm\.([\w$]+)/g)].map((m) => m[1]));
+
 /** Shrinks the build in `dir` (web: one glue file; bundler: the entry and `_bg.js`). */
 export async function shrink(dir) {
   const { transform } = await import('esbuild');
   const wasmPath = `${dir}/${NAME}_bg.wasm`;
-  const glueFiles = [`${NAME}.js`, `${NAME}_bg.js`].map((f) => `${dir}/${f}`).filter(existsSync);
-  const glue = new Map(glueFiles.map((f) => [f, readFileSync(f, 'utf8')]));
+  const glue = readGlue(dir);
   // `--target web` passes the imports as an object, so the module name is just a key there; the bundler
   // target imports it as a file, so its name stays.
   const web = glue.size === 1;
@@ -359,7 +367,7 @@ export async function shrink(dir) {
   // Imports: every function the glue provides. Exports: those the glue calls as `wasm.<name>`, except
   // `memory`, which apps read from what `init()` returns.
   const importMap = new Map(imports.map((im, i) => [im.name, `$${i.toString(36)}`]));
-  const used = new Set([...allGlue.matchAll(/\bwasm\.([\w$]+)/g)].map((m) => m[1]));
+  const used = wasmReads(allGlue);
   for (const name of used) if (!exports.includes(name)) throw new Error(`${dir}: glue calls wasm.${name}, not exported`);
   const renamed = exports.filter((e) => used.has(e) && e !== 'memory');
   const exportMap = new Map(renamed.map((e, i) => [e, `$_${i.toString(36)}`]));
