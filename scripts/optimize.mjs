@@ -9,7 +9,7 @@
 // panic site: what `panic = "immediate-abort"` would do, without rebuilding std on a nightly toolchain.
 // Usage: node scripts/optimize.mjs pkg/web pkg/bundler      (run by scripts/build.sh after wasm-pack)
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -264,11 +264,78 @@ export function dropUnreadExports(bytes, dir) {
   return { bytes: renameWasm(bytes, { exportName: (n) => (dropped.includes(n) ? null : n) }), dropped };
 }
 
+const GLOBALS = 6;
+const EXPORT_SECTION = 7;
+/** What the package's promise driver reads to put the shadow stack back after a JavaScript throw (src/web/mod.rs). */
+export const STACK_POINTER_EXPORT = '$sp';
+
+/**
+ * The module with its one mutable global, the shadow stack pointer Rust keeps, exported as `$sp`. A JavaScript
+ * exception that unwinds through the wasm skips the epilogues that give stack frames back: without a reset, each
+ * throw leaked about 2.5 KB of the 1 MB stack, and some 400 throws later the instance broke.
+ */
+export function exportStackPointer(bytes) {
+  const all = sections(bytes);
+  const importedGlobals = all.filter((s) => s.id === IMPORTS).flatMap((s) => s.entries).filter((e) => e.desc[0] === 3).length;
+  const mutable = [];
+  for (const { bytes: raw } of all.filter((s) => s.id === GLOBALS)) {
+    const r = reader(raw, 1);
+    r.u32();
+    for (let n = r.u32(), i = 0; i < n; i++) {
+      const type = raw[r.pos++];
+      if (raw[r.pos++] === 1) mutable.push({ index: importedGlobals + i, type });
+      for (;;) {
+        const op = raw[r.pos++];
+        if (op === 0x0b) break;
+        if (op === 0x41 || op === 0x42) while (raw[r.pos++] & 0x80);
+        else if (op === 0x23 || op === 0xd2) r.u32();
+        else if (op === 0x43) r.pos += 4;
+        else if (op === 0x44) r.pos += 8;
+        else if (op === 0xd0) r.pos++;
+        else throw new Error(`global ${i}: unexpected opcode 0x${op.toString(16)} in its initializer`);
+      }
+    }
+  }
+  if (mutable.length !== 1 || mutable[0].type !== 0x7f) throw new Error(`expected one mutable i32 global (the stack pointer), found ${JSON.stringify(mutable)}`);
+  const out = [bytes.subarray(0, 8)];
+  for (const { id, bytes: raw, entries } of all) {
+    if (id !== EXPORT_SECTION) {
+      out.push(raw);
+      continue;
+    }
+    if (entries.some((e) => e.name === STACK_POINTER_EXPORT)) throw new Error(`${STACK_POINTER_EXPORT} is exported already`);
+    const name = new TextEncoder().encode(STACK_POINTER_EXPORT);
+    const r = reader(raw, 1);
+    r.u32();
+    r.u32();
+    const body = [...leb(entries.length + 1), ...raw.subarray(r.pos), ...leb(name.length), ...name, 3, ...leb(mutable[0].index)];
+    out.push(Uint8Array.from([id, ...leb(body.length), ...body]));
+  }
+  return Buffer.concat(out);
+}
+
+/** `$sp` beside `memory` where the module's exports are typed: `InitOutput` (web), `_bg.wasm.d.ts` (bundler). */
+function declareStackPointer(dir) {
+  for (const [dts, memory, sp] of [
+    [`${dir}/${NAME}.d.ts`, '    readonly memory: WebAssembly.Memory;\n', `    readonly ${STACK_POINTER_EXPORT}: WebAssembly.Global;\n`],
+    [`${dir}/${NAME}_bg.wasm.d.ts`, 'export const memory: WebAssembly.Memory;\n', `export const ${STACK_POINTER_EXPORT}: WebAssembly.Global;\n`],
+  ]) {
+    if (!existsSync(dts)) continue;
+    const text = readFileSync(dts, 'utf8');
+    if (!text.includes(memory)) {
+      if (dts.endsWith('_bg.wasm.d.ts') || text.includes('InitOutput')) throw new Error(`${dts}: no \`memory\` export declared`);
+      continue;
+    }
+    writeFileSync(dts, text.replace(memory, () => memory + sp));
+  }
+}
+
 export function optimize(dir) {
   const wasmPath = `${dir}/${NAME}_bg.wasm`;
   const { bytes: original, dropped } = dropUnreadExports(readFileSync(wasmPath), dir);
   const fmt = deadFmt(trapPanics(original, dir).bytes);
-  const { bytes, trapped } = trapPanics(original, dir, fmt.names);
+  const { bytes: trappedBytes, trapped } = trapPanics(original, dir, fmt.names);
+  const bytes = exportStackPointer(trappedBytes);
   const tmp = mkdtempSync(join(tmpdir(), 'optimize-'));
   try {
     writeFileSync(join(tmp, 'in.wasm'), bytes);
@@ -276,6 +343,7 @@ export function optimize(dir) {
     const zeroed = zeroDeadLocations(readFileSync(join(tmp, 'opt.wasm')));
     writeFileSync(join(tmp, 'zeroed.wasm'), zeroed.bytes);
     execFileSync(WASM_OPT, ['--memory-packing', '--optimize-level', '2', '--shrink-level', '2', '--generate-stack-ir', '--optimize-stack-ir', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-reference-types', '--enable-multivalue', join(tmp, 'zeroed.wasm'), '-o', wasmPath]);
+    declareStackPointer(dir);
     return { trapped, dropped, fmt: fmt.names.size, fmtCallers: fmt.callers, ...zeroed, bytes: undefined };
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -25,7 +25,11 @@ export function tryGet(o, k) { try { return o[k]; } catch (e) { t = e; return F;
 export function tryCall(f, s, a) { try { return f.call(s, a); } catch (e) { t = e; return F; } }\n\
 export function tryKeys(o) { try { return Object.keys(o); } catch (e) { t = e; return F; } }\n\
 export function threw(v) { return v === F; }\n\
-export function takeThrown() { const e = t; t = undefined; return e; }\n")]
+export function takeThrown() { const e = t; t = undefined; return e; }\n\
+export function isSignal(s) { try { return s instanceof AbortSignal && typeof s.aborted == \"boolean\"; } catch { return false; } }\n\
+export function isAbortError(r) { try { return r instanceof DOMException && r.name === \"AbortError\"; } catch { return false; } }\n\
+export function guard(f, x) { const sp = x.$sp, g = sp instanceof WebAssembly.Global, v = g && sp.value;\n\
+  return () => { for (;;) try { return f(); } catch (e) { t = e; if (g) sp.value = v; } }; }\n")]
 extern "C" {
     #[wasm_bindgen(js_name = tryGet)]
     fn try_get_js(o: &JsValue, k: &JsValue) -> JsValue;
@@ -34,8 +38,20 @@ extern "C" {
     #[wasm_bindgen(js_name = tryKeys)]
     fn try_keys_js(o: &JsValue) -> JsValue;
     fn threw(v: &JsValue) -> bool;
+    /// What the last caught call threw.
     #[wasm_bindgen(js_name = takeThrown)]
-    fn take_thrown() -> JsValue;
+    pub fn take_thrown() -> JsValue;
+    /// A real `AbortSignal`: `instanceof` passes an object made from its prototype, and a Proxy's trap may throw.
+    #[wasm_bindgen(js_name = isSignal)]
+    fn is_signal(s: &JsValue) -> bool;
+    /// A `DOMException` named `AbortError`, read where a throw is caught (`Object.create(DOMException.prototype)`
+    /// passes `instanceof`, then its `name` getter throws).
+    #[wasm_bindgen(js_name = isAbortError)]
+    pub fn is_abort_error(reason: &JsValue) -> bool;
+    /// `f`, called again after each throw, with what it threw ready for [`take_thrown`], and the shadow stack
+    /// pointer (`$sp`, exported by `scripts/optimize.mjs`) put back where it was: the frames the throw unwound
+    /// never gave their stack space back. `exports` is the instance's exports.
+    pub fn guard(f: &JsValue, exports: &JsValue) -> js_sys::Function;
 }
 
 fn caught(v: JsValue) -> Result<JsValue, JsValue> {
@@ -293,10 +309,11 @@ pub fn signal_of(opts: &JsValue) -> Result<Option<AbortSignal>, Error> {
     if s.is_undefined() || s.is_null() {
         return Ok(None);
     }
-    // `instanceof` passes an object made from the prototype (`Object.create(AbortSignal.prototype)`) or a Proxy of a
-    // signal, whose `aborted` throws when read: read it once here, where a throw is caught.
-    let real = reflect_get(&s, &JsValue::from_str("aborted")).is_ok_and(|a| a.as_bool().is_some());
-    s.dyn_into::<AbortSignal>().ok().filter(|_| real).map(Some).ok_or_else(|| Error::invalid("signal", "must be an AbortSignal"))
+    if is_signal(&s) {
+        Ok(Some(s.unchecked_into()))
+    } else {
+        Err(Error::invalid("signal", "must be an AbortSignal"))
+    }
 }
 
 /// Reads a callback such as `onProgress`.

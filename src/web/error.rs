@@ -3,7 +3,6 @@
 
 use js_sys::{Array, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::{AbortSignal, DomException};
 
 use crate::Error;
@@ -91,7 +90,7 @@ fn set(target: &JsValue, key: &str, value: JsValue) {
 /// The `AbortError` for a user abort: the signal's own reason when it is one, else a fresh one.
 pub fn abort_error(signal: Option<&AbortSignal>) -> JsValue {
     if let Some(reason) = signal.map(|s| s.reason()) {
-        if reason.dyn_ref::<DomException>().is_some_and(|d| d.name() == "AbortError") {
+        if super::convert::is_abort_error(&reason) {
             return reason;
         }
     }

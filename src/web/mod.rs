@@ -15,7 +15,6 @@ use std::rc::Rc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 /// Work that settles a promise. Every promise the package returns comes from one boxed type, so the
 /// wasm holds one copy of the promise driver instead of one per async function (~0.5 KB each).
@@ -63,37 +62,63 @@ struct Task {
     queued: Cell<bool>,
 }
 
-/// The tasks to poll in the next microtask, and the closure that polls them.
+/// The tasks to poll in the next microtask, and the function that polls them.
 struct Queue {
     tasks: RefCell<Vec<Rc<Task>>>,
-    run: OnceCell<Closure<dyn FnMut()>>,
+    /// What is left of the batch being polled, last first.
+    batch: RefCell<Vec<Rc<Task>>>,
+    /// The task being polled: set while its poll runs, so that a throw out of it is known to be its.
+    polling: Cell<Option<Rc<Task>>>,
+    run: OnceCell<js_sys::Function>,
 }
 
 // wasm32 without atomics: one thread.
 unsafe impl Sync for Queue {}
 
-static QUEUE: Queue = Queue { tasks: RefCell::new(Vec::new()), run: OnceCell::new() };
+static QUEUE: Queue =
+    Queue { tasks: RefCell::new(Vec::new()), batch: RefCell::new(Vec::new()), polling: Cell::new(None), run: OnceCell::new() };
 
 fn schedule(task: Rc<Task>) {
     let mut tasks = QUEUE.tasks.borrow_mut();
     tasks.push(task);
     if tasks.len() == 1 {
         drop(tasks);
-        let run = QUEUE.run.get_or_init(|| Closure::new(run_all));
-        queue_microtask(run.as_ref().unchecked_ref());
+        let run = QUEUE.run.get_or_init(|| {
+            convert::guard(&Closure::<dyn FnMut()>::new(run_all).into_js_value(), &wasm_bindgen::exports())
+        });
+        queue_microtask(run);
     }
 }
 
 /// Polls the tasks queued before this microtask, in order.
+///
+/// A JavaScript exception that escapes an import during a poll unwinds through the wasm without running a drop: the
+/// rest of the batch would never be polled, and every promise in it would stay pending. The JavaScript `guard` around
+/// this function catches it and calls again: the task that threw is rejected with what it threw and never polled again
+/// (its future was left mid-change, still borrowed), and the batch goes on.
 fn run_all() {
-    let tasks = std::mem::take(&mut *QUEUE.tasks.borrow_mut());
-    for task in tasks {
-        let mut slot = task.future.borrow_mut();
+    if let Some(task) = QUEUE.polling.take() {
+        let _ = task.reject.call1(&JsValue::UNDEFINED, &convert::take_thrown());
+    }
+    {
+        let mut batch = QUEUE.batch.borrow_mut();
+        if batch.is_empty() {
+            *batch = std::mem::take(&mut *QUEUE.tasks.borrow_mut());
+            batch.reverse();
+        }
+    }
+    loop {
+        let next = QUEUE.batch.borrow_mut().pop();
+        let Some(task) = next else { return };
+        let Ok(mut slot) = task.future.try_borrow_mut() else { continue };
         let Some(future) = slot.as_mut() else { continue };
         task.queued.set(false);
         // SAFETY: the vtable's functions treat the pointer as the `Rc<Task>` it was made from.
         let waker = unsafe { Waker::from_raw(raw_waker(task.clone())) };
-        if let Poll::Ready(result) = future.as_mut().poll(&mut Context::from_waker(&waker)) {
+        QUEUE.polling.set(Some(task.clone()));
+        let poll = future.as_mut().poll(&mut Context::from_waker(&waker));
+        QUEUE.polling.set(None);
+        if let Poll::Ready(result) = poll {
             let _ = match &result {
                 Ok(v) => task.resolve.call1(&JsValue::UNDEFINED, v),
                 Err(e) => task.reject.call1(&JsValue::UNDEFINED, e),

@@ -357,3 +357,87 @@ console.log('RESULT ' + JSON.stringify(runs));
   assert.deepEqual([parallel.batches[0].startWeek, parallel.batches[0].endWeek], [1, 1], 'week 1 in parts');
   assert.ok(parallel.batches[0].attempts > 0, JSON.stringify(parallel));
 });
+
+test('an abort reason that passes instanceof DOMException but throws when read rejects every call it stops, and stalls none', async () => {
+  // `abort(Object.create(DOMException.prototype))`: reading its `name` throws. That throw came out of the package's
+  // promise driver in the middle of a microtask: every call polled in that microtask never settled (the chat's later
+  // calls, unrelated runs) and Node ended on the uncaught exception (found by a concurrency audit).
+  const key = 'test-key-node-abort-reason-throws';
+  // slow answers, so that the abort comes while the requests are in flight
+  await script(mock.url, key, Array.from({ length: 40 }, () => ({ delayMs: 300 })), { replace: true });
+  const out = await childResult('abort-reason-throws', `
+const problems = [];
+process.on('uncaughtException', (e) => problems.push('uncaught: ' + e.message));
+const within = (p) => Promise.race([p, new Promise((ok) => setTimeout(ok, 3000, 'never settled'))]);
+const settle = (p) => within(p.then(() => 'fulfilled', (e) => e.name));
+const reasons = {
+  prototype: () => Object.create(DOMException.prototype),
+  proxy: () => new Proxy({}, { getPrototypeOf() { throw new Error('trap'); } }),
+};
+const runs = {};
+for (const [kind, reason] of Object.entries(reasons)) {
+  const ctrl = new AbortController();
+  const chat = new M.GeminiChat({ apiKey: KEY, baseUrl: MOCK_URL });
+  const calls = [chat.send('hello', { signal: ctrl.signal }),
+    M.generateRoadmap({ apiKey: KEY, role: 'DevOps Engineer', weeks: 6, baseUrl: MOCK_URL, log: false, signal: ctrl.signal }),
+    M.generateRoadmap({ apiKey: KEY, role: 'DevOps Engineer', weeks: 6, strategy: 'parallel', baseUrl: MOCK_URL, log: false, signal: ctrl.signal })];
+  const causes = calls.map((p) => p.catch((e) => e.cause));
+  // an unrelated run without a signal (and another key), begun in the same microtask as the abort
+  let unrelated;
+  setTimeout(() => { ctrl.abort(reason()); unrelated = M.generateRoadmap({ apiKey: KEY + '-free', role: 'Tester', weeks: 2, baseUrl: MOCK_URL, log: false }); }, 50);
+  const settled = await Promise.all(calls.map(settle));
+  const cs = await within(Promise.all(causes));
+  runs[kind] = { settled, sameCause: Array.isArray(cs) && cs.every((c) => c !== undefined && typeof c === 'object'),
+    unrelated: await settle(unrelated), next: await settle(chat.send('again')) };
+}
+console.log('RESULT ' + JSON.stringify({ runs, problems }));
+`, { key });
+  assert.deepEqual(out.problems, []);
+  for (const [kind, r] of Object.entries(out.runs)) {
+    assert.deepEqual(r.settled, ['AbortError', 'AbortError', 'AbortError'], kind);
+    assert.ok(r.sameCause, `${kind}: the reason is the AbortError's cause`);
+    assert.equal(r.unrelated, 'fulfilled', kind);
+    assert.equal(r.next, 'fulfilled', `${kind}: the chat goes on`);
+  }
+});
+
+test('a throw out of JavaScript while a call runs rejects that call with what was thrown; calls beside it go on', async () => {
+  // A Proxy of a real signal passes Node's own checks; its trap throws when the package reads `reason` after the
+  // abort. Nothing in the package catches that read: the guard around the promise driver must. Before it, the
+  // exception left the driver mid-batch, so the unrelated runs polled in that microtask never settled.
+  const out = await childResult('poll-throws', `
+const problems = [];
+process.on('uncaughtException', (e) => problems.push('uncaught: ' + e.message));
+const within = (p) => Promise.race([p, new Promise((ok) => setTimeout(ok, 3000, 'never settled'))]);
+const settle = (p) => within(p.then(() => 'fulfilled', (e) => e && e.message));
+const ctrl = new AbortController();
+const signal = new Proxy(ctrl.signal, { get(t, k) {
+  if (k === 'reason') throw new Error('reason trap');
+  const v = Reflect.get(t, k, t);
+  return typeof v === 'function' ? v.bind(t) : v;
+} });
+const run = (signal) => M.generateRoadmap({ apiKey: KEY, role: 'Tester', weeks: 3, baseUrl: MOCK_URL, log: false, signal });
+const trapped = run(signal);
+let others;
+setTimeout(() => { ctrl.abort(); others = [run(undefined), run(undefined)]; }, 30);
+const first = await settle(trapped);
+const rest = await Promise.all(others.map(settle));
+// Each throw unwinds through the wasm without giving back the stack space of the frames it leaves: about 2.5 KB.
+// Without the guard's reset, the 1 MB stack ran out after some 400 throws, and calls stopped settling.
+const many = {};
+for (let i = 0; i < 1000; i++) {
+  const c = new AbortController();
+  const p = run(new Proxy(c.signal, { get(t, k) { if (k === 'reason') throw new Error('reason trap'); const v = Reflect.get(t, k, t); return typeof v === 'function' ? v.bind(t) : v; } }));
+  c.abort();
+  const m = await settle(p);
+  many[m] = (many[m] || 0) + 1;
+}
+const after = await settle(run(undefined));
+console.log('RESULT ' + JSON.stringify({ first, rest, many, after, problems }));
+`, { key: 'test-key-node-poll-throws' });
+  assert.deepEqual(out.problems, []);
+  assert.equal(out.first, 'reason trap');
+  assert.deepEqual(out.rest, ['fulfilled', 'fulfilled']);
+  assert.deepEqual(out.many, { 'reason trap': 1000 });
+  assert.equal(out.after, 'fulfilled');
+});

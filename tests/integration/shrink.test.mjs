@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { functionBodies, guardBeforeInit, guardFreed, inlineSnippets, orderForGzip, readFileUrls, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
+import { functionBodies, guardBeforeInit, guardFreed, inlineSnippets, leb, orderForGzip, readFileUrls, renameWasm, similarOrder, wasmNames } from '../../scripts/shrink.mjs';
 import { DIST, ROOT, ensureDist } from './helpers.mjs';
 
 const name = (s) => [s.length, ...Buffer.from(s)];
@@ -271,3 +271,41 @@ test('deadFmt traps core::fmt only when no live function outside it calls it (or
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('exportStackPointer exports the one mutable i32 global as $sp, past imported globals, and refuses a module with two', async () => {
+  const { exportStackPointer } = await import('../../scripts/optimize.mjs');
+  const section = (id, body) => [id, ...leb(body.length), ...body];
+  const vec = (items) => [...leb(items.length), ...items.flat()];
+  const str = (s) => [...leb(s.length), ...Buffer.from(s)];
+  const i32 = (n) => [0x41, ...sleb(n), 0x0b];
+  /** A module reading `read` from `f`; `globals`: [mutable, value]; `imported`: how many globals it imports first. */
+  const module = (globals, imported, read) => Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    ...section(1, vec([[0x60, 0, 1, 0x7f]])),
+    ...(imported ? section(2, vec(Array.from({ length: imported }, (_, i) => [...str('m'), ...str(`g${i}`), 3, 0x7f, 0]))) : []),
+    ...section(3, vec([[0]])),
+    ...section(6, vec(globals.map(([mutable, value]) => [0x7f, mutable ? 1 : 0, ...i32(value)]))),
+    ...section(7, vec([[...str('f'), 0, 0]])),
+    ...section(10, vec([[...leb(4), 0, 0x23, read, 0x0b]]))]);
+  // 11 is the initializer's end opcode: a value that looks like it must not end the parse.
+  const plain = module([[0, 11], [1, 1048576], [0, -5]], 0, 1);
+  const { instance } = await WebAssembly.instantiate(exportStackPointer(plain));
+  assert.ok(instance.exports.$sp instanceof WebAssembly.Global);
+  assert.equal(instance.exports.$sp.value, 1048576);
+  instance.exports.$sp.value = 7;
+  assert.equal(instance.exports.f(), 7, 'the export is the global the code reads');
+  const withImports = module([[1, 4096]], 2, 2);
+  const linked = await WebAssembly.instantiate(exportStackPointer(withImports), { m: { g0: 1, g1: 2 } });
+  assert.equal(linked.instance.exports.$sp.value, 4096, 'indices count the imported globals');
+  assert.throws(() => exportStackPointer(module([[1, 1], [1, 2]], 0, 0)), /one mutable i32 global/);
+  assert.throws(() => exportStackPointer(exportStackPointer(plain)), /exported already/);
+});
+
+function sleb(n) {
+  const out = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) return [...out, b];
+    out.push(b | 0x80);
+  }
+}
