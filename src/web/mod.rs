@@ -69,14 +69,21 @@ struct Queue {
     batch: RefCell<Vec<Rc<Task>>>,
     /// The task being polled: set while its poll runs, so that a throw out of it is known to be its.
     polling: Cell<Option<Rc<Task>>>,
+    /// Set while `run_all` runs: found set on entry, its last call threw.
+    running: Cell<bool>,
     run: OnceCell<js_sys::Function>,
 }
 
 // wasm32 without atomics: one thread.
 unsafe impl Sync for Queue {}
 
-static QUEUE: Queue =
-    Queue { tasks: RefCell::new(Vec::new()), batch: RefCell::new(Vec::new()), polling: Cell::new(None), run: OnceCell::new() };
+static QUEUE: Queue = Queue {
+    tasks: RefCell::new(Vec::new()),
+    batch: RefCell::new(Vec::new()),
+    polling: Cell::new(None),
+    running: Cell::new(false),
+    run: OnceCell::new(),
+};
 
 fn schedule(task: Rc<Task>) {
     let mut tasks = QUEUE.tasks.borrow_mut();
@@ -97,8 +104,16 @@ fn schedule(task: Rc<Task>) {
 /// this function catches it and calls again: the task that threw is rejected with what it threw and never polled again
 /// (its future was left mid-change, still borrowed), and the batch goes on.
 fn run_all() {
-    if let Some(task) = QUEUE.polling.take() {
-        let _ = task.reject.call1(&JsValue::UNDEFINED, &convert::take_thrown());
+    if QUEUE.running.replace(true) {
+        let thrown = convert::take_thrown();
+        let Some(task) = QUEUE.polling.take() else {
+            // Not out of a poll but out of the driver itself (a trap): its own state is in doubt, and going on
+            // could throw again, for ever. Stop here; the next wake tries again.
+            report("gemini-roadmap: internal error", &thrown);
+            QUEUE.running.set(false);
+            return;
+        };
+        let _ = task.reject.call1(&JsValue::UNDEFINED, &thrown);
     }
     {
         let mut batch = QUEUE.batch.borrow_mut();
@@ -109,7 +124,7 @@ fn run_all() {
     }
     loop {
         let next = QUEUE.batch.borrow_mut().pop();
-        let Some(task) = next else { return };
+        let Some(task) = next else { break };
         let Ok(mut slot) = task.future.try_borrow_mut() else { continue };
         let Some(future) = slot.as_mut() else { continue };
         task.queued.set(false);
@@ -126,6 +141,7 @@ fn run_all() {
             *slot = None;
         }
     }
+    QUEUE.running.set(false);
 }
 
 fn wake(task: &Rc<Task>) {
