@@ -383,7 +383,11 @@ export async function shrink(dir) {
   for (const [file, text] of glue) {
     let js = text;
     // Replacer functions: `$1` in a replacement string would mean a capture group.
-    for (const [from, to] of importMap) js = js.replace(token(from), () => to);
+    for (const [from, to] of importMap) {
+      // A snippet's function named like a property the glue reads (`isArray` in `Array.isArray`) would be renamed there too.
+      if (new RegExp(`\\.${escape(from)}(?![\\w$])`).test(js)) throw new Error(`${file}: import ${from} is also read as a property`);
+      js = js.replace(token(from), () => to);
+    }
     for (const [from, to] of exportMap) js = js.replace(new RegExp(`\\bwasm\\.${escape(from)}(?![\\w$])`, 'g'), () => `wasm.${to}`);
     if (web) {
       if (!js.includes(`"${GLUE_MODULE}": import0`)) throw new Error(`${file}: no imports object keyed "${GLUE_MODULE}"`);

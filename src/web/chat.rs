@@ -198,7 +198,7 @@ struct CallOptions {
 /// error here as in every other options object).
 fn call_options(opts: &JsValue) -> Result<CallOptions, Error> {
     if !opts.is_undefined() && !opts.is_null() {
-        if !opts.is_object() || js_sys::Array::is_array(opts) {
+        if !opts.is_object() || super::convert::is_array(opts) {
             return Err(Error::invalid("options", "must be an object ({ signal, onProgress })"));
         }
         if let Some(key) = option_names(opts, "options")?.iter().filter_map(|k| k.as_string()).find(|k| k != "signal" && k != "onProgress") {

@@ -28,8 +28,11 @@ export function threw(v) { return v === F; }\n\
 export function takeThrown() { const e = t; t = undefined; return e; }\n\
 export function isSignal(s) { try { return s instanceof AbortSignal && typeof s.aborted == \"boolean\"; } catch { return false; } }\n\
 export function isAbortError(r) { try { return r instanceof DOMException && r.name === \"AbortError\"; } catch { return false; } }\n\
-export function guard(f, x) { const sp = x.$sp, g = sp instanceof WebAssembly.Global, v = g && sp.value;\n\
-  return () => { for (;;) try { return f(); } catch (e) { t = e; if (g) sp.value = v; } }; }\n")]
+export function tryIsArray(v) { try { return Array.isArray(v); } catch { return false; } }\n\
+export function isAborted(s) { try { return s.aborted !== false; } catch { return true; } }\n\
+export function watch(p, f) { new Promise((ok) => ok(p)).then(undefined, f); }\n\
+export function guard(f, x) { const sp = x.$sp, g = sp instanceof WebAssembly.Global;\n\
+  return () => { const v = g && sp.value; for (;;) try { return f(); } catch (e) { t = e; if (g) sp.value = v; } }; }\n")]
 extern "C" {
     #[wasm_bindgen(js_name = tryGet)]
     fn try_get_js(o: &JsValue, k: &JsValue) -> JsValue;
@@ -49,9 +52,18 @@ extern "C" {
     #[wasm_bindgen(js_name = isAbortError)]
     pub fn is_abort_error(reason: &JsValue) -> bool;
     /// `f`, called again after each throw, with what it threw ready for [`take_thrown`], and the shadow stack
-    /// pointer (`$sp`, exported by `scripts/optimize.mjs`) put back where it was: the frames the throw unwound
-    /// never gave their stack space back. `exports` is the instance's exports.
+    /// pointer (`$sp`, exported by `scripts/optimize.mjs`) put back where it was when the microtask began (no wasm
+    /// frame below it): the frames the throw unwound never gave their stack space back. `exports`: the instance's.
     pub fn guard(f: &JsValue, exports: &JsValue) -> js_sys::Function;
+    /// `Array.isArray`, false where it throws (a revoked Proxy).
+    #[wasm_bindgen(js_name = tryIsArray)]
+    pub fn is_array(v: &JsValue) -> bool;
+    /// Whether the signal has aborted; a signal that throws when read (a Proxy's trap) counts as aborted, so
+    /// that the call ends as an abort does, its requests with it.
+    #[wasm_bindgen(js_name = isAborted)]
+    pub fn is_aborted(s: &AbortSignal) -> bool;
+    /// Reports the rejection of a thenable with `f`, however its `then` (or `constructor`, `catch`) behaves.
+    fn watch(p: &JsValue, f: &Closure<dyn FnMut(JsValue)>);
 }
 
 fn caught(v: JsValue) -> Result<JsValue, JsValue> {
@@ -99,7 +111,7 @@ pub fn settle<T>(decoded: Result<T, DecodeError>, problem: Option<Error>, what: 
 /// `names`: the options' (`FIELD_NAMES`). An unknown one set to `undefined` (a misspelt `signal: maybeSignal`) is
 /// refused here: JSON leaves it out, so the decoding never sees it.
 pub fn to_value(value: &JsValue, what: &str, skip: &[&str], names: &[&str]) -> Result<(Value, Option<Error>), Error> {
-    if !value.is_object() || js_sys::Array::is_array(value) {
+    if !value.is_object() || is_array(value) {
         return Err(Error::invalid(what, "an options object is required"));
     }
     let (v, problem, unset) = walk(value, String::new(), what, skip)?;
@@ -209,7 +221,7 @@ impl Walk<'_> {
             return Err(self.error("is nested too deeply".into()));
         }
         let at = self.path.len();
-        let array = js_sys::Array::is_array(v);
+        let array = is_array(v);
         let keys = if array { None } else { Some(own_keys(v).map_err(|e| unreadable(self.here(), &e))?) };
         let len = match &keys {
             Some(k) => k.length(),
@@ -303,6 +315,11 @@ pub fn try_get(obj: &JsValue, key: &str) -> Result<JsValue, Error> {
     reflect_get(obj, &JsValue::from_str(key)).map_err(|e| unreadable(key, &e))
 }
 
+/// The signal's `reason`; `undefined` where reading it throws.
+pub fn abort_reason(s: &AbortSignal) -> JsValue {
+    reflect_get(s, &JsValue::from_str("reason")).unwrap_or(JsValue::UNDEFINED)
+}
+
 /// Reads `signal` from an options object; anything but an `AbortSignal` is a typed error.
 pub fn signal_of(opts: &JsValue) -> Result<Option<AbortSignal>, Error> {
     let s = try_get(opts, "signal")?;
@@ -322,7 +339,12 @@ pub fn callback_of(opts: &JsValue, key: &str) -> Result<Option<js_sys::Function>
     if f.is_undefined() || f.is_null() {
         return Ok(None);
     }
-    f.dyn_into::<js_sys::Function>().map(Some).map_err(|_| Error::invalid(key, "must be a function"))
+    // `typeof`, not `instanceof`: a Proxy's `getPrototypeOf` trap may throw.
+    if f.is_function() {
+        Ok(Some(f.unchecked_into()))
+    } else {
+        Err(Error::invalid(key, "must be a function"))
+    }
 }
 
 /// Calls a user callback; an exception thrown by it must not break the run, so it is reported and dropped. So is
@@ -334,7 +356,7 @@ pub fn call(f: &Option<js_sys::Function>, event: &JsValue) {
         Ok(returned) => {
             if returned.is_object() && reflect_get(&returned, &"then".into()).is_ok_and(|t| t.is_function()) {
                 // `try_with`: `with` would link a panic (and its message) that a single-threaded module never meets.
-                let _ = REPORT_REJECTION.try_with(|report| js_sys::Promise::resolve(&returned).catch(report));
+                let _ = REPORT_REJECTION.try_with(|report| watch(&returned, report));
             }
         }
     }

@@ -89,7 +89,7 @@ fn set(target: &JsValue, key: &str, value: JsValue) {
 
 /// The `AbortError` for a user abort: the signal's own reason when it is one, else a fresh one.
 pub fn abort_error(signal: Option<&AbortSignal>) -> JsValue {
-    if let Some(reason) = signal.map(|s| s.reason()) {
+    if let Some(reason) = signal.map(super::convert::abort_reason) {
         if super::convert::is_abort_error(&reason) {
             return reason;
         }
@@ -102,7 +102,7 @@ fn new_abort_error(signal: Option<&AbortSignal>) -> JsValue {
     let err: JsValue = DomException::new_with_message_and_name("The operation was aborted.", "AbortError")
         .map(Into::into)
         .unwrap_or_else(|_| js_sys::Error::new("The operation was aborted.").into());
-    if let Some(reason) = signal.map(|s| s.reason()).filter(|r| !r.is_undefined()) {
+    if let Some(reason) = signal.map(super::convert::abort_reason).filter(|r| !r.is_undefined()) {
         set(&err, "cause", reason);
     }
     err

@@ -38,7 +38,7 @@ impl Drop for AbortLink {
 /// Waits until `promise` settles (either way), or fails with `Error::Aborted` as soon as `signal` aborts (at once if
 /// it already has). The abort listener is removed when this returns or is dropped.
 pub async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>) -> Result<(), Error> {
-    if signal.is_some_and(|s| s.aborted()) {
+    if signal.is_some_and(super::convert::is_aborted) {
         return Err(Error::Aborted);
     }
     let mut link: Option<AbortLink> = None;
@@ -55,7 +55,7 @@ pub async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>
     }
     let _ = JsFuture::from(race).await;
     drop(link);
-    if signal.is_some_and(|s| s.aborted()) {
+    if signal.is_some_and(super::convert::is_aborted) {
         return Err(Error::Aborted);
     }
     Ok(())
@@ -69,7 +69,7 @@ pub async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>
 fn when_aborted(signal: &AbortSignal) -> (Promise, Option<AbortLink>) {
     let mut link = None;
     let promise = Promise::new(&mut |resolve, _| {
-        if signal.aborted() {
+        if super::convert::is_aborted(signal) {
             let _ = resolve.call0(&JsValue::UNDEFINED);
             return;
         }
@@ -142,7 +142,7 @@ impl FetchTransport {
 }
 
 fn aborted(signal: &Option<AbortSignal>) -> bool {
-    signal.as_ref().is_some_and(|s| s.aborted())
+    signal.as_ref().is_some_and(super::convert::is_aborted)
 }
 
 /// Why a fetch or a body read was rejected: the user's abort, our deadline, or the network.

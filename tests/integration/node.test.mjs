@@ -402,42 +402,138 @@ console.log('RESULT ' + JSON.stringify({ runs, problems }));
 });
 
 test('a throw out of JavaScript while a call runs rejects that call with what was thrown; calls beside it go on', async () => {
-  // A Proxy of a real signal passes Node's own checks; its trap throws when the package reads `reason` after the
-  // abort. Nothing in the package catches that read: the guard around the promise driver must. Before it, the
-  // exception left the driver mid-batch, so the unrelated runs polled in that microtask never settled.
+  // The package calls the page's global `setTimeout` without a catch. Replaced by one that throws, the throw left the
+  // promise driver mid-batch: the runs polled after it in that microtask never settled (found with a Proxy signal,
+  // whose reads are now caught).
   const out = await childResult('poll-throws', `
 const problems = [];
 process.on('uncaughtException', (e) => problems.push('uncaught: ' + e.message));
-const within = (p) => Promise.race([p, new Promise((ok) => setTimeout(ok, 3000, 'never settled'))]);
+const realSetTimeout = globalThis.setTimeout;
+let armed = false;
+globalThis.setTimeout = (...a) => { if (armed) { armed = false; throw new Error('setTimeout trap'); } return realSetTimeout(...a); };
+const within = (p) => Promise.race([p, new Promise((ok) => realSetTimeout(ok, 3000, 'never settled'))]);
 const settle = (p) => within(p.then(() => 'fulfilled', (e) => e && e.message));
-const ctrl = new AbortController();
-const signal = new Proxy(ctrl.signal, { get(t, k) {
-  if (k === 'reason') throw new Error('reason trap');
-  const v = Reflect.get(t, k, t);
-  return typeof v === 'function' ? v.bind(t) : v;
-} });
-const run = (signal) => M.generateRoadmap({ apiKey: KEY, role: 'Tester', weeks: 3, baseUrl: MOCK_URL, log: false, signal });
-const trapped = run(signal);
-let others;
-setTimeout(() => { ctrl.abort(); others = [run(undefined), run(undefined)]; }, 30);
-const first = await settle(trapped);
-const rest = await Promise.all(others.map(settle));
+const run = () => M.generateRoadmap({ apiKey: KEY, role: 'Tester', weeks: 3, baseUrl: MOCK_URL, log: false });
+const sp = M.initSync({ module: new Uint8Array(0) }).$sp; // the instance already made: initSync returns its exports
+const spBefore = sp.value;
+armed = true;
+// polled in this order, in one microtask: the first call's first request meets the trap
+const [first, ...rest] = await Promise.all([run(), run(), run()].map(settle));
 // Each throw unwinds through the wasm without giving back the stack space of the frames it leaves: about 2.5 KB.
 // Without the guard's reset, the 1 MB stack ran out after some 400 throws, and calls stopped settling.
 const many = {};
 for (let i = 0; i < 1000; i++) {
-  const c = new AbortController();
-  const p = run(new Proxy(c.signal, { get(t, k) { if (k === 'reason') throw new Error('reason trap'); const v = Reflect.get(t, k, t); return typeof v === 'function' ? v.bind(t) : v; } }));
-  c.abort();
-  const m = await settle(p);
+  armed = true;
+  const m = await settle(run());
   many[m] = (many[m] || 0) + 1;
 }
-const after = await settle(run(undefined));
-console.log('RESULT ' + JSON.stringify({ first, rest, many, after, problems }));
+const after = await settle(run());
+console.log('RESULT ' + JSON.stringify({ first, rest, many, after, problems, spMoved: sp.value - spBefore }));
 `, { key: 'test-key-node-poll-throws' });
   assert.deepEqual(out.problems, []);
-  assert.equal(out.first, 'reason trap');
+  assert.equal(out.first, 'setTimeout trap');
   assert.deepEqual(out.rest, ['fulfilled', 'fulfilled']);
-  assert.deepEqual(out.many, { 'reason trap': 1000 });
+  assert.deepEqual(out.many, { 'setTimeout trap': 1000 });
   assert.equal(out.after, 'fulfilled');
+  assert.equal(out.spMoved, 0, 'the shadow stack pointer is back where it was');
+});
+
+test('a revoked Proxy as options, or a callback Proxy whose traps throw: INVALID_INPUT or a working call, and the instance unharmed', async () => {
+  // `Array.isArray` of a revoked Proxy throws: out of the synchronous part of a call, with no guard around it, each
+  // such throw left the shadow stack ~0.6-2 KB lower, and after some 500 every call failed "memory access out of
+  // bounds" (found by a review). `chat.send` threw it synchronously instead of rejecting.
+  const out = await childResult('revoked-proxy', `
+const problems = [];
+process.on('uncaughtException', (e) => problems.push('uncaught: ' + e.message));
+const sp = M.initSync({ module: new Uint8Array(0) }).$sp;
+const spBefore = sp.value;
+const { proxy, revoke } = Proxy.revocable({}, {});
+revoke();
+const seen = {};
+const tally = (k, v) => { seen[k] = seen[k] || {}; seen[k][v] = (seen[k][v] || 0) + 1; };
+const chat = new M.GeminiChat({ apiKey: KEY, baseUrl: MOCK_URL });
+for (let i = 0; i < 2000; i++) {
+  try { new M.GeminiChat(proxy); tally('new GeminiChat', 'no throw'); } catch (e) { tally('new GeminiChat', e.code); }
+  let p;
+  try { p = chat.send('hi', proxy); } catch (e) { tally('send', 'threw ' + (e.code || e.message)); continue; }
+  tally('send', await p.then(() => 'fulfilled', (e) => e.code));
+}
+tally('generateRoadmap', await M.generateRoadmap(proxy).then(() => 'fulfilled', (e) => e.code));
+let calls = 0;
+const onProgress = new Proxy(() => { calls++; }, { getPrototypeOf() { throw new Error('trap'); } });
+const r = await M.generateRoadmap({ apiKey: KEY, role: 'Tester', weeks: 3, baseUrl: MOCK_URL, log: false, onProgress });
+// arrays are still arrays (the glue's shrinking once renamed Array.isArray along with the package's own isArray)
+const again = await M.regenerateWeek(r, 2, { apiKey: KEY, baseUrl: MOCK_URL, log: false });
+console.log('RESULT ' + JSON.stringify({ seen, weeks: r.weeks.length, again: again.weeks.length, calls, problems, spMoved: sp.value - spBefore }));
+`, { key: 'test-key-node-revoked' });
+  assert.deepEqual(out.problems, []);
+  assert.deepEqual(out.seen, { 'new GeminiChat': { INVALID_INPUT: 2000 }, send: { INVALID_INPUT: 2000 }, generateRoadmap: { INVALID_INPUT: 1 } });
+  assert.equal(out.weeks, 3);
+  assert.equal(out.again, 3);
+  assert.ok(out.calls > 3, 'the Proxy callback was called');
+  assert.equal(out.spMoved, 0);
+});
+
+test('onProgress returning a promise whose then, catch or constructor throws: reported or ignored, and the run goes on', async () => {
+  // The package watched the returned promise with Promise.resolve(p).catch(...): a throwing `constructor` or `catch`
+  // threw out of that, and the run rejected with the raw error, without `code` or `partial` (found by a review).
+  const out = await childResult('odd-promises', `
+const problems = [];
+process.on('uncaughtException', (e) => problems.push('uncaught: ' + e.message));
+process.on('unhandledRejection', (e) => problems.push('unhandled: ' + (e && e.message)));
+const reported = [];
+console.error = (label) => reported.push(String(label));
+const boom = () => { throw new Error('boom'); };
+const odd = {
+  catchThrows: () => { const p = Promise.resolve(); Object.defineProperty(p, 'catch', { get: boom }); return p; },
+  constructorThrows: () => { const p = Promise.resolve(); Object.defineProperty(p, 'constructor', { get: boom }); return p; },
+  thenThrows: () => ({ then: boom }),
+};
+const runs = {};
+for (const [name, make] of Object.entries(odd)) {
+  reported.length = 0;
+  const r = await M.generateRoadmap({ apiKey: KEY, role: 'Tester', weeks: 3, baseUrl: MOCK_URL, log: false, onProgress: make })
+    .then((r) => 'weeks ' + r.weeks.length, (e) => 'rejected ' + e.message);
+  await new Promise((ok) => setImmediate(ok));
+  runs[name] = { r, reported: [...new Set(reported)] };
+}
+console.log('RESULT ' + JSON.stringify({ runs, problems }));
+`, { key: 'test-key-node-odd-promises' });
+  assert.deepEqual(out.problems, []);
+  assert.deepEqual(out.runs.catchThrows, { r: 'weeks 3', reported: [] });
+  // a native promise's `then` reads `constructor`: that throw is the promise's rejection
+  assert.deepEqual(out.runs.constructorThrows, { r: 'weeks 3', reported: ['gemini-roadmap: onProgress rejected'] });
+  assert.deepEqual(out.runs.thenThrows, { r: 'weeks 3', reported: ['gemini-roadmap: onProgress rejected'] });
+});
+
+test('a signal that throws when read counts as aborted: AbortError with partial, and nothing left running', async () => {
+  // A Proxy of a signal whose `aborted` trap throws once the run is under way. The throw came out of a poll: the run
+  // was rejected with the trap's error, without `partial`, and its request and deadline timer stayed alive, so Node
+  // stayed up for `timeoutMs` (found by a review).
+  const TIMEOUT_S = 20;
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  const r = await runChild('signal-read-throws', `
+import { readFileSync } from 'node:fs';
+import { initSync, generateRoadmap } from ${JSON.stringify(glue)};
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+const ctrl = new AbortController();
+let armed = false;
+const signal = new Proxy(ctrl.signal, { get(t, k) {
+  if (armed && k === 'aborted') throw new Error('aborted trap');
+  const v = Reflect.get(t, k, t);
+  return typeof v === 'function' ? v.bind(t) : v;
+} });
+const e = await generateRoadmap({ apiKey: process.env.KEY, role: 'Tester', weeks: 8, baseUrl: process.env.MOCK_URL, log: false, signal,
+  timeoutMs: ${TIMEOUT_S * 1000}, onProgress: (ev) => { if (ev.type === 'week') armed = true; } }).then(() => null, (x) => x);
+console.log('REJECTED ' + JSON.stringify({ name: e && e.name, message: e && e.message, partial: Boolean(e && e.partial), at: Date.now() }));
+`, { env: { KEY: 'test-key-node-signal-read-throws', MOCK_URL: mock.url }, timeoutMs: (TIMEOUT_S + 30) * 1000 });
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('REJECTED '));
+  assert.ok(line, r.stdout + r.stderr);
+  const rejected = JSON.parse(line.slice('REJECTED '.length));
+  assert.equal(rejected.name, 'AbortError', JSON.stringify(rejected));
+  assert.ok(rejected.partial, 'the finished weeks are kept');
+  const lingered = r.exitedAt - rejected.at;
+  assert.ok(lingered < (TIMEOUT_S * 1000) / 4, `Node exited ${lingered} ms after the rejection; timeoutMs was ${TIMEOUT_S} s`);
 });
