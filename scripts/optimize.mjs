@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { CODE, IMPORTS, binaryen, leb, reader, readGlue, renameWasm, sections, wasmNames, wasmReads } from './shrink.mjs';
+import { CODE, EXPORTS, binaryen, encodeName, importCount, leb, reader, readGlue, renameWasm, sections, wasmNames, wasmReads } from './shrink.mjs';
 
 const NAME = 'gemini_roadmap';
 const WASM_OPT = binaryen('wasm-opt');
@@ -119,7 +119,7 @@ export function trapPanics(bytes, label = '', also = new Set()) {
   const all = sections(bytes);
   const names = functionNames(all);
   if (names.size === 0) throw new Error(`${label}: no function names (wasm-bindgen should keep them)`);
-  const imported = all.filter((s) => s.id === IMPORTS).flatMap((s) => s.entries).filter((e) => e.desc[0] === 0).length;
+  const imported = importCount(all, 0);
   const targets = new Set();
   for (const { re, required } of TRAPS) {
     const hits = [...names].filter(([, n]) => re.test(n)).map(([i]) => i);
@@ -265,7 +265,6 @@ export function dropUnreadExports(bytes, dir) {
 }
 
 const GLOBALS = 6;
-const EXPORT_SECTION = 7;
 /** What the package's promise driver reads to put the shadow stack back after a JavaScript throw (src/web/mod.rs). */
 export const STACK_POINTER_EXPORT = '$sp';
 
@@ -276,7 +275,7 @@ export const STACK_POINTER_EXPORT = '$sp';
  */
 export function exportStackPointer(bytes) {
   const all = sections(bytes);
-  const importedGlobals = all.filter((s) => s.id === IMPORTS).flatMap((s) => s.entries).filter((e) => e.desc[0] === 3).length;
+  const importedGlobals = importCount(all, 3);
   const mutable = [];
   for (const { bytes: raw } of all.filter((s) => s.id === GLOBALS)) {
     const r = reader(raw, 1);
@@ -299,16 +298,15 @@ export function exportStackPointer(bytes) {
   if (mutable.length !== 1 || mutable[0].type !== 0x7f) throw new Error(`expected one mutable i32 global (the stack pointer), found ${JSON.stringify(mutable)}`);
   const out = [bytes.subarray(0, 8)];
   for (const { id, bytes: raw, entries } of all) {
-    if (id !== EXPORT_SECTION) {
+    if (id !== EXPORTS) {
       out.push(raw);
       continue;
     }
     if (entries.some((e) => e.name === STACK_POINTER_EXPORT)) throw new Error(`${STACK_POINTER_EXPORT} is exported already`);
-    const name = new TextEncoder().encode(STACK_POINTER_EXPORT);
     const r = reader(raw, 1);
     r.u32();
     r.u32();
-    const body = [...leb(entries.length + 1), ...raw.subarray(r.pos), ...leb(name.length), ...name, 3, ...leb(mutable[0].index)];
+    const body = [...leb(entries.length + 1), ...raw.subarray(r.pos), ...encodeName(STACK_POINTER_EXPORT), 3, ...leb(mutable[0].index)];
     out.push(Uint8Array.from([id, ...leb(body.length), ...body]));
   }
   return Buffer.concat(out);

@@ -66,13 +66,13 @@ export function reader(bytes, pos = 0) {
   return r;
 }
 
-const encodeName = (s) => {
+export const encodeName = (s) => {
   const b = new TextEncoder().encode(s);
   return [...leb(b.length), ...b];
 };
 
 export const IMPORTS = 2;
-const EXPORTS = 7;
+export const EXPORTS = 7;
 
 /**
  * The sections of a module, in order: `{ id, bytes }`, plus for the import and export sections their
@@ -150,10 +150,13 @@ export function binaryen(tool) {
 }
 const WASM_OPT = binaryen('wasm-opt');
 
+/** How many imports of `kind` (0 function, 3 global) the module's `sections` hold: the defined ones are numbered after them. */
+export const importCount = (all, kind) => all.filter((s) => s.id === IMPORTS).flatMap((s) => s.entries).filter((e) => e.desc[0] === kind).length;
+
 /** The body bytes of each function the module defines, and how many functions it imports. */
 export function functionBodies(bytes) {
   const all = sections(bytes);
-  const imported = all.filter((s) => s.id === IMPORTS).flatMap((s) => s.entries).filter((e) => e.desc[0] === 0).length;
+  const imported = importCount(all, 0);
   const bodies = [];
   for (const { bytes: raw } of all.filter((s) => s.id === CODE)) {
     const r = reader(raw, 1);

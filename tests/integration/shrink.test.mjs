@@ -274,17 +274,15 @@ test('deadFmt traps core::fmt only when no live function outside it calls it (or
 
 test('exportStackPointer exports the one mutable i32 global as $sp, past imported globals, and refuses a module with two', async () => {
   const { exportStackPointer } = await import('../../scripts/optimize.mjs');
-  const section = (id, body) => [id, ...leb(body.length), ...body];
   const vec = (items) => [...leb(items.length), ...items.flat()];
-  const str = (s) => [...leb(s.length), ...Buffer.from(s)];
   const i32 = (n) => [0x41, ...sleb(n), 0x0b];
   /** A module reading `read` from `f`; `globals`: [mutable, value]; `imported`: how many globals it imports first. */
   const module = (globals, imported, read) => Uint8Array.from([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
     ...section(1, vec([[0x60, 0, 1, 0x7f]])),
-    ...(imported ? section(2, vec(Array.from({ length: imported }, (_, i) => [...str('m'), ...str(`g${i}`), 3, 0x7f, 0]))) : []),
+    ...(imported ? section(2, vec(Array.from({ length: imported }, (_, i) => [...name('m'), ...name(`g${i}`), 3, 0x7f, 0]))) : []),
     ...section(3, vec([[0]])),
     ...section(6, vec(globals.map(([mutable, value]) => [0x7f, mutable ? 1 : 0, ...i32(value)]))),
-    ...section(7, vec([[...str('f'), 0, 0]])),
+    ...section(7, vec([[...name('f'), 0, 0]])),
     ...section(10, vec([[...leb(4), 0, 0x23, read, 0x0b]]))]);
   // 11 is the initializer's end opcode: a value that looks like it must not end the parse.
   const plain = module([[0, 11], [1, 1048576], [0, -5]], 0, 1);
