@@ -512,3 +512,56 @@ async fn two_chats_never_share_state() {
     assert_eq!(to_json(&b.history())[0]["text"], "beta");
     assert_eq!(requests(&k2).await[0]["contentsTurns"], 1);
 }
+
+/// A signal that is not `instanceof AbortSignal` here yet is one: an iframe's (another realm) or a polyfill's. They were refused as `INVALID_INPUT`; the package only reads `aborted` and `reason` and
+/// listens for `abort`, which they all do.
+#[wasm_bindgen_test]
+async fn a_signal_from_another_realm_or_a_polyfill_is_heard() {
+    let k = key("foreign-signal");
+    script(&k, json!([{"fault": "hang"}, {}, {"fault": "hang"}])).await;
+    let c = chat(&k, json!({"maxRetries": 3}));
+    let ctrl = js_sys::Function::new_no_args(
+        "const f = document.createElement('iframe'); document.body.appendChild(f); return new f.contentWindow.AbortController()",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let signal = field(&ctrl, "signal");
+    assert!(!signal.is_instance_of::<web_sys::AbortSignal>(), "the iframe's signal is of another realm");
+    let pending = c.send("hello".into(), with_signal(signal.unchecked_ref()));
+    for _ in 0..200 {
+        if !requests(&k).await.is_empty() {
+            break;
+        }
+        sleep_ms(10).await;
+    }
+    js_sys::Reflect::get(&ctrl, &"abort".into()).unwrap().unchecked_into::<js_sys::Function>().call0(&ctrl).unwrap();
+    let e = settle(pending).await.expect_err("the abort must reject the call");
+    assert_eq!(str_field(&e, "name").as_deref(), Some("AbortError"), "{}", code(&e));
+    assert_eq!(requests(&k).await.len(), 1, "an abort is never retried");
+
+    // A polyfill's signal (as `abort-controller`'s: an EventTarget with `aborted`, no `reason`).
+    let polyfill = js_sys::Function::new_no_args(
+        "return class extends EventTarget { aborted = false; abort() { this.aborted = true; this.dispatchEvent(new Event('abort')) } }",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let new_signal = || js_sys::Reflect::construct(polyfill.unchecked_ref::<js_sys::Function>(), &js_sys::Array::new()).unwrap();
+    let answered = settle(c.send("again".into(), with_signal(new_signal().unchecked_ref()))).await;
+    assert!(answered.is_ok(), "a polyfill's signal that never aborts: {:?}", answered.map_err(|e| code(&e)));
+    let s = new_signal();
+    let pending = c.send("once more".into(), with_signal(s.unchecked_ref()));
+    for _ in 0..200 {
+        if requests(&k).await.len() == 3 {
+            break;
+        }
+        sleep_ms(10).await;
+    }
+    js_sys::Reflect::get(&s, &"abort".into()).unwrap().unchecked_into::<js_sys::Function>().call0(&s).unwrap();
+    let e = settle(pending).await.expect_err("the polyfill's abort must reject the call");
+    assert_eq!(str_field(&e, "name").as_deref(), Some("AbortError"), "{}", code(&e));
+    assert_eq!(requests(&k).await.len(), 3);
+    // Still refused: what has no listener methods.
+    let opts = obj(json!({"signal": {"aborted": false}}));
+    let e = settle(c.send("no".into(), opts)).await.expect_err("a bare object is no signal");
+    assert_eq!(code(&e), "INVALID_INPUT");
+}

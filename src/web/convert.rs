@@ -26,7 +26,7 @@ export function tryCall(f, s, a) { try { return f.call(s, a); } catch (e) { t = 
 export function tryKeys(o) { try { return Object.keys(o); } catch (e) { t = e; return F; } }\n\
 export function threw(v) { return v === F; }\n\
 export function takeThrown() { const e = t; t = undefined; return e; }\n\
-export function isSignal(s) { try { return s instanceof AbortSignal && typeof s.aborted == \"boolean\"; } catch { return false; } }\n\
+export function isSignal(s) { try { return typeof s.aborted == \"boolean\" && typeof s.addEventListener == \"function\" && typeof s.removeEventListener == \"function\"; } catch { return false; } }\n\
 export function isAbortError(r) { try { return r instanceof DOMException && r.name === \"AbortError\"; } catch { return false; } }\n\
 export function tryIsArray(v) { try { return Array.isArray(v); } catch { return false; } }\n\
 export function isAborted(s) { try { return s.aborted !== false; } catch { return true; } }\n\
@@ -44,7 +44,9 @@ extern "C" {
     /// What the last caught call threw.
     #[wasm_bindgen(js_name = takeThrown)]
     pub fn take_thrown() -> JsValue;
-    /// A real `AbortSignal`: `instanceof` passes an object made from its prototype, and a Proxy's trap may throw.
+    /// What works as an `AbortSignal`: a boolean `aborted` and the listener methods, which is all the package uses.
+    /// Not `instanceof`: a signal from another realm (an iframe's) or a polyfill's fails it, and an object
+    /// made from the prototype passes it, then throws when read (as a Proxy's trap may).
     #[wasm_bindgen(js_name = isSignal)]
     fn is_signal(s: &JsValue) -> bool;
     /// A `DOMException` named `AbortError`, read where a throw is caught (`Object.create(DOMException.prototype)`
@@ -320,7 +322,7 @@ pub fn abort_reason(s: &AbortSignal) -> JsValue {
     reflect_get(s, &JsValue::from_str("reason")).unwrap_or(JsValue::UNDEFINED)
 }
 
-/// Reads `signal` from an options object; anything but an `AbortSignal` is a typed error.
+/// Reads `signal` from an options object; anything but an `AbortSignal` ([`is_signal`]) is a typed error.
 pub fn signal_of(opts: &JsValue) -> Result<Option<AbortSignal>, Error> {
     let s = try_get(opts, "signal")?;
     if s.is_undefined() || s.is_null() {
