@@ -24,7 +24,7 @@ import {
   parsePrompt, renderAnswer, thoughtSummary, countTokens, codePointLength, sliceCodePoints,
   splitCodePoints, rngFor, hash32, promptPlan, inventedWeeks,
 } from './content.mjs';
-import { answerSchema } from './structured.mjs';
+import { answerSchema, enumChoice } from './structured.mjs';
 
 export const KNOWN_FAULTS = [
   'status', 'key', 'quota-day', 'html502', 'hang', 'reset', 'blocked', 'safety', 'recitation', 'empty-candidates',
@@ -440,7 +440,8 @@ function generate(req, model, modelId, step, followPrompt, P) {
   }
 
   const schema = answerSchema(gc);
-  const full = renderAnswer(task, { json, step, lastUserText, plan, schema });
+  const choice = enumChoice(gc, lastUserText);
+  const full = choice ?? renderAnswer(task, { json, step, lastUserText, plan, schema });
   const remaining = maxOut - T;
   const stop = faultStopReason(step);
   const stopSequences = (gc.stopSequences || []).filter((x) => typeof x === 'string' && x !== '');
@@ -477,7 +478,7 @@ function generate(req, model, modelId, step, followPrompt, P) {
   // content fault that leaves this answer as it was. The stream faults are marked when they happen.
   if (fault === 'truncate') out.faultApplied = out.finishReason === 'MAX_TOKENS' && text !== full;
   else if (stop) out.faultApplied = out.finishReason === stop;
-  else if (CONTENT_FAULTS.has(fault)) out.faultApplied = full !== renderAnswer(task, { json, step: null, lastUserText, schema });
+  else if (CONTENT_FAULTS.has(fault)) out.faultApplied = !choice && full !== renderAnswer(task, { json, step: null, lastUserText, schema });
   out.T = T;
   out.text = text;
   out.thought = thought;

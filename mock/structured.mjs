@@ -6,6 +6,18 @@ export function requestSchema(gc) {
   return gc?.responseJsonSchema ?? gc?._responseJsonSchema ?? gc?.responseSchema ?? null;
 }
 
+/**
+ * The answer to `text/x.enum` with a schema listing string values: one of them, as plain text (the structured-output
+ * guide's "Generating enum values"). The first value the prompt names, else the first listed; null otherwise.
+ */
+export function enumChoice(gc, prompt) {
+  if (gc?.responseMimeType !== 'text/x.enum') return null;
+  const values = requestSchema(gc)?.enum;
+  if (!Array.isArray(values) || !values.length || !values.every((v) => typeof v === 'string')) return null;
+  const p = prompt.toLowerCase();
+  return values.find((v) => p.includes(v.toLowerCase())) ?? values[0];
+}
+
 /** The schema a request constrains its answer with, if any (JSON mode only). */
 export function answerSchema(gc) {
   return gc?.responseMimeType === 'application/json' ? requestSchema(gc) : null;

@@ -50,17 +50,18 @@ const SCHEMAS = {
     role: { type: 'string' },
     parts: { repeated: 'part' },
   },
+  // `data` is a proto oneof (text, inlineData, ... below): a part that sets two of them is refused.
   part: {
-    text: { type: 'string' },
+    text: { type: 'string', oneof: 'data' },
     thought: { type: 'bool' },
     // a bytes field: its JSON is base64 (see `isBase64`)
     thoughtSignature: { type: 'bytes' },
-    inlineData: { any: true, data: true },
-    fileData: { any: true, data: true },
-    functionCall: { any: true, data: true },
-    functionResponse: { any: true, data: true },
-    executableCode: { any: true, data: true },
-    codeExecutionResult: { any: true, data: true },
+    inlineData: { any: true, oneof: 'data' },
+    fileData: { any: true, oneof: 'data' },
+    functionCall: { any: true, oneof: 'data' },
+    functionResponse: { any: true, oneof: 'data' },
+    executableCode: { any: true, oneof: 'data' },
+    codeExecutionResult: { any: true, oneof: 'data' },
     videoMetadata: { any: true },
     partMetadata: { any: true },
   },
@@ -229,6 +230,7 @@ const scalarTypeName = (type) => (ENUMS[type] ? V1BETA + ENUMS[type].type : TYPE
 function walk(name, value, path, violations) {
   const schema = SCHEMAS[name];
   const out = {};
+  const oneofs = new Set();
   for (const [rawKey, v] of Object.entries(value)) {
     let key = rawKey;
     if (!Object.hasOwn(schema, key) && Object.hasOwn(schema, camel(key))) key = camel(key);
@@ -240,6 +242,15 @@ function walk(name, value, path, violations) {
     }
     const sub = (path ? path + '.' : '') + snake(key);
     if (v === null) continue; // proto JSON: null means "unset"
+    if (f.oneof) {
+      // Gemini (googleapis/google-cloud-dart#26): `Invalid value at 'contents[0].parts[0]' (oneof), oneof field
+      // 'data' is already set. Cannot set 'inlineData'`
+      if (oneofs.has(f.oneof)) {
+        violations.push({ field: path || undefined, description: `Invalid value at '${path}' (oneof), oneof field '${f.oneof}' is already set. Cannot set '${rawKey}'` });
+        continue;
+      }
+      oneofs.add(f.oneof);
+    }
     if (f.any) { out[key] = v; continue; }
     if (f.message) {
       if (!isPlainObject(v)) {
@@ -282,11 +293,14 @@ function walk(name, value, path, violations) {
       continue;
     }
     if (f.repeated) {
-      if (!Array.isArray(v)) {
+      // One message where a list of them is expected is read as a list of one, as Google's own REST sample sends
+      // it (`"contents": {"parts": {"text": "Hello there"}}`, ai.google.dev/api/generate-content).
+      const list = isPlainObject(v) ? [v] : v;
+      if (!Array.isArray(list)) {
         violations.push({ field: sub, description: `Invalid value at '${sub}' (${MESSAGE_TYPES[f.repeated]}), ${JSON.stringify(v)}` });
         continue;
       }
-      out[key] = v.map((item, i) => {
+      out[key] = list.map((item, i) => {
         const ip = `${sub}[${i}]`;
         if (!isPlainObject(item)) {
           violations.push({ field: ip, description: `Invalid value at '${ip}' (${MESSAGE_TYPES[f.repeated]}), ${JSON.stringify(item)}` });
@@ -407,8 +421,7 @@ export function parseBody(text) {
 }
 
 function partHasData(p) {
-  return ['text', 'inlineData', 'fileData', 'functionCall', 'functionResponse', 'executableCode', 'codeExecutionResult']
-    .some((k) => p[k] !== undefined);
+  return Object.keys(p).some((k) => SCHEMAS.part[k]?.oneof === 'data');
 }
 
 function checkParts(contents, prefix, errors) {
@@ -453,14 +466,16 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
   const jsonSchema = gc.responseJsonSchema !== undefined || gc._responseJsonSchema !== undefined;
   if (jsonSchema && gc.responseSchema !== undefined) {
     star.push(`* ${gp}.response_schema: response_schema and response_json_schema cannot both be set. Please set only one of them.\n`);
-  } else if ((jsonSchema || gc.responseSchema !== undefined) && gc.responseMimeType !== 'application/json') {
+  } else if ((jsonSchema || gc.responseSchema !== undefined) && gc.responseMimeType !== 'application/json'
+    // the structured-output guide's "Generating enum values": `text/x.enum` with a `responseSchema` of `enum`
+    && !(gc.responseMimeType === 'text/x.enum' && !jsonSchema)) {
     const which = jsonSchema ? 'response_json_schema' : 'response_schema';
     star.push(`* ${gp}.response_mime_type: response_mime_type must be set to application/json when ${which} is set.\n`);
   }
   if (star.length) return invalidArgument(star.join(''));
 
   if (hasEmptyText(contents) || (req.systemInstruction && hasEmptyText([req.systemInstruction]))) {
-    return invalidArgument('Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again.');
+    return invalidArgument('Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again. Learn more: https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/gemini');
   }
 
   if (!forCountTokens) {

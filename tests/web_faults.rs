@@ -404,7 +404,7 @@ async fn f30_400_on_a_batch_is_not_retried() {
 }
 
 /// A 400 that names its cause (Gemini's answer to an empty text part).
-const EMPTY_TEXT_400: &str = "Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again.";
+const EMPTY_TEXT_400: &str = "Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again. Learn more: https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/gemini";
 
 // ---- aborts ---------------------------------------------------------------------------------------------
 

@@ -61,7 +61,9 @@ test('parts without text are rejected (empty parts, empty part, empty text)', as
     '* GenerateContentRequest.contents[0].parts: contents.parts must not be empty.\n');
   await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'user', parts: [{}] }] },
     "* GenerateContentRequest.contents[0].parts[0].data: required oneof field 'data' must have one initialized field\n");
-  await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'user', parts: [{ text: '' }] }] }, /empty text parameter/);
+  // the message as every capture has it, with its link (google-gemini/deprecated-generative-ai-js#286, microsoft/autogen#5762)
+  await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'user', parts: [{ text: '' }] }] },
+    'Unable to submit request because it has an empty text parameter. Add a value to the parameter and try again. Learn more: https://cloud.google.com/vertex-ai/generative-ai/docs/model-reference/gemini');
   await expect400('gemini-2.5-flash-lite', { contents: [{ role: 'user', parts: [{ text: 42 }] }] },
     "Invalid value at 'contents[0].parts[0].text' (TYPE_STRING), 42");
   await expect400('gemini-2.5-flash-lite', { systemInstruction: { parts: [] }, contents: [{ parts: [{ text: 'x' }] }] },
@@ -140,6 +142,38 @@ test('responseJsonSchema together with responseSchema -> 400; schema without app
     /response_mime_type must be set to application\/json when response_schema is set/);
   await expect400('gemini-2.5-flash', userRequest('hi', { responseMimeType: 'application/jsonl' }), /allowed mimetypes are/);
   await expect200('gemini-2.5-flash', userRequest('hi', { responseMimeType: 'application/json', responseJsonSchema: schema }));
+});
+
+test('text/x.enum with a responseSchema of enum values is taken (the structured-output guide\'s request): the answer is one of them', async () => {
+  const schema = { type: 'STRING', enum: ['Percussion', 'String', 'Woodwind', 'Brass', 'Keyboard'] };
+  const ask = (text) => expect200('gemini-2.5-flash', userRequest(text, { responseMimeType: 'text/x.enum', responseSchema: schema }));
+  const answer = (r) => r.candidates[0].content.parts.map((p) => p.text).join('');
+  assert.equal(answer(await ask('What type of instrument is an oboe? A woodwind, surely.')), 'Woodwind');
+  assert.ok(schema.enum.includes(answer(await ask('What type of instrument is an oboe?'))));
+  // the guide shows it with responseSchema only: responseJsonSchema still wants application/json
+  await expect400('gemini-2.5-flash', userRequest('hi', { responseMimeType: 'text/x.enum', responseJsonSchema: { type: 'string', enum: ['a'] } }),
+    /response_mime_type must be set to application\/json when response_json_schema is set/);
+});
+
+test('a part sets one member of its data oneof: text with inlineData (either spelling) or a functionCall -> 400 naming the second', async () => {
+  const image = { mimeType: 'image/png', data: 'iVBORw0KGgo=' };
+  await expect400('gemini-2.5-flash', { contents: [{ role: 'user', parts: [{ text: 'hi', inlineData: image }] }] },
+    "Invalid value at 'contents[0].parts[0]' (oneof), oneof field 'data' is already set. Cannot set 'inlineData'");
+  await expect400('gemini-2.5-flash', { contents: [{ role: 'user', parts: [{ inline_data: image, text: 'hi' }] }] },
+    "Invalid value at 'contents[0].parts[0]' (oneof), oneof field 'data' is already set. Cannot set 'text'");
+  await expect400('gemini-2.5-flash', {
+    contents: [{ role: 'user', parts: [{ text: 'hi' }] }, { role: 'model', parts: [{ text: 'x', functionCall: { name: 'f', args: {} } }] },
+      { role: 'user', parts: [{ text: 'go on' }] }],
+  }, "Invalid value at 'contents[1].parts[0]' (oneof), oneof field 'data' is already set. Cannot set 'functionCall'");
+  // what is outside the oneof goes with any member
+  await expect200('gemini-2.5-flash', { contents: [{ role: 'user', parts: [{ text: 'hi', thought: false, partMetadata: {} }] }] });
+});
+
+test('one message where a list is expected is a list of one, as Google\'s REST sample sends it', async () => {
+  const r = await expect200('gemini-2.5-flash', { system_instruction: { parts: { text: 'You are a cat. Your name is Neko.' } }, contents: { parts: { text: 'Hello there' } } });
+  assert.match(r.candidates[0].content.parts[0].text, /Hello there/);
+  // a scalar is still no list
+  await expect400('gemini-2.5-flash', { contents: 'Hello there' }, "Invalid value at 'contents' (type.googleapis.com/google.ai.generativelanguage.v1beta.Content), \"Hello there\"");
 });
 
 test('maxOutputTokens above the model limit or below 1 -> 400', async () => {
