@@ -782,3 +782,41 @@ fn a_batch_whose_weeks_all_streamed_in_before_an_error_event_is_not_a_failure() 
         assert!(t.sleeps.borrow().is_empty(), "maxRetries {max_retries}: waited {:?}", t.sleeps.borrow());
     }
 }
+
+/// An abort while an answer streams: what its events had reported it cost is counted in `partial.usage`, as for a
+/// stream broken off any other way. It was dropped: weeks 4-5 streamed in and were kept, and the prompt and output
+/// tokens Gemini reported for them were missing from the usage (found by an exploratory test; a resumed run's usage,
+/// which adds it up, stayed short too). `regenerateWeek` alike.
+#[test]
+fn an_abort_while_an_answer_streams_counts_what_its_events_reported() {
+    let aborted_mid_stream = |req: &HttpRequest, t: Task| {
+        let Task::Weeks { first, last, total } = t else { unreachable!() };
+        let chunks: Vec<Vec<u8>> = sse_events(&pretty(&weeks_value(first, last, total)), Some("STOP"), prompt_tokens(req), 4)
+            .iter()
+            .take(3)
+            .map(|e| format!("data: {e}\r\n\r\n").into_bytes())
+            .collect();
+        Scripted::Broken { status: 200, chunks, error: Error::Aborted }
+    };
+    let t = ReplayTransport::with_responder(vec![], first_times(1, on_batch(2), aborted_mid_stream));
+    let (e, _) = err(&t, &opts(6));
+    assert_eq!(e.error, Error::Aborted);
+    let p = e.partial.expect("a partial roadmap");
+    assert!(week_numbers(&p).contains(&4), "{:?}", week_numbers(&p));
+    let reqs = t.requests.borrow();
+    let prompt: u64 = reqs.iter().skip(1).map(prompt_tokens).sum();
+    assert_eq!(p.usage.prompt_tokens, prompt, "every request's prompt, the aborted one's included");
+    // The aborted answer's output: its third event's running count (see `sse_events`).
+    let (full, _) = ok(&ReplayTransport::with_responder(vec![], gemini()), &opts(3));
+    assert_eq!(p.usage.output_tokens, full.usage.output_tokens + 150);
+    assert_eq!(p.usage.requests, 4);
+
+    let only_key = RoadmapOptions { api_key: "test-key-123".into(), ..Default::default() };
+    let (rm, _) = ok(&ReplayTransport::with_responder(vec![], gemini()), &opts(6));
+    let t = ReplayTransport::with_responder(vec![], first_times(1, on_batch(2), aborted_mid_stream));
+    let e = block_on(regenerate_week(&t, &rm, 4, &only_key, &mut |_| {})).expect_err("an abort rejects");
+    assert_eq!(e.error, Error::Aborted);
+    let sent = prompt_tokens(&t.requests.borrow()[0]);
+    let u = e.partial.expect("the roadmap").usage;
+    assert_eq!((u.prompt_tokens, u.output_tokens), (rm.usage.prompt_tokens + sent, rm.usage.output_tokens + 150));
+}

@@ -582,6 +582,79 @@ fn a_wait_after_a_server_error_does_not_hold_the_other_batches() {
     assert!(t.trace.borrow()[began..ended].iter().any(|e| e.0), "other batches sent requests during the wait");
 }
 
+/// A batch begun (`batch-start`) while another waited out a per-minute quota sends nothing until the wait ends; when
+/// the run fails meanwhile (here the refused request, asked again, meets a 401), it is in `partial.batches` all the
+/// same, failed with 0 attempts. Such batches were left out (found by an exploratory test): the README lists only the
+/// batches that had not begun as missing there.
+#[test]
+fn batches_begun_during_a_quota_wait_are_reported_when_the_run_fails() {
+    let refused = Rc::new(Cell::new(0));
+    let seen = refused.clone();
+    let t = Slow::varied(gemini_with(move |_, _, task| {
+        if !is_weeks(2, 4)(task) {
+            return None;
+        }
+        seen.set(seen.get() + 1);
+        Some(match seen.get() {
+            1 => rate_limited("30s"),
+            _ => Scripted::status(401, error_body(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.", json!([]))),
+        })
+    }));
+    t.sleep_polls.set(40);
+    let (r, events) = run_slow(&t, &parallel(26, 4));
+    let e = r.unwrap_err();
+    assert_eq!(e.error.code(), "AUTH", "{:?}", e.error);
+    assert_eq!(refused.get(), 2, "{:?}", t.asked());
+    let p = e.partial.expect("a partial roadmap");
+    let begun: Vec<(u32, u32)> = events
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::BatchStart { start_week, end_week, .. } => Some((*start_week, *end_week)),
+            _ => None,
+        })
+        .collect();
+    let listed: Vec<(u32, u32)> = p.batches.iter().map(|b| (b.start_week, b.end_week)).collect();
+    assert_eq!(listed, begun, "every batch begun is reported: {:?}", p.batches);
+    let asked = t.asked();
+    let silent: Vec<_> = p.batches.iter().filter(|b| !asked.contains(&format!("WEEKS {}-{}", b.start_week, b.end_week))).collect();
+    assert!(silent.iter().any(|b| b.start_week > 1), "a batch began during the wait: {:?} {asked:?}", p.batches);
+    for b in silent.iter().filter(|b| b.start_week > 1) {
+        assert_eq!((b.status, b.attempts), (BatchStatus::Failed, 0), "{b:?}");
+    }
+    assert_eq!(p.batches[1].status, BatchStatus::Failed);
+}
+
+/// The same for the first week written in parts: a part in a quota wait when the run fails never finishes the week,
+/// which is reported failed with every part's request (it was missing).
+#[test]
+fn a_first_week_in_parts_stopped_by_the_runs_failure_is_reported() {
+    // Days 1-3 are refused by the quota only after the 401 to weeks 2-4 came: their retry then never goes.
+    let refused = Rc::new(Cell::new(false));
+    let once = refused.clone();
+    let responder = gemini_with(move |_, _, task| match task {
+        Task::Days { first: 1, .. } if !once.replace(true) => Some(rate_limited("30s")),
+        t if is_weeks(2, 4)(t) => {
+            Some(Scripted::status(401, error_body(401, "UNAUTHENTICATED", "Request had invalid authentication credentials.", json!([]))))
+        }
+        _ => None,
+    });
+    let t = Slow::new(
+        responder,
+        Box::new(|req, _| if matches!(task_of(req), Task::Days { first: 1, .. }) { (60, 1) } else { (2, 1) }),
+    );
+    t.sleep_polls.set(40);
+    let (r, events) = run_slow(&t, &parallel(12, 4));
+    let e = r.unwrap_err();
+    assert_eq!(e.error.code(), "AUTH", "{:?}", e.error);
+    assert!(events.iter().any(|e| matches!(e, ProgressEvent::BatchStart { batch: 1, .. })));
+    let p = e.partial.expect("a partial roadmap");
+    assert!(!week_numbers(&p).contains(&1), "week 1 never came whole");
+    let first = p.batches.first().expect("week 1 is reported");
+    assert_eq!((first.start_week, first.end_week, first.status), (1, 1, BatchStatus::Failed), "{:?}", p.batches);
+    let parts = t.asked().iter().filter(|a| a.starts_with("WEEK 1 DAYS")).count() as u32;
+    assert_eq!(first.attempts, parts, "{:?}", t.asked());
+}
+
 #[test]
 fn a_failed_batch_fails_the_run_with_every_week_the_others_finished() {
     // Batch 2 hits the daily quota at once: week 1's parts and the batches that started meanwhile finish
@@ -651,7 +724,9 @@ fn a_batch_that_runs_out_of_retries_stops_the_others_at_their_next_request() {
     assert_eq!(week_numbers(e.partial.as_ref().unwrap()), [2], "what batch 2's answer finished is kept");
     assert!(!t.asked().contains(&"WEEKS 3-4".to_string()), "no new request after the failure: {:?}", t.asked());
     let p = e.partial.unwrap();
-    assert_eq!(p.batches.len(), 1, "only the failed batch has a report: {:?}", p.batches);
+    // Batch 2, stopped by the failure after its first answer, is reported too: it began (`batch-start`).
+    let reports: Vec<(u32, u32, BatchStatus)> = p.batches.iter().map(|b| (b.start_week, b.attempts, b.status)).collect();
+    assert_eq!(reports, [(1, 6, BatchStatus::Failed), (2, 1, BatchStatus::Failed)]);
 }
 
 #[test]

@@ -229,6 +229,12 @@ impl<'a, T: Transport> GeminiClient<'a, T> {
                     }
                 }
                 Ok(None) => break,
+                // What the events so far cost is handed over all the same: the caller counts it, then fails as
+                // aborted (`Reply::into_result`).
+                Err(e @ Error::Aborted) if reply.usage_seen() => {
+                    reply.break_off(e);
+                    return Ok(reply.finish());
+                }
                 Err(e @ Error::Aborted) => return Err(e),
                 Err(e) => {
                     broke = Some(e);

@@ -119,6 +119,8 @@ struct Attempt {
 
 /// The first week of a parallel run, written in parts by concurrent requests (see [`day_parts`]).
 struct Split {
+    /// The week's place in the plan (and in the reports).
+    pos: usize,
     /// Each part's days, once they came.
     parts: Vec<Option<Vec<Day>>>,
     /// The report of the week's batch: every part's requests, and the whole week's once it is asked for (added
@@ -476,8 +478,9 @@ impl<'a, T: Transport> Run<'a, T> {
             // weeks all streamed in before it broke off: asking again would ask for nothing.
             match reply.broken_by.take() {
                 Some(e)
-                    if parse_value(&reply.text).is_none_or(|p| p.1)
-                        && at.weeks.is_none_or(|(a, b)| !self.unfinished(a, b, &|_| false).is_empty()) =>
+                    if e == Error::Aborted
+                        || (parse_value(&reply.text).is_none_or(|p| p.1)
+                            && at.weeks.is_none_or(|(a, b)| !self.unfinished(a, b, &|_| false).is_empty())) =>
                 {
                     Err(e)
                 }
@@ -1262,7 +1265,15 @@ impl<'a, T: Transport> Run<'a, T> {
                     st.reports[pos] = Some(report);
                 }
             }
-            Ok(false) => {}
+            // Stopped by the run's failure after its `batch-start` (in a quota wait, say): it began, so it is
+            // reported, failed, with the requests it made.
+            Ok(false) => {
+                let mut st = self.st_mut();
+                if st.reports[pos].is_none() {
+                    report.status = BatchStatus::Failed;
+                    st.reports[pos] = Some(report);
+                }
+            }
             Err(e) => {
                 report.status = BatchStatus::Failed;
                 self.st_mut().reports[pos] = Some(report);
@@ -1312,6 +1323,7 @@ impl<'a, T: Transport> Run<'a, T> {
             if parts > 1 && index == 1 {
                 let ranges = day_parts(parts);
                 self.st_mut().split = Some(Split {
+                    pos,
                     parts: vec![None; ranges.len()],
                     report: new_report(p.start, p.end),
                     started: false,
@@ -1328,6 +1340,11 @@ impl<'a, T: Transport> Run<'a, T> {
         join_limited(tasks, self.opts.concurrency(), &self.tick).await;
         let failure = {
             let mut st = self.st_mut();
+            let st = &mut *st;
+            // A split first week whose parts all stopped with the run, after its `batch-start`.
+            if let Some(s) = st.split.as_ref().filter(|s| s.started) {
+                st.reports[s.pos].get_or_insert_with(|| BatchReport { status: BatchStatus::Failed, ..s.report.clone() });
+            }
             st.rm.batches = st.reports.iter().flatten().cloned().collect();
             st.failure.take()
         };
