@@ -655,6 +655,42 @@ fn a_first_week_in_parts_stopped_by_the_runs_failure_is_reported() {
     assert_eq!(first.attempts, parts, "{:?}", t.asked());
 }
 
+/// An abort that stops a batch waiting for room under a per-minute quota names it when it is the first stopped: it
+/// took the "stopped by the run's end" path, and the abort named the later batch that noticed it in its retry wait
+/// while the earlier one was reported failed (found by a review).
+#[test]
+fn an_abort_during_a_quota_wait_names_the_first_batch_it_stopped() {
+    let (prose, refused) = (Rc::new(Cell::new(false)), Rc::new(Cell::new(false)));
+    let responder = gemini_with(move |req, _, task| {
+        if is_weeks(1, 3)(task) && !prose.replace(true) {
+            return Some(answer(req, "Sorry, here is some prose.", "STOP"));
+        }
+        if is_weeks(4, 6)(task) && !refused.replace(true) {
+            return Some(rate_limited("30s"));
+        }
+        None
+    });
+    // Weeks 1-3 answer slowly: their prose comes while weeks 4-6 wait out the quota.
+    let t = Slow::new(
+        responder,
+        Box::new(|req, _| if matches!(task_of(req), Task::Weeks { first: 1, .. }) { (30, 2) } else { (2, 1) }),
+    );
+    t.sleep_polls.set(200);
+    let mut events = Vec::new();
+    let r = block_on(generate(&t, &RoadmapOptions { stream: Some(false), ..parallel(12, 2) }, &mut |e| {
+        events.push(e.clone());
+        if matches!(e, ProgressEvent::Retry { batch: 1, .. }) && events.iter().any(|x| matches!(x, ProgressEvent::Retry { batch: 2, .. })) {
+            t.abort();
+        }
+    }));
+    let e = r.unwrap_err();
+    assert_eq!(e.error, Error::Aborted);
+    let p = e.partial.expect("a partial roadmap");
+    let failed: Vec<u32> = p.batches.iter().filter(|b| b.status == BatchStatus::Failed).map(|b| b.start_week).collect();
+    assert_eq!(failed, [1, 4], "{:?}", p.batches);
+    assert_eq!(e.batch, Some(1), "the first batch the abort stopped");
+}
+
 #[test]
 fn a_failed_batch_fails_the_run_with_every_week_the_others_finished() {
     // Batch 2 hits the daily quota at once: week 1's parts and the batches that started meanwhile finish

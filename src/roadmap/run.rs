@@ -907,6 +907,8 @@ impl<'a, T: Transport> Run<'a, T> {
                 break;
             }
             if self.stopped() {
+                // Stopped by an abort, it fails as one, so that the abort names the first batch it stopped.
+                self.check_abort()?;
                 return Ok(false);
             }
             let (first, last, correction) = {

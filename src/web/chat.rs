@@ -296,7 +296,7 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
         for (i, prompt) in prompts.iter().enumerate() {
             // An abort (from `onProgress` on the batch before, say) ends the call before the next batch: no event
             // follows it, as none follows one in `generateRoadmap`.
-            let result = if opts.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            let result = if opts.signal.as_ref().is_some_and(super::convert::is_aborted) {
                 Err(Error::Aborted)
             } else {
                 transport.log(&cat!("Generating batch ", i + 1, '/', total));
@@ -317,7 +317,7 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
             }
         }
         // One from `onProgress` on the last `batch-done` rejects too, as in `generateRoadmap`: nothing was heard since.
-        if opts.signal.as_ref().is_some_and(AbortSignal::aborted) {
+        if opts.signal.as_ref().is_some_and(super::convert::is_aborted) {
             return Err(to_js(&Error::Aborted, opts.signal.as_ref(), &[("results", results.into())]));
         }
         transport.log(&cat!("Completed all ", total, " batches successfully"));

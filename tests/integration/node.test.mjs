@@ -537,3 +537,38 @@ console.log('REJECTED ' + JSON.stringify({ name: e && e.name, message: e && e.me
   const lingered = r.exitedAt - rejected.at;
   assert.ok(lingered < (TIMEOUT_S * 1000) / 4, `Node exited ${lingered} ms after the rejection; timeoutMs was ${TIMEOUT_S} s`);
 });
+
+test('generateJsonBatched with a signal that throws when read rejects as an abort, like the other calls', async () => {
+  // Its checks between batches read `aborted` unguarded: the call rejected with the getter's raw error (found by a
+  // review), where `send` and `generateRoadmap` count such a signal as aborted.
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  const r = await runChild('batched-signal-read-throws', `
+import { readFileSync } from 'node:fs';
+import { initSync, GeminiChat } from ${JSON.stringify(glue)};
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+const out = [];
+for (const kind of ['object', 'proxy']) {
+  let reads = 0;
+  const ctrl = new AbortController();
+  const signal = kind === 'object'
+    ? { get aborted() { if (++reads > 1) throw new Error('boom'); return false; }, addEventListener() {}, removeEventListener() {} }
+    : new Proxy(ctrl.signal, { get(t, k) {
+        if (k === 'aborted' && ++reads > 1) throw new Error('boom');
+        const v = Reflect.get(t, k, t);
+        return typeof v === 'function' ? v.bind(t) : v;
+      } });
+  const chat = new GeminiChat({ apiKey: process.env.KEY + kind, baseUrl: process.env.MOCK_URL, log: false });
+  const e = await chat.generateJsonBatched(['Return JSON {"a":1}', 'Return JSON {"b":2}'], { signal }).then(() => null, (x) => x);
+  out.push({ kind, name: e && e.name, message: e && e.message, results: e && Array.isArray(e.results) });
+}
+console.log('RESULT ' + JSON.stringify(out));
+`, { env: { KEY: 'test-key-node-batched-signal-', MOCK_URL: mock.url }, timeoutMs: 30_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, r.stdout + r.stderr);
+  for (const x of JSON.parse(line.slice('RESULT '.length))) {
+    assert.equal(x.name, 'AbortError', JSON.stringify(x));
+    assert.ok(x.results, `${x.kind}: the results so far are kept`);
+  }
+});
