@@ -391,6 +391,32 @@ async fn bad_input_on_a_busy_chat_rejects_without_waiting_its_turn() {
     assert_eq!(requests(&k).await.len(), 1, "only the first call was sent");
 }
 
+/// A `send` that the chat's own settings make impossible (a `responseJsonSchema` without JSON: only `sendJson` adds
+/// `application/json`) waited for the calls ahead of it before it rejected (found by an exploratory test).
+#[wasm_bindgen_test]
+async fn a_send_the_chats_settings_refuse_rejects_without_waiting_its_turn() {
+    let k = key("node-busy-chat-schema");
+    let schema = json!({"type": "object", "properties": {"a": {"type": "string"}}});
+    let chat = GeminiChat::new(chat_options(&k, json!({"maxRetries": 0, "generationConfig": {"responseJsonSchema": schema}}))).unwrap();
+    script(&k, json!([{"fault": "hang"}])).await;
+    let ctrl = web_sys::AbortController::new().unwrap();
+    let with_signal = js_sys::Object::new();
+    js_sys::Reflect::set(&with_signal, &"signal".into(), &ctrl.signal()).unwrap();
+    let first = chat.send_json("first".into(), with_signal.into());
+    for _ in 0..200 {
+        if !requests(&k).await.is_empty() {
+            break;
+        }
+        sleep_ms(5).await;
+    }
+    let err = settle_soon(chat.send("second".into(), JsValue::UNDEFINED)).await.expect_err("send cannot succeed");
+    assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some("generationConfig.responseJsonSchema".into())));
+    ctrl.abort();
+    let err = settle_soon(first).await.unwrap_err();
+    assert_eq!(str_field(&err, "name").as_deref(), Some("AbortError"));
+    assert_eq!(requests(&k).await.len(), 1, "only the JSON call was sent");
+}
+
 /// `clear()` or `setHistory()` while a call runs: the call's exchange belonged to the conversation replaced, and
 /// came back into the new one when it settled (the next request resent it).
 #[wasm_bindgen_test]

@@ -244,7 +244,8 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
 pub fn send(handle: &Rc<ChatHandle>, text: JsValue, opts: JsValue, json: bool) -> Promise {
     let h = handle.clone();
     // Bad input rejects at once: it need not wait for the calls ahead of it (a minute or more, with retries).
-    let message = |t: &JsValue| text_arg(t).and_then(|t| crate::chat::check_message(&t).map(|_| t));
+    // So does one the chat's own settings refuse (a `responseJsonSchema` without JSON, for `send`).
+    let message = |t: &JsValue| text_arg(t).and_then(|t| handle.chat.borrow().request_for(&t, json).map(|_| t));
     let (opts, text) = match call_options(&opts).and_then(|o| Ok((o, message(&text)?))) {
         Ok(checked) => checked,
         Err(e) => return Promise::reject(&js_error(handle.without_key(e))),

@@ -31,6 +31,11 @@ export function isAbortError(r) { try { return r instanceof DOMException && r.na
 export function tryIsArray(v) { try { return Array.isArray(v); } catch { return false; } }\n\
 export function isAborted(s) { try { return s.aborted !== false; } catch { return true; } }\n\
 export function watch(p, f) { new Promise((ok) => ok(p)).then(undefined, f); }\n\
+const hubs = new WeakMap();\n\
+export function onAbort(s, f) { let h = hubs.get(s);\n\
+  if (!h) { h = new Set(); hubs.set(s, h);\n\
+    try { s.addEventListener(\"abort\", () => { const all = [...h]; h.clear(); for (const g of all) try { g(); } catch {} }); } catch {} }\n\
+  h.add(f); return () => h.delete(f); }\n\
 export function guard(f, x) { const sp = x.$sp, g = sp instanceof WebAssembly.Global;\n\
   return () => { const v = g && sp.value; for (;;) try { return f(); } catch (e) { t = e; if (g) sp.value = v; } }; }\n")]
 extern "C" {
@@ -66,6 +71,11 @@ extern "C" {
     pub fn is_aborted(s: &AbortSignal) -> bool;
     /// Reports the rejection of a thenable with `f`, however its `then` (or `constructor`, `catch`) behaves.
     fn watch(p: &JsValue, f: &Closure<dyn FnMut(JsValue)>);
+    /// Calls `f` when `signal` aborts; returns the function that forgets it. Every call on one signal shares one
+    /// listener: a listener per request or queued call on the caller's signal made Node warn of a leak
+    /// (`MaxListenersExceededWarning`) from 11 on (`concurrency` 11-16, or a chat's queued calls).
+    #[wasm_bindgen(js_name = onAbort)]
+    pub fn on_abort(signal: &AbortSignal, f: &JsValue) -> js_sys::Function;
 }
 
 fn caught(v: JsValue) -> Result<JsValue, JsValue> {

@@ -23,15 +23,21 @@ extern "C" {
     fn clear_timeout(id: &JsValue);
 }
 
-/// Fires `ctrl.abort()` when the user's signal does, until dropped.
+/// Calls its listener when a signal aborts, until dropped ([`super::convert::on_abort`]).
 struct AbortLink {
-    signal: AbortSignal,
-    listener: Closure<dyn FnMut()>,
+    forget: Function,
+    _listener: Closure<dyn FnMut()>,
+}
+
+impl AbortLink {
+    fn new(signal: &AbortSignal, listener: Closure<dyn FnMut()>) -> Self {
+        AbortLink { forget: super::convert::on_abort(signal, listener.as_ref()), _listener: listener }
+    }
 }
 
 impl Drop for AbortLink {
     fn drop(&mut self) {
-        let _ = self.signal.remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
+        let _ = self.forget.call0(&JsValue::UNDEFINED);
     }
 }
 
@@ -48,8 +54,7 @@ pub async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>
             let listener = Closure::<dyn FnMut()>::new(move || {
                 let _ = reject.call0(&JsValue::UNDEFINED);
             });
-            let _ = s.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-            link = Some(AbortLink { signal: s.clone(), listener });
+            link = Some(AbortLink::new(s, listener));
         });
         race = Promise::race(&js_sys::Array::of2(promise, &on_abort));
     }
@@ -76,8 +81,7 @@ fn when_aborted(signal: &AbortSignal) -> (Promise, Option<AbortLink>) {
         let listener = Closure::<dyn FnMut()>::new(move || {
             let _ = resolve.call0(&JsValue::UNDEFINED);
         });
-        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        link = Some(AbortLink { signal: signal.clone(), listener });
+        link = Some(AbortLink::new(signal, listener));
     });
     (promise, link)
 }
@@ -228,9 +232,7 @@ impl Transport for FetchTransport {
         let ctrl = AbortController::new().map_err(|_| Error::Network { message: "AbortController unavailable".into() })?;
         let link = self.signal.as_ref().map(|s| {
             let c = ctrl.clone();
-            let listener = Closure::<dyn FnMut()>::new(move || c.abort());
-            let _ = s.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-            AbortLink { signal: s.clone(), listener }
+            AbortLink::new(s, Closure::<dyn FnMut()>::new(move || c.abort()))
         });
         let deadline = Deadline::new(req.timeout_ms, &ctrl);
         let (stopped, stop_link) = when_aborted(&ctrl.signal());

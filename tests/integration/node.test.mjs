@@ -572,3 +572,33 @@ console.log('RESULT ' + JSON.stringify(out));
     assert.ok(x.results, `${x.kind}: the results so far are kept`);
   }
 });
+
+test('one signal for many requests or queued calls adds one listener to it: Node warns of no leak, and the abort still reaches every call', async () => {
+  // A listener per request in flight (or per queued chat call) on the caller's signal: from 11 on (`concurrency`
+  // 11-16, a chat's queued calls, runs sharing a Cancel button) Node printed `MaxListenersExceededWarning: Possible
+  // EventTarget memory leak detected` (found by an exploratory test).
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  await script(mock.url, 'test-key-node-listeners-chat', [{ fault: 'hang' }]);
+  const r = await runChild('one-listener-per-signal', `
+import { readFileSync } from 'node:fs';
+import { initSync, generateRoadmap, GeminiChat } from ${JSON.stringify(glue)};
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+const base = { role: 'Tester', baseUrl: process.env.MOCK_URL, log: false };
+const run = new AbortController();
+const rm = await generateRoadmap({ ...base, apiKey: 'test-key-node-listeners-run', weeks: 40, batchWeeks: 1, strategy: 'parallel',
+  concurrency: 16, signal: run.signal });
+const chat = new GeminiChat({ apiKey: 'test-key-node-listeners-chat', baseUrl: process.env.MOCK_URL, log: false, maxRetries: 0 });
+const ctrl = new AbortController();
+const calls = Array.from({ length: 14 }, (_, i) => chat.send('call ' + i, { signal: ctrl.signal }).then(() => 'resolved', (e) => e.name));
+setTimeout(() => ctrl.abort(), 300);
+console.log('RESULT ' + JSON.stringify({ weeks: rm.weeks.length, calls: await Promise.all(calls) }));
+`, { env: { MOCK_URL: mock.url }, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /MaxListenersExceeded|memory leak/, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, r.stdout + r.stderr);
+  const out = JSON.parse(line.slice('RESULT '.length));
+  assert.equal(out.weeks, 40);
+  assert.deepEqual(out.calls, Array(14).fill('AbortError'), 'the running call and every queued one hear the abort');
+});
