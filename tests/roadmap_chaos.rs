@@ -763,13 +763,7 @@ fn check_ok(rm: &Roadmap, events: &[ProgressEvent], base: Option<&Roadmap>, t: &
     // Each batch generated in this run is the one its batch-start named, in order.
     let generated: Vec<(u32, u32)> =
         rm.batches.iter().filter(|b| b.status != BatchStatus::Resumed).map(|b| (b.start_week, b.end_week)).collect();
-    let started: Vec<(u32, u32)> = events
-        .iter()
-        .filter_map(|e| match e {
-            ProgressEvent::BatchStart { start_week, end_week, .. } => Some((*start_week, *end_week)),
-            _ => None,
-        })
-        .collect();
+    let started = batch_starts(events);
     let mut sorted = started.clone();
     sorted.sort_unstable();
     ensure!(sorted == generated, "batch-start ranges {started:?}, reports {generated:?}");
@@ -909,13 +903,7 @@ fn check_err(e: &RoadmapError, events: &[ProgressEvent], base: Option<&Roadmap>,
     check_batches(p, c, false)?;
     // Every batch begun is reported, and only those (besides the resumed ones): batches begun during another's quota
     // wait were left out when the run failed meanwhile (found by an exploratory test).
-    let mut begun: Vec<(u32, u32)> = events
-        .iter()
-        .filter_map(|x| match x {
-            ProgressEvent::BatchStart { start_week, end_week, .. } => Some((*start_week, *end_week)),
-            _ => None,
-        })
-        .collect();
+    let mut begun = batch_starts(events);
     begun.sort_unstable();
     let listed: Vec<(u32, u32)> =
         p.batches.iter().filter(|b| b.status != BatchStatus::Resumed).map(|b| (b.start_week, b.end_week)).collect();

@@ -606,13 +606,7 @@ fn batches_begun_during_a_quota_wait_are_reported_when_the_run_fails() {
     assert_eq!(e.error.code(), "AUTH", "{:?}", e.error);
     assert_eq!(refused.get(), 2, "{:?}", t.asked());
     let p = e.partial.expect("a partial roadmap");
-    let begun: Vec<(u32, u32)> = events
-        .iter()
-        .filter_map(|e| match e {
-            ProgressEvent::BatchStart { start_week, end_week, .. } => Some((*start_week, *end_week)),
-            _ => None,
-        })
-        .collect();
+    let begun = batch_starts(&events);
     let listed: Vec<(u32, u32)> = p.batches.iter().map(|b| (b.start_week, b.end_week)).collect();
     assert_eq!(listed, begun, "every batch begun is reported: {:?}", p.batches);
     let asked = t.asked();

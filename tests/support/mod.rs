@@ -312,6 +312,17 @@ pub fn opts(weeks: u32) -> RoadmapOptions {
     RoadmapOptions::new("test-key-123", ROLE, weeks)
 }
 
+/// The weeks of each `batch-start` event, in the order they came.
+pub fn batch_starts(events: &[ProgressEvent]) -> Vec<(u32, u32)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ProgressEvent::BatchStart { start_week, end_week, .. } => Some((*start_week, *end_week)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The `retry` events as (batch, attempt, delay_ms).
 pub fn retries(events: &[ProgressEvent]) -> Vec<(u32, u32, u64)> {
     events
