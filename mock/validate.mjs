@@ -506,6 +506,9 @@ function validateGenerate(req, model, modelId, { forCountTokens = false, prefix 
   if (gc.candidateCount !== undefined && (gc.candidateCount < 1 || gc.candidateCount > 8)) {
     return invalidArgument(`* ${gp}.candidate_count: candidate_count must be in the range [1, 8].\n`);
   }
+  // Gemini 3 answers with one candidate only (googleapis/js-genai#1609: gemini-3.1-flash-lite, 3-flash-preview,
+  // 3.1-pro-preview; googleapis/python-genai#1723: 3-pro-preview), whatever the range says.
+  if (gc.candidateCount > 1 && model.thinking.kind === 'level') return invalidArgument('Multiple candidates is not enabled for this model');
   // At most 5 stop sequences (the GenerationConfig reference: "up to 5"); more are refused with "the number of
   // stop_sequences must not exceed 5" (continuedev/continue#2702, from generativelanguage.googleapis.com). Vertex AI
   // words it otherwise ("... a stopSequences value of 10 but the supported range is from 1 (inclusive) to 6

@@ -562,10 +562,23 @@ test('streamed usageMetadata takes three forms in turn (running totals, the prom
   assert.deepEqual((await bad.json()).knownUsageForms, ['running', 'prompt-first', 'last-only']);
 });
 
+test('candidateCount > 1 on a Gemini 3 model -> 400 "Multiple candidates is not enabled for this model" (1 is taken)', async () => {
+  for (const model of ['gemini-3.1-flash-lite', 'gemini-3.1-pro-preview', 'gemini-flash-latest']) {
+    const body = userRequest('What should I learn first?', { candidateCount: 2 });
+    for (const stream of [false, true]) {
+      const r = await generate(env.url, { key: KEY, model, body, stream });
+      assert.equal(r.status, 400, `${model} stream=${stream}: ${r.text.slice(0, 200)}`);
+      assert.deepEqual(r.json.error, { code: 400, message: 'Multiple candidates is not enabled for this model', status: 'INVALID_ARGUMENT' });
+    }
+    const one = await generate(env.url, { key: KEY, model, body: userRequest('What should I learn first?', { candidateCount: 1 }) });
+    assert.equal(one.status, 200, one.text.slice(0, 200));
+  }
+});
+
 test('candidateCount: n candidates with indexes 0..n-1, candidate 0 as for one; usage sums them all; streamed side by side', async () => {
   for (const [model, body] of [
     ['gemini-2.5-flash', userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), JSON_MODE)],
-    ['gemini-3.1-flash-lite', userRequest('What should I learn first?')],
+    ['gemini-2.5-flash-lite', userRequest('What should I learn first?')],
   ]) {
     const one = await generate(env.url, { key: KEY, model, body });
     const three = await generate(env.url, { key: KEY, model, body: { ...body, generationConfig: { ...body.generationConfig, candidateCount: 3 } } });
