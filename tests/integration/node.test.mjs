@@ -602,3 +602,57 @@ console.log('RESULT ' + JSON.stringify({ weeks: rm.weeks.length, calls: await Pr
   assert.equal(out.weeks, 40);
   assert.deepEqual(out.calls, Array(14).fill('AbortError'), 'the running call and every queued one hear the abort');
 });
+
+test('a signal of its own per call (AbortSignal.any, .timeout) is given back once the call settles; a failed addEventListener is tried again', async () => {
+  // The one listener a signal got stayed after its calls settled, and engines keep an `AbortSignal.any()` signal with
+  // a live source (or a `.timeout()` one until it fires) alive while it has a listener: every call's signal stayed
+  // (found by a review). And a signal whose first `addEventListener` threw was never listened to again.
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  await script(mock.url, 'test-key-node-signal-gc-deaf', [{}, { fault: 'hang' }]);
+  const r = await runChild('signal-per-call-collected', `
+import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { initSync, GeminiChat } from ${JSON.stringify(glue)};
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+const chat = new GeminiChat({ apiKey: 'test-key-node-signal-gc', baseUrl: process.env.MOCK_URL, log: false });
+const app = new AbortController();
+const kept = { any: [], timeout: [] };
+for (let i = 0; i < 60; i++) {
+  const any = AbortSignal.any([app.signal]);
+  kept.any.push(new WeakRef(any));
+  await chat.send('any ' + i, { signal: any });
+  const timeout = AbortSignal.timeout(600_000);
+  kept.timeout.push(new WeakRef(timeout));
+  await chat.send('timeout ' + i, { signal: timeout });
+}
+for (let i = 0; i < 5; i++) { await new Promise((ok) => setTimeout(ok, 20)); gc(); }
+const alive = Object.fromEntries(Object.entries(kept).map(([k, refs]) => [k, refs.filter((w) => w.deref()).length]));
+// A signal whose first addEventListener throws: the next call listens again, and hears the abort at once.
+const ctrl = new AbortController();
+let failed = false;
+const deaf = new Proxy(ctrl.signal, { get(t, k) {
+  if (k === 'addEventListener' && !failed) { failed = true; return () => { throw new Error('not now'); }; }
+  const v = Reflect.get(t, k, t);
+  return typeof v === 'function' ? v.bind(t) : v;
+} });
+const other = new GeminiChat({ apiKey: 'test-key-node-signal-gc-deaf', baseUrl: process.env.MOCK_URL, log: false, timeoutMs: 20_000 });
+await other.send('first', { signal: deaf });
+const pending = other.send('second', { signal: deaf }).then(() => 'resolved', (e) => e.name);
+setTimeout(() => ctrl.abort(), 300);
+const t0 = Date.now();
+const second = await pending;
+console.log('RESULT ' + JSON.stringify({ alive, second, ms: Date.now() - t0 }));
+process.exit(0);
+`, { env: { MOCK_URL: mock.url }, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, r.stdout + r.stderr);
+  const out = JSON.parse(line.slice('RESULT '.length));
+  assert.ok(out.alive.any <= 2 && out.alive.timeout <= 2, `signals still alive of 60 each: ${JSON.stringify(out.alive)}`);
+  assert.equal(out.second, 'AbortError');
+  assert.ok(out.ms < 5_000, `the abort was heard after ${out.ms} ms (timeoutMs 20 s)`);
+});
