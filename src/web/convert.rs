@@ -33,7 +33,7 @@ export function isAborted(s) { try { return s.aborted !== false; } catch { retur
 export function watch(p, f) { new Promise((ok) => ok(p)).then(undefined, f); }\n\
 const hubs = new WeakMap();\n\
 export function onAbort(s, f) { let h = hubs.get(s);\n\
-  if (!h) { h = new Set(); h.l = () => { hubs.delete(s); const all = [...h]; h.clear(); for (const g of all) try { g(); } catch {} };\n\
+  if (!h) { h = new Set(); h.l = () => { hubs.delete(s); try { s.removeEventListener(\"abort\", h.l); } catch {} const all = [...h]; h.clear(); for (const g of all) try { g(); } catch {} };\n\
     try { s.addEventListener(\"abort\", h.l); hubs.set(s, h); } catch {} }\n\
   h.add(f); return () => { if (h.delete(f) && !h.size && hubs.get(s) === h) { hubs.delete(s); try { s.removeEventListener(\"abort\", h.l); } catch {} } }; }\n\
 export function guard(f, x) { const sp = x.$sp, g = sp instanceof WebAssembly.Global;\n\
@@ -74,8 +74,9 @@ extern "C" {
     /// Calls `f` when `signal` aborts; returns the function that forgets it. Every call on one signal shares one
     /// listener: a listener per request or queued call on the caller's signal made Node warn of a leak
     /// (`MaxListenersExceededWarning`) from 11 on (`concurrency` 11-16, or a chat's queued calls). The listener is
-    /// removed when the last call forgets it: while it stays, engines keep an `AbortSignal.any()` or `.timeout()`
-    /// signal alive. One that could not be added is tried again by the next call.
+    /// removed when the last call forgets it, or when it has run: while it stays, engines keep an `AbortSignal.any()`
+    /// or `.timeout()` signal alive (Node, an aborted one too). One that could not be added is tried again by the next
+    /// call.
     #[wasm_bindgen(js_name = onAbort)]
     pub fn on_abort(signal: &AbortSignal, f: &JsValue) -> js_sys::Function;
 }

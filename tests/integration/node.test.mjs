@@ -603,13 +603,14 @@ console.log('RESULT ' + JSON.stringify({ weeks: rm.weeks.length, calls: await Pr
   assert.deepEqual(out.calls, Array(14).fill('AbortError'), 'the running call and every queued one hear the abort');
 });
 
-test('a signal of its own per call (AbortSignal.any, .timeout) is given back once the call settles; a failed addEventListener is tried again', async () => {
+test('a signal of its own per call (AbortSignal.any, .timeout) is given back once the call settles, also aborted; a failed addEventListener is tried again', async () => {
   // The one listener a signal got stayed after its calls settled, and engines keep an `AbortSignal.any()` signal with
   // a live source (or a `.timeout()` one until it fires) alive while it has a listener: every call's signal stayed
   // (found by a review). And a signal whose first `addEventListener` threw was never listened to again.
   const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
   const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
   await script(mock.url, 'test-key-node-signal-gc-deaf', [{}, { fault: 'hang' }]);
+  await script(mock.url, 'test-key-node-signal-gc-abort', Array(20).fill({ fault: 'hang' }));
   const r = await runChild('signal-per-call-collected', `
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
@@ -628,6 +629,17 @@ for (let i = 0; i < 60; i++) {
   const timeout = AbortSignal.timeout(600_000);
   kept.timeout.push(new WeakRef(timeout));
   await chat.send('timeout ' + i, { signal: timeout });
+}
+// Aborted while its request hangs: the listener that ran stays on the signal unless it removes itself.
+const aborting = new GeminiChat({ apiKey: 'test-key-node-signal-gc-abort', baseUrl: process.env.MOCK_URL, log: false });
+kept.aborted = [];
+for (let i = 0; i < 20; i++) {
+  const call = new AbortController();
+  const signal = AbortSignal.any([app.signal, call.signal]);
+  kept.aborted.push(new WeakRef(signal));
+  const pending = aborting.send('hang ' + i, { signal });
+  setTimeout(() => call.abort(), 30);
+  await pending.catch(() => {});
 }
 for (let i = 0; i < 5; i++) { await new Promise((ok) => setTimeout(ok, 20)); gc(); }
 const alive = Object.fromEntries(Object.entries(kept).map(([k, refs]) => [k, refs.filter((w) => w.deref()).length]));
@@ -652,7 +664,7 @@ process.exit(0);
   const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
   assert.ok(line, r.stdout + r.stderr);
   const out = JSON.parse(line.slice('RESULT '.length));
-  assert.ok(out.alive.any <= 2 && out.alive.timeout <= 2, `signals still alive of 60 each: ${JSON.stringify(out.alive)}`);
+  assert.ok(out.alive.any <= 2 && out.alive.timeout <= 2 && out.alive.aborted <= 2, `signals still alive (60, 60, 20): ${JSON.stringify(out.alive)}`);
   assert.equal(out.second, 'AbortError');
   assert.ok(out.ms < 5_000, `the abort was heard after ${out.ms} ms (timeoutMs 20 s)`);
 });
