@@ -297,7 +297,7 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
         for (i, prompt) in prompts.iter().enumerate() {
             // An abort (from `onProgress` on the batch before, say) ends the call before the next batch: no event
             // follows it, as none follows one in `generateRoadmap`.
-            let result = if opts.signal.as_ref().is_some_and(super::convert::is_aborted) {
+            let result = if super::fetch::aborted(opts.signal.as_ref()) {
                 Err(Error::Aborted)
             } else {
                 transport.log(&cat!("Generating batch ", i + 1, '/', total));
@@ -318,7 +318,7 @@ pub fn generate_json_batched(handle: &Rc<ChatHandle>, prompts: JsValue, opts: Js
             }
         }
         // One from `onProgress` on the last `batch-done` rejects too, as in `generateRoadmap`: nothing was heard since.
-        if opts.signal.as_ref().is_some_and(super::convert::is_aborted) {
+        if super::fetch::aborted(opts.signal.as_ref()) {
             return Err(to_js(&Error::Aborted, opts.signal.as_ref(), &[("results", results.into())]));
         }
         transport.log(&cat!("Completed all ", total, " batches successfully"));

@@ -44,23 +44,19 @@ impl Drop for AbortLink {
 /// Waits until `promise` settles (either way), or fails with `Error::Aborted` as soon as `signal` aborts (at once if
 /// it already has). The abort listener is removed when this returns or is dropped.
 pub async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>) -> Result<(), Error> {
-    if signal.is_some_and(super::convert::is_aborted) {
+    if aborted(signal) {
         return Err(Error::Aborted);
     }
-    let mut link: Option<AbortLink> = None;
-    let mut race = promise.clone();
-    if let Some(s) = signal {
-        let on_abort = Promise::new(&mut |_, reject| {
-            let listener = Closure::<dyn FnMut()>::new(move || {
-                let _ = reject.call0(&JsValue::UNDEFINED);
-            });
-            link = Some(AbortLink::new(s, listener));
-        });
-        race = Promise::race(&js_sys::Array::of2(promise, &on_abort));
-    }
-    let _ = JsFuture::from(race).await;
+    let (race, link) = match signal {
+        Some(s) => {
+            let (stopped, link) = when_aborted(s);
+            (unless_aborted(promise, &stopped), link)
+        }
+        None => (JsFuture::from(promise.clone()), None),
+    };
+    let _ = race.await;
     drop(link);
-    if signal.is_some_and(super::convert::is_aborted) {
+    if aborted(signal) {
         return Err(Error::Aborted);
     }
     Ok(())
@@ -145,13 +141,14 @@ impl FetchTransport {
     }
 }
 
-fn aborted(signal: &Option<AbortSignal>) -> bool {
-    signal.as_ref().is_some_and(super::convert::is_aborted)
+/// Whether the caller's signal, if any, has aborted ([`super::convert::is_aborted`]).
+pub fn aborted(signal: Option<&AbortSignal>) -> bool {
+    signal.is_some_and(super::convert::is_aborted)
 }
 
 /// Why a fetch or a body read was rejected: the user's abort, our deadline, or the network.
 fn classify(err: &JsValue, signal: &Option<AbortSignal>, deadline: &Deadline, context: &str) -> Error {
-    if aborted(signal) {
+    if aborted(signal.as_ref()) {
         return Error::Aborted;
     }
     if deadline.fired.get() {
@@ -285,7 +282,7 @@ impl Transport for FetchTransport {
     }
 
     fn is_aborted(&self) -> bool {
-        aborted(&self.signal)
+        aborted(self.signal.as_ref())
     }
 
     fn random(&self) -> f64 {
