@@ -514,7 +514,7 @@ async fn two_chats_never_share_state() {
 }
 
 /// A signal that is not `instanceof AbortSignal` here yet is one: an iframe's (another realm) or a polyfill's. They were refused as `INVALID_INPUT`; the package only reads `aborted` and `reason` and
-/// listens for `abort`, which they all do.
+/// listens for `abort`, which they all do. The iframe's `AbortError` reason is the rejection, as this realm's would be.
 #[wasm_bindgen_test]
 async fn a_signal_from_another_realm_or_a_polyfill_is_heard() {
     let k = key("foreign-signal");
@@ -537,6 +537,8 @@ async fn a_signal_from_another_realm_or_a_polyfill_is_heard() {
     js_sys::Reflect::get(&ctrl, &"abort".into()).unwrap().unchecked_into::<js_sys::Function>().call0(&ctrl).unwrap();
     let e = settle(pending).await.expect_err("the abort must reject the call");
     assert_eq!(str_field(&e, "name").as_deref(), Some("AbortError"), "{}", code(&e));
+    // The iframe's own AbortError is its reason, returned as is, as one of this realm's is (it was wrapped in a new one).
+    assert!(js_sys::Object::is(&e, &field(&signal, "reason")), "the signal's reason is the error");
     assert_eq!(requests(&k).await.len(), 1, "an abort is never retried");
 
     // A polyfill's signal (as `abort-controller`'s: an EventTarget with `aborted`, no `reason`).

@@ -27,7 +27,7 @@ export function tryKeys(o) { try { return Object.keys(o); } catch (e) { t = e; r
 export function threw(v) { return v === F; }\n\
 export function takeThrown() { const e = t; t = undefined; return e; }\n\
 export function isSignal(s) { try { return typeof s.aborted == \"boolean\" && typeof s.addEventListener == \"function\" && typeof s.removeEventListener == \"function\"; } catch { return false; } }\n\
-export function isAbortError(r) { try { return r instanceof DOMException && r.name === \"AbortError\"; } catch { return false; } }\n\
+export function isAbortError(r) { try { return Object.prototype.toString.call(r) === \"[object DOMException]\" && r.name === \"AbortError\"; } catch { return false; } }\n\
 export function tryIsArray(v) { try { return Array.isArray(v); } catch { return false; } }\n\
 export function isAborted(s) { try { return s.aborted !== false; } catch { return true; } }\n\
 export function watch(p, f) { new Promise((ok) => ok(p)).then(undefined, f); }\n\
@@ -54,8 +54,8 @@ extern "C" {
     /// made from the prototype passes it, then throws when read (as a Proxy's trap may).
     #[wasm_bindgen(js_name = isSignal)]
     fn is_signal(s: &JsValue) -> bool;
-    /// A `DOMException` named `AbortError`, read where a throw is caught (`Object.create(DOMException.prototype)`
-    /// passes `instanceof`, then its `name` getter throws).
+    /// A `DOMException` named `AbortError`, of any realm (an iframe's signal's reason), read where a throw is
+    /// caught (`Object.create(DOMException.prototype)` looks like one, then its `name` getter throws).
     #[wasm_bindgen(js_name = isAbortError)]
     pub fn is_abort_error(reason: &JsValue) -> bool;
     /// `f`, called again after each throw, with what it threw ready for [`take_thrown`], and the shadow stack
