@@ -117,7 +117,8 @@ impl Chat {
 
 /// Sends one prepared request with retries. Never touches the history: the caller records success.
 /// An answer that ended (`STOP`) without any text is no answer: it is asked again like a transient failure, and once
-/// the retries are spent it is a `MALFORMED` error, so `send` never resolves to a turn it could not keep.
+/// the retries are spent it is a `MALFORMED` error, so `send` never resolves to a turn it could not keep. So is one
+/// that ended oddly ([`Error::OddEnding`]).
 pub async fn send_request<T: Transport>(
     transport: &T,
     config: &ChatConfig,

@@ -69,6 +69,9 @@ pub enum Error {
     Malformed { message: String, position: Option<usize> },
     /// The answer ended (`STOP`) without any text: `MALFORMED` to callers, but a hiccup another try usually cures.
     EmptyAnswer,
+    /// Gemini ended the answer in a way another try usually cures: a `finishReason` other than `STOP`,
+    /// `MAX_TOKENS` or a block (`MALFORMED_FUNCTION_CALL`, `UNEXPECTED_TOOL_CALL`, `OTHER`, ...), or no candidates.
+    OddEnding { message: String },
     /// The answer was cut at `maxOutputTokens`: what came is incomplete.
     Truncated { message: String },
     /// The user's `AbortSignal` fired.
@@ -88,7 +91,7 @@ impl Error {
             Error::Network { .. } => "NETWORK",
             Error::Timeout { .. } => "TIMEOUT",
             Error::Blocked { .. } => "BLOCKED",
-            Error::Malformed { .. } | Error::EmptyAnswer => "MALFORMED",
+            Error::Malformed { .. } | Error::EmptyAnswer | Error::OddEnding { .. } => "MALFORMED",
             Error::Truncated { .. } => "TRUNCATED",
             Error::Aborted => "ABORTED",
         }
@@ -126,13 +129,13 @@ impl Error {
     }
 
     /// Only 408, 429 (per-minute), 500, 502, 503, 504, network failures, timeouts and an answer that ended without
-    /// any text (a hiccup of Gemini's that another try usually cures) are worth another try.
+    /// any text or oddly (hiccups of Gemini's that another try usually cures) are worth another try.
     pub fn is_transient(&self) -> bool {
         match self {
             Error::RateLimited { details, .. } => !self.is_daily_quota() && !details.zero_quota,
             Error::Server { status, .. } => matches!(status, 408 | 499 | 500 | 502 | 503 | 504) || *status == 0,
             Error::Network { .. } | Error::Timeout { .. } => true,
-            Error::EmptyAnswer => true,
+            Error::EmptyAnswer | Error::OddEnding { .. } => true,
             _ => false,
         }
     }
@@ -163,7 +166,10 @@ impl Error {
                 hide(message);
                 details.status.iter_mut().chain(details.reason.iter_mut()).chain(details.quota_ids.iter_mut()).for_each(&hide);
             }
-            Error::Network { message } | Error::Malformed { message, .. } | Error::Truncated { message } => hide(message),
+            Error::Network { message }
+            | Error::Malformed { message, .. }
+            | Error::OddEnding { message }
+            | Error::Truncated { message } => hide(message),
             Error::Timeout { .. } | Error::EmptyAnswer | Error::Aborted => {}
         }
         e
@@ -198,7 +204,7 @@ impl Error {
             Error::Timeout { ms } => cat!("Request timed out after ", ms, " ms"),
             Error::Blocked { reason, message } => cat!("Blocked by Gemini (", reason, "): ", message),
             Error::Malformed { message, position: Some(p) } => cat!("Malformed answer at position ", p, ": ", message),
-            Error::Malformed { message, position: None } => cat!("Malformed answer: ", message),
+            Error::Malformed { message, position: None } | Error::OddEnding { message } => cat!("Malformed answer: ", message),
             Error::EmptyAnswer => "Malformed answer: Gemini ended its turn (STOP) without any text".into(),
             Error::Truncated { message } => cat!("Truncated answer: ", message),
             Error::Aborted => "The operation was aborted.".into(),

@@ -234,8 +234,9 @@ fn finish_reasons_and_block_reasons_become_the_right_outcome() {
     assert!(matches!(blocked.into_result(), Err(Error::Blocked { reason, .. }) if reason == "SAFETY"));
     let safety = read(r#"{"candidates":[{"content":{"parts":[{"text":"{\"a\":"}]},"finishReason":"SAFETY"}]}"#);
     assert_eq!(safety.into_result().unwrap_err().code(), "BLOCKED");
-    let empty = read(r#"{"candidates":[],"usageMetadata":{"promptTokenCount":3}}"#);
-    assert_eq!(empty.into_result().unwrap_err().code(), "MALFORMED");
+    let empty = read(r#"{"candidates":[],"usageMetadata":{"promptTokenCount":3}}"#).into_result().unwrap_err();
+    assert_eq!(empty.code(), "MALFORMED");
+    assert!(empty.is_transient(), "a hiccup worth another try");
     // Every stop for content, as the roadmap loop also treats them.
     for reason in ["RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY", "IMAGE_PROHIBITED_CONTENT"] {
         let body = format!(r#"{{"candidates":[{{"content":{{"parts":[{{"text":"x"}}]}},"finishReason":"{reason}"}}]}}"#);
@@ -564,6 +565,35 @@ fn an_answer_without_text_is_asked_again_and_never_kept() {
     // Nothing empty is ever recorded, even when asked to.
     chat.record(chat.era(), "q", "");
     assert_eq!(chat.history().len(), 2);
+}
+
+/// An answer Gemini ended with a `finishReason` other than `STOP`, `MAX_TOKENS` or a block (`UNEXPECTED_TOOL_CALL`
+/// with a `functionCall` part the chat never asked for, `MALFORMED_FUNCTION_CALL`, `OTHER`, ...), or a body with no
+/// candidates, failed the chat at once as `MALFORMED` with `retryable: false`, where the roadmap asks again.
+#[test]
+fn an_answer_that_ended_oddly_is_asked_again() {
+    let odd = |reason: &str| {
+        Scripted::ok(
+            json!({"candidates":[{"content":{"parts":[{"functionCall":{"name":"search","args":{}}}],"role":"model"},
+                   "finishReason":reason,"finishMessage":"Unexpected tool call.","index":0}],
+                   "usageMetadata":{"promptTokenCount":5,"totalTokenCount":5}})
+            .to_string(),
+        )
+    };
+    let none = || Scripted::ok(r#"{"candidates":[],"usageMetadata":{"promptTokenCount":3}}"#);
+    let mut chat = Chat::new(chat_config(2));
+    for first in [odd("UNEXPECTED_TOOL_CALL"), odd("MALFORMED_FUNCTION_CALL"), odd("OTHER"), none()] {
+        let t = ReplayTransport::new(vec![first, Scripted::ok(reply_body("hello", "STOP"))]);
+        assert_eq!(turn(&mut chat, &t, "hi").unwrap().text, "hello");
+        assert_eq!(t.request_count(), 2, "asked again");
+    }
+    let t = ReplayTransport::new(vec![odd("OTHER"), odd("UNEXPECTED_TOOL_CALL"), odd("OTHER")]);
+    let err = turn(&mut chat, &t, "again").unwrap_err();
+    assert_eq!(err.code(), "MALFORMED", "retries spent: {err}");
+    assert!(err.to_string().contains("finishReason OTHER"), "{err}");
+    assert!(err.is_transient(), "another try may answer");
+    assert_eq!(t.request_count(), 3);
+    assert_eq!(chat.history().len(), 8, "the four answered turns, nothing of the odd ones");
 }
 
 /// A turn asked before `clear()` or `setHistory()` (a chat's calls run while the page goes on) came back into the

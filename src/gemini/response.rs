@@ -118,8 +118,8 @@ impl Reply {
             Some(r) if BLOCK_REASONS.contains(&r) => {
                 return Err(Error::Blocked { reason: r.to_string(), message: "the answer was stopped".into() })
             }
-            Some(other) => return Err(Error::malformed(cat!("the answer ended with finishReason ", other))),
-            None if self.candidates == 0 => return Err(Error::malformed("Gemini returned no candidates")),
+            Some(other) => return Err(Error::OddEnding { message: cat!("the answer ended with finishReason ", other) }),
+            None if self.candidates == 0 => return Err(Error::OddEnding { message: "Gemini returned no candidates".into() }),
             None => {
                 return Err(Error::Network { message: "the stream ended before Gemini finished its answer".into() })
             }
