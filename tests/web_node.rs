@@ -264,8 +264,11 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
         ("{ get apiKey() { throw new Error('x') }, role: 'r', weeks: 1 }".into(), "apiKey"),
         (format!("{run}, get signal() {{ throw new Error('x') }} }}"), "signal"),
         (format!("{run}, get onProgress() {{ throw new Error('x') }} }}"), "onProgress"),
-        (format!("new Proxy({run} }}, {{ get() {{ throw new Error('x') }} }})"), "signal"),
+        (format!("new Proxy({run} }}, {{ get() {{ throw new Error('x') }} }})"), "options"),
         (format!("new Proxy({run} }}, {{ ownKeys() {{ throw new Error('x') }} }})"), "options"),
+        // Keys that cannot be listed are the options' own fault, before any option is read (a revoked Proxy was
+        // reported as a bad `signal`, because `signal` was read first).
+        ("(() => { const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy })()".into(), "options"),
         (format!("{run}, resumeFrom: {{ role: 'x', get weeks() {{ throw new Error('x') }} }} }}"), "resumeFrom.weeks"),
         (format!("{run}, resumeFrom: {{ usage: {{ get promptTokens() {{ throw 'x' }} }} }} }}"), "resumeFrom.usage.promptTokens"),
         // What passes `instanceof AbortSignal` yet throws when its `aborted` is read (in a browser, a Proxy of a signal
@@ -297,6 +300,13 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
         (format!("{run}, onprogress: () => {{}} }}"), "Invalid option `onprogress`: unknown field; expected one of "),
         (format!("{run}, level: () => {{}} }}"), "Invalid option `level`: must be plain data, not a function, a symbol or a BigInt"),
         (format!("{run}, get level() {{ throw 42 }} }}"), "Invalid option `level`: could not be read: 42"),
+        // A signal that throws already when the call reads it is refused as an option that throws when read, with
+        // what it threw (it said "must be an AbortSignal"); one that starts throwing later counts as aborted.
+        (format!("{run}, signal: new Proxy(new AbortController().signal, {{ get() {{ throw new Error('trap') }} }}) }}"), "Invalid option `signal`: could not be read: trap"),
+        // A required option set to `null` is missing, as `undefined` is ("invalid type: expected a string, got null").
+        ("{ apiKey: null, role: 'r', weeks: 1 }".into(), "Invalid option `apiKey`: missing field"),
+        (format!("{run}, role: null }}"), "Invalid option `role`: missing field"),
+        (format!("{run}, weeks: null }}"), "Invalid option `weeks`: missing field"),
     ];
     for (source, message) in messages {
         let err = settle_soon(generate_roadmap(js(&source, &k))).await.expect_err(&source);
@@ -325,11 +335,17 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
     let err = settle_soon(regenerate_week(rm.clone(), 1.into(), js("{ apiKey: k, baseUrl: u, onprogress: () => {} }", &k2))).await.unwrap_err();
     assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some("onprogress".into())));
     assert!(str_field(&err, "message").unwrap_or_default().contains("unknown field"), "{err:?}");
-    let err = settle_soon(regenerate_week(rm, 1.into(), js("{ apiKey: k, baseUrl: u, sigal: undefined }", &k2))).await.unwrap_err();
+    let err = settle_soon(regenerate_week(rm.clone(), 1.into(), js("{ apiKey: k, baseUrl: u, sigal: undefined }", &k2))).await.unwrap_err();
     assert_eq!(invalid_at(&err), (Some("INVALID_INPUT".into()), Some("sigal".into())));
     assert_eq!(requests(&k2).await.len(), asked, "nothing sent");
+    // The arguments in order: the roadmap is checked before the options.
     let err = settle_soon(regenerate_week(JsValue::NULL, 1.into(), js("{ apiKey: k, get signal() { throw new Error('x') } }", &k))).await;
+    assert_eq!(invalid_at(&err.unwrap_err()), (Some("INVALID_INPUT".into()), Some("roadmap".into())));
+    let err = settle_soon(regenerate_week(rm.clone(), 1.into(), js("{ apiKey: k, get signal() { throw new Error('x') } }", &k))).await;
     assert_eq!(invalid_at(&err.unwrap_err()), (Some("INVALID_INPUT".into()), Some("signal".into())));
+    let revoked = js("(() => { const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy })()", &k);
+    let err = settle_soon(regenerate_week(rm, 1.into(), revoked)).await;
+    assert_eq!(invalid_at(&err.unwrap_err()), (Some("INVALID_INPUT".into()), Some("options".into())));
 
     // The chat's constructor throws (synchronously) the same errors.
     let chat_cases = [

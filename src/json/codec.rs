@@ -227,11 +227,12 @@ impl<'a> Fields<'a> {
         only(self.map.0.iter().map(|(k, _)| k), known)
     }
 
-    /// A field that must be present.
+    /// A field that must be present; `null` is missing too, as for [`Fields::opt`] (an option set to `null`
+    /// counts as not given).
     pub fn req(&self, key: &str, slot: &mut dyn ReadJson) -> Result<(), Box<DecodeError>> {
         match self.map.get(key) {
+            None | Some(Value::Null) => Err(Box::new(DecodeError::new("missing field").in_key(key))),
             Some(v) => slot.read_json(v).map_err(|e| Box::new(e.in_key(key))),
-            None => Err(Box::new(DecodeError::new("missing field").in_key(key))),
         }
     }
 

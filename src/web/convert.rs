@@ -26,7 +26,7 @@ export function tryCall(f, s, a) { try { return f.call(s, a); } catch (e) { t = 
 export function tryKeys(o) { try { return Object.keys(o); } catch (e) { t = e; return F; } }\n\
 export function threw(v) { return v === F; }\n\
 export function takeThrown() { const e = t; t = undefined; return e; }\n\
-export function isSignal(s) { try { return typeof s.aborted == \"boolean\" && typeof s.addEventListener == \"function\" && typeof s.removeEventListener == \"function\"; } catch { return false; } }\n\
+export function isSignal(s) { try { return typeof s.aborted == \"boolean\" && typeof s.addEventListener == \"function\" && typeof s.removeEventListener == \"function\"; } catch (e) { t = e; return F; } }\n\
 export function isAbortError(r) { try { return Object.prototype.toString.call(r) === \"[object DOMException]\" && r.name === \"AbortError\"; } catch { return false; } }\n\
 export function tryIsArray(v) { try { return Array.isArray(v); } catch { return false; } }\n\
 export function isAborted(s) { try { return s.aborted !== false; } catch { return true; } }\n\
@@ -51,9 +51,10 @@ extern "C" {
     pub fn take_thrown() -> JsValue;
     /// What works as an `AbortSignal`: a boolean `aborted` and the listener methods, which is all the package uses.
     /// Not `instanceof`: a signal from another realm (an iframe's) or a polyfill's fails it, and an object
-    /// made from the prototype passes it, then throws when read (as a Proxy's trap may).
+    /// made from the prototype passes it, then throws when read (as a Proxy's trap may). What a read threw is
+    /// caught (see [`threw`]).
     #[wasm_bindgen(js_name = isSignal)]
-    fn is_signal(s: &JsValue) -> bool;
+    fn is_signal(s: &JsValue) -> JsValue;
     /// A `DOMException` named `AbortError`, of any realm (an iframe's signal's reason), read where a throw is
     /// caught (`Object.create(DOMException.prototype)` looks like one, then its `name` getter throws).
     #[wasm_bindgen(js_name = isAbortError)]
@@ -341,10 +342,12 @@ pub fn signal_of(opts: &JsValue) -> Result<Option<AbortSignal>, Error> {
     if s.is_undefined() || s.is_null() {
         return Ok(None);
     }
-    if is_signal(&s) {
-        Ok(Some(s.unchecked_into()))
-    } else {
-        Err(Error::invalid("signal", "must be an AbortSignal"))
+    // A signal that throws already when its call begins is refused like any option that throws when read; one
+    // that starts throwing later counts as aborted ([`is_aborted`]).
+    match caught(is_signal(&s)) {
+        Ok(v) if v.is_truthy() => Ok(Some(s.unchecked_into())),
+        Ok(_) => Err(Error::invalid("signal", "must be an AbortSignal")),
+        Err(thrown) => Err(unreadable("signal", &thrown)),
     }
 }
 

@@ -41,9 +41,10 @@ fn reject(e: RoadmapError, signal: Option<&web_sys::AbortSignal>) -> JsValue {
 }
 
 pub async fn generate_roadmap(options: JsValue) -> Result<JsValue, JsValue> {
-    let (signal, on_progress) = js_options(&options)?;
+    // The options' keys first: an object whose keys cannot be listed (a revoked Proxy) is named as `options`.
     let opts: RoadmapOptions =
         decode_redacted(&options, "options", JS_ONLY, RoadmapOptions::FIELD_NAMES).map_err(js_error)?;
+    let (signal, on_progress) = js_options(&options)?;
     let transport = FetchTransport::new(signal.clone(), opts.logging());
     roadmap::generate(&transport, &opts, &mut |event| call(&on_progress, &encode(event)))
         .await
@@ -59,7 +60,6 @@ fn js_options(options: &JsValue) -> Result<(Option<web_sys::AbortSignal>, Option
 }
 
 pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
-    let (signal, on_progress) = js_options(&options)?;
     let invalid = |field: &str, msg: &str| js_error(crate::Error::invalid(field, msg));
     let rm = plain_value(&roadmap, "roadmap", "must be a roadmap object")
         .and_then(|v| Roadmap::from_json(&v).map_err(|e| decode_error(e, "roadmap")))
@@ -86,6 +86,7 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
         }
     }
     let opts = settle(RoadmapOptions::from_json(&value), problem, "options").map_err(|e| js_error(redact_error(e, &options)))?;
+    let (signal, on_progress) = js_options(&options)?;
     // Given, they must be the roadmap's; an empty role or 0 weeks written would read as left out in the core.
     if given.0 && opts.role.trim().is_empty() {
         return Err(invalid("role", "must be the roadmap's or left out"));
