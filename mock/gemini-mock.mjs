@@ -245,6 +245,7 @@ function newEntry(ctx, kind) {
     cachedTokens: null,
     lastUserText: null,
     contentsTurns: null,
+    signedTurns: null,
     generationConfig: null,
     systemInstruction: null,
     task: null,
@@ -714,6 +715,7 @@ async function handleGenerate(ctx, modelRaw, method) {
   if (model.thinking && model.thinking.kind === 'level' && !out.special) {
     for (const c of out.candidates) {
       if (c.text) c.signature = crypto.createHash('sha256').update(c.index === 0 ? rid : `${rid}|${c.index}`).digest('base64');
+      if (c.signature) issueSignature(c.signature);
     }
   }
   // candidatesTokenCount sums every candidate's tokens
@@ -809,6 +811,13 @@ function bodyPromptChars(raw) {
   return n + [...schemaText(schema)].length;
 }
 
+/** Signatures given in answers, for `signedTurns` (the newest 100,000: a long run's memory stays bounded). */
+const issuedSignatures = new Set();
+function issueSignature(s) {
+  if (issuedSignatures.size >= 100000) issuedSignatures.delete(issuedSignatures.values().next().value);
+  issuedSignatures.add(s);
+}
+
 function recordRequestShape(entry, raw, req) {
   const r = req || {};
   try {
@@ -816,6 +825,9 @@ function recordRequestShape(entry, raw, req) {
   } catch { entry.promptChars = null; }
   const contents = Array.isArray(r.contents) ? r.contents : Array.isArray(raw.contents) ? raw.contents : [];
   entry.contentsTurns = contents.length;
+  // Model turns sent back with a signature this server gave (a client that drops them, or makes one up, shows here).
+  entry.signedTurns = contents.filter((c) => c && c.role === 'model' && Array.isArray(c.parts)
+    && c.parts.some((p) => p && issuedSignatures.has(p.thoughtSignature))).length;
   const last = [...contents].reverse().find((c) => c && c.role !== 'model') || contents[contents.length - 1];
   try {
     entry.lastUserText = last ? contentText(last).slice(0, 500) : null;

@@ -7,10 +7,13 @@ use crate::json::{repair_json, Repaired};
 use crate::retry::{with_retries, RetryNotice, RetryPolicy};
 use crate::Error;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Turn {
     pub role: String,
     pub text: String,
+    /// A model turn's `thoughtSignature`, sent back with it: Google asks for every signature to be returned
+    /// as received (Gemini 3 signs every answer; without it the model loses its reasoning from that turn).
+    pub signature: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +38,18 @@ pub struct Chat {
 pub struct JsonReply {
     pub reply: Reply,
     pub repaired: Repaired,
+}
+
+/// A `thoughtSignature` Gemini would take (400 otherwise): base64, standard or URL-safe, on a model turn.
+fn check_signature(s: &str, role: &str) -> Result<(), &'static str> {
+    let base64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
+    if role != "model" {
+        Err("only a model turn carries one")
+    } else if s.trim_end_matches('=').bytes().all(base64) && !s.is_empty() && s.len() % 4 != 1 {
+        Ok(())
+    } else {
+        Err("must be the base64 text Gemini gave")
+    }
 }
 
 /// A user message the chat can send: Gemini refuses (400) a blank one. Checked again where a call is accepted, so
@@ -65,6 +80,9 @@ impl Chat {
             if t.text.is_empty() {
                 return Err(Error::invalid(&cat!("history[", i, "].text"), "the message is empty"));
             }
+            if let Some(s) = &t.signature {
+                check_signature(s, &t.role).map_err(|m| Error::invalid(&cat!("history[", i, "].thoughtSignature"), m))?;
+            }
         }
         self.history = turns;
         self.era += 1;
@@ -85,7 +103,7 @@ impl Chat {
     pub fn request_for(&self, text: &str, json: bool) -> Result<GenerateRequest, Error> {
         check_message(text)?;
         let mut contents: Vec<Content> =
-            self.history.iter().map(|t| Content::text(&t.role, t.text.clone())).collect();
+            self.history.iter().map(|t| Content::signed(&t.role, t.text.clone(), t.signature.clone())).collect();
         contents.push(Content::user(text));
         let mut generation_config = self.config.generation_config.clone();
         if json {
@@ -106,12 +124,12 @@ impl Chat {
 
     /// Keeps one exchange asked in `era`. An empty answer is never kept: Gemini refuses (400) every later request
     /// that resends it; nor is one asked against a history since replaced or cleared.
-    pub fn record(&mut self, era: u32, user: &str, model: &str) {
+    pub fn record(&mut self, era: u32, user: &str, model: &str, signature: Option<String>) {
         if model.is_empty() || era != self.era {
             return;
         }
-        self.history.push(Turn { role: "user".into(), text: user.into() });
-        self.history.push(Turn { role: "model".into(), text: model.into() });
+        self.history.push(Turn { role: "user".into(), text: user.into(), signature: None });
+        self.history.push(Turn { role: "model".into(), text: model.into(), signature });
     }
 }
 

@@ -426,6 +426,34 @@ fn a_signed_gemini_3_stream_ends_with_a_part_without_text() {
     assert_eq!(r.text, r#"{"a": 1}"#);
     assert_eq!(r.finish_reason.as_deref(), Some("STOP"));
     assert_eq!(r.usage.total_tokens, 8);
+    assert_eq!(r.signature.as_deref(), Some("EjQKMgEMOdbHJ9"), "kept, to be sent back with the answer");
+}
+
+/// Google: "if you receive a thought signature in a model response, you should pass it back exactly as received
+/// when sending the conversation history in the next turn" (Gemini 3 signs every answer). The chat dropped it.
+#[test]
+fn a_model_turn_goes_back_with_its_thought_signature() {
+    let signed = json!({"candidates":[{"content":{"parts":[{"text":"Paris."},{"text":"","thoughtSignature":"EnoKeAG+Pvb7"}],
+        "role":"model"},"finishReason":"STOP","index":0}],"usageMetadata":{"promptTokenCount":5,"totalTokenCount":8}});
+    let t = ReplayTransport::new(vec![Scripted::ok(signed.to_string()), Scripted::ok(reply_body("Lyon.", "STOP"))]);
+    let mut chat = Chat::new(chat_config(0));
+    turn(&mut chat, &t, "capital?").unwrap();
+    turn(&mut chat, &t, "and then?").unwrap();
+    let second: Value = serde_json::from_str(&t.request_bodies()[1]).unwrap();
+    assert_eq!(second["contents"][1], json!({"role": "model", "parts": [{"text": "Paris.", "thoughtSignature": "EnoKeAG+Pvb7"}]}));
+    assert_eq!(second["contents"][0]["parts"][0].get("thoughtSignature"), None, "a user turn has none");
+    let h = chat.history();
+    assert_eq!((h[1].signature.as_deref(), h[3].signature.as_deref()), (Some("EnoKeAG+Pvb7"), None));
+    // `setHistory` takes what `history` gave, and refuses what Gemini would (400): not base64, or on a user turn.
+    chat.set_history(h.to_vec()).unwrap();
+    let with = |role: &str, sig: &str| vec![Turn { role: role.into(), text: "x".into(), signature: Some(sig.into()) }];
+    for sig in ["QUJDRA==", "QUJDRA", "a-_b"] {
+        assert!(chat.set_history(with("model", sig)).is_ok(), "{sig}");
+    }
+    for (role, sig) in [("model", "not base64!"), ("model", ""), ("model", "QUJDR"), ("user", "QUJDRA==")] {
+        let e = chat.set_history(with(role, sig)).unwrap_err();
+        assert_eq!((e.code(), e.to_string().contains("history[0].thoughtSignature")), ("INVALID_INPUT", true), "{role} {sig}: {e}");
+    }
 }
 
 #[test]
@@ -503,7 +531,7 @@ fn turn(chat: &mut Chat, t: &ReplayTransport, text: &str) -> Result<Reply, Error
     let req = chat.request_for(text, false)?;
     let reply = block_on(send_request(t, &chat.config, &req, &mut |_| {}))?;
     if !reply.is_truncated() {
-        chat.record(chat.era(), text, &reply.text);
+        chat.record(chat.era(), text, &reply.text, reply.signature.clone());
     }
     Ok(reply)
 }
@@ -563,7 +591,7 @@ fn an_answer_without_text_is_asked_again_and_never_kept() {
     let parsed = read_json(block_on(send_request(&t, &chat.config, &req, &mut |_| {})).unwrap()).unwrap();
     assert_eq!(parsed.repaired.json, "[1]");
     // Nothing empty is ever recorded, even when asked to.
-    chat.record(chat.era(), "q", "");
+    chat.record(chat.era(), "q", "", None);
     assert_eq!(chat.history().len(), 2);
 }
 
@@ -603,14 +631,14 @@ fn a_turn_asked_before_the_history_was_replaced_is_not_kept() {
     let mut chat = Chat::new(chat_config(0));
     let asked = chat.era();
     chat.clear();
-    chat.record(asked, "old question", "old answer");
+    chat.record(asked, "old question", "old answer", None);
     assert!(chat.history().is_empty(), "{:?}", chat.history());
     let asked = chat.era();
-    let turns = vec![Turn { role: "user".into(), text: "q".into() }, Turn { role: "model".into(), text: "a".into() }];
+    let turns = vec![Turn { role: "user".into(), text: "q".into(), signature: None }, Turn { role: "model".into(), text: "a".into(), signature: None }];
     chat.set_history(turns.clone()).unwrap();
-    chat.record(asked, "old question", "old answer");
+    chat.record(asked, "old question", "old answer", None);
     assert_eq!(chat.history(), turns.as_slice());
-    chat.record(chat.era(), "new question", "new answer");
+    chat.record(chat.era(), "new question", "new answer", None);
     assert_eq!(chat.history().len(), 4);
 }
 
@@ -723,11 +751,11 @@ fn json_turns_go_through_the_fallbacks_and_truncation_is_an_error() {
 #[test]
 fn history_roles_are_checked() {
     let mut chat = Chat::new(chat_config(0));
-    let bad = vec![Turn { role: "assistant".into(), text: "x".into() }];
+    let bad = vec![Turn { role: "assistant".into(), text: "x".into(), signature: None }];
     assert_eq!(chat.set_history(bad).unwrap_err().code(), "INVALID_INPUT");
     // Each bad turn is named by its path; an empty text (which Gemini refuses in every later request) is bad as in
     // `send`, and nothing is kept.
-    let turn = |role: &str, text: &str| Turn { role: role.into(), text: text.into() };
+    let turn = |role: &str, text: &str| Turn { role: role.into(), text: text.into(), signature: None };
     for (turns, field) in [
         (vec![turn("user", "a"), turn("system", "b")], "history[1].role"),
         (vec![turn("user", ""), turn("model", "b")], "history[0].text"),
@@ -1079,7 +1107,7 @@ fn a_json_turn_that_ended_inside_its_json_is_truncated_and_not_kept() {
         let era = chat.era();
         let req = chat.request_for("topics?", true)?;
         let parsed = read_json(block_on(send_request(t, &chat.config, &req, &mut |_| {}))?)?;
-        chat.record(era, "topics?", &parsed.repaired.json);
+        chat.record(era, "topics?", &parsed.repaired.json, None);
         Ok(parsed.repaired.json)
     };
     let t = ReplayTransport::new(vec![

@@ -215,6 +215,9 @@ fn full_history_prompts_grow_windowed_ones_stay_flat() {
         let log = mock_log(&mock, &key(name));
         let prompts: Vec<u64> = log[2..].iter().map(|r| r["promptTokens"].as_u64().unwrap()).collect();
         let turns: Vec<u64> = log[1..].iter().map(|r| r["contentsTurns"].as_u64().unwrap()).collect();
+        // Every answer resent goes back with the signature Gemini 3 gave it (they were dropped).
+        let signed: Vec<u64> = log[1..].iter().map(|r| r["signedTurns"].as_u64().unwrap()).collect();
+        assert_eq!(signed, turns.iter().map(|t| t / 2).collect::<Vec<_>>(), "{name}");
         per_mode.push((prompts, turns));
     }
     let (flat, flat_turns) = &per_mode[0];

@@ -205,6 +205,31 @@ async fn nodes_global_fetch_runs_a_chat_turn() {
     assert_eq!(requests(&k).await.len(), 1);
 }
 
+/// A Gemini 3 answer's `thoughtSignature` goes back with it in the next request (Google asks for every signature
+/// to be passed back as received); `history` shows it and `setHistory` takes it back. It was dropped.
+#[wasm_bindgen_test]
+async fn a_chat_sends_each_answer_back_with_its_thought_signature() {
+    let k = key("node-signatures");
+    let chat = GeminiChat::new(chat_options(&k, json!({"model": "gemini-3.1-flash-lite"}))).unwrap();
+    settle(chat.send("Hello there".into(), JsValue::UNDEFINED)).await.unwrap();
+    settle(chat.send_json("Three topics as a JSON array".into(), JsValue::UNDEFINED)).await.unwrap();
+    settle(chat.send("And then?".into(), JsValue::UNDEFINED)).await.unwrap();
+    let signed: Vec<u64> = requests(&k).await.iter().map(|r| r["signedTurns"].as_u64().unwrap()).collect();
+    assert_eq!(signed, [0, 1, 2], "send's and sendJson's answers went back signed");
+    let history = chat.history();
+    let turns = js_sys::Array::from(&history);
+    let sigs: Vec<Option<String>> = turns.iter().map(|t| str_field(&t, "thoughtSignature")).collect();
+    assert!(sigs.iter().step_by(2).all(Option::is_none) && sigs.iter().skip(1).step_by(2).all(Option::is_some), "{sigs:?}");
+    // What `history` gave, `setHistory` takes, signatures included (a stored conversation resumed).
+    let chat2 = GeminiChat::new(chat_options(&k, json!({"model": "gemini-3.1-flash-lite"}))).unwrap();
+    chat2.set_history(history).unwrap();
+    settle(chat2.send("Once more".into(), JsValue::UNDEFINED)).await.unwrap();
+    assert_eq!(requests(&k).await.last().unwrap()["signedTurns"], 3);
+    let bad = obj(json!([{"role": "user", "text": "q", "thoughtSignature": "QUJDRA=="}]));
+    let e = chat2.set_history(bad).unwrap_err();
+    assert_eq!(invalid_at(&e), (Some("INVALID_INPUT".into()), Some("history[0].thoughtSignature".into())));
+}
+
 /// In wasm, floats are read and written by the engine (`Number`, `String`), not by Rust's float code:
 /// the results must be what `JSON.parse`/`JSON.stringify` give, and round-trip exactly.
 #[wasm_bindgen_test]

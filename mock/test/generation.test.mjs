@@ -491,6 +491,23 @@ test('Gemini 3 signs its answers: the last part carries a thoughtSignature; stre
   assert.ok(old.json.candidates[0].content.parts.every((p) => !('thoughtSignature' in p)));
 });
 
+test('the log counts model turns sent back with a signature the mock gave (signedTurns): not made-up ones, not user turns', async () => {
+  const key = 'test-key-generation-signed-turns';
+  const first = await generate(env.url, { key, model: 'gemini-3.1-flash-lite', body: userRequest('hello') });
+  const part = first.json.candidates[0].content.parts.at(-1);
+  const text = responseText(first.json);
+  const turns = (sig, role = 'model') => ({ contents: [
+    { role: 'user', parts: [{ text: 'hello' }] },
+    { role, parts: [{ text, ...(sig ? { thoughtSignature: sig } : {}) }] },
+    { role: 'user', parts: [{ text: 'and then?' }] },
+  ] });
+  for (const body of [turns(part.thoughtSignature), turns(null), turns('QUJDRA=='), turns(part.thoughtSignature, 'user')]) {
+    assert.equal((await generate(env.url, { key, model: 'gemini-3.1-flash-lite', body })).status, 200);
+  }
+  const log = await requests(env.url, { key });
+  assert.deepEqual(log.map((e) => e.signedTurns), [0, 1, 0, 0, 0]);
+});
+
 test('Gemini 2.x streams end three ways in turn: the reason on the last text chunk, or an event of its own with content {role} or none', async () => {
   const body = userRequest(roadmapPrompt({ task: 'WEEKS 1-1' }), { ...JSON_MODE, thinkingConfig: { thinkingBudget: 0 } });
   const plain = await generate(env.url, { key: KEY, model: 'gemini-2.5-flash', body });

@@ -8,6 +8,8 @@ use crate::json::{DecodeError, Fields, Map, Obj, ReadJson, ToJson, Value};
 pub struct Part {
     pub text: String,
     pub thought: bool,
+    /// Gemini's opaque `thoughtSignature` (base64), sent back with the answer it came with, as Google asks.
+    pub thought_signature: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -18,7 +20,12 @@ pub struct Content {
 
 impl Content {
     pub fn text(role: &str, text: impl Into<String>) -> Self {
-        Content { role: Some(role.to_string()), parts: vec![Part { text: text.into(), thought: false }] }
+        Self::signed(role, text, None)
+    }
+    /// A turn with the `thoughtSignature` its answer came with (model turns only).
+    pub fn signed(role: &str, text: impl Into<String>, signature: Option<String>) -> Self {
+        let part = Part { text: text.into(), thought: false, thought_signature: signature };
+        Content { role: Some(role.to_string()), parts: vec![part] }
     }
     pub fn user(text: impl Into<String>) -> Self {
         Self::text("user", text)
@@ -126,13 +133,14 @@ impl ReadJson for Part {
         let f = Fields::of(v)?;
         f.opt("text", &mut self.text)?;
         f.opt("thought", &mut self.thought)?;
+        f.opt("thoughtSignature", &mut self.thought_signature)?;
         Ok(())
     }
 }
 
 impl ToJson for Part {
     fn write_json(&self, out: &mut String) {
-        let o = Obj::new(out).field("text", &self.text);
+        let o = Obj::new(out).field("text", &self.text).some("thoughtSignature", &self.thought_signature);
         if self.thought { o.field("thought", &true) } else { o }.end();
     }
 }

@@ -82,6 +82,9 @@ pub struct Reply {
     /// `promptFeedback.blockReason`: the prompt was refused and there are no candidates.
     pub block_reason: Option<String>,
     pub candidates: usize,
+    /// The last `thoughtSignature` of the answer's parts (Gemini 3 signs every answer, in its last part; streamed,
+    /// in an event of its own), to send back with the answer when the conversation goes on.
+    pub signature: Option<String>,
     pub usage: Usage,
     /// What broke the stream off after some of it was received (and paid for): `into_result` returns it.
     pub broken_by: Option<Error>,
@@ -187,6 +190,9 @@ impl ReplyBuilder {
                 for part in first.content.map(|c| c.parts).unwrap_or_default() {
                     if !part.thought {
                         self.reply.text.push_str(&part.text);
+                    }
+                    if let Some(s) = part.thought_signature.filter(|s| !s.is_empty()) {
+                        self.reply.signature = Some(s);
                     }
                 }
                 if first.finish_reason.is_some() {

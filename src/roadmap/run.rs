@@ -634,10 +634,10 @@ impl<'a, T: Transport> Run<'a, T> {
     }
 
     /// Only answers that completed and parsed enter the chat history.
-    fn remember(&self, prompt: &str, answer: &str) {
+    fn remember(&self, prompt: &str, answer: &Reply) {
         let mut st = self.st_mut();
         st.history.push(Content::user(prompt));
-        st.history.push(Content::model(answer));
+        st.history.push(Content::signed("model", answer.text.clone(), answer.signature.clone()));
     }
 
     async fn model_lookup(&self) -> Result<(), Error> {
@@ -781,7 +781,7 @@ impl<'a, T: Transport> Run<'a, T> {
             };
             if let Some((phases, outline, notes)) = value.and_then(|v| read_outline(&v, total)) {
                 if reply.finish_reason.as_deref() == Some("STOP") {
-                    self.remember(&prompt, &reply.text);
+                    self.remember(&prompt, &reply);
                 }
                 self.finish_outline(phases, outline, notes);
                 return Ok(());
@@ -1027,7 +1027,7 @@ impl<'a, T: Transport> Run<'a, T> {
                 size = halve(last - first + 1);
                 cut_weeks.extend(&lost);
             } else if !cut {
-                self.remember(&prompt, &reply.text);
+                self.remember(&prompt, &reply);
             }
             recovered |= cut || !lost.is_empty();
         }

@@ -55,6 +55,10 @@ pub struct ChatTurn {
     #[tsify(type = "\"user\" | \"model\"")]
     role: String,
     text: String,
+    /// The opaque signature Gemini gave with a model turn's answer (Gemini 3 signs every answer), sent back with
+    /// it as Google asks. Keep it when you store a history for `setHistory`.
+    #[serde(rename = "thoughtSignature", default, skip_serializing_if = "Option::is_none")]
+    thought_signature: Option<String>,
 }
 
 /// What `send` resolves to.
@@ -128,7 +132,7 @@ pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
 impl ChatHandle {
     pub fn history(&self) -> JsValue {
         let turns: Vec<ChatTurn> =
-            self.chat.borrow().history().iter().map(|t| ChatTurn { role: t.role.clone(), text: t.text.clone() }).collect();
+            self.chat.borrow().history().iter().map(|t| ChatTurn { role: t.role.clone(), text: t.text.clone(), thought_signature: t.signature.clone() }).collect();
         encode(&turns)
     }
 
@@ -136,7 +140,7 @@ impl ChatHandle {
         let turns: Vec<ChatTurn> = plain_value(&turns, "history", "must be an array of turns")
             .and_then(|v| Vec::<ChatTurn>::from_json(&v).map_err(|e| decode_error(e, "history")))
             .map_err(|e| js_error(self.without_key(e)))?;
-        let turns = turns.into_iter().map(|t| Turn { role: t.role, text: t.text }).collect();
+        let turns = turns.into_iter().map(|t| Turn { role: t.role, text: t.text, signature: t.thought_signature }).collect();
         // The chat's borrow ends with this statement: `without_key` borrows it again.
         let set = self.chat.borrow_mut().set_history(turns);
         set.map_err(|e| js_error(self.without_key(e)))
@@ -231,11 +235,11 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
     let reply = send_request(&transport, &config, &req, &mut |n| call(&opts.on_progress, &retry_event(n))).await?;
     if json {
         let parsed = read_json(reply)?;
-        handle.chat.borrow_mut().record(era, text, &parsed.repaired.json);
+        handle.chat.borrow_mut().record(era, text, &parsed.repaired.json, parsed.reply.signature.clone());
         return Ok((json_to_js(&parsed.repaired.json), crate::text::char_count(&parsed.repaired.json)));
     }
     if !reply.is_truncated() {
-        handle.chat.borrow_mut().record(era, text, &reply.text);
+        handle.chat.borrow_mut().record(era, text, &reply.text, reply.signature.clone());
     }
     let chars = crate::text::char_count(&reply.text);
     Ok((encode(&SendResult { text: reply.text, finish_reason: reply.finish_reason, usage: reply.usage }), chars))
@@ -336,5 +340,5 @@ json_object!(deny ChatOptions {
     max_retries: "maxRetries" skip,
     log: "log" skip,
 });
-json_object!(deny ChatTurn { role: "role" req, text: "text" req });
+json_object!(deny ChatTurn { role: "role" req, text: "text" req, thought_signature: "thoughtSignature" skip });
 json_object!(SendResult { text: "text" req, finish_reason: "finishReason" opt, usage: "usage" req });
