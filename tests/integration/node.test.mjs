@@ -668,3 +668,52 @@ process.exit(0);
   assert.equal(out.second, 'AbortError');
   assert.ok(out.ms < 5_000, `the abort was heard after ${out.ms} ms (timeoutMs 20 s)`);
 });
+
+test('a body read chunk by chunk keeps no chunk it has read while its request goes on', async () => {
+  // Every read was raced with one promise that lived as long as the request, and each race left a reaction on it
+  // holding its chunk: a streamed answer kept about 350 B per event until it ended (found by a scaling hunt).
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  const r = await runChild('read-chunks-collected', `
+import { readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc');
+const body = JSON.stringify({ candidates: [{ content: { parts: [{ text: 'word '.repeat(4000) }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+  usageMetadata: { promptTokenCount: 3, candidatesTokenCount: 4000, totalTokenCount: 4003 } });
+const n = 200, size = Math.ceil(body.length / n), refs = [];
+let pulled = 0, release, reached;
+const gate = new Promise((ok) => { release = ok; });
+const atGate = new Promise((ok) => { reached = ok; });
+// Gemini's answer in 200 chunks; the last few wait until the chunks read so far have been counted.
+globalThis.fetch = async () => new Response(new ReadableStream({
+  async pull(c) {
+    const i = pulled++;
+    if (i === n - 5) { reached(); await gate; }
+    if (i * size >= body.length) return c.close();
+    const chunk = new TextEncoder().encode(body.slice(i * size, (i + 1) * size));
+    refs.push(new WeakRef(chunk));
+    c.enqueue(chunk);
+  },
+}, { highWaterMark: 0 }), { status: 200, headers: { 'content-type': 'application/json' } });
+const { initSync, GeminiChat } = await import(${JSON.stringify(glue)});
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+const chat = new GeminiChat({ apiKey: 'test-key-node-read-chunks', baseUrl: 'http://127.0.0.1:9', log: false });
+const reply = chat.send('hi', { signal: new AbortController().signal });
+await atGate;
+for (let i = 0; i < 5; i++) { await new Promise((ok) => setTimeout(ok, 20)); gc(); }
+const read = refs.length;
+const alive = refs.filter((w) => w.deref()).length;
+release();
+const { text } = await reply;
+console.log('RESULT ' + JSON.stringify({ read, alive, chars: text.length }));
+`, { timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, r.stdout + r.stderr);
+  const out = JSON.parse(line.slice('RESULT '.length));
+  assert.equal(out.chars, 20000, 'the whole answer arrived');
+  assert.ok(out.read >= 190, `${out.read} chunks read before counting`);
+  assert.ok(out.alive <= 3, `${out.alive} of the ${out.read} chunks read are still alive while the request goes on`);
+});
