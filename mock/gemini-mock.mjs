@@ -510,6 +510,25 @@ function candidateFor(c, text, { final = true, thought = null } = {}) {
   return cand;
 }
 
+/**
+ * The last appearance of a candidate a content stop ended: no content ("Candidate.content is empty if content
+ * filters block the output"), but for tool calls Gemini's own shapes: `UNEXPECTED_TOOL_CALL` carries the call it
+ * made and says so in `finishMessage` (epam/ai-dial-adapter-vertexai#325), `MALFORMED_FUNCTION_CALL` quotes the
+ * broken call there (vercel/ai#12986).
+ */
+function stoppedCandidate(c) {
+  const cand = candidateFor(c, '');
+  delete cand.content;
+  if (c.finishReason === 'UNEXPECTED_TOOL_CALL') {
+    cand.content = { parts: [{ functionCall: { name: 'save_roadmap', args: { weeks: 1 } } }], role: 'model' };
+    cand.finishMessage = 'Unexpected tool call: Model tried to call an undeclared function: save_roadmap';
+  }
+  if (c.finishReason === 'MALFORMED_FUNCTION_CALL') {
+    cand.finishMessage = "Malformed function call: print(default_api.save_roadmap(weeks=1, title='Week 1\\'))";
+  }
+  return cand;
+}
+
 /** Whole-response objects for special faults. */
 function specialResponse(out, modelId, rid, step) {
   if (out.special === 'blocked') {
@@ -743,9 +762,7 @@ async function handleGenerate(ctx, modelRaw, method) {
       // empty if content filters block the output": Vertex's FinishReason docs; google/generative-ai-docs#235).
       candidates: out.candidates.map((c) => {
         if (!CONTENT_STOP_REASONS.includes(c.finishReason)) return candidateFor(c, c.text, { thought: out.thought });
-        const cand = candidateFor(c, '');
-        delete cand.content;
-        return cand;
+        return stoppedCandidate(c);
       }),
       usageMetadata: usage(out, C, T),
       modelVersion: modelId,
@@ -947,8 +964,8 @@ async function streamResponse(ctx, out, { modelId, rid, step, timing, sse, httpS
         const piece = st.pieces[k];
         st.soFar += codePointLength(piece);
         const isLast = k === st.pieces.length - 1;
-        const cand = candidateFor(st.c, piece, { final: isLast });
-        if ((st.stopped || st.trailing === 2) && isLast) delete cand.content;
+        const cand = st.stopped && isLast ? stoppedCandidate(st.c) : candidateFor(st.c, piece, { final: isLast });
+        if (st.trailing === 2 && isLast) delete cand.content;
         if (st.signed && isLast) {
           // Both shapes are seen from Gemini 3: `{"text": "", "thoughtSignature": ...}` and a part with no `text`.
           // The mock takes turns, so a run of a few requests meets both.

@@ -496,14 +496,26 @@ test('safety takes a reason: any content stop, streamed or not, with safetyRatin
     assert.equal(r.status, 200);
     const c = r.json.candidates[0];
     assert.equal(c.finishReason, reason);
-    // not streamed, no content, whatever the reason
-    assert.equal(c.content, undefined, reason);
+    // not streamed, no content, but the call Gemini made for UNEXPECTED_TOOL_CALL; tool calls say why in finishMessage
+    if (reason === 'UNEXPECTED_TOOL_CALL') {
+      assert.deepEqual(c.content.parts.map((p) => Object.keys(p)), [['functionCall']]);
+      assert.match(c.finishMessage, /^Unexpected tool call: Model tried to call an undeclared function: /);
+    } else {
+      assert.equal(c.content, undefined, reason);
+    }
+    if (reason === 'MALFORMED_FUNCTION_CALL') assert.match(c.finishMessage, /^Malformed function call: /);
+    assert.equal(c.finishMessage !== undefined, reason.endsWith('FUNCTION_CALL') || reason === 'UNEXPECTED_TOOL_CALL', reason);
     assert.equal(c.safetyRatings !== undefined, reason === 'SAFETY', `${reason}: safetyRatings`);
     assert.equal(c.citationMetadata !== undefined, reason === 'RECITATION', `${reason}: citationMetadata`);
     const [e] = await requests(base, { key: r.key });
     assert.equal(e.finishReason, reason);
     assert.equal(e.faultApplied, true);
   }
+  // streamed, the call ends the stream after the text written before it
+  const tool = parseSSE((await withFault({ fault: 'safety', reason: 'UNEXPECTED_TOOL_CALL' }, { stream: true })).text);
+  assert.equal(tool.map(responseText).join(''), cut);
+  assert.equal(tool.at(-1).candidates[0].content.parts[0].functionCall.name, 'save_roadmap');
+  assert.equal(tool.at(-1).candidates[0].finishReason, 'UNEXPECTED_TOOL_CALL');
   for (const step of [{ fault: 'safety', reason: 'PROHIBITED_CONTENT' }, { fault: 'other' }]) {
     const reason = step.reason ?? 'OTHER';
     const events = parseSSE((await withFault(step, { stream: true })).text);
