@@ -1060,6 +1060,9 @@ function bringBackPrevious(me, kept) {
   current = me.previous;
   renderRoadmap(current.roadmap);
   renderUsage();
+  // The bar describes the roadmap on screen, as after a reload: not the abandoned run's planning or length.
+  ui.progress.replaceChildren();
+  updateProgress();
 }
 
 /** Status of a finished roadmap: the title and detail name its placeholder weeks, if any. */
@@ -1116,7 +1119,6 @@ function cancelledRun(err) {
     bringBackPrevious(me, kept);
     ui.statusTitle.textContent = 'Cancelled';
     ui.statusDetail.textContent = 'Stopped before the outline was ready. The roadmap you had before is below, unchanged.';
-    for (const seg of ui.progress.children) seg.className = 'seg seg--stopped';
     setState('cancelled');
     settleFocus(focus);
     return;

@@ -31,7 +31,9 @@ const hoursText = (h) => (Number.isFinite(h) && h > 0 ? `${+h.toFixed(2)} h` : '
 // Model text is untrusted, and a .md file is often shown by a viewer that renders HTML. So its HTML-significant
 // characters become entities, Markdown's inline syntax is escaped (no links, images or code made from model
 // text), so is what would start a block (a heading, a rule, a list), and only http(s) URLs become links:
-// <https://…> autolinks, whose text is taken literally.
+// <https://…> autolinks, whose text is taken literally. A viewer with GFM's extended autolinks still links bare
+// `www.` names and e-mail addresses (`mailto:`, `xmpp:`) in the text, as in any text it shows: no escape stops
+// that (it reads the text after escapes), and none of those schemes runs script.
 const MD_LINK_RE = /\[([^\[\]\n]{1,200})\]\((https?:\/\/(?:[^\s()<>]|\([^\s()<>]*\))+)\)|(https?:\/\/[^\s<>"'\x60\[\]{}“”‘’«»]+)/gi;
 
 /** Plain text for Markdown: `<`, `>`, `&` as entities; `\ \` * _ [ ] ~` backslash-escaped. */

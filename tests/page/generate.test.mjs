@@ -962,6 +962,10 @@ describe('generation', () => {
       const titles = () => page.$$eval('.week-card__title', (hs) => hs.map((h) => h.textContent));
       const before = await titles();
       const saved = await page.evaluate((k) => localStorage.getItem(k), STORE_KEY);
+      // The progress bar describes the roadmap on screen, not the abandoned 4-week run (it said "0 of 4 weeks ready",
+      // with that run's stopped planning segment: found by an exploratory test).
+      const bar = () => page.$eval('#progress', (b) => [b.getAttribute('aria-valuetext'), b.getAttribute('aria-valuemax'), b.children.length]);
+      const restored = ['2 of 2 weeks ready', '2', 0];
 
       // Cancelled while the outline hangs.
       await env.script('*', [{ fault: 'hang' }]);
@@ -973,6 +977,7 @@ describe('generation', () => {
       await waitState(page, 'cancelled');
       assert.equal(await page.isVisible('#roadmap'), true, 'the previous roadmap is on screen');
       assert.deepEqual(await titles(), before);
+      assert.deepEqual(await bar(), restored, 'cancelled');
       assert.match(await page.textContent('#roadmap-title'), /^Frontend Developer · 2-week roadmap$/);
       assert.match(await page.textContent('#status-detail'), /before the outline.*unchanged/);
       assert.equal(await page.isVisible('#clear'), true);
@@ -989,6 +994,7 @@ describe('generation', () => {
       assert.deepEqual(await titles(), before);
       assert.match(await page.textContent('#status-detail'), /No weeks were generated\. The roadmap you had before is below, unchanged\./);
       assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), saved);
+      assert.deepEqual(await bar(), restored, 'failed');
 
       // What is on screen is what a reload shows, and Clear (reachable) removes it.
       await p.reload();
