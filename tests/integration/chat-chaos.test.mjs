@@ -24,7 +24,8 @@
 //     and the outcome, code, status, retryable and timeoutMs are the ones the last request's scripted fault implies;
 //     retry events match the requests;
 //   - usage of a resolved send is the mock's usageMetadata of its last request plus that of the empty answers (STOP
-//     without text) it asked again, which Gemini bills too; `requests` its request count;
+//     without text), odd endings (OTHER) and bodies without candidates it asked again, which Gemini bills too;
+//     `requests` its request count;
 //   - the key is only ever in the x-goog-api-key header (never in a URL, a body, an error, a retry event or the
 //     history), also when Google's message quotes it; requests carry no other header than content-type;
 //   - after free(): FREED thrown synchronously by every method, free() again is fine, calls already made settle.
@@ -164,7 +165,9 @@ function expectedOf(step, json) {
     case 'empty-stop': return fail('MALFORMED', true);
     case 'quota-day': return fail('RATE_LIMITED');
     case 'blocked': case 'safety': case 'recitation': return fail('BLOCKED');
-    case 'other': case 'empty-candidates': case 'thoughts-only': return fail('MALFORMED');
+    // An answer that ended oddly (OTHER) or a body with no candidates is asked again, as the roadmap does.
+    case 'other': case 'empty-candidates': return fail('MALFORMED', true);
+    case 'thoughts-only': return fail('MALFORMED');
     default: throw new Error(`no expectation for fault ${f}`);
   }
 }
@@ -428,7 +431,9 @@ async function runCase(plan) {
   const checkHistoryShape = (h, where) => {
     if (!Array.isArray(h)) return bad(`${where}: history is not an array`);
     for (const t of h) {
-      if (Object.keys(t).sort().join() !== 'role,text') bad(`${where}: a turn has keys ${Object.keys(t)}`);
+      // A model turn carries the signature Gemini 3 gave its answer, to send it back.
+      const keys = Object.keys(t).sort().join();
+      if (keys !== 'role,text' && !(keys === 'role,text,thoughtSignature' && t.role === 'model' && typeof t.thoughtSignature === 'string')) bad(`${where}: a turn has keys ${Object.keys(t)}`);
       if (typeof t.text !== 'string' || t.text.includes(key)) bad(`${where}: a turn's text is not a string or holds the key`);
     }
   };
@@ -675,7 +680,8 @@ async function runCase(plan) {
     if (extra.length) bad(`${where}: headers beyond content-type and x-goog-api-key: ${extra}`);
     if (w.raw?.includes(key)) bad(`${where}: the key in the body`);
   };
-  const contentsOf = (turns, text) => [...turns, { role: 'user', text }].map((t) => ({ role: t.role, parts: [{ text: t.text }] }));
+  const contentsOf = (turns, text) => [...turns, { role: 'user', text }]
+    .map((t) => ({ role: t.role, parts: [{ text: t.text, ...(t.thoughtSignature ? { thoughtSignature: t.thoughtSignature } : {}) }] }));
   const matches = (sent, expectedTurns) => {
     if (!Array.isArray(sent) || sent.length !== expectedTurns.length) return false;
     return sent.every((c, i) => {
@@ -778,8 +784,9 @@ async function runCase(plan) {
     // usage of a resolved send
     if (c.ok && c.op.kind === 'send') {
       const u = c.value.usage;
-      // Gemini bills an empty answer (STOP without text) that the call asked again, as it bills the last one.
-      const billed = entries.filter((w, i) => i === entries.length - 1 || w.step?.fault === 'empty-stop');
+      // Gemini bills an empty answer (STOP without text), one that ended oddly (OTHER) or held no candidates, which
+      // the call asked again, as it bills the last one.
+      const billed = entries.filter((w, i) => i === entries.length - 1 || ['empty-stop', 'other', 'empty-candidates'].includes(w.step?.fault));
       if (billed.length) {
         const sum = (f) => billed.reduce((n, w) => n + (f(w) ?? 0), 0);
         const want = {
