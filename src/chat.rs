@@ -40,15 +40,30 @@ pub struct JsonReply {
     pub repaired: Repaired,
 }
 
-/// A `thoughtSignature` Gemini would take (400 otherwise): base64, standard or URL-safe, on a model turn.
+/// A `thoughtSignature` Gemini would take (400 otherwise) on a model turn: base64 as Google's parser reads a bytes
+/// field, in the standard alphabet (`+/`) or the URL-safe one (`-_`), not both, padded or not; no length of 4n + 1
+/// and no set bits past the last whole byte.
 fn check_signature(s: &str, role: &str) -> Result<(), &'static str> {
-    let base64 = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_');
     if role != "model" {
-        Err("only a model turn carries one")
-    } else if s.trim_end_matches('=').bytes().all(base64) && !s.is_empty() && s.len() % 4 != 1 {
-        Ok(())
-    } else {
-        Err("must be the base64 text Gemini gave")
+        return Err("only a model turn carries one");
+    }
+    let body = s.trim_end_matches('=');
+    let pad = s.len() - body.len();
+    let in_alphabet = |extra: [u8; 2]| body.bytes().all(|b| b.is_ascii_alphanumeric() || extra.contains(&b));
+    let rest = body.len() % 4;
+    let sextet = |b: u8| match b {
+        b'A'..=b'Z' => b - b'A',
+        b'a'..=b'z' => b - b'a' + 26,
+        b'0'..=b'9' => b - b'0' + 52,
+        b'+' | b'-' => 62,
+        _ => 63,
+    };
+    let unused_bits = if rest == 2 { 0b1111 } else { 0b11 };
+    let canonical = rest == 0 || body.bytes().last().is_some_and(|b| (sextet(b) & unused_bits) == 0);
+    let padded = pad == 0 || (pad <= 2 && (body.len() + pad) % 4 == 0);
+    match !body.is_empty() && (in_alphabet(*b"+/") || in_alphabet(*b"-_")) && rest != 1 && padded && canonical {
+        true => Ok(()),
+        false => Err("must be the base64 text Gemini gave"),
     }
 }
 

@@ -450,7 +450,10 @@ fn a_model_turn_goes_back_with_its_thought_signature() {
     for sig in ["QUJDRA==", "QUJDRA", "a-_b"] {
         assert!(chat.set_history(with("model", sig)).is_ok(), "{sig}");
     }
-    for (role, sig) in [("model", "not base64!"), ("model", ""), ("model", "QUJDR"), ("user", "QUJDRA==")] {
+    // As Google's parser reads a bytes field (the mock's `isBase64`): padding alone or misplaced, both alphabets
+    // at once, set bits past the last whole byte (found by a review: taken, then every later request was a 400).
+    let refused = ["not base64!", "", "QUJDR", "====", "A===", "ab+/-_==", "QR", "QUJD=="];
+    for (role, sig) in refused.iter().map(|s| ("model", *s)).chain([("user", "QUJDRA==")]) {
         let e = chat.set_history(with(role, sig)).unwrap_err();
         assert_eq!((e.code(), e.to_string().contains("history[0].thoughtSignature")), ("INVALID_INPUT", true), "{role} {sig}: {e}");
     }

@@ -369,8 +369,12 @@ async fn options_json_cannot_carry_or_that_throw_are_invalid_input_at_their_path
     let err = settle_soon(regenerate_week(rm.clone(), 1.into(), js("{ apiKey: k, get signal() { throw new Error('x') } }", &k))).await;
     assert_eq!(invalid_at(&err.unwrap_err()), (Some("INVALID_INPUT".into()), Some("signal".into())));
     let revoked = js("(() => { const p = Proxy.revocable({}, {}); p.revoke(); return p.proxy })()", &k);
-    let err = settle_soon(regenerate_week(rm, 1.into(), revoked)).await;
+    let err = settle_soon(regenerate_week(rm.clone(), 1.into(), revoked)).await;
     assert_eq!(invalid_at(&err.unwrap_err()), (Some("INVALID_INPUT".into()), Some("options".into())));
+    // Options set to `null` are not given, as `undefined` (role and weeks then come from the roadmap): they were
+    // refused as missing, and `resumeFrom: null` as an option regenerateWeek does not take (found by a review).
+    let week = settle(regenerate_week(rm, 1.into(), js("{ apiKey: k, baseUrl: u, log: false, role: null, weeks: null, resumeFrom: null }", &k2))).await;
+    assert_eq!(num_field(&week.expect("null options are not given"), "totalWeeks"), Some(1.0));
 
     // The chat's constructor throws (synchronously) the same errors.
     let chat_cases = [

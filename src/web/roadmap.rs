@@ -72,12 +72,14 @@ pub async fn regenerate_week(roadmap: JsValue, week: JsValue, options: JsValue) 
         .map_err(|e| js_error(redact_error(e, &options)))?;
     let mut given = (true, true);
     if let Value::Object(o) = &mut value {
-        if o.contains_key("resumeFrom") {
+        // `null` is not given, as for every option.
+        let is_given = |o: &crate::json::Map, k: &str| o.get(k).is_some_and(|v| !matches!(v, Value::Null));
+        if is_given(o, "resumeFrom") {
             return Err(invalid("resumeFrom", "is not an option of regenerateWeek: the roadmap is its first argument"));
         }
         // Left out, they are what the core reads as left out (Rust's `Default`): a roadmap's own bad role or length
         // is then reported as the roadmap's, not as an option the caller never gave.
-        given = (o.contains_key("role"), o.contains_key("weeks"));
+        given = (is_given(o, "role"), is_given(o, "weeks"));
         if !given.0 {
             o.insert("role", Value::String(String::new()));
         }
