@@ -67,8 +67,9 @@ fn check_signature(s: &str, role: &str) -> Result<(), &'static str> {
     }
 }
 
-/// A user message the chat can send: Gemini refuses (400) a blank one. Checked again where a call is accepted, so
-/// that a busy chat refuses it at once rather than after the calls ahead of it.
+/// A user message the chat sends. Gemini refuses (400) an empty one only; a blank one is refused here too: it asks
+/// nothing, and costs a request. Checked again where a call is accepted, so that a busy chat refuses it at once
+/// rather than after the calls ahead of it.
 pub fn check_message(text: &str) -> Result<(), Error> {
     match text.trim().is_empty() {
         true => Err(Error::invalid("text", "the message is empty")),

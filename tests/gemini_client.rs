@@ -158,11 +158,38 @@ fn requests_google_would_reject_are_refused_locally() {
         generation_config: Some(GenerationConfig { response_json_schema: Some(ours(&json!({}))), ..Default::default() }),
         ..user_request("x")
     };
-    for req in [GenerateRequest::default(), bad_role, ends_with_model, both_thinking, schema_without_mime] {
+    // Found by a differential fuzz against the mock: each was sent, and Gemini answered 400.
+    let with = |g: Value| GenerateRequest {
+        generation_config: Some(gemini_roadmap::json::decode::<GenerationConfig>(&g.to_string()).unwrap()),
+        ..user_request("x")
+    };
+    let refused_settings = [
+        json!({"maxOutputTokens": 2147483648u64}),
+        json!({"temperature": 2.5}),
+        json!({"temperature": -0.1}),
+        json!({"thinkingConfig": {"thinkingLevel": "extreme"}}),
+        json!({"thinkingConfig": {"thinkingLevel": ""}}),
+        json!({"responseMimeType": "text/html"}),
+        json!({"responseMimeType": "APPLICATION/JSON"}),
+        json!({"responseSchema": {"type": "OBJECT"}}),
+        json!({"response_schema": {"type": "OBJECT"}, "responseMimeType": "text/plain"}),
+        json!({"responseMimeType": "application/json", "responseSchema": {"type": "OBJECT"}, "responseJsonSchema": {"type": "object"}}),
+    ]
+    .map(with);
+    for req in [GenerateRequest::default(), bad_role, ends_with_model, both_thinking, schema_without_mime].into_iter().chain(refused_settings) {
         let t = ReplayTransport::new(vec![]);
         let err = block_on(GeminiClient::new(&t, &endpoint()).generate(&req, false, &mut |_| {})).unwrap_err();
         assert_eq!(err.code(), "INVALID_INPUT", "{req:?}");
         assert_eq!(t.request_count(), 0, "nothing is sent");
+    }
+    // What Gemini takes stays taken: the bounds themselves, every level in any case, enum answers with a schema.
+    for g in [
+        json!({"maxOutputTokens": 2147483647u64, "temperature": 2.0}),
+        json!({"temperature": 0, "thinkingConfig": {"thinkingLevel": "MEDIUM"}}),
+        json!({"responseMimeType": "text/x.enum", "responseSchema": {"type": "STRING", "enum": ["a", "b"]}}),
+        json!({"responseMimeType": "application/yaml"}),
+    ] {
+        assert!(with(g.clone()).validate().is_ok(), "{g}");
     }
 }
 

@@ -66,21 +66,43 @@ pub struct GenerateRequest {
 }
 
 impl GenerationConfig {
-    /// What Google would refuse in any request carrying these settings (so a chat refuses them when created).
+    /// What Google would refuse (400) in any request carrying these settings, on any model (so a chat refuses them
+    /// when created): the members this package reads, and a `responseSchema` beside a `responseJsonSchema`.
     pub fn check(&self) -> Result<(), crate::Error> {
         use crate::Error;
+        let bad = |field: &str, message: &str| Err(Error::invalid(&cat!("generationConfig.", field), message));
         if let Some(t) = &self.thinking_config {
             // A level left unspecified is no level, as the mock reads it (Google's docs do not say).
             let budget = t.thinking_budget.is_some();
             let level = t.thinking_level.as_deref().is_some_and(|l| !l.eq_ignore_ascii_case("THINKING_LEVEL_UNSPECIFIED"));
             if budget && level {
-                return Err(Error::invalid("generationConfig.thinkingConfig", "set thinkingBudget or thinkingLevel, not both"));
+                return bad("thinkingConfig", "set thinkingBudget or thinkingLevel, not both");
+            }
+            const LEVELS: [&str; 5] = ["minimal", "low", "medium", "high", "thinking_level_unspecified"];
+            if t.thinking_level.as_deref().is_some_and(|l| !LEVELS.iter().any(|k| k.eq_ignore_ascii_case(l))) {
+                return bad("thinkingConfig.thinkingLevel", "must be \"minimal\", \"low\", \"medium\" or \"high\"");
             }
         }
-        if self.max_output_tokens == Some(0) {
-            return Err(Error::invalid("generationConfig.maxOutputTokens", "must be at least 1"));
+        // Gemini's field is a signed 32-bit integer.
+        if self.max_output_tokens.is_some_and(|n| n == 0 || n > i32::MAX as u32) {
+            return bad("maxOutputTokens", "must be from 1 to 2147483647");
+        }
+        if self.temperature.is_some_and(|t| !(0.0..=2.0).contains(&t)) {
+            return bad("temperature", "must be from 0 to 2");
+        }
+        const MIME_TYPES: [&str; 5] = ["text/plain", "application/json", "application/xml", "application/yaml", "text/x.enum"];
+        if self.response_mime_type.as_deref().is_some_and(|m| !MIME_TYPES.contains(&m)) {
+            return bad("responseMimeType", "must be one of text/plain, application/json, application/xml, application/yaml, text/x.enum");
+        }
+        if self.response_json_schema.is_some() && self.response_schema().is_some() {
+            return bad("responseSchema", "set responseSchema or responseJsonSchema, not both");
         }
         Ok(())
+    }
+
+    /// `responseSchema` (OpenAPI's schema form, passed through as given), under either of its names.
+    fn response_schema(&self) -> Option<&Value> {
+        self.extra.get("responseSchema").or_else(|| self.extra.get("response_schema"))
     }
 }
 
@@ -105,10 +127,18 @@ impl GenerateRequest {
         }
         if let Some(g) = &self.generation_config {
             g.check()?;
-            if g.response_json_schema.is_some() && g.response_mime_type.as_deref() != Some("application/json") {
+            let mime = g.response_mime_type.as_deref();
+            if g.response_json_schema.is_some() && mime != Some("application/json") {
                 return Err(Error::invalid(
                     "generationConfig.responseJsonSchema",
                     "requires responseMimeType \"application/json\"",
+                ));
+            }
+            // `text/x.enum` answers one of the schema's `enum` values (the structured-output guide).
+            if g.response_schema().is_some() && !matches!(mime, Some("application/json" | "text/x.enum")) {
+                return Err(Error::invalid(
+                    "generationConfig.responseSchema",
+                    "requires responseMimeType \"application/json\" (or \"text/x.enum\")",
                 ));
             }
         }

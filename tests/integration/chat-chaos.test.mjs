@@ -122,8 +122,10 @@ function faultTable(withTimeout, key) {
     [1, () => ({ fault: 'quota-day' })],
     [0.5, () => ({ fault: 'status', status: 429, limit: 0, retryDelay: '0.05s' })],
     [1, () => ({ fault: 'blocked', reason: 'SAFETY' })],
-    [1, (R) => ({ fault: R.pick(['safety', 'recitation', 'other']) })],
-    [1, () => ({ fault: 'empty-candidates' })],
+    [1, (R) => ({ fault: R.pick(['safety', 'recitation']) })],
+    // asked again with our backoff, as an empty answer is
+    [0.5, () => ({ fault: 'other', backoff: true })],
+    [0.5, () => ({ fault: 'empty-candidates', backoff: true })],
     [0.5, () => ({ fault: 'thoughts-only' })],
     // a body cut inside its JSON (the chat never streams): a cut transfer, asked again like a reset
     [0.5, () => ({ fault: 'sse-cut', backoff: true })],
