@@ -191,6 +191,13 @@ fn requests_google_would_reject_are_refused_locally() {
     ] {
         assert!(with(g.clone()).validate().is_ok(), "{g}");
     }
+    // `response_schema` is `responseSchema`, as every snake_case name of a member the package reads: sent under its
+    // JSON name, and refused beside it (it was sent as given, both names at once; found by an exploratory test).
+    let snake = gemini_roadmap::json::decode::<GenerationConfig>(r#"{"responseMimeType": "application/json", "response_schema": {"type": "STRING"}}"#);
+    let sent = gemini_roadmap::json::ToJson::to_json(&snake.unwrap());
+    assert_eq!(sent, r#"{"responseMimeType":"application/json","responseSchema":{"type":"STRING"}}"#);
+    let both = r#"{"responseSchema": {"type": "STRING"}, "response_schema": {"type": "STRING"}}"#;
+    assert!(gemini_roadmap::json::decode::<GenerationConfig>(both).is_err(), "one field under both names");
 }
 
 #[test]

@@ -100,9 +100,9 @@ impl GenerationConfig {
         Ok(())
     }
 
-    /// `responseSchema` (OpenAPI's schema form, passed through as given), under either of its names.
+    /// `responseSchema` (OpenAPI's schema form, passed through as given; read under its JSON name).
     fn response_schema(&self) -> Option<&Value> {
-        self.extra.get("responseSchema").or_else(|| self.extra.get("response_schema"))
+        self.extra.get("responseSchema")
     }
 }
 
@@ -180,6 +180,9 @@ const THINKING_CONFIG_FIELDS: &[&str] = &["thinkingBudget", "thinkingLevel", "in
 
 const GENERATION_CONFIG_FIELDS: &[&str] =
     &["responseMimeType", "responseJsonSchema", "maxOutputTokens", "temperature", "thinkingConfig"];
+/// The members read under one name: those modelled, and `responseSchema`, which is checked but passed through.
+const GENERATION_CONFIG_NAMES: &[&str] =
+    &["responseMimeType", "responseJsonSchema", "maxOutputTokens", "temperature", "thinkingConfig", "responseSchema"];
 
 /// `v` with the proto's own (snake_case) names of `known` fields written as their JSON names. Google reads both,
 /// so the checks, and the settings this package adds (`responseMimeType`), must see one field under one name; both
@@ -238,7 +241,7 @@ impl ToJson for ThinkingConfig {
 
 impl ReadJson for GenerationConfig {
     fn read_json(&mut self, v: &Value) -> Result<(), Box<DecodeError>> {
-        let v = &json_names(v, GENERATION_CONFIG_FIELDS)?;
+        let v = &json_names(v, GENERATION_CONFIG_NAMES)?;
         let f = Fields::of(v)?;
         let extra = unmodelled(v, GENERATION_CONFIG_FIELDS);
         f.opt("responseMimeType", &mut self.response_mime_type)?;
