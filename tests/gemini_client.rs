@@ -174,6 +174,7 @@ fn requests_google_would_reject_are_refused_locally() {
         json!({"responseSchema": {"type": "OBJECT"}}),
         json!({"response_schema": {"type": "OBJECT"}, "responseMimeType": "text/plain"}),
         json!({"responseMimeType": "application/json", "responseSchema": {"type": "OBJECT"}, "responseJsonSchema": {"type": "object"}}),
+        json!({"responseMimeType": "application/json", "responseSchema": "x"}),
     ]
     .map(with);
     for req in [GenerateRequest::default(), bad_role, ends_with_model, both_thinking, schema_without_mime].into_iter().chain(refused_settings) {
@@ -188,6 +189,11 @@ fn requests_google_would_reject_are_refused_locally() {
         json!({"temperature": 0, "thinkingConfig": {"thinkingLevel": "MEDIUM"}}),
         json!({"responseMimeType": "text/x.enum", "responseSchema": {"type": "STRING", "enum": ["a", "b"]}}),
         json!({"responseMimeType": "application/yaml"}),
+        // `null` is not set, in Google's JSON as in ours (a review found these refused by the new checks).
+        json!({"responseSchema": null}),
+        json!({"response_schema": null, "responseMimeType": "text/plain"}),
+        json!({"responseSchema": null, "responseMimeType": "application/json", "responseJsonSchema": {"type": "object"}}),
+        json!({"responseMimeType": "application/json", "responseSchema": null, "response_schema": {"type": "STRING"}}),
     ] {
         assert!(with(g.clone()).validate().is_ok(), "{g}");
     }

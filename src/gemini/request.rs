@@ -94,8 +94,13 @@ impl GenerationConfig {
         if self.response_mime_type.as_deref().is_some_and(|m| !MIME_TYPES.contains(&m)) {
             return bad("responseMimeType", "must be one of text/plain, application/json, application/xml, application/yaml, text/x.enum");
         }
-        if self.response_json_schema.is_some() && self.response_schema().is_some() {
-            return bad("responseSchema", "set responseSchema or responseJsonSchema, not both");
+        if let Some(schema) = self.response_schema() {
+            if schema.as_object().is_none() {
+                return bad("responseSchema", "must be a schema object");
+            }
+            if self.response_json_schema.is_some() {
+                return bad("responseSchema", "set responseSchema or responseJsonSchema, not both");
+            }
         }
         Ok(())
     }
@@ -186,16 +191,17 @@ const GENERATION_CONFIG_NAMES: &[&str] =
 
 /// `v` with the proto's own (snake_case) names of `known` fields written as their JSON names. Google reads both,
 /// so the checks, and the settings this package adds (`responseMimeType`), must see one field under one name; both
-/// given at once are refused.
+/// given at once are refused. A member set to `null` is left out: Google's JSON reads it as not set.
 fn json_names(v: &Value, known: &[&str]) -> Result<Value, Box<DecodeError>> {
     let Some(map) = v.as_object() else { return Ok(v.clone()) };
+    let is_set = |x: &Value| !matches!(x, Value::Null);
     let mut out = Map::new();
-    for (k, x) in &map.0 {
+    for (k, x) in map.0.iter().filter(|(_, x)| is_set(x)) {
         let snake = |c: &str| {
             c.chars().flat_map(|ch| [ch.is_ascii_uppercase().then_some('_'), Some(ch.to_ascii_lowercase())]).flatten().eq(k.chars())
         };
         let name = known.iter().find(|c| snake(c)).map_or(k.as_str(), |c| c);
-        if name != k && map.contains_key(name) {
+        if name != k && map.get(name).is_some_and(is_set) {
             return Err(Box::new(DecodeError::new(cat!("names the same field as `", name, "`: give one of them")).in_key(k)));
         }
         out.0.push((name.to_string(), x.clone()));
