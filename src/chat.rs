@@ -7,7 +7,7 @@ use crate::json::{repair_json, Repaired};
 use crate::retry::{with_retries, RetryNotice, RetryPolicy};
 use crate::Error;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Turn {
     pub role: String,
     pub text: String,

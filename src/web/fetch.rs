@@ -47,15 +47,10 @@ pub async fn wait_unless_aborted(promise: &Promise, signal: Option<&AbortSignal>
     if aborted(signal) {
         return Err(Error::Aborted);
     }
-    let (race, link) = match signal {
-        Some(s) => {
-            let (stopped, link) = when_aborted(s);
-            (unless_aborted(promise, &stopped), link)
-        }
-        None => (JsFuture::from(promise.clone()), None),
+    let _ = match signal {
+        Some(s) => unless_aborted(promise, s).await,
+        None => JsFuture::from(promise.clone()).await,
     };
-    let _ = race.await;
-    drop(link);
     if aborted(signal) {
         return Err(Error::Aborted);
     }
@@ -82,9 +77,14 @@ fn when_aborted(signal: &AbortSignal) -> (Promise, Option<AbortLink>) {
     (promise, link)
 }
 
-/// `promise`, or `undefined` as soon as the request is aborted (`when_aborted`).
-fn unless_aborted(promise: &Promise, stopped: &Promise) -> JsFuture {
-    JsFuture::from(Promise::race(&js_sys::Array::of2(promise, stopped)))
+/// `promise`'s outcome, or `Ok(undefined)` as soon as `signal` aborts ([`when_aborted`]). A stop of its own per call,
+/// forgotten once this settles or is dropped: raced with one promise that outlived them, every race left a reaction
+/// on it holding what it settled with (each body read's chunk) until that promise went.
+async fn unless_aborted(promise: &Promise, signal: &AbortSignal) -> Result<JsValue, JsValue> {
+    let (stopped, link) = when_aborted(signal);
+    let out = JsFuture::from(Promise::race(&js_sys::Array::of2(promise, &stopped))).await;
+    drop(link);
+    out
 }
 
 /// A `setTimeout` that is cleared when dropped.
@@ -194,12 +194,7 @@ impl Drop for FetchBody {
 impl Body for FetchBody {
     async fn next_chunk(&mut self) -> Result<Option<Vec<u8>>, Error> {
         let Some(reader) = &self.reader else { return Ok(None) };
-        // A stop of its own per read: raced with one promise for the whole request, every read left a reaction on
-        // it, holding that read's chunk, until the request ended (about 350 B per event of a streamed answer).
-        let (stopped, link) = when_aborted(&self.ctrl.signal());
-        let read = unless_aborted(&reader.read(), &stopped).await;
-        drop(link);
-        match read {
+        match unless_aborted(&reader.read(), &self.ctrl.signal()).await {
             Ok(result) if result.is_undefined() => {
                 self.reader = None;
                 Err(classify(&result, &self.signal, &self.deadline, ""))
@@ -235,7 +230,6 @@ impl Transport for FetchTransport {
             AbortLink::new(s, Closure::<dyn FnMut()>::new(move || c.abort()))
         });
         let deadline = Deadline::new(req.timeout_ms, &ctrl);
-        let (stopped, _stop_link) = when_aborted(&ctrl.signal());
 
         let headers = Headers::new().map_err(|_| Error::Network { message: "Headers unavailable".into() })?;
         for (name, value) in &req.headers {
@@ -251,7 +245,7 @@ impl Transport for FetchTransport {
         let request = Request::new_with_str_and_init(&req.url, &init)
             .map_err(|_| Error::invalid("baseUrl", "the request URL is not valid"))?;
         let promise = global_fetch(&request).map_err(|e| unreached(classify(&e, &self.signal, &deadline, ""), &req.url))?;
-        let resp: Response = match unless_aborted(&promise, &stopped).await {
+        let resp: Response = match unless_aborted(&promise, &ctrl.signal()).await {
             Ok(r) if !r.is_undefined() => r.unchecked_into(),
             Ok(r) | Err(r) => return Err(unreached(classify(&r, &self.signal, &deadline, ""), &req.url)),
         };
