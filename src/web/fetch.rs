@@ -4,7 +4,7 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use js_sys::{Function, Promise, Reflect, Uint8Array};
+use js_sys::{ArrayBuffer, Function, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -207,7 +207,7 @@ impl Body for FetchBody {
                     return Ok(None);
                 }
                 let value = Reflect::get(&result, &"value".into()).unwrap_or(JsValue::UNDEFINED);
-                Ok(Some(value.dyn_into::<Uint8Array>().map(|a| a.to_vec()).unwrap_or_default()))
+                Ok(Some(chunk_bytes(&value)))
             }
             Err(err) => {
                 self.reader = None;
@@ -215,6 +215,16 @@ impl Body for FetchBody {
             }
         }
     }
+}
+
+/// A chunk's bytes, read through its buffer: not `instanceof Uint8Array`, which a chunk from another realm fails
+/// (jsdom's test environment puts its own `Uint8Array` on the global object, while `fetch` still yields Node's).
+fn chunk_bytes(value: &JsValue) -> Vec<u8> {
+    if !ArrayBuffer::is_view(value) {
+        return Vec::new();
+    }
+    let view: &Uint8Array = value.unchecked_ref();
+    Uint8Array::new_with_byte_offset_and_length(&view.buffer(), view.byte_offset(), view.byte_length()).to_vec()
 }
 
 impl Transport for FetchTransport {

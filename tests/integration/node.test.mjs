@@ -738,3 +738,27 @@ test('setHistory takes exactly the thoughtSignatures the mock (Google\'s bytes p
   }
   assert.deepEqual(differ.slice(0, 10), []);
 });
+
+test('a global Uint8Array from another realm (jsdom test environments replace it) reads fetch bodies all the same', async () => {
+  const key = 'test-key-other-realm-bytes';
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  const r = await runChild('other-realm-uint8array', `
+import { readFileSync } from 'node:fs';
+import { runInNewContext } from 'node:vm';
+import { initSync, generateRoadmap, GeminiChat } from ${JSON.stringify(glue)};
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+// What jsdom does: the global is another realm's, while fetch still yields Node's own Uint8Array chunks.
+globalThis.Uint8Array = runInNewContext('Uint8Array');
+const settle = (p) => p.then((v) => ({ ok: v }), (e) => ({ error: e.code + ': ' + e.message }));
+const streamed = await settle(generateRoadmap({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, role: 'Tester', weeks: 3, maxRetries: 0, log: false }));
+const whole = await settle(generateRoadmap({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, role: 'Tester', weeks: 3, stream: false, maxRetries: 0, log: false }));
+const chat = new GeminiChat({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, maxRetries: 0, log: false });
+const said = await settle(chat.send('hi'));
+console.log('RESULT ' + JSON.stringify({ streamed: streamed.error ?? streamed.ok.weeks.length, whole: whole.error ?? whole.ok.weeks.length, said: said.error ?? typeof said.ok.text }));
+`, { env: { KEY: key, MOCK_URL: mock.url }, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, r.stdout + r.stderr);
+  assert.deepEqual(JSON.parse(line.slice('RESULT '.length)), { streamed: 3, whole: 3, said: 'string' });
+});
