@@ -44,7 +44,7 @@ pub mod exports {
         pub fn send(
             &self,
             #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-            #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+            #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
         ) -> js_sys::Promise {
             web::chat::send(&self.handle, text, options, false)
         }
@@ -54,7 +54,7 @@ pub mod exports {
         pub fn send_json(
             &self,
             #[wasm_bindgen(unchecked_param_type = "string")] text: JsValue,
-            #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+            #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
         ) -> js_sys::Promise {
             web::chat::send(&self.handle, text, options, true)
         }
@@ -64,7 +64,7 @@ pub mod exports {
         pub fn generate_json_batched(
             &self,
             #[wasm_bindgen(unchecked_param_type = "string[]")] prompts: JsValue,
-            #[wasm_bindgen(unchecked_optional_param_type = "CallOptions")] options: JsValue,
+            #[wasm_bindgen(unchecked_optional_param_type = "CallOptions | null")] options: JsValue,
         ) -> js_sys::Promise {
             web::chat::generate_json_batched(&self.handle, prompts, options)
         }

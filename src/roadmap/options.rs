@@ -55,65 +55,81 @@ pub struct RoadmapOptions {
     /// name (at most 128 characters) starts with an ASCII letter or digit, may hold only those, `-`, `.` and `_`, and
     /// must not hold the API key.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "string | null | undefined"))]
     pub model: Option<String>,
     /// Where requests go, default `"https://generativelanguage.googleapis.com"` (also when empty): a proxy or the
     /// local mock. An `http://` or `https://` URL without query, fragment, credentials (`user:pass@`), spaces, tabs,
     /// line breaks or backslashes, not holding the API key; a trailing `/v1beta` is dropped (requests go to
     /// `{baseUrl}/v1beta/models/…`).
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "string | null | undefined"))]
     pub base_url: Option<String>,
     /// Weeks asked for per request: an integer from 1 to 52, default 3.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "number | null | undefined"))]
     pub batch_weeks: Option<f64>,
     /// The sliding window: the last this many days of the week before a batch go into its prompt. An integer
     /// from 0 to 7, default 2. A parallel run takes them only from a week finished before the run or in the batch.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "number | null | undefined"))]
     pub context_days: Option<f64>,
     /// Retries of transient failures only (408, 499, 500, 502, 503, 504, network, timeout): an integer from 0 to 10,
     /// default 3. A per-minute 429 is waited out outside this count, up to 10 times per request until it is answered, whatever else fails in between.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "number | null | undefined"))]
     pub max_retries: Option<f64>,
     /// Copied to the result only; never sent to Gemini. Must not hold the API key (the roadmap is what apps save).
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "string | null | undefined"))]
     pub user_id: Option<String>,
     /// The learner's level for the prompts, e.g. `"Beginner"`: 1 to 60 characters once trimmed, not holding the
     /// API key. Unset: the level of `resumeFrom`, if any, else none.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "string | null | undefined"))]
     pub level: Option<String>,
     /// Study hours per day for the prompts: a number above 0 and at most 16. Unset: the value of `resumeFrom`, if
     /// any, else none (2 is then assumed for a day that comes without hours, and for placeholder days).
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "number | null | undefined"))]
     pub hours_per_day: Option<f64>,
     /// A partial roadmap (`err.partial`) to finish: its weeks are kept and not asked for again. It must be for the
     /// same role (case and spacing aside) with `totalWeeks` equal to `weeks`, and its weeks must be valid.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Roadmap | null | undefined"))]
     pub resume_from: Option<Roadmap>,
     /// The seed's monitoring lines (`Generating batch: weeks 4-6`, ...) on `console.debug`; default `true`.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "boolean | null | undefined"))]
     pub log: Option<bool>,
     /// `"windowed"` (the default) or `"full"` (every earlier turn resent: prompt tokens grow quadratically);
     /// `"full"` cannot be combined with `strategy: "parallel"`.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "HistoryMode | null | undefined"))]
     pub history: Option<HistoryMode>,
     /// Default `true`: `streamGenerateContent?alt=sse`, so each week is reported as soon as its JSON closes.
     /// `false`: one whole answer per request (a parallel run then waits for the whole outline).
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "boolean | null | undefined"))]
     pub stream: Option<bool>,
     /// Per request, the longest wait in milliseconds for the response to start or for its next chunk: an integer
     /// from 1 to 3600000, default 120000.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "number | null | undefined"))]
     pub timeout_ms: Option<f64>,
     /// `"sequential"` (the default) or `"parallel"`.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Strategy | null | undefined"))]
     pub strategy: Option<Strategy>,
     /// Parallel only: at most this many requests in flight (the outline counts as one). 1 to 16, default 4.
     /// With 3 or more, the first week is written in `concurrency - 1` parts (at most 3).
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "number | null | undefined"))]
     pub concurrency: Option<f64>,
     /// At most this many output tokens per request (thinking included), 4096 to 1048576 (a week must fit in one
     /// answer); the model's own limit (read from `GET models/{model}`) applies when it is lower. A cut answer is
     /// recovered like any other: its complete weeks are kept and the rest asked for in smaller requests.
     #[serde(default)]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "number | null | undefined"))]
     pub max_output_tokens: Option<f64>,
 }
 

@@ -26,25 +26,31 @@ use crate::Error;
 pub struct ChatOptions {
     api_key: String,
     #[serde(default)]
+    #[tsify(optional, type = "string | null | undefined")]
     model: Option<String>,
     #[serde(default)]
+    #[tsify(optional, type = "string | null | undefined")]
     base_url: Option<String>,
     #[serde(default)]
+    #[tsify(optional, type = "string | null | undefined")]
     system_instruction: Option<String>,
     /// Gemini's `generationConfig`: `temperature`, `maxOutputTokens`, `responseMimeType`, `responseJsonSchema`, `thinkingConfig`, ...
     #[serde(default)]
-    #[tsify(type = "Record<string, unknown> | undefined")]
+    #[tsify(optional, type = "Record<string, unknown> | null | undefined")]
     generation_config: Option<GenerationConfig>,
     /// Per request: the longest wait for the response to start or for its next chunk, in ms (1..=3600000).
     #[serde(default)]
+    #[tsify(optional, type = "number | null | undefined")]
     timeout_ms: Option<f64>,
     /// Retries of transient failures (408, 499, 500, 502, 503, 504, network, timeout, an answer that ended with no
     /// text). Default 2 (0..=10). A per-minute 429 is waited out as Gemini asks, outside this count: up to 10 times per request until it is answered, whatever else fails in between.
     #[serde(default)]
+    #[tsify(optional, type = "number | null | undefined")]
     max_retries: Option<f64>,
     /// Print `generateJsonBatched`'s monitoring lines (the seed's: "Generating batch 2/4", ...) on `console.debug`;
     /// `send` and `sendJson` print none. Default false.
     #[serde(default)]
+    #[tsify(optional, type = "boolean | null | undefined")]
     log: Option<bool>,
 }
 
@@ -57,7 +63,9 @@ pub struct ChatTurn {
     text: String,
     /// The opaque signature Gemini gave with a model turn's answer (Gemini 3 signs every answer), sent back with
     /// it as Google asks. Keep it when you store a history for `setHistory`.
+    /// In `setHistory`, `null` counts as none, like an option set to `null`.
     #[serde(rename = "thoughtSignature", default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional, type = "string | null | undefined")]
     thought_signature: Option<String>,
 }
 
@@ -75,9 +83,9 @@ pub struct SendResult {
 const CALL_OPTIONS_TS: &'static str = r#"
 /** Per-call options of `GeminiChat` methods. */
 export interface CallOptions {
-    signal?: AbortSignal | undefined;
+    signal?: AbortSignal | null | undefined;
     /** `retry` events ({ type, attempt, delayMs, reason }; `attempt`: the one about to run, so the first retry is 2, as in `generateRoadmap`) and, for `generateJsonBatched`, `batch-start` / `batch-done`. */
-    onProgress?: ((event: { type: string; [key: string]: unknown }) => void) | undefined;
+    onProgress?: ((event: { type: string; [key: string]: unknown }) => void) | null | undefined;
 }
 "#;
 

@@ -17,15 +17,15 @@ const OPTIONS_TS: &'static str = r#"
 /** Options of `generateRoadmap`: the plain-data `RoadmapOptions` plus what only JavaScript can hold. */
 export interface GenerateRoadmapOptions extends RoadmapOptions {
     /** Aborts every request and wait; the promise rejects with an `AbortError`. */
-    signal?: AbortSignal | undefined;
+    signal?: AbortSignal | null | undefined;
     /** Called for every progress event, in order. An exception thrown here is logged and ignored. */
-    onProgress?: ((event: ProgressEvent) => void) | undefined;
+    onProgress?: ((event: ProgressEvent) => void) | null | undefined;
 }
 
 /** Options of `regenerateWeek`: role and length come from the roadmap. */
 export type RegenerateWeekOptions = Omit<GenerateRoadmapOptions, "role" | "weeks" | "resumeFrom"> & {
-    role?: string | undefined;
-    weeks?: number | undefined;
+    role?: string | null | undefined;
+    weeks?: number | null | undefined;
 };
 "#;
 

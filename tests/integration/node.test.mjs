@@ -297,6 +297,7 @@ test('an option set to null counts as not given, as the README says, for the roa
   const roadmap = await pkg.generateRoadmap({
     apiKey: 'test-key-null', baseUrl: mock.url, role: 'Tester', weeks: 3, log: false,
     model: null, signal: null, onProgress: null, level: null, userId: null, batchWeeks: null, maxRetries: null, timeoutMs: null,
+    contextDays: null, hoursPerDay: null, resumeFrom: null, history: null, stream: null, strategy: null, concurrency: null, maxOutputTokens: null,
   });
   assert.equal(roadmap.weeks.length, 3);
   const sent = await requests(mock.url, { key: 'test-key-null' });

@@ -141,4 +141,13 @@ test('installed from the tarball, CommonJS `require(\'gemini-roadmap\')` loads t
     repaired: '{"a": [1, 2]}',
   });
   assert.doesNotMatch(r.stderr, /Warning/, 'no ExperimentalWarning');
+  // As the README shows it: what require returns is the namespace, and init is its default.
+  writeFileSync(join(app, 'default.cjs'), `
+    (async () => {
+      const roadmap = require('gemini-roadmap');
+      await roadmap.default();
+      console.log(roadmap.repairJson('[1, 2,'));
+    })();
+  `);
+  assert.equal(run('node', ['default.cjs'], { cwd: app }).stdout.trim(), '[1, 2]');
 });

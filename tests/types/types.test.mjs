@@ -32,6 +32,11 @@ test('a strict TypeScript user compiles against them', () => {
   assert.equal(r.code, 0, r.out);
 });
 
+test('null counts as not given in the declarations as at runtime, for every option, call option and stored signature', () => {
+  const r = tsc('null-options.ts');
+  assert.equal(r.code, 0, r.out);
+});
+
 for (const [file, expected] of [
   ['bad-option-name.ts', /wekks/],
   ['bad-option-type.ts', /Type 'string' is not assignable to type 'number'/],

@@ -1,0 +1,26 @@
+// The README's rule in the types: an option set to `null` counts as not given (`signal: maybeSignal ?? null`),
+// for every option of generateRoadmap, regenerateWeek and GeminiChat, and so does `undefined` under
+// --exactOptionalPropertyTypes; `setHistory` takes a stored turn whose signature is null.
+import { generateRoadmap, regenerateWeek, GeminiChat } from '../../pkg/web/gemini_roadmap.js';
+import type { Roadmap, ChatTurn } from '../../pkg/web/gemini_roadmap.js';
+
+declare const maybeSignal: AbortSignal | undefined;
+declare const stored: { level: string | null; sig: string | null; hours: number | undefined };
+
+export async function main(apiKey: string, roadmap: Roadmap): Promise<void> {
+  await generateRoadmap({
+    apiKey, role: 'Tester', weeks: 3, signal: maybeSignal ?? null, onProgress: null, level: stored.level, hoursPerDay: stored.hours,
+    model: null, baseUrl: null, batchWeeks: null, contextDays: null, maxRetries: null, userId: null, resumeFrom: null, log: null,
+    history: null, stream: null, timeoutMs: null, strategy: null, concurrency: null, maxOutputTokens: null,
+  });
+  await regenerateWeek(roadmap, 2, { apiKey, role: null, weeks: null, signal: null, onProgress: undefined, level: null });
+  const chat = new GeminiChat({
+    apiKey, model: null, baseUrl: null, systemInstruction: null, generationConfig: null, timeoutMs: null, maxRetries: null, log: null,
+  });
+  await chat.send('hi', null);
+  await chat.sendJson('hi', { signal: null, onProgress: null });
+  await chat.generateJsonBatched(['a'], { signal: maybeSignal });
+  const turns: ChatTurn[] = [{ role: 'user', text: 'hi' }, { role: 'model', text: 'hello', thoughtSignature: stored.sig }];
+  chat.setHistory(turns);
+  chat.setHistory([{ role: 'model', text: 'x', thoughtSignature: undefined }]);
+}
