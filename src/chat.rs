@@ -72,7 +72,7 @@ fn check_signature(s: &str, role: &str) -> Result<(), &'static str> {
 /// rather than after the calls ahead of it.
 pub fn check_message(text: &str) -> Result<(), Error> {
     match text.trim().is_empty() {
-        true => Err(Error::invalid("text", "the message is empty")),
+        true => Err(Error::invalid("text", "the message is empty or blank")),
         false => Ok(()),
     }
 }
@@ -153,15 +153,16 @@ impl Chat {
 /// An answer that ended (`STOP`) without any text is no answer: it is asked again like a transient failure, and once
 /// the retries are spent it is a `MALFORMED` error, so `send` never resolves to a turn it could not keep. So is one
 /// that ended oddly ([`Error::OddEnding`]).
+/// `spent` sums what every answer cost, those asked again included (an empty one was billed all the same), also when
+/// the call fails: the caller counts it either way.
 pub async fn send_request<T: Transport>(
     transport: &T,
     config: &ChatConfig,
     req: &GenerateRequest,
+    spent: &std::cell::Cell<Usage>,
     on_retry: &mut dyn FnMut(&RetryNotice),
 ) -> Result<Reply, Error> {
     let client = &GeminiClient::new(transport, &config.endpoint);
-    // What every answer cost, those asked again included (an empty one was billed all the same).
-    let spent = &std::cell::Cell::new(Usage::default());
     with_retries(
         transport,
         &config.retry,

@@ -74,6 +74,13 @@ pub mod exports {
             self.handle.history()
         }
 
+        /// What this chat has cost so far: every request of every call, failed and aborted ones included (Gemini
+        /// bills an answer it wrote, also one the chat could not use). Not reset by `clear()` or `setHistory()`.
+        #[wasm_bindgen(getter, unchecked_return_type = "Usage")]
+        pub fn usage(&self) -> JsValue {
+            self.handle.usage()
+        }
+
         #[wasm_bindgen(js_name = setHistory)]
         pub fn set_history(&self, #[wasm_bindgen(unchecked_param_type = "ChatTurn[]")] history: JsValue) -> Result<(), JsValue> {
             self.handle.set_history(history)

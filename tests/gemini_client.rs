@@ -572,7 +572,7 @@ fn chat_config(max_retries: u32) -> ChatConfig {
 /// One chat turn the way `GeminiChat` does it: prepare, send with retries, record on success.
 fn turn(chat: &mut Chat, t: &ReplayTransport, text: &str) -> Result<Reply, Error> {
     let req = chat.request_for(text, false)?;
-    let reply = block_on(send_request(t, &chat.config, &req, &mut |_| {}))?;
+    let reply = block_on(send_request(t, &chat.config, &req, &Default::default(), &mut |_| {}))?;
     if !reply.is_truncated() {
         chat.record(chat.era(), text, &reply.text, reply.signature.clone());
     }
@@ -631,7 +631,7 @@ fn an_answer_without_text_is_asked_again_and_never_kept() {
     // A JSON turn asks again too, instead of failing on an empty text at once.
     let t = ReplayTransport::new(vec![empty(), Scripted::ok(reply_body("[1]", "STOP"))]);
     let req = chat.request_for("json", true).unwrap();
-    let parsed = read_json(block_on(send_request(&t, &chat.config, &req, &mut |_| {})).unwrap()).unwrap();
+    let parsed = read_json(block_on(send_request(&t, &chat.config, &req, &Default::default(), &mut |_| {})).unwrap()).unwrap();
     assert_eq!(parsed.repaired.json, "[1]");
     // Nothing empty is ever recorded, even when asked to.
     chat.record(chat.era(), "q", "", None);
@@ -742,7 +742,7 @@ fn a_chat_retry_names_the_attempt_about_to_run_and_no_retries_still_waits_out_a_
     let chat = Chat::new(chat_config(2));
     let req = chat.request_for("q", false).unwrap();
     let mut attempts = vec![];
-    block_on(send_request(&t, &chat.config, &req, &mut |n| attempts.push(n.attempt))).unwrap();
+    block_on(send_request(&t, &chat.config, &req, &Default::default(), &mut |n| attempts.push(n.attempt))).unwrap();
     assert_eq!(attempts, [2, 3], "as in generateRoadmap's retry events");
 
     let t = ReplayTransport::new(vec![
@@ -785,9 +785,9 @@ fn json_turns_go_through_the_fallbacks_and_truncation_is_an_error() {
     let chat = Chat::new(chat_config(0));
     let req = chat.request_for("q", true).unwrap();
     assert_eq!(req.generation_config.as_ref().unwrap().response_mime_type.as_deref(), Some("application/json"));
-    let parsed = read_json(block_on(send_request(&t, &chat.config, &req, &mut |_| {})).unwrap()).unwrap();
+    let parsed = read_json(block_on(send_request(&t, &chat.config, &req, &Default::default(), &mut |_| {})).unwrap()).unwrap();
     assert_eq!(serde_json::from_str::<Value>(&parsed.repaired.json).unwrap(), json!({"weeks": [1, 2]}));
-    let cut = read_json(block_on(send_request(&t, &chat.config, &req, &mut |_| {})).unwrap()).unwrap_err();
+    let cut = read_json(block_on(send_request(&t, &chat.config, &req, &Default::default(), &mut |_| {})).unwrap()).unwrap_err();
     assert_eq!(cut.code(), "TRUNCATED");
 }
 
@@ -986,7 +986,7 @@ fn the_tokens_of_an_empty_answer_asked_again_are_counted() {
     let t = ReplayTransport::new(vec![empty, good]);
     let c = Chat::new(chat_config(2));
     let req = c.request_for("hi", false).unwrap();
-    let reply = block_on(send_request(&t, &c.config, &req, &mut |_| {})).unwrap();
+    let reply = block_on(send_request(&t, &c.config, &req, &Default::default(), &mut |_| {})).unwrap();
     assert_eq!(reply.text, "hello");
     assert_eq!(reply.usage.requests, 2);
     assert_eq!(
@@ -1149,7 +1149,7 @@ fn a_json_turn_that_ended_inside_its_json_is_truncated_and_not_kept() {
     let json_turn = |chat: &mut Chat, t: &ReplayTransport| -> Result<String, Error> {
         let era = chat.era();
         let req = chat.request_for("topics?", true)?;
-        let parsed = read_json(block_on(send_request(t, &chat.config, &req, &mut |_| {}))?)?;
+        let parsed = read_json(block_on(send_request(t, &chat.config, &req, &Default::default(), &mut |_| {}))?)?;
         chat.record(era, "topics?", &parsed.repaired.json, None);
         Ok(parsed.repaired.json)
     };

@@ -1,7 +1,7 @@
 //! The JavaScript side of `GeminiChat`: one queue per chat so calls run one after another, and no
 //! `RefCell` borrow is ever held across an `await` (so re-entrant calls from callbacks are safe).
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Array, Promise};
@@ -38,7 +38,9 @@ pub struct ChatOptions {
     #[serde(default)]
     #[tsify(optional, type = "Record<string, unknown> | null | undefined")]
     generation_config: Option<GenerationConfig>,
-    /// Per request: the longest wait for the response to start or for its next chunk, in ms (1..=3600000).
+    /// Per request, in ms (1..=3600000), default 120000. The chat does not stream (`generateContent`): Gemini sends
+    /// its answer once it is whole, so this bounds the whole answer, thinking included. A request that times out is
+    /// retried (`maxRetries`), and Gemini may bill each one: raise it for long answers.
     #[serde(default)]
     #[tsify(optional, type = "number | null | undefined")]
     timeout_ms: Option<f64>,
@@ -94,6 +96,8 @@ pub struct ChatHandle {
     /// Settles when the last queued call has finished; the next call waits for it.
     tail: RefCell<Option<Promise>>,
     log: bool,
+    /// What every request of every call has cost, failed calls included: a failed call's error carries none.
+    spent: Cell<Usage>,
 }
 
 /// Decodes options, hiding the key from any decoding error: its message and its `field` (an option
@@ -134,6 +138,7 @@ pub fn new_chat(options: JsValue) -> Result<ChatHandle, JsValue> {
         chat: RefCell::new(chat),
         tail: RefCell::new(None),
         log: o.log.unwrap_or(false),
+        spent: Cell::new(Usage::default()),
     })
 }
 
@@ -161,6 +166,10 @@ impl ChatHandle {
 
     pub fn clear(&self) {
         self.chat.borrow_mut().clear();
+    }
+
+    pub fn usage(&self) -> JsValue {
+        encode(&self.spent.get())
     }
 }
 
@@ -240,7 +249,12 @@ async fn turn(handle: &ChatHandle, text: &str, json: bool, opts: &CallOptions) -
     let fetch = FetchTransport::new(opts.signal.clone(), handle.log);
     // Counted, like the roadmap's transport, so both share one copy of the client in the wasm.
     let transport = Counted::new(&fetch);
-    let reply = send_request(&transport, &config, &req, &mut |n| call(&opts.on_progress, &retry_event(n))).await?;
+    let spent = Cell::new(Usage::default());
+    let reply = send_request(&transport, &config, &req, &spent, &mut |n| call(&opts.on_progress, &retry_event(n))).await;
+    let mut total = handle.spent.get();
+    total.add(&Usage { requests: transport.sent(), ..spent.get() });
+    handle.spent.set(total);
+    let reply = reply?;
     if json {
         let parsed = read_json(reply)?;
         handle.chat.borrow_mut().record(era, text, &parsed.repaired.json, parsed.reply.signature.clone());

@@ -763,3 +763,33 @@ console.log('RESULT ' + JSON.stringify({ streamed: streamed.error ?? streamed.ok
   assert.ok(line, r.stdout + r.stderr);
   assert.deepEqual(JSON.parse(line.slice('RESULT '.length)), { streamed: 3, whole: 3, said: 'string' });
 });
+
+test('chat.usage counts every request of every call, failed ones included, as the mock billed them', async () => {
+  const key = 'test-key-chat-usage';
+  const pkg = await import(`${pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href}?chat-usage`);
+  pkg.initSync({ module: readFileSync(join(DIST, 'web', 'gemini_roadmap_bg.wasm')) });
+  const chat = new pkg.GeminiChat({ apiKey: key, baseUrl: mock.url, maxRetries: 1, log: false });
+  assert.deepEqual(chat.usage, { promptTokens: 0, outputTokens: 0, thoughtsTokens: 0, cachedTokens: 0, totalTokens: 0, requests: 0 });
+  // Billed and unusable: an empty answer asked again, then a SAFETY stop; then a 503 and an answer; a cut JSON answer.
+  await script(mock.url, key, [{ fault: 'empty-stop' }, { fault: 'empty-stop' }, { fault: 'safety' }, { fault: 'status', status: 503 }, {},
+    { fault: 'truncate', atFraction: 0.5 }]);
+  await assert.rejects(chat.send('first'), { code: 'MALFORMED' });
+  const afterEmpty = chat.usage;
+  await assert.rejects(chat.send('second'), { code: 'BLOCKED' });
+  const ok = await chat.send('third');
+  await assert.rejects(chat.sendJson('fourth'), { code: 'TRUNCATED' });
+  const log = (await requests(mock.url, { key })).filter((r) => r.kind === 'generate');
+  assert.equal(log.length, 6);
+  const sum = (f) => log.reduce((n, r) => n + (r[f] ?? 0), 0);
+  const usage = chat.usage;
+  assert.equal(usage.requests, 6);
+  assert.equal(usage.promptTokens, sum('promptTokens'));
+  assert.equal(usage.outputTokens, sum('candidatesTokenCount'));
+  assert.equal(usage.thoughtsTokens, sum('thoughtsTokenCount'));
+  assert.equal(usage.cachedTokens, sum('cachedTokens'));
+  assert.ok(afterEmpty.requests === 2 && afterEmpty.promptTokens > 0, JSON.stringify(afterEmpty));
+  assert.equal(ok.usage.requests, 2, 'send\'s own usage: the 503 and the answer');
+  chat.clear();
+  assert.deepEqual(chat.usage, usage, 'clear() does not reset what the chat cost');
+  chat.free();
+});

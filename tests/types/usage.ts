@@ -59,8 +59,9 @@ export async function main(apiKey: string): Promise<number> {
   const values: unknown[] = await chat.generateJsonBatched(['a', 'b']);
   const turns: ChatTurn[] = chat.history;
   chat.setHistory(turns);
+  const spent: number = chat.usage.totalTokens + chat.usage.requests;
   const fixed: string = repairJson('{"a":1,');
-  return usage + fallbacks.length + phase.length + reply.text.length + String(value).length + values.length + fixed.length;
+  return usage + spent + fallbacks.length + phase.length + reply.text.length + String(value).length + values.length + fixed.length;
 }
 
 // Forwarding values that may be missing, as a form does: under exactOptionalPropertyTypes each such option must
