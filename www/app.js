@@ -1381,8 +1381,12 @@ function wire() {
       if (regen && e.target === regen.button) ignoreEchoPress(e, regen.startedAt);
     });
   }
-  ui.cancel.addEventListener('click', () => {
-    if (!run) return;
+  ui.cancel.addEventListener('click', (e) => {
+    // Cancel appears where the pressed Generate or Continue was (at some widths), so the second click of the double
+    // click that started the run lands on it: the browser counts it as that click's second (detail 2+), with the
+    // system's own double-click time and distance, where a clock of ours would guess them. A keyboard click has
+    // detail 0 (its double press is told by ignoreEchoPress), a later single click detail 1: both cancel.
+    if (!run || e.detail > 1) return;
     ui.statusTitle.textContent = 'Cancelling…';
     run.controller.abort();
   });

@@ -308,6 +308,62 @@ describe('generation', () => {
     }
   });
 
+  test('a double click on Continue, or on the right of Generate, starts the run once: its second click lands on Cancel and does not cancel', async () => {
+    // Cancel takes the place of the pressed button (Continue at 1280 px; Generate's right end at 900 px, once the
+    // status card scrolls into view): the second click of a double click landed on it and cancelled at once.
+    const clicksOnCancel = (page) =>
+      page.evaluate(() => {
+        window.cancelClicks = [];
+        document.getElementById('cancel').addEventListener('click', (e) => window.cancelClicks.push(e.detail), true);
+      });
+    const hung = async () => generateRequests(await env.requests()).filter((r) => r.fault === 'hang');
+    const startsOnce = async (page, what) => {
+      // Its request goes out, or the run ends first (it did: cancelled before sending anything).
+      await until(async () => (await hung()).length || (await page.getAttribute('body', 'data-state')) !== 'running', { message: `the request of ${what}` });
+      assert.deepEqual(await page.evaluate(() => window.cancelClicks), [2], `${what}: the second click landed on Cancel`);
+      assert.equal(await page.getAttribute('body', 'data-state'), 'running', `${what}: still running`);
+      assert.notEqual(await page.textContent('#status-title'), 'Cancelling…', what);
+      assert.deepEqual((await hung()).map((r) => r.aborted), [false], `${what}: one request, not aborted`);
+      // A click after that is a Cancel.
+      await page.click('#cancel');
+      await waitState(page, 'cancelled');
+      await until(async () => (await hung()).every((r) => r.aborted), { message: `${what} to be cancelled` });
+    };
+
+    const p = await openPage(env, { viewport: { width: 1280, height: 900 } });
+    try {
+      const { page } = p;
+      await env.script('*', [{}, {}, { fault: 'status', status: 400, repeat: 2 }]); // batch 2 of 2 fails (asked twice): Continue is offered
+      await fillForm(page, { weeks: 6, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      await env.reset();
+      await env.script('*', [{ fault: 'hang' }]);
+      await clicksOnCancel(page);
+      const b = await page.locator('#continue').boundingBox();
+      await page.mouse.dblclick(b.x + b.width - 15, b.y + b.height / 2);
+      await startsOnce(page, 'Continue');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+
+    await env.reset();
+    const q = await openPage(env, { viewport: { width: 900, height: 1000 } });
+    try {
+      const { page } = q;
+      await env.script('*', [{ fault: 'hang' }]);
+      await fillForm(page, { weeks: 2, batch: 2 });
+      await clicksOnCancel(page);
+      const b = await page.locator('#generate').boundingBox();
+      await page.mouse.dblclick(b.x + b.width - 20, b.y + 15);
+      await startsOnce(page, 'Generate');
+      q.assertClean();
+    } finally {
+      await q.close();
+    }
+  });
+
   test('two tabs: while one generates the other starts nothing and shows what the first saves, then may generate in turn', async () => {
     const p = await openPage(env);
     const { page } = p;
