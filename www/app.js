@@ -267,7 +267,8 @@ function readBackend(errors) {
 function readBatch(errors) {
   const batchText = ui.batch.value.trim();
   const batch = batchText ? Number(batchText) : 3;
-  if (!Number.isInteger(batch) || batch < 1 || batch > 52) errors.batch = 'Enter a whole number from 1 to 52 (3 works well).';
+  // Text the number input cannot read ("3e", "--2") reads as "", as if left empty: it is not.
+  if (ui.batch.validity.badInput || !Number.isInteger(batch) || batch < 1 || batch > 52) errors.batch = 'Enter a whole number from 1 to 52 (3 works well).';
   return batch;
 }
 
@@ -284,7 +285,8 @@ function readForm() {
 
   const hoursText = ui.hours.value.trim();
   const hours = Number(hoursText);
-  if (hoursText && !(Number.isFinite(hours) && hours >= 0.5 && hours <= 16)) errors.hours = 'Enter hours per day from 0.5 to 16.';
+  // Unreadable text ("2e", "-") reads as "" too: refused, not sent as "no hours given".
+  if (ui.hours.validity.badInput || (hoursText && !(Number.isFinite(hours) && hours >= 0.5 && hours <= 16))) errors.hours = 'Enter hours per day from 0.5 to 16.';
 
   const batch = readBatch(errors);
 

@@ -431,4 +431,34 @@ describe('errors and safety', () => {
       await p.close();
     }
   });
+
+  test('text a number field cannot read ("2e", "-", "3e", "--2") is refused next to Hours or Batch size, as out-of-range values are; nothing is sent', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 2, batch: 2 });
+      // The input then holds validity.badInput and reads as "" (as if left empty): the run went out without hours, or
+      // with the default batch size, and no error was shown. Weeks already refused "4e".
+      const cases = [['hours', '2e', /0\.5 to 16/], ['hours', '-', /0\.5 to 16/], ['batch', '3e', /1 to 52/], ['batch', '--2', /1 to 52/], ['weeks', '4e', /1 to 52/]];
+      for (const [id, text, message] of cases) {
+        await page.fill('#hours', '2');
+        await page.fill('#batch', '2');
+        await page.fill('#weeks', '2');
+        await page.fill(`#${id}`, '');
+        await page.click(`#${id}`);
+        await page.keyboard.type(text); // fill() refuses such text in a number input
+        assert.deepEqual(await page.$eval(`#${id}`, (e) => [e.value, e.validity.badInput]), ['', true], `${id} ${text} is unreadable`);
+        await page.click('#generate');
+        assert.equal(await page.isVisible(`#${id}-error`), true, `${id} ${text}: error shown`);
+        assert.match(await page.textContent(`#${id}-error`), message);
+        assert.equal(await page.getAttribute(`#${id}`, 'aria-invalid'), 'true');
+        assert.equal(await page.evaluate(() => document.activeElement.id), id);
+        assert.equal(await page.getAttribute('body', 'data-state'), 'idle', `${id} ${text}: nothing started`);
+      }
+      assert.deepEqual(await env.requests(), [], 'nothing was sent');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
 });
