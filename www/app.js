@@ -42,7 +42,7 @@ const ui = Object.fromEntries(
   [
     'roadmap-form', 'role', 'weeks', 'hours', 'level', 'batch', 'parallel', 'apiKey', 'rememberKey', 'model', 'baseUrl',
     'backend-status', 'backend-label', 'form-error', 'generate', 'cancel', 'continue', 'empty-state',
-    'status-card', 'status-title', 'status-detail', 'progress', 'error-box', 'error-code', 'error-title',
+    'status-card', 'status-title', 'status-detail', 'progress', 'save-warning', 'error-box', 'error-code', 'error-title',
     'error-advice', 'error-detail', 'log', 'usage-card', 'u-requests', 'u-prompt', 'u-output', 'u-thoughts',
     'u-cost', 'u-note', 'roadmap', 'roadmap-title', 'roadmap-meta', 'phases', 'weeks-list', 'startDate',
     'export-json', 'export-md', 'export-ics', 'clear', 'discard-note',
@@ -440,6 +440,7 @@ function resetView() {
   ui.statusCard.hidden = true;
   ui.usageCard.hidden = true;
   ui.errorBox.hidden = true;
+  ui.saveWarning.hidden = true;
   ui.log.replaceChildren();
   ui.progress.replaceChildren();
 }
@@ -486,6 +487,9 @@ function segState(batch, state) {
 
 // ───────────── persistence ─────────────
 
+/** A save failed since the current run (or "Regenerate week") started: it is logged once, not at every save. */
+let saveFailed = false;
+
 function save() {
   if (!current?.roadmap) return;
   const { roadmap, params, model, offline, complete, otherUsage } = current;
@@ -493,8 +497,14 @@ function save() {
     const text = JSON.stringify({ v: 1, savedAt: new Date().toISOString(), roadmap, params, model, offline, complete, otherUsage });
     localStorage.setItem(STORE_KEY, text);
     lastSaved = text;
-  } catch {
-    /* storage full or disabled: the roadmap stays on screen */
+    ui.saveWarning.hidden = true; // the saved copy is this one again
+  } catch (err) {
+    // Storage full or disabled: the roadmap stays on screen and the run goes on, but a reload would lose what the
+    // page says it keeps. Said once per run: every week and batch saves.
+    ui.saveWarning.textContent = 'This roadmap could not be saved in this browser (its storage is full or turned off): a reload or closing the tab would lose it. Export it to keep a copy.';
+    ui.saveWarning.hidden = false;
+    if (!saveFailed) addLog(`The roadmap could not be saved in this browser: ${err?.name ?? 'error'}`, 'warn');
+    saveFailed = true;
   }
 }
 
@@ -854,6 +864,7 @@ async function startRun(mode) {
     resetView();
     current = null;
   }
+  saveFailed = false;
   run = { id: ++runSeq, controller, params, backend: b, working, previous, resumed: !!resumeFrom, segments: [], ranges: new Map(), inFlight: new Set(), batchesDone: 0, totalBatches: 0, startedAt: performance.now(), kept: finishedWeeks(working) };
   current = { roadmap: working, params, model: b.model, offline: b.offline, complete: false, otherUsage: resumeFrom ? carryUsage(previous, b.model) : {} };
   const me = run;
@@ -1234,6 +1245,7 @@ async function regenerate(weekNo, button) {
   if (Object.keys(errors).length) return showFieldErrors(errors);
   const card = button.closest('.week-card');
   const msg = card.querySelector('.week-card__msg');
+  saveFailed = false;
   const me = (regen = { controller: new AbortController(), button, startedAt: performance.now() });
   setState(document.body.dataset.state);
   card.setAttribute('aria-busy', 'true');

@@ -1287,6 +1287,48 @@ describe('generation', () => {
     }
   });
 
+  test('a roadmap that cannot be saved (storage full) says so once, politely, and still completes; a later save that works clears it', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // Another app of this origin filled localStorage: not even a small write fits any more.
+      const filled = await page.evaluate(() => {
+        let n = 0;
+        for (const size of [256 * 1024, 1024, 16]) {
+          const chunk = 'x'.repeat(size);
+          try {
+            for (;;) localStorage.setItem(`filler-${n++}`, chunk);
+          } catch {
+            /* full at this size */
+          }
+        }
+        return n;
+      });
+      assert.ok(filled > 3, 'storage filled');
+      await fillForm(page, { weeks: 6, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      assert.deepEqual(await weekNumbers(page), sequence(6), 'the roadmap is there all the same');
+      assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), null, 'nothing was saved');
+      // Said where the run's progress is: every save failed (outline, weeks, batches, end), the warning came once.
+      assert.equal(await page.isVisible('#save-warning'), true, 'the warning is shown');
+      assert.equal(await page.getAttribute('#save-warning', 'role'), 'status');
+      assert.match(await page.textContent('#save-warning'), /could not be saved in this browser.*reload/is);
+      assert.equal((await logLines(page)).filter((l) => /could not be saved/i.test(l)).length, 1, 'one log line for the run');
+
+      // Room again: the next save (a week regenerated) works, and the warning goes.
+      await page.evaluate(() => {
+        for (const k of Object.keys(localStorage)) if (k.startsWith('filler-')) localStorage.removeItem(k);
+      });
+      await page.click('#week-2 [data-action="regenerate"]');
+      await until(async () => (await page.evaluate((k) => localStorage.getItem(k), STORE_KEY)) !== null, { message: 'the save' });
+      await until(async () => !(await page.isVisible('#save-warning')), { message: 'the warning to go' });
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('the last roadmap is restored after a reload, and Clear removes it', async () => {
     const p = await openPage(env);
     const { page } = p;
