@@ -865,7 +865,7 @@ async function startRun(mode) {
     current = null;
   }
   saveFailed = false;
-  run = { id: ++runSeq, controller, params, backend: b, working, previous, resumed: !!resumeFrom, segments: [], ranges: new Map(), inFlight: new Set(), batchesDone: 0, totalBatches: 0, startedAt: performance.now(), kept: finishedWeeks(working) };
+  run = { id: ++runSeq, controller, params, backend: b, working, previous, resumed: !!resumeFrom, segments: [], ranges: new Map(), inFlight: new Set(), retryTimers: new Map(), batchesDone: 0, totalBatches: 0, startedAt: performance.now(), kept: finishedWeeks(working) };
   current = { roadmap: working, params, model: b.model, offline: b.offline, complete: false, otherUsage: resumeFrom ? carryUsage(previous, b.model) : {} };
   const me = run;
 
@@ -947,6 +947,11 @@ function showGenerating(batch) {
 
 function onProgress(e) {
   const w = run.working;
+  // A later event of a batch that was waiting to retry (it started again, or ended) says more than its timer would.
+  if (e.type !== 'retry' && run.retryTimers.has(e.batch)) {
+    clearTimeout(run.retryTimers.get(e.batch));
+    run.retryTimers.delete(e.batch);
+  }
   switch (e.type) {
     case 'outline':
       w.phases = e.phases;
@@ -998,7 +1003,21 @@ function onProgress(e) {
       const when = e.delayMs ? `in ${+(e.delayMs / 1000).toFixed(1)}s` : 'now';
       if (e.batch) segState(e.batch, 'retry');
       addLog(`Retrying ${what} ${when} (attempt ${e.attempt}): ${e.reason}`, 'warn');
-      ui.statusDetail.textContent = `Retrying ${what} ${when}…`;
+      const waiting = `Retrying ${what} ${when}…`;
+      ui.statusDetail.textContent = waiting;
+      // The package sends no event when the wait is over and the request goes out again, only when it answers: after
+      // `delayMs` the status says it is under way (not "in 0.5s" for as long as the answer takes), unless something
+      // else was said meanwhile. One timer per batch (parallel batches retry apart), cleared by that batch's next
+      // event and when the run ends.
+      const me = run;
+      clearTimeout(me.retryTimers.get(e.batch));
+      me.retryTimers.set(e.batch, setTimeout(() => {
+        me.retryTimers.delete(e.batch);
+        if (run !== me) return;
+        if (e.batch && run.segments[e.batch - 1]?.classList.contains('seg--retry')) segState(e.batch, 'active');
+        const again = e.batch ? `Generating batch ${e.batch}` : what === 'the outline' ? 'Planning the outline' : 'Looking up the model';
+        if (ui.statusDetail.textContent === waiting) ui.statusDetail.textContent = `${again} (attempt ${e.attempt})…`;
+      }, e.delayMs || 0));
       break;
     }
     case 'warning': {
@@ -1024,6 +1043,7 @@ function onProgress(e) {
 
 function endRun() {
   const focusWasOnCancel = document.activeElement === ui.cancel;
+  for (const t of run.retryTimers.values()) clearTimeout(t); // finished, failed or cancelled: nothing is retried now
   run = null;
   return focusWasOnCancel;
 }

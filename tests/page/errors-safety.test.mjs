@@ -106,6 +106,33 @@ describe('errors and safety', () => {
     }
   });
 
+  test('once a retry\'s announced wait is over, the status says the batch is being generated again, not "Retrying in 0.5s"', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // Batch 2 answers 503, and its retry takes 4 s to answer: the wait (about 0.5 s) ends long before.
+      await env.script('*', [{}, {}, { fault: 'status', status: 503 }, { delayMs: 4000 }]);
+      await fillForm(page, { weeks: 6, batch: 3 });
+      await page.click('#generate');
+      await page.waitForFunction(() => /^Retrying batch 2 in [\d.]+s…$/.test(document.getElementById('status-detail').textContent));
+      assert.match(await page.getAttribute('#progress .seg:nth-child(2)', 'class'), /seg--retry/);
+      // The retried request went out (the package says nothing until it answers)...
+      await until(async () => generateRequests(await env.requests()).length === 4, { message: 'the retried request' });
+      // ...and the page says so while it is under way, the segment no longer amber.
+      await until(async () => /^Generating batch 2 \(attempt 2\)…$/.test(await page.textContent('#status-detail')), {
+        timeout: 3000,
+        message: `"Generating batch 2 (attempt 2)…" (when the retried request went out, the status said "${await page.textContent('#status-detail')}")`,
+      });
+      assert.match(await page.getAttribute('#progress .seg:nth-child(2)', 'class'), /seg--active/);
+      assert.deepEqual(await weekNumbers(page), sequence(3), 'the retried batch has not answered yet');
+      await waitState(page, 'done');
+      assert.deepEqual(await page.$$eval('#progress .seg', (ss) => ss.map((s) => s.className)), ['seg seg--done', 'seg seg--done']);
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('hostile model output (xss fault) renders as text and runs nothing, also after a reload', async () => {
     const p = await openPage(env);
     const { page } = p;
