@@ -118,6 +118,34 @@ describe('layout and accessibility', () => {
     }
   });
 
+  test('52 one-week batches fit at 320 px: the progress segments wrap onto more rows, no horizontal scrolling', async () => {
+    const p = await openPage(env, { viewport: { width: 320, height: 700 } });
+    const { page } = p;
+    try {
+      await fillForm(page, { weeks: 52, batch: 1 });
+      await page.click('#generate');
+      await page.waitForFunction(() => document.querySelectorAll('#progress .seg').length === 52);
+      // 52 segments with their borders and gaps made the status card 358 px wide.
+      const widths = await page.evaluate(() => ({
+        page: document.documentElement.scrollWidth,
+        view: window.innerWidth,
+        progress: document.getElementById('progress').getBoundingClientRect().right,
+        card: document.getElementById('status-card').getBoundingClientRect().right,
+      }));
+      assert.ok(widths.page <= widths.view, `the page is ${widths.page} px wide at ${widths.view} px`);
+      assert.ok(widths.card <= widths.view && widths.progress <= widths.card, 'the bar stays inside the status card');
+      const segs = await page.$$eval('#progress .seg', (ss) => ss.map((s) => s.getBoundingClientRect().width));
+      for (const w of segs) assert.ok(w >= 6, `a segment is ${w.toFixed(1)} px wide: still visible`);
+      await page.locator('#status-card').screenshot({ path: join(SHOTS, 'progress-52-at-320.png') });
+      await page.click('#cancel');
+      await waitState(page, 'cancelled');
+      assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), 'stopped: still fits');
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
   test('phases of a 52-week plan wrap onto more rows instead of shrinking: a 1-week phase stays readable', async () => {
     const phases = [
       ['Orientation', 1, 1], ['Containerization and orchestration', 2, 20], ['Infrastructure', 21, 21], ['Observability', 22, 40],
