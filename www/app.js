@@ -638,15 +638,48 @@ const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('gemi
  * starts on screen at once (as before the lock) and waits for this before it sends anything: a tab that knows another
  * generates refuses before that (`elsewhere`), so this refuses only a start in the same instant as another tab's.
  */
-function claimRun() {
+function claimRun(kind) {
   if (!navigator.locks) return Promise.resolve(() => {});
   return new Promise((granted) => {
     navigator.locks.request(RUN_LOCK, { ifAvailable: true }, (lock) => {
       if (!lock) return granted(null);
-      tabs?.postMessage('busy');
-      return new Promise((letGo) => granted(letGo));
+      // What it generates ('new', 'continue' or 'week'), and for a new roadmap the saved copy it replaces (its
+      // savedAt): until a save of its own, the other tabs show that copy, which is not the one being generated.
+      announced = { busy: kind, over: kind === 'new' ? savedStamp() : null };
+      tabs?.postMessage(announced);
+      return new Promise((letGo) =>
+        granted(() => {
+          announced = null;
+          letGo();
+        }),
+      );
     });
   });
+}
+
+/** What this tab announced it generates (see claimRun), while it holds the lock: told again to a tab that asks. */
+let announced = null;
+/** What the tab holding the lock announced, as this tab heard it (or null). */
+let otherRun = null;
+
+/** The saved copy's savedAt, which tells one save from the next (null: none). */
+function savedStamp() {
+  try {
+    return JSON.parse(savedText() || 'null')?.savedAt ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function onTabMessage(e) {
+  // A tab that opened while this one generates asks what it is (it missed the announcement).
+  if (e.data === 'ask') {
+    if (announced) tabs.postMessage(announced);
+    return;
+  }
+  otherRun = isObject(e.data) ? e.data : null;
+  if (elsewhere) sayElsewhere();
+  watchOtherTab();
 }
 
 /** Shows the saved copy another tab wrote (or its removal), keeping what is typed in this tab's form. */
@@ -665,6 +698,12 @@ function adoptSaved(log = true) {
 
 function sayElsewhere() {
   if (!current?.roadmap) return;
+  // A new roadmap being planned there has saved nothing yet: the copy shown is the one it replaces, finished or not.
+  if (otherRun?.busy === 'new' && savedStamp() === otherRun.over) {
+    ui.statusTitle.textContent = 'A new roadmap is being planned in another tab';
+    ui.statusDetail.textContent = 'The roadmap below is the one saved before it, which the new one replaces. This tab shows the new one as that tab saves it.';
+    return;
+  }
   ui.statusTitle.textContent = 'Being generated in another tab';
   ui.statusDetail.textContent = `${keptText(current.roadmap)} so far. This tab shows them as that tab saves them.`;
 }
@@ -678,12 +717,14 @@ async function watchOtherTab() {
     const held = (await navigator.locks.query()).held.some((l) => l.name === RUN_LOCK);
     if (!held || run || regen) return;
     elsewhere = true;
+    tabs?.postMessage('ask'); // what it generates: the answer comes to onTabMessage
     setState(document.body.dataset.state);
     sayElsewhere();
     addLog('Another tab is generating: this tab shows what it saves');
     // Granted once that tab lets go; released at once.
     await navigator.locks.request(RUN_LOCK, { mode: 'shared' }, () => {});
     elsewhere = false;
+    otherRun = null;
     // Its last save (whose event may not have come yet): one log line per run of the other tab, said above.
     if (!run && !regen) adoptSaved(false);
     else setState(document.body.dataset.state);
@@ -915,7 +956,7 @@ async function startRun(mode) {
   if (params.hoursPerDay) options.hoursPerDay = params.hoursPerDay;
   if (resumeFrom) options.resumeFrom = resumeFrom;
 
-  const letGo = await claimRun();
+  const letGo = await claimRun(resumeFrom ? 'continue' : 'new');
   let stale = false;
   try {
     if (!letGo) throw refusal(BUSY);
@@ -1272,7 +1313,7 @@ async function regenerate(weekNo, button) {
   button.textContent = 'Cancel regeneration';
   msg.textContent = '';
   addLog(`Regenerating week ${weekNo}`);
-  const letGo = await claimRun();
+  const letGo = await claimRun('week');
   let stale = false;
   try {
     if (!letGo) throw refusal(BUSY);
@@ -1426,7 +1467,7 @@ function wire() {
   });
   ui.continue.addEventListener('click', () => startRun('continue'));
   window.addEventListener('storage', adoptOtherTabs);
-  tabs?.addEventListener('message', () => watchOtherTab());
+  tabs?.addEventListener('message', onTabMessage);
 
   // The key: in memory (the input) only, unless the user opts in to this tab's sessionStorage.
   const syncKey = () => {

@@ -410,6 +410,60 @@ describe('generation', () => {
     }
   });
 
+  test('two tabs: while one plans a new roadmap, the others say so, not that the old one is being generated', async () => {
+    const p = await pageWithRoadmap(env, { role: 'Old Role', weeks: 3, batch: 3 });
+    const { page } = p;
+    const other = await p.context.newPage();
+    let late = null;
+    try {
+      await other.goto(`${env.site}/`);
+      await other.waitForSelector('body[data-ready="true"]');
+      const status = (tab) => tab.evaluate(() => [document.getElementById('status-title').textContent, document.getElementById('status-detail').textContent]);
+      const saysPlanning = async (tab, what) => {
+        await until(async () => (await status(tab))[0] === 'A new roadmap is being planned in another tab', {
+          message: `${what} to say a new roadmap is being planned (it says "${(await status(tab)).join(' — ')}")`,
+        });
+        assert.doesNotMatch((await status(tab))[1], /so far/, what);
+        assert.match(await tab.textContent('#roadmap-title'), /^Old Role/, `${what}: the saved roadmap is still the old one`);
+        assert.equal(await tab.isVisible('#continue'), false);
+      };
+
+      // The new outline waits until it is aborted: nothing of the new roadmap is saved meanwhile. The old, finished one
+      // was shown as "Being generated in another tab — 3 of 3 weeks so far".
+      await env.script('*', [{ fault: 'hang' }]);
+      await fillForm(page, { role: 'New Role', weeks: 8, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'running');
+      await saysPlanning(other, 'a tab open before');
+      late = await p.context.newPage();
+      await late.goto(`${env.site}/`);
+      await late.waitForSelector('body[data-ready="true"]');
+      await saysPlanning(late, 'a tab opened while it plans');
+
+      // Cancelled before its outline: the old roadmap is still the saved one, shown as such.
+      await page.click('#cancel');
+      await waitState(page, 'cancelled');
+      await until(async () => (await status(other))[0] === 'Roadmap restored', { message: 'the other tab to show the saved roadmap again' });
+
+      // Once the new outline is saved, the other tabs show the new roadmap as being generated.
+      await env.script('*', [{}, { fault: 'hang' }]);
+      await page.click('#generate');
+      await waitState(page, 'running');
+      for (const tab of [other, late]) {
+        await until(async () => /^New Role/.test(await tab.textContent('#roadmap-title')), { message: 'the new outline in the other tab' });
+        await until(async () => (await status(tab))[0] === 'Being generated in another tab', { message: 'the new roadmap being generated' });
+        assert.match((await status(tab))[1], /^0 of 8 weeks so far/);
+      }
+      await page.click('#cancel');
+      await waitState(page, 'cancelled');
+      p.assertClean();
+    } finally {
+      await late?.close();
+      await other.close();
+      await p.close();
+    }
+  });
+
   test('two tabs: one loading while the other clears starts idle; "Regenerate week" refused says why on its card', async () => {
     const p = await openPage(env);
     const { page } = p;
