@@ -75,14 +75,20 @@ pub mod exports {
         }
 
         /// What this chat has cost so far: every request of every call, failed and aborted ones included (Gemini
-        /// bills an answer it wrote, also one the chat could not use). Not reset by `clear()` or `setHistory()`.
+        /// bills an answer it wrote, also one the chat could not use), added as each call settles. Not reset by `clear()`
+        /// or `setHistory()`.
         #[wasm_bindgen(getter, unchecked_return_type = "Usage")]
         pub fn usage(&self) -> JsValue {
             self.handle.usage()
         }
 
         #[wasm_bindgen(js_name = setHistory)]
-        pub fn set_history(&self, #[wasm_bindgen(unchecked_param_type = "ChatTurn[]")] history: JsValue) -> Result<(), JsValue> {
+        pub fn set_history(
+            &self,
+            // What `history` gives, or a stored turn whose signature is `null` (none).
+            #[wasm_bindgen(unchecked_param_type = "Array<Omit<ChatTurn, \"thoughtSignature\"> & { thoughtSignature?: string | null | undefined }>")]
+            history: JsValue,
+        ) -> Result<(), JsValue> {
             self.handle.set_history(history)
         }
 

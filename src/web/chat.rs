@@ -38,9 +38,10 @@ pub struct ChatOptions {
     #[serde(default)]
     #[tsify(optional, type = "Record<string, unknown> | null | undefined")]
     generation_config: Option<GenerationConfig>,
-    /// Per request, in ms (1..=3600000), default 120000. The chat does not stream (`generateContent`): Gemini sends
-    /// its answer once it is whole, so this bounds the whole answer, thinking included. A request that times out is
-    /// retried (`maxRetries`), and Gemini may bill each one: raise it for long answers.
+    /// Per request: the longest wait for the response to start or for its next chunk, in ms (1..=3600000), default
+    /// 120000. The chat does not stream (`generateContent`), and Gemini starts such a response only once the answer
+    /// is written, thinking included: this bounds the whole answer. A request that times out is retried
+    /// (`maxRetries`), and Gemini may bill each one: raise it for long answers.
     #[serde(default)]
     #[tsify(optional, type = "number | null | undefined")]
     timeout_ms: Option<f64>,
@@ -65,9 +66,7 @@ pub struct ChatTurn {
     text: String,
     /// The opaque signature Gemini gave with a model turn's answer (Gemini 3 signs every answer), sent back with
     /// it as Google asks. Keep it when you store a history for `setHistory`.
-    /// In `setHistory`, `null` counts as none, like an option set to `null`.
     #[serde(rename = "thoughtSignature", default, skip_serializing_if = "Option::is_none")]
-    #[tsify(optional, type = "string | null | undefined")]
     thought_signature: Option<String>,
 }
 

@@ -224,6 +224,10 @@ fn chunk_bytes(value: &JsValue) -> Vec<u8> {
         return Vec::new();
     }
     let view: &Uint8Array = value.unchecked_ref();
+    // Also a detached one (a fetch wrapper's that transferred it), which no view can be made over.
+    if view.byte_length() == 0 {
+        return Vec::new();
+    }
     Uint8Array::new_with_byte_offset_and_length(&view.buffer(), view.byte_offset(), view.byte_length()).to_vec()
 }
 
@@ -253,6 +257,13 @@ impl Transport for FetchTransport {
             init.set_body(&JsValue::from_str(body));
         }
         let request = Request::new_with_str_and_init(&req.url, &init)
+            .or_else(|_| {
+                // Node 24's `Request` refuses another realm's signal (jsdom's `AbortController` on the global object,
+                // in a test environment). Sent without it, an abort or a timeout still ends the wait and the body
+                // read (`unless_aborted`), but the transfer runs on to its end.
+                init.set_signal(None);
+                Request::new_with_str_and_init(&req.url, &init)
+            })
             .map_err(|_| Error::invalid("baseUrl", "the request URL is not valid"))?;
         let promise = global_fetch(&request).map_err(|e| unreached(classify(&e, &self.signal, &deadline, ""), &req.url))?;
         let resp: Response = match unless_aborted(&promise, &ctrl.signal()).await {

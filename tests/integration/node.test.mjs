@@ -793,3 +793,84 @@ test('chat.usage counts every request of every call, failed ones included, as th
   assert.deepEqual(chat.usage, usage, 'clear() does not reset what the chat cost');
   chat.free();
 });
+
+test('another realm\'s AbortController on the global object, which Node 24\'s Request refuses as a signal (jsdom under Vitest): calls work, an abort rejects', async () => {
+  const key = 'test-key-other-realm-abort';
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  const r = await runChild('other-realm-abortcontroller', `
+import { readFileSync } from 'node:fs';
+import { initSync, generateRoadmap, GeminiChat } from ${JSON.stringify(glue)};
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+// What jsdom's environment gives: an AbortController of its own, whose signal is no AbortSignal of Node's; and
+// undici 7's Request (Node 24), which checks the signal's brand.
+const NodeAbortSignal = AbortSignal, NodeRequest = Request;
+class OtherSignal {
+  #listeners = new Set(); aborted = false; reason = undefined; onabort = null;
+  addEventListener(type, f) { if (type === 'abort') this.#listeners.add(f); }
+  removeEventListener(type, f) { this.#listeners.delete(f); }
+  get [Symbol.toStringTag]() { return 'AbortSignal'; }
+  _abort(reason) {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason ?? new DOMException('This operation was aborted', 'AbortError');
+    for (const f of [...this.#listeners]) f({ type: 'abort' });
+  }
+}
+globalThis.AbortController = class { signal = new OtherSignal(); abort(reason) { this.signal._abort(reason); } };
+globalThis.Request = class extends NodeRequest {
+  constructor(input, init) {
+    if (init?.signal != null && !(init.signal instanceof NodeAbortSignal)) throw new TypeError('RequestInit: Expected signal to be an instance of AbortSignal.');
+    super(input, init);
+  }
+};
+const settle = (p) => p.then((v) => ({ ok: v }), (e) => ({ error: (e.code ?? e.name) + ': ' + e.message }));
+const base = { apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, role: 'Tester', log: false };
+const roadmap = await settle(generateRoadmap({ ...base, weeks: 3, maxRetries: 0 }));
+const chat = new GeminiChat({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, maxRetries: 0 });
+const said = await settle(chat.send('hi'));
+const ctrl = new AbortController();
+const aborted = await generateRoadmap({ ...base, weeks: 6, signal: ctrl.signal, onProgress: (e) => e.type === 'outline' && ctrl.abort() }).catch((e) => e.name);
+console.log('RESULT ' + JSON.stringify({ roadmap: roadmap.error ?? roadmap.ok.weeks.length, said: said.error ?? typeof said.ok.text, aborted }));
+`, { env: { KEY: key, MOCK_URL: mock.url }, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, r.stdout + r.stderr);
+  assert.deepEqual(JSON.parse(line.slice('RESULT '.length)), { roadmap: 3, said: 'string', aborted: 'AbortError' });
+});
+
+test('a fetch wrapper that hands over a detached chunk (its buffer transferred): the chunk reads as empty, no TypeError escapes', async () => {
+  const key = 'test-key-detached-chunk';
+  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
+  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
+  const r = await runChild('detached-chunk', `
+import { readFileSync } from 'node:fs';
+import { initSync, GeminiChat } from ${JSON.stringify(glue)};
+initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+const realFetch = fetch;
+globalThis.fetch = async (req) => {
+  const res = await realFetch(req);
+  const reader = res.body.getReader();
+  let first = true;
+  const body = new ReadableStream({ async pull(ctl) {
+    if (first) {
+      first = false;
+      const gone = new Uint8Array(4);
+      structuredClone(gone.buffer, { transfer: [gone.buffer] });
+      return ctl.enqueue(gone);
+    }
+    const { done, value } = await reader.read();
+    if (done) return ctl.close();
+    ctl.enqueue(value);
+  } });
+  return new Response(body, { status: res.status, headers: res.headers });
+};
+const chat = new GeminiChat({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, maxRetries: 0 });
+const said = await chat.send('hi').then((v) => typeof v.text, (e) => e.name + ': ' + e.message);
+console.log('RESULT ' + JSON.stringify({ said, requests: chat.usage.requests }));
+`, { env: { KEY: key, MOCK_URL: mock.url }, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, r.stderr);
+  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
+  assert.ok(line, r.stdout + r.stderr);
+  assert.deepEqual(JSON.parse(line.slice('RESULT '.length)), { said: 'string', requests: 1 });
+});

@@ -1,6 +1,6 @@
 // The README's rule in the types: an option set to `null` counts as not given (`signal: maybeSignal ?? null`),
 // for every option of generateRoadmap, regenerateWeek and GeminiChat, and so does `undefined` under
-// --exactOptionalPropertyTypes; `setHistory` takes a stored turn whose signature is null.
+// --exactOptionalPropertyTypes; `setHistory` takes a stored turn whose signature is null, while `history` gives none.
 import { generateRoadmap, regenerateWeek, GeminiChat } from '../../pkg/web/gemini_roadmap.js';
 import type { Roadmap, ChatTurn } from '../../pkg/web/gemini_roadmap.js';
 
@@ -20,7 +20,11 @@ export async function main(apiKey: string, roadmap: Roadmap): Promise<void> {
   await chat.send('hi', null);
   await chat.sendJson('hi', { signal: null, onProgress: null });
   await chat.generateJsonBatched(['a'], { signal: maybeSignal });
-  const turns: ChatTurn[] = [{ role: 'user', text: 'hi' }, { role: 'model', text: 'hello', thoughtSignature: stored.sig }];
-  chat.setHistory(turns);
+  chat.setHistory([{ role: 'user', text: 'hi' }, { role: 'model', text: 'hello', thoughtSignature: stored.sig }]);
   chat.setHistory([{ role: 'model', text: 'x', thoughtSignature: undefined }]);
+  // What the chat gives back is never null: it fits a type without it, and goes back as it is.
+  const kept: { role: string; text: string; thoughtSignature?: string }[] = chat.history;
+  const turns: ChatTurn[] = chat.history;
+  chat.setHistory(turns);
+  return void kept;
 }
