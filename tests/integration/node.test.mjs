@@ -741,27 +741,18 @@ test('setHistory takes exactly the thoughtSignatures the mock (Google\'s bytes p
 });
 
 test('a global Uint8Array from another realm (jsdom test environments replace it) reads fetch bodies all the same', async () => {
-  const key = 'test-key-other-realm-bytes';
-  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
-  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
-  const r = await runChild('other-realm-uint8array', `
-import { readFileSync } from 'node:fs';
+  const out = await childResult('other-realm-uint8array', `
 import { runInNewContext } from 'node:vm';
-import { initSync, generateRoadmap, GeminiChat } from ${JSON.stringify(glue)};
-initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
 // What jsdom does: the global is another realm's, while fetch still yields Node's own Uint8Array chunks.
 globalThis.Uint8Array = runInNewContext('Uint8Array');
 const settle = (p) => p.then((v) => ({ ok: v }), (e) => ({ error: e.code + ': ' + e.message }));
-const streamed = await settle(generateRoadmap({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, role: 'Tester', weeks: 3, maxRetries: 0, log: false }));
-const whole = await settle(generateRoadmap({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, role: 'Tester', weeks: 3, stream: false, maxRetries: 0, log: false }));
-const chat = new GeminiChat({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, maxRetries: 0, log: false });
-const said = await settle(chat.send('hi'));
+const base = { apiKey: KEY, baseUrl: MOCK_URL, role: 'Tester', weeks: 3, maxRetries: 0, log: false };
+const streamed = await settle(M.generateRoadmap(base));
+const whole = await settle(M.generateRoadmap({ ...base, stream: false }));
+const said = await settle(new M.GeminiChat({ apiKey: KEY, baseUrl: MOCK_URL, maxRetries: 0 }).send('hi'));
 console.log('RESULT ' + JSON.stringify({ streamed: streamed.error ?? streamed.ok.weeks.length, whole: whole.error ?? whole.ok.weeks.length, said: said.error ?? typeof said.ok.text }));
-`, { env: { KEY: key, MOCK_URL: mock.url }, timeoutMs: 60_000 });
-  assert.equal(r.code, 0, r.stderr);
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  assert.ok(line, r.stdout + r.stderr);
-  assert.deepEqual(JSON.parse(line.slice('RESULT '.length)), { streamed: 3, whole: 3, said: 'string' });
+`, { key: 'test-key-other-realm-bytes' });
+  assert.deepEqual(out, { streamed: 3, whole: 3, said: 'string' });
 });
 
 test('chat.usage counts every request of every call, failed ones included, as the mock billed them', async () => {
@@ -795,13 +786,7 @@ test('chat.usage counts every request of every call, failed ones included, as th
 });
 
 test('another realm\'s AbortController on the global object, which Node 24\'s Request refuses as a signal (jsdom under Vitest): calls work, an abort rejects', async () => {
-  const key = 'test-key-other-realm-abort';
-  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
-  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
-  const r = await runChild('other-realm-abortcontroller', `
-import { readFileSync } from 'node:fs';
-import { initSync, generateRoadmap, GeminiChat } from ${JSON.stringify(glue)};
-initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+  const out = await childResult('other-realm-abortcontroller', `
 // What jsdom's environment gives: an AbortController of its own, whose signal is no AbortSignal of Node's; and
 // undici 7's Request (Node 24), which checks the signal's brand.
 const NodeAbortSignal = AbortSignal, NodeRequest = Request;
@@ -825,28 +810,18 @@ globalThis.Request = class extends NodeRequest {
   }
 };
 const settle = (p) => p.then((v) => ({ ok: v }), (e) => ({ error: (e.code ?? e.name) + ': ' + e.message }));
-const base = { apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, role: 'Tester', log: false };
-const roadmap = await settle(generateRoadmap({ ...base, weeks: 3, maxRetries: 0 }));
-const chat = new GeminiChat({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, maxRetries: 0 });
-const said = await settle(chat.send('hi'));
+const base = { apiKey: KEY, baseUrl: MOCK_URL, role: 'Tester', log: false };
+const roadmap = await settle(M.generateRoadmap({ ...base, weeks: 3, maxRetries: 0 }));
+const said = await settle(new M.GeminiChat({ apiKey: KEY, baseUrl: MOCK_URL, maxRetries: 0 }).send('hi'));
 const ctrl = new AbortController();
-const aborted = await generateRoadmap({ ...base, weeks: 6, signal: ctrl.signal, onProgress: (e) => e.type === 'outline' && ctrl.abort() }).catch((e) => e.name);
+const aborted = await M.generateRoadmap({ ...base, weeks: 6, signal: ctrl.signal, onProgress: (e) => e.type === 'outline' && ctrl.abort() }).catch((e) => e.name);
 console.log('RESULT ' + JSON.stringify({ roadmap: roadmap.error ?? roadmap.ok.weeks.length, said: said.error ?? typeof said.ok.text, aborted }));
-`, { env: { KEY: key, MOCK_URL: mock.url }, timeoutMs: 60_000 });
-  assert.equal(r.code, 0, r.stderr);
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  assert.ok(line, r.stdout + r.stderr);
-  assert.deepEqual(JSON.parse(line.slice('RESULT '.length)), { roadmap: 3, said: 'string', aborted: 'AbortError' });
+`, { key: 'test-key-other-realm-abort' });
+  assert.deepEqual(out, { roadmap: 3, said: 'string', aborted: 'AbortError' });
 });
 
 test('a fetch wrapper that hands over a detached chunk (its buffer transferred): the chunk reads as empty, no TypeError escapes', async () => {
-  const key = 'test-key-detached-chunk';
-  const glue = pathToFileURL(join(DIST, 'web', 'gemini_roadmap.js')).href;
-  const wasm = pathToFileURL(join(DIST, 'web', 'gemini_roadmap_bg.wasm')).href;
-  const r = await runChild('detached-chunk', `
-import { readFileSync } from 'node:fs';
-import { initSync, GeminiChat } from ${JSON.stringify(glue)};
-initSync({ module: readFileSync(new URL(${JSON.stringify(wasm)})) });
+  const out = await childResult('detached-chunk', `
 const realFetch = fetch;
 globalThis.fetch = async (req) => {
   const res = await realFetch(req);
@@ -865,12 +840,9 @@ globalThis.fetch = async (req) => {
   } });
   return new Response(body, { status: res.status, headers: res.headers });
 };
-const chat = new GeminiChat({ apiKey: process.env.KEY, baseUrl: process.env.MOCK_URL, maxRetries: 0 });
+const chat = new M.GeminiChat({ apiKey: KEY, baseUrl: MOCK_URL, maxRetries: 0 });
 const said = await chat.send('hi').then((v) => typeof v.text, (e) => e.name + ': ' + e.message);
 console.log('RESULT ' + JSON.stringify({ said, requests: chat.usage.requests }));
-`, { env: { KEY: key, MOCK_URL: mock.url }, timeoutMs: 60_000 });
-  assert.equal(r.code, 0, r.stderr);
-  const line = r.stdout.split('\n').find((l) => l.startsWith('RESULT '));
-  assert.ok(line, r.stdout + r.stderr);
-  assert.deepEqual(JSON.parse(line.slice('RESULT '.length)), { said: 'string', requests: 1 });
+`, { key: 'test-key-detached-chunk' });
+  assert.deepEqual(out, { said: 'string', requests: 1 });
 });
