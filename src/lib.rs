@@ -108,7 +108,7 @@ pub mod exports {
     /// Returns a new roadmap with `week` written again in keeping with its neighbours.
     #[wasm_bindgen(js_name = regenerateWeek, unchecked_return_type = "Promise<Roadmap>")]
     pub fn regenerate_week(
-        #[wasm_bindgen(unchecked_param_type = "Roadmap")] roadmap: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "StoredRoadmap")] roadmap: JsValue,
         #[wasm_bindgen(unchecked_param_type = "number")] week: JsValue,
         #[wasm_bindgen(unchecked_param_type = "RegenerateWeekOptions")] options: JsValue,
     ) -> js_sys::Promise {

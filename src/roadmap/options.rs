@@ -95,7 +95,7 @@ pub struct RoadmapOptions {
     /// A partial roadmap (`err.partial`) to finish: its weeks are kept and not asked for again. It must be for the
     /// same role (case and spacing aside) with `totalWeeks` equal to `weeks`, and its weeks must be valid.
     #[serde(default)]
-    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "Roadmap | null | undefined"))]
+    #[cfg_attr(target_arch = "wasm32", tsify(optional, type = "StoredRoadmap | null | undefined"))]
     pub resume_from: Option<Roadmap>,
     /// The seed's monitoring lines (`Generating batch: weeks 4-6`, ...) on `console.debug`; default `true`.
     #[serde(default)]

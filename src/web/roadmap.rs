@@ -22,6 +22,13 @@ export interface GenerateRoadmapOptions extends RoadmapOptions {
     onProgress?: ((event: ProgressEvent) => void) | null | undefined;
 }
 
+/** A `Roadmap` as stored and given back (`resumeFrom`, `regenerateWeek`): its optional fields may be `null` too. */
+export type StoredRoadmap = Omit<Roadmap, "userId" | "level" | "hoursPerDay"> & {
+    userId?: string | null | undefined;
+    level?: string | null | undefined;
+    hoursPerDay?: number | null | undefined;
+};
+
 /** Options of `regenerateWeek`: role and length come from the roadmap. */
 export type RegenerateWeekOptions = Omit<GenerateRoadmapOptions, "role" | "weeks" | "resumeFrom"> & {
     role?: string | null | undefined;

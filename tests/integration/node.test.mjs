@@ -300,6 +300,10 @@ test('an option set to null counts as not given, as the README says, for the roa
     contextDays: null, hoursPerDay: null, resumeFrom: null, history: null, stream: null, strategy: null, concurrency: null, maxOutputTokens: null,
   });
   assert.equal(roadmap.weeks.length, 3);
+  // A roadmap given back with its optional fields null, as storage may return them (the .d.ts's StoredRoadmap).
+  const stored = { ...roadmap, userId: null, level: null, hoursPerDay: null };
+  assert.equal((await pkg.generateRoadmap({ apiKey: 'test-key-null', baseUrl: mock.url, role: 'Tester', weeks: 3, resumeFrom: stored })).weeks.length, 3);
+  assert.equal((await pkg.regenerateWeek(stored, 2, { apiKey: 'test-key-null', baseUrl: mock.url, log: false })).weeks.length, 3);
   const sent = await requests(mock.url, { key: 'test-key-null' });
   assert.ok(sent.length >= 2 && sent.every((r) => r.model === 'gemini-3.1-flash-lite'), `the default model: ${JSON.stringify(sent.map((r) => r.model))}`);
   const chat = new pkg.GeminiChat({ apiKey: 'test-key-null', baseUrl: mock.url, model: null, systemInstruction: null, generationConfig: null, log: false });
