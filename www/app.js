@@ -441,6 +441,7 @@ function resetView() {
   ui.usageCard.hidden = true;
   ui.errorBox.hidden = true;
   ui.saveWarning.hidden = true;
+  ui.saveWarning.textContent = '';
   ui.log.replaceChildren();
   ui.progress.replaceChildren();
 }
@@ -497,15 +498,29 @@ function save() {
     const text = JSON.stringify({ v: 1, savedAt: new Date().toISOString(), roadmap, params, model, offline, complete, otherUsage });
     localStorage.setItem(STORE_KEY, text);
     lastSaved = text;
-    ui.saveWarning.hidden = true; // the saved copy is this one again
+    current.unsaved = false; // the saved copy is this one again
   } catch (err) {
     // Storage full or disabled: the roadmap stays on screen and the run goes on, but a reload would lose what the
     // page says it keeps. Said once per run: every week and batch saves.
-    ui.saveWarning.textContent = 'This roadmap could not be saved in this browser (its storage is full or turned off): a reload or closing the tab would lose it. Export it to keep a copy.';
-    ui.saveWarning.hidden = false;
+    current.unsaved = true;
     if (!saveFailed) addLog(`The roadmap could not be saved in this browser: ${err?.name ?? 'error'}`, 'warn');
     saveFailed = true;
   }
+  syncSaveWarning();
+}
+
+/**
+ * The note says whether the roadmap on screen is only on screen: its last save failed. It follows `current` (a
+ * stopped run's previous roadmap brought back keeps its flag, a copy read from storage has none) and changes only
+ * when that does, so that its live region speaks once, not at every save.
+ */
+function syncSaveWarning() {
+  const unsaved = !!current?.unsaved;
+  if (unsaved === !ui.saveWarning.hidden) return;
+  ui.saveWarning.hidden = !unsaved;
+  ui.saveWarning.textContent = unsaved
+    ? 'This roadmap could not be saved in this browser (its storage is full or turned off): a reload or closing the tab would lose it. Export it to keep a copy.'
+    : '';
 }
 
 const isObject = (x) => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -590,6 +605,7 @@ function restore(fillIn = true) {
   }
   renderRoadmap(rm);
   renderUsage();
+  syncSaveWarning(); // the copy shown is the saved one
   ui.statusCard.hidden = false;
   ui.progress.replaceChildren();
   updateProgress();
@@ -1134,6 +1150,7 @@ function bringBackPrevious(me, kept) {
   current = me.previous;
   renderRoadmap(current.roadmap);
   renderUsage();
+  syncSaveWarning(); // a roadmap never saved is still only on screen
   // The bar describes the roadmap on screen, as after a reload: not the abandoned run's planning or length.
   ui.progress.replaceChildren();
   updateProgress();
@@ -1238,6 +1255,7 @@ function failRun(err) {
     if (current) {
       renderRoadmap(current.roadmap);
       renderUsage();
+      syncSaveWarning();
       ui.statusCard.hidden = false;
       ui.statusTitle.textContent = 'Nothing was sent';
       ui.statusDetail.textContent = err.code === 'ELSEWHERE' ? 'The roadmap below is unchanged.' : 'Fix the highlighted field and try again. The roadmap below is unchanged.';
@@ -1420,6 +1438,8 @@ function wire() {
   // With another role or length typed in, the user means a new roadmap: Enter then asks to confirm the discard.
   const sameRoadmap = () => {
     const rm = current.roadmap;
+    // Text a number field cannot read ("2e") reads as "", like a field left empty: it is not the kept roadmap's.
+    if (ui.weeks.validity.badInput || ui.hours.validity.badInput) return false;
     // Level and hours too: Continue keeps the roadmap's own, so other ones typed in mean a new roadmap as well.
     const hours = ui.hours.value.trim() === '' ? undefined : Number(ui.hours.value);
     return oneLine(ui.role.value).toLowerCase() === oneLine(rm.role).toLowerCase() && Number(ui.weeks.value) === rm.totalWeeks

@@ -1359,9 +1359,16 @@ describe('generation', () => {
         return n;
       });
       assert.ok(filled > 3, 'storage filled');
+      // Its live region is spoken when its text changes: it did at every failed save (18 times in a 12-week run).
+      await page.evaluate(() => {
+        window.warningChanges = 0;
+        new MutationObserver((ms) => { window.warningChanges += ms.length; })
+          .observe(document.getElementById('save-warning'), { childList: true, characterData: true, subtree: true });
+      });
       await fillForm(page, { weeks: 6, batch: 3 });
       await page.click('#generate');
       await waitState(page, 'done');
+      assert.equal(await page.evaluate(() => window.warningChanges), 1, 'the warning\'s text was set once');
       assert.deepEqual(await weekNumbers(page), sequence(6), 'the roadmap is there all the same');
       assert.equal(await page.evaluate((k) => localStorage.getItem(k), STORE_KEY), null, 'nothing was saved');
       // Said where the run's progress is: every save failed (outline, weeks, batches, end), the warning came once.
@@ -1377,6 +1384,67 @@ describe('generation', () => {
       await page.click('#week-2 [data-action="regenerate"]');
       await until(async () => (await page.evaluate((k) => localStorage.getItem(k), STORE_KEY)) !== null, { message: 'the save' });
       await until(async () => !(await page.isVisible('#save-warning')), { message: 'the warning to go' });
+      p.assertClean();
+    } finally {
+      await p.close();
+    }
+  });
+
+  test('the save warning follows the roadmap on screen: it stays when an unsaved roadmap comes back after a cancel, and goes when another tab\'s saved one is shown', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    const other = await p.context.newPage();
+    try {
+      // This tab alone cannot save (its writes throw, as with a full storage); the other tab can.
+      await page.evaluate(() => {
+        Storage.prototype.setItem = () => {
+          throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        };
+      });
+      await fillForm(page, { role: 'Unsaved Role', weeks: 3, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'done');
+      assert.equal(await page.isVisible('#save-warning'), true);
+      // A new run stopped before its outline brings the unsaved roadmap back: a reload would still lose it.
+      await env.script('*', [{ fault: 'hang' }]);
+      await fillForm(page, { role: 'Second Role', weeks: 3, batch: 3 });
+      await page.click('#generate');
+      await waitState(page, 'running');
+      await page.click('#cancel');
+      await until(async () => /^Unsaved Role/.test(await page.textContent('#roadmap-title')), { message: 'the previous roadmap back' });
+      assert.equal(await page.isVisible('#save-warning'), true, 'the roadmap back on screen is still not saved');
+      // Another tab saves a roadmap: this tab shows it, and that one is saved.
+      await other.goto(`${env.site}/`);
+      await other.waitForSelector('body[data-ready="true"]');
+      await fillForm(other, { role: 'Other Role', weeks: 2, batch: 2 });
+      await other.click('#generate');
+      await waitState(other, 'done');
+      await until(async () => /^Other Role/.test(await page.textContent('#roadmap-title')), { message: 'this tab to show the other tab\'s roadmap' });
+      assert.equal(await page.isVisible('#save-warning'), false, 'the roadmap shown is the saved one');
+      p.assertClean();
+    } finally {
+      await other.close();
+      await p.close();
+    }
+  });
+
+  test('with Continue offered, Enter after text Hours cannot read ("2e") asks before discarding, as other hours do: it does not continue', async () => {
+    const p = await openPage(env);
+    const { page } = p;
+    try {
+      // A roadmap without hours per day: "2e" reads as "", which looked like its own missing hours.
+      await env.script('*', [{}, {}, { fault: 'quota-day' }]);
+      await fillForm(page, { weeks: 6, batch: 3 });
+      await page.fill('#hours', '');
+      await page.click('#generate');
+      await waitState(page, 'failed');
+      const lastSeq = (await env.requests()).at(-1).seq;
+      await page.click('#hours');
+      await page.keyboard.type('2e'); // fill() refuses such text in a number input
+      await page.keyboard.press('Enter');
+      assert.equal(await page.getAttribute('body', 'data-state'), 'failed');
+      assert.match(await page.textContent('#generate'), /^Discard 3 kept weeks and start over$/);
+      assert.equal((await env.requests()).at(-1).seq, lastSeq, 'nothing was sent');
       p.assertClean();
     } finally {
       await p.close();
